@@ -1,0 +1,213 @@
+//! Resolution of paths *inside* a root directory. A container rootfs or a
+//! layer being unpacked is hostile input: any component may be a symlink to
+//! `/` or `../../..`. `openat2(RESOLVE_IN_ROOT)` makes the kernel treat the
+//! root fd as `/` for every component, so no string joining is ever trusted.
+
+use std::ffi::OsStr;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::{Component, Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, OpenHow, ResolveFlag};
+use nix::sys::stat::Mode;
+
+use crate::{Error, Result};
+
+/// What to create at a missing path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Dir,
+    File,
+}
+
+/// Opens `path` (absolute or relative, both taken relative to `root`) with
+/// `flags`, never escaping `root`.
+pub fn open_in_root(root: &OwnedFd, path: &Path, flags: OFlag) -> Result<OwnedFd> {
+    let rel = relative(path);
+    let how = OpenHow::new()
+        .flags(flags | OFlag::O_CLOEXEC)
+        .resolve(ResolveFlag::RESOLVE_IN_ROOT | ResolveFlag::RESOLVE_NO_MAGICLINKS);
+    let fd = retry_eintr(|| nix::fcntl::openat2(root.as_raw_fd(), rel.as_os_str(), how))
+        .map_err(|e| Error::nix("openat2", path, e))?;
+    // SAFETY: openat2 returned a fresh descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Like `mkdir -p` inside `root`: every component is resolved in the root, so
+/// a symlinked component cannot redirect creation to the host. Returns an
+/// `O_PATH` fd of the final directory.
+pub fn mkdir_all_in_root(root: &OwnedFd, path: &Path, mode: u32) -> Result<OwnedFd> {
+    mkdir_all_depth(root, &relative(path), mode, 0)
+}
+
+fn mkdir_all_depth(root: &OwnedFd, rel: &Path, mode: u32, depth: u32) -> Result<OwnedFd> {
+    // Same bound as the kernel's symlink limit, so a loop of links ends.
+    if depth > 40 {
+        return Err(Error::nix("mkdir", rel, Errno::ELOOP));
+    }
+    let mut current = PathBuf::new();
+    let mut fd = open_in_root(root, Path::new("."), OFlag::O_PATH | OFlag::O_DIRECTORY)?;
+    let comps: Vec<_> = rel.components().collect();
+    for (i, comp) in comps.iter().enumerate() {
+        let name = match comp {
+            Component::Normal(n) => *n,
+            _ => continue,
+        };
+        let parent = current.clone();
+        current.push(name);
+        fd = match open_in_root(root, &current, OFlag::O_PATH | OFlag::O_DIRECTORY) {
+            Ok(fd) => fd,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                mkdirat(&fd, name, mode, &current)?;
+                match open_in_root(root, &current, OFlag::O_PATH | OFlag::O_DIRECTORY) {
+                    Ok(fd) => fd,
+                    Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                        // A dangling symlink: create its target, still inside root.
+                        let target = nix::fcntl::readlinkat(Some(fd.as_raw_fd()), name)
+                            .map_err(|e| Error::nix("readlink", &current, e))?;
+                        let mut next = parent.join(Path::new(&target));
+                        if Path::new(&target).is_absolute() {
+                            next = relative(Path::new(&target));
+                        }
+                        for rest in &comps[i + 1..] {
+                            next.push(rest);
+                        }
+                        return mkdir_all_depth(root, &normalize(&next), mode, depth + 1);
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+    }
+    Ok(fd)
+}
+
+/// Lexically folds `..` without ever climbing above the root, as the kernel
+/// does for paths resolved with RESOLVE_IN_ROOT.
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::ParentDir => {
+                out.pop();
+            }
+            Component::Normal(n) => out.push(n),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Makes sure `path` exists inside `root` as `kind` (creating parents as
+/// directories) and returns an `O_PATH` fd to it: the form a mount target
+/// needs, used through [`proc_fd_path`].
+pub fn create_in_root(root: &OwnedFd, path: &Path, kind: Kind) -> Result<OwnedFd> {
+    if kind == Kind::Dir {
+        return mkdir_all_in_root(root, path, 0o755);
+    }
+    match open_in_root(root, path, OFlag::O_PATH) {
+        Ok(fd) => return Ok(fd),
+        Err(e) if e.raw_os_error() != Some(libc::ENOENT) => return Err(e),
+        Err(_) => {}
+    }
+    let rel = relative(path);
+    let parent = rel.parent().unwrap_or(Path::new(""));
+    let name = rel
+        .file_name()
+        .ok_or_else(|| Error::nix("create", path, Errno::EINVAL))?;
+    let dir = mkdir_all_in_root(root, parent, 0o755)?;
+    let dir = open_in_root(&dir, Path::new("."), OFlag::O_DIRECTORY | OFlag::O_RDONLY)?;
+    let fd = retry_eintr(|| {
+        nix::fcntl::openat(
+            Some(dir.as_raw_fd()),
+            name,
+            OFlag::O_CREAT | OFlag::O_WRONLY | OFlag::O_CLOEXEC | OFlag::O_NOFOLLOW,
+            Mode::from_bits_truncate(0o644),
+        )
+    })
+    .map_err(|e| Error::nix("create", path, e))?;
+    // SAFETY: fresh descriptor from openat; closed right away.
+    drop(unsafe { OwnedFd::from_raw_fd(fd) });
+    open_in_root(root, path, OFlag::O_PATH)
+}
+
+/// `/proc/self/fd/N`: how a resolved fd is handed to syscalls (mount) that
+/// only take paths. The kernel follows the magic link to the exact inode we
+/// resolved, with no second lookup an attacker could race.
+pub fn proc_fd_path(fd: &OwnedFd) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
+}
+
+fn mkdirat(dir: &OwnedFd, name: &OsStr, mode: u32, shown: &Path) -> Result<()> {
+    // O_PATH dirs can serve as dirfd for mkdirat.
+    match nix::sys::stat::mkdirat(Some(dir.as_raw_fd()), name, Mode::from_bits_truncate(mode)) {
+        Ok(()) | Err(Errno::EEXIST) => Ok(()),
+        Err(e) => Err(Error::nix("mkdir", shown, e)),
+    }
+}
+
+fn relative(path: &Path) -> PathBuf {
+    let rel: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, Component::RootDir | Component::Prefix(_)))
+        .collect();
+    if rel.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        rel
+    }
+}
+
+fn retry_eintr<T>(mut f: impl FnMut() -> nix::Result<T>) -> nix::Result<T> {
+    loop {
+        match f() {
+            Err(Errno::EINTR) | Err(Errno::EAGAIN) => continue,
+            other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn root_fd(p: &Path) -> OwnedFd {
+        let f = std::fs::File::open(p).unwrap();
+        OwnedFd::from(f)
+    }
+
+    #[test]
+    fn absolute_symlink_stays_inside_root() {
+        let outside = tempfile::tempdir().unwrap();
+        let root = tempfile::tempdir().unwrap();
+        symlink(outside.path(), root.path().join("evil")).unwrap();
+        let fd = root_fd(root.path());
+        mkdir_all_in_root(&fd, Path::new("/evil/sub"), 0o755).unwrap();
+        assert!(!outside.path().join("sub").exists());
+        // The absolute link target was re-rooted inside the rootfs.
+        let inside = root.path().join(outside.path().strip_prefix("/").unwrap()).join("sub");
+        assert!(inside.is_dir(), "{}", inside.display());
+    }
+
+    #[test]
+    fn dotdot_symlink_stays_inside_root() {
+        let parent = tempfile::tempdir().unwrap();
+        let root = parent.path().join("root");
+        std::fs::create_dir(&root).unwrap();
+        symlink("../../../..", root.join("up")).unwrap();
+        let fd = root_fd(&root);
+        create_in_root(&fd, Path::new("up/file"), Kind::File).unwrap();
+        assert!(root.join("file").exists());
+        assert!(!parent.path().join("file").exists());
+    }
+
+    #[test]
+    fn creates_file_with_parents() {
+        let root = tempfile::tempdir().unwrap();
+        let fd = root_fd(root.path());
+        create_in_root(&fd, Path::new("/a/b/c"), Kind::File).unwrap();
+        assert!(root.path().join("a/b/c").is_file());
+    }
+}

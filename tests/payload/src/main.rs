@@ -1,0 +1,222 @@
+//! The test payload: a static binary copied into test rootfs as /bin/payload.
+//! Each sub-command reports one fact from inside the container on stdout, so
+//! tests check settings from where they matter. Exit status 0 on success,
+//! 2 on bad usage, 1 when the probed operation failed (with the errno).
+
+use std::io::Write;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match run(&args) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("payload: {e}");
+            1
+        }
+    };
+    let _ = std::io::stdout().flush();
+    std::process::exit(code);
+}
+
+fn run(args: &[String]) -> Result<(), String> {
+    let cmd = args.first().map(String::as_str).unwrap_or("");
+    let arg = |i: usize| args.get(i).cloned().unwrap_or_default();
+    match cmd {
+        // pid, ppid and ids of this process.
+        "pid" => println!("{}", std::process::id()),
+        "ppid" => println!("{}", unsafe_call(|| unsafe { libc::getppid() })),
+        "id" => {
+            let groups = getgroups();
+            println!(
+                "uid={} gid={} euid={} egid={} groups={}",
+                unsafe_call(|| unsafe { libc::getuid() }),
+                unsafe_call(|| unsafe { libc::getgid() }),
+                unsafe_call(|| unsafe { libc::geteuid() }),
+                unsafe_call(|| unsafe { libc::getegid() }),
+                groups.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(",")
+            );
+        }
+        "cwd" => println!("{}", std::env::current_dir().map_err(|e| e.to_string())?.display()),
+        "env" => {
+            for (k, v) in std::env::vars() {
+                println!("{k}={v}");
+            }
+        }
+        "hostname" => print!("{}", read("/proc/sys/kernel/hostname")?),
+        "domainname" => print!("{}", read("/proc/sys/kernel/domainname")?),
+        // /proc/self/status lines: Cap*, NoNewPrivs, Seccomp, Umask.
+        "status" => {
+            for line in read("/proc/self/status")?.lines() {
+                if line.starts_with("Cap")
+                    || line.starts_with("NoNewPrivs")
+                    || line.starts_with("Seccomp")
+                    || line.starts_with("Umask")
+                {
+                    println!("{line}");
+                }
+            }
+        }
+        "cat" => print!("{}", read(&arg(1))?),
+        "exists" => println!("{}", std::path::Path::new(&arg(1)).exists()),
+        "write" => std::fs::write(arg(1), arg(2)).map_err(|e| format!("write {}: {e}", arg(1)))?,
+        "readlink" => println!(
+            "{}",
+            std::fs::read_link(arg(1)).map_err(|e| e.to_string())?.display()
+        ),
+        // Every open fd and what it points at: leaked runtime fds show here.
+        "fds" => {
+            for e in std::fs::read_dir("/proc/self/fd").map_err(|e| e.to_string())? {
+                let e = e.map_err(|e| e.to_string())?;
+                let target = std::fs::read_link(e.path()).unwrap_or_default();
+                println!("{} {}", e.file_name().to_string_lossy(), target.display());
+            }
+        }
+        "rlimit" => {
+            let (soft, hard) = rlimit(&arg(1))?;
+            println!("{soft} {hard}");
+        }
+        "exit" => std::process::exit(arg(1).parse().map_err(|_| "exit: need a number")?),
+        "sleep" => std::thread::sleep(std::time::Duration::from_secs_f64(
+            arg(1).parse().map_err(|_| "sleep: need seconds")?,
+        )),
+        // Prints a line every 100ms: pause/resume tests watch it stop and go.
+        "count" => {
+            for i in 0.. {
+                println!("{i}");
+                let _ = std::io::stdout().flush();
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+        }
+        // Allocates and touches N MiB, to trip a memory limit.
+        "memhog" => {
+            let mb: usize = arg(1).parse().map_err(|_| "memhog: need MiB")?;
+            let mut v: Vec<Vec<u8>> = Vec::new();
+            for _ in 0..mb {
+                v.push(vec![1u8; 1 << 20]);
+            }
+            println!("allocated {mb} MiB");
+        }
+        // Forks N children that sleep; reports how many forks succeeded.
+        "forks" => {
+            let n: usize = arg(1).parse().map_err(|_| "forks: need a count")?;
+            let mut ok = 0;
+            let mut last_err = String::new();
+            for _ in 0..n {
+                match std::process::Command::new("/bin/sleep").arg("5").spawn() {
+                    Ok(_) => ok += 1,
+                    Err(e) => {
+                        last_err = e.to_string();
+                        break;
+                    }
+                }
+            }
+            println!("forked {ok} {last_err}");
+        }
+        // Burns CPU for N seconds (cpu quota tests).
+        "spin" => {
+            let secs: f64 = arg(1).parse().map_err(|_| "spin: need seconds")?;
+            let start = std::time::Instant::now();
+            let mut x = 0u64;
+            while start.elapsed().as_secs_f64() < secs {
+                x = x.wrapping_add(1);
+            }
+            println!("{}", x > 0);
+        }
+        // Reports the disposition of signal handling: waits for a signal and
+        // prints its number.
+        "wait-signal" => {
+            let mut set: libc::sigset_t = unsafe_zeroed();
+            // SAFETY: set is a valid sigset_t owned by this frame.
+            unsafe {
+                libc::sigfillset(&mut set);
+                libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            }
+            println!("ready");
+            let _ = std::io::stdout().flush();
+            let mut sig: libc::c_int = 0;
+            // SAFETY: set and sig are valid for the call.
+            unsafe { libc::sigwait(&set, &mut sig) };
+            println!("signal {sig}");
+        }
+        // Tries a syscall that a seccomp profile may deny and prints the errno.
+        "syscall" => {
+            let r = match arg(1).as_str() {
+                // SAFETY: plain syscalls with harmless arguments.
+                "chroot" => unsafe { libc::chroot(c"/".as_ptr()) },
+                "unshare-user" => unsafe { libc::unshare(libc::CLONE_NEWUSER) },
+                "mount" => unsafe {
+                    libc::mount(
+                        c"none".as_ptr(),
+                        c"/tmp".as_ptr(),
+                        c"tmpfs".as_ptr(),
+                        0,
+                        std::ptr::null(),
+                    )
+                },
+                "getpid" => unsafe { libc::getpid() },
+                other => return Err(format!("syscall: unknown {other}")),
+            };
+            if r < 0 {
+                println!("errno {}", std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
+            } else {
+                println!("ok");
+            }
+        }
+        "umask" => {
+            // SAFETY: umask is always safe; set it back right away.
+            let m = unsafe { libc::umask(0) };
+            unsafe { libc::umask(m) };
+            println!("{m:04o}");
+        }
+        _ => {
+            eprintln!("usage: payload pid|ppid|id|cwd|env|hostname|domainname|status|cat F|exists F|write F DATA|readlink F|fds|rlimit NAME|exit N|sleep S|count|memhog MB|forks N|spin S|wait-signal|syscall NAME|umask");
+            std::process::exit(2);
+        }
+    }
+    Ok(())
+}
+
+fn read(path: &str) -> Result<String, String> {
+    std::fs::read_to_string(path).map_err(|e| format!("read {path}: {e}"))
+}
+
+fn unsafe_call<T>(f: impl FnOnce() -> T) -> T {
+    f()
+}
+
+fn unsafe_zeroed<T>() -> T {
+    // SAFETY: only used for plain C structs (sigset_t) where all-zero is valid.
+    unsafe { std::mem::zeroed() }
+}
+
+fn getgroups() -> Vec<libc::gid_t> {
+    let mut buf = vec![0 as libc::gid_t; 256];
+    // SAFETY: buf has room for 256 entries, the size passed.
+    let n = unsafe { libc::getgroups(buf.len() as libc::c_int, buf.as_mut_ptr()) };
+    buf.truncate(n.max(0) as usize);
+    buf
+}
+
+fn rlimit(name: &str) -> Result<(String, String), String> {
+    let res = match name {
+        "RLIMIT_NOFILE" | "nofile" => libc::RLIMIT_NOFILE,
+        "RLIMIT_NPROC" | "nproc" => libc::RLIMIT_NPROC,
+        "RLIMIT_CORE" | "core" => libc::RLIMIT_CORE,
+        "RLIMIT_STACK" | "stack" => libc::RLIMIT_STACK,
+        "RLIMIT_MEMLOCK" | "memlock" => libc::RLIMIT_MEMLOCK,
+        other => return Err(format!("rlimit: unknown {other}")),
+    };
+    let mut r: libc::rlimit = unsafe_zeroed();
+    // SAFETY: r is a valid rlimit struct.
+    if unsafe { libc::getrlimit(res, &mut r) } != 0 {
+        return Err(std::io::Error::last_os_error().to_string());
+    }
+    let show = |v: libc::rlim_t| {
+        if v == libc::RLIM_INFINITY {
+            "unlimited".to_string()
+        } else {
+            v.to_string()
+        }
+    };
+    Ok((show(r.rlim_cur), show(r.rlim_max)))
+}
