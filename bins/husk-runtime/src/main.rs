@@ -1,1 +1,43 @@
-fn main() {}
+//! husk-runtime: a runc-compatible OCI runtime. This file is the command
+//! line only; the work happens in husk-process.
+
+mod cli;
+mod log;
+mod table;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let logger = log::Logger::new(cli.log.as_deref(), &cli.log_format, cli.debug);
+    // Anything that will put a process into a container first moves off
+    // the host binary (CVE-2019-5736), once, before any other work.
+    if cli.command.enters_container() && !husk_process::exe::is_cloned() {
+        let err = husk_process::exe::reexec_from_memfd();
+        logger.error(&format!("cannot protect the runtime binary: re-exec from memfd: {err}"));
+        return ExitCode::from(1);
+    }
+    match cli::dispatch(&cli, &logger) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            logger.error(&chain(&e));
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// The error and its causes on one line, skipping causes the message
+/// already quotes (our error types embed their source in the text).
+fn chain(e: &anyhow::Error) -> String {
+    let mut out = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !out.contains(&c) {
+            out.push_str(": ");
+            out.push_str(&c);
+        }
+    }
+    out
+}

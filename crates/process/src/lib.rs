@@ -1,1 +1,29 @@
-//! placeholder
+//! The container process: creating the init inside its namespaces and
+//! cgroups (one clone3, no re-exec), setting up its root filesystem and
+//! credentials, and the runc lifecycle verbs that drive it.
+
+mod capabilities;
+mod channel;
+mod console;
+mod create;
+mod delete;
+mod devices;
+mod error;
+pub mod exe;
+mod init;
+mod kill;
+mod mounts;
+mod rootfs;
+mod run;
+mod runtime;
+pub mod signal;
+mod start;
+mod sys;
+mod user;
+mod validate;
+
+pub use capabilities::known_names as capability_names;
+pub use create::CreateOptions;
+pub use error::{Error, Result};
+pub use runtime::Runtime;
+pub use validate::validate_sysctl;

@@ -1,0 +1,224 @@
+//! The Manager: one container's directory in every hierarchy, and the verbs on it.
+
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::LinuxResources;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::layout::{Layout, Version};
+use crate::{freezer, fsio, path, remove, resources, stats};
+
+/// The container's cgroup in one hierarchy.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CgroupDir {
+    pub version: Version,
+    /// Controllers this directory governs (see `Hierarchy::controllers`).
+    pub controllers: Vec<String>,
+    pub mount: PathBuf,
+    pub path: PathBuf,
+    /// The topmost directory that did not exist when the manager was built; `destroy`
+    /// removes from `path` up to and including it, and never anything above.
+    pub first_missing: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manager {
+    id: String,
+    dirs: Vec<CgroupDir>,
+}
+
+impl Manager {
+    /// Resolves paths only (no filesystem writes). `cgroups_path` is linux.cgroupsPath.
+    pub fn new(cgroups_path: Option<&str>, container_id: &str, systemd: bool) -> Result<Manager> {
+        Manager::with_layout(&Layout::host()?, cgroups_path, container_id, systemd)
+    }
+
+    /// As `new`, on a given layout (a fake tree in tests, or a restricted view of the host).
+    pub fn with_layout(
+        layout: &Layout,
+        cgroups_path: Option<&str>,
+        container_id: &str,
+        systemd: bool,
+    ) -> Result<Manager> {
+        path::validate_id(container_id)?;
+        if systemd {
+            path::check_systemd(cgroups_path, layout.systemd_booted)?;
+        }
+        let inner = path::resolve(cgroups_path, container_id)?;
+        let dirs = layout
+            .hierarchies
+            .iter()
+            .map(|h| {
+                let base = if inner.absolute {
+                    h.mount.clone()
+                } else {
+                    h.mount.join(h.own.strip_prefix("/").unwrap_or(&h.own))
+                };
+                let path = inner.components.iter().fold(base.clone(), |p, c| p.join(c));
+                CgroupDir {
+                    version: h.version,
+                    controllers: h.controllers.clone(),
+                    mount: h.mount.clone(),
+                    first_missing: path::first_missing(&base, &inner.components),
+                    path,
+                }
+            })
+            .collect();
+        Ok(Manager {
+            id: container_id.to_string(),
+            dirs,
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn dirs(&self) -> &[CgroupDir] {
+        &self.dirs
+    }
+
+    /// The v2 directory, for CLONE_INTO_CGROUP on pure-v2 hosts (on hybrid hosts joining it
+    /// alone would leave the v1 hierarchies unjoined: use `apply`).
+    pub fn unified_dir(&self) -> Option<&Path> {
+        self.v2().map(|d| d.path.as_path())
+    }
+
+    /// The directory that governs `controller` ("memory" -> .../memory/husk/<id>).
+    pub fn path_of(&self, controller: &str) -> Option<&Path> {
+        self.dir_for(controller).map(|d| d.path.as_path())
+    }
+
+    pub(crate) fn v2(&self) -> Option<&CgroupDir> {
+        self.dirs.iter().find(|d| d.version == Version::V2)
+    }
+
+    /// Where `controller` lives: a v1 hierarchy that has it, else the unified hierarchy if it
+    /// owns it. Freezing and device control are core v2 features with no entry in
+    /// cgroup.controllers, and cpuacct's numbers are part of v2's cpu.stat.
+    pub(crate) fn dir_for(&self, controller: &str) -> Option<&CgroupDir> {
+        if let Some(d) = self
+            .dirs
+            .iter()
+            .find(|d| d.version == Version::V1 && d.controllers.iter().any(|c| c == controller))
+        {
+            return Some(d);
+        }
+        let v2 = self.v2()?;
+        let owned = match controller {
+            "freezer" | "devices" => true,
+            "cpuacct" => v2.controllers.iter().any(|c| c == "cpu"),
+            c => v2.controllers.iter().any(|x| x == c),
+        };
+        owned.then_some(v2)
+    }
+
+    /// Like `dir_for`, but a clear error naming the resource that needed the controller.
+    pub(crate) fn require(&self, controller: &'static str, field: &str) -> Result<&CgroupDir> {
+        self.dir_for(controller)
+            .ok_or_else(|| Error::ControllerMissing {
+                field: field.to_string(),
+                controller,
+            })
+    }
+
+    /// Checks every value before anything is created; no writes.
+    pub fn validate(&self, resources: &LinuxResources) -> Result<()> {
+        resources::validate(self, resources)
+    }
+
+    /// Creates the directory in every hierarchy. On v1 a new cpuset cgroup starts with empty
+    /// cpus/mems and refuses tasks, so they are copied down from the parent (as runc does);
+    /// on v2 the parents must delegate the controllers via cgroup.subtree_control.
+    pub fn create(&self) -> Result<()> {
+        for d in &self.dirs {
+            std::fs::create_dir_all(&d.path).map_err(|e| Error::io("mkdir", &d.path, e))?;
+            match d.version {
+                Version::V1 if d.controllers.iter().any(|c| c == "cpuset") => {
+                    resources::cpuset::init_v1(&d.mount, &d.path)?
+                }
+                Version::V1 => {}
+                Version::V2 => enable_subtree_controllers(d),
+            }
+        }
+        Ok(())
+    }
+
+    /// Moves `pid` into the container's cgroup in every hierarchy.
+    pub fn apply(&self, pid: i32) -> Result<()> {
+        for d in &self.dirs {
+            fsio::write(&d.path, "cgroup.procs", &pid.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Applies `resources` (validated first); also the `update` of a running container.
+    pub fn set(&self, resources: &LinuxResources) -> Result<()> {
+        resources::validate(self, resources)?;
+        resources::set(self, resources)
+    }
+
+    pub fn freeze(&self) -> Result<()> {
+        freezer::freeze(self)
+    }
+
+    pub fn thaw(&self) -> Result<()> {
+        freezer::thaw(self)
+    }
+
+    pub fn is_frozen(&self) -> Result<bool> {
+        freezer::is_frozen(self)
+    }
+
+    /// Every pid in the container's cgroup (not in sub-cgroups).
+    pub fn pids(&self) -> Result<Vec<i32>> {
+        let dir = ["pids", "memory", "freezer"]
+            .iter()
+            .find_map(|c| self.dir_for(c).filter(|d| d.version == Version::V1))
+            .or_else(|| self.v2())
+            .or_else(|| self.dirs.first());
+        match dir {
+            Some(d) => fsio::procs(&d.path),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    pub fn stats(&self) -> Result<stats::Stats> {
+        stats::collect(self)
+    }
+
+    /// How many times the kernel OOM killer killed a process in this cgroup.
+    pub fn oom_kill_count(&self) -> Result<u64> {
+        stats::oom_kill_count(self)
+    }
+
+    /// Kills every process in the cgroup and removes its directories everywhere.
+    pub fn destroy(&self) -> Result<()> {
+        remove::destroy(self)
+    }
+}
+
+/// Delegates the unified hierarchy's controllers from the mount down to the new cgroup's
+/// parent. Best effort like runc: a controller a parent cannot delegate (e.g. a parent that
+/// holds processes, or a threaded subtree) is left off and any limit on it then fails in
+/// `set` with the missing file named.
+fn enable_subtree_controllers(d: &CgroupDir) {
+    let Some(parent) = d.path.parent() else {
+        return;
+    };
+    let Ok(rel) = parent.strip_prefix(&d.mount) else {
+        return;
+    };
+    let mut dir = d.mount.clone();
+    let mut chain = vec![dir.clone()];
+    for c in rel.components() {
+        dir.push(c);
+        chain.push(dir.clone());
+    }
+    for dir in chain {
+        for c in &d.controllers {
+            let _ = fsio::write(&dir, "cgroup.subtree_control", &format!("+{c}"));
+        }
+    }
+}

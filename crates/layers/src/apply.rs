@@ -1,0 +1,481 @@
+//! Writes tar entries into a layer directory. Every entry's parent is
+//! resolved by fd with `openat2(RESOLVE_IN_ROOT)` and the entry is created
+//! with `*at` calls relative to that fd, so no `..`, absolute path or symlink
+//! planted by an earlier entry can make a write land outside the layer.
+//! OCI whiteouts become overlayfs whiteouts on the way in.
+
+use std::ffi::{OsStr, OsString};
+use std::fs::File;
+use std::io::{Read, Write};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::{FchmodatFlags, Mode, SFlag, UtimensatFlags};
+use nix::sys::time::TimeSpec;
+use nix::unistd::{Gid, Uid, UnlinkatFlags};
+use tar::EntryType;
+
+use crate::{Error, Result};
+
+const WHITEOUT_PREFIX: &str = ".wh.";
+const WHITEOUT_META_PREFIX: &str = ".wh..wh.";
+const OPAQUE: &str = ".wh..wh..opq";
+const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
+
+/// Owner, mode, time and xattrs of one entry, read before its data.
+struct Meta {
+    mode: u32,
+    uid: u32,
+    gid: u32,
+    mtime: i64,
+    xattrs: Vec<(OsString, Vec<u8>)>,
+}
+
+pub(crate) struct Applier {
+    root: OwnedFd,
+    root_path: PathBuf,
+    /// Last parent resolved: tar entries come grouped by directory, so this
+    /// saves an openat2 per file. Dropped whenever an entry replaces it or
+    /// one of its ancestors.
+    parent: Option<(PathBuf, OwnedFd)>,
+    /// Directory mtimes are set at the end: creating children changes them.
+    dirs: Vec<(PathBuf, i64)>,
+    buf: Vec<u8>,
+    is_root: bool,
+    pub content_bytes: u64,
+}
+
+impl Applier {
+    pub fn new(root_path: &Path) -> Result<Applier> {
+        let root = File::open(root_path).map_err(|e| Error::io("open", root_path, e))?;
+        Ok(Applier {
+            root: OwnedFd::from(root),
+            root_path: root_path.to_path_buf(),
+            parent: None,
+            dirs: Vec::new(),
+            buf: vec![0; 256 * 1024],
+            is_root: Uid::effective().is_root(),
+            content_bytes: 0,
+        })
+    }
+
+    pub fn apply<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> Result<()> {
+        let raw = entry.path_bytes().into_owned();
+        let path = clean_path(&raw)?;
+        let kind = entry.header().entry_type();
+        let meta = read_meta(entry, &path)?;
+        if let Some((cached, _)) = &self.parent {
+            if cached.starts_with(&path) {
+                self.parent = None;
+            }
+        }
+        let Some(name) = path.file_name().map(OsStr::to_os_string) else {
+            // The layer's own root ("./"): only its metadata can change.
+            if kind != EntryType::Directory {
+                return Err(unsafe_entry(&path, "non-directory entry for the layer root"));
+            }
+            let root = File::from(self.open_dir(Path::new("."))?);
+            self.set_meta_fd(&root, &meta, &path)?;
+            self.dirs.push((path, meta.mtime));
+            return Ok(());
+        };
+        let parent_path = path.parent().unwrap_or(Path::new("")).to_path_buf();
+        if name.as_bytes().starts_with(WHITEOUT_PREFIX.as_bytes()) {
+            return self.whiteout(&parent_path, &name, &meta, &path);
+        }
+        let parent = self.parent_fd(&parent_path)?;
+        match kind {
+            EntryType::Regular | EntryType::Continuous => {
+                self.regular(parent, &name, entry, &meta, &path)?;
+            }
+            EntryType::Directory => {
+                mkdir_replacing(parent, &name, &path)?;
+                self.set_meta_at(parent, &name, &meta, &path)?;
+                self.dirs.push((path, meta.mtime));
+            }
+            EntryType::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .ok_or_else(|| unsafe_entry(&path, "symlink without a target"))?
+                    .into_owned();
+                let target = OsString::from_vec(target);
+                create_replacing(parent, &name, &path, |dir, n| {
+                    nix::unistd::symlinkat(target.as_os_str(), Some(dir), n)
+                })?;
+                self.set_meta_at(parent, &name, &meta, &path)?;
+            }
+            EntryType::Link => self.hard_link(parent, &name, entry, &path)?,
+            EntryType::Char | EntryType::Block | EntryType::Fifo => {
+                let (sflag, dev) = match kind {
+                    EntryType::Char => (SFlag::S_IFCHR, device(entry, &path)?),
+                    EntryType::Block => (SFlag::S_IFBLK, device(entry, &path)?),
+                    _ => (SFlag::S_IFIFO, 0),
+                };
+                create_replacing(parent, &name, &path, |dir, n| {
+                    nix::sys::stat::mknodat(Some(dir), n, sflag, Mode::from_bits_truncate(0o600), dev)
+                })?;
+                self.set_meta_at(parent, &name, &meta, &path)?;
+            }
+            // Global and per-file PAX headers and GNU long names are folded
+            // into the entries they describe by the tar reader.
+            EntryType::XGlobalHeader | EntryType::XHeader => {}
+            other => {
+                return Err(Error::UnsupportedEntry {
+                    path,
+                    kind: format!("{other:?}"),
+                })
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the directory mtimes postponed while their children were written.
+    pub fn finish(&mut self) -> Result<()> {
+        self.parent = None;
+        for (path, mtime) in std::mem::take(&mut self.dirs).into_iter().rev() {
+            let fd = match self.open_dir(&path) {
+                Ok(fd) => fd,
+                // A later entry replaced the directory (by a symlink, say).
+                Err(Error::Fs(e))
+                    if matches!(e.raw_os_error(), Some(libc::ENOTDIR | libc::ELOOP | libc::ENOENT)) =>
+                {
+                    continue
+                }
+                Err(e) => return Err(e),
+            };
+            let t = TimeSpec::new(mtime, 0);
+            nix::sys::stat::futimens(fd.as_raw_fd(), &t, &t)
+                .map_err(|e| Error::nix("utimens", self.shown(&path), e))?;
+        }
+        Ok(())
+    }
+
+    fn shown(&self, path: &Path) -> PathBuf {
+        self.root_path.join(path)
+    }
+
+    fn open_dir(&self, path: &Path) -> Result<OwnedFd> {
+        Ok(husk_fs::open_in_root(
+            &self.root,
+            path,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW,
+        )?)
+    }
+
+    fn parent_fd(&mut self, dir: &Path) -> Result<i32> {
+        if let Some((cached, fd)) = &self.parent {
+            if cached == dir {
+                return Ok(fd.as_raw_fd());
+            }
+        }
+        let flags = OFlag::O_PATH | OFlag::O_DIRECTORY;
+        let fd = match husk_fs::open_in_root(&self.root, dir, flags) {
+            Ok(fd) => fd,
+            Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+                husk_fs::mkdir_all_in_root(&self.root, dir, 0o755)?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let raw = fd.as_raw_fd();
+        self.parent = Some((dir.to_path_buf(), fd));
+        Ok(raw)
+    }
+
+    fn regular<R: Read>(
+        &mut self,
+        parent: i32,
+        name: &OsStr,
+        entry: &mut tar::Entry<'_, R>,
+        meta: &Meta,
+        path: &Path,
+    ) -> Result<()> {
+        let flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let raw = create_replacing_fd(parent, name, path, |dir, n| {
+            nix::fcntl::openat(Some(dir), n, flags, Mode::from_bits_truncate(0o600))
+        })?;
+        // SAFETY: openat returned a fresh descriptor that nothing else owns.
+        let mut file = unsafe { File::from_raw_fd(raw) };
+        loop {
+            let n = entry.read(&mut self.buf).map_err(Error::Stream)?;
+            if n == 0 {
+                break;
+            }
+            file.write_all(&self.buf[..n])
+                .map_err(|e| Error::io("write", self.shown(path), e))?;
+            self.content_bytes += n as u64;
+        }
+        self.set_meta_fd(&file, meta, path)
+    }
+
+    fn hard_link<R: Read>(
+        &mut self,
+        parent: i32,
+        name: &OsStr,
+        entry: &mut tar::Entry<'_, R>,
+        path: &Path,
+    ) -> Result<()> {
+        let target = entry
+            .link_name_bytes()
+            .ok_or_else(|| unsafe_entry(path, "hard link without a target"))?
+            .into_owned();
+        let target = clean_path(&target)?;
+        // Resolved in the root like every other path: a link to
+        // "../../etc/shadow" or through a planted symlink stays inside.
+        let fd = husk_fs::open_in_root(&self.root, &target, OFlag::O_PATH | OFlag::O_NOFOLLOW)
+            .map_err(|e| match e.raw_os_error() {
+                Some(libc::ENOENT) => unsafe_entry(path, "hard link to a file not in this layer"),
+                _ => e.into(),
+            })?;
+        let src = husk_fs::proc_fd_path(&fd);
+        create_replacing(parent, name, path, |dir, n| {
+            nix::unistd::linkat(None, src.as_os_str(), Some(dir), n, AtFlags::AT_SYMLINK_FOLLOW)
+        })
+    }
+
+    fn whiteout(&mut self, parent_path: &Path, name: &OsStr, meta: &Meta, path: &Path) -> Result<()> {
+        let parent = self.parent_fd(parent_path)?;
+        if name == OPAQUE {
+            // "N/." so the l*xattr call acts on the directory, not the magic link.
+            let dir = proc_at(parent, OsStr::new("."));
+            return xattr::set(&dir, OPAQUE_XATTR, b"y")
+                .map_err(|e| Error::io("set opaque xattr on", self.shown(parent_path), e));
+        }
+        if name.as_bytes().starts_with(WHITEOUT_META_PREFIX.as_bytes()) {
+            // aufs bookkeeping (.wh..wh.plnk and friends): meaningless on overlay.
+            return Ok(());
+        }
+        let hidden = OsStr::from_bytes(&name.as_bytes()[WHITEOUT_PREFIX.len()..]);
+        if hidden.is_empty() || hidden == "." || hidden == ".." {
+            return Err(unsafe_entry(path, "whiteout of an invalid name"));
+        }
+        let shown = parent_path.join(hidden);
+        create_replacing(parent, hidden, &shown, |dir, n| {
+            nix::sys::stat::mknodat(Some(dir), n, SFlag::S_IFCHR, Mode::empty(), 0)
+        })?;
+        self.chown_at(parent, hidden, meta, &shown)
+    }
+
+    fn set_meta_fd(&self, file: &File, meta: &Meta, path: &Path) -> Result<()> {
+        use xattr::FileExt;
+        let raw = file.as_raw_fd();
+        let res = nix::unistd::fchown(raw, Some(Uid::from_raw(meta.uid)), Some(Gid::from_raw(meta.gid)));
+        self.owner_result(res, path)?;
+        // After chown: chown clears setuid/setgid.
+        nix::sys::stat::fchmod(raw, Mode::from_bits_truncate(meta.mode & 0o7777))
+            .map_err(|e| Error::nix("chmod", self.shown(path), e))?;
+        for (k, v) in &meta.xattrs {
+            file.set_xattr(k, v)
+                .map_err(|e| Error::io("set xattr on", self.shown(path), e))?;
+        }
+        let t = TimeSpec::new(meta.mtime, 0);
+        nix::sys::stat::futimens(raw, &t, &t).map_err(|e| Error::nix("utimens", self.shown(path), e))
+    }
+
+    fn set_meta_at(&self, parent: i32, name: &OsStr, meta: &Meta, path: &Path) -> Result<()> {
+        self.chown_at(parent, name, meta, path)?;
+        let st = nix::sys::stat::fstatat(Some(parent), name, AtFlags::AT_SYMLINK_NOFOLLOW)
+            .map_err(|e| Error::nix("stat", self.shown(path), e))?;
+        let is_link = st.st_mode & libc::S_IFMT == libc::S_IFLNK;
+        if !is_link {
+            // Not a symlink (checked just above in a directory only we write),
+            // so fchmodat cannot be redirected.
+            nix::sys::stat::fchmodat(
+                Some(parent),
+                name,
+                Mode::from_bits_truncate(meta.mode & 0o7777),
+                FchmodatFlags::FollowSymlink,
+            )
+            .map_err(|e| Error::nix("chmod", self.shown(path), e))?;
+        }
+        self.set_xattrs(&proc_at(parent, name), meta, path)?;
+        let t = TimeSpec::new(meta.mtime, 0);
+        nix::sys::stat::utimensat(Some(parent), name, &t, &t, UtimensatFlags::NoFollowSymlink)
+            .map_err(|e| Error::nix("utimens", self.shown(path), e))
+    }
+
+    fn chown_at(&self, parent: i32, name: &OsStr, meta: &Meta, path: &Path) -> Result<()> {
+        let res = nix::unistd::fchownat(
+            Some(parent),
+            name,
+            Some(Uid::from_raw(meta.uid)),
+            Some(Gid::from_raw(meta.gid)),
+            AtFlags::AT_SYMLINK_NOFOLLOW,
+        );
+        self.owner_result(res, path)
+    }
+
+    /// Unprivileged unpacking (tests, rootless later) keeps the caller's ids.
+    fn owner_result(&self, res: nix::Result<()>, path: &Path) -> Result<()> {
+        match res {
+            Err(Errno::EPERM) if !self.is_root => Ok(()),
+            Err(e) => Err(Error::nix("chown", self.shown(path), e)),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// `target` is /proc/self/fd/<parent>/<name>: the parent is pinned by
+    /// its fd and l*xattr never follows a symlink the layer planted.
+    fn set_xattrs(&self, target: &Path, meta: &Meta, path: &Path) -> Result<()> {
+        for (k, v) in &meta.xattrs {
+            xattr::set(target, k, v).map_err(|e| Error::io("set xattr on", self.shown(path), e))?;
+        }
+        Ok(())
+    }
+}
+
+/// The entry's path made relative, refusing `..`: a layer has no business
+/// naming anything above its root, and refusing is clearer than clamping.
+pub(crate) fn clean_path(raw: &[u8]) -> Result<PathBuf> {
+    let mut out = PathBuf::new();
+    for comp in raw.split(|b| *b == b'/') {
+        match comp {
+            b"" | b"." => {}
+            b".." => {
+                return Err(unsafe_entry(
+                    Path::new(OsStr::from_bytes(raw)),
+                    "path climbs out of the layer with ..",
+                ))
+            }
+            c => out.push(OsStr::from_bytes(c)),
+        }
+    }
+    Ok(out)
+}
+
+fn unsafe_entry(path: &Path, reason: &'static str) -> Error {
+    Error::UnsafeEntry {
+        path: path.to_path_buf(),
+        reason,
+    }
+}
+
+fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>, path: &Path) -> Result<Meta> {
+    let bad = |_| unsafe_entry(path, "unreadable tar header");
+    let h = entry.header();
+    let mode = h.mode().map_err(bad)?;
+    let uid = h.uid().map_err(bad)?;
+    let gid = h.gid().map_err(bad)?;
+    let mtime = h.mtime().map_err(bad)?;
+    let mut xattrs = Vec::new();
+    if let Some(exts) = entry.pax_extensions().map_err(Error::Stream)? {
+        for ext in exts {
+            let ext = ext.map_err(Error::Stream)?;
+            if let Some(name) = ext.key_bytes().strip_prefix(b"SCHILY.xattr.") {
+                xattrs.push((OsStr::from_bytes(name).to_os_string(), ext.value_bytes().to_vec()));
+            }
+        }
+    }
+    let id = |v: u64| u32::try_from(v).map_err(|_| unsafe_entry(path, "owner id out of range"));
+    Ok(Meta {
+        mode,
+        uid: id(uid)?,
+        gid: id(gid)?,
+        mtime: i64::try_from(mtime).unwrap_or(i64::MAX),
+        xattrs,
+    })
+}
+
+fn device<R: Read>(entry: &tar::Entry<'_, R>, path: &Path) -> Result<libc::dev_t> {
+    let h = entry.header();
+    let bad = |_| unsafe_entry(path, "unreadable device numbers");
+    let major = h.device_major().map_err(bad)?.unwrap_or(0);
+    let minor = h.device_minor().map_err(bad)?.unwrap_or(0);
+    Ok(libc::makedev(major, minor))
+}
+
+fn proc_at(dir: i32, name: &OsStr) -> PathBuf {
+    PathBuf::from(format!("/proc/self/fd/{dir}")).join(name)
+}
+
+/// Runs `create`; if the name is taken (a later entry of the same layer
+/// replaces an earlier one, as tar does), removes the old one and retries.
+fn create_replacing(
+    parent: i32,
+    name: &OsStr,
+    path: &Path,
+    create: impl Fn(i32, &OsStr) -> nix::Result<()>,
+) -> Result<()> {
+    create_replacing_fd(parent, name, path, |d, n| create(d, n).map(|()| -1)).map(drop)
+}
+
+fn create_replacing_fd(
+    parent: i32,
+    name: &OsStr,
+    path: &Path,
+    create: impl Fn(i32, &OsStr) -> nix::Result<i32>,
+) -> Result<i32> {
+    match create(parent, name) {
+        Err(Errno::EEXIST) => {
+            remove_at(parent, name, path)?;
+            create(parent, name).map_err(|e| Error::nix("create", path, e))
+        }
+        other => other.map_err(|e| Error::nix("create", path, e)),
+    }
+}
+
+/// A directory entry over an existing directory keeps its contents (tar
+/// semantics); over anything else it replaces it.
+fn mkdir_replacing(parent: i32, name: &OsStr, path: &Path) -> Result<()> {
+    match nix::sys::stat::mkdirat(Some(parent), name, Mode::from_bits_truncate(0o700)) {
+        Ok(()) => Ok(()),
+        Err(Errno::EEXIST) => {
+            let st = nix::sys::stat::fstatat(Some(parent), name, AtFlags::AT_SYMLINK_NOFOLLOW)
+                .map_err(|e| Error::nix("stat", path, e))?;
+            if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+                return Ok(());
+            }
+            remove_at(parent, name, path)?;
+            nix::sys::stat::mkdirat(Some(parent), name, Mode::from_bits_truncate(0o700))
+                .map_err(|e| Error::nix("mkdir", path, e))
+        }
+        Err(e) => Err(Error::nix("mkdir", path, e)),
+    }
+}
+
+/// `rm -rf` of one name under a directory fd, never following symlinks.
+fn remove_at(parent: i32, name: &OsStr, path: &Path) -> Result<()> {
+    match nix::unistd::unlinkat(Some(parent), name, UnlinkatFlags::NoRemoveDir) {
+        Ok(()) | Err(Errno::ENOENT) => return Ok(()),
+        Err(Errno::EISDIR) => {}
+        Err(e) => return Err(Error::nix("unlink", path, e)),
+    }
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let raw = nix::fcntl::openat(Some(parent), name, flags, Mode::empty())
+        .map_err(|e| Error::nix("open", path, e))?;
+    // SAFETY: fresh descriptor from openat, owned here.
+    let dir = unsafe { OwnedFd::from_raw_fd(raw) };
+    let mut names = Vec::new();
+    {
+        let dup = nix::unistd::dup(dir.as_raw_fd()).map_err(|e| Error::nix("dup", path, e))?;
+        let mut d = nix::dir::Dir::from_fd(dup).map_err(|e| Error::nix("readdir", path, e))?;
+        for ent in d.iter() {
+            let ent = ent.map_err(|e| Error::nix("readdir", path, e))?;
+            let n = ent.file_name().to_bytes();
+            if n != b"." && n != b".." {
+                names.push(OsStr::from_bytes(n).to_os_string());
+            }
+        }
+    }
+    for n in names {
+        remove_at(dir.as_raw_fd(), &n, &path.join(&n))?;
+    }
+    nix::unistd::unlinkat(Some(parent), name, UnlinkatFlags::RemoveDir)
+        .map_err(|e| Error::nix("rmdir", path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_path_refuses_dotdot_and_reroots_absolute() {
+        assert_eq!(clean_path(b"/etc/passwd").unwrap(), Path::new("etc/passwd"));
+        assert_eq!(clean_path(b"./a//b/").unwrap(), Path::new("a/b"));
+        assert_eq!(clean_path(b"./").unwrap(), Path::new(""));
+        assert!(clean_path(b"../x").is_err());
+        assert!(clean_path(b"a/../../x").is_err());
+    }
+}

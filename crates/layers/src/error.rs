@@ -1,0 +1,50 @@
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Fs(#[from] husk_fs::Error),
+    #[error("read layer stream: {0}")]
+    Stream(#[source] std::io::Error),
+    #[error("layer entry {}: {reason}", path.display())]
+    UnsafeEntry { path: PathBuf, reason: &'static str },
+    #[error("layer entry {}: unsupported tar entry type {kind}", path.display())]
+    UnsupportedEntry { path: PathBuf, kind: String },
+    #[error("layer compression: {0}")]
+    Compression(String),
+    #[error("invalid digest {0:?}: want sha256:<64 hex digits>")]
+    BadDigest(String),
+    #[error("{what} digest mismatch: expected {expected}, got {actual}")]
+    DigestMismatch {
+        what: &'static str,
+        expected: String,
+        actual: String,
+    },
+    #[error("overlay mount on {}: {reason}", path.display())]
+    Overlay { path: PathBuf, reason: String },
+    #[error("layer {chain_id}: {reason}")]
+    Layer { chain_id: String, reason: String },
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub fn nix(op: &'static str, path: impl Into<PathBuf>, errno: nix::errno::Errno) -> Self {
+        Error::io(op, path, std::io::Error::from_raw_os_error(errno as i32))
+    }
+}

@@ -1,0 +1,207 @@
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixListener;
+use std::path::PathBuf;
+
+use husk_cgroups::Manager;
+use husk_namespaces::Plan;
+use husk_state::{start_time, ContainerState, EXEC_SOCK};
+use oci_spec::runtime::LinuxNamespaceType;
+
+use crate::channel::{self, Msg};
+use crate::error::Context;
+use crate::init::{self, InitConfig};
+use crate::{console, sys, validate, Error, Result, Runtime};
+
+#[derive(Debug, Clone, Default)]
+pub struct CreateOptions {
+    pub bundle: PathBuf,
+    pub pid_file: Option<PathBuf>,
+    pub console_socket: Option<PathBuf>,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+}
+
+impl Runtime {
+    /// `create`: everything up to the user's exec, then return with the
+    /// init waiting on exec.sock. Returns the init's host pid.
+    pub fn create(&self, id: &str, opts: &CreateOptions) -> Result<i32> {
+        husk_state::validate_id(id)?;
+        let (bundle, spec) = husk_spec::load_bundle(&opts.bundle)?;
+        let linux = spec.linux().as_ref();
+        let plan = Plan::from_spec(linux.and_then(|l| l.namespaces().as_deref()).unwrap_or(&[]))?;
+        if !plan.has(LinuxNamespaceType::Mount) {
+            return Err(Error::Spec(
+                "linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})".into(),
+            ));
+        }
+        validate::validate(&spec, &plan, opts.console_socket.is_some())?;
+        let cgroups_path = linux
+            .and_then(|l| l.cgroups_path().as_ref())
+            .map(|p| p.to_string_lossy().into_owned());
+        let cgroup = Manager::new(cgroups_path.as_deref(), id, self.systemd_cgroup)?;
+        let mut resources = linux.and_then(|l| l.resources().clone()).unwrap_or_default();
+        add_default_device_rules(
+            &mut resources,
+            linux.and_then(|l| l.devices().as_deref()).unwrap_or(&[]),
+        );
+        cgroup.validate(&resources)?;
+        let rootfs = spec
+            .root()
+            .as_ref()
+            .map(|r| r.path().clone())
+            .unwrap_or_default();
+
+        let dir = self.store.create_dir(id)?;
+        let lock = self.store.lock(id);
+        let result = (|| {
+            let _lock = lock?;
+            let listener = UnixListener::bind(dir.join(EXEC_SOCK)).ctx("listen on", dir.join(EXEC_SOCK))?;
+            let console = opts.console_socket.as_deref().map(console::connect).transpose()?;
+            let (parent, child) = channel::pair()?;
+            for (typ, path) in &plan.join {
+                // A pid namespace applies to children: join it before clone.
+                if *typ == LinuxNamespaceType::Pid {
+                    husk_namespaces::join(*typ, path)?;
+                }
+            }
+            let flags = plan.new.bits() as u64 & !(libc::CLONE_NEWCGROUP as u64);
+            let pid = sys::clone3(flags, None).ctx("clone3", "container init")?;
+            if pid == 0 {
+                drop(parent);
+                init::main(InitConfig {
+                    id,
+                    spec: &spec,
+                    rootfs: &rootfs,
+                    bundle: &bundle,
+                    plan: &plan,
+                    no_pivot: opts.no_pivot,
+                    no_new_keyring: opts.no_new_keyring,
+                    preserve_fds: opts.preserve_fds,
+                    console: console.as_ref().map(|c| c.as_raw_fd()),
+                    listener: &listener,
+                    channel: &child,
+                });
+            }
+            drop(child);
+            drop(listener);
+            drop(console);
+            let setup = (|| {
+                cgroup.create()?;
+                cgroup.apply(pid)?;
+                cgroup.set(&resources)?;
+                if let Some(adj) = spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
+                    write_oom_score_adj(pid, adj)?;
+                }
+                parent.send(&Msg::Go)?;
+                match parent.recv()? {
+                    Some(Msg::Ready) => Ok(()),
+                    Some(Msg::Failed(m)) => Err(Error::Init(m)),
+                    _ => Err(Error::Init(format!(
+                        "exited during setup ({})",
+                        reap(pid)
+                    ))),
+                }
+            })();
+            if let Err(e) = setup {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+                reap(pid);
+                let _ = cgroup.destroy();
+                return Err(e);
+            }
+            let state = ContainerState {
+                id: id.to_string(),
+                pid,
+                pid_start: start_time(pid).unwrap_or(0),
+                bundle: bundle.clone(),
+                rootfs: rootfs.clone(),
+                created: now_rfc3339(),
+                owner: String::new(),
+                annotations: spec.annotations().clone().unwrap_or_default(),
+                cgroup: serde_json::to_value(&cgroup).unwrap_or_default(),
+                spec: serde_json::to_value(&spec).unwrap_or_default(),
+                systemd_cgroup: self.systemd_cgroup,
+            };
+            let saved = self.store.save(&state).map_err(Error::from).and_then(|()| {
+                match &opts.pid_file {
+                    Some(p) => husk_fs::write_atomic(p, pid.to_string().as_bytes(), 0o644).map_err(Error::from),
+                    None => Ok(()),
+                }
+            });
+            if let Err(e) = saved {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+                reap(pid);
+                let _ = cgroup.destroy();
+                return Err(e);
+            }
+            Ok(pid)
+        })();
+        if result.is_err() {
+            let _ = self.store.remove(id);
+        }
+        result
+    }
+}
+
+/// runc's rule: whatever the spec's device rules say, the devices every
+/// container gets (and those listed in linux.devices) stay usable, and
+/// mknod is allowed so /dev can be populated. Appended after the spec's
+/// rules, so an explicit deny of one of them is overridden as in runc.
+fn add_default_device_rules(
+    resources: &mut oci_spec::runtime::LinuxResources,
+    devices: &[oci_spec::runtime::LinuxDevice],
+) {
+    let mut rules: Vec<serde_json::Value> = vec![
+        serde_json::json!({"allow": true, "type": "c", "access": "m"}),
+        serde_json::json!({"allow": true, "type": "b", "access": "m"}),
+    ];
+    for (major, minor) in [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2)] {
+        rules.push(serde_json::json!({"allow": true, "type": "c", "major": major, "minor": minor, "access": "rwm"}));
+    }
+    rules.push(serde_json::json!({"allow": true, "type": "c", "major": 136, "access": "rwm"}));
+    rules.push(serde_json::json!({"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"}));
+    for d in devices {
+        rules.push(serde_json::json!({"allow": true, "type": d.typ(), "major": d.major(), "minor": d.minor(), "access": "rwm"}));
+    }
+    let extra: Vec<oci_spec::runtime::LinuxDeviceCgroup> =
+        serde_json::from_value(serde_json::Value::Array(rules)).unwrap_or_default();
+    let mut all = resources.devices().clone().unwrap_or_default();
+    all.extend(extra);
+    resources.set_devices(Some(all));
+}
+
+/// Lowering the score needs CAP_SYS_RESOURCE; say so rather than a bare EACCES.
+fn write_oom_score_adj(pid: i32, adj: i32) -> Result<()> {
+    let path = format!("/proc/{pid}/oom_score_adj");
+    std::fs::write(&path, adj.to_string()).map_err(|e| {
+        let hint = if matches!(e.raw_os_error(), Some(libc::EACCES) | Some(libc::EPERM)) {
+            " (lowering it needs CAP_SYS_RESOURCE, which this host's bounding set lacks)"
+        } else {
+            ""
+        };
+        Error::Spec(format!("process.oomScoreAdj: {adj}: {e}{hint}"))
+    })
+}
+
+/// Waits for a child we cloned and describes how it ended.
+pub(crate) fn reap(pid: i32) -> String {
+    use nix::sys::wait::{waitpid, WaitStatus};
+    loop {
+        match waitpid(nix::unistd::Pid::from_raw(pid), None) {
+            Ok(WaitStatus::Exited(_, code)) => return format!("exit status {code}"),
+            Ok(WaitStatus::Signaled(_, sig, _)) => return format!("killed by {sig}"),
+            Ok(_) => continue,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return format!("wait: {e}"),
+        }
+    }
+}
+
+pub(crate) fn now_rfc3339() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    chrono::DateTime::from_timestamp(now.as_secs() as i64, now.subsec_nanos())
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+        .unwrap_or_default()
+}

@@ -1,0 +1,126 @@
+//! /dev inside the container: the default nodes every runtime provides,
+//! the spec's `linux.devices`, and the standard symlinks.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use husk_fs::{mkdir_all_in_root, open_in_root};
+use nix::fcntl::OFlag;
+use oci_spec::runtime::{LinuxDevice, LinuxDeviceType};
+
+use crate::error::Context;
+use crate::{sys, Error, Result};
+
+/// (path, major, minor): null, zero, full, random, urandom, tty, as runc.
+const DEFAULT_DEVICES: [(&str, u64, u64); 6] = [
+    ("/dev/null", 1, 3),
+    ("/dev/zero", 1, 5),
+    ("/dev/full", 1, 7),
+    ("/dev/random", 1, 8),
+    ("/dev/urandom", 1, 9),
+    ("/dev/tty", 5, 0),
+];
+
+pub fn create_default_devices(root: &OwnedFd) -> Result<()> {
+    for (path, major, minor) in DEFAULT_DEVICES {
+        mknod(root, Path::new(path), libc::S_IFCHR, 0o666, major, minor, 0, 0)?;
+    }
+    Ok(())
+}
+
+pub fn create_spec_devices(root: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
+    for (i, d) in devices.iter().enumerate() {
+        let kind = match d.typ() {
+            LinuxDeviceType::C | LinuxDeviceType::U => libc::S_IFCHR,
+            LinuxDeviceType::B => libc::S_IFBLK,
+            LinuxDeviceType::P => libc::S_IFIFO,
+            LinuxDeviceType::A => {
+                return Err(Error::Spec(format!(
+                    "linux.devices[{i}].type: \"a\" is only valid in cgroup rules"
+                )))
+            }
+        };
+        let path = d.path();
+        if !path.starts_with("/dev") {
+            return Err(Error::Spec(format!(
+                "linux.devices[{i}].path: {} is not under /dev",
+                path.display()
+            )));
+        }
+        let mode = d.file_mode().unwrap_or(0o666) & 0o7777;
+        mknod(
+            root,
+            path,
+            kind,
+            mode,
+            d.major() as u64,
+            d.minor() as u64,
+            d.uid().unwrap_or(0),
+            d.gid().unwrap_or(0),
+        )?;
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn mknod(
+    root: &OwnedFd,
+    path: &Path,
+    kind: libc::mode_t,
+    mode: u32,
+    major: u64,
+    minor: u64,
+    uid: u32,
+    gid: u32,
+) -> Result<()> {
+    let parent = path.parent().unwrap_or(Path::new("/dev"));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::Spec(format!("device path {} has no name", path.display())))?;
+    let dir = mkdir_all_in_root(root, parent, 0o755)?;
+    let dir = open_in_root(&dir, Path::new("."), OFlag::O_DIRECTORY | OFlag::O_RDONLY)?;
+    let cname = CString::new(name.as_bytes())
+        .map_err(|_| Error::Spec(format!("device path {} has a NUL byte", path.display())))?;
+    // A node already there (from the image) is replaced, as runc does.
+    // SAFETY: unlinkat on a dir fd we own and a valid C string; a missing
+    // entry is fine.
+    unsafe { libc::unlinkat(dir.as_raw_fd(), cname.as_ptr(), 0) };
+    let dev = libc::makedev(major as u32, minor as u32);
+    sys::mknodat(dir.as_raw_fd(), &cname, kind | mode, dev).ctx("mknod", path)?;
+    sys::fchownat(dir.as_raw_fd(), &cname, uid, gid).ctx("chown", path)?;
+    Ok(())
+}
+
+/// /dev/fd, stdin, stdout, stderr and ptmx links, as every runtime makes them.
+pub fn create_symlinks(root: &OwnedFd, has_devpts: bool) -> Result<()> {
+    let dev = mkdir_all_in_root(root, Path::new("/dev"), 0o755)?;
+    let dev = open_in_root(&dev, Path::new("."), OFlag::O_DIRECTORY | OFlag::O_RDONLY)?;
+    let mut links = vec![
+        ("/proc/self/fd", "fd"),
+        ("/proc/self/fd/0", "stdin"),
+        ("/proc/self/fd/1", "stdout"),
+        ("/proc/self/fd/2", "stderr"),
+    ];
+    if has_devpts {
+        links.push(("pts/ptmx", "ptmx"));
+    }
+    for (target, name) in links {
+        let cname = CString::new(name).unwrap_or_default();
+        if name == "ptmx" {
+            // SAFETY: as in mknod: remove whatever the image had there.
+            unsafe { libc::unlinkat(dev.as_raw_fd(), cname.as_ptr(), 0) };
+        }
+        let ctarget = CString::new(target).unwrap_or_default();
+        // SAFETY: valid C strings and an open dir fd.
+        let rc = unsafe { libc::symlinkat(ctarget.as_ptr(), dev.as_raw_fd(), cname.as_ptr()) };
+        if rc < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.raw_os_error() != Some(libc::EEXIST) {
+                return Err(Error::sys("symlink", Path::new("/dev").join(name), e));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,252 @@
+//! The container's init: the child of clone3, already inside its new
+//! namespaces. It sets up the container in runc's proven order and then
+//! waits for `start` before exec'ing the user's process. Every failure is
+//! sent to the parent, which prints it: an error inside a namespace must
+//! never be only logged.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::net::UnixListener;
+use std::path::{Path, PathBuf};
+
+use husk_namespaces::Plan;
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+
+use crate::capabilities::CapSets;
+use crate::channel::{Channel, Msg};
+use crate::error::Context;
+use crate::{console, rootfs, sys, user, Error, Result};
+
+/// What the init needs, prepared by the parent before clone3.
+pub struct InitConfig<'a> {
+    pub id: &'a str,
+    pub spec: &'a Spec,
+    pub rootfs: &'a Path,
+    pub bundle: &'a Path,
+    pub plan: &'a Plan,
+    pub no_pivot: bool,
+    pub no_new_keyring: bool,
+    pub preserve_fds: u32,
+    pub console: Option<RawFd>,
+    pub listener: &'a UnixListener,
+    pub channel: &'a Channel,
+}
+
+/// Entry point in the child. Never returns: it execs or exits.
+pub fn main(cfg: InitConfig<'_>) -> ! {
+    match run(&cfg) {
+        Ok(never) => match never {},
+        Err(e) => {
+            let _ = cfg.channel.send(&Msg::Failed(e.to_string()));
+            sys::exit_now(1)
+        }
+    }
+}
+
+enum Never {}
+
+fn run(cfg: &InitConfig<'_>) -> Result<Never> {
+    // Device nodes get exactly the spec's modes; the process's own umask
+    // is set once the user is switched.
+    sys::umask(0);
+    match cfg.channel.recv()? {
+        Some(Msg::Go) => {}
+        _ => return Err(Error::Init("parent went away before setup".into())),
+    }
+    close_leaked_fds(cfg)?;
+    for (typ, path) in &cfg.plan.join {
+        if *typ != LinuxNamespaceType::Pid {
+            husk_namespaces::join(*typ, path)?;
+        }
+    }
+    // After the parent placed us in our cgroups, so the namespace's root is
+    // the container's own cgroup.
+    if cfg.plan.creates(LinuxNamespaceType::Cgroup) {
+        husk_namespaces::unshare(LinuxNamespaceType::Cgroup)?;
+    }
+    if !cfg.no_new_keyring {
+        if let Err(e) = sys::join_session_keyring(cfg.id) {
+            // Kernels without keyrings, or a seccomp profile on the caller.
+            if !matches!(e.raw_os_error(), Some(libc::ENOSYS) | Some(libc::EACCES) | Some(libc::EPERM)) {
+                return Err(Error::sys("join session keyring", cfg.id, e));
+            }
+        }
+    }
+    let spec = cfg.spec;
+    let process = spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| Error::Spec("process: missing".into()))?;
+    let linux = spec.linux().as_ref();
+
+    rootfs::prepare(
+        spec,
+        cfg.rootfs,
+        cfg.bundle,
+        cfg.no_pivot,
+        cfg.plan.creates(LinuxNamespaceType::Cgroup),
+    )?;
+
+    if process.terminal() == Some(true) {
+        let fd = cfg
+            .console
+            .ok_or_else(|| Error::Spec("process.terminal: no --console-socket".into()))?;
+        let size = process
+            .console_size()
+            .as_ref()
+            .map(|b| (b.height() as u16, b.width() as u16));
+        let slave = console::setup(fd, size)?;
+        rootfs::mount_console(&slave)?;
+        sys::close(fd);
+    }
+
+    if let Some(h) = spec.hostname().as_deref().filter(|h| !h.is_empty()) {
+        nix::unistd::sethostname(h).ctx("sethostname", h)?;
+    }
+    if let Some(d) = spec.domainname().as_deref().filter(|d| !d.is_empty()) {
+        sys::set_domainname(d).ctx("setdomainname", d)?;
+    }
+    if let Some(sysctl) = linux.and_then(|l| l.sysctl().as_ref()) {
+        for (k, v) in sysctl {
+            let path = PathBuf::from("/proc/sys").join(k.replace('.', "/"));
+            std::fs::write(&path, v).map_err(|e| {
+                Error::Spec(format!("linux.sysctl: {k}={v}: {e}"))
+            })?;
+        }
+    }
+    for p in linux.and_then(|l| l.readonly_paths().as_ref()).into_iter().flatten() {
+        rootfs::readonly_path(p)?;
+    }
+    for p in linux.and_then(|l| l.masked_paths().as_ref()).into_iter().flatten() {
+        rootfs::mask_path(p)?;
+    }
+    if spec.root().as_ref().and_then(|r| r.readonly()) == Some(true) {
+        rootfs::remount_root_readonly()?;
+    }
+
+    user::apply_rlimits(process.rlimits().as_deref().unwrap_or(&[]))?;
+
+    let caps = CapSets::from_spec(process.capabilities().as_ref())?;
+    caps.apply_bounding()?;
+    sys::prctl(libc::PR_SET_KEEPCAPS, 1).ctx("prctl", "PR_SET_KEEPCAPS")?;
+    user::switch_user(process.user())?;
+    sys::prctl(libc::PR_SET_KEEPCAPS, 0).ctx("prctl", "PR_SET_KEEPCAPS")?;
+    user::umask(process.user());
+    enter_cwd(process.cwd())?;
+    caps.apply_rest()?;
+    if process.no_new_privileges() == Some(true) {
+        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).ctx("prctl", "PR_SET_NO_NEW_PRIVS")?;
+    }
+
+    let args = process.args().as_deref().unwrap_or(&[]);
+    let env = with_home(process.env().as_deref().unwrap_or(&[]), process.user().uid());
+    let prog = args
+        .first()
+        .ok_or_else(|| Error::Spec("process.args: empty".into()))?;
+    let path = rootfs::find_executable(prog, &env, process.cwd())?;
+    let filter = linux
+        .and_then(|l| l.seccomp().as_ref())
+        .map(husk_seccomp::Filter::new)
+        .transpose()?;
+    let argv = cstrings(args)?;
+    let envp = cstrings(&env)?;
+    let cpath = CString::new(path.as_os_str().as_encoded_bytes())
+        .map_err(|_| Error::Spec("process.args[0]: contains a NUL byte".into()))?;
+
+    cfg.channel.send(&Msg::Ready)?;
+    // Blocks until `start` connects. The accepted socket is close-on-exec,
+    // so `start` sees EOF exactly when our exec has happened.
+    let conn = loop {
+        match cfg.listener.accept() {
+            Ok((c, _)) => break c,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::sys("wait for start on", "exec.sock", e)),
+        }
+    };
+    for fd in 3..3 + cfg.preserve_fds {
+        let _ = sys::set_cloexec(fd as RawFd, false);
+    }
+    // As late as possible: after this only execve runs under the filter.
+    if let Some(f) = filter {
+        if let Err(e) = f.load() {
+            exec_failed(&format!("seccomp: {e}"), 1);
+        }
+    }
+    let _keep = conn.as_raw_fd();
+    let e = nix::unistd::execve(&cpath, &argv, &envp).unwrap_err();
+    let code = if e == nix::errno::Errno::ENOENT { 127 } else { 126 };
+    exec_failed(&format!("exec {}: {e}", path.display()), code)
+}
+
+fn exec_failed(msg: &str, code: i32) -> ! {
+    let line = format!("husk-runtime: {msg}\n");
+    // SAFETY: writing a buffer we own to fd 2.
+    unsafe { libc::write(2, line.as_ptr() as *const libc::c_void, line.len()) };
+    sys::exit_now(code)
+}
+
+/// Closes every inherited fd but stdio, the preserved ones and those the
+/// init still needs. A host directory fd left open here is how
+/// CVE-2024-21626 let `cwd: /proc/self/fd/N` escape the rootfs.
+fn close_leaked_fds(cfg: &InitConfig<'_>) -> Result<()> {
+    let keep_to = 3 + cfg.preserve_fds as RawFd;
+    let keep = [
+        Some(cfg.channel.raw_fd()),
+        Some(cfg.listener.as_raw_fd()),
+        cfg.console,
+    ];
+    let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+        .ctx("read", "/proc/self/fd")?
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+        .collect();
+    for fd in fds {
+        if fd >= keep_to && !keep.contains(&Some(fd)) {
+            sys::close(fd);
+        }
+    }
+    sys::cloexec_from(keep_to as u32).ctx("close_range", "inherited fds")
+}
+
+/// chdir into the process's cwd and prove it is inside the new root: the
+/// kernel reports a cwd outside the root as unreachable.
+fn enter_cwd(cwd: &Path) -> Result<()> {
+    nix::unistd::chdir(cwd).map_err(|e| {
+        Error::Spec(format!("process.cwd: {}: {e}", cwd.display()))
+    })?;
+    match nix::unistd::getcwd() {
+        Ok(p) if p.is_absolute() => Ok(()),
+        _ => Err(Error::Spec(format!(
+            "process.cwd: {} resolves outside the container's root",
+            cwd.display()
+        ))),
+    }
+}
+
+/// runc sets HOME from the container's /etc/passwd when the spec has none.
+fn with_home(env: &[String], uid: u32) -> Vec<String> {
+    let mut env = env.to_vec();
+    if env.iter().any(|e| e.starts_with("HOME=")) {
+        return env;
+    }
+    let home = std::fs::read_to_string("/etc/passwd")
+        .ok()
+        .and_then(|passwd| {
+            passwd.lines().find_map(|l| {
+                let f: Vec<&str> = l.split(':').collect();
+                (f.get(2)?.parse::<u32>().ok()? == uid).then(|| f.get(5).map(|h| h.to_string()))?
+            })
+        })
+        .unwrap_or_else(|| "/".to_string());
+    env.push(format!("HOME={home}"));
+    env
+}
+
+fn cstrings(v: &[String]) -> Result<Vec<CString>> {
+    v.iter()
+        .map(|s| {
+            CString::new(s.as_bytes())
+                .map_err(|_| Error::Spec(format!("process: {s:?} contains a NUL byte")))
+        })
+        .collect()
+}

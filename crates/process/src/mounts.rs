@@ -1,0 +1,381 @@
+//! The spec's `mounts`, mounted in order inside the container's rootfs.
+//! Destinations are resolved by fd inside the rootfs (a symlink in the image
+//! pointing at /etc on the host must not put a mount on the host's /etc).
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use husk_fs::{create_in_root, proc_fd_path, Kind};
+use oci_spec::runtime::Mount;
+
+use crate::error::Context;
+use crate::{sys, Error, Result};
+
+/// Mount options split the way mount(2) wants them.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    pub flags: libc::c_ulong,
+    /// Flags the caller asked to clear (`rw`, `suid`, ...) on a bind remount.
+    pub cleared: libc::c_ulong,
+    pub propagation: Vec<libc::c_ulong>,
+    pub data: Vec<String>,
+    pub bind: bool,
+}
+
+impl Options {
+    pub fn data_string(&self) -> String {
+        self.data.join(",")
+    }
+}
+
+/// runc's table: known words become flags, anything else is fs data.
+pub fn parse_options(options: &[String]) -> Options {
+    let mut o = Options::default();
+    for opt in options {
+        let (set, clear): (libc::c_ulong, libc::c_ulong) = match opt.as_str() {
+            "ro" | "rdonly" => (libc::MS_RDONLY, 0),
+            "rw" => (0, libc::MS_RDONLY),
+            "nosuid" => (libc::MS_NOSUID, 0),
+            "suid" => (0, libc::MS_NOSUID),
+            "nodev" => (libc::MS_NODEV, 0),
+            "dev" => (0, libc::MS_NODEV),
+            "noexec" => (libc::MS_NOEXEC, 0),
+            "exec" => (0, libc::MS_NOEXEC),
+            "sync" => (libc::MS_SYNCHRONOUS, 0),
+            "async" => (0, libc::MS_SYNCHRONOUS),
+            "dirsync" => (libc::MS_DIRSYNC, 0),
+            "remount" => (libc::MS_REMOUNT, 0),
+            "mand" => (libc::MS_MANDLOCK, 0),
+            "nomand" => (0, libc::MS_MANDLOCK),
+            "atime" => (0, libc::MS_NOATIME),
+            "noatime" => (libc::MS_NOATIME, 0),
+            "diratime" => (0, libc::MS_NODIRATIME),
+            "nodiratime" => (libc::MS_NODIRATIME, 0),
+            "relatime" => (libc::MS_RELATIME, 0),
+            "norelatime" => (0, libc::MS_RELATIME),
+            "strictatime" => (libc::MS_STRICTATIME, 0),
+            "nostrictatime" => (0, libc::MS_STRICTATIME),
+            "bind" => {
+                o.bind = true;
+                (libc::MS_BIND, 0)
+            }
+            "rbind" => {
+                o.bind = true;
+                (libc::MS_BIND | libc::MS_REC, 0)
+            }
+            "private" => {
+                o.propagation.push(libc::MS_PRIVATE);
+                (0, 0)
+            }
+            "rprivate" => {
+                o.propagation.push(libc::MS_PRIVATE | libc::MS_REC);
+                (0, 0)
+            }
+            "shared" => {
+                o.propagation.push(libc::MS_SHARED);
+                (0, 0)
+            }
+            "rshared" => {
+                o.propagation.push(libc::MS_SHARED | libc::MS_REC);
+                (0, 0)
+            }
+            "slave" => {
+                o.propagation.push(libc::MS_SLAVE);
+                (0, 0)
+            }
+            "rslave" => {
+                o.propagation.push(libc::MS_SLAVE | libc::MS_REC);
+                (0, 0)
+            }
+            "unbindable" => {
+                o.propagation.push(libc::MS_UNBINDABLE);
+                (0, 0)
+            }
+            "runbindable" => {
+                o.propagation.push(libc::MS_UNBINDABLE | libc::MS_REC);
+                (0, 0)
+            }
+            // crun/podman extensions that only matter for copy-up semantics.
+            "tmpcopyup" | "notmpcopyup" | "copy-symlink" => (0, 0),
+            other => {
+                o.data.push(other.to_string());
+                (0, 0)
+            }
+        };
+        o.flags = (o.flags | set) & !clear;
+        o.cleared |= clear;
+    }
+    o
+}
+
+/// Mounts one spec mount. `root` is an fd of the rootfs (after its self
+/// bind mount), `bundle` resolves relative bind sources, `cgroup_mounts`
+/// is how `cgroup` mounts are expanded.
+pub fn mount_one(root: &OwnedFd, m: &Mount, bundle: &Path, cgroups: &CgroupMounts) -> Result<()> {
+    let dest = m.destination();
+    if !dest.is_absolute() {
+        return Err(Error::Spec(format!(
+            "mounts: destination {} must be absolute",
+            dest.display()
+        )));
+    }
+    let typ = m.typ().as_deref().unwrap_or("");
+    let opts = parse_options(m.options().as_deref().unwrap_or(&[]));
+    if typ == "cgroup" || typ == "cgroup2" {
+        return cgroups.mount(root, dest, &opts);
+    }
+    let bind = opts.bind || typ == "bind";
+    if bind {
+        return bind_mount(root, m, bundle, &opts);
+    }
+    let target = create_in_root(root, dest, Kind::Dir)?;
+    let target_path = proc_fd_path(&target);
+    let source = m
+        .source()
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(if typ.is_empty() { "none" } else { typ }));
+    let data = opts.data_string();
+    let flags = opts.flags & !libc::MS_REMOUNT;
+    sys::mount(
+        Some(&source),
+        &target_path,
+        Some(typ).filter(|t| !t.is_empty()),
+        flags,
+        Some(&data),
+    )
+    .or_else(|e| {
+        // mqueue/sysfs refuse some flags on some kernels: retry as runc does
+        // for sysfs without the attributes, then remount them on.
+        if e.raw_os_error() == Some(libc::EPERM) && typ == "sysfs" {
+            sys::mount(Some(&source), &target_path, Some(typ), 0, Some(&data))?;
+            sys::mount(None, &target_path, None, flags | libc::MS_REMOUNT, None)
+        } else {
+            Err(e)
+        }
+    })
+    .ctx("mount", dest)?;
+    apply_propagation(&target_path, &opts, dest)
+}
+
+fn bind_mount(root: &OwnedFd, m: &Mount, bundle: &Path, opts: &Options) -> Result<()> {
+    let dest = m.destination();
+    let src = m.source().clone().ok_or_else(|| {
+        Error::Spec(format!("mounts: bind mount on {} has no source", dest.display()))
+    })?;
+    let src = if src.is_absolute() {
+        src
+    } else {
+        bundle.join(src)
+    };
+    let meta = std::fs::metadata(&src).map_err(|e| {
+        Error::Spec(format!(
+            "mounts: source {} of {}: {e}",
+            src.display(),
+            dest.display()
+        ))
+    })?;
+    let kind = if meta.is_dir() { Kind::Dir } else { Kind::File };
+    let target = create_in_root(root, dest, kind)?;
+    let target_path = proc_fd_path(&target);
+    let rec = opts.flags & libc::MS_REC;
+    sys::mount(Some(&src), &target_path, None, libc::MS_BIND | rec, None).ctx("bind mount", dest)?;
+    // Attributes of a bind mount only apply through a remount.
+    let attrs = opts.flags & !(libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT);
+    if attrs != 0 {
+        // The remount must go through the mount just made: reopen the
+        // destination so /proc/self/fd points at the new mount's root.
+        let target = create_in_root(root, dest, kind)?;
+        let tp = proc_fd_path(&target);
+        sys::mount(
+            None,
+            &tp,
+            None,
+            attrs | libc::MS_BIND | libc::MS_REMOUNT,
+            None,
+        )
+        .ctx("remount", dest)?;
+    }
+    apply_propagation(&target_path, opts, dest)
+}
+
+fn apply_propagation(target: &Path, opts: &Options, dest: &Path) -> Result<()> {
+    for p in &opts.propagation {
+        sys::mount(None, target, None, *p, None).ctx("set propagation of", dest)?;
+    }
+    Ok(())
+}
+
+/// How `cgroup` mounts become real mounts: one per host hierarchy, read
+/// from the host's mountinfo.
+#[derive(Debug, Clone, Default)]
+pub struct CgroupMounts {
+    /// (name under /sys/fs/cgroup, fstype, super options, host dir to bind
+    /// when there is no cgroup namespace)
+    pub hierarchies: Vec<CgroupHierarchy>,
+    pub cgroupns: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CgroupHierarchy {
+    pub name: String,
+    pub fstype: String,
+    pub options: String,
+    pub host_dir: PathBuf,
+}
+
+impl CgroupMounts {
+    /// Reads the host's cgroup mounts and this process's cgroup paths. Run
+    /// in the init after the parent placed it in its cgroups, before pivot.
+    pub fn discover(cgroupns: bool) -> Result<CgroupMounts> {
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
+            .ctx("read", "/proc/self/mountinfo")?;
+        let own = std::fs::read_to_string("/proc/self/cgroup").ctx("read", "/proc/self/cgroup")?;
+        let mut hierarchies = Vec::new();
+        for line in mountinfo.lines() {
+            let Some((left, right)) = line.split_once(" - ") else {
+                continue;
+            };
+            let l: Vec<&str> = left.split(' ').collect();
+            let r: Vec<&str> = right.split(' ').collect();
+            let (Some(root), Some(mnt), Some(fstype), Some(sopts)) =
+                (l.get(3), l.get(4), r.first(), r.get(2))
+            else {
+                continue;
+            };
+            if *fstype != "cgroup" && *fstype != "cgroup2" {
+                continue;
+            }
+            let mnt = Path::new(mnt);
+            let name = if *fstype == "cgroup2" && mnt == Path::new("/sys/fs/cgroup") {
+                String::new()
+            } else {
+                match mnt.file_name() {
+                    Some(n) => n.to_string_lossy().into_owned(),
+                    None => continue,
+                }
+            };
+            let options: Vec<&str> = sopts
+                .split(',')
+                .filter(|o| *o != "rw" && *o != "ro")
+                .collect();
+            // This process's path in the hierarchy, relative to the mount's root.
+            let key = if *fstype == "cgroup2" {
+                String::new()
+            } else {
+                options
+                    .iter()
+                    .filter(|o| !o.starts_with("clone_children") && !o.starts_with("release_agent") && **o != "noprefix" && **o != "xattr" && !o.starts_with("cpuset_v2_mode"))
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            let path = own.lines().find_map(|l| {
+                let mut parts = l.splitn(3, ':');
+                let (_, ctrl, p) = (parts.next()?, parts.next()?, parts.next()?);
+                (ctrl == key).then(|| p.to_string())
+            });
+            let Some(path) = path else { continue };
+            let rel = Path::new(&path)
+                .strip_prefix(root)
+                .map(Path::to_path_buf)
+                .unwrap_or_default();
+            hierarchies.push(CgroupHierarchy {
+                name,
+                fstype: fstype.to_string(),
+                options: options.join(","),
+                host_dir: mnt.join(rel),
+            });
+        }
+        Ok(CgroupMounts {
+            hierarchies,
+            cgroupns,
+        })
+    }
+
+    fn mount(&self, root: &OwnedFd, dest: &Path, opts: &Options) -> Result<()> {
+        let flags = opts.flags & !(libc::MS_RDONLY | libc::MS_REMOUNT | libc::MS_BIND | libc::MS_REC);
+        let ro = opts.flags & libc::MS_RDONLY;
+        let unified_only =
+            self.hierarchies.len() == 1 && self.hierarchies[0].name.is_empty();
+        if !unified_only {
+            // v1 or hybrid: a tmpfs with one directory per hierarchy, as runc does.
+            let target = create_in_root(root, dest, Kind::Dir)?;
+            sys::mount(
+                Some(Path::new("tmpfs")),
+                &proc_fd_path(&target),
+                Some("tmpfs"),
+                flags,
+                Some("mode=755"),
+            )
+            .ctx("mount tmpfs on", dest)?;
+        }
+        for h in &self.hierarchies {
+            let sub = if h.name.is_empty() {
+                dest.to_path_buf()
+            } else {
+                dest.join(&h.name)
+            };
+            let target = create_in_root(root, &sub, Kind::Dir)?;
+            let tp = proc_fd_path(&target);
+            if self.cgroupns {
+                sys::mount(
+                    Some(Path::new(&h.fstype)),
+                    &tp,
+                    Some(&h.fstype),
+                    flags | ro,
+                    Some(&h.options),
+                )
+                .ctx("mount cgroup on", &sub)?;
+            } else {
+                sys::mount(Some(&h.host_dir), &tp, None, libc::MS_BIND | libc::MS_REC, None)
+                    .ctx("bind cgroup on", &sub)?;
+                let target = create_in_root(root, &sub, Kind::Dir)?;
+                sys::mount(
+                    None,
+                    &proc_fd_path(&target),
+                    None,
+                    flags | ro | libc::MS_BIND | libc::MS_REMOUNT,
+                    None,
+                )
+                .ctx("remount cgroup on", &sub)?;
+            }
+        }
+        if !unified_only && ro != 0 {
+            let target = create_in_root(root, dest, Kind::Dir)?;
+            sys::mount(
+                None,
+                &proc_fd_path(&target),
+                None,
+                flags | ro | libc::MS_REMOUNT,
+                Some("mode=755"),
+            )
+            .ctx("remount read-only", dest)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &[&str]) -> Vec<String> {
+        v.iter().map(|x| x.to_string()).collect()
+    }
+
+    #[test]
+    fn flags_propagation_and_data_are_split() {
+        let o = parse_options(&s(&["nosuid", "noexec", "mode=755", "size=65536k", "rprivate", "ro"]));
+        assert_eq!(o.flags, libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_RDONLY);
+        assert_eq!(o.propagation, vec![libc::MS_PRIVATE | libc::MS_REC]);
+        assert_eq!(o.data_string(), "mode=755,size=65536k");
+        assert!(!o.bind);
+    }
+
+    #[test]
+    fn rbind_is_recursive_and_rw_clears_ro() {
+        let o = parse_options(&s(&["rbind", "ro", "rw"]));
+        assert!(o.bind);
+        assert_eq!(o.flags, libc::MS_BIND | libc::MS_REC);
+    }
+}

@@ -1,0 +1,219 @@
+//! Turning the bundle's rootfs into the container's `/`, in runc's order:
+//! propagation, self bind mount, the spec's mounts, /dev, pivot_root.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use husk_fs::{create_in_root, proc_fd_path, Kind};
+use oci_spec::runtime::Spec;
+
+use crate::error::Context;
+use crate::mounts::{self, CgroupMounts};
+use crate::{devices, sys, Error, Result};
+
+pub fn propagation_flags(value: Option<&str>) -> Result<libc::c_ulong> {
+    Ok(match value.unwrap_or("") {
+        // runc's default: see host mount events, never send ours back.
+        "" | "rslave" => libc::MS_SLAVE | libc::MS_REC,
+        "slave" => libc::MS_SLAVE,
+        "rprivate" => libc::MS_PRIVATE | libc::MS_REC,
+        "private" => libc::MS_PRIVATE,
+        "rshared" => libc::MS_SHARED | libc::MS_REC,
+        "shared" => libc::MS_SHARED,
+        "runbindable" => libc::MS_UNBINDABLE | libc::MS_REC,
+        "unbindable" => libc::MS_UNBINDABLE,
+        other => {
+            return Err(Error::Spec(format!(
+                "linux.rootfsPropagation: unknown value {other:?} (use rslave, rprivate, rshared, ...)"
+            )))
+        }
+    })
+}
+
+/// Everything up to and including pivot_root. Runs in the init, inside the
+/// new mount namespace. Afterwards the cwd is the new `/`.
+pub fn prepare(spec: &Spec, rootfs: &Path, bundle: &Path, no_pivot: bool, cgroupns: bool) -> Result<()> {
+    let linux = spec.linux().as_ref();
+    let prop = propagation_flags(linux.and_then(|l| l.rootfs_propagation().as_deref()))?;
+    // Shared propagation would push our mounts to the host: make / a slave
+    // (or private) first, so nothing below leaks out.
+    let first = if prop & libc::MS_SHARED != 0 {
+        libc::MS_SLAVE | libc::MS_REC
+    } else {
+        prop
+    };
+    sys::mount(None, Path::new("/"), None, first, None).ctx("set propagation of", "/")?;
+    // pivot_root needs the new root to be a mount point.
+    sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None)
+        .ctx("bind mount rootfs", rootfs)?;
+    let root = open_root(rootfs)?;
+
+    let cgroup_mounts = if spec
+        .mounts()
+        .as_ref()
+        .is_some_and(|ms| ms.iter().any(|m| matches!(m.typ().as_deref(), Some("cgroup" | "cgroup2"))))
+    {
+        CgroupMounts::discover(cgroupns)?
+    } else {
+        CgroupMounts::default()
+    };
+    let mut dev_is_bind = false;
+    let mut has_devpts = false;
+    for m in spec.mounts().as_deref().unwrap_or(&[]) {
+        if m.destination() == Path::new("/dev") {
+            dev_is_bind = m.typ().as_deref() == Some("bind")
+                || m.options()
+                    .as_ref()
+                    .is_some_and(|o| o.iter().any(|x| x == "bind" || x == "rbind"));
+        }
+        if m.typ().as_deref() == Some("devpts") {
+            has_devpts = true;
+        }
+        mounts::mount_one(&root, m, bundle, &cgroup_mounts)?;
+    }
+    if !dev_is_bind {
+        devices::create_default_devices(&root)?;
+        if let Some(devs) = linux.and_then(|l| l.devices().as_ref()) {
+            devices::create_spec_devices(&root, devs)?;
+        }
+        devices::create_symlinks(&root, has_devpts)?;
+    }
+    drop(root);
+
+    if no_pivot {
+        move_root(rootfs)?;
+    } else {
+        pivot(rootfs)?;
+    }
+    if prop & libc::MS_SHARED != 0 {
+        sys::mount(None, Path::new("/"), None, prop, None).ctx("set propagation of", "/")?;
+    }
+    Ok(())
+}
+
+fn open_root(rootfs: &Path) -> Result<OwnedFd> {
+    let f = std::fs::File::open(rootfs).ctx("open", rootfs)?;
+    Ok(OwnedFd::from(f))
+}
+
+/// runc's pivot: pivot_root(".", ".") stacks the old root on top of the new
+/// one, so no directory for the old root is needed in the image; then the
+/// old root is detached (after making it a slave so the unmount does not
+/// propagate to the host).
+fn pivot(rootfs: &Path) -> Result<()> {
+    let old = std::fs::File::open("/").ctx("open", "/")?;
+    let new = std::fs::File::open(rootfs).ctx("open", rootfs)?;
+    nix::unistd::fchdir(new.as_raw_fd()).ctx("chdir", rootfs)?;
+    sys::pivot_root(Path::new("."), Path::new(".")).ctx("pivot_root", rootfs)?;
+    nix::unistd::fchdir(old.as_raw_fd()).ctx("chdir", "old root")?;
+    sys::mount(None, Path::new("."), None, libc::MS_SLAVE | libc::MS_REC, None)
+        .ctx("make old root slave", "/")?;
+    sys::umount2(Path::new("."), libc::MNT_DETACH).ctx("unmount old root", "/")?;
+    nix::unistd::chdir("/").ctx("chdir", "/")?;
+    Ok(())
+}
+
+/// `--no-pivot`: for roots where pivot_root cannot work (a ramfs root).
+fn move_root(rootfs: &Path) -> Result<()> {
+    nix::unistd::chdir(rootfs).ctx("chdir", rootfs)?;
+    sys::mount(Some(rootfs), Path::new("/"), None, libc::MS_MOVE, None).ctx("move rootfs", rootfs)?;
+    nix::unistd::chroot(".").ctx("chroot", rootfs)?;
+    nix::unistd::chdir("/").ctx("chdir", "/")?;
+    Ok(())
+}
+
+/// After pivot: make `/` read-only if the spec says so.
+pub fn remount_root_readonly() -> Result<()> {
+    sys::mount(
+        None,
+        Path::new("/"),
+        None,
+        libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY,
+        None,
+    )
+    .ctx("remount read-only", "/")
+}
+
+/// A read-only tmpfs over directories, /dev/null over files; missing paths
+/// are skipped (the spec lists paths that may not exist on every kernel).
+pub fn mask_path(path: &str) -> Result<()> {
+    let p = Path::new(path);
+    let res = sys::mount(Some(Path::new("/dev/null")), p, None, libc::MS_BIND, None);
+    match res {
+        Ok(()) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
+            sys::mount(Some(Path::new("tmpfs")), p, Some("tmpfs"), libc::MS_RDONLY, None)
+                .ctx("mask", p)
+        }
+        Err(e) => Err(Error::sys("mask", p, e)),
+    }
+}
+
+pub fn readonly_path(path: &str) -> Result<()> {
+    let p = Path::new(path);
+    match sys::mount(Some(p), p, None, libc::MS_BIND | libc::MS_REC, None) {
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(()),
+        r => r.ctx("bind", p)?,
+    }
+    sys::mount(
+        None,
+        p,
+        None,
+        libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        None,
+    )
+    .or_else(|_| {
+        // Some mounts carry locked flags: retry keeping only read-only.
+        sys::mount(None, p, None, libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY, None)
+    })
+    .ctx("remount read-only", p)
+}
+
+/// Mounts the console pty over /dev/console (after pivot).
+pub fn mount_console(slave: &Path) -> Result<()> {
+    let root = open_root(Path::new("/"))?;
+    let target = create_in_root(&root, Path::new("/dev/console"), Kind::File)?;
+    sys::mount(Some(slave), &proc_fd_path(&target), None, libc::MS_BIND, None)
+        .ctx("bind console to", "/dev/console")
+}
+
+/// Resolves `prog` with the container's PATH the way execvp would, so a
+/// missing command fails `create` with a clear message instead of a bare
+/// exit code after `start`.
+pub fn find_executable(prog: &str, env: &[String], cwd: &Path) -> Result<PathBuf> {
+    let check = |p: &Path| -> bool {
+        let Ok(c) = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()) else {
+            return false;
+        };
+        // SAFETY: c is a valid C string.
+        let ok = unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0;
+        ok && p.metadata().map(|m| m.is_file()).unwrap_or(false)
+    };
+    if prog.contains('/') {
+        let p = cwd.join(prog);
+        if check(&p) {
+            return Ok(PathBuf::from(prog));
+        }
+        let why = if p.exists() {
+            "permission denied or not a regular file"
+        } else {
+            "no such file or directory"
+        };
+        return Err(Error::Spec(format!("exec: {prog:?}: {why}")));
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    for dir in path.split(':') {
+        let candidate = Path::new(if dir.is_empty() { "." } else { dir }).join(prog);
+        if check(&candidate) {
+            return Ok(candidate);
+        }
+    }
+    Err(Error::Spec(format!(
+        "exec: {prog:?}: executable file not found in $PATH"
+    )))
+}
+

@@ -1,0 +1,69 @@
+use nix::sys::signal::{kill, SigSet, Signal};
+use nix::sys::signalfd::SignalFd;
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use crate::error::Context;
+use crate::{CreateOptions, Result, Runtime};
+
+/// Signals a foreground `run` passes on to the container, as runc does.
+const FORWARDED: [Signal; 7] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGWINCH,
+];
+
+impl Runtime {
+    /// `run`: create + start, then (unless detached) wait, forwarding
+    /// signals, delete, and return the exit code (128+N if killed by N).
+    pub fn run(&self, id: &str, opts: &CreateOptions, detach: bool) -> Result<i32> {
+        let mut mask = SigSet::empty();
+        if !detach {
+            for s in FORWARDED {
+                mask.add(s);
+            }
+            mask.add(Signal::SIGCHLD);
+            // Blocked before the init exists so no signal is lost; the init
+            // unblocks nothing itself, so restore in it via exec defaults:
+            // execve keeps the mask, so unblock right after create below.
+        }
+        let pid = self.create(id, opts)?;
+        if let Err(e) = self.start(id) {
+            let _ = self.delete(id, true);
+            return Err(e);
+        }
+        if detach {
+            return Ok(0);
+        }
+        mask.thread_block().ctx("block signals", "run")?;
+        let sfd = SignalFd::new(&mask).ctx("signalfd", "run")?;
+        let code = loop {
+            match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::Exited(_, c)) => break c,
+                Ok(WaitStatus::Signaled(_, s, _)) => break 128 + s as i32,
+                Ok(_) => {}
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(crate::Error::sys("wait for", format!("pid {pid}"), e.into())),
+            }
+            match sfd.read_signal() {
+                Ok(Some(info)) => {
+                    if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
+                        if sig != Signal::SIGCHLD {
+                            let _ = kill(Pid::from_raw(pid), sig);
+                        }
+                    }
+                }
+                Ok(None) => {}
+                Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => return Err(crate::Error::sys("read", "signalfd", e.into())),
+            }
+        };
+        mask.thread_unblock().ctx("unblock signals", "run")?;
+        self.delete(id, true)?;
+        Ok(code)
+    }
+}

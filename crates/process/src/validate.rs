@@ -1,0 +1,178 @@
+//! Checks a spec before anything is created. A field this runtime cannot
+//! honour is refused by name: silently dropping a security setting (an
+//! LSM label, a user namespace) would run the container with more power
+//! than its author asked for.
+
+use husk_namespaces::Plan;
+use oci_spec::runtime::{LinuxNamespaceType, Spec};
+
+use crate::{Error, Result};
+
+pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()> {
+    let unsupported = |field: &str| {
+        Err(Error::Spec(format!(
+            "{field}: not supported by husk-runtime yet (remove it from config.json)"
+        )))
+    };
+    let process = spec
+        .process()
+        .as_ref()
+        .ok_or_else(|| Error::Spec("process: missing".into()))?;
+    if !process.cwd().is_absolute() {
+        return Err(Error::Spec(format!(
+            "process.cwd: {} is not an absolute path",
+            process.cwd().display()
+        )));
+    }
+    if process.terminal() == Some(true) && !has_console_socket {
+        return Err(Error::Spec(
+            "process.terminal: a terminal needs --console-socket (or set terminal to false)".into(),
+        ));
+    }
+    if let Some(adj) = process.oom_score_adj() {
+        if !(-1000..=1000).contains(&adj) {
+            return Err(Error::Spec(format!(
+                "process.oomScoreAdj: {adj} is outside -1000..1000"
+            )));
+        }
+    }
+    if process.apparmor_profile().as_deref().is_some_and(|p| !p.is_empty()) {
+        return lsm_missing("process.apparmorProfile", "AppArmor");
+    }
+    if process.selinux_label().as_deref().is_some_and(|p| !p.is_empty()) {
+        return lsm_missing("process.selinuxLabel", "SELinux");
+    }
+    if process.io_priority().is_some() {
+        return unsupported("process.ioPriority");
+    }
+    if process.scheduler().is_some() {
+        return unsupported("process.scheduler");
+    }
+    if process.exec_cpu_affinity().is_some() {
+        return unsupported("process.execCPUAffinity");
+    }
+    if spec.hooks().as_ref().is_some_and(|h| {
+        h.prestart().as_ref().is_some_and(|v| !v.is_empty())
+            || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())
+            || h.create_container().as_ref().is_some_and(|v| !v.is_empty())
+            || h.start_container().as_ref().is_some_and(|v| !v.is_empty())
+            || h.poststart().as_ref().is_some_and(|v| !v.is_empty())
+            || h.poststop().as_ref().is_some_and(|v| !v.is_empty())
+    }) {
+        return unsupported("hooks");
+    }
+    if spec.hostname().as_deref().is_some_and(|h| !h.is_empty())
+        && !plan.has(LinuxNamespaceType::Uts)
+    {
+        return Err(Error::Spec(
+            "hostname: setting a hostname needs a uts namespace in linux.namespaces".into(),
+        ));
+    }
+    if spec.domainname().as_deref().is_some_and(|h| !h.is_empty())
+        && !plan.has(LinuxNamespaceType::Uts)
+    {
+        return Err(Error::Spec(
+            "domainname: setting a domainname needs a uts namespace in linux.namespaces".into(),
+        ));
+    }
+    for (i, m) in spec.mounts().as_deref().unwrap_or(&[]).iter().enumerate() {
+        if !m.destination().is_absolute() {
+            return Err(Error::Spec(format!(
+                "mounts[{i}].destination: {} is not an absolute path",
+                m.destination().display()
+            )));
+        }
+    }
+    let Some(linux) = spec.linux().as_ref() else {
+        return Ok(());
+    };
+    if linux.uid_mappings().as_ref().is_some_and(|v| !v.is_empty())
+        || linux.gid_mappings().as_ref().is_some_and(|v| !v.is_empty())
+    {
+        return unsupported("linux.uidMappings/gidMappings (user namespaces)");
+    }
+    if linux.mount_label().as_deref().is_some_and(|p| !p.is_empty()) {
+        return lsm_missing("linux.mountLabel", "SELinux");
+    }
+    if linux.intel_rdt().is_some() {
+        return unsupported("linux.intelRdt");
+    }
+    if linux.personality().is_some() {
+        return unsupported("linux.personality");
+    }
+    if linux.memory_policy().is_some() {
+        return unsupported("linux.memoryPolicy");
+    }
+    if linux.time_offsets().as_ref().is_some_and(|t| !t.is_empty()) {
+        return unsupported("linux.timeOffsets");
+    }
+    if linux.net_devices().as_ref().is_some_and(|t| !t.is_empty()) {
+        return unsupported("linux.netDevices");
+    }
+    if let Some(seccomp) = linux.seccomp() {
+        husk_seccomp::validate(seccomp)?;
+    }
+    for key in linux.sysctl().as_ref().map(|m| m.keys()).into_iter().flatten() {
+        validate_sysctl(key, plan)?;
+    }
+    Ok(())
+}
+
+fn lsm_missing(field: &str, lsm: &str) -> Result<()> {
+    Err(Error::Spec(format!(
+        "{field}: {lsm} is not enabled on this host (remove the field)"
+    )))
+}
+
+/// Only keys that live in a namespace the container owns may be set:
+/// anything else would change the host for everyone.
+pub fn validate_sysctl(key: &str, plan: &Plan) -> Result<()> {
+    const IPC: [&str; 8] = [
+        "kernel.msgmax",
+        "kernel.msgmnb",
+        "kernel.msgmni",
+        "kernel.sem",
+        "kernel.shmall",
+        "kernel.shmmax",
+        "kernel.shmmni",
+        "kernel.shm_rmid_forced",
+    ];
+    let (ok, ns) = if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
+        (plan.has(LinuxNamespaceType::Ipc), "ipc")
+    } else if key.starts_with("net.") {
+        (plan.has(LinuxNamespaceType::Network), "network")
+    } else if key == "kernel.hostname" || key == "kernel.domainname" {
+        (plan.has(LinuxNamespaceType::Uts), "uts")
+    } else {
+        return Err(Error::Spec(format!(
+            "linux.sysctl: {key} is not namespaced: setting it would change the host"
+        )));
+    };
+    if !ok {
+        return Err(Error::Spec(format!(
+            "linux.sysctl: {key} needs the container's own {ns} namespace"
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(json: &str) -> Plan {
+        Plan::from_spec(&serde_json::from_str::<Vec<_>>(json).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn sysctl_keys_must_be_namespaced() {
+        let p = plan(r#"[{"type":"network"},{"type":"ipc"}]"#);
+        validate_sysctl("net.ipv4.ip_forward", &p).unwrap();
+        validate_sysctl("kernel.shmmax", &p).unwrap();
+        validate_sysctl("fs.mqueue.msg_max", &p).unwrap();
+        let e = validate_sysctl("kernel.pid_max", &p).unwrap_err().to_string();
+        assert!(e.contains("not namespaced"), "{e}");
+        let e = validate_sysctl("net.ipv4.ip_forward", &plan("[]")).unwrap_err().to_string();
+        assert!(e.contains("network namespace"), "{e}");
+    }
+}

@@ -1,0 +1,34 @@
+//! Liveness checks that survive pid reuse: a pid is "ours" only while its
+//! start time (field 22 of /proc/PID/stat) matches the one recorded.
+
+/// Start time of `pid` in clock ticks since boot, or None if it is gone or a
+/// zombie (a zombie has exited: for a container that means stopped).
+pub fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // comm (field 2) may hold spaces and parens: split after the last ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    if fields.first() == Some(&"Z") || fields.first() == Some(&"X") {
+        return None;
+    }
+    // `rest` starts at field 3 (state); starttime is field 22.
+    fields.get(19)?.parse().ok()
+}
+
+/// True when `pid` is alive and is the same process that started at `start`.
+pub fn pid_alive(pid: i32, start: u64) -> bool {
+    pid > 0 && start_time(pid) == Some(start)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_process_is_alive_with_its_start_time() {
+        let me = std::process::id() as i32;
+        let st = start_time(me).unwrap();
+        assert!(pid_alive(me, st));
+        assert!(!pid_alive(me, st + 1));
+    }
+}
