@@ -41,6 +41,13 @@ pub enum Error {
     Freeze { path: PathBuf, reason: String },
     #[error("destroy {}: {reason}", path.display())]
     Destroy { path: PathBuf, reason: String },
+    #[error("bpf load device program for {}: {source}; verifier log: {log}", path.display())]
+    BpfLoad {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+        log: String,
+    },
     #[error("bpf {op} on {}: {source}", path.display())]
     Bpf {
         op: &'static str,
@@ -71,9 +78,10 @@ impl Error {
     /// The errno behind this error, so callers can branch on ENOENT, EBUSY and friends.
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
-            Error::Write { source, .. } | Error::Io { source, .. } | Error::Bpf { source, .. } => {
-                source.raw_os_error()
-            }
+            Error::Write { source, .. }
+            | Error::Io { source, .. }
+            | Error::Bpf { source, .. }
+            | Error::BpfLoad { source, .. } => source.raw_os_error(),
             _ => None,
         }
     }

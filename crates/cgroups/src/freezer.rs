@@ -33,7 +33,9 @@ pub(crate) fn is_frozen(m: &Manager) -> Result<bool> {
     match d.version {
         // FREEZING is not frozen yet: a pause that has not settled must not read as paused.
         Version::V1 => Ok(fsio::read(&d.path, "freezer.state")?.trim() == "FROZEN"),
-        Version::V2 => Ok(fsio::read_opt(&d.path, "cgroup.freeze")?.is_some_and(|s| s.trim() == "1")),
+        Version::V2 => {
+            Ok(fsio::read_opt(&d.path, "cgroup.freeze")?.is_some_and(|s| s.trim() == "1"))
+        }
     }
 }
 

@@ -141,7 +141,9 @@ fn collect_children(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     };
     for entry in rd {
         let entry = entry.map_err(|e| Error::io("read dir", dir, e))?;
-        let ft = entry.file_type().map_err(|e| Error::io("stat", entry.path(), e))?;
+        let ft = entry
+            .file_type()
+            .map_err(|e| Error::io("stat", entry.path(), e))?;
         if ft.is_dir() {
             collect_children(&entry.path(), out)?;
             out.push(entry.path());

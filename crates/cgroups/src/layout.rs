@@ -105,9 +105,9 @@ impl Layout {
                     let opts: Vec<&str> = m.super_opts.split(',').collect();
                     // The /proc/self/cgroup line whose controllers all appear in the mount
                     // options names this hierarchy authoritatively.
-                    let line = own.iter().find(|(c, _)| {
-                        !c.is_empty() && c.split(',').all(|c| opts.contains(&c))
-                    });
+                    let line = own
+                        .iter()
+                        .find(|(c, _)| !c.is_empty() && c.split(',').all(|c| opts.contains(&c)));
                     let controllers: Vec<String> = match line {
                         Some((c, _)) => c.split(',').map(str::to_string).collect(),
                         None => opts
@@ -178,7 +178,10 @@ fn unescape(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'\\' && i + 3 < b.len() && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c)) {
+        if b[i] == b'\\'
+            && i + 3 < b.len()
+            && b[i + 1..i + 4].iter().all(|c| (b'0'..=b'7').contains(c))
+        {
             let v = (b[i + 1] - b'0') * 64 + (b[i + 2] - b'0') * 8 + (b[i + 3] - b'0');
             out.push(v);
             i += 4;
@@ -238,8 +241,15 @@ mod tests {
         std::fs::write(uni.join("cgroup.controllers"), "hugetlb\n").unwrap();
         let proc = "4:memory:/process_api/abc\n9:name=systemd:/\n1:cpu:/\n2:cpuacct:/\n0::/x\n";
         let l = Layout::parse(HOST_MOUNTINFO, proc, dir.path()).unwrap();
-        let names: Vec<_> = l.hierarchies.iter().map(|h| h.controllers.join(",")).collect();
-        assert_eq!(names, ["cpu", "cpuacct", "memory", "name=systemd", "hugetlb"]);
+        let names: Vec<_> = l
+            .hierarchies
+            .iter()
+            .map(|h| h.controllers.join(","))
+            .collect();
+        assert_eq!(
+            names,
+            ["cpu", "cpuacct", "memory", "name=systemd", "hugetlb"]
+        );
         assert_eq!(l.hierarchies[2].own, Path::new("/process_api/abc"));
         assert_eq!(l.hierarchies[4].own, Path::new("/x"));
         assert_eq!(l.hierarchies[4].version, Version::V2);
@@ -249,12 +259,16 @@ mod tests {
 
     #[test]
     fn parses_comounted_hierarchy() {
-        let mi = "42 31 0:39 /sub /sys/fs/cgroup/cpu\\054cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n";
+        let mi =
+            "42 31 0:39 /sub /sys/fs/cgroup/cpu\\054cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n";
         let l = Layout::parse(mi, "3:cpu,cpuacct:/sub/a\n", Path::new("/")).unwrap();
         assert_eq!(l.hierarchies.len(), 1);
         assert_eq!(l.hierarchies[0].controllers, ["cpu", "cpuacct"]);
         assert_eq!(l.hierarchies[0].own, Path::new("/a"));
-        assert_eq!(l.hierarchies[0].mount, Path::new("/sys/fs/cgroup/cpu,cpuacct"));
+        assert_eq!(
+            l.hierarchies[0].mount,
+            Path::new("/sys/fs/cgroup/cpu,cpuacct")
+        );
     }
 
     #[test]

@@ -2,7 +2,12 @@
 //! statistics and removal, for one container at a time (`Manager`).
 //!
 //! Every controller is driven where the host actually mounts it, so a hybrid host (v1
-//! hierarchies plus a unified one owning, say, hugetlb) works without a special case.
+//! hierarchies plus a unified one owning, say, hugetlb) needs no special case.
+//!
+//! Lifecycle: `Manager::new` (paths only) → `validate` → `create` → `apply(pid)` and
+//! `set(resources)` in either order (both work; `set` after `apply` is runc's order) →
+//! `freeze`/`thaw`/`stats`/`set` (update) → `destroy`. The `Manager` serialises to JSON so
+//! a later process acts on exactly the same directories.
 
 mod devices;
 mod error;
@@ -15,6 +20,7 @@ mod remove;
 mod resources;
 pub mod stats;
 
+pub use devices::default_device_rules;
 pub use error::{Error, Result};
 pub use layout::{Hierarchy, Layout, Version};
 pub use manager::{CgroupDir, Manager};

@@ -85,9 +85,32 @@ impl Manager {
         self.v2().map(|d| d.path.as_path())
     }
 
-    /// The directory that governs `controller` ("memory" -> .../memory/husk/<id>).
+    /// The directory that governs `controller` (`"memory"` -> `.../memory/husk/<id>`).
     pub fn path_of(&self, controller: &str) -> Option<&Path> {
         self.dir_for(controller).map(|d| d.path.as_path())
+    }
+
+    pub(crate) fn is_pure_v2(&self) -> bool {
+        self.dirs.iter().all(|d| d.version == Version::V2)
+    }
+
+    /// On a hybrid host, delegates to our cgroup just the unified controllers a `set` is
+    /// about to use. Enabling them all at create time would give every container a css
+    /// in, say, hugetlb, and the kernel then refuses to mount that controller as a v1
+    /// hierarchy (EBUSY) for as long as any container lives.
+    pub(crate) fn enable_v2_controllers(&self, wanted: &[&str]) {
+        let Some(d) = self.v2() else { return };
+        if self.is_pure_v2() {
+            return;
+        }
+        let owned: Vec<String> = wanted
+            .iter()
+            .filter(|c| d.controllers.iter().any(|x| x == *c))
+            .map(|c| c.to_string())
+            .collect();
+        if !owned.is_empty() {
+            enable_subtree_controllers(d, &owned);
+        }
     }
 
     pub(crate) fn v2(&self) -> Option<&CgroupDir> {
@@ -129,9 +152,11 @@ impl Manager {
     }
 
     /// Creates the directory in every hierarchy. On v1 a new cpuset cgroup starts with empty
-    /// cpus/mems and refuses tasks, so they are copied down from the parent (as runc does);
-    /// on v2 the parents must delegate the controllers via cgroup.subtree_control.
+    /// cpus/mems and refuses tasks, so they are copied down from the parent (as runc does).
+    /// On a pure v2 host the parents delegate every controller via cgroup.subtree_control;
+    /// on a hybrid host only when `set` needs one (see `enable_v2_controllers`).
     pub fn create(&self) -> Result<()> {
+        let pure_v2 = self.is_pure_v2();
         for d in &self.dirs {
             std::fs::create_dir_all(&d.path).map_err(|e| Error::io("mkdir", &d.path, e))?;
             match d.version {
@@ -139,7 +164,8 @@ impl Manager {
                     resources::cpuset::init_v1(&d.mount, &d.path)?
                 }
                 Version::V1 => {}
-                Version::V2 => enable_subtree_controllers(d),
+                Version::V2 if pure_v2 => enable_subtree_controllers(d, &d.controllers),
+                Version::V2 => {}
             }
         }
         Ok(())
@@ -171,17 +197,24 @@ impl Manager {
         freezer::is_frozen(self)
     }
 
-    /// Every pid in the container's cgroup (not in sub-cgroups).
+    /// Every pid in the container's cgroup, including sub-cgroups the container made
+    /// (what `ps` and `kill --all` need), sorted.
     pub fn pids(&self) -> Result<Vec<i32>> {
         let dir = ["pids", "memory", "freezer"]
             .iter()
             .find_map(|c| self.dir_for(c).filter(|d| d.version == Version::V1))
             .or_else(|| self.v2())
             .or_else(|| self.dirs.first());
-        match dir {
-            Some(d) => fsio::procs(&d.path),
-            None => Ok(Vec::new()),
+        let Some(d) = dir else {
+            return Ok(Vec::new());
+        };
+        let mut pids = fsio::procs(&d.path)?;
+        for child in fsio::child_cgroups(&d.path)? {
+            pids.extend(fsio::procs(&child)?);
         }
+        pids.sort_unstable();
+        pids.dedup();
+        Ok(pids)
     }
 
     pub fn stats(&self) -> Result<stats::Stats> {
@@ -203,7 +236,7 @@ impl Manager {
 /// parent. Best effort like runc: a controller a parent cannot delegate (e.g. a parent that
 /// holds processes, or a threaded subtree) is left off and any limit on it then fails in
 /// `set` with the missing file named.
-fn enable_subtree_controllers(d: &CgroupDir) {
+fn enable_subtree_controllers(d: &CgroupDir, controllers: &[String]) {
     let Some(parent) = d.path.parent() else {
         return;
     };
@@ -217,7 +250,7 @@ fn enable_subtree_controllers(d: &CgroupDir) {
         chain.push(dir.clone());
     }
     for dir in chain {
-        for c in &d.controllers {
+        for c in controllers {
             let _ = fsio::write(&dir, "cgroup.subtree_control", &format!("+{c}"));
         }
     }

@@ -281,7 +281,9 @@ fn blkio_v2(dir: &Path) -> Result<Blkio> {
             fsio::parse_u64(dir, "io.stat", min)?,
         );
         for kv in it {
-            let Some((k, v)) = kv.split_once('=') else { continue };
+            let Some((k, v)) = kv.split_once('=') else {
+                continue;
+            };
             let (list, op) = match k {
                 "rbytes" => (&mut b.io_service_bytes_recursive, "Read"),
                 "wbytes" => (&mut b.io_service_bytes_recursive, "Write"),
@@ -331,7 +333,10 @@ fn hugetlb(d: &CgroupDir) -> Result<BTreeMap<String, Hugetlb>> {
             Version::V2 => Hugetlb {
                 usage: f("current")?,
                 max: 0,
-                failcnt: keyed(&read_keyed(&d.path, &format!("hugetlb.{size}.events"))?, "max"),
+                failcnt: keyed(
+                    &read_keyed(&d.path, &format!("hugetlb.{size}.events"))?,
+                    "max",
+                ),
             },
         };
         out.insert(size.to_string(), h);

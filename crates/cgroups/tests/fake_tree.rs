@@ -1,10 +1,8 @@
 //! The exact files and values written, against fake cgroupfs trees in a tempdir.
 
-use std::collections::HashMap;
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use husk_cgroups::{Layout, Manager, Version};
+use husk_cgroups::{Layout, Manager};
 use oci_spec::runtime::LinuxResources;
 
 const HYBRID: &str = "\
@@ -162,15 +160,27 @@ fn v1_every_limit_lands_in_its_file() {
             .unwrap(),
     ));
     r.set_rdma(Some(
-        serde_json::from_str(r#"{"mlx5_1": {"hcaHandles": 3}, "mlx4_0": {"hcaHandles": 2, "hcaObjects": 100}}"#).unwrap(),
+        serde_json::from_str(
+            r#"{"mlx5_1": {"hcaHandles": 3}, "mlx4_0": {"hcaHandles": 2, "hcaObjects": 100}}"#,
+        )
+        .unwrap(),
     ));
     m.validate(&r).unwrap();
     m.set(&r).unwrap();
 
-    assert_eq!(m.path_of("memory").unwrap(), f.dir.path().join("sys/fs/cgroup/memory/husk/c1"));
+    assert_eq!(
+        m.path_of("memory").unwrap(),
+        f.dir.path().join("sys/fs/cgroup/memory/husk/c1")
+    );
     assert_eq!(read(&m, "memory", "memory.limit_in_bytes"), "419430400");
-    assert_eq!(read(&m, "memory", "memory.memsw.limit_in_bytes"), "838860800");
-    assert_eq!(read(&m, "memory", "memory.soft_limit_in_bytes"), "209715200");
+    assert_eq!(
+        read(&m, "memory", "memory.memsw.limit_in_bytes"),
+        "838860800"
+    );
+    assert_eq!(
+        read(&m, "memory", "memory.soft_limit_in_bytes"),
+        "209715200"
+    );
     assert_eq!(read(&m, "memory", "memory.swappiness"), "10");
     assert_eq!(read(&m, "memory", "memory.oom_control"), "1");
     assert_eq!(read(&m, "cpu", "cpu.shares"), "512");
@@ -184,12 +194,28 @@ fn v1_every_limit_lands_in_its_file() {
     assert_eq!(read(&m, "pids", "pids.max"), "100");
     assert_eq!(read(&m, "blkio", "blkio.weight"), "500");
     assert_eq!(read(&m, "blkio", "blkio.weight_device"), "8:0 300\n");
-    assert_eq!(read(&m, "blkio", "blkio.throttle.read_bps_device"), "8:0 1048576\n");
-    assert_eq!(read(&m, "blkio", "blkio.throttle.write_iops_device"), "8:16 100\n");
+    assert_eq!(
+        read(&m, "blkio", "blkio.throttle.read_bps_device"),
+        "8:0 1048576\n"
+    );
+    assert_eq!(
+        read(&m, "blkio", "blkio.throttle.write_iops_device"),
+        "8:16 100\n"
+    );
     assert_eq!(read(&m, "hugetlb", "hugetlb.2MB.limit_in_bytes"), "4194304");
-    assert_eq!(read(&m, "hugetlb", "hugetlb.2MB.max"), "", "v1 hugetlb must not touch v2 files");
-    assert_eq!(read(&m, "devices", "devices.deny"), "a\na *:* rwm\nc 5:1 m\n");
-    assert_eq!(read(&m, "devices", "devices.allow"), "c 1:3 rwm\nc 136:* rw\n");
+    assert_eq!(
+        read(&m, "hugetlb", "hugetlb.2MB.max"),
+        "",
+        "v1 hugetlb must not touch v2 files"
+    );
+    assert_eq!(
+        read(&m, "devices", "devices.deny"),
+        "a\na *:* rwm\nc 5:1 m\n"
+    );
+    assert_eq!(
+        read(&m, "devices", "devices.allow"),
+        "c 1:3 rwm\nc 136:* rw\n"
+    );
     assert_eq!(read(&m, "net_cls", "net_cls.classid"), "1048577");
     assert_eq!(read(&m, "net_prio", "net_prio.ifpriomap"), "eth0 5\nlo 2\n");
     assert_eq!(
@@ -205,8 +231,10 @@ fn v1_devices_deny_all_is_written_first() {
     let m = Manager::with_layout(&f.layout, None, "dev", false).unwrap();
     kernel_files(&m, &[("devices.allow", ""), ("devices.deny", "")]);
     m.create().unwrap();
-    m.set(&res(r#"{"devices": [{"allow": true, "type": "c", "major": 1, "minor": 5, "access": "r"}]}"#))
-        .unwrap();
+    m.set(&res(
+        r#"{"devices": [{"allow": true, "type": "c", "major": 1, "minor": 5, "access": "r"}]}"#,
+    ))
+    .unwrap();
     // The explicit "a" (no rules) is the leading deny of everything.
     assert_eq!(read(&m, "devices", "devices.deny"), "a\n");
     assert_eq!(read(&m, "devices", "devices.allow"), "c 1:5 r\n");
@@ -219,10 +247,42 @@ fn v1_shrinking_memory_writes_limit_before_swap() {
     // Current limit 1G: lowering both to 100M/200M must write the limit first. The fake
     // file cannot show order, so make memsw read-only: a swap-first write would fail
     // before the limit was written.
-    kernel_files(&m, &[("memory.limit_in_bytes", "1073741824"), ("memory.memsw.limit_in_bytes", "1073741824")]);
-    m.set(&res(r#"{"memory": {"limit": 104857600, "swap": 209715200}}"#)).unwrap();
+    kernel_files(
+        &m,
+        &[
+            ("memory.limit_in_bytes", "1073741824"),
+            ("memory.memsw.limit_in_bytes", "1073741824"),
+        ],
+    );
+    m.set(&res(
+        r#"{"memory": {"limit": 104857600, "swap": 209715200}}"#,
+    ))
+    .unwrap();
     assert_eq!(read(&m, "memory", "memory.limit_in_bytes"), "104857600");
-    assert_eq!(read(&m, "memory", "memory.memsw.limit_in_bytes"), "209715200");
+    assert_eq!(
+        read(&m, "memory", "memory.memsw.limit_in_bytes"),
+        "209715200"
+    );
+}
+
+#[test]
+fn v1_unlimited_memory_unlimits_swap_too() {
+    let f = v1_full();
+    let m = Manager::with_layout(&f.layout, None, "unl", false).unwrap();
+    kernel_files(
+        &m,
+        &[
+            ("memory.limit_in_bytes", "104857600"),
+            ("memory.memsw.limit_in_bytes", "209715200"),
+        ],
+    );
+    // Swappiness -1 as u64 (docker) means unset: memory.swappiness is absent here.
+    m.set(&res(
+        r#"{"memory": {"limit": -1, "swappiness": 18446744073709551615}}"#,
+    ))
+    .unwrap();
+    assert_eq!(read(&m, "memory", "memory.limit_in_bytes"), "-1");
+    assert_eq!(read(&m, "memory", "memory.memsw.limit_in_bytes"), "-1");
 }
 
 #[test]
@@ -232,31 +292,70 @@ fn hybrid_hugetlb_goes_to_the_unified_dir() {
     let uni = m.unified_dir().unwrap().to_path_buf();
     assert_eq!(uni, f.dir.path().join("sys/fs/cgroup/unified/husk/h1"));
     assert_eq!(m.path_of("hugetlb"), Some(uni.as_path()));
-    assert_eq!(m.path_of("memory").unwrap(), f.dir.path().join("sys/fs/cgroup/memory/husk/h1"));
-    kernel_files(&m, &[("hugetlb.2MB.max", ""), ("hugetlb.1GB.max", ""), ("hugetlb.1GB.rsvd.max", ""), ("cgroup.subtree_control", "")]);
+    assert_eq!(
+        m.path_of("memory").unwrap(),
+        f.dir.path().join("sys/fs/cgroup/memory/husk/h1")
+    );
+    kernel_files(
+        &m,
+        &[
+            ("hugetlb.2MB.max", ""),
+            ("hugetlb.1GB.max", ""),
+            ("hugetlb.1GB.rsvd.max", ""),
+            ("cgroup.subtree_control", ""),
+        ],
+    );
     m.create().unwrap();
-    // The unified root delegates hugetlb to our subtree.
+    // Nothing is delegated until a limit needs it...
     let root = f.dir.path().join("sys/fs/cgroup/unified");
-    assert_eq!(fs::read_to_string(root.join("cgroup.subtree_control")).unwrap(), "+hugetlb");
+    let delegated = || fs::read_to_string(root.join("cgroup.subtree_control")).unwrap();
+    assert_eq!(delegated(), "");
+    m.set(&res(r#"{"pids": {"limit": 5}}"#)).unwrap_err(); // v1 pids: no files in this fake
+    assert_eq!(delegated(), "");
     m.set(&res(r#"{"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}, {"pageSize": "1GB", "limit": -1}]}"#))
         .unwrap();
-    assert_eq!(fs::read_to_string(uni.join("hugetlb.2MB.max")).unwrap(), "2097152");
-    assert_eq!(fs::read_to_string(uni.join("hugetlb.1GB.max")).unwrap(), "max");
-    assert_eq!(fs::read_to_string(uni.join("hugetlb.1GB.rsvd.max")).unwrap(), "max");
+    // ...then the unified root delegates hugetlb to our subtree.
+    assert_eq!(delegated(), "+hugetlb");
+    assert_eq!(
+        fs::read_to_string(uni.join("hugetlb.2MB.max")).unwrap(),
+        "2097152"
+    );
+    assert_eq!(
+        fs::read_to_string(uni.join("hugetlb.1GB.max")).unwrap(),
+        "max"
+    );
+    assert_eq!(
+        fs::read_to_string(uni.join("hugetlb.1GB.rsvd.max")).unwrap(),
+        "max"
+    );
 
     // unified keys: only for controllers the unified hierarchy owns.
-    let e = m.validate(&res(r#"{"unified": {"memory.high": "1000"}}"#)).unwrap_err();
-    assert!(e.to_string().contains("not on the unified hierarchy"), "{e}");
-    m.set(&res(r#"{"unified": {"hugetlb.2MB.max": "4194304"}}"#)).unwrap();
-    assert_eq!(fs::read_to_string(uni.join("hugetlb.2MB.max")).unwrap(), "4194304");
+    let e = m
+        .validate(&res(r#"{"unified": {"memory.high": "1000"}}"#))
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("not on the unified hierarchy"),
+        "{e}"
+    );
+    m.set(&res(r#"{"unified": {"hugetlb.2MB.max": "4194304"}}"#))
+        .unwrap();
+    assert_eq!(
+        fs::read_to_string(uni.join("hugetlb.2MB.max")).unwrap(),
+        "4194304"
+    );
 
     // The relative path lands under this process's own memory cgroup.
     let rel = Manager::with_layout(&f.layout, Some("husk/r"), "r", false).unwrap();
     assert_eq!(
         rel.path_of("memory").unwrap(),
-        f.dir.path().join("sys/fs/cgroup/memory/process_api/abc/husk/r")
+        f.dir
+            .path()
+            .join("sys/fs/cgroup/memory/process_api/abc/husk/r")
     );
-    assert_eq!(rel.path_of("cpu").unwrap(), f.dir.path().join("sys/fs/cgroup/cpu/husk/r"));
+    assert_eq!(
+        rel.path_of("cpu").unwrap(),
+        f.dir.path().join("sys/fs/cgroup/cpu/husk/r")
+    );
 }
 
 #[test]
@@ -266,9 +365,15 @@ fn hybrid_without_unified_controllers_still_works() {
     let f = fake(&mi, &format!("{HYBRID_PROC}12:hugetlb:/\n"), "");
     let m = Manager::with_layout(&f.layout, None, "h2", false).unwrap();
     kernel_files(&m, &[("hugetlb.2MB.limit_in_bytes", "")]);
-    m.set(&res(r#"{"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]}"#)).unwrap();
+    m.set(&res(
+        r#"{"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]}"#,
+    ))
+    .unwrap();
     assert_eq!(read(&m, "hugetlb", "hugetlb.2MB.limit_in_bytes"), "2097152");
-    assert!(m.path_of("hugetlb").unwrap().starts_with(f.dir.path().join("sys/fs/cgroup/hugetlb")));
+    assert!(m
+        .path_of("hugetlb")
+        .unwrap()
+        .starts_with(f.dir.path().join("sys/fs/cgroup/hugetlb")));
     assert!(m.unified_dir().is_some());
 }
 
@@ -297,7 +402,9 @@ fn v2_every_limit_lands_in_its_file() {
     assert!(f.layout.is_pure_v2());
     let dir = f.dir.path().join("sys/fs/cgroup/husk/v");
     assert_eq!(m.unified_dir(), Some(dir.as_path()));
-    for c in ["memory", "cpu", "cpuacct", "pids", "io", "freezer", "devices", "hugetlb"] {
+    for c in [
+        "memory", "cpu", "cpuacct", "pids", "io", "freezer", "devices", "hugetlb",
+    ] {
         assert_eq!(m.path_of(c), Some(dir.as_path()), "{c}");
     }
     assert_eq!(m.path_of("blkio"), None);
@@ -318,7 +425,11 @@ fn v2_every_limit_lands_in_its_file() {
     m.set(&r).unwrap();
     let rd = |f: &str| fs::read_to_string(dir.join(f)).unwrap();
     assert_eq!(rd("memory.max"), "104857600");
-    assert_eq!(rd("memory.swap.max"), "209715200", "v2 swap is swap - memory");
+    assert_eq!(
+        rd("memory.swap.max"),
+        "209715200",
+        "v2 swap is swap - memory"
+    );
     assert_eq!(rd("memory.low"), "52428800");
     assert_eq!(rd("memory.high"), "90000000");
     assert_eq!(rd("cpu.weight"), "100");
@@ -326,17 +437,25 @@ fn v2_every_limit_lands_in_its_file() {
     assert_eq!(rd("cpu.max.burst"), "2000");
     assert_eq!(rd("cpuset.cpus"), "1");
     assert_eq!(rd("pids.max"), "max");
-    assert_eq!(rd("io.weight"), husk_cgroups::blkio_weight_to_io_weight(500).to_string());
+    assert_eq!(
+        rd("io.weight"),
+        husk_cgroups::blkio_weight_to_io_weight(500).to_string()
+    );
     assert_eq!(rd("io.weight"), "4950");
     assert_eq!(rd("io.max"), "8:0 rbps=1048576 wiops=100\n253:1 wiops=7\n");
     assert_eq!(rd("hugetlb.2MB.max"), "8388608");
     assert_eq!(rd("rdma.max"), "mlx4_0 hca_handle=2 hca_object=max\n");
     // Every ancestor delegates every controller.
     let root = f.dir.path().join("sys/fs/cgroup");
-    assert!(fs::read_to_string(root.join("husk/cgroup.subtree_control")).unwrap().starts_with('+'));
+    assert!(fs::read_to_string(root.join("husk/cgroup.subtree_control"))
+        .unwrap()
+        .starts_with('+'));
 
     // Unlimited and quota-less forms.
-    m.set(&res(r#"{"memory": {"limit": -1, "swap": -1}, "cpu": {"quota": -1, "period": 250000}}"#)).unwrap();
+    m.set(&res(
+        r#"{"memory": {"limit": -1, "swap": -1}, "cpu": {"quota": -1, "period": 250000}}"#,
+    ))
+    .unwrap();
     assert_eq!(rd("memory.max"), "max");
     assert_eq!(rd("memory.swap.max"), "max");
     assert_eq!(rd("cpu.max"), "max 250000");
@@ -347,11 +466,20 @@ fn v2_unknown_unified_key_is_a_clear_error() {
     let f = v2();
     let m = Manager::with_layout(&f.layout, None, "u", false).unwrap();
     kernel_files(&m, V2_FILES);
-    let e = m.set(&res(r#"{"unified": {"memory.bogus": "1"}}"#)).unwrap_err();
-    assert!(e.to_string().contains("memory.bogus") && e.to_string().contains("no such file"), "{e}");
-    let e = m.validate(&res(r#"{"unified": {"net_cls.classid": "1"}}"#)).unwrap_err();
+    let e = m
+        .set(&res(r#"{"unified": {"memory.bogus": "1"}}"#))
+        .unwrap_err();
+    assert!(
+        e.to_string().contains("memory.bogus") && e.to_string().contains("no such file"),
+        "{e}"
+    );
+    let e = m
+        .validate(&res(r#"{"unified": {"net_cls.classid": "1"}}"#))
+        .unwrap_err();
     assert!(e.to_string().contains("not available"), "{e}");
-    let e = m.validate(&res(r#"{"unified": {"../memory.max": "1"}}"#)).unwrap_err();
+    let e = m
+        .validate(&res(r#"{"unified": {"../memory.max": "1"}}"#))
+        .unwrap_err();
     assert!(e.to_string().contains("not a cgroup v2 file name"), "{e}");
 }
 
@@ -359,16 +487,24 @@ fn v2_unknown_unified_key_is_a_clear_error() {
 fn v1_rejects_unified_and_v2_rejects_v1_only_things() {
     let f = v1_full();
     let m = Manager::with_layout(&f.layout, None, "x", false).unwrap();
-    let e = m.validate(&res(r#"{"unified": {"memory.high": "1"}}"#)).unwrap_err();
+    let e = m
+        .validate(&res(r#"{"unified": {"memory.high": "1"}}"#))
+        .unwrap_err();
     assert!(e.to_string().contains("cgroup v1"), "{e}");
 
     let f = v2();
     let m = Manager::with_layout(&f.layout, None, "x", false).unwrap();
-    let e = m.validate(&res(r#"{"cpu": {"realtimeRuntime": 1000}}"#)).unwrap_err();
+    let e = m
+        .validate(&res(r#"{"cpu": {"realtimeRuntime": 1000}}"#))
+        .unwrap_err();
     assert!(e.to_string().contains("v2"), "{e}");
-    let e = m.validate(&res(r#"{"network": {"classID": 1}}"#)).unwrap_err();
+    let e = m
+        .validate(&res(r#"{"network": {"classID": 1}}"#))
+        .unwrap_err();
     assert!(e.to_string().contains("net_cls"), "{e}");
-    let e = m.validate(&res(r#"{"memory": {"swap": 1000}}"#)).unwrap_err();
+    let e = m
+        .validate(&res(r#"{"memory": {"swap": 1000}}"#))
+        .unwrap_err();
     assert!(e.to_string().contains("needs a memory limit"), "{e}");
 }
 
@@ -378,7 +514,10 @@ fn validate_rejects_bad_values_before_creating_anything() {
     let m = Manager::with_layout(&f.layout, None, "bad", false).unwrap();
     let cases = [
         (r#"{"memory": {"limit": -5}}"#, "below -1"),
-        (r#"{"memory": {"limit": 200, "swap": 100}}"#, "below the memory limit"),
+        (
+            r#"{"memory": {"limit": 200, "swap": 100}}"#,
+            "below the memory limit",
+        ),
         (r#"{"memory": {"swappiness": 101}}"#, "above 100"),
         (r#"{"cpu": {"quota": -2}}"#, "below -1"),
         (r#"{"cpu": {"period": 10}}"#, "outside"),
@@ -386,12 +525,27 @@ fn validate_rejects_bad_values_before_creating_anything() {
         (r#"{"cpu": {"idle": 3}}"#, "neither 0 nor 1"),
         (r#"{"pids": {"limit": -9}}"#, "below -1"),
         (r#"{"blockIO": {"weight": 5}}"#, "outside 10..1000"),
-        (r#"{"blockIO": {"throttleReadBpsDevice": [{"major": -1, "minor": 0, "rate": 1}]}}"#, "negative"),
-        (r#"{"hugepageLimits": [{"pageSize": "2XB", "limit": 1}]}"#, "not a size"),
-        (r#"{"devices": [{"allow": true, "type": "p"}]}"#, "device type"),
-        (r#"{"devices": [{"allow": true, "type": "c", "access": "rwx"}]}"#, "only contain"),
+        (
+            r#"{"blockIO": {"throttleReadBpsDevice": [{"major": -1, "minor": 0, "rate": 1}]}}"#,
+            "negative",
+        ),
+        (
+            r#"{"hugepageLimits": [{"pageSize": "2XB", "limit": 1}]}"#,
+            "not a size",
+        ),
+        (
+            r#"{"devices": [{"allow": true, "type": "p"}]}"#,
+            "device type",
+        ),
+        (
+            r#"{"devices": [{"allow": true, "type": "c", "access": "rwx"}]}"#,
+            "only contain",
+        ),
         (r#"{"network": {"classID": 1}}"#, "net_cls is not mounted"),
-        (r#"{"rdma": {"mlx4_0": {"hcaHandles": 1}}}"#, "rdma is not mounted"),
+        (
+            r#"{"rdma": {"mlx4_0": {"hcaHandles": 1}}}"#,
+            "rdma is not mounted",
+        ),
     ];
     for (json, want) in cases {
         let e = m.validate(&res(json)).unwrap_err().to_string();
@@ -406,7 +560,11 @@ fn validate_rejects_bad_values_before_creating_anything() {
 #[test]
 fn destroy_removes_created_parents_but_not_shared_or_preexisting_ones() {
     // Without cpuset, whose files (real ones vanish with rmdir) would keep fake dirs busy.
-    let mi: String = HYBRID.lines().filter(|l| !l.contains("cpuset")).map(|l| format!("{l}\n")).collect();
+    let mi: String = HYBRID
+        .lines()
+        .filter(|l| !l.contains("cpuset"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     let f = fake(&mi, HYBRID_PROC, "hugetlb\n");
     let pre = f.dir.path().join("sys/fs/cgroup/memory/pre");
     fs::create_dir(&pre).unwrap();
@@ -449,25 +607,37 @@ fn manager_round_trips_through_json() {
 fn stats_and_oom_count_from_v1_and_v2_files() {
     let f = v1_full();
     let m = Manager::with_layout(&f.layout, None, "s", false).unwrap();
-    kernel_files(&m, &[
-        ("cpu.stat", "nr_periods 10\nnr_throttled 4\nthrottled_time 5000\n"),
-        ("cpuacct.usage", "123456\n"),
-        ("cpuacct.usage_percpu", "100000 23456 \n"),
-        ("cpuacct.stat", "user 3\nsystem 2\n"),
-        ("memory.usage_in_bytes", "4096\n"),
-        ("memory.max_usage_in_bytes", "8192\n"),
-        ("memory.limit_in_bytes", "419430400\n"),
-        ("memory.failcnt", "7\n"),
-        ("memory.stat", "cache 1024\nrss 2048\n"),
-        ("memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n"),
-        ("pids.current", "3\n"),
-        ("pids.max", "max\n"),
-        ("blkio.throttle.io_service_bytes_recursive", "8:0 Read 4096\n8:0 Write 0\nTotal 4096\n"),
-        ("blkio.throttle.io_serviced_recursive", "8:0 Read 1\n"),
-        ("hugetlb.2MB.limit_in_bytes", "0\n"),
-        ("hugetlb.2MB.usage_in_bytes", "2097152\n"),
-        ("hugetlb.2MB.failcnt", "1\n"),
-    ]);
+    kernel_files(
+        &m,
+        &[
+            (
+                "cpu.stat",
+                "nr_periods 10\nnr_throttled 4\nthrottled_time 5000\n",
+            ),
+            ("cpuacct.usage", "123456\n"),
+            ("cpuacct.usage_percpu", "100000 23456 \n"),
+            ("cpuacct.stat", "user 3\nsystem 2\n"),
+            ("memory.usage_in_bytes", "4096\n"),
+            ("memory.max_usage_in_bytes", "8192\n"),
+            ("memory.limit_in_bytes", "419430400\n"),
+            ("memory.failcnt", "7\n"),
+            ("memory.stat", "cache 1024\nrss 2048\n"),
+            (
+                "memory.oom_control",
+                "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n",
+            ),
+            ("pids.current", "3\n"),
+            ("pids.max", "max\n"),
+            (
+                "blkio.throttle.io_service_bytes_recursive",
+                "8:0 Read 4096\n8:0 Write 0\nTotal 4096\n",
+            ),
+            ("blkio.throttle.io_serviced_recursive", "8:0 Read 1\n"),
+            ("hugetlb.2MB.limit_in_bytes", "0\n"),
+            ("hugetlb.2MB.usage_in_bytes", "2097152\n"),
+            ("hugetlb.2MB.failcnt", "1\n"),
+        ],
+    );
     let s = m.stats().unwrap();
     assert_eq!(s.cpu.usage.total, 123456);
     assert_eq!(s.cpu.usage.percpu, [100000, 23456]);
@@ -513,7 +683,13 @@ fn stats_and_oom_count_from_v1_and_v2_files() {
 fn v2_freeze_waits_for_cgroup_events() {
     let f = v2();
     let m = Manager::with_layout(&f.layout, None, "fz", false).unwrap();
-    kernel_files(&m, &[("cgroup.freeze", "0"), ("cgroup.events", "populated 1\nfrozen 1\n")]);
+    kernel_files(
+        &m,
+        &[
+            ("cgroup.freeze", "0"),
+            ("cgroup.events", "populated 1\nfrozen 1\n"),
+        ],
+    );
     m.freeze().unwrap();
     assert!(m.is_frozen().unwrap());
     let dir = m.unified_dir().unwrap();
@@ -529,5 +705,33 @@ fn systemd_paths_need_systemd() {
     assert!(e.to_string().contains("systemd"), "{e}");
 }
 
-#[allow(dead_code)]
-fn _unused(_: &Path, _: PathBuf, _: HashMap<String, String>, _: Version) {}
+#[test]
+fn comounted_cpu_cpuacct_share_one_directory() {
+    let mi = "42 31 0:39 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n\
+              43 31 0:40 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+    let f = fake(mi, "3:cpu,cpuacct:/\n4:memory:/\n", "");
+    let m = Manager::with_layout(&f.layout, Some("/husk/co"), "co", false).unwrap();
+    assert_eq!(m.dirs().len(), 2);
+    let dir = f.dir.path().join("sys/fs/cgroup/cpu,cpuacct/husk/co");
+    assert_eq!(m.path_of("cpu"), Some(dir.as_path()));
+    assert_eq!(m.path_of("cpuacct"), Some(dir.as_path()));
+    kernel_files(
+        &m,
+        &[
+            ("cpu.shares", ""),
+            ("cpu.cfs_quota_us", ""),
+            ("cpuacct.usage", "42\n"),
+            ("cpu.stat", "nr_throttled 1\n"),
+        ],
+    );
+    m.set(&res(r#"{"cpu": {"shares": 256, "quota": 20000}}"#))
+        .unwrap();
+    assert_eq!(fs::read_to_string(dir.join("cpu.shares")).unwrap(), "256");
+    assert_eq!(
+        fs::read_to_string(dir.join("cpu.cfs_quota_us")).unwrap(),
+        "20000"
+    );
+    let s = m.stats().unwrap();
+    assert_eq!(s.cpu.usage.total, 42);
+    assert_eq!(s.cpu.throttling.throttled_periods, 1);
+}

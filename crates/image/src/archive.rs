@@ -76,7 +76,10 @@ impl Archive {
                 None => break,
             }
         }
-        Err(Error::archive(&self.path, format!("no {name:?} in the archive")))
+        Err(Error::archive(
+            &self.path,
+            format!("no {name:?} in the archive"),
+        ))
     }
 
     /// A reader over one member's bytes.

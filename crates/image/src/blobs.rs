@@ -52,7 +52,9 @@ impl BlobStore {
 
     pub fn size(&self, digest: &Digest) -> Result<u64> {
         let p = self.path(digest);
-        Ok(fs::metadata(&p).map_err(|e| Error::io("stat blob", &p, e))?.len())
+        Ok(fs::metadata(&p)
+            .map_err(|e| Error::io("stat blob", &p, e))?
+            .len())
     }
 
     pub fn stage(&self) -> Result<StagedBlob> {
@@ -134,7 +136,11 @@ impl BlobStore {
         let mut out = Vec::new();
         for ent in fs::read_dir(&dir).map_err(|e| Error::io("read dir", &dir, e))? {
             let ent = ent.map_err(|e| Error::io("read dir", &dir, e))?;
-            if let Some(d) = ent.file_name().to_str().and_then(|h| Digest::from_hex(h).ok()) {
+            if let Some(d) = ent
+                .file_name()
+                .to_str()
+                .and_then(|h| Digest::from_hex(h).ok())
+            {
                 out.push(d);
             }
         }

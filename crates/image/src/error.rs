@@ -13,7 +13,9 @@ pub enum Error {
     Fs(#[from] husk_fs::Error),
     #[error(transparent)]
     Layers(#[from] husk_layers::Error),
-    #[error("image {name:?} not found: load it with 'husk load -i FILE' or 'husk import FILE {name}'")]
+    #[error(
+        "image {name:?} not found: load it with 'husk load -i FILE' or 'husk import FILE {name}'"
+    )]
     NotFound { name: String },
     #[error("image id prefix {prefix:?} matches several images: give more digits")]
     Ambiguous { prefix: String },

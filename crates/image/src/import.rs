@@ -18,6 +18,20 @@ pub fn import<R: Read + Send>(
     name: Option<&Reference>,
     message: Option<&str>,
 ) -> Result<Image> {
+    let result = import_layer(store, reader, source, name, message);
+    if result.is_err() {
+        let _ = store.gc();
+    }
+    result
+}
+
+fn import_layer<R: Read + Send>(
+    store: &Store,
+    reader: R,
+    source: &str,
+    name: Option<&Reference>,
+    message: Option<&str>,
+) -> Result<Image> {
     let layer = store.put_layer(None, reader, None, None, None)?;
     let now = now_rfc3339();
     let comment = match message {
@@ -42,7 +56,11 @@ pub fn import<R: Read + Send>(
         ..Default::default()
     };
     let config_bytes = serde_json::to_vec(&config).map_err(|e| Error::json("image config", e))?;
-    let config_desc = Descriptor::new(MT_OCI_CONFIG, store.blobs.put_bytes(&config_bytes)?, config_bytes.len() as u64);
+    let config_desc = Descriptor::new(
+        MT_OCI_CONFIG,
+        store.blobs.put_bytes(&config_bytes)?,
+        config_bytes.len() as u64,
+    );
     let manifest = Manifest {
         schema_version: 2,
         media_type: Some(MT_OCI_MANIFEST.into()),
@@ -50,7 +68,8 @@ pub fn import<R: Read + Send>(
         layers: vec![layer.descriptor],
     };
     let desc = put_manifest(store, &manifest)?;
-    store.add_image(desc, name.as_slice())
+    let names: Vec<Reference> = name.cloned().into_iter().collect();
+    store.add_image(desc, &names)
 }
 
 pub(crate) fn put_manifest(store: &Store, manifest: &Manifest) -> Result<Descriptor> {

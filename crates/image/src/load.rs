@@ -3,7 +3,7 @@
 //! `docker save` ≥25, `podman save --format oci-archive` and skopeo write).
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use husk_layers::Digest;
 use serde::Deserialize;
@@ -34,6 +34,16 @@ struct DockerManifest {
 /// Loads every image in the archive at `path` (stdin is spooled to a file
 /// first by the caller: archives need random access).
 pub fn load(store: &Store, path: &Path) -> Result<Vec<Loaded>> {
+    let result = load_archive(store, path);
+    if result.is_err() {
+        // Layers of a half-loaded image are complete but unreferenced:
+        // remove them so a failed load stores nothing.
+        let _ = store.gc();
+    }
+    result
+}
+
+fn load_archive(store: &Store, path: &Path) -> Result<Vec<Loaded>> {
     let archive = Archive::open(path)?;
     if archive.contains("manifest.json") {
         load_docker(store, &archive)
@@ -47,22 +57,28 @@ pub fn load(store: &Store, path: &Path) -> Result<Vec<Loaded>> {
     }
 }
 
-/// Copies `reader` (stdin) into the store's tmp/, removed on drop.
-pub fn spool(store: &Store, mut reader: impl Read) -> Result<tempfile_path::Spooled> {
+/// Copies `reader` (stdin) into the store's tmp/; the file goes on drop
+/// (or, after a crash, with the next writer's tmp/ cleanup).
+pub fn spool(store: &Store, mut reader: impl Read) -> Result<Spooled> {
     let path = store.tmp_dir().join(format!("load-{}", std::process::id()));
-    let spooled = tempfile_path::Spooled(path.clone());
+    let spooled = Spooled(path.clone());
     let mut f = std::fs::File::create(&path).map_err(|e| Error::io("create", &path, e))?;
     std::io::copy(&mut reader, &mut f).map_err(|e| Error::io("write", &path, e))?;
     Ok(spooled)
 }
 
-pub mod tempfile_path {
-    /// A file under tmp/ removed on drop.
-    pub struct Spooled(pub std::path::PathBuf);
-    impl Drop for Spooled {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(&self.0);
-        }
+/// A spooled archive under tmp/.
+pub struct Spooled(PathBuf);
+
+impl Spooled {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
     }
 }
 
@@ -80,14 +96,27 @@ fn load_docker(store: &Store, archive: &Archive) -> Result<Vec<Loaded>> {
         if config.rootfs.diff_ids.len() != m.layers.len() {
             return Err(Error::archive(
                 archive.path(),
-                format!("{} lists {} layers but its config {} diff ids", m.config, m.layers.len(), config.rootfs.diff_ids.len()),
+                format!(
+                    "{} lists {} layers but its config {} diff ids",
+                    m.config,
+                    m.layers.len(),
+                    config.rootfs.diff_ids.len()
+                ),
             ));
         }
         let mut layers = Vec::new();
         let mut parent: Option<Digest> = None;
         for (file, diff_id) in m.layers.iter().zip(&config.rootfs.diff_ids) {
             let expected = blob_name_digest(file);
-            let l = put_member_layer(store, archive, file, parent.as_ref(), None, expected.as_ref(), diff_id)?;
+            let l = put_member_layer(
+                store,
+                archive,
+                file,
+                parent.as_ref(),
+                None,
+                expected.as_ref(),
+                diff_id,
+            )?;
             parent = Some(l.chain_id.clone());
             layers.push(l.descriptor);
         }
@@ -120,18 +149,32 @@ fn load_oci(store: &Store, archive: &Archive) -> Result<Vec<Loaded>> {
         let config: ImageConfig = serde_json::from_slice(&config_bytes)
             .map_err(|e| Error::json(format!("image config {}", manifest.config.digest), e))?;
         if config.rootfs.diff_ids.len() != manifest.layers.len() {
-            return Err(Error::archive(archive.path(), "manifest and config disagree on the number of layers"));
+            return Err(Error::archive(
+                archive.path(),
+                "manifest and config disagree on the number of layers",
+            ));
         }
         let mut parent: Option<Digest> = None;
         for (l, diff_id) in manifest.layers.iter().zip(&config.rootfs.diff_ids) {
             let file = format!("blobs/sha256/{}", l.digest.hex());
-            let stored = put_member_layer(store, archive, &file, parent.as_ref(), Some(&l.media_type), Some(&l.digest), diff_id)?;
+            let stored = put_member_layer(
+                store,
+                archive,
+                &file,
+                parent.as_ref(),
+                Some(&l.media_type),
+                Some(&l.digest),
+                diff_id,
+            )?;
             parent = Some(stored.chain_id);
         }
         store.blobs.put_bytes(&config_bytes)?;
         store.blobs.put_bytes(&bytes)?;
         let stored = Descriptor::new(
-            manifest.media_type.as_deref().unwrap_or(&manifest_desc.media_type),
+            manifest
+                .media_type
+                .as_deref()
+                .unwrap_or(&manifest_desc.media_type),
             manifest_desc.digest.clone(),
             bytes.len() as u64,
         );
@@ -154,7 +197,9 @@ fn put_member_layer(
     store
         .put_layer(parent, reader, media_type, expected, Some(diff_id))
         .map_err(|e| match e {
-            Error::Layers(husk_layers::Error::Stream(io)) => Error::archive(archive.path(), format!("layer {file}: {io}")),
+            Error::Layers(husk_layers::Error::Stream(io)) => {
+                Error::archive(archive.path(), format!("layer {file}: {io}"))
+            }
             other => other,
         })
 }
@@ -172,15 +217,25 @@ fn pick_manifest(archive: &Archive, desc: &Descriptor) -> Result<Descriptor> {
         return Ok(desc.clone());
     }
     let data = read_blob(archive, &desc.digest)?;
-    let index: Index = serde_json::from_slice(&data).map_err(|e| Error::json(format!("index {}", desc.digest), e))?;
+    let index: Index = serde_json::from_slice(&data)
+        .map_err(|e| Error::json(format!("index {}", desc.digest), e))?;
     let arch = host_arch();
     index
         .manifests
         .iter()
-        .find(|m| m.platform.as_ref().is_some_and(|p| p.os == "linux" && p.architecture == arch))
+        .find(|m| {
+            m.platform
+                .as_ref()
+                .is_some_and(|p| p.os == "linux" && p.architecture == arch)
+        })
         .or_else(|| index.manifests.first())
         .cloned()
-        .ok_or_else(|| Error::archive(archive.path(), format!("index {} lists no manifests", desc.digest)))
+        .ok_or_else(|| {
+            Error::archive(
+                archive.path(),
+                format!("index {} lists no manifests", desc.digest),
+            )
+        })
 }
 
 /// Names from an OCI index entry: containerd's full-name annotation, or a

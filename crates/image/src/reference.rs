@@ -38,20 +38,33 @@ impl Reference {
         let tag_ok = !tag.is_empty()
             && tag.len() <= 128
             && !tag.starts_with(['.', '-'])
-            && tag.bytes().all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
+            && tag
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b));
         if !tag_ok {
-            return Err(bad("tags are up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'"));
+            return Err(bad(
+                "tags are up to 128 of [A-Za-z0-9_.-], not starting with '.' or '-'",
+            ));
         }
         let mut parts: Vec<&str> = name.split('/').collect();
         let has_domain = parts.len() > 1
-            && (parts[0].contains(['.', ':']) || parts[0] == "localhost" || parts[0].bytes().any(|b| b.is_ascii_uppercase()));
-        let domain = if has_domain { parts.remove(0) } else { DEFAULT_DOMAIN };
+            && (parts[0].contains(['.', ':'])
+                || parts[0] == "localhost"
+                || parts[0].bytes().any(|b| b.is_ascii_uppercase()));
+        let domain = if has_domain {
+            parts.remove(0)
+        } else {
+            DEFAULT_DOMAIN
+        };
         for p in &parts {
             let ok = !p.is_empty()
-                && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
+                && p.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b))
                 && p.as_bytes()[0].is_ascii_alphanumeric();
             if !ok {
-                return Err(bad("repository name must be lowercase [a-z0-9] with '.', '_' or '-' between"));
+                return Err(bad(
+                    "repository name must be lowercase [a-z0-9] with '.', '_' or '-' between",
+                ));
             }
         }
         let mut path = parts.join("/");
@@ -75,10 +88,7 @@ impl Reference {
 
     /// `busybox` (docker.io and library/ dropped), as `images` shows it.
     pub fn familiar_repo(&self) -> &str {
-        let r = self
-            .repo
-            .strip_prefix("docker.io/")
-            .unwrap_or(&self.repo);
+        let r = self.repo.strip_prefix("docker.io/").unwrap_or(&self.repo);
         r.strip_prefix(OFFICIAL_PREFIX).unwrap_or(r)
     }
 
@@ -109,7 +119,10 @@ mod tests {
         assert_eq!(r.familiar(), "localhost:5000/a/b:v1");
         let r = Reference::parse("docker.io/library/debian:12").unwrap();
         assert_eq!(r.familiar(), "debian:12");
-        assert_eq!(Reference::parse("user/app").unwrap().familiar(), "user/app:latest");
+        assert_eq!(
+            Reference::parse("user/app").unwrap().familiar(),
+            "user/app:latest"
+        );
     }
 
     #[test]

@@ -142,7 +142,9 @@ impl Store {
     pub fn read_index(&self) -> Result<Index> {
         let p = self.index_path();
         match fs::read(&p) {
-            Ok(data) => serde_json::from_slice(&data).map_err(|e| Error::json(p.display().to_string(), e)),
+            Ok(data) => {
+                serde_json::from_slice(&data).map_err(|e| Error::json(p.display().to_string(), e))
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Index::default()),
             Err(e) => Err(Error::io("read", &p, e)),
         }
@@ -204,13 +206,15 @@ impl Store {
 
     pub fn config(&self, image: &Image) -> Result<ImageConfig> {
         let data = self.config_bytes(image)?;
-        serde_json::from_slice(&data).map_err(|e| Error::json(format!("image config {}", image.id), e))
+        serde_json::from_slice(&data)
+            .map_err(|e| Error::json(format!("image config {}", image.id), e))
     }
 
     /// The config in oci-spec's types, for building a runtime spec.
     pub fn oci_config(&self, image: &Image) -> Result<oci_spec::image::ImageConfiguration> {
         let data = self.config_bytes(image)?;
-        serde_json::from_slice(&data).map_err(|e| Error::json(format!("image config {}", image.id), e))
+        serde_json::from_slice(&data)
+            .map_err(|e| Error::json(format!("image config {}", image.id), e))
     }
 
     /// Chain ids of the image's layers, bottom layer first.
@@ -269,10 +273,16 @@ impl Store {
                         return Ok(img);
                     }
                 }
-                _ => return Err(Error::Ambiguous { prefix: name.into() }),
+                _ => {
+                    return Err(Error::Ambiguous {
+                        prefix: name.into(),
+                    })
+                }
             }
         }
-        let shown = Reference::parse(name).map(|r| r.familiar()).unwrap_or_else(|_| name.to_string());
+        let shown = Reference::parse(name)
+            .map(|r| r.familiar())
+            .unwrap_or_else(|_| name.to_string());
         Err(Error::NotFound { name: shown })
     }
 
@@ -291,18 +301,27 @@ impl Store {
         if let (Some(d), Some(diff_id)) = (expected, expected_diff_id) {
             let chain_id = Digest::chain(parent, diff_id);
             if self.blobs.exists(d) && self.layers.exists(&chain_id) {
-                let comp = Compression::detect(&mut std::io::BufReader::new(self.blobs.open(d)?), None)?;
+                let comp =
+                    Compression::detect(&mut std::io::BufReader::new(self.blobs.open(d)?), None)?;
                 return Ok(StoredLayer {
-                    descriptor: Descriptor::new(&layer_media_type(media_type, comp), d.clone(), self.blobs.size(d)?),
+                    descriptor: Descriptor::new(
+                        &layer_media_type(media_type, comp),
+                        d.clone(),
+                        self.blobs.size(d)?,
+                    ),
                     diff_id: diff_id.clone(),
                     chain_id,
                 });
             }
         }
         let known_chain = expected_diff_id.map(|d| Digest::chain(parent, d));
-        let unpack_needed = known_chain.as_ref().is_none_or(|c| !self.layers.exists(c));
+        let unpack_needed = !known_chain.as_ref().is_some_and(|c| self.layers.exists(c));
         let mut blob = self.blobs.stage()?;
-        let staged = if unpack_needed { Some(self.layers.stage()?) } else { None };
+        let staged = if unpack_needed {
+            Some(self.layers.stage()?)
+        } else {
+            None
+        };
         let diff = staged.as_ref().map(|s| s.diff());
         let u = husk_layers::unpack(reader, media_type, Some(&mut blob.file), diff.as_deref())?;
         check(expected, &u.digest, "layer blob")?;
@@ -320,7 +339,11 @@ impl Store {
             self.layers.commit(staged, &meta)?;
         }
         Ok(StoredLayer {
-            descriptor: Descriptor::new(&layer_media_type(media_type, u.compression), u.digest, u.size),
+            descriptor: Descriptor::new(
+                &layer_media_type(media_type, u.compression),
+                u.digest,
+                u.size,
+            ),
             diff_id: u.diff_id,
             chain_id,
         })
@@ -346,7 +369,8 @@ impl Store {
         plain.platform = None;
         // An image that lost its last name stays, listed as <none> like docker's.
         for old in before {
-            if old.digest != plain.digest && !index.manifests.iter().any(|d| d.digest == old.digest) {
+            if old.digest != plain.digest && !index.manifests.iter().any(|d| d.digest == old.digest)
+            {
                 let mut bare = old;
                 bare.annotations.clear();
                 index.manifests.push(bare);
@@ -374,11 +398,17 @@ impl Store {
 
     fn verify_complete(&self, m: &Manifest) -> Result<()> {
         if !self.blobs.exists(&m.config.digest) {
-            return Err(Error::Unsupported(format!("config blob {} missing", m.config.digest)));
+            return Err(Error::Unsupported(format!(
+                "config blob {} missing",
+                m.config.digest
+            )));
         }
         for l in &m.layers {
             if !self.blobs.exists(&l.digest) {
-                return Err(Error::Unsupported(format!("layer blob {} missing", l.digest)));
+                return Err(Error::Unsupported(format!(
+                    "layer blob {} missing",
+                    l.digest
+                )));
             }
         }
         Ok(())
@@ -395,17 +425,30 @@ impl Store {
     /// `husk rmi`: removes a name, or the whole image when given by id or
     /// when its last name goes. `in_use` holds the ids of images that
     /// containers use; those are refused unless `force`.
-    pub fn remove(&self, name: &str, force: bool, in_use: &HashSet<Digest>) -> Result<Vec<Removed>> {
+    pub fn remove(
+        &self,
+        name: &str,
+        force: bool,
+        in_use: &HashSet<Digest>,
+    ) -> Result<Vec<Removed>> {
         self.require_writable()?;
         let img = self.resolve(name)?;
-        let by_name = Reference::parse(name).ok().filter(|r| img.names.contains(r));
-        let all: Vec<Image> = self.images()?.into_iter().filter(|i| i.id == img.id).collect();
+        let by_name = Reference::parse(name)
+            .ok()
+            .filter(|r| img.names.contains(r));
+        let all: Vec<Image> = self
+            .images()?
+            .into_iter()
+            .filter(|i| i.id == img.id)
+            .collect();
         let all_names: Vec<Reference> = all.iter().flat_map(|i| i.names.clone()).collect();
         let mut index = self.read_index()?;
         let mut events = Vec::new();
         if let Some(r) = by_name.as_ref().filter(|_| all_names.len() > 1) {
             let s = r.to_string();
-            index.manifests.retain(|d| d.annotations.get(ANN_REF_NAME) != Some(&s));
+            index
+                .manifests
+                .retain(|d| d.annotations.get(ANN_REF_NAME) != Some(&s));
             self.write_index(&index)?;
             return Ok(vec![Removed::Untagged(r.familiar())]);
         }

@@ -75,7 +75,10 @@ impl Applier {
         let Some(name) = path.file_name().map(OsStr::to_os_string) else {
             // The layer's own root ("./"): only its metadata can change.
             if kind != EntryType::Directory {
-                return Err(unsafe_entry(&path, "non-directory entry for the layer root"));
+                return Err(unsafe_entry(
+                    &path,
+                    "non-directory entry for the layer root",
+                ));
             }
             let root = File::from(self.open_dir(Path::new("."))?);
             self.set_meta_fd(&root, &meta, &path)?;
@@ -88,7 +91,8 @@ impl Applier {
         }
         let parent = self.parent_fd(&parent_path)?;
         match kind {
-            EntryType::Regular | EntryType::Continuous => {
+            // The tar reader expands GNU sparse entries into their full content.
+            EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
                 self.regular(parent, &name, entry, &meta, &path)?;
             }
             EntryType::Directory => {
@@ -115,7 +119,13 @@ impl Applier {
                     _ => (SFlag::S_IFIFO, 0),
                 };
                 create_replacing(parent, &name, &path, |dir, n| {
-                    nix::sys::stat::mknodat(Some(dir), n, sflag, Mode::from_bits_truncate(0o600), dev)
+                    nix::sys::stat::mknodat(
+                        Some(dir),
+                        n,
+                        sflag,
+                        Mode::from_bits_truncate(0o600),
+                        dev,
+                    )
                 })?;
                 self.set_meta_at(parent, &name, &meta, &path)?;
             }
@@ -140,7 +150,10 @@ impl Applier {
                 Ok(fd) => fd,
                 // A later entry replaced the directory (by a symlink, say).
                 Err(Error::Fs(e))
-                    if matches!(e.raw_os_error(), Some(libc::ENOTDIR | libc::ELOOP | libc::ENOENT)) =>
+                    if matches!(
+                        e.raw_os_error(),
+                        Some(libc::ENOTDIR | libc::ELOOP | libc::ENOENT)
+                    ) =>
                 {
                     continue
                 }
@@ -192,7 +205,8 @@ impl Applier {
         meta: &Meta,
         path: &Path,
     ) -> Result<()> {
-        let flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+        let flags =
+            OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let raw = create_replacing_fd(parent, name, path, |dir, n| {
             nix::fcntl::openat(Some(dir), n, flags, Mode::from_bits_truncate(0o600))
         })?;
@@ -231,11 +245,23 @@ impl Applier {
             })?;
         let src = husk_fs::proc_fd_path(&fd);
         create_replacing(parent, name, path, |dir, n| {
-            nix::unistd::linkat(None, src.as_os_str(), Some(dir), n, AtFlags::AT_SYMLINK_FOLLOW)
+            nix::unistd::linkat(
+                None,
+                src.as_os_str(),
+                Some(dir),
+                n,
+                AtFlags::AT_SYMLINK_FOLLOW,
+            )
         })
     }
 
-    fn whiteout(&mut self, parent_path: &Path, name: &OsStr, meta: &Meta, path: &Path) -> Result<()> {
+    fn whiteout(
+        &mut self,
+        parent_path: &Path,
+        name: &OsStr,
+        meta: &Meta,
+        path: &Path,
+    ) -> Result<()> {
         let parent = self.parent_fd(parent_path)?;
         if name == OPAQUE {
             // "N/." so the l*xattr call acts on the directory, not the magic link.
@@ -261,7 +287,11 @@ impl Applier {
     fn set_meta_fd(&self, file: &File, meta: &Meta, path: &Path) -> Result<()> {
         use xattr::FileExt;
         let raw = file.as_raw_fd();
-        let res = nix::unistd::fchown(raw, Some(Uid::from_raw(meta.uid)), Some(Gid::from_raw(meta.gid)));
+        let res = nix::unistd::fchown(
+            raw,
+            Some(Uid::from_raw(meta.uid)),
+            Some(Gid::from_raw(meta.gid)),
+        );
         self.owner_result(res, path)?;
         // After chown: chown clears setuid/setgid.
         nix::sys::stat::fchmod(raw, Mode::from_bits_truncate(meta.mode & 0o7777))
@@ -271,7 +301,8 @@ impl Applier {
                 .map_err(|e| Error::io("set xattr on", self.shown(path), e))?;
         }
         let t = TimeSpec::new(meta.mtime, 0);
-        nix::sys::stat::futimens(raw, &t, &t).map_err(|e| Error::nix("utimens", self.shown(path), e))
+        nix::sys::stat::futimens(raw, &t, &t)
+            .map_err(|e| Error::nix("utimens", self.shown(path), e))
     }
 
     fn set_meta_at(&self, parent: i32, name: &OsStr, meta: &Meta, path: &Path) -> Result<()> {
@@ -364,7 +395,10 @@ fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>, path: &Path) -> Result<Meta
         for ext in exts {
             let ext = ext.map_err(Error::Stream)?;
             if let Some(name) = ext.key_bytes().strip_prefix(b"SCHILY.xattr.") {
-                xattrs.push((OsStr::from_bytes(name).to_os_string(), ext.value_bytes().to_vec()));
+                xattrs.push((
+                    OsStr::from_bytes(name).to_os_string(),
+                    ext.value_bytes().to_vec(),
+                ));
             }
         }
     }

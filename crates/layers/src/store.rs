@@ -184,7 +184,11 @@ impl LayerStore {
         };
         for ent in rd {
             let ent = ent.map_err(|e| Error::io("read dir", &dir, e))?;
-            if let Some(d) = ent.file_name().to_str().and_then(|h| Digest::from_hex(h).ok()) {
+            if let Some(d) = ent
+                .file_name()
+                .to_str()
+                .and_then(|h| Digest::from_hex(h).ok())
+            {
                 out.push(d);
             }
         }

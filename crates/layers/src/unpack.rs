@@ -71,10 +71,19 @@ pub fn unpack<R: Read + Send>(
             let (digest, size) = blob.finish();
             Ok((digest, size, diff_id, diff_size, comp))
         });
-        let written = consume(ChannelReader { rx, cur: Vec::new(), pos: 0 }, dest);
-        let produced = producer
-            .join()
-            .unwrap_or_else(|_| Err(Error::Stream(io::Error::other("decompressor thread panicked"))));
+        let written = consume(
+            ChannelReader {
+                rx,
+                cur: Vec::new(),
+                pos: 0,
+            },
+            dest,
+        );
+        let produced = producer.join().unwrap_or_else(|_| {
+            Err(Error::Stream(io::Error::other(
+                "decompressor thread panicked",
+            )))
+        });
         // A stream error explains a short tar better than the tar reader does.
         let (digest, size, diff_id, diff_size, compression) = produced?;
         let content_size = written?;

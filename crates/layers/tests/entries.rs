@@ -24,7 +24,8 @@ fn rich_tar() -> Vec<u8> {
     h.set_size(0);
     b.append_data(&mut h, "tmp/", &b""[..]).unwrap();
 
-    b.append_pax_extensions([("SCHILY.xattr.user.husk", &b"yes"[..])]).unwrap();
+    b.append_pax_extensions([("SCHILY.xattr.user.husk", &b"yes"[..])])
+        .unwrap();
     let mut h = header();
     h.set_mode(0o4755);
     h.set_uid(1000);
@@ -59,11 +60,19 @@ fn modes_owners_times_xattrs_and_special_files() {
     assert_eq!(su.permissions().mode() & 0o7777, 0o4755);
     assert_eq!((su.uid(), su.gid()), (1000, 1001));
     assert_eq!(su.mtime(), 1_234_567_890);
-    assert_eq!(xattr::get(l.join("bin/su"), "user.husk").unwrap().as_deref(), Some(&b"yes"[..]));
+    assert_eq!(
+        xattr::get(l.join("bin/su"), "user.husk")
+            .unwrap()
+            .as_deref(),
+        Some(&b"yes"[..])
+    );
     let tmp = std::fs::metadata(l.join("tmp")).unwrap();
     assert_eq!(tmp.permissions().mode() & 0o7777, 0o1777);
     assert_eq!(tmp.mtime(), 1_500_000_000);
-    assert!(std::fs::metadata(l.join("run/fifo")).unwrap().file_type().is_fifo());
+    assert!(std::fs::metadata(l.join("run/fifo"))
+        .unwrap()
+        .file_type()
+        .is_fifo());
     let null = std::fs::metadata(l.join("dev/null")).unwrap();
     assert!(null.file_type().is_char_device());
     assert_eq!(null.rdev(), libc::makedev(1, 3));
@@ -73,8 +82,12 @@ fn modes_owners_times_xattrs_and_special_files() {
 fn whiteouts_become_overlay_whiteouts() {
     husk_fixtures::require_root!("whiteouts_become_overlay_whiteouts");
     let sb = Sandbox::new();
-    sb.unpack(&tar(&[file("etc/.wh.gone", b""), dir("var/"), file("var/.wh..wh..opq", b"")]))
-        .unwrap();
+    sb.unpack(&tar(&[
+        file("etc/.wh.gone", b""),
+        dir("var/"),
+        file("var/.wh..wh..opq", b""),
+    ]))
+    .unwrap();
     let w = std::fs::symlink_metadata(sb.layer().join("etc/gone")).unwrap();
     assert!(w.file_type().is_char_device());
     assert_eq!(w.rdev(), 0);
@@ -91,7 +104,11 @@ fn digests_cover_blob_and_tar_stream_for_each_compression() {
     gz.write_all(&plain).unwrap();
     let gz = gz.finish().unwrap();
     let zs = zstd::encode_all(&plain[..], 3).unwrap();
-    for (blob, comp) in [(&plain, Compression::None), (&gz, Compression::Gzip), (&zs, Compression::Zstd)] {
+    for (blob, comp) in [
+        (&plain, Compression::None),
+        (&gz, Compression::Gzip),
+        (&zs, Compression::Zstd),
+    ] {
         let sb = Sandbox::new();
         let u = sb.unpack(blob).unwrap();
         assert_eq!(u.compression, comp);
@@ -109,8 +126,13 @@ fn blob_copy_is_byte_identical() {
     let plain = tar(&[file("a", b"hello")]);
     let zs = zstd::encode_all(&plain[..], 3).unwrap();
     let mut copy = tempfile::tempfile().unwrap();
-    let u = husk_layers::unpack(&zs[..], Some("application/vnd.oci.image.layer.v1.tar+zstd"), Some(&mut copy), None)
-        .unwrap();
+    let u = husk_layers::unpack(
+        &zs[..],
+        Some("application/vnd.oci.image.layer.v1.tar+zstd"),
+        Some(&mut copy),
+        None,
+    )
+    .unwrap();
     use std::io::{Read, Seek};
     copy.rewind().unwrap();
     let mut back = Vec::new();

@@ -11,7 +11,9 @@ fn dotdot_path_is_refused_and_nothing_escapes() {
     let err = sb.unpack(&tar(&[file("../escaped", b"x")])).unwrap_err();
     assert!(err.to_string().contains(".."), "{err}");
     assert!(sb.escaped().is_empty(), "{:?}", sb.escaped());
-    let err = sb.unpack(&tar(&[file("a/../../escaped", b"x")])).unwrap_err();
+    let err = sb
+        .unpack(&tar(&[file("a/../../escaped", b"x")]))
+        .unwrap_err();
     assert!(err.to_string().contains("climbs out"), "{err}");
     assert!(sb.escaped().is_empty());
 }
@@ -21,7 +23,10 @@ fn absolute_path_lands_inside_the_layer() {
     let sb = Sandbox::new();
     let name = format!("/husk-abs-test-{}", std::process::id());
     sb.unpack(&tar(&[file(&name, b"inside")])).unwrap();
-    assert!(!std::path::Path::new(&name).exists(), "wrote the host's {name}");
+    assert!(
+        !std::path::Path::new(&name).exists(),
+        "wrote the host's {name}"
+    );
     let inside = sb.layer().join(&name[1..]);
     assert_eq!(std::fs::read(inside).unwrap(), b"inside");
 }
@@ -42,8 +47,11 @@ fn file_written_through_an_absolute_symlink_stays_inside() {
 #[test]
 fn file_written_through_a_relative_symlink_stays_inside() {
     let sb = Sandbox::new();
-    sb.unpack(&tar(&[link("up", SYMLINK, "../../../.."), file("up/pwned", b"x")]))
-        .unwrap();
+    sb.unpack(&tar(&[
+        link("up", SYMLINK, "../../../.."),
+        file("up/pwned", b"x"),
+    ]))
+    .unwrap();
     assert!(sb.escaped().is_empty(), "{:?}", sb.escaped());
     assert!(sb.layer().join("pwned").is_file());
 }
@@ -53,7 +61,12 @@ fn symlinked_directory_then_nested_file_stays_inside() {
     let sb = Sandbox::new();
     let outer = sb.outer.path().to_str().unwrap().to_string();
     // A dir, replaced by a symlink to the outside, then a file "in" it.
-    let blob = tar(&[dir("d"), file("d/a", b"1"), link("d", SYMLINK, &outer), file("d/b", b"2")]);
+    let blob = tar(&[
+        dir("d"),
+        file("d/a", b"1"),
+        link("d", SYMLINK, &outer),
+        file("d/b", b"2"),
+    ]);
     sb.unpack(&blob).unwrap();
     assert!(sb.escaped().is_empty(), "{:?}", sb.escaped());
 }
@@ -68,7 +81,10 @@ fn hard_link_to_outside_targets_is_refused() {
     for blob in [
         tar(&[link("hl", HARDLINK, "../victim")]),
         tar(&[link("hl", HARDLINK, &outer_victim)]),
-        tar(&[link("s", SYMLINK, sb.outer.path().to_str().unwrap()), link("hl", HARDLINK, "s/victim")]),
+        tar(&[
+            link("s", SYMLINK, sb.outer.path().to_str().unwrap()),
+            link("hl", HARDLINK, "s/victim"),
+        ]),
     ] {
         let layer = sb.layer();
         let _ = std::fs::remove_dir_all(&layer);
@@ -81,7 +97,8 @@ fn hard_link_to_outside_targets_is_refused() {
 #[test]
 fn hard_link_inside_the_layer_works() {
     let sb = Sandbox::new();
-    sb.unpack(&tar(&[file("a", b"data"), link("b", HARDLINK, "a")])).unwrap();
+    sb.unpack(&tar(&[file("a", b"data"), link("b", HARDLINK, "a")]))
+        .unwrap();
     let a = std::fs::metadata(sb.layer().join("a")).unwrap();
     let b = std::fs::metadata(sb.layer().join("b")).unwrap();
     assert_eq!(a.ino(), b.ino());

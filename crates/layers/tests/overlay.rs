@@ -56,9 +56,15 @@ fn two_layer_overlay_hides_whiteouts() {
     assert!(mounted(&merged));
     assert_eq!(std::fs::read(merged.join("a/keep")).unwrap(), b"1");
     assert_eq!(std::fs::read(merged.join("a/new")).unwrap(), b"3");
-    assert!(!merged.join("a/gone").exists(), "whiteout did not hide a/gone");
+    assert!(
+        !merged.join("a/gone").exists(),
+        "whiteout did not hide a/gone"
+    );
     husk_layers::unmount(&merged).unwrap();
     std::mem::forget(guard);
     assert!(!mounted(&merged));
-    assert!(std::fs::read_dir(root.path().join("tmp")).unwrap().next().is_none());
+    assert!(std::fs::read_dir(root.path().join("tmp"))
+        .unwrap()
+        .next()
+        .is_none());
 }

@@ -193,3 +193,35 @@ pub(crate) fn condition(field: &str, arg: &LinuxSeccompArg) -> Result<ScmpArgCom
     let index = u32::try_from(index).unwrap_or(u32::MAX);
     Ok(ScmpArgCompare::new(index, op, datum))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::de::DeserializeOwned;
+
+    fn round_trips<T: serde::Serialize + DeserializeOwned + std::fmt::Debug + PartialEq>(
+        all: &[T],
+    ) {
+        let mut seen = std::collections::HashSet::new();
+        for value in all {
+            let name = spelling(value);
+            assert!(seen.insert(name.clone()), "{name} listed twice");
+            let back: T = serde_json::from_value(serde_json::Value::String(name.clone()))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(&back, value);
+        }
+    }
+
+    #[test]
+    fn tables_use_spec_spellings() {
+        round_trips(&ACTIONS);
+        round_trips(&OPERATORS);
+        round_trips(&FLAGS);
+        round_trips(&ARCHES);
+        assert_eq!(spelling(&Arch::ScmpArchX86_64), "SCMP_ARCH_X86_64");
+        assert_eq!(
+            spelling(&Flag::SeccompFilterFlagSpecAllow),
+            "SECCOMP_FILTER_FLAG_SPEC_ALLOW"
+        );
+    }
+}

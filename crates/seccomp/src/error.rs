@@ -29,7 +29,7 @@ pub enum Error {
     )]
     LoadDenied,
     #[error("seccomp: load filter with SECCOMP_FILTER_FLAG_TSYNC: thread {tid} could not be synchronized")]
-    Tsync { tid: i64 },
+    Tsync { tid: libc::c_long },
     #[error("seccomp: load filter: {source}")]
     Load {
         #[source]

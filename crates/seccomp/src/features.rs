@@ -12,7 +12,8 @@ pub struct Features {
     pub actions: Vec<String>,
     /// e.g. "SCMP_CMP_EQ".
     pub operators: Vec<String>,
-    /// e.g. "SCMP_ARCH_X86_64": those the linked libseccomp can add to a filter.
+    /// e.g. "SCMP_ARCH_X86_64": those the linked libseccomp can add to a filter on this host
+    /// (it knows them, and they have the native byte order).
     pub archs: Vec<String>,
     /// Every filter flag we recognise, e.g. "SECCOMP_FILTER_FLAG_TSYNC".
     pub known_flags: Vec<String>,
@@ -33,9 +34,7 @@ pub fn features() -> Features {
         .collect();
     let supported_flags = convert::FLAGS
         .iter()
-        .filter(|&&flag| {
-            convert::flag("", flag).is_ok_and(convert::kernel_has_flag)
-        })
+        .filter(|&&flag| convert::flag("", flag).is_ok_and(convert::kernel_has_flag))
         .map(convert::spelling)
         .collect();
     Features {

@@ -75,7 +75,10 @@ pub(crate) fn add(
 /// same-argument conditions when it started ANDing the others. Profiles in the wild are
 /// written against runc, so doing the same keeps a profile meaning one thing on every runtime,
 /// even though it means a range such as GE 5 + LE 10 cannot be written in one entry.
-fn condition_groups(conditions: &[ScmpArgCompare], call: &LinuxSyscall) -> Vec<Vec<ScmpArgCompare>> {
+fn condition_groups(
+    conditions: &[ScmpArgCompare],
+    call: &LinuxSyscall,
+) -> Vec<Vec<ScmpArgCompare>> {
     if conditions.is_empty() {
         return Vec::new();
     }

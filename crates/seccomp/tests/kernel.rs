@@ -41,7 +41,11 @@ fn kill_actions_and_trap_raise_sigsys() {
             "defaultAction": "SCMP_ACT_ALLOW",
             "syscalls": [{"names": ["getppid"], "action": action}]
         }));
-        assert_eq!(filtered(&f, getppid), Outcome::Signaled(libc::SIGSYS), "{action}");
+        assert_eq!(
+            filtered(&f, getppid),
+            Outcome::Signaled(libc::SIGSYS),
+            "{action}"
+        );
         assert_eq!(filtered(&f, getpid), Outcome::Exited(0), "{action}");
     }
 }
@@ -93,7 +97,10 @@ fn arg_condition_denies_only_matching_value() {
         "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ERRNO",
                       "args": [{"index": 0, "value": 0xffff_ffffu32, "op": "SCMP_CMP_EQ"}]}]
     }));
-    assert_eq!(filtered(&f, || personality(0xffff_ffff)), Outcome::Exited(libc::EPERM));
+    assert_eq!(
+        filtered(&f, || personality(0xffff_ffff)),
+        Outcome::Exited(libc::EPERM)
+    );
     assert_eq!(filtered(&f, || personality(0)), Outcome::Exited(0));
 }
 
@@ -133,8 +140,14 @@ fn conditions_on_the_same_arg_are_ored_like_runc() {
             {"index": 1, "value": libc::SOCK_SEQPACKET, "op": "SCMP_CMP_EQ"}]}]
     }));
     let ty = |ty| move || socket(libc::AF_UNIX, ty, 0);
-    assert_eq!(filtered(&f, ty(libc::SOCK_DGRAM)), Outcome::Exited(libc::EPERM));
-    assert_eq!(filtered(&f, ty(libc::SOCK_SEQPACKET)), Outcome::Exited(libc::EPERM));
+    assert_eq!(
+        filtered(&f, ty(libc::SOCK_DGRAM)),
+        Outcome::Exited(libc::EPERM)
+    );
+    assert_eq!(
+        filtered(&f, ty(libc::SOCK_SEQPACKET)),
+        Outcome::Exited(libc::EPERM)
+    );
     assert_eq!(filtered(&f, ty(libc::SOCK_STREAM)), Outcome::Exited(0));
 }
 
@@ -169,8 +182,16 @@ fn other_comparisons() {
             "syscalls": [{"names": ["personality"], "action": "SCMP_ACT_ERRNO",
                           "args": [{"index": 0, "value": value, "op": op}]}]
         }));
-        assert_eq!(filtered(&f, || personality(denied)), Outcome::Exited(libc::EPERM), "{op}");
-        assert_eq!(filtered(&f, || personality(allowed)), Outcome::Exited(0), "{op}");
+        assert_eq!(
+            filtered(&f, || personality(denied)),
+            Outcome::Exited(libc::EPERM),
+            "{op}"
+        );
+        assert_eq!(
+            filtered(&f, || personality(allowed)),
+            Outcome::Exited(0),
+            "{op}"
+        );
     }
 }
 

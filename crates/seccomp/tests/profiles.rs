@@ -63,7 +63,11 @@ fn docker_profile_allows_basics_and_denies_the_rest() {
         // PER_BSD is not among docker's allowed personas.
         ("personality(PER_BSD)", || personality(6), EPERM),
         // Docker grants no CAP_SYS_ADMIN, so its profile leaves these to the default ERRNO.
-        ("unshare(CLONE_NEWUSER)", || unshare(libc::CLONE_NEWUSER), EPERM),
+        (
+            "unshare(CLONE_NEWUSER)",
+            || unshare(libc::CLONE_NEWUSER),
+            EPERM,
+        ),
         ("keyctl", keyctl_get_keyring_id, EPERM),
         ("add_key", add_key, EPERM),
         ("sethostname", sethostname_same, EPERM),
@@ -111,7 +115,10 @@ fn containers_common_to_oci(profile: &Value, caps: &[&str]) -> Value {
         .flatten()
         .filter(|m| m["architecture"] == "SCMP_ARCH_X86_64")
         .flat_map(|m| {
-            let subs = m["subArchitectures"].as_array().cloned().unwrap_or_default();
+            let subs = m["subArchitectures"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             std::iter::once(m["architecture"].clone()).chain(subs)
         })
         .collect::<Vec<_>>();

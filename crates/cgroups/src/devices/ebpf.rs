@@ -86,10 +86,16 @@ pub(crate) fn program(rules: &[Rule]) -> Vec<Insn> {
         block.push(insn(ALU32_MOV_K, 0, 0, 0, i32::from(r.allow)));
         block.push(insn(JMP_EXIT, 0, 0, 0, 0));
         let len = block.len();
+        let unconditional = jumps.is_empty();
         for j in jumps {
             block[j].off = (len - j - 1) as i16;
         }
         p.extend(block);
+        // A rule matching everything decides alone; the verifier rejects the
+        // unreachable code that would follow it.
+        if unconditional {
+            return p;
+        }
     }
     p.push(insn(ALU32_MOV_K, 0, 0, 0, 0));
     p.push(insn(JMP_EXIT, 0, 0, 0, 0));
@@ -177,8 +183,11 @@ fn owned(fd: i64) -> OwnedFd {
     unsafe { OwnedFd::from_raw_fd(fd as i32) }
 }
 
-fn load(prog: &[Insn]) -> std::io::Result<OwnedFd> {
+/// Loads the program; on failure the verifier's log is returned with the error, since
+/// "invalid argument" alone says nothing about which instruction it disliked.
+fn load(prog: &[Insn]) -> std::result::Result<OwnedFd, (std::io::Error, String)> {
     let license = c"Apache-2.0";
+    let mut log = vec![0u8; 64 * 1024];
     let mut attr = ProgLoadAttr {
         prog_type: BPF_PROG_TYPE_CGROUP_DEVICE,
         insn_cnt: prog.len() as u32,
@@ -187,7 +196,36 @@ fn load(prog: &[Insn]) -> std::io::Result<OwnedFd> {
         ..Default::default()
     };
     attr.prog_name[..4].copy_from_slice(b"husk");
-    bpf(BPF_PROG_LOAD, &mut attr).map(owned)
+    let mut first = bpf(BPF_PROG_LOAD, &mut attr);
+    if matches!(&first, Err(e) if e.raw_os_error() == Some(libc::EPERM)) {
+        // Before linux 5.11 BPF memory counted against RLIMIT_MEMLOCK, whose default is
+        // too small; raise it (we are root) and retry once.
+        let inf = libc::RLIM_INFINITY;
+        if nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_MEMLOCK, inf, inf)
+            .is_ok()
+        {
+            first = bpf(BPF_PROG_LOAD, &mut attr);
+        }
+    }
+    match first {
+        Ok(fd) => return Ok(owned(fd)),
+        Err(e)
+            if e.raw_os_error() != Some(libc::EINVAL) && e.raw_os_error() != Some(libc::EACCES) =>
+        {
+            return Err((e, String::new()))
+        }
+        Err(_) => {}
+    }
+    attr.log_level = 1;
+    attr.log_size = log.len() as u32;
+    attr.log_buf = log.as_mut_ptr() as u64;
+    match bpf(BPF_PROG_LOAD, &mut attr) {
+        Ok(fd) => Ok(owned(fd)),
+        Err(e) => {
+            let end = log.iter().position(|b| *b == 0).unwrap_or(log.len());
+            Err((e, String::from_utf8_lossy(&log[..end]).trim().to_string()))
+        }
+    }
 }
 
 /// Ids of the device programs attached to the cgroup now.
@@ -217,7 +255,11 @@ pub(crate) fn apply(dir: &Path, rules: &[Rule]) -> Result<()> {
         .map_err(|e| Error::io("open", dir, e))?
         .into();
     let old = attached(&cgroup).map_err(|e| err("query", e))?;
-    let prog = load(&program(rules)).map_err(|e| err("load device program", e))?;
+    let prog = load(&program(rules)).map_err(|(source, log)| Error::BpfLoad {
+        path: dir.to_path_buf(),
+        source,
+        log,
+    })?;
     let mut attr = AttachAttr {
         target_fd: cgroup.as_raw_fd() as u32,
         attach_bpf_fd: prog.as_raw_fd() as u32,
@@ -259,8 +301,20 @@ mod tests {
     #[test]
     fn program_shape() {
         let rules = [
-            Rule { allow: true, typ: 'c', major: Some(1), minor: Some(3), access: ACC_ALL },
-            Rule { allow: false, typ: 'a', major: None, minor: None, access: 2 },
+            Rule {
+                allow: true,
+                typ: 'c',
+                major: Some(1),
+                minor: Some(3),
+                access: ACC_ALL,
+            },
+            Rule {
+                allow: false,
+                typ: 'a',
+                major: None,
+                minor: None,
+                access: 2,
+            },
         ];
         let p = program(&rules);
         // prologue 6 + deny-read block (mov, and, jne, mov, exit = 5)
@@ -275,5 +329,31 @@ mod tests {
         assert_eq!(p[13], insn(JMP_JNE_K, 5, 0, 2, 3));
         assert_eq!(p[14], insn(ALU32_MOV_K, 0, 0, 0, 1));
         assert_eq!(p[17].code, JMP_EXIT);
+    }
+
+    #[test]
+    fn a_match_all_rule_ends_the_program() {
+        let all = Rule {
+            allow: true,
+            typ: 'a',
+            major: None,
+            minor: None,
+            access: ACC_ALL,
+        };
+        let null = Rule {
+            allow: false,
+            typ: 'c',
+            major: Some(1),
+            minor: Some(3),
+            access: ACC_ALL,
+        };
+        let p = program(&[all.clone(), null]);
+        // prologue + the /dev/null block (5) + the allow-all block (2), no default.
+        assert_eq!(p.len(), 6 + 5 + 2);
+        assert_eq!(p[11], insn(ALU32_MOV_K, 0, 0, 0, 1));
+        assert_eq!(p[12].code, JMP_EXIT);
+        // Empty rules: deny everything.
+        assert_eq!(program(&[]).len(), 8);
+        assert_eq!(program(&[all]).len(), 8);
     }
 }

@@ -39,6 +39,36 @@ impl Rule {
     }
 }
 
+/// The rules runc appends to every container's list (libcontainer/specconv AllowedDevices,
+/// runc >= 1.2.3): mknod of anything, the standard character devices, ptys and tun/tap.
+/// The runtime appends these (and one rule per linux.devices entry) after the spec's own
+/// rules to behave like runc; this crate applies exactly the list it is given.
+pub fn default_device_rules() -> Vec<LinuxDeviceCgroup> {
+    let r = |typ, major: Option<i64>, minor: Option<i64>, access: &str| {
+        let mut d = LinuxDeviceCgroup::default();
+        d.set_allow(true);
+        d.set_typ(Some(typ));
+        d.set_major(major);
+        d.set_minor(minor);
+        d.set_access(Some(access.to_string()));
+        d
+    };
+    use LinuxDeviceType::{B, C};
+    vec![
+        r(C, None, None, "m"),
+        r(B, None, None, "m"),
+        r(C, Some(1), Some(3), "rwm"),    // null
+        r(C, Some(1), Some(8), "rwm"),    // random
+        r(C, Some(1), Some(7), "rwm"),    // full
+        r(C, Some(5), Some(0), "rwm"),    // tty
+        r(C, Some(1), Some(5), "rwm"),    // zero
+        r(C, Some(1), Some(9), "rwm"),    // urandom
+        r(C, Some(136), None, "rwm"),     // /dev/pts/*
+        r(C, Some(5), Some(2), "rwm"),    // ptmx
+        r(C, Some(10), Some(200), "rwm"), // net/tun
+    ]
+}
+
 fn rule(d: &LinuxDeviceCgroup) -> Result<Rule> {
     let typ = match d.typ().unwrap_or(LinuxDeviceType::A) {
         LinuxDeviceType::A => 'a',
@@ -109,21 +139,52 @@ pub(crate) fn set(m: &Manager, r: &LinuxResources) -> Result<()> {
     let d = m.require("devices", "devices")?;
     match d.version {
         Version::V1 => {
-            fsio::append(&d.path, "devices.deny", "a")?;
-            for rule in &rules {
-                let file = if rule.allow { "devices.allow" } else { "devices.deny" };
-                fsio::append(&d.path, file, &rule.v1_line())?;
+            // Between "deny all" and the last allow a running process would see EPERM on
+            // devices it is entitled to; frozen, it cannot open anything meanwhile. (runc
+            // avoids the window by diffing rule sets with an emulator instead.)
+            let running = !fsio::procs(&d.path)?.is_empty();
+            let freeze = running && m.dir_for("freezer").is_some() && !m.is_frozen()?;
+            if freeze {
+                m.freeze()?;
             }
-            Ok(())
+            let res = write_v1(&d.path, &rules);
+            if freeze {
+                m.thaw()?;
+            }
+            res
         }
         Version::V2 => ebpf::apply(&d.path, &rules),
     }
+}
+
+fn write_v1(dir: &std::path::Path, rules: &[Rule]) -> Result<()> {
+    fsio::append(dir, "devices.deny", "a")?;
+    for rule in rules {
+        let file = if rule.allow {
+            "devices.allow"
+        } else {
+            "devices.deny"
+        };
+        fsio::append(dir, file, &rule.v1_line())?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use oci_spec::runtime::LinuxDeviceCgroupBuilder;
+
+    #[test]
+    fn default_rules_are_valid() {
+        let lines: Vec<String> = default_device_rules()
+            .iter()
+            .map(|d| rule(d).unwrap().v1_line())
+            .collect();
+        assert_eq!(lines[0], "c *:* m");
+        assert_eq!(lines[8], "c 136:* rwm");
+        assert_eq!(lines.len(), 11);
+    }
 
     #[test]
     fn lines_and_validation() {
@@ -136,16 +197,25 @@ mod tests {
             .build()
             .unwrap();
         assert_eq!(rule(&d).unwrap().v1_line(), "c 1:3 rwm");
-        let d = LinuxDeviceCgroupBuilder::default().allow(false).build().unwrap();
+        let d = LinuxDeviceCgroupBuilder::default()
+            .allow(false)
+            .build()
+            .unwrap();
         assert_eq!(rule(&d).unwrap().v1_line(), "a *:* rwm");
         let d = LinuxDeviceCgroupBuilder::default()
             .typ(LinuxDeviceType::P)
             .build()
             .unwrap();
         assert!(rule(&d).unwrap_err().to_string().contains("device type"));
-        let d = LinuxDeviceCgroupBuilder::default().access("rx").build().unwrap();
+        let d = LinuxDeviceCgroupBuilder::default()
+            .access("rx")
+            .build()
+            .unwrap();
         assert!(rule(&d).is_err());
-        let d = LinuxDeviceCgroupBuilder::default().major(-5).build().unwrap();
+        let d = LinuxDeviceCgroupBuilder::default()
+            .major(-5)
+            .build()
+            .unwrap();
         assert!(rule(&d).is_err());
     }
 }

@@ -26,7 +26,10 @@ fn check_weight(field: &str, w: Option<u16>) -> Result<()> {
 
 fn check_dev(field: &str, major: i64, minor: i64) -> Result<()> {
     if major < 0 || minor < 0 {
-        return Err(Error::invalid(field, format!("device {major}:{minor} is negative")));
+        return Err(Error::invalid(
+            field,
+            format!("device {major}:{minor} is negative"),
+        ));
     }
     Ok(())
 }
@@ -37,10 +40,26 @@ fn list(v: &Option<Vec<LinuxThrottleDevice>>) -> &[LinuxThrottleDevice] {
 
 fn throttles(b: &LinuxBlockIo) -> [(&'static str, &'static str, &[LinuxThrottleDevice]); 4] {
     [
-        ("blkio.throttle.read_bps_device", "rbps", list(b.throttle_read_bps_device())),
-        ("blkio.throttle.write_bps_device", "wbps", list(b.throttle_write_bps_device())),
-        ("blkio.throttle.read_iops_device", "riops", list(b.throttle_read_iops_device())),
-        ("blkio.throttle.write_iops_device", "wiops", list(b.throttle_write_iops_device())),
+        (
+            "blkio.throttle.read_bps_device",
+            "rbps",
+            list(b.throttle_read_bps_device()),
+        ),
+        (
+            "blkio.throttle.write_bps_device",
+            "wbps",
+            list(b.throttle_write_bps_device()),
+        ),
+        (
+            "blkio.throttle.read_iops_device",
+            "riops",
+            list(b.throttle_read_iops_device()),
+        ),
+        (
+            "blkio.throttle.write_iops_device",
+            "wiops",
+            list(b.throttle_write_iops_device()),
+        ),
     ]
 }
 
@@ -109,7 +128,11 @@ fn set_v1(d: &CgroupDir, b: &LinuxBlockIo) -> Result<()> {
     }
     for (file, _, devs) in throttles(b) {
         for t in devs {
-            fsio::append(dir, file, &format!("{}:{} {}", t.major(), t.minor(), t.rate()))?;
+            fsio::append(
+                dir,
+                file,
+                &format!("{}:{} {}", t.major(), t.minor(), t.rate()),
+            )?;
         }
     }
     Ok(())

@@ -43,20 +43,26 @@ pub(crate) fn validate(m: &Manager, r: &LinuxResources) -> Result<()> {
     if let Some(p) = c.period().filter(|p| *p != 0) {
         // The kernel's bounds for cfs_period_us (1ms..1s).
         if !(1000..=1_000_000).contains(&p) {
-            return Err(Error::invalid("cpu.period", format!("{p} is outside 1000..1000000")));
+            return Err(Error::invalid(
+                "cpu.period",
+                format!("{p} is outside 1000..1000000"),
+            ));
         }
     }
     if let Some(i) = c.idle() {
         if i != 0 && i != 1 {
-            return Err(Error::invalid("cpu.idle", format!("{i} is neither 0 nor 1")));
+            return Err(Error::invalid(
+                "cpu.idle",
+                format!("{i} is neither 0 nor 1"),
+            ));
         }
     }
     if !wants_cpu(c) {
         return Ok(());
     }
     let d = m.require("cpu", "cpu")?;
-    let rt = c.realtime_runtime().is_some_and(|v| v != 0)
-        || c.realtime_period().is_some_and(|v| v != 0);
+    let rt =
+        c.realtime_runtime().is_some_and(|v| v != 0) || c.realtime_period().is_some_and(|v| v != 0);
     if d.version == Version::V2 && rt {
         return Err(Error::Unsupported {
             field: "cpu.realtimeRuntime/realtimePeriod".into(),

@@ -39,7 +39,10 @@ pub(crate) fn validate(m: &Manager, r: &LinuxResources) -> Result<()> {
 /// Same file names on v1 and v2.
 pub(crate) fn set(m: &Manager, r: &LinuxResources) -> Result<()> {
     let Some(c) = r.cpu() else { return Ok(()) };
-    for (field, file, v) in [("cpu.cpus", "cpuset.cpus", c.cpus()), ("cpu.mems", "cpuset.mems", c.mems())] {
+    for (field, file, v) in [
+        ("cpu.cpus", "cpuset.cpus", c.cpus()),
+        ("cpu.mems", "cpuset.mems", c.mems()),
+    ] {
         if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
             fsio::write(&m.require("cpuset", field)?.path, file, v)?;
         }

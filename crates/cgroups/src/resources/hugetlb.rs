@@ -9,7 +9,10 @@ use crate::manager::Manager;
 fn check_page_size(s: &str) -> Result<()> {
     let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
     let unit = &s[digits.len()..];
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) || !matches!(unit, "KB" | "MB" | "GB") {
+    if digits.is_empty()
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+        || !matches!(unit, "KB" | "MB" | "GB")
+    {
         return Err(Error::invalid(
             "hugepageLimits.pageSize",
             format!("{s:?} is not a size like 2MB or 1GB"),
@@ -19,7 +22,9 @@ fn check_page_size(s: &str) -> Result<()> {
 }
 
 pub(crate) fn validate(m: &Manager, r: &LinuxResources) -> Result<()> {
-    let Some(limits) = r.hugepage_limits() else { return Ok(()) };
+    let Some(limits) = r.hugepage_limits() else {
+        return Ok(());
+    };
     for l in limits {
         check_page_size(l.page_size())?;
         if l.limit() < -1 {
@@ -35,11 +40,13 @@ pub(crate) fn validate(m: &Manager, r: &LinuxResources) -> Result<()> {
     Ok(())
 }
 
-/// v1: hugetlb.<size>.limit_in_bytes; v2: hugetlb.<size>.max. Where the kernel has
+/// v1: `hugetlb.<size>.limit_in_bytes`; v2: `hugetlb.<size>.max`. Where the kernel has
 /// reservation accounting (rsvd files) that limit is set too, as runc does, so a mapping
 /// cannot reserve past the limit and fault later.
 pub(crate) fn set(m: &Manager, r: &LinuxResources) -> Result<()> {
-    let Some(limits) = r.hugepage_limits() else { return Ok(()) };
+    let Some(limits) = r.hugepage_limits() else {
+        return Ok(());
+    };
     if limits.is_empty() {
         return Ok(());
     }

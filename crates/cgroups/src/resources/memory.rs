@@ -8,6 +8,11 @@ use crate::manager::{CgroupDir, Manager};
 
 const FIELD: &str = "memory";
 
+/// Docker has sent swappiness -1 ("unset") cast to u64, as runc still accepts.
+fn swappiness(mem: &LinuxMemory) -> Option<u64> {
+    mem.swappiness().filter(|s| *s != u64::MAX)
+}
+
 fn positive(v: Option<i64>) -> Option<i64> {
     v.filter(|v| *v != 0)
 }
@@ -19,9 +24,12 @@ pub(crate) fn validate(m: &Manager, r: &LinuxResources) -> Result<()> {
     check_limit("memory.swap", mem.swap())?;
     check_limit("memory.kernel", mem.kernel())?;
     check_limit("memory.kernelTCP", mem.kernel_tcp())?;
-    if let Some(s) = mem.swappiness() {
+    if let Some(s) = swappiness(mem) {
         if s > 100 {
-            return Err(Error::invalid("memory.swappiness", format!("{s} is above 100")));
+            return Err(Error::invalid(
+                "memory.swappiness",
+                format!("{s} is above 100"),
+            ));
         }
     }
     if let (Some(limit), Some(swap)) = (positive(mem.limit()), positive(mem.swap())) {
@@ -64,7 +72,9 @@ fn check_usage(d: &CgroupDir, mem: &LinuxMemory) -> Result<()> {
     if (limit as u64) < usage {
         return Err(Error::invalid(
             "memory.limit",
-            format!("{limit} is below the current usage {usage} ({file}) and checkBeforeUpdate is set"),
+            format!(
+                "{limit} is below the current usage {usage} ({file}) and checkBeforeUpdate is set"
+            ),
         ));
     }
     Ok(())
@@ -73,7 +83,12 @@ fn check_usage(d: &CgroupDir, mem: &LinuxMemory) -> Result<()> {
 fn set_v1(d: &CgroupDir, mem: &LinuxMemory) -> Result<()> {
     let dir = &d.path;
     let limit = positive(mem.limit());
-    let swap = positive(mem.swap());
+    let mut swap = positive(mem.swap());
+    // Unlimiting memory alone would fail (EINVAL) under a finite memsw limit; like runc,
+    // take it to mean unlimited memory+swap too where swap accounting exists.
+    if limit == Some(-1) && swap.is_none() && fsio::exists(dir, "memory.memsw.limit_in_bytes") {
+        swap = Some(-1);
+    }
     match (limit, swap) {
         (Some(limit), Some(swap)) => {
             // memory.limit_in_bytes may never exceed memory.memsw.limit_in_bytes, so the
@@ -94,14 +109,18 @@ fn set_v1(d: &CgroupDir, mem: &LinuxMemory) -> Result<()> {
     if let Some(v) = positive(mem.reservation()) {
         fsio::write(dir, "memory.soft_limit_in_bytes", &v.to_string())?;
     }
-    if let Some(v) = mem.swappiness() {
+    if let Some(v) = swappiness(mem) {
         fsio::write(dir, "memory.swappiness", &v.to_string())?;
     }
     if mem.disable_oom_killer() == Some(true) {
         fsio::write(dir, "memory.oom_control", "1")?;
     }
     kernel_v1(dir, "memory.kmem.limit_in_bytes", positive(mem.kernel()))?;
-    kernel_v1(dir, "memory.kmem.tcp.limit_in_bytes", positive(mem.kernel_tcp()))
+    kernel_v1(
+        dir,
+        "memory.kmem.tcp.limit_in_bytes",
+        positive(mem.kernel_tcp()),
+    )
 }
 
 /// Kernel memory limits are deprecated: newer kernels drop the files or refuse the write.

@@ -30,8 +30,40 @@ pub(crate) fn validate(m: &Manager, r: &LinuxResources) -> Result<()> {
     unified::validate(m, r)
 }
 
+/// The controllers `r` touches, by their v2 names plus unified keys' prefixes.
+fn wanted_controllers(r: &LinuxResources) -> Vec<&str> {
+    let mut c = Vec::new();
+    let mut want = |yes: bool, name| {
+        if yes {
+            c.push(name)
+        }
+    };
+    want(r.memory().is_some(), "memory");
+    want(r.cpu().is_some(), "cpu");
+    want(
+        r.cpu()
+            .as_ref()
+            .is_some_and(|c| c.cpus().is_some() || c.mems().is_some()),
+        "cpuset",
+    );
+    want(r.pids().is_some(), "pids");
+    want(r.block_io().is_some(), "io");
+    want(
+        r.hugepage_limits().as_ref().is_some_and(|h| !h.is_empty()),
+        "hugetlb",
+    );
+    want(r.rdma().as_ref().is_some_and(|h| !h.is_empty()), "rdma");
+    for key in r.unified().iter().flat_map(|u| u.keys()) {
+        if let Some((prefix, _)) = key.split_once('.') {
+            c.push(prefix);
+        }
+    }
+    c
+}
+
 /// runc's order: cpuset and devices first, `unified` last so its raw values win.
 pub(crate) fn set(m: &Manager, r: &LinuxResources) -> Result<()> {
+    m.enable_v2_controllers(&wanted_controllers(r));
     cpuset::set(m, r)?;
     devices::set(m, r)?;
     memory::set(m, r)?;

@@ -45,7 +45,11 @@ pub(crate) fn set(m: &Manager, r: &LinuxResources) -> Result<()> {
     }
     for p in n.priorities().iter().flatten() {
         let d = m.require("net_prio", "network.priorities")?;
-        fsio::append(&d.path, "net_prio.ifpriomap", &format!("{} {}", p.name(), p.priority()))?;
+        fsio::append(
+            &d.path,
+            "net_prio.ifpriomap",
+            &format!("{} {}", p.name(), p.priority()),
+        )?;
     }
     Ok(())
 }

@@ -8,7 +8,10 @@ pub(crate) fn validate(m: &Manager, r: &LinuxResources) -> Result<()> {
     let Some(rdma) = r.rdma() else { return Ok(()) };
     for dev in rdma.keys() {
         if dev.is_empty() || dev.contains(char::is_whitespace) {
-            return Err(Error::invalid("rdma", format!("{dev:?} is not a device name")));
+            return Err(Error::invalid(
+                "rdma",
+                format!("{dev:?} is not a device name"),
+            ));
         }
     }
     if !rdma.is_empty() {

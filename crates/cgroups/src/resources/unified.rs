@@ -19,7 +19,10 @@ fn dir_for_key<'a>(m: &'a Manager, key: &str) -> Result<&'a CgroupDir> {
         return Err(Error::invalid(field, "not a cgroup v2 file name"));
     }
     let controller = key.split('.').next().unwrap_or_default();
-    let pure_v2 = m.dirs().iter().all(|d| d.version == crate::layout::Version::V2);
+    let pure_v2 = m
+        .dirs()
+        .iter()
+        .all(|d| d.version == crate::layout::Version::V2);
     if controller != "cgroup" && !d.controllers.iter().any(|c| c == controller) {
         let reason = if pure_v2 {
             format!("controller {controller} is not available in cgroup.controllers")

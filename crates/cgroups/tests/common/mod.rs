@@ -29,12 +29,18 @@ pub struct Cg {
 impl Cg {
     pub fn new(path: &str) -> Cg {
         let m = Manager::new(Some(path), path.rsplit('/').next().unwrap(), false).unwrap();
-        Cg { m, children: Vec::new() }
+        Cg {
+            m,
+            children: Vec::new(),
+        }
     }
 
     pub fn with_layout(layout: &Layout, path: &str) -> Cg {
         let m = Manager::with_layout(layout, Some(path), "t", false).unwrap();
-        Cg { m, children: Vec::new() }
+        Cg {
+            m,
+            children: Vec::new(),
+        }
     }
 
     /// Starts `script` under busybox sh, moved into the cgroup before it runs a single
@@ -74,7 +80,10 @@ impl Drop for Cg {
             let _ = c.wait();
         }
         if let Err(e) = self.m.destroy() {
-            eprintln!("cleanup of {:?} failed: {e}", self.m.dirs().first().map(|d| &d.path));
+            eprintln!(
+                "cleanup of {:?} failed: {e}",
+                self.m.dirs().first().map(|d| &d.path)
+            );
         }
     }
 }

@@ -19,15 +19,33 @@ pub struct Entry<'a> {
 }
 
 pub fn file<'a>(name: &'a str, data: &'a [u8]) -> Entry<'a> {
-    Entry { name, kind: FILE, link: "", data, mode: 0o644 }
+    Entry {
+        name,
+        kind: FILE,
+        link: "",
+        data,
+        mode: 0o644,
+    }
 }
 
 pub fn link<'a>(name: &'a str, kind: u8, target: &'a str) -> Entry<'a> {
-    Entry { name, kind, link: target, data: b"", mode: 0o777 }
+    Entry {
+        name,
+        kind,
+        link: target,
+        data: b"",
+        mode: 0o777,
+    }
 }
 
 pub fn dir(name: &str) -> Entry<'_> {
-    Entry { name, kind: DIR, link: "", data: b"", mode: 0o755 }
+    Entry {
+        name,
+        kind: DIR,
+        link: "",
+        data: b"",
+        mode: 0o755,
+    }
 }
 
 fn octal(field: &mut [u8], v: u64) {
@@ -62,9 +80,9 @@ pub fn tar(entries: &[Entry]) -> Vec<u8> {
         out.extend_from_slice(&header(e));
         out.extend_from_slice(e.data);
         let pad = (512 - e.data.len() % 512) % 512;
-        out.extend(std::iter::repeat(0u8).take(pad));
+        out.resize(out.len() + pad, 0);
     }
-    out.extend(std::iter::repeat(0u8).take(1024));
+    out.resize(out.len() + 1024, 0);
     out
 }
 

@@ -62,7 +62,9 @@ pub fn filtered(filter: &Filter, body: impl FnOnce() -> i32) -> Outcome {
 
 pub fn set_no_new_privs() -> i32 {
     // SAFETY: plain integers.
-    errno(i64::from(unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) }))
+    errno(i64::from(unsafe {
+        libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
+    }))
 }
 
 /// 0 if a libc call succeeded, else its errno: what the children exit with.

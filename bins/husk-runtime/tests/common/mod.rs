@@ -1,0 +1,196 @@
+//! Harness for husk-runtime's end-to-end tests: a private `--root` per
+//! test, bundles from husk-fixtures, and a check on drop that nothing was
+//! left behind (containers, cgroup dirs, mounts), whatever the outcome.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub use husk_fixtures::{require_root, skip, unique, Bundle};
+
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_husk-runtime"))
+}
+
+pub struct Rt {
+    pub root: tempfile::TempDir,
+    pub ids: std::cell::RefCell<Vec<String>>,
+}
+
+fn read_all(mut f: std::fs::File) -> Vec<u8> {
+    use std::io::{Read, Seek};
+    let mut v = Vec::new();
+    let _ = f.rewind();
+    let _ = f.read_to_end(&mut v);
+    v
+}
+
+/// Makes this test process the subreaper of the containers it creates, as
+/// containerd's shim is: their inits are re-parented here when the
+/// `create` process exits, and are reaped after `delete` (this machine's
+/// PID 1 does not reap orphans).
+fn become_subreaper() {
+    // SAFETY: prctl with integer arguments only.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+}
+
+/// Reaps `pid` if it is our (adopted) zombie child; never blocks.
+pub fn reap(pid: i32) {
+    let mut status = 0;
+    // SAFETY: waitpid on one specific pid with WNOHANG.
+    unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+}
+
+impl Rt {
+    pub fn new() -> Rt {
+        become_subreaper();
+        Rt {
+            root: tempfile::Builder::new()
+                .prefix("husk-rt-test-")
+                .tempdir()
+                .expect("runtime root"),
+            ids: Default::default(),
+        }
+    }
+
+    /// A fresh container id, remembered for cleanup.
+    pub fn id(&self, name: &str) -> String {
+        let id = unique(&format!("husk-t-{name}"));
+        self.ids.borrow_mut().push(id.clone());
+        id
+    }
+
+    pub fn cmd(&self) -> Command {
+        let mut c = Command::new(bin());
+        c.arg("--root").arg(self.root.path());
+        c
+    }
+
+    /// Runs husk-runtime to completion. Output goes through files, not
+    /// pipes: a container's init inherits stdout, and a pipe would stay
+    /// open (and `output()` block) for as long as the container lives.
+    pub fn run(&self, args: &[&str]) -> Output {
+        let out = tempfile::tempfile().expect("stdout file");
+        let err = tempfile::tempfile().expect("stderr file");
+        let status = self
+            .cmd()
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().expect("dup"))
+            .stderr(err.try_clone().expect("dup"))
+            .status()
+            .expect("spawn husk-runtime");
+        Output {
+            status,
+            stdout: read_all(out),
+            stderr: read_all(err),
+        }
+    }
+
+    /// Runs and asserts success; returns stdout.
+    pub fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "husk-runtime {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Runs and asserts failure; returns stderr.
+    pub fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "husk-runtime {args:?} should have failed:\nstdout: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    pub fn state(&self, id: &str) -> serde_json::Value {
+        serde_json::from_str(&self.ok(&["state", id])).expect("state json")
+    }
+
+    pub fn status(&self, id: &str) -> String {
+        self.state(id)["status"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// `run` of a bundle in the foreground: (exit code, stdout, stderr).
+    pub fn run_bundle(&self, b: &Bundle, name: &str) -> (i32, String, String) {
+        let id = self.id(name);
+        let out = self.run(&["run", "--bundle", b.path().to_str().unwrap_or_default(), &id]);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+}
+
+impl Drop for Rt {
+    fn drop(&mut self) {
+        for id in self.ids.borrow().iter() {
+            let pid = self
+                .run(&["state", id])
+                .status
+                .success()
+                .then(|| self.state(id)["pid"].as_i64().unwrap_or(0) as i32);
+            let _ = self.run(&["delete", "--force", id]);
+            if let Some(pid) = pid.filter(|p| *p > 0) {
+                reap(pid);
+            }
+            let leftover = cgroup_dirs(id);
+            if !leftover.is_empty() && !std::thread::panicking() {
+                panic!("cgroup dirs left for {id}: {leftover:?}");
+            }
+        }
+        let left: Vec<_> = std::fs::read_dir(self.root.path())
+            .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        if !left.is_empty() && !std::thread::panicking() {
+            panic!("state left in the runtime root: {left:?}");
+        }
+    }
+}
+
+/// Every directory named `name` at depth <= 4 under /sys/fs/cgroup.
+pub fn cgroup_dirs(name: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    fn walk(dir: &Path, name: &str, depth: u32, found: &mut Vec<PathBuf>) {
+        if depth > 4 {
+            return;
+        }
+        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        for e in rd.flatten() {
+            let p = e.path();
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                if e.file_name().to_string_lossy() == name {
+                    found.push(p.clone());
+                }
+                walk(&p, name, depth + 1, found);
+            }
+        }
+    }
+    walk(Path::new("/sys/fs/cgroup"), name, 0, &mut found);
+    found
+}
+
+/// Mounts whose mount point lies under `dir`.
+pub fn mounts_under(dir: &Path) -> Vec<String> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let d = dir.to_string_lossy().to_string();
+    info.lines()
+        .filter(|l| l.split(' ').nth(4).is_some_and(|m| m.starts_with(&d)))
+        .map(String::from)
+        .collect()
+}
+
+/// A bundle running `args` (no cgroupsPath: the default `/<id>` is used,
+/// which the cleanup check looks for).
+pub fn bundle(args: &[&str]) -> Bundle {
+    Bundle::new(args)
+}

@@ -1,0 +1,121 @@
+//! `husk images`.
+
+use husk_image::Store;
+use serde::Serialize;
+
+use crate::format::{go_time, human_size, since, Template};
+use crate::{Error, Result};
+
+/// One row of `husk images`; field names are docker's `--format` names.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct ImageRow {
+    pub containers: String,
+    pub created_at: String,
+    pub created_since: String,
+    pub digest: String,
+    #[serde(rename = "ID")]
+    pub id: String,
+    pub repository: String,
+    pub shared_size: String,
+    pub size: String,
+    pub tag: String,
+    pub unique_size: String,
+    pub virtual_size: String,
+    #[serde(skip)]
+    created: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListOptions {
+    pub quiet: bool,
+    pub digests: bool,
+    pub no_trunc: bool,
+    pub format: Option<String>,
+    /// Only images with no name (`--filter dangling=true`).
+    pub dangling_only: bool,
+}
+
+pub fn rows(store: &Store, opts: &ListOptions) -> Result<Vec<ImageRow>> {
+    let now = chrono::Utc::now();
+    let mut out = Vec::new();
+    for img in store.images()? {
+        if opts.dangling_only && !img.names.is_empty() {
+            continue;
+        }
+        let cfg = store.config(&img)?;
+        let size = human_size(store.size(&img)?);
+        let id = if opts.no_trunc {
+            img.id.to_string()
+        } else {
+            img.id.short().to_string()
+        };
+        let created = cfg.created.clone().unwrap_or_default();
+        let row = |repo: &str, tag: &str| ImageRow {
+            containers: "N/A".into(),
+            created_at: go_time(cfg.created.as_deref()),
+            created_since: since(cfg.created.as_deref(), now),
+            digest: "<none>".into(),
+            id: id.clone(),
+            repository: repo.into(),
+            shared_size: "N/A".into(),
+            size: size.clone(),
+            tag: tag.into(),
+            unique_size: "N/A".into(),
+            virtual_size: size.clone(),
+            created: created.clone(),
+        };
+        if img.names.is_empty() {
+            out.push(row("<none>", "<none>"));
+        }
+        let mut names = img.names.clone();
+        names.sort();
+        for n in &names {
+            out.push(row(n.familiar_repo(), n.tag()));
+        }
+    }
+    // Newest first, as docker lists them.
+    out.sort_by(|a, b| {
+        b.created
+            .cmp(&a.created)
+            .then(a.repository.cmp(&b.repository))
+            .then(a.tag.cmp(&b.tag))
+    });
+    Ok(out)
+}
+
+pub fn render(rows: &[ImageRow], opts: &ListOptions) -> Result<String> {
+    let format = match (&opts.format, opts.quiet, opts.digests) {
+        (_, true, _) => "{{.ID}}".to_string(),
+        (Some(f), _, _) => f.clone(),
+        (None, _, true) => {
+            "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+                .into()
+        }
+        (None, _, false) => {
+            "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}".into()
+        }
+    };
+    let t = Template::parse(&format)?;
+    let values = rows
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|source| Error::Json {
+            what: "image row",
+            source,
+        })?;
+    Ok(t.render_all(&values, header))
+}
+
+fn header(field: &str) -> String {
+    match field {
+        "ID" => "IMAGE ID".into(),
+        "CreatedSince" => "CREATED".into(),
+        "CreatedAt" => "CREATED AT".into(),
+        "VirtualSize" => "VIRTUAL SIZE".into(),
+        "SharedSize" => "SHARED SIZE".into(),
+        "UniqueSize" => "UNIQUE SIZE".into(),
+        other => other.to_uppercase(),
+    }
+}
