@@ -33,11 +33,6 @@ impl Logger {
         self.write("error", msg);
     }
 
-    pub fn warn(&self, msg: &str) {
-        eprintln!("husk-runtime: warning: {msg}");
-        self.write("warning", msg);
-    }
-
     pub fn debug(&self, msg: &str) {
         if self.debug {
             self.write("debug", msg);

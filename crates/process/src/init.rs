@@ -126,6 +126,23 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
 
     user::apply_rlimits(process.rlimits().as_deref().unwrap_or(&[]))?;
 
+    let no_new_privs = process.no_new_privileges() == Some(true);
+    let filter = linux
+        .and_then(|l| l.seccomp().as_ref())
+        .map(husk_seccomp::Filter::new)
+        .transpose()?;
+    // Without no_new_privs the kernel only lets a process holding
+    // CAP_SYS_ADMIN install a filter: load it now, before the capabilities
+    // are dropped (runc's order). With no_new_privs, load it at the last
+    // moment so the fewest of our own syscalls run under it.
+    let filter = match filter {
+        Some(f) if !no_new_privs => {
+            f.load()?;
+            None
+        }
+        other => other,
+    };
+
     let caps = CapSets::from_spec(process.capabilities().as_ref())?;
     caps.apply_bounding()?;
     sys::prctl(libc::PR_SET_KEEPCAPS, 1).ctx("prctl", "PR_SET_KEEPCAPS")?;
@@ -134,7 +151,7 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
     user::umask(process.user());
     enter_cwd(process.cwd())?;
     caps.apply_rest()?;
-    if process.no_new_privileges() == Some(true) {
+    if no_new_privs {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).ctx("prctl", "PR_SET_NO_NEW_PRIVS")?;
     }
 
@@ -144,10 +161,6 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         .first()
         .ok_or_else(|| Error::Spec("process.args: empty".into()))?;
     let path = rootfs::find_executable(prog, &env, process.cwd())?;
-    let filter = linux
-        .and_then(|l| l.seccomp().as_ref())
-        .map(husk_seccomp::Filter::new)
-        .transpose()?;
     let argv = cstrings(args)?;
     let envp = cstrings(&env)?;
     let cpath = CString::new(path.as_os_str().as_encoded_bytes())
@@ -169,7 +182,7 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
     // As late as possible: after this only execve runs under the filter.
     if let Some(f) = filter {
         if let Err(e) = f.load() {
-            exec_failed(&format!("seccomp: {e}"), 1);
+            exec_failed(&e.to_string(), 1);
         }
     }
     let _keep = conn.as_raw_fd();
