@@ -4,7 +4,7 @@
 # Run by hand as root after `cargo build --release -p husk`:
 #   bench/images.sh [LAYER.tar.gz]
 # Without an argument the layer is built from this machine's /usr (about
-# 300 MB of real files, gzip -6). Each tool runs RUNS times on a warm page
+# 200 MB of real files, gzip -6: about 100 MB). Each tool runs RUNS times on a warm page
 # cache after a `sync`; the best time counts. husk's time includes what tar's
 # does not: storing the blob, two sha256 passes and one syncfs, so "tar+sync"
 # is shown too.
@@ -23,7 +23,7 @@ if [ -z "$LAYER" ]; then
     LAYER=$WORK/layer.tar.gz
     # Regular files from /usr until ~300 MB: a realistic mix of sizes.
     find /usr -xdev -type f -size -20M -printf '%s %P\n' 2>/dev/null |
-        awk '{ t += $1; if (t > 300e6) exit; sub(/^[0-9]+ /, ""); print "usr/" $0 }' > "$WORK/files" || true  # find stops on SIGPIPE
+        awk '{ t += $1; if (t > 200e6) exit; sub(/^[0-9]+ /, ""); print "usr/" $0 }' > "$WORK/files" || true  # find stops on SIGPIPE
     tar -C / --numeric-owner -cf - -T "$WORK/files" 2>/dev/null | gzip -6 > "$LAYER"
 fi
 printf 'layer: %s (%s compressed, %s files)\n' "$LAYER" "$(du -h "$LAYER" | cut -f1)" \

@@ -91,6 +91,15 @@ pub enum Command {
         #[arg(short, long, default_value = ".")]
         bundle: PathBuf,
     },
+    /// Run a process inside a running container
+    Exec {
+        #[command(flatten)]
+        opts: ExecArgs,
+        id: String,
+        /// The command and its arguments (everything after the id)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        command: Vec<String>,
+    },
     /// Freeze every process of a container
     Pause { id: String },
     /// Thaw a paused container
@@ -125,6 +134,49 @@ pub struct CreateArgs {
     preserve_fds: u32,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct ExecArgs {
+    /// process.json with the process to run (instead of a command)
+    #[arg(short, long)]
+    process: Option<PathBuf>,
+    /// Allocate a terminal
+    #[arg(short, long)]
+    tty: bool,
+    #[arg(long = "console-socket")]
+    console_socket: Option<PathBuf>,
+    /// Return once the process has started
+    #[arg(short, long)]
+    detach: bool,
+    #[arg(long = "pid-file")]
+    pid_file: Option<PathBuf>,
+    /// Set an environment variable (repeatable)
+    #[arg(short, long = "env")]
+    env: Vec<String>,
+    /// Working directory inside the container
+    #[arg(long)]
+    cwd: Option<PathBuf>,
+    /// UID[:GID] to run as
+    #[arg(short, long)]
+    user: Option<String>,
+    /// Additional group id (repeatable)
+    #[arg(short = 'g', long = "additional-gids")]
+    additional_gids: Vec<u32>,
+    /// Add a capability (repeatable)
+    #[arg(short, long = "cap")]
+    cap: Vec<String>,
+    #[arg(long = "preserve-fds", default_value_t = 0)]
+    preserve_fds: u32,
+    /// Set no_new_privs for the process
+    #[arg(long = "no-new-privs")]
+    no_new_privs: bool,
+    /// SELinux label for the process
+    #[arg(long = "process-label")]
+    process_label: Option<String>,
+    /// AppArmor profile for the process
+    #[arg(long)]
+    apparmor: Option<String>,
+}
+
 impl CreateArgs {
     fn options(&self) -> CreateOptions {
         CreateOptions {
@@ -149,7 +201,10 @@ fn absolute(p: &Path) -> PathBuf {
 impl Command {
     /// Verbs that end with a process inside a container's namespaces.
     pub fn enters_container(&self) -> bool {
-        matches!(self, Command::Create { .. } | Command::Run { .. })
+        matches!(
+            self,
+            Command::Create { .. } | Command::Run { .. } | Command::Exec { .. }
+        )
     }
 }
 
@@ -191,6 +246,21 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
             };
             std::fs::write(&path, serde_json::to_vec_pretty(&spec)?)
                 .with_context(|| format!("write {}", path.display()))?;
+        }
+        Command::Exec { opts, id, command } => {
+            let rt = rt()?;
+            let process = exec_process(&rt, id, opts, command)?;
+            let code = rt.exec(
+                id,
+                &process,
+                &husk_process::ExecOptions {
+                    console_socket: opts.console_socket.clone(),
+                    detach: opts.detach,
+                    pid_file: opts.pid_file.as_ref().map(|p| absolute(p)),
+                    preserve_fds: opts.preserve_fds,
+                },
+            )?;
+            return Ok(code.clamp(0, 255) as u8);
         }
         Command::Pause { id } => rt()?.pause(id)?,
         Command::Resume { id } => rt()?.resume(id)?,
@@ -239,4 +309,91 @@ fn list(rt: &Runtime, quiet: bool, format: &str, out: &mut impl Write) -> Result
     }
     write!(out, "{}", crate::table::render(&rows, 12, 3))?;
     Ok(())
+}
+
+/// The process for `exec`: `--process FILE` as given, or runc's way of
+/// building one from the container's own process plus the flags.
+fn exec_process(
+    rt: &Runtime,
+    id: &str,
+    a: &ExecArgs,
+    command: &[String],
+) -> Result<oci_spec::runtime::Process> {
+    if let Some(f) = &a.process {
+        if !command.is_empty() {
+            bail!("exec: give either --process or a command, not both");
+        }
+        let data = std::fs::read(f).with_context(|| format!("read {}", f.display()))?;
+        return serde_json::from_slice(&data)
+            .with_context(|| format!("{}: invalid process", f.display()));
+    }
+    if command.is_empty() {
+        bail!("exec: no command given (husk-runtime exec ID COMMAND [ARG...], or --process FILE)");
+    }
+    let mut p = rt.base_process(id)?;
+    p.set_args(Some(command.to_vec()));
+    p.set_terminal(Some(a.tty));
+    p.set_console_size(None);
+    let mut env = p.env().clone().unwrap_or_default();
+    for e in &a.env {
+        let key = e.split('=').next().unwrap_or_default();
+        env.retain(|x| x.split('=').next() != Some(key));
+        env.push(e.clone());
+    }
+    p.set_env(Some(env));
+    if let Some(cwd) = &a.cwd {
+        p.set_cwd(cwd.clone());
+    }
+    if let Some(u) = &a.user {
+        let (uid, gid) = match u.split_once(':') {
+            Some((u, g)) => (u, Some(g)),
+            None => (u.as_str(), None),
+        };
+        let uid: u32 = uid.parse().with_context(|| format!("--user {u}: UID must be a number"))?;
+        let mut user = p.user().clone();
+        user.set_uid(uid);
+        if let Some(g) = gid {
+            user.set_gid(g.parse().with_context(|| format!("--user {u}: GID must be a number"))?);
+        }
+        p.set_user(user);
+    }
+    if !a.additional_gids.is_empty() {
+        let mut user = p.user().clone();
+        user.set_additional_gids(Some(a.additional_gids.clone()));
+        p.set_user(user);
+    }
+    if !a.cap.is_empty() {
+        let mut caps = p.capabilities().clone().unwrap_or_default();
+        for name in &a.cap {
+            let cap: oci_spec::runtime::Capability = serde_json::from_value(serde_json::json!(name))
+                .with_context(|| format!("--cap {name}: unknown capability"))?;
+            for set in [
+                caps.bounding().clone(),
+                caps.effective().clone(),
+                caps.permitted().clone(),
+            ]
+            .iter()
+            .enumerate()
+            {
+                let mut s = set.1.clone().unwrap_or_default();
+                s.insert(cap);
+                match set.0 {
+                    0 => caps.set_bounding(Some(s)),
+                    1 => caps.set_effective(Some(s)),
+                    _ => caps.set_permitted(Some(s)),
+                };
+            }
+        }
+        p.set_capabilities(Some(caps));
+    }
+    if a.no_new_privs {
+        p.set_no_new_privileges(Some(true));
+    }
+    if let Some(l) = &a.process_label {
+        p.set_selinux_label(Some(l.clone()));
+    }
+    if let Some(l) = &a.apparmor {
+        p.set_apparmor_profile(Some(l.clone()));
+    }
+    Ok(p)
 }

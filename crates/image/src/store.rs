@@ -30,7 +30,7 @@ use crate::types::*;
 use crate::{Error, Result};
 
 /// Staging names this store owns under tmp/ (other users of tmp/ keep theirs).
-const TMP_PREFIXES: &[&str] = &["blob-", "layer-", "rm-", "load-", ".index.json"];
+const TMP_PREFIXES: &[&str] = &["blob-", "layer-", "rm-", "load-"];
 
 /// One image record: a manifest and the names pointing at it.
 #[derive(Debug, Clone)]
@@ -76,7 +76,9 @@ impl Store {
     /// Opens the store for reading under a shared lock, so blobs cannot be
     /// removed while they are read.
     pub fn open_read(root: &Path) -> Result<Store> {
-        Store::open(root, false)
+        let s = Store::open(root, false)?;
+        s.clean_tmp()?;
+        Ok(s)
     }
 
     fn open(root: &Path, writable: bool) -> Result<Store> {
@@ -116,23 +118,38 @@ impl Store {
         self.root.join("tmp")
     }
 
+    /// Removes what interrupted writers left. Safe under either lock: a
+    /// shared or exclusive holder knows no writer is mid-operation.
     fn clean_tmp(&self) -> Result<()> {
-        let tmp = self.tmp_dir();
-        for ent in fs::read_dir(&tmp).map_err(|e| Error::io("read dir", &tmp, e))? {
-            let ent = ent.map_err(|e| Error::io("read dir", &tmp, e))?;
-            let name = ent.file_name();
-            let name = name.to_string_lossy();
-            if TMP_PREFIXES.iter().any(|p| name.starts_with(p)) {
+        let sweep = |dir: &Path, prefixes: &[&str]| -> Result<()> {
+            let rd = match fs::read_dir(dir) {
+                Ok(rd) => rd,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => return Err(Error::io("read dir", dir, e)),
+            };
+            for ent in rd {
+                let ent = ent.map_err(|e| Error::io("read dir", dir, e))?;
+                let name = ent.file_name();
+                if !prefixes.iter().any(|p| name.to_string_lossy().starts_with(p)) {
+                    continue;
+                }
                 let p = ent.path();
-                let res = if ent.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                    fs::remove_dir_all(&p)
-                } else {
-                    fs::remove_file(&p)
+                let res = match ent.file_type() {
+                    Ok(t) if t.is_dir() => fs::remove_dir_all(&p),
+                    _ => fs::remove_file(&p),
                 };
-                res.map_err(|e| Error::io("remove leftover", &p, e))?;
+                match res {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io("remove leftover", &p, e))
+                    }
+                    _ => {}
+                }
             }
-        }
-        Ok(())
+            Ok(())
+        };
+        sweep(&self.tmp_dir(), TMP_PREFIXES)?;
+        // husk_fs::write_atomic's temp files for index.json and oci-layout.
+        sweep(&self.root, &[".index.json.tmp.", ".oci-layout.tmp."])
     }
 
     fn index_path(&self) -> PathBuf {

@@ -14,7 +14,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// An error the container's init reported from inside its namespaces.
-    #[error("container init: {0}")]
+    #[error("{0}")]
     Init(String),
     #[error("container {id} is {status}: {hint}")]
     WrongState {

@@ -4,18 +4,17 @@
 //! sent to the parent, which prints it: an error inside a namespace must
 //! never be only logged.
 
-use std::ffi::CString;
 use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 
+
 use husk_namespaces::Plan;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
-use crate::capabilities::CapSets;
 use crate::channel::{Channel, Msg};
 use crate::error::Context;
-use crate::{console, rootfs, sys, user, Error, Result};
+use crate::{console, finalize, rootfs, sys, Error, Result};
 
 /// What the init needs, prepared by the parent before clone3.
 pub struct InitConfig<'a> {
@@ -124,47 +123,7 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         rootfs::remount_root_readonly()?;
     }
 
-    user::apply_rlimits(process.rlimits().as_deref().unwrap_or(&[]))?;
-
-    let no_new_privs = process.no_new_privileges() == Some(true);
-    let filter = linux
-        .and_then(|l| l.seccomp().as_ref())
-        .map(husk_seccomp::Filter::new)
-        .transpose()?;
-    // Without no_new_privs the kernel only lets a process holding
-    // CAP_SYS_ADMIN install a filter: load it now, before the capabilities
-    // are dropped (runc's order). With no_new_privs, load it at the last
-    // moment so the fewest of our own syscalls run under it.
-    let filter = match filter {
-        Some(f) if !no_new_privs => {
-            f.load()?;
-            None
-        }
-        other => other,
-    };
-
-    let caps = CapSets::from_spec(process.capabilities().as_ref())?;
-    caps.apply_bounding()?;
-    sys::prctl(libc::PR_SET_KEEPCAPS, 1).ctx("prctl", "PR_SET_KEEPCAPS")?;
-    user::switch_user(process.user())?;
-    sys::prctl(libc::PR_SET_KEEPCAPS, 0).ctx("prctl", "PR_SET_KEEPCAPS")?;
-    user::umask(process.user());
-    enter_cwd(process.cwd())?;
-    caps.apply_rest()?;
-    if no_new_privs {
-        sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).ctx("prctl", "PR_SET_NO_NEW_PRIVS")?;
-    }
-
-    let args = process.args().as_deref().unwrap_or(&[]);
-    let env = with_home(process.env().as_deref().unwrap_or(&[]), process.user().uid());
-    let prog = args
-        .first()
-        .ok_or_else(|| Error::Spec("process.args: empty".into()))?;
-    let path = rootfs::find_executable(prog, &env, process.cwd())?;
-    let argv = cstrings(args)?;
-    let envp = cstrings(&env)?;
-    let cpath = CString::new(path.as_os_str().as_encoded_bytes())
-        .map_err(|_| Error::Spec("process.args[0]: contains a NUL byte".into()))?;
+    let ready = finalize::prepare(process, linux.and_then(|l| l.seccomp().as_ref()))?;
 
     cfg.channel.send(&Msg::Ready)?;
     // Blocks until `start` connects. The accepted socket is close-on-exec,
@@ -176,26 +135,8 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
             Err(e) => return Err(Error::sys("wait for start on", "exec.sock", e)),
         }
     };
-    for fd in 3..3 + cfg.preserve_fds {
-        let _ = sys::set_cloexec(fd as RawFd, false);
-    }
-    // As late as possible: after this only execve runs under the filter.
-    if let Some(f) = filter {
-        if let Err(e) = f.load() {
-            exec_failed(&e.to_string(), 1);
-        }
-    }
     let _keep = conn.as_raw_fd();
-    let e = nix::unistd::execve(&cpath, &argv, &envp).unwrap_err();
-    let code = if e == nix::errno::Errno::ENOENT { 127 } else { 126 };
-    exec_failed(&format!("exec {}: {e}", path.display()), code)
-}
-
-fn exec_failed(msg: &str, code: i32) -> ! {
-    let line = format!("husk-runtime: {msg}\n");
-    // SAFETY: writing a buffer we own to fd 2.
-    unsafe { libc::write(2, line.as_ptr() as *const libc::c_void, line.len()) };
-    sys::exit_now(code)
+    ready.exec(cfg.preserve_fds)
 }
 
 /// Closes every inherited fd but stdio, the preserved ones and those the
@@ -221,45 +162,3 @@ fn close_leaked_fds(cfg: &InitConfig<'_>) -> Result<()> {
     sys::cloexec_from(keep_to as u32).ctx("close_range", "inherited fds")
 }
 
-/// chdir into the process's cwd and prove it is inside the new root: the
-/// kernel reports a cwd outside the root as unreachable.
-fn enter_cwd(cwd: &Path) -> Result<()> {
-    nix::unistd::chdir(cwd).map_err(|e| {
-        Error::Spec(format!("process.cwd: {}: {e}", cwd.display()))
-    })?;
-    match nix::unistd::getcwd() {
-        Ok(p) if p.is_absolute() => Ok(()),
-        _ => Err(Error::Spec(format!(
-            "process.cwd: {} resolves outside the container's root",
-            cwd.display()
-        ))),
-    }
-}
-
-/// runc sets HOME from the container's /etc/passwd when the spec has none.
-fn with_home(env: &[String], uid: u32) -> Vec<String> {
-    let mut env = env.to_vec();
-    if env.iter().any(|e| e.starts_with("HOME=")) {
-        return env;
-    }
-    let home = std::fs::read_to_string("/etc/passwd")
-        .ok()
-        .and_then(|passwd| {
-            passwd.lines().find_map(|l| {
-                let f: Vec<&str> = l.split(':').collect();
-                (f.get(2)?.parse::<u32>().ok()? == uid).then(|| f.get(5).map(|h| h.to_string()))?
-            })
-        })
-        .unwrap_or_else(|| "/".to_string());
-    env.push(format!("HOME={home}"));
-    env
-}
-
-fn cstrings(v: &[String]) -> Result<Vec<CString>> {
-    v.iter()
-        .map(|s| {
-            CString::new(s.as_bytes())
-                .map_err(|_| Error::Spec(format!("process: {s:?} contains a NUL byte")))
-        })
-        .collect()
-}

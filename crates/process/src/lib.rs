@@ -9,6 +9,8 @@ mod create;
 mod delete;
 mod devices;
 mod error;
+mod exec;
+mod finalize;
 pub mod exe;
 mod init;
 mod kill;
@@ -24,6 +26,7 @@ mod validate;
 
 pub use capabilities::known_names as capability_names;
 pub use create::CreateOptions;
+pub use exec::ExecOptions;
 pub use error::{Error, Result};
 pub use runtime::Runtime;
 pub use validate::validate_sysctl;

@@ -21,16 +21,7 @@ impl Runtime {
     /// `run`: create + start, then (unless detached) wait, forwarding
     /// signals, delete, and return the exit code (128+N if killed by N).
     pub fn run(&self, id: &str, opts: &CreateOptions, detach: bool) -> Result<i32> {
-        let mut mask = SigSet::empty();
-        if !detach {
-            for s in FORWARDED {
-                mask.add(s);
-            }
-            mask.add(Signal::SIGCHLD);
-            // Blocked before the init exists so no signal is lost; the init
-            // unblocks nothing itself, so restore in it via exec defaults:
-            // execve keeps the mask, so unblock right after create below.
-        }
+        let mask = forwarded_set();
         let pid = self.create(id, opts)?;
         if let Err(e) = self.start(id) {
             let _ = self.delete(id, true);
@@ -39,31 +30,47 @@ impl Runtime {
         if detach {
             return Ok(0);
         }
-        mask.thread_block().ctx("block signals", "run")?;
-        let sfd = SignalFd::new(&mask).ctx("signalfd", "run")?;
-        let code = loop {
-            match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(_, c)) => break c,
-                Ok(WaitStatus::Signaled(_, s, _)) => break 128 + s as i32,
-                Ok(_) => {}
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(e) => return Err(crate::Error::sys("wait for", format!("pid {pid}"), e.into())),
-            }
-            match sfd.read_signal() {
-                Ok(Some(info)) => {
-                    if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
-                        if sig != Signal::SIGCHLD {
-                            let _ = kill(Pid::from_raw(pid), sig);
-                        }
-                    }
-                }
-                Ok(None) => {}
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => return Err(crate::Error::sys("read", "signalfd", e.into())),
-            }
-        };
-        mask.thread_unblock().ctx("unblock signals", "run")?;
+        let code = wait_forwarding(pid, &mask)?;
         self.delete(id, true)?;
         Ok(code)
     }
+}
+
+pub(crate) fn forwarded_set() -> SigSet {
+    let mut mask = SigSet::empty();
+    for s in FORWARDED {
+        mask.add(s);
+    }
+    mask.add(Signal::SIGCHLD);
+    mask
+}
+
+/// Waits for our child `pid`, passing on the signals we receive, and
+/// returns its exit code (128+N when killed by signal N).
+pub(crate) fn wait_forwarding(pid: i32, mask: &SigSet) -> Result<i32> {
+    mask.thread_block().ctx("block signals", "run")?;
+    let sfd = SignalFd::new(&mask).ctx("signalfd", "run")?;
+    let code = loop {
+        match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+        Ok(WaitStatus::Exited(_, c)) => break c,
+        Ok(WaitStatus::Signaled(_, s, _)) => break 128 + s as i32,
+        Ok(_) => {}
+        Err(nix::errno::Errno::EINTR) => continue,
+        Err(e) => return Err(crate::Error::sys("wait for", format!("pid {pid}"), e.into())),
+        }
+        match sfd.read_signal() {
+        Ok(Some(info)) => {
+            if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
+            if sig != Signal::SIGCHLD {
+                let _ = kill(Pid::from_raw(pid), sig);
+            }
+            }
+        }
+        Ok(None) => {}
+        Err(nix::errno::Errno::EINTR) => {}
+        Err(e) => return Err(crate::Error::sys("read", "signalfd", e.into())),
+        }
+    };
+    mask.thread_unblock().ctx("unblock signals", "wait")?;
+    Ok(code)
 }
