@@ -14,10 +14,11 @@ fn main() -> ExitCode {
     let logger = log::Logger::new(cli.log.as_deref(), &cli.log_format, cli.debug);
     // Anything that will put a process into a container first moves off
     // the host binary (CVE-2019-5736), once, before any other work.
-    if cli.command.enters_container() && !husk_process::exe::is_cloned() {
-        let err = husk_process::exe::reexec_from_memfd();
-        logger.error(&format!("cannot protect the runtime binary: re-exec from memfd: {err}"));
-        return ExitCode::from(1);
+    if cli.command.enters_container() {
+        if let Err(err) = husk_process::exe::ensure_protected() {
+            logger.error(&format!("cannot protect the runtime binary (CVE-2019-5736): {err}"));
+            return ExitCode::from(1);
+        }
     }
     match cli::dispatch(&cli, &logger) {
         Ok(code) => ExitCode::from(code),

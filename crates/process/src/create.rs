@@ -65,8 +65,21 @@ impl Runtime {
                     husk_namespaces::join(*typ, path)?;
                 }
             }
+            // Directories and limits first: neither needs the pid, and a
+            // process that joins a configured cgroup is limited from the start.
+            cgroup.create()?;
+            if let Err(e) = cgroup.set(&resources) {
+                let _ = cgroup.destroy();
+                return Err(e.into());
+            }
             let flags = plan.new.bits() as u64 & !(libc::CLONE_NEWCGROUP as u64);
-            let pid = sys::clone3(flags, None).ctx("clone3", "container init")?;
+            let pid = match sys::clone3(flags, None) {
+                Ok(pid) => pid,
+                Err(e) => {
+                    let _ = cgroup.destroy();
+                    return Err(Error::sys("clone3", "container init", e));
+                }
+            };
             if pid == 0 {
                 drop(parent);
                 init::main(InitConfig {
@@ -87,9 +100,7 @@ impl Runtime {
             drop(listener);
             drop(console);
             let setup = (|| {
-                cgroup.create()?;
                 cgroup.apply(pid)?;
-                cgroup.set(&resources)?;
                 if let Some(adj) = spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
                     write_oom_score_adj(pid, adj)?;
                 }

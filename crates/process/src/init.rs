@@ -48,21 +48,25 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
     // Device nodes get exactly the spec's modes; the process's own umask
     // is set once the user is switched.
     sys::umask(0);
-    match cfg.channel.recv()? {
-        Some(Msg::Go) => {}
-        _ => return Err(Error::Init("parent went away before setup".into())),
-    }
     close_leaked_fds(cfg)?;
     for (typ, path) in &cfg.plan.join {
         if *typ != LinuxNamespaceType::Pid {
             husk_namespaces::join(*typ, path)?;
         }
     }
-    // After the parent placed us in our cgroups, so the namespace's root is
-    // the container's own cgroup.
-    if cfg.plan.creates(LinuxNamespaceType::Cgroup) {
-        husk_namespaces::unshare(LinuxNamespaceType::Cgroup)?;
-    }
+    let new_cgroupns = cfg.plan.creates(LinuxNamespaceType::Cgroup);
+    let mut placed = || -> Result<()> {
+        match cfg.channel.recv()? {
+            Some(Msg::Go) => {}
+            _ => return Err(Error::Init("parent went away before setup".into())),
+        }
+        // After the parent placed us in our cgroups, so the namespace's
+        // root is the container's own cgroup.
+        if new_cgroupns {
+            husk_namespaces::unshare(LinuxNamespaceType::Cgroup)?;
+        }
+        Ok(())
+    };
     if !cfg.no_new_keyring {
         if let Err(e) = sys::join_session_keyring(cfg.id) {
             // Kernels without keyrings, or a seccomp profile on the caller.
@@ -83,7 +87,8 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         cfg.rootfs,
         cfg.bundle,
         cfg.no_pivot,
-        cfg.plan.creates(LinuxNamespaceType::Cgroup),
+        new_cgroupns,
+        &mut placed,
     )?;
 
     if process.terminal() == Some(true) {

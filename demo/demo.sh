@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# make demo: a container is a process. Run one with husk-runtime and look at
+# it from both sides: PID 1 and its hostname inside, a plain host PID with
+# namespaces and cgroup files outside.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. demo/lib.sh
+RT=target/release/husk-runtime
+ROOT=$(mktemp -d /tmp/husk-demo-root.XXXXXX)
+B=$(mktemp -d /tmp/husk-demo-bundle.XXXXXX)
+ID=husk-demo-$$
+cleanup() { "$RT" --root "$ROOT" delete --force "$ID" >/dev/null 2>&1 || true; rm -rf "$ROOT" "$B"; }
+trap cleanup EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+make_bundle "$B" '["sleep","300"]'
+jq '.linux.resources.memory={"limit":419430400} | .linux.resources.pids={"limit":100}' \
+  "$B/config.json" > "$B/c" && mv "$B/c" "$B/config.json"
+
+say "husk-runtime run --detach (a busybox bundle from Debian's busybox-static)"
+"$RT" --root "$ROOT" run --detach --bundle "$B" "$ID"
+"$RT" --root "$ROOT" list
+
+say "state: the container's init as the host sees it"
+"$RT" --root "$ROOT" state "$ID"
+PID=$("$RT" --root "$ROOT" state "$ID" | jq .pid)
+
+say "inside: ps (the init is PID 1, nothing of the host is visible) and hostname"
+"$RT" --root "$ROOT" exec "$ID" ps
+echo "hostname: $("$RT" --root "$ROOT" exec "$ID" hostname)"
+
+say "outside: host PID $PID is a plain process"
+ps -o pid,ppid,user,args -p "$PID"
+echo "namespaces of host PID $PID vs this shell:"
+for ns in pid mnt uts net ipc cgroup; do
+  printf '  %-6s %-22s host: %s\n' "$ns" "$(readlink /proc/$PID/ns/$ns)" "$(readlink /proc/self/ns/$ns)"
+done
+CG=$(grep ':memory:' /proc/$PID/cgroup | cut -d: -f3)
+echo "cgroup: memory $CG"
+echo "  /sys/fs/cgroup/memory$CG/memory.limit_in_bytes = $(cat /sys/fs/cgroup/memory$CG/memory.limit_in_bytes)"
+echo "  /sys/fs/cgroup/pids$CG/pids.max = $(cat /sys/fs/cgroup/pids$CG/pids.max)"
+
+say "exit codes come back: run 'sh -c \"exit 7\"'"
+make_bundle "$B.2" '["sh","-c","exit 7"]'
+set +e; "$RT" --root "$ROOT" run --bundle "$B.2" "$ID-2"; echo "exit code: $?"; set -e
+rm -rf "$B.2"
+
+say "delete --force: nothing left behind"
+"$RT" --root "$ROOT" delete --force "$ID"
+ls /sys/fs/cgroup/memory | grep -c "$ID" || echo "no cgroup left"
