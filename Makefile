@@ -34,7 +34,7 @@ lint: deps
 
 test: deps payload
 	@rm -f $(TARGET_DIR)/skips.log
-	HUSK_SKIP_LOG=$(TARGET_DIR)/skips.log $(CARGO) test --workspace --exclude husk-payload \
+	HUSK_SKIP_LOG=$(TARGET_DIR)/skips.log $(CARGO) test --workspace --exclude husk-payload --no-fail-fast \
 	  -- --test-threads=2 2>&1 | tee $(TARGET_DIR)/test.log; \
 	  rc=$${PIPESTATUS[0]}; \
 	  skipped=$$(sort -u $(TARGET_DIR)/skips.log 2>/dev/null | wc -l); \

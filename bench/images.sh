@@ -3,11 +3,12 @@
 # same file and `umoci unpack` of the same layer, in the same run.
 # Run by hand as root after `cargo build --release -p husk`:
 #   bench/images.sh [LAYER.tar.gz]
-# Without an argument the layer is built from this machine's /usr (about
-# 200 MB of real files, gzip -6: about 100 MB). Each tool runs RUNS times on a warm page
-# cache after a `sync`; the best time counts. husk's time includes what tar's
-# does not: storing the blob, two sha256 passes and one syncfs, so "tar+sync"
-# is shown too.
+# Without an argument the layer is built from this machine's /usr (200 MB
+# of real files, gzip -6: about 100 MB). Each tool runs RUNS times on a warm
+# page cache after a `sync`; the best time counts. husk's time includes what
+# tar's does not: storing the blob, two sha256 passes and one syncfs, so
+# "tar+sync" is shown too. BENCH_DIR picks the filesystem (default /var/tmp);
+# BENCH_DIR=/dev/shm takes the disk out and compares the CPU paths.
 set -euo pipefail
 
 HUSK=${HUSK:-$(cd "$(dirname "$0")/.." && pwd)/target/release/husk}
@@ -15,7 +16,7 @@ RUNS=${RUNS:-3}
 [ -x "$HUSK" ] || { echo "build first: cargo build --release -p husk" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "run as root (layers keep owners and device nodes)" >&2; exit 1; }
 
-WORK=$(mktemp -d /var/tmp/husk-bench.XXXXXX)
+WORK=$(mktemp -d "${BENCH_DIR:-/var/tmp}/husk-bench.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 
 LAYER=${1:-}

@@ -170,15 +170,54 @@ fn readonly_root_and_writable_tmpfs() {
 fn masked_paths_are_empty() {
     require_root!("masked_paths_are_empty");
     let rt = Rt::new();
-    let script = "/bin/payload cat /proc/kcore; echo kcore=$?; [ -d /sys/firmware ] && echo dir; echo fw=$(ls -A /sys/firmware | wc -l); /bin/payload cat /proc/keys; echo keys=$?";
-    let b = bundle(&["sh", "-c", script]);
-    assert_eq!(run_ok(&rt, &b, "masked"), "kcore=0\ndir\nfw=0\nkeys=0\n");
-    // Control: without maskedPaths /sys/firmware is not empty on this host.
-    if std::fs::read_dir("/sys/firmware").map(|d| d.count()).unwrap_or(0) > 0 {
-        let mut b = bundle(&["sh", "-c", "ls -A /sys/firmware | wc -l"]);
-        b.edit(|c| c["linux"]["maskedPaths"] = json!([]));
-        assert_ne!(run_ok(&rt, &b, "unmasked").trim(), "0");
+    // This kernel has no /proc/kcore (CONFIG_PROC_KCORE off): the masked
+    // files checked are those of the default list that exist here.
+    let files: Vec<&str> = ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"]
+        .into_iter()
+        .filter(|f| Path::new(f).exists())
+        .collect();
+    assert!(!files.is_empty(), "no maskable /proc file on this host");
+    let mut script = String::new();
+    for f in &files {
+        script.push_str(&format!("echo {f}=$(/bin/payload cat {f} | wc -c),$?; "));
     }
+    script.push_str("[ -d /sys/firmware ] && echo fw-dir; echo fw=$(ls -A /sys/firmware | wc -l)");
+    let b = bundle(&["sh", "-c", &script]);
+    let want: String = files.iter().map(|f| format!("{f}=0,0\n")).collect::<String>() + "fw-dir\nfw=0\n";
+    assert_eq!(run_ok(&rt, &b, "masked"), want);
+    // Control: unmasked, /proc/timer_list has content and /sys/firmware
+    // entries on this host.
+    let mut b = bundle(&["sh", "-c", "echo $(/bin/payload cat /proc/timer_list | wc -c); ls -A /sys/firmware | wc -l"]);
+    b.edit(|c| c["linux"]["maskedPaths"] = json!([]));
+    let out = run_ok(&rt, &b, "unmasked");
+    let n: Vec<u64> = out.split_whitespace().map(|x| x.parse().unwrap()).collect();
+    assert!(n[0] > 0, "control: timer_list empty even unmasked: {out}");
+    if std::fs::read_dir("/sys/firmware").map(|d| d.count()).unwrap_or(0) > 0 {
+        assert!(n[1] > 0, "control: /sys/firmware empty even unmasked: {out}");
+    }
+}
+
+#[test]
+fn propagation_option_of_a_tmpfs_mount_is_applied() {
+    require_root!("propagation_option_of_a_tmpfs_mount_is_applied");
+    let rt = Rt::new();
+    let mut b = bundle(&["sh", "-c", "grep -E ' /mnt/(sh|pr) ' /proc/self/mountinfo"]);
+    add_mounts(
+        &mut b,
+        json!([
+            {"destination": "/mnt/sh", "type": "tmpfs", "source": "tmpfs", "options": ["shared"]},
+            {"destination": "/mnt/pr", "type": "tmpfs", "source": "tmpfs", "options": ["private"]}
+        ]),
+    );
+    let out = run_ok(&rt, &b, "tmpfs-prop");
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(l.len(), 2, "{out}");
+    // mountinfo field 7 on: optional fields up to "-".
+    let tags = |line: &str| -> Vec<String> {
+        line.split(' ').skip(6).take_while(|f| *f != "-").map(String::from).collect()
+    };
+    assert!(l[0].contains(" /mnt/sh ") && tags(l[0]).iter().any(|t| t.starts_with("shared:")), "{out}");
+    assert!(l[1].contains(" /mnt/pr ") && tags(l[1]).is_empty(), "{out}");
 }
 
 #[test]

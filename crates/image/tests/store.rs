@@ -27,14 +27,21 @@ fn layer_digest_mismatch_stores_nothing() {
     let store = Store::open_write(root.path()).unwrap();
     let blob = layer_tar("a", b"hello");
     let wrong = Digest::of(b"something else");
-    let err = store.put_layer(None, &blob[..], None, Some(&wrong), None).unwrap_err();
+    let err = store
+        .put_layer(None, &blob[..], None, Some(&wrong), None)
+        .unwrap_err();
     assert!(matches!(err, Error::DigestMismatch { .. }), "{err}");
     assert!(err.to_string().contains("nothing was stored"), "{err}");
-    let err = store.put_layer(None, &blob[..], None, None, Some(&wrong)).unwrap_err();
+    let err = store
+        .put_layer(None, &blob[..], None, None, Some(&wrong))
+        .unwrap_err();
     assert!(err.to_string().contains("diff id"), "{err}");
     assert!(store.blobs.list().unwrap().is_empty());
     assert!(store.layers.list().unwrap().is_empty());
-    assert_eq!(std::fs::read_dir(root.path().join("tmp")).unwrap().count(), 0);
+    assert_eq!(
+        std::fs::read_dir(root.path().join("tmp")).unwrap().count(),
+        0
+    );
 }
 
 #[test]
@@ -42,10 +49,19 @@ fn put_blob_verifies_and_is_idempotent() {
     let root = tempfile::tempdir().unwrap();
     let store = Store::open_write(root.path()).unwrap();
     let d = Digest::of(b"config");
-    assert!(store.blobs.put_blob(Some(&Digest::of(b"x")), &b"config"[..]).is_err());
+    assert!(store
+        .blobs
+        .put_blob(Some(&Digest::of(b"x")), &b"config"[..])
+        .is_err());
     assert!(!store.blobs.exists(&d));
-    assert_eq!(store.blobs.put_blob(Some(&d), &b"config"[..]).unwrap(), (d.clone(), 6));
-    assert_eq!(store.blobs.put_blob(Some(&d), &b"config"[..]).unwrap(), (d.clone(), 6));
+    assert_eq!(
+        store.blobs.put_blob(Some(&d), &b"config"[..]).unwrap(),
+        (d.clone(), 6)
+    );
+    assert_eq!(
+        store.blobs.put_blob(Some(&d), &b"config"[..]).unwrap(),
+        (d.clone(), 6)
+    );
     assert_eq!(store.blobs.read(&d).unwrap(), b"config");
 }
 
@@ -92,7 +108,10 @@ fn interrupted_writer_leftovers_are_cleaned() {
     std::fs::write(root.path().join(".index.json.tmp.999"), b"{").unwrap();
     std::fs::write(root.path().join("tmp/not-ours"), b"keep").unwrap();
     drop(Store::open_read(root.path()).unwrap());
-    let left: Vec<_> = std::fs::read_dir(root.path().join("tmp")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let left: Vec<_> = std::fs::read_dir(root.path().join("tmp"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(left, ["not-ours"]);
     assert!(!root.path().join(".index.json.tmp.999").exists());
 }

@@ -8,6 +8,7 @@
 //! outside it.
 
 mod apply;
+mod at;
 mod compression;
 mod digest;
 mod error;

@@ -16,6 +16,11 @@ pub enum Msg {
     Ready,
     /// Init -> parent: setup failed; the text says what and where.
     Failed(String),
+    /// Init -> parent: mounts are done, run prestart/createRuntime hooks.
+    Hooks,
+    /// Parent -> init: hooks ran; here is the state JSON for the
+    /// container's own hooks.
+    State(String),
 }
 
 pub struct Channel {
@@ -38,11 +43,9 @@ impl Channel {
         let bytes: Vec<u8> = match msg {
             Msg::Go => b"G".to_vec(),
             Msg::Ready => b"R".to_vec(),
-            Msg::Failed(text) => {
-                let mut v = b"E".to_vec();
-                v.extend_from_slice(text.as_bytes());
-                v
-            }
+            Msg::Failed(text) => [b"E".as_slice(), text.as_bytes()].concat(),
+            Msg::Hooks => b"H".to_vec(),
+            Msg::State(json) => [b"S".as_slice(), json.as_bytes()].concat(),
         };
         loop {
             match socket::send(self.fd.as_raw_fd(), &bytes, MsgFlags::MSG_NOSIGNAL) {
@@ -65,6 +68,8 @@ impl Channel {
             None | Some([]) => None,
             Some([b'G', ..]) => Some(Msg::Go),
             Some([b'R', ..]) => Some(Msg::Ready),
+            Some([b'H', ..]) => Some(Msg::Hooks),
+            Some([b'S', rest @ ..]) => Some(Msg::State(String::from_utf8_lossy(rest).into_owned())),
             Some([_, rest @ ..]) => Some(Msg::Failed(String::from_utf8_lossy(rest).into_owned())),
         })
     }

@@ -4,13 +4,13 @@ use std::path::PathBuf;
 
 use husk_cgroups::Manager;
 use husk_namespaces::Plan;
-use husk_state::{start_time, ContainerState, EXEC_SOCK};
+use husk_state::{start_time, ContainerState, Status, EXEC_SOCK};
 use oci_spec::runtime::LinuxNamespaceType;
 
 use crate::channel::{self, Msg};
 use crate::error::Context;
 use crate::init::{self, InitConfig};
-use crate::{console, sys, validate, Error, Result, Runtime};
+use crate::{console, hooks, sys, validate, Error, Result, Runtime};
 
 #[derive(Debug, Clone, Default)]
 pub struct CreateOptions {
@@ -99,27 +99,6 @@ impl Runtime {
             drop(child);
             drop(listener);
             drop(console);
-            let setup = (|| {
-                cgroup.apply(pid)?;
-                if let Some(adj) = spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
-                    write_oom_score_adj(pid, adj)?;
-                }
-                parent.send(&Msg::Go)?;
-                match parent.recv()? {
-                    Some(Msg::Ready) => Ok(()),
-                    Some(Msg::Failed(m)) => Err(Error::Init(m)),
-                    _ => Err(Error::Init(format!(
-                        "exited during setup ({})",
-                        reap(pid)
-                    ))),
-                }
-            })();
-            if let Err(e) = setup {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
-                reap(pid);
-                let _ = cgroup.destroy();
-                return Err(e);
-            }
             let state = ContainerState {
                 id: id.to_string(),
                 pid,
@@ -133,6 +112,52 @@ impl Runtime {
                 spec: serde_json::to_value(&spec).unwrap_or_default(),
                 systemd_cgroup: self.systemd_cgroup,
             };
+            let setup = (|| {
+                cgroup.apply(pid)?;
+                if let Some(adj) = spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
+                    write_oom_score_adj(pid, adj)?;
+                }
+                parent.send(&Msg::Go)?;
+                loop {
+                    match parent.recv()? {
+                        Some(Msg::Ready) => return Ok(()),
+                        Some(Msg::Failed(m)) => return Err(Error::Init(m)),
+                        Some(Msg::Hooks) => {
+                            // Both run in the runtime's namespaces, after the
+                            // container's namespaces and mounts exist.
+                            let json = hooks::state_json(&state, Status::Created);
+                            let h = spec.hooks().clone().unwrap_or_default();
+                            let ran = hooks::run("prestart", h.prestart().as_deref().unwrap_or(&[]), &json)
+                                .and_then(|()| {
+                                    hooks::run(
+                                        "createRuntime",
+                                        h.create_runtime().as_deref().unwrap_or(&[]),
+                                        &json,
+                                    )
+                                });
+                            match ran {
+                                Ok(()) => parent.send(&Msg::State(json))?,
+                                Err(e) => {
+                                    let _ = parent.send(&Msg::Failed(e.to_string()));
+                                    return Err(e);
+                                }
+                            }
+                        }
+                        _ => {
+                            return Err(Error::Init(format!(
+                                "container init exited during setup ({})",
+                                reap(pid)
+                            )))
+                        }
+                    }
+                }
+            })();
+            if let Err(e) = setup {
+                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+                reap(pid);
+                let _ = cgroup.destroy();
+                return Err(e);
+            }
             let saved = self.store.save(&state).map_err(Error::from).and_then(|()| {
                 match &opts.pid_file {
                     Some(p) => husk_fs::write_atomic(p, pid.to_string().as_bytes(), 0o644).map_err(Error::from),

@@ -47,6 +47,10 @@ impl Runtime {
         if let Some(m) = self.cgroup(&state) {
             m.destroy()?;
         }
+        if let Some(h) = self.spec_hooks(&state) {
+            let json = crate::hooks::state_json(&state, Status::Stopped);
+            crate::hooks::run_warn("poststop", h.poststop().as_deref().unwrap_or(&[]), &json);
+        }
         self.store.remove(id)?;
         Ok(())
     }

@@ -82,6 +82,32 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         .ok_or_else(|| Error::Spec("process: missing".into()))?;
     let linux = spec.linux().as_ref();
 
+    let hooks = spec.hooks().clone().unwrap_or_default();
+    let wants_hooks = [
+        hooks.prestart(),
+        hooks.create_runtime(),
+        hooks.create_container(),
+        hooks.start_container(),
+    ]
+    .iter()
+    .any(|h| h.as_ref().is_some_and(|v| !v.is_empty()));
+    let mut hook_state = String::new();
+    let mut pre_pivot = || -> Result<()> {
+        if !wants_hooks {
+            return Ok(());
+        }
+        cfg.channel.send(&Msg::Hooks)?;
+        match cfg.channel.recv()? {
+            Some(Msg::State(json)) => hook_state = json,
+            Some(Msg::Failed(m)) => return Err(Error::Hook(m)),
+            _ => return Err(Error::Init("parent went away while running hooks".into())),
+        }
+        crate::hooks::run(
+            "createContainer",
+            hooks.create_container().as_deref().unwrap_or(&[]),
+            &hook_state,
+        )
+    };
     rootfs::prepare(
         spec,
         cfg.rootfs,
@@ -89,6 +115,7 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         cfg.no_pivot,
         new_cgroupns,
         &mut placed,
+        &mut pre_pivot,
     )?;
 
     if process.terminal() == Some(true) {
@@ -141,6 +168,18 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         }
     };
     let _keep = conn.as_raw_fd();
+    // startContainer hooks run in the container, after `start`, before
+    // the user's process; a failure stops the container.
+    if let Err(e) = crate::hooks::run(
+        "startContainer",
+        hooks.start_container().as_deref().unwrap_or(&[]),
+        &hook_state,
+    ) {
+        let line = format!("husk-runtime: {e}\n");
+        // SAFETY: writing a buffer we own to fd 2.
+        unsafe { libc::write(2, line.as_ptr() as *const libc::c_void, line.len()) };
+        sys::exit_now(1);
+    }
     ready.exec(cfg.preserve_fds)
 }
 

@@ -11,6 +11,7 @@ mod devices;
 mod error;
 mod exec;
 mod finalize;
+mod hooks;
 pub mod exe;
 mod init;
 mod kill;

@@ -44,6 +44,7 @@ pub fn prepare(
     no_pivot: bool,
     cgroupns: bool,
     placed: &mut dyn FnMut() -> Result<()>,
+    pre_pivot: &mut dyn FnMut() -> Result<()>,
 ) -> Result<()> {
     let linux = spec.linux().as_ref();
     let prop = propagation_flags(linux.and_then(|l| l.rootfs_propagation().as_deref()))?;
@@ -90,6 +91,9 @@ pub fn prepare(
         devices::create_symlinks(&root, has_devpts)?;
     }
     drop(root);
+    // runc's point for prestart/createRuntime (in the parent) and
+    // createContainer hooks: the mounts exist, pivot_root has not happened.
+    pre_pivot()?;
 
     if no_pivot {
         move_root(rootfs)?;

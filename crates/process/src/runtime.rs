@@ -28,6 +28,13 @@ impl Runtime {
         serde_json::from_value(state.cgroup.clone()).ok()
     }
 
+    /// The hooks of the spec the container was created with.
+    pub(crate) fn spec_hooks(&self, state: &ContainerState) -> Option<oci_spec::runtime::Hooks> {
+        serde_json::from_value::<oci_spec::runtime::Spec>(state.spec.clone())
+            .ok()
+            .and_then(|s| s.hooks().clone())
+    }
+
     /// The live status of a container, from the kernel.
     pub fn status(&self, state: &ContainerState) -> Status {
         let dir = self.store.dir(&state.id);

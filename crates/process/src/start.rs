@@ -30,11 +30,16 @@ impl Runtime {
         let mut buf = [0u8; 1];
         loop {
             match conn.read(&mut buf) {
-                Ok(0) => return Ok(()),
+                Ok(0) => break,
                 Ok(_) => continue,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(Error::sys("wait for exec of", id, e)),
             }
         }
+        if let Some(h) = self.spec_hooks(&state) {
+            let json = crate::hooks::state_json(&state, Status::Running);
+            crate::hooks::run_warn("poststart", h.poststart().as_deref().unwrap_or(&[]), &json);
+        }
+        Ok(())
     }
 }

@@ -51,16 +51,6 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
     if process.exec_cpu_affinity().is_some() {
         return unsupported("process.execCPUAffinity");
     }
-    if spec.hooks().as_ref().is_some_and(|h| {
-        h.prestart().as_ref().is_some_and(|v| !v.is_empty())
-            || h.create_runtime().as_ref().is_some_and(|v| !v.is_empty())
-            || h.create_container().as_ref().is_some_and(|v| !v.is_empty())
-            || h.start_container().as_ref().is_some_and(|v| !v.is_empty())
-            || h.poststart().as_ref().is_some_and(|v| !v.is_empty())
-            || h.poststop().as_ref().is_some_and(|v| !v.is_empty())
-    }) {
-        return unsupported("hooks");
-    }
     if spec.hostname().as_deref().is_some_and(|h| !h.is_empty())
         && !plan.has(LinuxNamespaceType::Uts)
     {

