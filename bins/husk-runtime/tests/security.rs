@@ -229,17 +229,34 @@ fn created_init_runs_from_a_protected_copy() {
 /// created, so its PID 1 is still the runtime, waiting for `start`.
 /// Container B shares A's pid namespace and, as PID 1's neighbour, holds
 /// /proc/1/exe open by O_PATH; once A starts (the runtime execs the user's
-/// program and no longer runs the file), B reopens the held file for
-/// writing and writes to it. Were the runtime executing the host binary,
-/// that would rewrite husk-runtime on the host. `extra_caps` are given to
-/// the attacker; with CAP_SYS_ADMIN it also tries to clear a read-only
-/// mount attribute first.
-fn exe_attack(name: &str, extra_caps: &[&str]) -> String {
+/// program and no runtime process runs the file any more), B reopens the
+/// held file for writing and writes to it. Were the runtime executing the
+/// host binary, that would rewrite husk-runtime on the host.
+///
+/// The runtime used is a private copy of husk-runtime: while any process
+/// (another test, a foreground `run`) executes the same inode, opening it
+/// for writing fails with ETXTBSY whatever the protection, and the test
+/// would pass by luck. `extra_caps` are given to the attacker; with
+/// CAP_SYS_ADMIN it also tries to clear a read-only mount attribute.
+fn exe_attack(name: &str, extra_caps: &[&str], memfd: bool) -> String {
     let rt = Rt::new();
-    let before = host_binary();
+    let tmp = host_dir("exe-copy");
+    let copy = tmp.path().join("husk-runtime");
+    std::fs::copy(bin(), &copy).unwrap();
+    let before = std::fs::read(&copy).unwrap();
+    let cmd = |args: &[&str]| {
+        let mut c = std::process::Command::new(&copy);
+        c.arg("--root").arg(rt.root.path()).args(args);
+        if memfd {
+            // exe.rs's switch to its fallback: a sealed memfd copy.
+            c.env("HUSK_RUNTIME_EXE_COPY", "1");
+        }
+        c
+    };
     let a = bundle(&["/bin/payload", "sleep", "30"]);
     let ida = rt.id(&format!("{name}-victim"));
-    rt.ok(&["create", "--bundle", p(&a), &ida]);
+    let (code, _, err) = Bg::spawn(cmd(&["create", "--bundle", p(&a), &ida])).wait(20);
+    assert_eq!(code, 0, "{err}");
     let pid = rt.state(&ida)["pid"].as_i64().unwrap();
 
     let unlock = if extra_caps.contains(&"CAP_SYS_ADMIN") { "unlock" } else { "" };
@@ -254,20 +271,29 @@ fn exe_attack(name: &str, extra_caps: &[&str]) -> String {
         }
     });
     let idb = rt.id(&format!("{name}-attacker"));
-    let mut cmd = rt.cmd();
-    cmd.args(["run", "--bundle", p(&b), &idb]);
-    let mut attacker = Bg::spawn(cmd);
+    // Detached: no runtime process stays behind executing the copy.
+    let mut attacker = Bg::spawn(cmd(&["run", "-d", "--bundle", p(&b), &idb]));
+    let (code, _, err) = attacker.wait(20);
+    assert_eq!(code, 0, "{err}");
     let holding = wait_until(10, || attacker.stdout().contains("link "));
-    assert!(holding, "attacker never opened /proc/1/exe: {}{}", attacker.stdout(), attacker.stderr());
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    assert!(attacker.child.try_wait().unwrap().is_none(), "attacker ended before start: {}", attacker.stdout());
-    rt.ok(&["start", &ida]);
-    let (code, out, err) = attacker.wait(20);
-    assert!(host_binary() == before, "the host husk-runtime was overwritten!\n{out}{err}");
+    assert!(holding, "attacker never opened /proc/1/exe: {}", attacker.stdout());
+    assert_eq!(rt.status(&idb), "running", "attacker ended before start: {}", attacker.stdout());
+    let pid_b = rt.state(&idb)["pid"].as_i64().unwrap() as i32;
+    let (code, _, err) = Bg::spawn(cmd(&["start", &ida])).wait(20);
+    assert_eq!(code, 0, "{err}");
+    assert!(wait_until(20, || rt.status(&idb) == "stopped"), "attacker still running");
+    let out = attacker.stdout();
+    assert!(std::fs::read(&copy).unwrap() == before, "the runtime binary was overwritten!\n{out}");
     assert!(!out.contains("wrote"), "the attacker wrote to the runtime's exe:\n{out}");
-    assert_eq!(code, 0, "{out}{err}");
-    // It really tried, and was refused by the protection, not by luck.
-    assert!(out.contains("refused"), "{out}");
+    // It really tried after A started, and was refused by the protection
+    // (EROFS, or EPERM from a seal), not by ETXTBSY while still in use.
+    let last = out.lines().rfind(|l| l.contains("refused")).unwrap_or_default();
+    assert!(!last.is_empty() && !last.contains("Text file busy"), "{out}");
+    // B's init was re-parented to us (the subreaper at the level of the
+    // `run -d` that forked it): reap it, or A's PID 1 cannot finish dying
+    // (the kernel waits for every pid of the namespace to be released).
+    reap(pid_b);
+    rt.ok(&["delete", "-f", &idb]);
     rt.ok(&["delete", "-f", &ida]);
     out
 }
@@ -275,7 +301,21 @@ fn exe_attack(name: &str, extra_caps: &[&str]) -> String {
 #[test]
 fn container_cannot_overwrite_the_runtime_binary() {
     require_root!("container_cannot_overwrite_the_runtime_binary");
-    exe_attack("exe", &[]);
+    exe_attack("exe", &[], false);
+}
+
+#[test]
+fn container_cannot_overwrite_the_runtime_binary_memfd_fallback() {
+    require_root!("container_cannot_overwrite_the_runtime_binary_memfd_fallback");
+    let out = exe_attack("exe-memfd", &[], true);
+    assert!(out.starts_with("link /memfd:husk-runtime"), "{out}");
+}
+
+#[test]
+fn privileged_container_cannot_overwrite_the_runtime_binary_memfd_fallback() {
+    require_root!("privileged_container_cannot_overwrite_the_runtime_binary_memfd_fallback");
+    let out = exe_attack("exe-memfd-priv", &["CAP_SYS_ADMIN"], true);
+    assert!(out.starts_with("link /memfd:husk-runtime"), "{out}");
 }
 
 #[test]
@@ -285,6 +325,6 @@ fn privileged_container_cannot_overwrite_the_runtime_binary() {
     // container; a read-only *mount* can be made writable again by
     // whoever may change mount attributes (mount_setattr on the detached
     // mount, or on an open_tree clone of it).
-    let out = exe_attack("exe-priv", &["CAP_SYS_ADMIN"]);
+    let out = exe_attack("exe-priv", &["CAP_SYS_ADMIN"], false);
     eprintln!("{out}");
 }

@@ -105,6 +105,23 @@ fn import_save_skopeo_copy_load_roundtrip() {
     assert_eq!(info2["RootFS"]["Layers"], layers);
     h2.assert_consistent();
 
+    // A docker-archive as skopeo writes it (layers named by digest).
+    let sk = work.path().join("skopeo-docker.tar");
+    run_tool(
+        "skopeo",
+        &[
+            "copy",
+            &format!("oci-archive:{}", oci.display()),
+            &format!("docker-archive:{}:busybox:skopeo", sk.display()),
+        ],
+    );
+    let h4 = Husk::new();
+    assert_eq!(
+        h4.ok(&["load", "-i", sk.to_str().unwrap()]).trim(),
+        "Loaded image: busybox:skopeo"
+    );
+    assert_eq!(h4.inspect("busybox:skopeo")["Id"], id);
+
     // Our own archives load back with their names.
     for archive in [&docker, &oci] {
         let h3 = Husk::new();

@@ -11,17 +11,22 @@ use std::time::Duration;
 
 use common::*;
 
-/// A plain tar holding one large file: slow enough to interrupt.
-fn big_tar(dir: &Path, mb: u64) -> std::path::PathBuf {
-    let data = dir.join("big.bin");
-    let f = std::fs::File::create(&data).unwrap();
-    f.set_len(mb << 20).unwrap();
+/// A plain tar holding two large files: slow enough to interrupt. Real
+/// bytes, not a sparse file (tar would store holes, and the work vanish).
+fn big_tar(dir: &Path, mb: usize) -> std::path::PathBuf {
     let out = dir.join("big.tar");
     let mut b = tar::Builder::new(std::fs::File::create(&out).unwrap());
-    b.append_path_with_name(&data, "big.bin").unwrap();
-    b.append_path_with_name(&data, "copy.bin").unwrap();
+    let data = vec![0xa5u8; mb << 20];
+    for name in ["big.bin", "copy.bin"] {
+        let mut h = tar::Header::new_gnu();
+        h.set_mode(0o644);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(0);
+        h.set_size(data.len() as u64);
+        b.append_data(&mut h, name, &data[..]).unwrap();
+    }
     b.into_inner().unwrap();
-    std::fs::remove_file(data).unwrap();
     out
 }
 
@@ -128,7 +133,7 @@ fn interruptible(mut cmd: Command) -> std::process::Child {
             Ok(())
         });
     }
-    cmd.spawn().unwrap()
+    cmd.stdout(Stdio::null()).spawn().unwrap()
 }
 
 fn interrupt_after(mut child: std::process::Child, wait: Duration) -> std::process::ExitStatus {

@@ -117,7 +117,13 @@ impl Runtime {
                 if let Some(adj) = spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
                     write_oom_score_adj(pid, adj)?;
                 }
-                parent.send(&Msg::Go)?;
+                if let Err(e) = parent.send(&Msg::Go) {
+                    // The init died first: its last message says why.
+                    return match parent.recv() {
+                        Ok(Some(Msg::Failed(m))) => Err(Error::Init(m)),
+                        _ => Err(e),
+                    };
+                }
                 loop {
                     match parent.recv()? {
                         Some(Msg::Ready) => return Ok(()),

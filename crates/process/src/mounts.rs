@@ -154,7 +154,7 @@ pub fn mount_one(root: &OwnedFd, m: &Mount, bundle: &Path, cgroups: &CgroupMount
         }
     })
     .ctx("mount", dest)?;
-    apply_propagation(&target_path, &opts, dest)
+    apply_propagation(root, dest, Kind::Dir, &opts)
 }
 
 fn bind_mount(root: &OwnedFd, m: &Mount, bundle: &Path, opts: &Options) -> Result<()> {
@@ -195,12 +195,19 @@ fn bind_mount(root: &OwnedFd, m: &Mount, bundle: &Path, opts: &Options) -> Resul
         )
         .ctx("remount", dest)?;
     }
-    apply_propagation(&target_path, opts, dest)
+    apply_propagation(root, dest, kind, opts)
 }
 
-fn apply_propagation(target: &Path, opts: &Options, dest: &Path) -> Result<()> {
+/// Propagation applies to the mount just made: reopen the destination so
+/// /proc/self/fd points at that mount, not at what it covers.
+fn apply_propagation(root: &OwnedFd, dest: &Path, kind: Kind, opts: &Options) -> Result<()> {
+    if opts.propagation.is_empty() {
+        return Ok(());
+    }
+    let target = create_in_root(root, dest, kind)?;
+    let tp = proc_fd_path(&target);
     for p in &opts.propagation {
-        sys::mount(None, target, None, *p, None).ctx("set propagation of", dest)?;
+        sys::mount(None, &tp, None, *p, None).ctx("set propagation of", dest)?;
     }
     Ok(())
 }

@@ -41,6 +41,13 @@ pub fn reap(pid: i32) {
     unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
 }
 
+/// Waits for an adopted child (a detached exec) to exit and reaps it.
+pub fn reap_blocking(pid: i32) {
+    let mut status = 0;
+    // SAFETY: waitpid on one specific pid.
+    unsafe { libc::waitpid(pid, &mut status, 0) };
+}
+
 impl Rt {
     pub fn new() -> Rt {
         become_subreaper();
