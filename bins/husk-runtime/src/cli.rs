@@ -100,6 +100,34 @@ pub enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         command: Vec<String>,
     },
+    /// Print what this runtime supports (runtime-spec features.md)
+    Features,
+    /// Print stats (and OOM) events of a container as JSON lines
+    Events {
+        id: String,
+        /// Print one stats event and exit
+        #[arg(long)]
+        stats: bool,
+        /// Time between stats events (e.g. 5s, 500ms)
+        #[arg(long, default_value = "5s")]
+        interval: String,
+    },
+    /// Change the resource limits of a live container
+    Update {
+        id: String,
+        #[command(flatten)]
+        res: UpdateArgs,
+    },
+    /// Checkpoint a container (not supported)
+    Checkpoint {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// Restore a container (not supported)
+    Restore {
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
     /// Freeze every process of a container
     Pause { id: String },
     /// Thaw a paused container
@@ -132,6 +160,40 @@ pub struct CreateArgs {
     /// Pass N extra fds (3..3+N) to the container
     #[arg(long = "preserve-fds", default_value_t = 0)]
     preserve_fds: u32,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct UpdateArgs {
+    /// LinuxResources JSON file, or - for stdin
+    #[arg(short = 'r', long = "resources")]
+    resources: Option<PathBuf>,
+    #[arg(long = "blkio-weight")]
+    blkio_weight: Option<u16>,
+    #[arg(long = "cpu-period")]
+    cpu_period: Option<u64>,
+    #[arg(long = "cpu-quota")]
+    cpu_quota: Option<i64>,
+    #[arg(long = "cpu-share", alias = "cpu-shares")]
+    cpu_share: Option<u64>,
+    #[arg(long = "cpu-rt-period")]
+    cpu_rt_period: Option<u64>,
+    #[arg(long = "cpu-rt-runtime")]
+    cpu_rt_runtime: Option<i64>,
+    #[arg(long = "cpuset-cpus")]
+    cpuset_cpus: Option<String>,
+    #[arg(long = "cpuset-mems")]
+    cpuset_mems: Option<String>,
+    /// Memory limit (bytes, or with a unit: 400m, 1g; -1 for none)
+    #[arg(long, allow_hyphen_values = true)]
+    memory: Option<String>,
+    #[arg(long = "memory-reservation", allow_hyphen_values = true)]
+    memory_reservation: Option<String>,
+    #[arg(long = "memory-swap", allow_hyphen_values = true)]
+    memory_swap: Option<String>,
+    #[arg(long = "kernel-memory", allow_hyphen_values = true)]
+    kernel_memory: Option<String>,
+    #[arg(long = "pids-limit", allow_hyphen_values = true)]
+    pids_limit: Option<i64>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -261,6 +323,25 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
                 },
             )?;
             return Ok(code.clamp(0, 255) as u8);
+        }
+        Command::Features => {
+            writeln!(out, "{}", serde_json::to_string_pretty(&husk_process::features::features())?)?;
+        }
+        Command::Events { id, stats, interval } => {
+            let rt = rt()?;
+            if *stats {
+                writeln!(out, "{}", rt.stats_event(id)?)?;
+            } else {
+                let every = parse_duration(interval)?;
+                rt.events(id, every, &mut out)?;
+            }
+        }
+        Command::Update { id, res } => {
+            let resources = update_resources(res)?;
+            rt()?.update(id, &resources)?;
+        }
+        Command::Checkpoint { .. } | Command::Restore { .. } => {
+            bail!("checkpoint/restore is not supported by husk-runtime (no CRIU integration)");
         }
         Command::Pause { id } => rt()?.pause(id)?,
         Command::Resume { id } => rt()?.resume(id)?,
@@ -396,4 +477,108 @@ fn exec_process(
         p.set_apparmor_profile(Some(l.clone()));
     }
     Ok(p)
+}
+
+/// `5s`, `500ms`, `1m` or plain seconds, as runc's --interval takes them.
+fn parse_duration(s: &str) -> Result<std::time::Duration> {
+    let bad = || anyhow::anyhow!("--interval {s:?}: use a duration like 5s or 500ms");
+    let (num, unit) = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .map(|i| s.split_at(i))
+        .unwrap_or((s, "s"));
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    let secs = match unit {
+        "ms" => n / 1000.0,
+        "s" => n,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(bad()),
+    };
+    if secs <= 0.0 {
+        return Err(bad());
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
+}
+
+/// docker/runc memory sizes: bytes or a number with b, k, m, g, t (any
+/// case, optional "b"/"ib"); -1 means unlimited.
+pub fn parse_bytes(flag: &str, s: &str) -> Result<i64> {
+    let bad = || anyhow::anyhow!("--{flag} {s:?}: use bytes or a size like 400m or 1g");
+    if s == "-1" {
+        return Ok(-1);
+    }
+    let lower = s.trim().to_ascii_lowercase();
+    let lower = lower.trim_end_matches("ib").trim_end_matches('b');
+    let (num, mult) = match lower.chars().last() {
+        Some('k') => (&lower[..lower.len() - 1], 1i64 << 10),
+        Some('m') => (&lower[..lower.len() - 1], 1 << 20),
+        Some('g') => (&lower[..lower.len() - 1], 1 << 30),
+        Some('t') => (&lower[..lower.len() - 1], 1 << 40),
+        _ => (lower, 1),
+    };
+    let n: f64 = num.parse().map_err(|_| bad())?;
+    if n < 0.0 {
+        return Err(bad());
+    }
+    Ok((n * mult as f64) as i64)
+}
+
+fn update_resources(a: &UpdateArgs) -> Result<oci_spec::runtime::LinuxResources> {
+    let mut v = match &a.resources {
+        Some(p) => {
+            let data = if p == Path::new("-") {
+                let mut s = Vec::new();
+                std::io::Read::read_to_end(&mut std::io::stdin(), &mut s)?;
+                s
+            } else {
+                std::fs::read(p).with_context(|| format!("read {}", p.display()))?
+            };
+            serde_json::from_slice::<serde_json::Value>(&data)
+                .with_context(|| format!("--resources {}: invalid JSON", p.display()))?
+        }
+        None => serde_json::json!({}),
+    };
+    let mut set = |section: &str, key: &str, val: serde_json::Value| {
+        v[section][key] = val;
+    };
+    if let Some(x) = &a.memory {
+        set("memory", "limit", parse_bytes("memory", x)?.into());
+    }
+    if let Some(x) = &a.memory_reservation {
+        set("memory", "reservation", parse_bytes("memory-reservation", x)?.into());
+    }
+    if let Some(x) = &a.memory_swap {
+        set("memory", "swap", parse_bytes("memory-swap", x)?.into());
+    }
+    if let Some(x) = &a.kernel_memory {
+        set("memory", "kernel", parse_bytes("kernel-memory", x)?.into());
+    }
+    if let Some(x) = a.cpu_share {
+        set("cpu", "shares", x.into());
+    }
+    if let Some(x) = a.cpu_quota {
+        set("cpu", "quota", x.into());
+    }
+    if let Some(x) = a.cpu_period {
+        set("cpu", "period", x.into());
+    }
+    if let Some(x) = a.cpu_rt_runtime {
+        set("cpu", "realtimeRuntime", x.into());
+    }
+    if let Some(x) = a.cpu_rt_period {
+        set("cpu", "realtimePeriod", x.into());
+    }
+    if let Some(x) = &a.cpuset_cpus {
+        set("cpu", "cpus", x.clone().into());
+    }
+    if let Some(x) = &a.cpuset_mems {
+        set("cpu", "mems", x.clone().into());
+    }
+    if let Some(x) = a.pids_limit {
+        set("pids", "limit", x.into());
+    }
+    if let Some(x) = a.blkio_weight {
+        set("blockIO", "weight", x.into());
+    }
+    serde_json::from_value(v).context("resources: invalid LinuxResources")
 }

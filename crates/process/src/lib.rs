@@ -9,7 +9,9 @@ mod create;
 mod delete;
 mod devices;
 mod error;
+mod events;
 mod exec;
+pub mod features;
 mod finalize;
 mod hooks;
 pub mod exe;
@@ -23,6 +25,7 @@ pub mod signal;
 mod start;
 mod sys;
 mod user;
+mod update;
 mod validate;
 
 pub use capabilities::known_names as capability_names;

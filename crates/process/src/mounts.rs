@@ -96,7 +96,7 @@ pub fn parse_options(options: &[String]) -> Options {
                 (0, 0)
             }
             // crun/podman extensions that only matter for copy-up semantics.
-            "tmpcopyup" | "notmpcopyup" | "copy-symlink" => (0, 0),
+            "tmpcopyup" | "notmpcopyup" | "copy-symlink" | "defaults" => (0, 0),
             other => {
                 o.data.push(other.to_string());
                 (0, 0)

@@ -1,0 +1,341 @@
+//! The same core cases against husk-runtime, runc and crun: what the peers
+//! do on this machine is the reference for what husk-runtime must do. Each
+//! runtime gets its own --root and its containers are deleted with its own
+//! binary; cgroup dirs a peer leaves are removed (and must not exist for
+//! husk-runtime).
+//!
+//! crun refuses this hybrid cgroup host ("cgroups in hybrid mode not
+//! supported") unless hugetlb is also mounted as a v1 hierarchy; the crun
+//! cases mount it first (it stays mounted) or skip with the reason.
+
+#[allow(unused_imports)]
+mod common;
+mod common_conf;
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use common_conf::*;
+use serde_json::json;
+
+pub struct Peer {
+    pub name: &'static str,
+    bin: PathBuf,
+    root: tempfile::TempDir,
+    ids: RefCell<Vec<String>>,
+}
+
+impl Peer {
+    fn new(name: &'static str, bin: PathBuf) -> Peer {
+        // As containerd's shim is: the subreaper of what `run -d` leaves.
+        // SAFETY: prctl with integer arguments only.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        Peer {
+            name,
+            bin,
+            root: tempfile::Builder::new()
+                .prefix(&format!("husk-peer-{name}-"))
+                .tempdir()
+                .expect("peer root"),
+            ids: Default::default(),
+        }
+    }
+
+    pub fn husk() -> Option<Peer> {
+        Some(Peer::new("husk", bin()))
+    }
+
+    pub fn runc() -> Option<Peer> {
+        let bin = PathBuf::from("/usr/sbin/runc");
+        if !bin.exists() {
+            skip("runc", "runc is not installed");
+            return None;
+        }
+        Some(Peer::new("runc", bin))
+    }
+
+    pub fn crun() -> Option<Peer> {
+        let bin = PathBuf::from("/usr/bin/crun");
+        if !bin.exists() {
+            skip("crun", "crun is not installed");
+            return None;
+        }
+        if let Err(why) = hugetlb_v1() {
+            skip("crun", &why);
+            return None;
+        }
+        Some(Peer::new("crun", bin))
+    }
+
+    /// A busybox bundle for this runtime. crun 1.8.1 refuses ociVersion
+    /// 1.2.0 ("unknown version specified"): it gets 1.0.2, which has every
+    /// field these cases use.
+    pub fn bundle(&self, args: &[&str]) -> Bundle {
+        let mut b = Bundle::new(args);
+        if self.name == "crun" {
+            b.edit(|c| c["ociVersion"] = json!("1.0.2"));
+        }
+        b
+    }
+
+    pub fn id(&self, name: &str) -> String {
+        let id = unique(&format!("husk-p-{}-{name}", self.name));
+        self.ids.borrow_mut().push(id.clone());
+        id
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.arg("--root").arg(self.root.path()).args(args);
+        c
+    }
+
+    /// `run` in the foreground: (exit code, stdout, stderr).
+    pub fn run_bundle(&self, b: &Bundle, name: &str) -> (i32, String, String) {
+        let id = self.id(name);
+        Bg::spawn(self.cmd(&["run", "--bundle", p(b), &id])).wait(30)
+    }
+
+    pub fn run_ok(&self, b: &Bundle, name: &str) -> String {
+        let (code, out, err) = self.run_bundle(b, name);
+        assert_eq!(code, 0, "{} run {name}: exit {code}\nstdout: {out}\nstderr: {err}", self.name);
+        out
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        for id in self.ids.borrow().iter() {
+            let _ = Bg::spawn(self.cmd(&["delete", "-f", id])).wait(30);
+            let mut left = cgroup_dirs(id);
+            if self.name == "husk" && !left.is_empty() && !std::thread::panicking() {
+                panic!("husk-runtime left cgroup dirs for {id}: {left:?}");
+            }
+            left.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+            for d in left {
+                let _ = std::fs::remove_dir(&d);
+            }
+        }
+    }
+}
+
+/// crun's precondition on this host: a v1 hugetlb hierarchy.
+fn hugetlb_v1() -> Result<(), String> {
+    let mounted = || {
+        std::fs::read_to_string("/proc/self/mountinfo")
+            .unwrap_or_default()
+            .lines()
+            .any(|l| l.contains(" - cgroup ") && l.split(',').any(|o| o == "hugetlb"))
+    };
+    if mounted() {
+        return Ok(());
+    }
+    let dir = Path::new("/sys/fs/cgroup/hugetlb");
+    let mount = || {
+        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        nix::mount::mount(
+            Some("cgroup"),
+            dir,
+            Some("cgroup"),
+            nix::mount::MsFlags::empty(),
+            Some("hugetlb"),
+        )
+        .map_err(|e| e.to_string())
+    };
+    match mount() {
+        Ok(()) => Ok(()),
+        Err(first) => {
+            // EBUSY while the unified hierarchy has hugetlb enabled.
+            let _ = std::fs::write("/sys/fs/cgroup/unified/cgroup.subtree_control", "-hugetlb");
+            if mounted() {
+                return Ok(());
+            }
+            mount().map_err(|again| {
+                format!("cannot mount the hugetlb v1 hierarchy crun needs on this hybrid host: {first}; after disabling it in the unified tree: {again}")
+            })
+        }
+    }
+}
+
+const DEFAULT_CAPS: &str = "0000000020000420";
+
+pub fn pid1_hostname_and_exit_code(rt: &Peer) {
+    let b = rt.bundle(&["sh", "-c", "echo $$; hostname; exit 7"]);
+    let (code, out, err) = rt.run_bundle(&b, "pid1");
+    assert_eq!((code, out.as_str()), (7, "1\nhusk-test\n"), "{}: {err}", rt.name);
+}
+
+pub fn default_capabilities(rt: &Peer) {
+    let st = rt.run_ok(&rt.bundle(&["/bin/payload", "status"]), "caps");
+    for k in ["CapBnd", "CapEff", "CapPrm"] {
+        assert_eq!(field(&st, k), DEFAULT_CAPS, "{}: {k}\n{st}", rt.name);
+    }
+    assert_eq!(field(&st, "CapAmb"), "0000000000000000", "{}", rt.name);
+    assert_eq!(field(&st, "NoNewPrivs"), "1", "{}", rt.name);
+}
+
+pub fn masked_paths(rt: &Peer) {
+    let files: Vec<&str> = ["/proc/kcore", "/proc/keys", "/proc/timer_list"]
+        .into_iter()
+        .filter(|f| Path::new(f).exists())
+        .collect();
+    let mut script = String::new();
+    for f in &files {
+        script.push_str(&format!("echo $(/bin/payload cat {f} | wc -c); "));
+    }
+    script.push_str("[ -d /sys/firmware ] && echo $(ls -A /sys/firmware | wc -l)");
+    let out = rt.run_ok(&rt.bundle(&["sh", "-c", &script]), "masked");
+    assert_eq!(out, "0\n".repeat(files.len() + 1), "{}", rt.name);
+}
+
+pub fn user_and_groups(rt: &Peer) {
+    let mut b = rt.bundle(&["/bin/payload", "id"]);
+    b.edit(|c| c["process"]["user"] = json!({"uid": 1000, "gid": 1000, "additionalGids": [10]}));
+    assert_eq!(
+        rt.run_ok(&b, "user").trim(),
+        "uid=1000 gid=1000 euid=1000 egid=1000 groups=10",
+        "{}",
+        rt.name
+    );
+}
+
+pub fn umask(rt: &Peer) {
+    let mut b = rt.bundle(&["/bin/payload", "umask"]);
+    b.edit(|c| c["process"]["user"]["umask"] = json!(0o027));
+    assert_eq!(rt.run_ok(&b, "umask").trim(), "0027", "{}", rt.name);
+}
+
+pub fn rlimit_nofile(rt: &Peer) {
+    let mut b = rt.bundle(&["/bin/payload", "rlimit", "RLIMIT_NOFILE"]);
+    b.edit(|c| c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 768}]));
+    assert_eq!(rt.run_ok(&b, "nofile").trim(), "512 768", "{}", rt.name);
+}
+
+pub fn readonly_root_and_paths(rt: &Peer) {
+    let b = rt.bundle(&[
+        "sh",
+        "-c",
+        "/bin/payload write /x d 2>/dev/null; echo root=$?; /bin/payload write /proc/sys/kernel/hostname h 2>/dev/null; echo procsys=$?",
+    ]);
+    assert_eq!(rt.run_ok(&b, "ro"), "root=1\nprocsys=1\n", "{}", rt.name);
+}
+
+pub fn oom_score_adj(rt: &Peer) {
+    let mut b = rt.bundle(&["/bin/payload", "cat", "/proc/self/oom_score_adj"]);
+    b.edit(|c| c["process"]["oomScoreAdj"] = json!(500));
+    assert_eq!(rt.run_ok(&b, "oom").trim(), "500", "{}", rt.name);
+}
+
+pub fn namespaced_sysctl(rt: &Peer) {
+    let host = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
+    let want = if host.trim() == "1" { "0" } else { "1" };
+    let mut b = rt.bundle(&["/bin/payload", "cat", "/proc/sys/net/ipv4/ip_forward"]);
+    b.edit(|c| c["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": want}));
+    assert_eq!(rt.run_ok(&b, "sysctl").trim(), want, "{}", rt.name);
+}
+
+pub fn host_sysctl_refused(rt: &Peer) {
+    let before = std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap();
+    let mut b = rt.bundle(&["true"]);
+    b.edit(|c| c["linux"]["sysctl"] = json!({"kernel.pid_max": "40000"}));
+    let id = rt.id("pidmax");
+    let (code, _, err) = Bg::spawn(rt.cmd(&["create", "--bundle", p(&b), &id])).wait(30);
+    assert_ne!(code, 0, "{} accepted kernel.pid_max", rt.name);
+    assert!(err.contains("pid_max"), "{}: {err}", rt.name);
+    assert_eq!(std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap(), before);
+}
+
+pub fn tmpfs_mount_options(rt: &Peer) {
+    let mut b = rt.bundle(&["sh", "-c", "stat -c %a /mnt/t; grep ' /mnt/t ' /proc/mounts"]);
+    b.edit(|c| {
+        c["mounts"].as_array_mut().unwrap().push(
+            json!({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m", "mode=750"]}),
+        )
+    });
+    let out = rt.run_ok(&b, "tmpfs");
+    let l: Vec<&str> = out.lines().collect();
+    assert_eq!(l[0], "750", "{}: {out}", rt.name);
+    for o in ["nosuid", "size=1024k", "mode=750"] {
+        assert!(l[1].split([' ', ',']).any(|x| x == o), "{}: {o}: {out}", rt.name);
+    }
+}
+
+/// Bind mounts of a shared host dir with rslave and rprivate: a mount the
+/// host makes under it afterwards reaches only the rslave one.
+pub fn bind_propagation_options(rt: &Peer) {
+    use nix::mount::{mount, MsFlags};
+    let s = host_dir(&format!("peer-prop-{}", rt.name));
+    std::fs::create_dir(s.path().join("sub")).unwrap();
+    mount(Some(s.path()), s.path(), None::<&str>, MsFlags::MS_BIND, None::<&str>).unwrap();
+    let _g = MountGuard(s.path().to_path_buf());
+    mount(None::<&str>, s.path(), None::<&str>, MsFlags::MS_SHARED, None::<&str>).unwrap();
+    let mut b = rt.bundle(&[
+        "sh",
+        "-c",
+        "touch /mnt/p0/ready; i=0; while [ $i -lt 100 ]; do [ -e /mnt/p0/sub/marker ] && break; /bin/payload sleep 0.05; i=$((i+1)); done; \
+         for d in p0 p1; do [ -e /mnt/$d/sub/marker ] && echo sees || echo blind; done",
+    ]);
+    b.edit(|c| {
+        c["linux"]["rootfsPropagation"] = json!("rslave");
+        let ms = c["mounts"].as_array_mut().unwrap();
+        ms.push(json!({"destination": "/mnt/p0", "type": "bind", "source": s.path(), "options": ["rbind", "rslave"]}));
+        ms.push(json!({"destination": "/mnt/p1", "type": "bind", "source": s.path(), "options": ["rbind", "rprivate"]}));
+    });
+    let id = rt.id("prop");
+    let mut bg = Bg::spawn(rt.cmd(&["run", "--bundle", p(&b), &id]));
+    let up = wait_until(10, || s.path().join("ready").exists());
+    let _sub = up.then(|| {
+        mount(Some("tmpfs"), &s.path().join("sub"), Some("tmpfs"), MsFlags::empty(), None::<&str>).unwrap();
+        let g = MountGuard(s.path().join("sub"));
+        std::fs::write(s.path().join("sub/marker"), "m").unwrap();
+        g
+    });
+    let (code, out, err) = bg.wait(30);
+    assert!(up, "{}: container never came up: {err}", rt.name);
+    assert_eq!((code, out.as_str()), (0, "sees\nblind\n"), "{}: {err}", rt.name);
+}
+
+pub fn no_fd_leaks(rt: &Peer) {
+    let out = rt.run_ok(&rt.bundle(&["/bin/payload", "fds"]), "fds");
+    for line in out.lines() {
+        let (n, target) = line.split_once(' ').unwrap_or((line, ""));
+        let n: i32 = n.parse().unwrap();
+        assert!(n <= 2 || target.ends_with("/fd"), "{}: fd {n} -> {target} leaked\n{out}", rt.name);
+    }
+}
+
+macro_rules! peer_suite {
+    ($($runtime:ident),*; $cases:tt) => {
+        $( peer_suite!(@one $runtime $cases); )*
+    };
+    (@one $runtime:ident [$($case:ident),* $(,)?]) => {
+        mod $runtime {
+            $(
+                #[test]
+                fn $case() {
+                    husk_fixtures::require_root!(concat!(stringify!($runtime), "::", stringify!($case)));
+                    let Some(rt) = super::Peer::$runtime() else { return };
+                    super::$case(&rt);
+                }
+            )*
+        }
+    };
+}
+
+peer_suite!(husk, runc, crun; [
+    pid1_hostname_and_exit_code,
+    default_capabilities,
+    masked_paths,
+    user_and_groups,
+    umask,
+    rlimit_nofile,
+    readonly_root_and_paths,
+    oom_score_adj,
+    namespaced_sysctl,
+    host_sysctl_refused,
+    tmpfs_mount_options,
+    bind_propagation_options,
+    no_fd_leaks,
+]);
