@@ -13,8 +13,12 @@ impl Runtime {
         let m = self
             .cgroup(&state)
             .ok_or_else(|| Error::Spec(format!("container {id} has no cgroup")))?;
-        let stats = m.stats()?;
-        Ok(json!({"type": "stats", "id": id, "data": stats}))
+        let mut data = serde_json::to_value(m.stats()?).unwrap_or_default();
+        // Not in runc's struct, but what a user asks after an exit 137.
+        if let Ok(n) = m.oom_kill_count() {
+            data["memory"]["oomKillCount"] = json!(n);
+        }
+        Ok(json!({"type": "stats", "id": id, "data": data}))
     }
 
     /// `events`: a stats event every `interval`, and an `oom` event each
