@@ -16,7 +16,12 @@ use crate::log::Logger;
 )]
 pub struct Cli {
     /// Directory for container state
-    #[arg(long, global = true, default_value = "/run/husk-runtime", env = "HUSK_RUNTIME_ROOT")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "/run/husk-runtime",
+        env = "HUSK_RUNTIME_ROOT"
+    )]
     pub root: PathBuf,
     /// Log file (errors also go to stderr)
     #[arg(long, global = true)]
@@ -256,7 +261,9 @@ fn absolute(p: &Path) -> PathBuf {
     if p.is_absolute() {
         p.to_path_buf()
     } else {
-        std::env::current_dir().map(|d| d.join(p)).unwrap_or_else(|_| p.to_path_buf())
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
     }
 }
 
@@ -272,7 +279,9 @@ impl Command {
 
 pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
     if cli.systemd_cgroup && !Path::new("/run/systemd/system").exists() {
-        bail!("--systemd-cgroup: systemd is not running on this host (drop the flag to use cgroupfs)");
+        bail!(
+            "--systemd-cgroup: systemd is not running on this host (drop the flag to use cgroupfs)"
+        );
     }
     let rt = || Runtime::new(&cli.root, cli.systemd_cgroup);
     let mut out = std::io::stdout().lock();
@@ -302,7 +311,10 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
                 bail!("{}: file exists (remove it first)", path.display());
             }
             let spec = if cli.rootless.as_deref() == Some("true") {
-                husk_spec::rootless_spec(nix::unistd::getuid().as_raw(), nix::unistd::getgid().as_raw())
+                husk_spec::rootless_spec(
+                    nix::unistd::getuid().as_raw(),
+                    nix::unistd::getgid().as_raw(),
+                )
             } else {
                 husk_spec::default_spec()
             };
@@ -325,9 +337,17 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
             return Ok(code.clamp(0, 255) as u8);
         }
         Command::Features => {
-            writeln!(out, "{}", serde_json::to_string_pretty(&husk_process::features::features())?)?;
+            writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(&husk_process::features::features())?
+            )?;
         }
-        Command::Events { id, stats, interval } => {
+        Command::Events {
+            id,
+            stats,
+            interval,
+        } => {
             let rt = rt()?;
             if *stats {
                 writeln!(out, "{}", rt.stats_event(id)?)?;
@@ -378,14 +398,22 @@ fn list(rt: &Runtime, quiet: bool, format: &str, out: &mut impl Write) -> Result
         .map(|s| s.to_string())
         .collect::<Vec<_>>()];
     for (s, st) in &all {
-        let pid = if *st == husk_state::Status::Stopped { 0 } else { s.pid };
+        let pid = if *st == husk_state::Status::Stopped {
+            0
+        } else {
+            s.pid
+        };
         rows.push(vec![
             s.id.clone(),
             pid.to_string(),
             st.to_string(),
             s.bundle.display().to_string(),
             s.created.clone(),
-            if s.owner.is_empty() { "root".into() } else { s.owner.clone() },
+            if s.owner.is_empty() {
+                "root".into()
+            } else {
+                s.owner.clone()
+            },
         ]);
     }
     write!(out, "{}", crate::table::render(&rows, 12, 3))?;
@@ -430,11 +458,16 @@ fn exec_process(
             Some((u, g)) => (u, Some(g)),
             None => (u.as_str(), None),
         };
-        let uid: u32 = uid.parse().with_context(|| format!("--user {u}: UID must be a number"))?;
+        let uid: u32 = uid
+            .parse()
+            .with_context(|| format!("--user {u}: UID must be a number"))?;
         let mut user = p.user().clone();
         user.set_uid(uid);
         if let Some(g) = gid {
-            user.set_gid(g.parse().with_context(|| format!("--user {u}: GID must be a number"))?);
+            user.set_gid(
+                g.parse()
+                    .with_context(|| format!("--user {u}: GID must be a number"))?,
+            );
         }
         p.set_user(user);
     }
@@ -446,8 +479,9 @@ fn exec_process(
     if !a.cap.is_empty() {
         let mut caps = p.capabilities().clone().unwrap_or_default();
         for name in &a.cap {
-            let cap: oci_spec::runtime::Capability = serde_json::from_value(serde_json::json!(name))
-                .with_context(|| format!("--cap {name}: unknown capability"))?;
+            let cap: oci_spec::runtime::Capability =
+                serde_json::from_value(serde_json::json!(name))
+                    .with_context(|| format!("--cap {name}: unknown capability"))?;
             for set in [
                 caps.bounding().clone(),
                 caps.effective().clone(),
@@ -545,7 +579,11 @@ fn update_resources(a: &UpdateArgs) -> Result<oci_spec::runtime::LinuxResources>
         set("memory", "limit", parse_bytes("memory", x)?.into());
     }
     if let Some(x) = &a.memory_reservation {
-        set("memory", "reservation", parse_bytes("memory-reservation", x)?.into());
+        set(
+            "memory",
+            "reservation",
+            parse_bytes("memory-reservation", x)?.into(),
+        );
     }
     if let Some(x) = &a.memory_swap {
         set("memory", "swap", parse_bytes("memory-swap", x)?.into());

@@ -16,7 +16,9 @@ fn main() -> ExitCode {
     // the host binary (CVE-2019-5736), once, before any other work.
     if cli.command.enters_container() {
         if let Err(err) = husk_process::exe::ensure_protected() {
-            logger.error(&format!("cannot protect the runtime binary (CVE-2019-5736): {err}"));
+            logger.error(&format!(
+                "cannot protect the runtime binary (CVE-2019-5736): {err}"
+            ));
             return ExitCode::from(1);
         }
     }

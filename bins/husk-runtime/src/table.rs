@@ -31,9 +31,16 @@ mod tests {
     fn pads_all_but_last_column() {
         let rows = vec![
             vec!["ID".to_string(), "PID".to_string(), "STATUS".to_string()],
-            vec!["abc".to_string(), "12345678901".to_string(), "running".to_string()],
+            vec![
+                "abc".to_string(),
+                "12345678901".to_string(),
+                "running".to_string(),
+            ],
         ];
         let s = super::render(&rows, 12, 3);
-        assert_eq!(s, "ID          PID            STATUS\nabc         12345678901    running\n");
+        assert_eq!(
+            s,
+            "ID          PID            STATUS\nabc         12345678901    running\n"
+        );
     }
 }

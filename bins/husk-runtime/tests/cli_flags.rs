@@ -20,7 +20,10 @@ fn json_lines(path: &std::path::Path) -> Vec<serde_json::Value> {
                 assert!(v[k].is_string(), "{k} missing: {l}");
             }
             let t = v["time"].as_str().unwrap();
-            assert!(t.contains('T') && (t.ends_with('Z') || t.contains('+')), "time {t}");
+            assert!(
+                t.contains('T') && (t.ends_with('Z') || t.contains('+')),
+                "time {t}"
+            );
             v
         })
         .collect()
@@ -41,19 +44,33 @@ fn log_json_records_the_error_containerd_shows() {
     let last = lines.last().expect("no log line");
     assert_eq!(last["level"], "error");
     let msg = last["msg"].as_str().unwrap();
-    assert!(!msg.is_empty() && err.trim_end().ends_with(msg), "log msg {msg:?} vs stderr {err:?}");
+    assert!(
+        !msg.is_empty() && err.trim_end().ends_with(msg),
+        "log msg {msg:?} vs stderr {err:?}"
+    );
 
     let b = bundle(&["true"]);
     std::fs::remove_dir_all(b.rootfs()).unwrap();
     let id = rt.id("log-create");
-    let out = rt.run(&["--log", l, "--log-format=json", "create", "--bundle", p(&b), &id]);
+    let out = rt.run(&[
+        "--log",
+        l,
+        "--log-format=json",
+        "create",
+        "--bundle",
+        p(&b),
+        &id,
+    ]);
     let err = assert_refused(&rt, &out, &id, Some(b.path()), &["rootfs"]);
     let lines = json_lines(&log);
     assert!(lines.len() >= 2, "{lines:?}");
     let last = lines.last().unwrap();
     assert_eq!(last["level"], "error");
     let msg = last["msg"].as_str().unwrap();
-    assert!(msg.contains("rootfs") && err.trim_end().ends_with(msg), "log msg {msg:?} vs stderr {err:?}");
+    assert!(
+        msg.contains("rootfs") && err.trim_end().ends_with(msg),
+        "log msg {msg:?} vs stderr {err:?}"
+    );
 }
 
 #[test]
@@ -118,9 +135,17 @@ fn spec_writes_a_config_that_run_accepts_and_never_overwrites() {
     std::fs::remove_file(&cfg).unwrap();
     // Default bundle ".": in the current directory, as `runc spec` is used.
     let out = rt.cmd().arg("spec").current_dir(b.path()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut spec: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
-    assert!(spec["ociVersion"].as_str().unwrap().starts_with("1."), "{spec}");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+    assert!(
+        spec["ociVersion"].as_str().unwrap().starts_with("1."),
+        "{spec}"
+    );
     assert_eq!(spec["root"]["path"], "rootfs");
     spec["process"]["args"] = serde_json::json!(["/bin/payload", "status"]);
     spec["process"]["terminal"] = serde_json::json!(false);
@@ -134,7 +159,10 @@ fn spec_writes_a_config_that_run_accepts_and_never_overwrites() {
     let out = rt.run(&["spec", "--bundle", p(&b)]);
     assert!(!out.status.success(), "spec overwrote config.json");
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("config.json") && err.contains("exists"), "{err}");
+    assert!(
+        err.contains("config.json") && err.contains("exists"),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
     assert_eq!(std::fs::read(&cfg).unwrap(), written, "config.json changed");
 }

@@ -3,6 +3,7 @@
 //! /work/shared/reference/client-specs), run unchanged but for the rootfs,
 //! the ids and host paths that only existed on the capturing machine.
 
+#[allow(unused_imports)]
 mod common;
 use common::*;
 
@@ -61,19 +62,28 @@ fn run_client(name: &str, expect_seccomp: bool) {
     let rt = Rt::new();
     let hook_out = tempfile::NamedTempFile::new().unwrap();
     let Some(b) = client_bundle(name, &["/bin/payload", "status"], hook_out.path()) else {
-        skip(name, "client spec not found (../shared/reference/client-specs)");
+        skip(
+            name,
+            "client spec not found (../shared/reference/client-specs)",
+        );
         return;
     };
     let (code, out, err) = rt.run_bundle(&b, "client");
     assert_eq!(code, 0, "{name}: {err}");
-    let seccomp = out.lines().find(|l| l.starts_with("Seccomp:")).unwrap_or_default();
+    let seccomp = out
+        .lines()
+        .find(|l| l.starts_with("Seccomp:"))
+        .unwrap_or_default();
     assert_eq!(
         seccomp.split_whitespace().nth(1),
         Some(if expect_seccomp { "2" } else { "0" }),
         "{name}: {out}"
     );
     // Capabilities: the client's bounding set, exactly.
-    let want = b.config["process"]["capabilities"]["bounding"].as_array().unwrap().len() as u32;
+    let want = b.config["process"]["capabilities"]["bounding"]
+        .as_array()
+        .unwrap()
+        .len() as u32;
     let bnd = out.lines().find(|l| l.starts_with("CapBnd:")).unwrap();
     let mask = u64::from_str_radix(bnd.split_whitespace().nth(1).unwrap(), 16).unwrap();
     assert_eq!(mask.count_ones(), want, "{name}: {bnd}");
@@ -111,25 +121,55 @@ fn exec_process_json_of_each_client() {
     for client in ["docker", "podman", "ctr"] {
         let rt = Rt::new();
         let hook_out = tempfile::NamedTempFile::new().unwrap();
-        let Some(b) = client_bundle(&format!("{client}-run-config.json"), &["sleep", "60"], hook_out.path())
-        else {
+        let Some(b) = client_bundle(
+            &format!("{client}-run-config.json"),
+            &["sleep", "60"],
+            hook_out.path(),
+        ) else {
             skip("exec_process_json_of_each_client", "client specs not found");
             return;
         };
         let id = rt.id(client);
         let pidfile = b.path().join("pid");
-        rt.ok(&["create", "--bundle", b.path().to_str().unwrap(), "--pid-file", pidfile.to_str().unwrap(), &id]);
+        rt.ok(&[
+            "create",
+            "--bundle",
+            b.path().to_str().unwrap(),
+            "--pid-file",
+            pidfile.to_str().unwrap(),
+            &id,
+        ]);
         rt.ok(&["start", &id]);
         let process = specs_dir().join(format!("{client}-exec-process.json"));
         let out = rt.run(&["exec", "--process", process.to_str().unwrap(), &id]);
-        assert!(out.status.success(), "{client}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{client}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         if client != "docker" {
-            assert_eq!(String::from_utf8_lossy(&out.stdout), "exec-ok\n", "{client}");
+            assert_eq!(
+                String::from_utf8_lossy(&out.stdout),
+                "exec-ok\n",
+                "{client}"
+            );
         }
         // The detached form conmon and the shim use.
         let epid = b.path().join("exec.pid");
-        rt.ok(&["exec", "--process", process.to_str().unwrap(), "--detach", "--pid-file", epid.to_str().unwrap(), &id]);
-        let exec_pid: i32 = std::fs::read_to_string(&epid).unwrap().trim().parse().unwrap();
+        rt.ok(&[
+            "exec",
+            "--process",
+            process.to_str().unwrap(),
+            "--detach",
+            "--pid-file",
+            epid.to_str().unwrap(),
+            &id,
+        ]);
+        let exec_pid: i32 = std::fs::read_to_string(&epid)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         // We are the subreaper (as the shim would be): the detached process
         // is ours to reap. An unreaped zombie in the container's pid
         // namespace would keep its init from ever finishing its exit.

@@ -22,13 +22,27 @@ fn bind_self_shared(dir: &Path) -> MountGuard {
     use nix::mount::{mount, MsFlags};
     mount(Some(dir), dir, None::<&str>, MsFlags::MS_BIND, None::<&str>).expect("bind host dir");
     let g = MountGuard(dir.to_path_buf());
-    mount(None::<&str>, dir, None::<&str>, MsFlags::MS_SHARED, None::<&str>).expect("make shared");
+    mount(
+        None::<&str>,
+        dir,
+        None::<&str>,
+        MsFlags::MS_SHARED,
+        None::<&str>,
+    )
+    .expect("make shared");
     g
 }
 
 fn mount_tmpfs(dir: &Path) -> MountGuard {
     use nix::mount::{mount, MsFlags};
-    mount(Some("tmpfs"), dir, Some("tmpfs"), MsFlags::empty(), Some("size=1m")).expect("tmpfs");
+    mount(
+        Some("tmpfs"),
+        dir,
+        Some("tmpfs"),
+        MsFlags::empty(),
+        Some("size=1m"),
+    )
+    .expect("tmpfs");
     MountGuard(dir.to_path_buf())
 }
 
@@ -68,9 +82,16 @@ fn mounts_are_made_in_order_with_their_options() {
     assert_eq!(l[0], "mode=750");
     assert!(l[1].starts_with("tmpfs /mnt/t tmpfs "), "{out}");
     for o in ["rw", "nosuid", "size=1024k", "mode=750"] {
-        assert!(l[1].split([' ', ',']).any(|x| x == o), "{o} missing: {}", l[1]);
+        assert!(
+            l[1].split([' ', ',']).any(|x| x == o),
+            "{o} missing: {}",
+            l[1]
+        );
     }
-    assert!(l[2].contains(" /mnt/t/ro ") && l[2].split([' ', ',']).any(|x| x == "ro"), "{out}");
+    assert!(
+        l[2].contains(" /mnt/t/ro ") && l[2].split([' ', ',']).any(|x| x == "ro"),
+        "{out}"
+    );
     assert_eq!(l[3], "hi");
     assert_eq!(l[4], "ro-write=1", "write through a ro bind must fail");
     assert_eq!(l[5], "tmpfs-write=0");
@@ -83,7 +104,11 @@ fn mounts_are_made_in_order_with_their_options() {
 /// Runs a container with `mounts` (binding a shared host dir S), waits
 /// until it is up, then mounts a tmpfs with a marker at S/sub on the host
 /// and returns what the container saw at each of `probes` (sub/marker).
-fn propagation_probe(name: &str, rootfs_prop: Option<&str>, opts: &[(&str, &[&str])]) -> Vec<String> {
+fn propagation_probe(
+    name: &str,
+    rootfs_prop: Option<&str>,
+    opts: &[(&str, &[&str])],
+) -> Vec<String> {
     let rt = Rt::new();
     let s = host_dir(name);
     std::fs::create_dir(s.path().join("sub")).unwrap();
@@ -92,7 +117,9 @@ fn propagation_probe(name: &str, rootfs_prop: Option<&str>, opts: &[(&str, &[&st
     let mut mounts = Vec::new();
     for (i, (_, o)) in opts.iter().enumerate() {
         mounts.push(json!({"destination": format!("/mnt/p{i}"), "type": "bind", "source": s.path(), "options": o}));
-        script.push_str(&format!("[ -e /mnt/p{i}/sub/marker ] && echo sees || echo blind; "));
+        script.push_str(&format!(
+            "[ -e /mnt/p{i}/sub/marker ] && echo sees || echo blind; "
+        ));
     }
     let mut b = bundle(&["sh", "-c", &script]);
     add_mounts(&mut b, json!(mounts));
@@ -122,7 +149,10 @@ fn mount_propagation_options_are_applied() {
     let seen = propagation_probe(
         "prop-opts",
         None,
-        &[("slave", &["rbind", "rslave"]), ("private", &["rbind", "rprivate"])],
+        &[
+            ("slave", &["rbind", "rslave"]),
+            ("private", &["rbind", "rprivate"]),
+        ],
     );
     assert_eq!(seen, vec!["sees", "blind"]);
 }
@@ -146,7 +176,13 @@ fn rootfs_propagation_value_is_validated() {
     b.edit(|c| c["linux"]["rootfsPropagation"] = json!("sideways"));
     let id = rt.id("prop-bad");
     let out = rt.run(&["create", "--bundle", p(&b), &id]);
-    assert_refused(&rt, &out, &id, Some(b.path()), &["rootfsPropagation", "sideways"]);
+    assert_refused(
+        &rt,
+        &out,
+        &id,
+        Some(b.path()),
+        &["rootfsPropagation", "sideways"],
+    );
 }
 
 #[test]
@@ -157,9 +193,15 @@ fn readonly_root_and_writable_tmpfs() {
     let b = bundle(&["sh", "-c", script]);
     assert_eq!(run_ok(&rt, &b, "ro"), "root=1\ntmp=1\n");
     let mut b = bundle(&["sh", "-c", script]);
-    add_mounts(&mut b, json!([{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]}]));
+    add_mounts(
+        &mut b,
+        json!([{"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev"]}]),
+    );
     assert_eq!(run_ok(&rt, &b, "ro-tmp"), "root=1\ntmp=0\n");
-    assert!(!b.rootfs().join("tmp/y").exists(), "tmpfs write reached the rootfs");
+    assert!(
+        !b.rootfs().join("tmp/y").exists(),
+        "tmpfs write reached the rootfs"
+    );
     let mut b = bundle(&["sh", "-c", script]);
     b.edit(|c| c["root"]["readonly"] = json!(false));
     assert_eq!(run_ok(&rt, &b, "rw"), "root=0\ntmp=0\n");
@@ -172,10 +214,15 @@ fn masked_paths_are_empty() {
     let rt = Rt::new();
     // This kernel has no /proc/kcore (CONFIG_PROC_KCORE off): the masked
     // files checked are those of the default list that exist here.
-    let files: Vec<&str> = ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"]
-        .into_iter()
-        .filter(|f| Path::new(f).exists())
-        .collect();
+    let files: Vec<&str> = [
+        "/proc/kcore",
+        "/proc/keys",
+        "/proc/timer_list",
+        "/proc/sched_debug",
+    ]
+    .into_iter()
+    .filter(|f| Path::new(f).exists())
+    .collect();
     assert!(!files.is_empty(), "no maskable /proc file on this host");
     let mut script = String::new();
     for f in &files {
@@ -183,17 +230,32 @@ fn masked_paths_are_empty() {
     }
     script.push_str("[ -d /sys/firmware ] && echo fw-dir; echo fw=$(ls -A /sys/firmware | wc -l)");
     let b = bundle(&["sh", "-c", &script]);
-    let want: String = files.iter().map(|f| format!("{f}=0,0\n")).collect::<String>() + "fw-dir\nfw=0\n";
+    let want: String = files
+        .iter()
+        .map(|f| format!("{f}=0,0\n"))
+        .collect::<String>()
+        + "fw-dir\nfw=0\n";
     assert_eq!(run_ok(&rt, &b, "masked"), want);
     // Control: unmasked, /proc/timer_list has content and /sys/firmware
     // entries on this host.
-    let mut b = bundle(&["sh", "-c", "echo $(/bin/payload cat /proc/timer_list | wc -c); ls -A /sys/firmware | wc -l"]);
+    let mut b = bundle(&[
+        "sh",
+        "-c",
+        "echo $(/bin/payload cat /proc/timer_list | wc -c); ls -A /sys/firmware | wc -l",
+    ]);
     b.edit(|c| c["linux"]["maskedPaths"] = json!([]));
     let out = run_ok(&rt, &b, "unmasked");
     let n: Vec<u64> = out.split_whitespace().map(|x| x.parse().unwrap()).collect();
     assert!(n[0] > 0, "control: timer_list empty even unmasked: {out}");
-    if std::fs::read_dir("/sys/firmware").map(|d| d.count()).unwrap_or(0) > 0 {
-        assert!(n[1] > 0, "control: /sys/firmware empty even unmasked: {out}");
+    if std::fs::read_dir("/sys/firmware")
+        .map(|d| d.count())
+        .unwrap_or(0)
+        > 0
+    {
+        assert!(
+            n[1] > 0,
+            "control: /sys/firmware empty even unmasked: {out}"
+        );
     }
 }
 
@@ -214,9 +276,16 @@ fn propagation_option_of_a_tmpfs_mount_is_applied() {
     assert_eq!(l.len(), 2, "{out}");
     // mountinfo field 7 on: optional fields up to "-".
     let tags = |line: &str| -> Vec<String> {
-        line.split(' ').skip(6).take_while(|f| *f != "-").map(String::from).collect()
+        line.split(' ')
+            .skip(6)
+            .take_while(|f| *f != "-")
+            .map(String::from)
+            .collect()
     };
-    assert!(l[0].contains(" /mnt/sh ") && tags(l[0]).iter().any(|t| t.starts_with("shared:")), "{out}");
+    assert!(
+        l[0].contains(" /mnt/sh ") && tags(l[0]).iter().any(|t| t.starts_with("shared:")),
+        "{out}"
+    );
     assert!(l[1].contains(" /mnt/pr ") && tags(l[1]).is_empty(), "{out}");
 }
 
@@ -224,13 +293,22 @@ fn propagation_option_of_a_tmpfs_mount_is_applied() {
 fn readonly_paths_refuse_writes() {
     require_root!("readonly_paths_refuse_writes");
     let rt = Rt::new();
-    let b = bundle(&["/bin/payload", "write", "/proc/sys/kernel/hostname", "changed"]);
+    let b = bundle(&[
+        "/bin/payload",
+        "write",
+        "/proc/sys/kernel/hostname",
+        "changed",
+    ]);
     let (code, out, err) = rt.run_bundle(&b, "ropaths");
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("Read-only file system"), "{err}");
     // Control: the same write works when /proc/sys is not read-only (it
     // only changes the container's own uts namespace).
-    let mut b = bundle(&["sh", "-c", "/bin/payload write /proc/sys/kernel/hostname changed && hostname"]);
+    let mut b = bundle(&[
+        "sh",
+        "-c",
+        "/bin/payload write /proc/sys/kernel/hostname changed && hostname",
+    ]);
     b.edit(|c| c["linux"]["readonlyPaths"] = json!([]));
     assert_eq!(run_ok(&rt, &b, "rwpaths"), "changed\n");
 }
@@ -289,12 +367,24 @@ fn namespaced_sysctls_are_set_inside_only() {
     let rt = Rt::new();
     let host_fwd = std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap();
     let host_shm = std::fs::read_to_string("/proc/sys/kernel/shmmni").unwrap();
-    let mut b = bundle(&["sh", "-c", "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni"]);
+    let mut b = bundle(&[
+        "sh",
+        "-c",
+        "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shmmni",
+    ]);
     let want_fwd = if host_fwd.trim() == "1" { "0" } else { "1" };
-    b.edit(|c| c["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": want_fwd, "kernel.shmmni": "1234"}));
+    b.edit(|c| {
+        c["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": want_fwd, "kernel.shmmni": "1234"})
+    });
     assert_eq!(run_ok(&rt, &b, "sysctl"), format!("{want_fwd}\n1234\n"));
-    assert_eq!(std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap(), host_fwd);
-    assert_eq!(std::fs::read_to_string("/proc/sys/kernel/shmmni").unwrap(), host_shm);
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").unwrap(),
+        host_fwd
+    );
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/shmmni").unwrap(),
+        host_shm
+    );
 }
 
 #[test]
@@ -307,16 +397,26 @@ fn non_namespaced_sysctl_is_refused_before_anything_exists() {
     let id = rt.id("sysctl-host");
     let out = rt.run(&["create", "--bundle", p(&b), &id]);
     assert_refused(&rt, &out, &id, Some(b.path()), &["kernel.pid_max"]);
-    assert_eq!(std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap(),
+        before
+    );
     // A net.* key without the container's own network namespace too.
     let mut b = bundle(&["true"]);
     b.edit(|c| {
         c["linux"]["sysctl"] = json!({"net.ipv4.ip_forward": "1"});
-        c["linux"]["namespaces"] = json!([{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]);
+        c["linux"]["namespaces"] =
+            json!([{"type": "pid"}, {"type": "ipc"}, {"type": "uts"}, {"type": "mount"}]);
     });
     let id = rt.id("sysctl-nonet");
     let out = rt.run(&["create", "--bundle", p(&b), &id]);
-    assert_refused(&rt, &out, &id, Some(b.path()), &["net.ipv4.ip_forward", "network"]);
+    assert_refused(
+        &rt,
+        &out,
+        &id,
+        Some(b.path()),
+        &["net.ipv4.ip_forward", "network"],
+    );
 }
 
 /// The cgroup path of `controller` in a /proc/PID/cgroup dump.
@@ -325,7 +425,9 @@ fn cg_line(dump: &str, controller: &str) -> String {
         .find_map(|l| {
             let mut parts = l.splitn(3, ':');
             let (_, ctrl, path) = (parts.next()?, parts.next()?, parts.next()?);
-            ctrl.split(',').any(|c| c == controller).then(|| path.to_string())
+            ctrl.split(',')
+                .any(|c| c == controller)
+                .then(|| path.to_string())
         })
         .unwrap_or_else(|| panic!("no {controller} in {dump}"))
 }
@@ -363,9 +465,16 @@ fn absolute_cgroups_path_from_inside() {
     b.edit(|c| c["linux"]["cgroupsPath"] = json!(format!("/{parent}/c")));
     let out = run_ok(&rt, &b, "cgabs");
     for ctrl in ["memory", "pids", "cpu", "freezer", "devices"] {
-        assert_eq!(cg_line(&out, ctrl), format!("/{parent}/c"), "{ctrl}:\n{out}");
+        assert_eq!(
+            cg_line(&out, ctrl),
+            format!("/{parent}/c"),
+            "{ctrl}:\n{out}"
+        );
     }
-    let left: Vec<_> = cgroup_dirs("c").into_iter().filter(|d| d.to_string_lossy().contains(&parent)).collect();
+    let left: Vec<_> = cgroup_dirs("c")
+        .into_iter()
+        .filter(|d| d.to_string_lossy().contains(&parent))
+        .collect();
     assert!(left.is_empty(), "container cgroup left: {left:?}");
 }
 
@@ -411,7 +520,11 @@ fn namespaces_joined_by_path() {
     let host_net = std::fs::read_link(format!("/proc/{pid}/ns/net")).unwrap();
     assert_ne!(host_net, std::fs::read_link("/proc/self/ns/net").unwrap());
 
-    let mut b = bundle(&["sh", "-c", "/bin/payload readlink /proc/self/ns/net; hostname"]);
+    let mut b = bundle(&[
+        "sh",
+        "-c",
+        "/bin/payload readlink /proc/self/ns/net; hostname",
+    ]);
     b.edit(|c| {
         c.as_object_mut().unwrap().remove("hostname");
         c["linux"]["namespaces"] = json!([
@@ -430,7 +543,11 @@ fn without_a_pid_namespace_host_pids_are_visible() {
     require_root!("without_a_pid_namespace_host_pids_are_visible");
     let rt = Rt::new();
     let me = std::process::id();
-    let mut b = bundle(&["sh", "-c", &format!("/bin/payload pid; /bin/payload exists /proc/{me}/status")]);
+    let mut b = bundle(&[
+        "sh",
+        "-c",
+        &format!("/bin/payload pid; /bin/payload exists /proc/{me}/status"),
+    ]);
     b.edit(|c| {
         c["linux"]["namespaces"]
             .as_array_mut()

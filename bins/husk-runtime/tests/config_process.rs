@@ -13,7 +13,15 @@ use serde_json::json;
 fn args_are_passed_verbatim() {
     require_root!("args_are_passed_verbatim");
     let rt = Rt::new();
-    let b = bundle(&["sh", "-c", "printf '[%s]' \"$0\" \"$@\"", "zero", "a b", "", "c'd"]);
+    let b = bundle(&[
+        "sh",
+        "-c",
+        "printf '[%s]' \"$0\" \"$@\"",
+        "zero",
+        "a b",
+        "",
+        "c'd",
+    ]);
     assert_eq!(run_ok(&rt, &b, "args"), "[zero][a b][][c'd]");
 }
 
@@ -26,7 +34,10 @@ fn env_is_exactly_the_spec_plus_home() {
     let mut got: Vec<String> = run_ok(&rt, &b, "env").lines().map(String::from).collect();
     got.sort();
     // HOME comes from the rootfs's /etc/passwd (root:/root), as runc does.
-    assert_eq!(got, vec!["EMPTY=", "FOO=bar baz", "HOME=/root", "PATH=/bin"]);
+    assert_eq!(
+        got,
+        vec!["EMPTY=", "FOO=bar baz", "HOME=/root", "PATH=/bin"]
+    );
 
     // An explicit HOME wins.
     let mut b = bundle(&["/bin/payload", "env"]);
@@ -82,7 +93,9 @@ fn rlimit_nofile_is_exact() {
     require_root!("rlimit_nofile_is_exact");
     let rt = Rt::new();
     let mut b = bundle(&["/bin/payload", "rlimit", "RLIMIT_NOFILE"]);
-    b.edit(|c| c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 768}]));
+    b.edit(|c| {
+        c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 768}])
+    });
     assert_eq!(run_ok(&rt, &b, "nofile").trim(), "512 768");
     let b = bundle(&["/bin/payload", "rlimit", "RLIMIT_NOFILE"]);
     assert_eq!(run_ok(&rt, &b, "nofile-default").trim(), "1024 1024");
@@ -110,7 +123,13 @@ fn raising_a_hard_rlimit_without_cap_sys_resource_fails_create() {
     });
     let id = rt.id("nofile-raise");
     let out = rt.run(&["create", "--bundle", p(&b), &id]);
-    assert_refused(&rt, &out, &id, Some(b.path()), &["RLIMIT_NOFILE", &above.to_string()]);
+    assert_refused(
+        &rt,
+        &out,
+        &id,
+        Some(b.path()),
+        &["RLIMIT_NOFILE", &above.to_string()],
+    );
 }
 
 const DEFAULT_CAPS: &str = "0000000020000420"; // AUDIT_WRITE(29) | NET_BIND_SERVICE(10) | KILL(5)
@@ -234,7 +253,13 @@ fn oom_score_adj_below_the_callers_needs_cap_sys_resource() {
     b.edit(|c| c["process"]["oomScoreAdj"] = json!(lower));
     let id = rt.id("oom-low");
     let out = rt.run(&["create", "--bundle", p(&b), &id]);
-    assert_refused(&rt, &out, &id, Some(b.path()), &["oomScoreAdj", "CAP_SYS_RESOURCE"]);
+    assert_refused(
+        &rt,
+        &out,
+        &id,
+        Some(b.path()),
+        &["oomScoreAdj", "CAP_SYS_RESOURCE"],
+    );
 }
 
 /// Receives one fd sent with SCM_RIGHTS on `conn`.
@@ -244,8 +269,13 @@ fn recv_fd(conn: &std::os::unix::net::UnixStream) -> std::os::fd::OwnedFd {
     let mut buf = [0u8; 4096];
     let mut iov = [std::io::IoSliceMut::new(&mut buf)];
     let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::empty())
-        .expect("recvmsg on the console socket");
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .expect("recvmsg on the console socket");
     for c in msg.cmsgs().expect("cmsgs") {
         if let ControlMessageOwned::ScmRights(fds) = c {
             assert_eq!(fds.len(), 1, "one fd expected: {fds:?}");
@@ -271,14 +301,27 @@ fn terminal_through_console_socket() {
     ]);
     b.edit(|c| c["process"]["terminal"] = json!(true));
     let id = rt.id("tty");
-    rt.ok(&["create", "--console-socket", sock.to_str().unwrap(), "--bundle", p(&b), &id]);
+    rt.ok(&[
+        "create",
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "--bundle",
+        p(&b),
+        &id,
+    ]);
     let (conn, _) = listener.accept().unwrap();
     let master = recv_fd(&conn);
     let mut master = std::fs::File::from(master);
     // The fd really is a pty master (TIOCGPTN answers only on masters).
     let mut n: libc::c_uint = 0;
     // SAFETY: TIOCGPTN writes one unsigned int.
-    let rc = unsafe { libc::ioctl(std::os::fd::AsRawFd::as_raw_fd(&master), libc::TIOCGPTN, &mut n) };
+    let rc = unsafe {
+        libc::ioctl(
+            std::os::fd::AsRawFd::as_raw_fd(&master),
+            libc::TIOCGPTN,
+            &mut n,
+        )
+    };
     assert_eq!(rc, 0, "received fd is not a pty master");
     rt.ok(&["start", &id]);
     let reader = std::thread::spawn(move || {
@@ -292,8 +335,14 @@ fn terminal_through_console_socket() {
         }
         String::from_utf8_lossy(&out).replace('\r', "")
     });
-    assert!(wait_until(10, || rt.status(&id) == "stopped"), "container did not stop");
-    assert!(wait_until(5, || reader.is_finished()), "pty master never saw EOF");
+    assert!(
+        wait_until(10, || rt.status(&id) == "stopped"),
+        "container did not stop"
+    );
+    assert!(
+        wait_until(5, || reader.is_finished()),
+        "pty master never saw EOF"
+    );
     let out = reader.join().unwrap();
     assert_eq!(out, "/dev/pts/0\nconsole-ok\nstdio-tty\n");
     rt.ok(&["delete", &id]);

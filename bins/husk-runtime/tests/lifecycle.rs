@@ -1,5 +1,6 @@
 //! runtime.md operations and lifecycle, end to end against the real kernel.
 
+#[allow(unused_imports)]
 mod common;
 use common::*;
 
@@ -14,7 +15,11 @@ fn p(b: &Bundle) -> &str {
 fn run_is_pid1_with_its_hostname_and_only_its_processes() {
     require_root!("run_is_pid1_with_its_hostname_and_only_its_processes");
     let rt = Rt::new();
-    let b = bundle(&["sh", "-c", "echo pid=$$; hostname; ls /proc | grep -c '^[0-9]'"]);
+    let b = bundle(&[
+        "sh",
+        "-c",
+        "echo pid=$$; hostname; ls /proc | grep -c '^[0-9]'",
+    ]);
     let (code, out, err) = rt.run_bundle(&b, "pid1");
     assert_eq!(code, 0, "{err}");
     let lines: Vec<&str> = out.lines().collect();
@@ -71,8 +76,19 @@ fn create_start_state_kill_delete() {
     let b = bundle(&["sleep", "60"]);
     let id = rt.id("life");
     let pidfile = b.path().join("pid");
-    rt.ok(&["create", "--bundle", p(&b), "--pid-file", pidfile.to_str().unwrap(), &id]);
-    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    rt.ok(&[
+        "create",
+        "--bundle",
+        p(&b),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+        &id,
+    ]);
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     let st = rt.state(&id);
     assert_eq!(st["status"], "created");
     assert_eq!(st["pid"], pid);
@@ -83,7 +99,15 @@ fn create_start_state_kill_delete() {
     // The init is detached from the runtime: the create process is gone and
     // the init is now a child of the subreaper (this test, as a shim would be).
     let ppid = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let ppid: i32 = ppid.rsplit(')').next().unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let ppid: i32 = ppid
+        .rsplit(')')
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(ppid, std::process::id() as i32);
     // The cgroup holds it (default path /<id>).
     let procs = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/{id}/cgroup.procs")).unwrap();
@@ -114,7 +138,11 @@ fn create_then_delete_without_start_leaves_nothing() {
     rt.ok(&["delete", &id]);
     assert!(!Path::new(&format!("/proc/{pid}/exe")).exists() || zombie_or_gone(pid));
     assert!(cgroup_dirs(&id).is_empty());
-    assert!(mounts_under(b.path()).is_empty(), "{:?}", mounts_under(b.path()));
+    assert!(
+        mounts_under(b.path()).is_empty(),
+        "{:?}",
+        mounts_under(b.path())
+    );
 }
 
 #[test]
@@ -177,7 +205,11 @@ fn runs_with_no_pivot() {
     let b = bundle(&["cat", "/etc/hostname"]);
     let id = rt.id("nopivot");
     let out = rt.run(&["run", "--no-pivot", "--bundle", p(&b), &id]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), "busybox\n");
 }
 
@@ -192,8 +224,9 @@ fn absolute_cgroups_path_is_used_and_removed() {
     rt.ok(&["run", "-d", "--bundle", p(&b), &id]);
     let pid = rt.state(&id)["pid"].as_i64().unwrap();
     for h in ["memory", "pids", "cpu", "freezer"] {
-        let procs = std::fs::read_to_string(format!("/sys/fs/cgroup/{h}/husk-test/{cg}/cgroup.procs"))
-            .unwrap_or_else(|e| panic!("{h}: {e}"));
+        let procs =
+            std::fs::read_to_string(format!("/sys/fs/cgroup/{h}/husk-test/{cg}/cgroup.procs"))
+                .unwrap_or_else(|e| panic!("{h}: {e}"));
         assert!(procs.lines().any(|l| l == pid.to_string()), "{h}: {procs}");
     }
     rt.ok(&["delete", "-f", &id]);
@@ -232,6 +265,11 @@ fn zombie_or_gone(pid: i64) -> bool {
 fn husk_state_gone(pid: i64) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
         Err(_) => true,
-        Ok(s) => s.rsplit(')').next().unwrap_or("").trim_start().starts_with('Z'),
+        Ok(s) => s
+            .rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z'),
     }
 }

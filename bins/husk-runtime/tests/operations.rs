@@ -1,6 +1,7 @@
 //! runtime.md operations beyond the lifecycle: exec, update, events,
 //! features, argument order, and limits seen through the runtime.
 
+#[allow(unused_imports)]
 mod common;
 use common::*;
 
@@ -27,29 +28,64 @@ fn exec_joins_the_container_and_propagates_exit_codes() {
     rt.ok(&["run", "-d", "--bundle", p(&b), &id]);
     // Same pid namespace: the exec'd shell sees the init as PID 1 and
     // itself with a small pid; same hostname; same cgroup.
-    let out = rt.ok(&["exec", &id, "sh", "-c", "echo $$; hostname; cat /proc/1/cmdline | tr '\\0' ' '"]);
+    let out = rt.ok(&[
+        "exec",
+        &id,
+        "sh",
+        "-c",
+        "echo $$; hostname; cat /proc/1/cmdline | tr '\\0' ' '",
+    ]);
     let lines: Vec<&str> = out.lines().collect();
     assert!(lines[0].parse::<u32>().unwrap() < 10, "{out}");
     assert_eq!(lines[1], "husk-test");
     assert_eq!(lines[2].trim(), "sleep 60");
     let init = rt.state(&id)["pid"].as_i64().unwrap();
     let host_cg = std::fs::read_to_string(format!("/proc/{init}/cgroup")).unwrap();
-    let mem = host_cg.lines().find(|l| l.contains(":memory:")).unwrap().rsplit(':').next().unwrap().to_string();
-    let procs = std::fs::read_to_string(format!("/sys/fs/cgroup/memory{mem}/cgroup.procs")).unwrap();
-    assert_eq!(procs.lines().count(), 1, "exec'd process gone, only the init is left");
+    let mem = host_cg
+        .lines()
+        .find(|l| l.contains(":memory:"))
+        .unwrap()
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let procs =
+        std::fs::read_to_string(format!("/sys/fs/cgroup/memory{mem}/cgroup.procs")).unwrap();
+    assert_eq!(
+        procs.lines().count(),
+        1,
+        "exec'd process gone, only the init is left"
+    );
     // `-l` belongs to ls, not to exec.
     let ls = rt.ok(&["exec", &id, "ls", "-l", "/bin/busybox"]);
     assert!(ls.starts_with("-r"), "{ls}");
-    assert_eq!(rt.run(&["exec", &id, "sh", "-c", "exit 7"]).status.code(), Some(7));
+    assert_eq!(
+        rt.run(&["exec", &id, "sh", "-c", "exit 7"]).status.code(),
+        Some(7)
+    );
     // Flags: env, cwd, user, and the container's own settings underneath.
-    let env = rt.ok(&["exec", "--env", "FOO=bar", "--cwd", "/tmp", "--user", "1000:1000", &id, "/bin/payload", "env"]);
+    let env = rt.ok(&[
+        "exec",
+        "--env",
+        "FOO=bar",
+        "--cwd",
+        "/tmp",
+        "--user",
+        "1000:1000",
+        &id,
+        "/bin/payload",
+        "env",
+    ]);
     assert!(env.lines().any(|l| l == "FOO=bar"), "{env}");
     let id_out = rt.ok(&["exec", "--user", "1000:1000", &id, "/bin/payload", "id"]);
     assert!(id_out.starts_with("uid=1000 gid=1000"), "{id_out}");
     let cwd = rt.ok(&["exec", "--cwd", "/tmp", &id, "/bin/payload", "cwd"]);
     assert_eq!(cwd, "/tmp\n");
     let err = rt.fails(&["exec", &id, "no-such-command"]);
-    assert!(err.contains("no-such-command") && err.contains("not found"), "{err}");
+    assert!(
+        err.contains("no-such-command") && err.contains("not found"),
+        "{err}"
+    );
     rt.ok(&["delete", "-f", &id]);
 }
 
@@ -73,7 +109,14 @@ fn options_after_the_container_id_as_runc_takes_them() {
     let b = bundle(&["sleep", "60"]);
     let id = rt.id("order");
     let pidfile = b.path().join("pid");
-    rt.ok(&["create", &id, "--bundle", p(&b), "--pid-file", pidfile.to_str().unwrap()]);
+    rt.ok(&[
+        "create",
+        &id,
+        "--bundle",
+        p(&b),
+        "--pid-file",
+        pidfile.to_str().unwrap(),
+    ]);
     assert!(pidfile.exists());
     rt.ok(&["start", &id]);
     rt.ok(&["kill", &id, "KILL"]);
@@ -89,7 +132,8 @@ fn update_changes_limits_of_a_running_container() {
     let id = rt.id("update");
     rt.ok(&["run", "-d", "--bundle", p(&b), &id]);
     rt.ok(&["update", "--memory", "400m", "--pids-limit", "33", &id]);
-    let mem = std::fs::read_to_string(format!("/sys/fs/cgroup/memory/{id}/memory.limit_in_bytes")).unwrap();
+    let mem = std::fs::read_to_string(format!("/sys/fs/cgroup/memory/{id}/memory.limit_in_bytes"))
+        .unwrap();
     assert_eq!(mem.trim(), "419430400");
     let pids = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/{id}/pids.max")).unwrap();
     assert_eq!(pids.trim(), "33");
@@ -120,13 +164,18 @@ fn oom_kill_exits_137_and_is_reported() {
     require_root!("oom_kill_exits_137_and_is_reported");
     let rt = Rt::new();
     let mut b = bundle(&["/bin/payload", "memhog", "256"]);
-    b.edit(|c| c["linux"]["resources"]["memory"] = serde_json::json!({"limit": 33554432, "swap": 33554432}));
+    b.edit(|c| {
+        c["linux"]["resources"]["memory"] = serde_json::json!({"limit": 33554432, "swap": 33554432})
+    });
     let id = rt.id("oom");
     rt.ok(&["run", "-d", "--bundle", p(&b), &id]);
     wait_status(&rt, &id, "stopped");
     let ev: serde_json::Value = serde_json::from_str(&rt.ok(&["events", "--stats", &id])).unwrap();
     assert_eq!(ev["type"], "stats");
-    assert!(ev["data"]["memory"]["oomKillCount"].as_u64().unwrap() >= 1, "{ev}");
+    assert!(
+        ev["data"]["memory"]["oomKillCount"].as_u64().unwrap() >= 1,
+        "{ev}"
+    );
     assert_eq!(ev["data"]["memory"]["usage"]["limit"], 33554432);
     rt.ok(&["delete", &id]);
     // In the foreground the exit status is 128+SIGKILL.
@@ -151,14 +200,30 @@ fn features_describe_this_runtime() {
     let rt = Rt::new();
     let v: serde_json::Value = serde_json::from_str(&rt.ok(&["features"])).unwrap();
     assert_eq!(v["ociVersionMax"], "1.2.0");
-    assert!(v["hooks"].as_array().unwrap().iter().any(|h| h == "createRuntime"));
+    assert!(v["hooks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h == "createRuntime"));
     let ns = v["linux"]["namespaces"].as_array().unwrap();
     assert!(ns.iter().any(|n| n == "pid") && !ns.iter().any(|n| n == "user"));
-    assert!(v["linux"]["capabilities"].as_array().unwrap().iter().any(|c| c == "CAP_SYS_ADMIN"));
+    assert!(v["linux"]["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "CAP_SYS_ADMIN"));
     assert_eq!(v["linux"]["seccomp"]["enabled"], true);
-    assert!(v["linux"]["seccomp"]["actions"].as_array().unwrap().iter().any(|a| a == "SCMP_ACT_ERRNO"));
+    assert!(v["linux"]["seccomp"]["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|a| a == "SCMP_ACT_ERRNO"));
     assert_eq!(v["linux"]["apparmor"]["enabled"], false);
-    assert!(v["mountOptions"].as_array().unwrap().iter().any(|o| o == "rbind"));
+    assert!(v["mountOptions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o == "rbind"));
 }
 
 #[test]

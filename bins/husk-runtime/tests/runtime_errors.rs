@@ -37,17 +37,31 @@ fn invalid_ids_are_refused_before_anything_is_created() {
     let b = bundle(&["true"]);
     let escape = unique("husk-t-escape");
     let outside = rt.root.path().parent().unwrap().join(&escape);
-    for id in [format!("../{escape}"), "a/b".into(), "..".into(), ".".into(), "".into(), "x\ny".into()] {
+    for id in [
+        format!("../{escape}"),
+        "a/b".into(),
+        "..".into(),
+        ".".into(),
+        "".into(),
+        "x\ny".into(),
+    ] {
         let out = rt.run(&["create", "--bundle", p(&b), &id]);
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         assert!(!out.status.success(), "{id:?} accepted");
         assert_eq!(err.lines().count(), 1, "{id:?}: {err}");
         assert!(err.to_lowercase().contains("id"), "{id:?}: {err}");
         assert!(!outside.exists(), "{id:?} created {}", outside.display());
-        let left: Vec<_> = std::fs::read_dir(rt.root.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+        let left: Vec<_> = std::fs::read_dir(rt.root.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
         assert!(left.is_empty(), "{id:?}: runtime root not empty: {left:?}");
         assert!(mounts_under(b.path()).is_empty(), "{id:?}: mounts left");
-        if let Some(name) = std::path::Path::new(&id).file_name().and_then(|n| n.to_str()) {
+        if let Some(name) = std::path::Path::new(&id)
+            .file_name()
+            .and_then(|n| n.to_str())
+        {
             assert!(cgroup_dirs(name).is_empty(), "{id:?}: cgroup left");
         }
     }
@@ -78,7 +92,10 @@ fn malformed_config_names_the_file_and_position() {
     require_root!("malformed_config_names_the_file_and_position");
     let rt = Rt::new();
     let b = bundle(&["true"]);
-    write_config(&b, "{\n  \"ociVersion\": \"1.2.0\",\n  \"process\": {,\n}\n");
+    write_config(
+        &b,
+        "{\n  \"ociVersion\": \"1.2.0\",\n  \"process\": {,\n}\n",
+    );
     let id = rt.id("badjson");
     let out = rt.run(&["create", "--bundle", p(&b), &id]);
     assert_refused(&rt, &out, &id, Some(b.path()), &["config.json", "line 3"]);
@@ -104,20 +121,31 @@ fn unsupported_fields_are_refused_by_name() {
     let rt = Rt::new();
     type Edit = fn(&mut serde_json::Value);
     let cases: [(&str, &str, Edit); 5] = [
-        ("apparmor", "apparmorProfile", |c| c["process"]["apparmorProfile"] = json!("docker-default")),
+        ("apparmor", "apparmorProfile", |c| {
+            c["process"]["apparmorProfile"] = json!("docker-default")
+        }),
         ("selinux", "selinuxLabel", |c| {
             c["process"]["selinuxLabel"] = json!("system_u:system_r:container_t:s0")
         }),
         ("userns", "user", |c| {
-            c["linux"]["namespaces"].as_array_mut().unwrap().push(json!({"type": "user"}));
-            c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-            c["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            c["linux"]["namespaces"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!({"type": "user"}));
+            c["linux"]["uidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            c["linux"]["gidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
         }),
         ("uidmaps", "uidMappings", |c| {
-            c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-            c["linux"]["gidMappings"] = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            c["linux"]["uidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+            c["linux"]["gidMappings"] =
+                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
         }),
-        ("personality", "personality", |c| c["linux"]["personality"] = json!({"domain": "LINUX32"})),
+        ("personality", "personality", |c| {
+            c["linux"]["personality"] = json!({"domain": "LINUX32"})
+        }),
     ];
     for (name, field, edit) in cases {
         let mut b = bundle(&["true"]);
@@ -142,7 +170,10 @@ fn hooks_are_refused_or_run() {
     let id = rt.id("hooks");
     let out = rt.run(&["create", "--bundle", p(&b), &id]);
     if out.status.success() {
-        assert!(marker.exists(), "hooks accepted but createRuntime did not run");
+        assert!(
+            marker.exists(),
+            "hooks accepted but createRuntime did not run"
+        );
         rt.ok(&["delete", "-f", &id]);
     } else {
         assert_refused(&rt, &out, &id, Some(b.path()), &["hooks"]);
@@ -158,12 +189,25 @@ fn terminal_without_console_socket_is_refused() {
     b.edit(|c| c["process"]["terminal"] = json!(true));
     let id = rt.id("noconsole");
     let out = rt.run(&["create", "--bundle", p(&b), &id]);
-    assert_refused(&rt, &out, &id, Some(b.path()), &["terminal", "console-socket"]);
+    assert_refused(
+        &rt,
+        &out,
+        &id,
+        Some(b.path()),
+        &["terminal", "console-socket"],
+    );
     // A socket path nobody listens on.
     let dir = host_dir("noconsole");
     let sock = dir.path().join("nobody.sock");
     let id = rt.id("deadconsole");
-    let out = rt.run(&["create", "--console-socket", sock.to_str().unwrap(), "--bundle", p(&b), &id]);
+    let out = rt.run(&[
+        "create",
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "--bundle",
+        p(&b),
+        &id,
+    ]);
     assert_refused(&rt, &out, &id, Some(b.path()), &["console-socket"]);
 }
 

@@ -100,7 +100,11 @@ impl Peer {
 
     pub fn run_ok(&self, b: &Bundle, name: &str) -> String {
         let (code, out, err) = self.run_bundle(b, name);
-        assert_eq!(code, 0, "{} run {name}: exit {code}\nstdout: {out}\nstderr: {err}", self.name);
+        assert_eq!(
+            code, 0,
+            "{} run {name}: exit {code}\nstdout: {out}\nstderr: {err}",
+            self.name
+        );
         out
     }
 }
@@ -164,7 +168,12 @@ const DEFAULT_CAPS: &str = "0000000020000420";
 pub fn pid1_hostname_and_exit_code(rt: &Peer) {
     let b = rt.bundle(&["sh", "-c", "echo $$; hostname; exit 7"]);
     let (code, out, err) = rt.run_bundle(&b, "pid1");
-    assert_eq!((code, out.as_str()), (7, "1\nhusk-test\n"), "{}: {err}", rt.name);
+    assert_eq!(
+        (code, out.as_str()),
+        (7, "1\nhusk-test\n"),
+        "{}: {err}",
+        rt.name
+    );
 }
 
 pub fn default_capabilities(rt: &Peer) {
@@ -209,7 +218,9 @@ pub fn umask(rt: &Peer) {
 
 pub fn rlimit_nofile(rt: &Peer) {
     let mut b = rt.bundle(&["/bin/payload", "rlimit", "RLIMIT_NOFILE"]);
-    b.edit(|c| c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 768}]));
+    b.edit(|c| {
+        c["process"]["rlimits"] = json!([{"type": "RLIMIT_NOFILE", "soft": 512, "hard": 768}])
+    });
     assert_eq!(rt.run_ok(&b, "nofile").trim(), "512 768", "{}", rt.name);
 }
 
@@ -244,11 +255,18 @@ pub fn host_sysctl_refused(rt: &Peer) {
     let (code, _, err) = Bg::spawn(rt.cmd(&["create", "--bundle", p(&b), &id])).wait(30);
     assert_ne!(code, 0, "{} accepted kernel.pid_max", rt.name);
     assert!(err.contains("pid_max"), "{}: {err}", rt.name);
-    assert_eq!(std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap(), before);
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/kernel/pid_max").unwrap(),
+        before
+    );
 }
 
 pub fn tmpfs_mount_options(rt: &Peer) {
-    let mut b = rt.bundle(&["sh", "-c", "stat -c %a /mnt/t; grep ' /mnt/t ' /proc/mounts"]);
+    let mut b = rt.bundle(&[
+        "sh",
+        "-c",
+        "stat -c %a /mnt/t; grep ' /mnt/t ' /proc/mounts",
+    ]);
     b.edit(|c| {
         c["mounts"].as_array_mut().unwrap().push(
             json!({"destination": "/mnt/t", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "size=1m", "mode=750"]}),
@@ -258,7 +276,11 @@ pub fn tmpfs_mount_options(rt: &Peer) {
     let l: Vec<&str> = out.lines().collect();
     assert_eq!(l[0], "750", "{}: {out}", rt.name);
     for o in ["nosuid", "size=1024k", "mode=750"] {
-        assert!(l[1].split([' ', ',']).any(|x| x == o), "{}: {o}: {out}", rt.name);
+        assert!(
+            l[1].split([' ', ',']).any(|x| x == o),
+            "{}: {o}: {out}",
+            rt.name
+        );
     }
 }
 
@@ -268,9 +290,23 @@ pub fn bind_propagation_options(rt: &Peer) {
     use nix::mount::{mount, MsFlags};
     let s = host_dir(&format!("peer-prop-{}", rt.name));
     std::fs::create_dir(s.path().join("sub")).unwrap();
-    mount(Some(s.path()), s.path(), None::<&str>, MsFlags::MS_BIND, None::<&str>).unwrap();
+    mount(
+        Some(s.path()),
+        s.path(),
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .unwrap();
     let _g = MountGuard(s.path().to_path_buf());
-    mount(None::<&str>, s.path(), None::<&str>, MsFlags::MS_SHARED, None::<&str>).unwrap();
+    mount(
+        None::<&str>,
+        s.path(),
+        None::<&str>,
+        MsFlags::MS_SHARED,
+        None::<&str>,
+    )
+    .unwrap();
     let mut b = rt.bundle(&[
         "sh",
         "-c",
@@ -287,14 +323,26 @@ pub fn bind_propagation_options(rt: &Peer) {
     let mut bg = Bg::spawn(rt.cmd(&["run", "--bundle", p(&b), &id]));
     let up = wait_until(10, || s.path().join("ready").exists());
     let _sub = up.then(|| {
-        mount(Some("tmpfs"), &s.path().join("sub"), Some("tmpfs"), MsFlags::empty(), None::<&str>).unwrap();
+        mount(
+            Some("tmpfs"),
+            &s.path().join("sub"),
+            Some("tmpfs"),
+            MsFlags::empty(),
+            None::<&str>,
+        )
+        .unwrap();
         let g = MountGuard(s.path().join("sub"));
         std::fs::write(s.path().join("sub/marker"), "m").unwrap();
         g
     });
     let (code, out, err) = bg.wait(30);
     assert!(up, "{}: container never came up: {err}", rt.name);
-    assert_eq!((code, out.as_str()), (0, "sees\nblind\n"), "{}: {err}", rt.name);
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "sees\nblind\n"),
+        "{}: {err}",
+        rt.name
+    );
 }
 
 pub fn no_fd_leaks(rt: &Peer) {
@@ -302,7 +350,11 @@ pub fn no_fd_leaks(rt: &Peer) {
     for line in out.lines() {
         let (n, target) = line.split_once(' ').unwrap_or((line, ""));
         let n: i32 = n.parse().unwrap();
-        assert!(n <= 2 || target.ends_with("/fd"), "{}: fd {n} -> {target} leaked\n{out}", rt.name);
+        assert!(
+            n <= 2 || target.ends_with("/fd"),
+            "{}: fd {n} -> {target} leaked\n{out}",
+            rt.name
+        );
     }
 }
 

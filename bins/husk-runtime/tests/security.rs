@@ -23,25 +23,44 @@ fn mount_destination_through_an_absolute_symlink_stays_in_the_rootfs() {
     require_root!("mount_destination_through_an_absolute_symlink_stays_in_the_rootfs");
     let rt = Rt::new();
     let host = host_dir("symlink-target");
-    let name = host.path().file_name().unwrap().to_str().unwrap().to_string();
+    let name = host
+        .path()
+        .file_name()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     let mut b = bundle(&["sh", "-c", "/bin/payload write /evil/x/f inside && cat /evil/x/f && grep -c ' /tmp/NAME/x ' /proc/self/mountinfo"
         .replace("NAME", &name)
         .as_str()]);
     // rootfs/evil -> /tmp/<host dir>: resolved on the host, a mount at
     // /evil/x would land in the host's directory.
     symlink(host.path(), b.rootfs().join("evil")).unwrap();
-    add_mount(&mut b, json!({"destination": "/evil/x", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}));
+    add_mount(
+        &mut b,
+        json!({"destination": "/evil/x", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}),
+    );
     let (code, out, err) = rt.run_bundle(&b, "symlink");
     // Whatever the outcome, the host directory is untouched.
-    let entries: Vec<_> = std::fs::read_dir(host.path()).unwrap().flatten().map(|e| e.file_name()).collect();
-    assert!(entries.is_empty(), "the host dir was written to: {entries:?} ({err})");
+    let entries: Vec<_> = std::fs::read_dir(host.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert!(
+        entries.is_empty(),
+        "the host dir was written to: {entries:?} ({err})"
+    );
     assert!(mounts_under(host.path()).is_empty());
     // And the mount happened where the symlink points inside the rootfs:
     // a writable tmpfs under the otherwise read-only root.
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(out, "inside1\n");
     assert!(b.rootfs().join("tmp").join(&name).join("x").is_dir());
-    assert!(!b.rootfs().join("tmp").join(&name).join("x/f").exists(), "tmpfs write reached the rootfs");
+    assert!(
+        !b.rootfs().join("tmp").join(&name).join("x/f").exists(),
+        "tmpfs write reached the rootfs"
+    );
 }
 
 #[test]
@@ -52,16 +71,26 @@ fn bind_destination_with_dotdot_stays_in_the_rootfs() {
     std::fs::write(src.path().join("marker"), "m").unwrap();
     let target_name = unique("husk-conf-dotdot");
     let host_target = Path::new("/tmp").join(&target_name);
-    for (i, dest) in [format!("../../../../tmp/{target_name}"), format!("/../../../../tmp/{target_name}")]
-        .iter()
-        .enumerate()
+    for (i, dest) in [
+        format!("../../../../tmp/{target_name}"),
+        format!("/../../../../tmp/{target_name}"),
+    ]
+    .iter()
+    .enumerate()
     {
         let mut b = bundle(&["/bin/payload", "cat", &format!("/tmp/{target_name}/marker")]);
-        add_mount(&mut b, json!({"destination": dest, "type": "bind", "source": src.path(), "options": ["rbind", "ro"]}));
+        add_mount(
+            &mut b,
+            json!({"destination": dest, "type": "bind", "source": src.path(), "options": ["rbind", "ro"]}),
+        );
         let id = rt.id(&format!("dotdot{i}"));
         let out = rt.run(&["run", "--bundle", p(&b), &id]);
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(!host_target.exists(), "{dest}: created on the host: {}", host_target.display());
+        assert!(
+            !host_target.exists(),
+            "{dest}: created on the host: {}",
+            host_target.display()
+        );
         if out.status.success() {
             // Clamped at the rootfs: the bind is /tmp/<name> inside.
             assert_eq!(String::from_utf8_lossy(&out.stdout), "m", "{dest}");
@@ -84,19 +113,35 @@ fn cwd_through_proc_self_fd_never_escapes() {
     // reaches the host's /.
     let rt = Rt::new();
     let host_name = std::fs::read_to_string("/etc/hostname").unwrap_or_default();
-    assert_ne!(host_name, "busybox\n", "the check needs a host /etc/hostname unlike the rootfs's");
+    assert_ne!(
+        host_name, "busybox\n",
+        "the check needs a host /etc/hostname unlike the rootfs's"
+    );
     for n in 3..10 {
-        let mut b = bundle(&["sh", "-c", "pwd -P; cat ../../../../../../../../etc/hostname"]);
+        let mut b = bundle(&[
+            "sh",
+            "-c",
+            "pwd -P; cat ../../../../../../../../etc/hostname",
+        ]);
         b.edit(|c| c["process"]["cwd"] = json!(format!("/proc/self/fd/{n}")));
         let id = rt.id(&format!("cwd-fd{n}"));
         let out = rt.run(&["run", "--bundle", p(&b), &id]);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
         if out.status.success() {
-            assert!(stdout.ends_with("busybox\n"), "fd {n}: escaped the rootfs: {stdout}");
-            assert!(!stdout.contains(host_name.trim()) || host_name.trim().is_empty(), "fd {n}: {stdout}");
+            assert!(
+                stdout.ends_with("busybox\n"),
+                "fd {n}: escaped the rootfs: {stdout}"
+            );
+            assert!(
+                !stdout.contains(host_name.trim()) || host_name.trim().is_empty(),
+                "fd {n}: {stdout}"
+            );
         } else {
-            assert!(err.contains("process.cwd"), "fd {n}: failed without naming process.cwd: {err}{stdout}");
+            assert!(
+                err.contains("process.cwd"),
+                "fd {n}: failed without naming process.cwd: {err}{stdout}"
+            );
             assert_eq!(err.lines().count(), 1, "fd {n}: {err}");
             assert!(stdout.is_empty(), "fd {n}: the process ran: {stdout}");
             assert_nothing_left(&rt, &id, Some(b.path()));
@@ -119,7 +164,10 @@ fn only_stdio(fds: &str) {
         }
         seen.push(n);
     }
-    assert!(seen.len() <= 4 && [0, 1, 2].iter().all(|f| seen.contains(f)), "{fds}");
+    assert!(
+        seen.len() <= 4 && [0, 1, 2].iter().all(|f| seen.contains(f)),
+        "{fds}"
+    );
 }
 
 #[test]
@@ -191,8 +239,17 @@ fn exe_protection(pid: i64) -> &'static str {
     // SAFETY: F_GET_SEALS on an fd we own.
     let seals = unsafe { libc::fcntl(fd, libc::F_GET_SEALS) };
     if seals >= 0 {
-        assert!(link.to_string_lossy().starts_with("/memfd:husk-runtime"), "{}", link.display());
-        for s in [libc::F_SEAL_WRITE, libc::F_SEAL_GROW, libc::F_SEAL_SHRINK, libc::F_SEAL_SEAL] {
+        assert!(
+            link.to_string_lossy().starts_with("/memfd:husk-runtime"),
+            "{}",
+            link.display()
+        );
+        for s in [
+            libc::F_SEAL_WRITE,
+            libc::F_SEAL_GROW,
+            libc::F_SEAL_SHRINK,
+            libc::F_SEAL_SEAL,
+        ] {
             assert!(seals & s != 0, "seal {s:#x} missing: {seals:#x}");
         }
         return "sealed memfd";
@@ -259,7 +316,11 @@ fn exe_attack(name: &str, extra_caps: &[&str], memfd: bool) -> String {
     assert_eq!(code, 0, "{err}");
     let pid = rt.state(&ida)["pid"].as_i64().unwrap();
 
-    let unlock = if extra_caps.contains(&"CAP_SYS_ADMIN") { "unlock" } else { "" };
+    let unlock = if extra_caps.contains(&"CAP_SYS_ADMIN") {
+        "unlock"
+    } else {
+        ""
+    };
     let mut b = bundle(&["/bin/payload", "overwrite-exe", "/proc/1/exe", "4", unlock]);
     b.edit(|c| {
         let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
@@ -276,19 +337,43 @@ fn exe_attack(name: &str, extra_caps: &[&str], memfd: bool) -> String {
     let (code, _, err) = attacker.wait(20);
     assert_eq!(code, 0, "{err}");
     let holding = wait_until(10, || attacker.stdout().contains("link "));
-    assert!(holding, "attacker never opened /proc/1/exe: {}", attacker.stdout());
-    assert_eq!(rt.status(&idb), "running", "attacker ended before start: {}", attacker.stdout());
+    assert!(
+        holding,
+        "attacker never opened /proc/1/exe: {}",
+        attacker.stdout()
+    );
+    assert_eq!(
+        rt.status(&idb),
+        "running",
+        "attacker ended before start: {}",
+        attacker.stdout()
+    );
     let pid_b = rt.state(&idb)["pid"].as_i64().unwrap() as i32;
     let (code, _, err) = Bg::spawn(cmd(&["start", &ida])).wait(20);
     assert_eq!(code, 0, "{err}");
-    assert!(wait_until(20, || rt.status(&idb) == "stopped"), "attacker still running");
+    assert!(
+        wait_until(20, || rt.status(&idb) == "stopped"),
+        "attacker still running"
+    );
     let out = attacker.stdout();
-    assert!(std::fs::read(&copy).unwrap() == before, "the runtime binary was overwritten!\n{out}");
-    assert!(!out.contains("wrote"), "the attacker wrote to the runtime's exe:\n{out}");
+    assert!(
+        std::fs::read(&copy).unwrap() == before,
+        "the runtime binary was overwritten!\n{out}"
+    );
+    assert!(
+        !out.contains("wrote"),
+        "the attacker wrote to the runtime's exe:\n{out}"
+    );
     // It really tried after A started, and was refused by the protection
     // (EROFS, or EPERM from a seal), not by ETXTBSY while still in use.
-    let last = out.lines().rfind(|l| l.contains("refused")).unwrap_or_default();
-    assert!(!last.is_empty() && !last.contains("Text file busy"), "{out}");
+    let last = out
+        .lines()
+        .rfind(|l| l.contains("refused"))
+        .unwrap_or_default();
+    assert!(
+        !last.is_empty() && !last.contains("Text file busy"),
+        "{out}"
+    );
     // B's init was re-parented to us (the subreaper at the level of the
     // `run -d` that forked it): reap it, or A's PID 1 cannot finish dying
     // (the kernel waits for every pid of the namespace to be released).

@@ -187,7 +187,10 @@ mod tests {
         mkdir_all_in_root(&fd, Path::new("/evil/sub"), 0o755).unwrap();
         assert!(!outside.path().join("sub").exists());
         // The absolute link target was re-rooted inside the rootfs.
-        let inside = root.path().join(outside.path().strip_prefix("/").unwrap()).join("sub");
+        let inside = root
+            .path()
+            .join(outside.path().strip_prefix("/").unwrap())
+            .join("sub");
         assert!(inside.is_dir(), "{}", inside.display());
     }
 

@@ -142,7 +142,10 @@ mod tests {
 
     #[test]
     fn new_namespaces_become_clone_flags() {
-        let plan = Plan::from_spec(&ns(r#"[{"type":"pid"},{"type":"network"},{"type":"mount"}]"#)).unwrap();
+        let plan = Plan::from_spec(&ns(
+            r#"[{"type":"pid"},{"type":"network"},{"type":"mount"}]"#,
+        ))
+        .unwrap();
         assert_eq!(
             plan.new,
             CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNET | CloneFlags::CLONE_NEWNS
@@ -152,7 +155,8 @@ mod tests {
 
     #[test]
     fn paths_are_joined_not_created() {
-        let plan = Plan::from_spec(&ns(r#"[{"type":"network","path":"/proc/self/ns/net"}]"#)).unwrap();
+        let plan =
+            Plan::from_spec(&ns(r#"[{"type":"network","path":"/proc/self/ns/net"}]"#)).unwrap();
         assert!(plan.new.is_empty());
         assert_eq!(plan.join.len(), 1);
         assert!(plan.has(LinuxNamespaceType::Network));

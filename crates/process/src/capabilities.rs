@@ -25,11 +25,17 @@ fn supported() -> CapsHashSet {
     caps::runtime::procfs_all_supported(None).unwrap_or_else(|_| caps::all())
 }
 
-fn convert<'a>(names: impl Iterator<Item = String> + 'a, known: &CapsHashSet, field: &str) -> Result<CapsHashSet> {
+fn convert<'a>(
+    names: impl Iterator<Item = String> + 'a,
+    known: &CapsHashSet,
+    field: &str,
+) -> Result<CapsHashSet> {
     let mut out = HashSet::new();
     for name in names {
         let cap = Capability::from_str(&name).map_err(|_| {
-            Error::Spec(format!("process.capabilities.{field}: unknown capability {name:?}"))
+            Error::Spec(format!(
+                "process.capabilities.{field}: unknown capability {name:?}"
+            ))
         })?;
         // runc ignores capabilities the kernel does not have (a spec written
         // for a newer kernel must still run).
@@ -65,8 +71,9 @@ impl CapSets {
     pub fn apply_bounding(&self) -> Result<()> {
         for cap in supported() {
             if !self.bounding.contains(&cap) {
-                caps::drop(None, CapSet::Bounding, cap)
-                    .map_err(|e| Error::Spec(format!("process.capabilities.bounding: drop {cap}: {e}")))?;
+                caps::drop(None, CapSet::Bounding, cap).map_err(|e| {
+                    Error::Spec(format!("process.capabilities.bounding: drop {cap}: {e}"))
+                })?;
             }
         }
         Ok(())
@@ -77,9 +84,8 @@ impl CapSets {
         // Effective first: lowering permitted below the current effective
         // set would be refused by capset(2).
         let set = |set: CapSet, value: &CapsHashSet, field: &str| {
-            caps::set(None, set, value).map_err(|e| {
-                Error::Spec(format!("process.capabilities.{field}: {e}"))
-            })
+            caps::set(None, set, value)
+                .map_err(|e| Error::Spec(format!("process.capabilities.{field}: {e}")))
         };
         let current_e = caps::read(None, CapSet::Effective).unwrap_or_default();
         let interim: CapsHashSet = current_e.intersection(&self.permitted).copied().collect();

@@ -26,8 +26,10 @@ pub fn connect(path: &Path) -> Result<UnixStream> {
 /// Creates the pty, sends its master, and makes the slave our terminal.
 /// Returns the slave's path for the /dev/console bind mount.
 pub fn setup(socket: RawFd, size: Option<(u16, u16)>) -> Result<PathBuf> {
-    let pty = nix::pty::posix_openpt(nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_NOCTTY | nix::fcntl::OFlag::O_CLOEXEC)
-        .ctx("open", "/dev/ptmx")?;
+    let pty = nix::pty::posix_openpt(
+        nix::fcntl::OFlag::O_RDWR | nix::fcntl::OFlag::O_NOCTTY | nix::fcntl::OFlag::O_CLOEXEC,
+    )
+    .ctx("open", "/dev/ptmx")?;
     nix::pty::grantpt(&pty).ctx("grantpt", "/dev/ptmx")?;
     nix::pty::unlockpt(&pty).ctx("unlockpt", "/dev/ptmx")?;
     let name = nix::pty::ptsname_r(&pty).ctx("ptsname", "/dev/ptmx")?;
@@ -50,13 +52,23 @@ pub fn setup(socket: RawFd, size: Option<(u16, u16)>) -> Result<PathBuf> {
     }
     let fds = [pty.as_raw_fd()];
     let iov = [IoSlice::new(name.as_bytes())];
-    sendmsg::<()>(socket, &iov, &[ControlMessage::ScmRights(&fds)], MsgFlags::empty(), None)
-        .ctx("send pty master over", "--console-socket")?;
+    sendmsg::<()>(
+        socket,
+        &iov,
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .ctx("send pty master over", "--console-socket")?;
     drop(pty);
     nix::unistd::setsid().ctx("setsid", "console")?;
     // SAFETY: TIOCSCTTY takes an int argument; we are a session leader.
     if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) } < 0 {
-        return Err(Error::sys("set controlling terminal", &slave_path, std::io::Error::last_os_error()));
+        return Err(Error::sys(
+            "set controlling terminal",
+            &slave_path,
+            std::io::Error::last_os_error(),
+        ));
     }
     for fd in 0..3 {
         sys::dup2(slave.as_raw_fd(), fd).ctx("dup2", &slave_path)?;

@@ -32,7 +32,8 @@ impl Runtime {
         let plan = Plan::from_spec(linux.and_then(|l| l.namespaces().as_deref()).unwrap_or(&[]))?;
         if !plan.has(LinuxNamespaceType::Mount) {
             return Err(Error::Spec(
-                "linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})".into(),
+                "linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})"
+                    .into(),
             ));
         }
         validate::validate(&spec, &plan, opts.console_socket.is_some())?;
@@ -40,7 +41,9 @@ impl Runtime {
             .and_then(|l| l.cgroups_path().as_ref())
             .map(|p| p.to_string_lossy().into_owned());
         let cgroup = Manager::new(cgroups_path.as_deref(), id, self.systemd_cgroup)?;
-        let mut resources = linux.and_then(|l| l.resources().clone()).unwrap_or_default();
+        let mut resources = linux
+            .and_then(|l| l.resources().clone())
+            .unwrap_or_default();
         add_default_device_rules(
             &mut resources,
             linux.and_then(|l| l.devices().as_deref()).unwrap_or(&[]),
@@ -56,8 +59,13 @@ impl Runtime {
         let lock = self.store.lock(id);
         let result = (|| {
             let _lock = lock?;
-            let listener = UnixListener::bind(dir.join(EXEC_SOCK)).ctx("listen on", dir.join(EXEC_SOCK))?;
-            let console = opts.console_socket.as_deref().map(console::connect).transpose()?;
+            let listener =
+                UnixListener::bind(dir.join(EXEC_SOCK)).ctx("listen on", dir.join(EXEC_SOCK))?;
+            let console = opts
+                .console_socket
+                .as_deref()
+                .map(console::connect)
+                .transpose()?;
             let (parent, child) = channel::pair()?;
             for (typ, path) in &plan.join {
                 // A pid namespace applies to children: join it before clone.
@@ -133,14 +141,18 @@ impl Runtime {
                             // container's namespaces and mounts exist.
                             let json = hooks::state_json(&state, Status::Created);
                             let h = spec.hooks().clone().unwrap_or_default();
-                            let ran = hooks::run("prestart", h.prestart().as_deref().unwrap_or(&[]), &json)
-                                .and_then(|()| {
-                                    hooks::run(
-                                        "createRuntime",
-                                        h.create_runtime().as_deref().unwrap_or(&[]),
-                                        &json,
-                                    )
-                                });
+                            let ran = hooks::run(
+                                "prestart",
+                                h.prestart().as_deref().unwrap_or(&[]),
+                                &json,
+                            )
+                            .and_then(|()| {
+                                hooks::run(
+                                    "createRuntime",
+                                    h.create_runtime().as_deref().unwrap_or(&[]),
+                                    &json,
+                                )
+                            });
                             match ran {
                                 Ok(()) => parent.send(&Msg::State(json))?,
                                 Err(e) => {
@@ -159,19 +171,28 @@ impl Runtime {
                 }
             })();
             if let Err(e) = setup {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
                 reap(pid);
                 let _ = cgroup.destroy();
                 return Err(e);
             }
-            let saved = self.store.save(&state).map_err(Error::from).and_then(|()| {
-                match &opts.pid_file {
-                    Some(p) => husk_fs::write_atomic(p, pid.to_string().as_bytes(), 0o644).map_err(Error::from),
-                    None => Ok(()),
-                }
-            });
+            let saved =
+                self.store
+                    .save(&state)
+                    .map_err(Error::from)
+                    .and_then(|()| match &opts.pid_file {
+                        Some(p) => husk_fs::write_atomic(p, pid.to_string().as_bytes(), 0o644)
+                            .map_err(Error::from),
+                        None => Ok(()),
+                    });
             if let Err(e) = saved {
-                let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(pid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
                 reap(pid);
                 let _ = cgroup.destroy();
                 return Err(e);
@@ -197,11 +218,22 @@ fn add_default_device_rules(
         serde_json::json!({"allow": true, "type": "c", "access": "m"}),
         serde_json::json!({"allow": true, "type": "b", "access": "m"}),
     ];
-    for (major, minor) in [(1, 3), (1, 5), (1, 7), (1, 8), (1, 9), (5, 0), (5, 1), (5, 2)] {
+    for (major, minor) in [
+        (1, 3),
+        (1, 5),
+        (1, 7),
+        (1, 8),
+        (1, 9),
+        (5, 0),
+        (5, 1),
+        (5, 2),
+    ] {
         rules.push(serde_json::json!({"allow": true, "type": "c", "major": major, "minor": minor, "access": "rwm"}));
     }
     rules.push(serde_json::json!({"allow": true, "type": "c", "major": 136, "access": "rwm"}));
-    rules.push(serde_json::json!({"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"}));
+    rules.push(
+        serde_json::json!({"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"}),
+    );
     for d in devices {
         rules.push(serde_json::json!({"allow": true, "type": d.typ(), "major": d.major(), "minor": d.minor(), "access": "rwm"}));
     }

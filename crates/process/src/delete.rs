@@ -80,10 +80,7 @@ impl Runtime {
             }
             match &pidfd {
                 Some(fd) => {
-                    let mut fds = [PollFd::new(
-                        std::os::fd::AsFd::as_fd(fd),
-                        PollFlags::POLLIN,
-                    )];
+                    let mut fds = [PollFd::new(std::os::fd::AsFd::as_fd(fd), PollFlags::POLLIN)];
                     let _ = poll(&mut fds, PollTimeout::from(100u16));
                 }
                 None => std::thread::sleep(Duration::from_millis(5)),

@@ -25,7 +25,16 @@ const DEFAULT_DEVICES: [(&str, u64, u64); 6] = [
 
 pub fn create_default_devices(root: &OwnedFd) -> Result<()> {
     for (path, major, minor) in DEFAULT_DEVICES {
-        mknod(root, Path::new(path), libc::S_IFCHR, 0o666, major, minor, 0, 0)?;
+        mknod(
+            root,
+            Path::new(path),
+            libc::S_IFCHR,
+            0o666,
+            major,
+            minor,
+            0,
+            0,
+        )?;
     }
     Ok(())
 }

@@ -83,11 +83,16 @@ impl Runtime {
             });
         }
         let cgroup = self.cgroup(&state);
-        let console = opts.console_socket.as_deref().map(console::connect).transpose()?;
+        let console = opts
+            .console_socket
+            .as_deref()
+            .map(console::connect)
+            .transpose()?;
         let (parent, child) = channel::pair()?;
         for (typ, f) in &ns {
             if *typ == LinuxNamespaceType::Pid {
-                nix::sched::setns(f, husk_namespaces::flag(*typ)).ctx("join pid namespace of", id)?;
+                nix::sched::setns(f, husk_namespaces::flag(*typ))
+                    .ctx("join pid namespace of", id)?;
             }
         }
         let mask = run::forwarded_set();
@@ -96,7 +101,14 @@ impl Runtime {
             drop(parent);
             let fds: Vec<(LinuxNamespaceType, RawFd)> =
                 ns.iter().map(|(t, f)| (*t, f.as_raw_fd())).collect();
-            child_main(&child, process, &spec, &fds, console.as_ref().map(|c| c.as_raw_fd()), opts.preserve_fds);
+            child_main(
+                &child,
+                process,
+                &spec,
+                &fds,
+                console.as_ref().map(|c| c.as_raw_fd()),
+                opts.preserve_fds,
+            );
         }
         drop(child);
         drop(console);
@@ -114,7 +126,10 @@ impl Runtime {
             }
         });
         if let Err(e) = outcome {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
             crate::create::reap(pid);
             return Err(e);
         }
@@ -159,7 +174,8 @@ fn child_main(
             sys::close(*fd);
         }
         if process.terminal() == Some(true) {
-            let fd = console.ok_or_else(|| Error::Spec("process.terminal: no --console-socket".into()))?;
+            let fd = console
+                .ok_or_else(|| Error::Spec("process.terminal: no --console-socket".into()))?;
             let size = process
                 .console_size()
                 .as_ref()

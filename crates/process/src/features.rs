@@ -5,11 +5,42 @@ use serde_json::{json, Value};
 
 /// Mount options `mounts[].options` understands (mounts.rs's table).
 const MOUNT_OPTIONS: [&str; 36] = [
-    "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand",
-    "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime",
-    "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared",
-    "rslave", "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync",
-    "unbindable", "tmpcopyup", "notmpcopyup", "rdonly",
+    "async",
+    "atime",
+    "bind",
+    "defaults",
+    "dev",
+    "diratime",
+    "dirsync",
+    "exec",
+    "mand",
+    "noatime",
+    "nodev",
+    "nodiratime",
+    "noexec",
+    "nomand",
+    "norelatime",
+    "nostrictatime",
+    "nosuid",
+    "private",
+    "rbind",
+    "relatime",
+    "remount",
+    "ro",
+    "rprivate",
+    "rshared",
+    "rslave",
+    "runbindable",
+    "rw",
+    "shared",
+    "slave",
+    "strictatime",
+    "suid",
+    "sync",
+    "unbindable",
+    "tmpcopyup",
+    "notmpcopyup",
+    "rdonly",
 ];
 
 pub fn features() -> Value {
@@ -62,7 +93,9 @@ fn libseccomp_version() -> String {
         .and_then(|rd| {
             rd.flatten().find_map(|e| {
                 let n = e.file_name().to_string_lossy().into_owned();
-                n.strip_prefix("libseccomp.so.").filter(|v| v.matches('.').count() == 2).map(String::from)
+                n.strip_prefix("libseccomp.so.")
+                    .filter(|v| v.matches('.').count() == 2)
+                    .map(String::from)
             })
         })
         .unwrap_or_default()

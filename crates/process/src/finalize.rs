@@ -55,7 +55,10 @@ pub fn prepare(process: &Process, seccomp: Option<&LinuxSeccomp>) -> Result<Read
     }
 
     let args = process.args().as_deref().unwrap_or(&[]);
-    let env = with_home(process.env().as_deref().unwrap_or(&[]), process.user().uid());
+    let env = with_home(
+        process.env().as_deref().unwrap_or(&[]),
+        process.user().uid(),
+    );
     let prog = args
         .first()
         .ok_or_else(|| Error::Spec("process.args: empty".into()))?;
@@ -87,7 +90,11 @@ impl Ready {
             Ok(never) => match never {},
             Err(e) => e,
         };
-        let code = if e == nix::errno::Errno::ENOENT { 127 } else { 126 };
+        let code = if e == nix::errno::Errno::ENOENT {
+            127
+        } else {
+            126
+        };
         exec_failed(&format!("exec {}: {e}", self.shown), code)
     }
 }

@@ -52,7 +52,10 @@ fn run_one(h: &Hook, state: &str) -> std::result::Result<(), String> {
         // A hook that does not read its stdin must not block us.
         let _ = stdin.write_all(state.as_bytes());
     }
-    let timeout = h.timeout().filter(|t| *t > 0).map(|t| Duration::from_secs(t as u64));
+    let timeout = h
+        .timeout()
+        .filter(|t| *t > 0)
+        .map(|t| Duration::from_secs(t as u64));
     let start = Instant::now();
     let status = loop {
         match child.try_wait() {

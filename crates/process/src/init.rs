@@ -8,7 +8,6 @@ use std::os::fd::{AsRawFd, RawFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 
-
 use husk_namespaces::Plan;
 use oci_spec::runtime::{LinuxNamespaceType, Spec};
 
@@ -70,7 +69,10 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
     if !cfg.no_new_keyring {
         if let Err(e) = sys::join_session_keyring(cfg.id) {
             // Kernels without keyrings, or a seccomp profile on the caller.
-            if !matches!(e.raw_os_error(), Some(libc::ENOSYS) | Some(libc::EACCES) | Some(libc::EPERM)) {
+            if !matches!(
+                e.raw_os_error(),
+                Some(libc::ENOSYS) | Some(libc::EACCES) | Some(libc::EPERM)
+            ) {
                 return Err(Error::sys("join session keyring", cfg.id, e));
             }
         }
@@ -140,15 +142,22 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
     if let Some(sysctl) = linux.and_then(|l| l.sysctl().as_ref()) {
         for (k, v) in sysctl {
             let path = PathBuf::from("/proc/sys").join(k.replace('.', "/"));
-            std::fs::write(&path, v).map_err(|e| {
-                Error::Spec(format!("linux.sysctl: {k}={v}: {e}"))
-            })?;
+            std::fs::write(&path, v)
+                .map_err(|e| Error::Spec(format!("linux.sysctl: {k}={v}: {e}")))?;
         }
     }
-    for p in linux.and_then(|l| l.readonly_paths().as_ref()).into_iter().flatten() {
+    for p in linux
+        .and_then(|l| l.readonly_paths().as_ref())
+        .into_iter()
+        .flatten()
+    {
         rootfs::readonly_path(p)?;
     }
-    for p in linux.and_then(|l| l.masked_paths().as_ref()).into_iter().flatten() {
+    for p in linux
+        .and_then(|l| l.masked_paths().as_ref())
+        .into_iter()
+        .flatten()
+    {
         rootfs::mask_path(p)?;
     }
     if spec.root().as_ref().and_then(|r| r.readonly()) == Some(true) {
@@ -205,4 +214,3 @@ fn close_leaked_fds(cfg: &InitConfig<'_>) -> Result<()> {
     }
     sys::cloexec_from(keep_to as u32).ctx("close_range", "inherited fds")
 }
-

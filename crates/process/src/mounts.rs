@@ -160,7 +160,10 @@ pub fn mount_one(root: &OwnedFd, m: &Mount, bundle: &Path, cgroups: &CgroupMount
 fn bind_mount(root: &OwnedFd, m: &Mount, bundle: &Path, opts: &Options) -> Result<()> {
     let dest = m.destination();
     let src = m.source().clone().ok_or_else(|| {
-        Error::Spec(format!("mounts: bind mount on {} has no source", dest.display()))
+        Error::Spec(format!(
+            "mounts: bind mount on {} has no source",
+            dest.display()
+        ))
     })?;
     let src = if src.is_absolute() {
         src
@@ -178,7 +181,8 @@ fn bind_mount(root: &OwnedFd, m: &Mount, bundle: &Path, opts: &Options) -> Resul
     let target = create_in_root(root, dest, kind)?;
     let target_path = proc_fd_path(&target);
     let rec = opts.flags & libc::MS_REC;
-    sys::mount(Some(&src), &target_path, None, libc::MS_BIND | rec, None).ctx("bind mount", dest)?;
+    sys::mount(Some(&src), &target_path, None, libc::MS_BIND | rec, None)
+        .ctx("bind mount", dest)?;
     // Attributes of a bind mount only apply through a remount.
     let attrs = opts.flags & !(libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT);
     if attrs != 0 {
@@ -234,8 +238,8 @@ impl CgroupMounts {
     /// Reads the host's cgroup mounts and this process's cgroup paths. Run
     /// in the init after the parent placed it in its cgroups, before pivot.
     pub fn discover(cgroupns: bool) -> Result<CgroupMounts> {
-        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo")
-            .ctx("read", "/proc/self/mountinfo")?;
+        let mountinfo =
+            std::fs::read_to_string("/proc/self/mountinfo").ctx("read", "/proc/self/mountinfo")?;
         let own = std::fs::read_to_string("/proc/self/cgroup").ctx("read", "/proc/self/cgroup")?;
         let mut hierarchies = Vec::new();
         for line in mountinfo.lines() {
@@ -271,7 +275,13 @@ impl CgroupMounts {
             } else {
                 options
                     .iter()
-                    .filter(|o| !o.starts_with("clone_children") && !o.starts_with("release_agent") && **o != "noprefix" && **o != "xattr" && !o.starts_with("cpuset_v2_mode"))
+                    .filter(|o| {
+                        !o.starts_with("clone_children")
+                            && !o.starts_with("release_agent")
+                            && **o != "noprefix"
+                            && **o != "xattr"
+                            && !o.starts_with("cpuset_v2_mode")
+                    })
                     .copied()
                     .collect::<Vec<_>>()
                     .join(",")
@@ -300,10 +310,10 @@ impl CgroupMounts {
     }
 
     fn mount(&self, root: &OwnedFd, dest: &Path, opts: &Options) -> Result<()> {
-        let flags = opts.flags & !(libc::MS_RDONLY | libc::MS_REMOUNT | libc::MS_BIND | libc::MS_REC);
+        let flags =
+            opts.flags & !(libc::MS_RDONLY | libc::MS_REMOUNT | libc::MS_BIND | libc::MS_REC);
         let ro = opts.flags & libc::MS_RDONLY;
-        let unified_only =
-            self.hierarchies.len() == 1 && self.hierarchies[0].name.is_empty();
+        let unified_only = self.hierarchies.len() == 1 && self.hierarchies[0].name.is_empty();
         if !unified_only {
             // v1 or hybrid: a tmpfs with one directory per hierarchy, as runc does.
             let target = create_in_root(root, dest, Kind::Dir)?;
@@ -334,8 +344,14 @@ impl CgroupMounts {
                 )
                 .ctx("mount cgroup on", &sub)?;
             } else {
-                sys::mount(Some(&h.host_dir), &tp, None, libc::MS_BIND | libc::MS_REC, None)
-                    .ctx("bind cgroup on", &sub)?;
+                sys::mount(
+                    Some(&h.host_dir),
+                    &tp,
+                    None,
+                    libc::MS_BIND | libc::MS_REC,
+                    None,
+                )
+                .ctx("bind cgroup on", &sub)?;
                 let target = create_in_root(root, &sub, Kind::Dir)?;
                 sys::mount(
                     None,
@@ -372,7 +388,14 @@ mod tests {
 
     #[test]
     fn flags_propagation_and_data_are_split() {
-        let o = parse_options(&s(&["nosuid", "noexec", "mode=755", "size=65536k", "rprivate", "ro"]));
+        let o = parse_options(&s(&[
+            "nosuid",
+            "noexec",
+            "mode=755",
+            "size=65536k",
+            "rprivate",
+            "ro",
+        ]));
         assert_eq!(o.flags, libc::MS_NOSUID | libc::MS_NOEXEC | libc::MS_RDONLY);
         assert_eq!(o.propagation, vec![libc::MS_PRIVATE | libc::MS_REC]);
         assert_eq!(o.data_string(), "mode=755,size=65536k");

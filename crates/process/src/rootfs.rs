@@ -22,11 +22,9 @@ pub fn propagation_flags(value: Option<&str>) -> Result<libc::c_ulong> {
         "shared" => libc::MS_SHARED,
         "runbindable" => libc::MS_UNBINDABLE | libc::MS_REC,
         "unbindable" => libc::MS_UNBINDABLE,
-        other => {
-            return Err(Error::Spec(format!(
-                "linux.rootfsPropagation: unknown value {other:?} (use rslave, rprivate, rshared, ...)"
-            )))
-        }
+        other => return Err(Error::Spec(format!(
+            "linux.rootfsPropagation: unknown value {other:?} (use rslave, rprivate, rshared, ...)"
+        ))),
     })
 }
 
@@ -57,8 +55,14 @@ pub fn prepare(
     };
     sys::mount(None, Path::new("/"), None, first, None).ctx("set propagation of", "/")?;
     // pivot_root needs the new root to be a mount point.
-    sys::mount(Some(rootfs), rootfs, None, libc::MS_BIND | libc::MS_REC, None)
-        .ctx("bind mount rootfs", rootfs)?;
+    sys::mount(
+        Some(rootfs),
+        rootfs,
+        None,
+        libc::MS_BIND | libc::MS_REC,
+        None,
+    )
+    .ctx("bind mount rootfs", rootfs)?;
     let root = open_root(rootfs)?;
 
     let mut cgroup_mounts: Option<CgroupMounts> = None;
@@ -78,7 +82,12 @@ pub fn prepare(
             placed()?;
             cgroup_mounts = Some(CgroupMounts::discover(cgroupns)?);
         }
-        mounts::mount_one(&root, m, bundle, cgroup_mounts.as_ref().unwrap_or(&CgroupMounts::default()))?;
+        mounts::mount_one(
+            &root,
+            m,
+            bundle,
+            cgroup_mounts.as_ref().unwrap_or(&CgroupMounts::default()),
+        )?;
     }
     if cgroup_mounts.is_none() {
         placed()?;
@@ -121,8 +130,14 @@ fn pivot(rootfs: &Path) -> Result<()> {
     nix::unistd::fchdir(new.as_raw_fd()).ctx("chdir", rootfs)?;
     sys::pivot_root(Path::new("."), Path::new(".")).ctx("pivot_root", rootfs)?;
     nix::unistd::fchdir(old.as_raw_fd()).ctx("chdir", "old root")?;
-    sys::mount(None, Path::new("."), None, libc::MS_SLAVE | libc::MS_REC, None)
-        .ctx("make old root slave", "/")?;
+    sys::mount(
+        None,
+        Path::new("."),
+        None,
+        libc::MS_SLAVE | libc::MS_REC,
+        None,
+    )
+    .ctx("make old root slave", "/")?;
     sys::umount2(Path::new("."), libc::MNT_DETACH).ctx("unmount old root", "/")?;
     nix::unistd::chdir("/").ctx("chdir", "/")?;
     Ok(())
@@ -131,7 +146,8 @@ fn pivot(rootfs: &Path) -> Result<()> {
 /// `--no-pivot`: for roots where pivot_root cannot work (a ramfs root).
 fn move_root(rootfs: &Path) -> Result<()> {
     nix::unistd::chdir(rootfs).ctx("chdir", rootfs)?;
-    sys::mount(Some(rootfs), Path::new("/"), None, libc::MS_MOVE, None).ctx("move rootfs", rootfs)?;
+    sys::mount(Some(rootfs), Path::new("/"), None, libc::MS_MOVE, None)
+        .ctx("move rootfs", rootfs)?;
     nix::unistd::chroot(".").ctx("chroot", rootfs)?;
     nix::unistd::chdir("/").ctx("chdir", "/")?;
     Ok(())
@@ -157,10 +173,14 @@ pub fn mask_path(path: &str) -> Result<()> {
     match res {
         Ok(()) => Ok(()),
         Err(e) if e.raw_os_error() == Some(libc::ENOENT) => Ok(()),
-        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
-            sys::mount(Some(Path::new("tmpfs")), p, Some("tmpfs"), libc::MS_RDONLY, None)
-                .ctx("mask", p)
-        }
+        Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => sys::mount(
+            Some(Path::new("tmpfs")),
+            p,
+            Some("tmpfs"),
+            libc::MS_RDONLY,
+            None,
+        )
+        .ctx("mask", p),
         Err(e) => Err(Error::sys("mask", p, e)),
     }
 }
@@ -175,12 +195,23 @@ pub fn readonly_path(path: &str) -> Result<()> {
         None,
         p,
         None,
-        libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+        libc::MS_BIND
+            | libc::MS_REMOUNT
+            | libc::MS_RDONLY
+            | libc::MS_NOSUID
+            | libc::MS_NODEV
+            | libc::MS_NOEXEC,
         None,
     )
     .or_else(|_| {
         // Some mounts carry locked flags: retry keeping only read-only.
-        sys::mount(None, p, None, libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY, None)
+        sys::mount(
+            None,
+            p,
+            None,
+            libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY,
+            None,
+        )
     })
     .ctx("remount read-only", p)
 }
@@ -189,8 +220,14 @@ pub fn readonly_path(path: &str) -> Result<()> {
 pub fn mount_console(slave: &Path) -> Result<()> {
     let root = open_root(Path::new("/"))?;
     let target = create_in_root(&root, Path::new("/dev/console"), Kind::File)?;
-    sys::mount(Some(slave), &proc_fd_path(&target), None, libc::MS_BIND, None)
-        .ctx("bind console to", "/dev/console")
+    sys::mount(
+        Some(slave),
+        &proc_fd_path(&target),
+        None,
+        libc::MS_BIND,
+        None,
+    )
+    .ctx("bind console to", "/dev/console")
 }
 
 /// Resolves `prog` with the container's PATH the way execvp would, so a
@@ -231,4 +268,3 @@ pub fn find_executable(prog: &str, env: &[String], cwd: &Path) -> Result<PathBuf
         "exec: {prog:?}: executable file not found in $PATH"
     )))
 }
-

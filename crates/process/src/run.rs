@@ -49,26 +49,32 @@ pub(crate) fn forwarded_set() -> SigSet {
 /// returns its exit code (128+N when killed by signal N).
 pub(crate) fn wait_forwarding(pid: i32, mask: &SigSet) -> Result<i32> {
     mask.thread_block().ctx("block signals", "run")?;
-    let sfd = SignalFd::new(&mask).ctx("signalfd", "run")?;
+    let sfd = SignalFd::new(mask).ctx("signalfd", "run")?;
     let code = loop {
         match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
-        Ok(WaitStatus::Exited(_, c)) => break c,
-        Ok(WaitStatus::Signaled(_, s, _)) => break 128 + s as i32,
-        Ok(_) => {}
-        Err(nix::errno::Errno::EINTR) => continue,
-        Err(e) => return Err(crate::Error::sys("wait for", format!("pid {pid}"), e.into())),
+            Ok(WaitStatus::Exited(_, c)) => break c,
+            Ok(WaitStatus::Signaled(_, s, _)) => break 128 + s as i32,
+            Ok(_) => {}
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => {
+                return Err(crate::Error::sys(
+                    "wait for",
+                    format!("pid {pid}"),
+                    e.into(),
+                ))
+            }
         }
         match sfd.read_signal() {
-        Ok(Some(info)) => {
-            if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
-            if sig != Signal::SIGCHLD {
-                let _ = kill(Pid::from_raw(pid), sig);
+            Ok(Some(info)) => {
+                if let Ok(sig) = Signal::try_from(info.ssi_signo as i32) {
+                    if sig != Signal::SIGCHLD {
+                        let _ = kill(Pid::from_raw(pid), sig);
+                    }
+                }
             }
-            }
-        }
-        Ok(None) => {}
-        Err(nix::errno::Errno::EINTR) => {}
-        Err(e) => return Err(crate::Error::sys("read", "signalfd", e.into())),
+            Ok(None) => {}
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(crate::Error::sys("read", "signalfd", e.into())),
         }
     };
     mask.thread_unblock().ctx("unblock signals", "wait")?;

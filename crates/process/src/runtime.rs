@@ -86,7 +86,9 @@ impl Runtime {
                 })
             }
         }
-        let m = self.cgroup(&s).ok_or_else(|| crate::Error::Spec("container has no cgroup".into()))?;
+        let m = self
+            .cgroup(&s)
+            .ok_or_else(|| crate::Error::Spec("container has no cgroup".into()))?;
         Ok(m.freeze()?)
     }
 
@@ -103,7 +105,9 @@ impl Runtime {
                 })
             }
         }
-        let m = self.cgroup(&s).ok_or_else(|| crate::Error::Spec("container has no cgroup".into()))?;
+        let m = self
+            .cgroup(&s)
+            .ok_or_else(|| crate::Error::Spec("container has no cgroup".into()))?;
         Ok(m.thaw()?)
     }
 }

@@ -15,8 +15,11 @@ pub fn parse(s: &str) -> Result<Signal> {
     } else {
         format!("SIG{upper}")
     };
-    name.parse::<Signal>()
-        .map_err(|_| Error::Spec(format!("invalid signal {s:?} (use a name like TERM or KILL, or a number)")))
+    name.parse::<Signal>().map_err(|_| {
+        Error::Spec(format!(
+            "invalid signal {s:?} (use a name like TERM or KILL, or a number)"
+        ))
+    })
 }
 
 #[cfg(test)]

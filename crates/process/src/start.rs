@@ -21,9 +21,8 @@ impl Runtime {
             });
         }
         let sock = self.store.dir(id).join(EXEC_SOCK);
-        let mut conn = UnixStream::connect(&sock).map_err(|e| {
-            Error::Init(format!("container {id} is not waiting for start: {e}"))
-        })?;
+        let mut conn = UnixStream::connect(&sock)
+            .map_err(|e| Error::Init(format!("container {id} is not waiting for start: {e}")))?;
         // The init removes nothing itself: drop the socket file now so any
         // later look at the state says "running".
         std::fs::remove_file(&sock).ctx("remove", &sock)?;

@@ -29,9 +29,7 @@ fn resource(t: PosixRlimitType) -> libc::c_int {
 
 fn spec_name(t: PosixRlimitType) -> String {
     // oci-spec's Display is the lower-case form; the spec writes RLIMIT_X.
-    format!("{t:?}")
-        .trim_start_matches("Rlimit")
-        .to_uppercase()
+    format!("{t:?}").trim_start_matches("Rlimit").to_uppercase()
 }
 
 pub fn apply_rlimits(rlimits: &[PosixRlimit]) -> Result<()> {
@@ -74,9 +72,11 @@ pub fn switch_user(user: &User) -> Result<()> {
     groups.dedup();
     nix::unistd::setgroups(&groups).ctx("setgroups", "process.user.additionalGids")?;
     let gid = Gid::from_raw(user.gid());
-    nix::unistd::setresgid(gid, gid, gid).ctx("setgid", format!("process.user.gid {}", user.gid()))?;
+    nix::unistd::setresgid(gid, gid, gid)
+        .ctx("setgid", format!("process.user.gid {}", user.gid()))?;
     let uid = Uid::from_raw(user.uid());
-    nix::unistd::setresuid(uid, uid, uid).ctx("setuid", format!("process.user.uid {}", user.uid()))?;
+    nix::unistd::setresuid(uid, uid, uid)
+        .ctx("setuid", format!("process.user.uid {}", user.uid()))?;
     Ok(())
 }
 

@@ -36,10 +36,18 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
             )));
         }
     }
-    if process.apparmor_profile().as_deref().is_some_and(|p| !p.is_empty()) {
+    if process
+        .apparmor_profile()
+        .as_deref()
+        .is_some_and(|p| !p.is_empty())
+    {
         return lsm_missing("process.apparmorProfile", "AppArmor");
     }
-    if process.selinux_label().as_deref().is_some_and(|p| !p.is_empty()) {
+    if process
+        .selinux_label()
+        .as_deref()
+        .is_some_and(|p| !p.is_empty())
+    {
         return lsm_missing("process.selinuxLabel", "SELinux");
     }
     if process.io_priority().is_some() {
@@ -81,7 +89,11 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
     {
         return unsupported("linux.uidMappings/gidMappings (user namespaces)");
     }
-    if linux.mount_label().as_deref().is_some_and(|p| !p.is_empty()) {
+    if linux
+        .mount_label()
+        .as_deref()
+        .is_some_and(|p| !p.is_empty())
+    {
         return lsm_missing("linux.mountLabel", "SELinux");
     }
     if linux.intel_rdt().is_some() {
@@ -102,7 +114,13 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
     if let Some(seccomp) = linux.seccomp() {
         husk_seccomp::validate(seccomp)?;
     }
-    for key in linux.sysctl().as_ref().map(|m| m.keys()).into_iter().flatten() {
+    for key in linux
+        .sysctl()
+        .as_ref()
+        .map(|m| m.keys())
+        .into_iter()
+        .flatten()
+    {
         validate_sysctl(key, plan)?;
     }
     Ok(())
@@ -160,9 +178,13 @@ mod tests {
         validate_sysctl("net.ipv4.ip_forward", &p).unwrap();
         validate_sysctl("kernel.shmmax", &p).unwrap();
         validate_sysctl("fs.mqueue.msg_max", &p).unwrap();
-        let e = validate_sysctl("kernel.pid_max", &p).unwrap_err().to_string();
+        let e = validate_sysctl("kernel.pid_max", &p)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not namespaced"), "{e}");
-        let e = validate_sysctl("net.ipv4.ip_forward", &plan("[]")).unwrap_err().to_string();
+        let e = validate_sysctl("net.ipv4.ip_forward", &plan("[]"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("network namespace"), "{e}");
     }
 }

@@ -71,7 +71,9 @@ pub fn load_config(path: &Path) -> Result<Spec> {
     Ok(spec)
 }
 
-fn serde_path(de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>) -> std::result::Result<Spec, String> {
+fn serde_path(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'_>>,
+) -> std::result::Result<Spec, String> {
     use serde::Deserialize;
     Spec::deserialize(de).map_err(|e| format!("invalid config: {e}"))
 }
@@ -88,10 +90,17 @@ mod tests {
     fn parses_what_real_clients_write() {
         let dir = client_specs();
         if !dir.exists() {
-            eprintln!("SKIP: parses_what_real_clients_write: {} missing", dir.display());
+            eprintln!(
+                "SKIP: parses_what_real_clients_write: {} missing",
+                dir.display()
+            );
             return;
         }
-        for name in ["docker-run-config.json", "podman-run-config.json", "ctr-run-config.json"] {
+        for name in [
+            "docker-run-config.json",
+            "podman-run-config.json",
+            "ctr-run-config.json",
+        ] {
             let spec = load_config(&dir.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(spec.process().is_some(), "{name}");
         }
@@ -111,7 +120,11 @@ mod tests {
     fn empty_args_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("config.json");
-        std::fs::write(&p, r#"{"ociVersion":"1.2.0","process":{"cwd":"/","user":{"uid":0,"gid":0},"args":[]}}"#).unwrap();
+        std::fs::write(
+            &p,
+            r#"{"ociVersion":"1.2.0","process":{"cwd":"/","user":{"uid":0,"gid":0},"args":[]}}"#,
+        )
+        .unwrap();
         let err = load_config(&p).unwrap_err().to_string();
         assert!(err.contains("process.args"), "{err}");
     }

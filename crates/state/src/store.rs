@@ -76,7 +76,11 @@ impl ContainerState {
     /// The state JSON of the OCI runtime spec, with runc's extra fields, in
     /// runc's field order.
     pub fn oci_json(&self, status: Status) -> serde_json::Value {
-        let pid = if status == Status::Stopped { 0 } else { self.pid };
+        let pid = if status == Status::Stopped {
+            0
+        } else {
+            self.pid
+        };
         let out = OciState {
             oci_version: "1.2.0",
             id: &self.id,

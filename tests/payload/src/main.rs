@@ -33,10 +33,19 @@ fn run(args: &[String]) -> Result<(), String> {
                 unsafe_call(|| unsafe { libc::getgid() }),
                 unsafe_call(|| unsafe { libc::geteuid() }),
                 unsafe_call(|| unsafe { libc::getegid() }),
-                groups.iter().map(|g| g.to_string()).collect::<Vec<_>>().join(",")
+                groups
+                    .iter()
+                    .map(|g| g.to_string())
+                    .collect::<Vec<_>>()
+                    .join(",")
             );
         }
-        "cwd" => println!("{}", std::env::current_dir().map_err(|e| e.to_string())?.display()),
+        "cwd" => println!(
+            "{}",
+            std::env::current_dir()
+                .map_err(|e| e.to_string())?
+                .display()
+        ),
         "env" => {
             for (k, v) in std::env::vars() {
                 println!("{k}={v}");
@@ -61,7 +70,9 @@ fn run(args: &[String]) -> Result<(), String> {
         "write" => std::fs::write(arg(1), arg(2)).map_err(|e| format!("write {}: {e}", arg(1)))?,
         "readlink" => println!(
             "{}",
-            std::fs::read_link(arg(1)).map_err(|e| e.to_string())?.display()
+            std::fs::read_link(arg(1))
+                .map_err(|e| e.to_string())?
+                .display()
         ),
         // Every open fd and what it points at: leaked runtime fds show here.
         "fds" => {
@@ -157,7 +168,10 @@ fn run(args: &[String]) -> Result<(), String> {
                 other => return Err(format!("syscall: unknown {other}")),
             };
             if r < 0 {
-                println!("errno {}", std::io::Error::last_os_error().raw_os_error().unwrap_or(0));
+                println!(
+                    "errno {}",
+                    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+                );
             } else {
                 println!("ok");
             }
@@ -187,12 +201,20 @@ fn run(args: &[String]) -> Result<(), String> {
                 println!("mount_setattr: {}", clear_ro(held.as_raw_fd()));
                 // SAFETY: open_tree with a valid fd and an empty C path.
                 let clone = unsafe {
-                    libc::syscall(libc::SYS_open_tree, held.as_raw_fd(), c"".as_ptr(), 1 | libc::AT_EMPTY_PATH | libc::O_CLOEXEC)
+                    libc::syscall(
+                        libc::SYS_open_tree,
+                        held.as_raw_fd(),
+                        c"".as_ptr(),
+                        1 | libc::AT_EMPTY_PATH | libc::O_CLOEXEC,
+                    )
                 };
                 if clone < 0 {
                     println!("open_tree: {}", std::io::Error::last_os_error());
                 } else {
-                    println!("open_tree: ok; mount_setattr on clone: {}", clear_ro(clone as i32));
+                    println!(
+                        "open_tree: ok; mount_setattr on clone: {}",
+                        clear_ro(clone as i32)
+                    );
                     targets.push(format!("/proc/self/fd/{clone}"));
                 }
                 let _ = std::io::stdout().flush();
@@ -254,7 +276,12 @@ fn clear_ro(fd: i32) -> String {
         propagation: u64,
         userns: u64,
     }
-    let attr = MountAttr { set: 0, clr: 1, propagation: 0, userns: 0 };
+    let attr = MountAttr {
+        set: 0,
+        clr: 1,
+        propagation: 0,
+        userns: 0,
+    };
     // SAFETY: attr outlives the call and its size is passed.
     let r = unsafe {
         libc::syscall(

@@ -123,13 +123,21 @@ impl Rt {
     }
 
     pub fn status(&self, id: &str) -> String {
-        self.state(id)["status"].as_str().unwrap_or_default().to_string()
+        self.state(id)["status"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// `run` of a bundle in the foreground: (exit code, stdout, stderr).
     pub fn run_bundle(&self, b: &Bundle, name: &str) -> (i32, String, String) {
         let id = self.id(name);
-        let out = self.run(&["run", "--bundle", b.path().to_str().unwrap_or_default(), &id]);
+        let out = self.run(&[
+            "run",
+            "--bundle",
+            b.path().to_str().unwrap_or_default(),
+            &id,
+        ]);
         (
             out.status.code().unwrap_or(-1),
             String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -171,7 +179,9 @@ pub fn cgroup_dirs(name: &str) -> Vec<PathBuf> {
         if depth > 4 {
             return;
         }
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in rd.flatten() {
             let p = e.path();
             if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {

@@ -18,7 +18,10 @@ pub fn p(b: &Bundle) -> &str {
 /// Returns stdout.
 pub fn run_ok(rt: &Rt, b: &Bundle, name: &str) -> String {
     let (code, out, err) = rt.run_bundle(b, name);
-    assert_eq!(code, 0, "run {name} exited {code}\nstdout: {out}\nstderr: {err}");
+    assert_eq!(
+        code, 0,
+        "run {name} exited {code}\nstdout: {out}\nstderr: {err}"
+    );
     out
 }
 
@@ -34,7 +37,13 @@ pub fn field(status: &str, key: &str) -> String {
 /// Asserts that a refused command failed closed: a non-zero exit, exactly
 /// one non-empty line on stderr containing every needle, and nothing left
 /// for `id` (no state dir, no cgroup dir, no mounts under the bundle).
-pub fn assert_refused(rt: &Rt, out: &Output, id: &str, bundle: Option<&Path>, needles: &[&str]) -> String {
+pub fn assert_refused(
+    rt: &Rt,
+    out: &Output,
+    id: &str,
+    bundle: Option<&Path>,
+    needles: &[&str],
+) -> String {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(
         !out.status.success(),
@@ -42,7 +51,11 @@ pub fn assert_refused(rt: &Rt, out: &Output, id: &str, bundle: Option<&Path>, ne
         String::from_utf8_lossy(&out.stdout)
     );
     let lines: Vec<&str> = err.lines().collect();
-    assert_eq!(lines.len(), 1, "want exactly one line on stderr, got: {err:?}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "want exactly one line on stderr, got: {err:?}"
+    );
     assert!(!lines[0].trim().is_empty(), "empty error line");
     for n in needles {
         assert!(err.contains(n), "stderr does not mention {n:?}: {err}");
@@ -57,9 +70,17 @@ pub fn assert_nothing_left(rt: &Rt, id: &str, bundle: Option<&Path>) {
         .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
         .unwrap_or_default();
     assert!(left.is_empty(), "runtime root not empty: {left:?}");
-    assert!(cgroup_dirs(id).is_empty(), "cgroup dirs left: {:?}", cgroup_dirs(id));
+    assert!(
+        cgroup_dirs(id).is_empty(),
+        "cgroup dirs left: {:?}",
+        cgroup_dirs(id)
+    );
     if let Some(b) = bundle {
-        assert!(mounts_under(b).is_empty(), "mounts left: {:?}", mounts_under(b));
+        assert!(
+            mounts_under(b).is_empty(),
+            "mounts left: {:?}",
+            mounts_under(b)
+        );
     }
 }
 
@@ -180,7 +201,9 @@ pub fn own_cgroup(pid: &str, controller: &str) -> String {
         .find_map(|l| {
             let mut parts = l.splitn(3, ':');
             let (_, ctrl, path) = (parts.next()?, parts.next()?, parts.next()?);
-            ctrl.split(',').any(|c| c == controller).then(|| path.to_string())
+            ctrl.split(',')
+                .any(|c| c == controller)
+                .then(|| path.to_string())
         })
         .unwrap_or_else(|| panic!("no {controller} in {cg}"))
 }
