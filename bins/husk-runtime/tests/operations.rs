@@ -234,3 +234,28 @@ fn checkpoint_and_restore_say_not_supported() {
     let err = rt.fails(&["restore", "x"]);
     assert!(err.contains("not supported"), "{err}");
 }
+
+#[test]
+fn scheduler_io_priority_and_personality_apply() {
+    require_root!("scheduler_io_priority_and_personality_apply");
+    let rt = Rt::new();
+    // Field 41 of /proc/self/stat is the policy (5 = SCHED_IDLE); uname -m
+    // under PER_LINUX32 reports a 32-bit machine.
+    let mut b = bundle(&["sh", "-c", "cut -d' ' -f41 /proc/self/stat; uname -m; ionice -p $$"]);
+    b.edit(|c| {
+        c["process"]["scheduler"] = serde_json::json!({"policy": "SCHED_IDLE"});
+        c["process"]["ioPriority"] = serde_json::json!({"class": "IOPRIO_CLASS_BE", "priority": 6});
+        c["linux"]["personality"] = serde_json::json!({"domain": "LINUX32"});
+    });
+    let (code, out, err) = rt.run_bundle(&b, "sched");
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "5", "{out}");
+    assert_eq!(lines[1], "i686", "{out}");
+    assert!(lines[2].contains("prio 6"), "{out}");
+    let mut b = bundle(&["true"]);
+    b.edit(|c| c["process"]["ioPriority"] = serde_json::json!({"class": "IOPRIO_CLASS_BE", "priority": 9}));
+    let (code, _, err) = rt.run_bundle(&b, "badprio");
+    assert_ne!(code, 0);
+    assert!(err.contains("process.ioPriority.priority"), "{err}");
+}

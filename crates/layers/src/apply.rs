@@ -25,6 +25,7 @@ const WHITEOUT_PREFIX: &str = ".wh.";
 const WHITEOUT_META_PREFIX: &str = ".wh..wh.";
 const OPAQUE: &str = ".wh..wh..opq";
 const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
+const OVERLAY_XATTR_PREFIX: &[u8] = b"trusted.overlay.";
 
 /// Owner, mode, time and xattrs of one entry, read before its data.
 struct Meta {
@@ -396,6 +397,11 @@ fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>, path: &Path) -> Result<Meta
         for ext in exts {
             let ext = ext.map_err(Error::Stream)?;
             if let Some(name) = ext.key_bytes().strip_prefix(b"SCHILY.xattr.") {
+                // overlayfs reads its own metadata (redirect, metacopy, opaque)
+                // from these: a layer may only express them as whiteouts.
+                if name.starts_with(OVERLAY_XATTR_PREFIX) {
+                    continue;
+                }
                 xattrs.push((
                     OsStr::from_bytes(name).to_os_string(),
                     ext.value_bytes().to_vec(),

@@ -103,3 +103,30 @@ fn hard_link_inside_the_layer_works() {
     let b = std::fs::metadata(sb.layer().join("b")).unwrap();
     assert_eq!(a.ino(), b.ino());
 }
+
+#[test]
+fn overlay_xattrs_from_the_tar_are_dropped() {
+    husk_fixtures::require_root!("overlay_xattrs_from_the_tar_are_dropped");
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_pax_extensions([
+        ("SCHILY.xattr.trusted.overlay.redirect", &b"/etc"[..]),
+        ("SCHILY.xattr.user.kept", &b"1"[..]),
+    ])
+    .unwrap();
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Directory);
+    h.set_mode(0o755);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(0);
+    h.set_size(0);
+    b.append_data(&mut h, "d/", &b""[..]).unwrap();
+    let sb = Sandbox::new();
+    sb.unpack(&b.into_inner().unwrap()).unwrap();
+    let d = sb.layer().join("d");
+    assert_eq!(xattr::get(&d, "trusted.overlay.redirect").unwrap(), None);
+    assert_eq!(
+        xattr::get(&d, "user.kept").unwrap().as_deref(),
+        Some(&b"1"[..])
+    );
+}

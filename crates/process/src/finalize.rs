@@ -11,7 +11,7 @@ use oci_spec::runtime::{LinuxSeccomp, Process};
 
 use crate::capabilities::CapSets;
 use crate::error::Context;
-use crate::{rootfs, sys, user, Error, Result};
+use crate::{rootfs, sched, sys, user, Error, Result};
 
 /// A process ready to exec: everything that can fail with a message has
 /// been done; what is left is the late seccomp load and execve.
@@ -26,6 +26,12 @@ pub struct Ready {
 /// Applies the process's limits and identity to the calling process.
 pub fn prepare(process: &Process, seccomp: Option<&LinuxSeccomp>) -> Result<Ready> {
     user::apply_rlimits(process.rlimits().as_deref().unwrap_or(&[]))?;
+    if let Some(s) = process.scheduler() {
+        sched::apply_scheduler(s)?;
+    }
+    if let Some(p) = process.io_priority() {
+        sched::apply_io_priority(p)?;
+    }
 
     let no_new_privs = process.no_new_privileges() == Some(true);
     let filter = seccomp.map(husk_seccomp::Filter::new).transpose()?;

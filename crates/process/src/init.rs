@@ -164,6 +164,9 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         rootfs::remount_root_readonly()?;
     }
 
+    if let Some(p) = linux.and_then(|l| l.personality().as_ref()) {
+        crate::sched::apply_personality(p)?;
+    }
     let ready = finalize::prepare(process, linux.and_then(|l| l.seccomp().as_ref()))?;
 
     cfg.channel.send(&Msg::Ready)?;

@@ -21,6 +21,7 @@ mod mounts;
 mod rootfs;
 mod run;
 mod runtime;
+mod sched;
 pub mod signal;
 mod start;
 mod sys;

@@ -50,12 +50,6 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
     {
         return lsm_missing("process.selinuxLabel", "SELinux");
     }
-    if process.io_priority().is_some() {
-        return unsupported("process.ioPriority");
-    }
-    if process.scheduler().is_some() {
-        return unsupported("process.scheduler");
-    }
     if process.exec_cpu_affinity().is_some() {
         return unsupported("process.execCPUAffinity");
     }
@@ -98,9 +92,6 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
     }
     if linux.intel_rdt().is_some() {
         return unsupported("linux.intelRdt");
-    }
-    if linux.personality().is_some() {
-        return unsupported("linux.personality");
     }
     if linux.memory_policy().is_some() {
         return unsupported("linux.memoryPolicy");
