@@ -139,9 +139,12 @@ pub enum Command {
     Resume { id: String },
     /// List a container's processes
     Ps {
-        id: String,
         #[arg(short, long, default_value = "table", value_parser = ["table", "json"])]
         format: String,
+        id: String,
+        /// Options for ps(1) in table format (default -ef)
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        ps_args: Vec<String>,
     },
 }
 
@@ -365,15 +368,12 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
         }
         Command::Pause { id } => rt()?.pause(id)?,
         Command::Resume { id } => rt()?.resume(id)?,
-        Command::Ps { id, format } => {
+        Command::Ps { id, format, ps_args } => {
             let pids = rt()?.pids(id)?;
             if format == "json" {
                 writeln!(out, "{}", serde_json::to_string(&pids)?)?;
             } else {
-                writeln!(out, "PID")?;
-                for p in pids {
-                    writeln!(out, "{p}")?;
-                }
+                ps_table(&pids, ps_args, &mut out)?;
             }
         }
     }
@@ -619,4 +619,36 @@ fn update_resources(a: &UpdateArgs) -> Result<oci_spec::runtime::LinuxResources>
         set("blockIO", "weight", x.into());
     }
     serde_json::from_value(v).context("resources: invalid LinuxResources")
+}
+
+/// runc's `ps` table: the host's ps(1) output, header plus the lines whose
+/// PID column is one of the container's processes.
+fn ps_table(pids: &[i32], args: &[String], out: &mut impl Write) -> Result<()> {
+    let args: Vec<String> = if args.is_empty() {
+        vec!["-ef".into()]
+    } else {
+        args.to_vec()
+    };
+    let o = std::process::Command::new("ps")
+        .args(&args)
+        .output()
+        .context("run ps(1)")?;
+    if !o.status.success() {
+        bail!("ps {}: {}", args.join(" "), String::from_utf8_lossy(&o.stderr).trim());
+    }
+    let text = String::from_utf8_lossy(&o.stdout);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or_default();
+    let col = header
+        .split_whitespace()
+        .position(|h| h == "PID")
+        .ok_or_else(|| anyhow::anyhow!("ps {}: output has no PID column", args.join(" ")))?;
+    writeln!(out, "{header}")?;
+    for l in lines {
+        let pid = l.split_whitespace().nth(col).and_then(|p| p.parse::<i32>().ok());
+        if pid.is_some_and(|p| pids.contains(&p)) {
+            writeln!(out, "{l}")?;
+        }
+    }
+    Ok(())
 }

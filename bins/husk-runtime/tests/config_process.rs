@@ -262,43 +262,14 @@ fn oom_score_adj_below_the_callers_needs_cap_sys_resource() {
     );
 }
 
-/// Receives one fd sent with SCM_RIGHTS on `conn`.
-fn recv_fd(conn: &std::os::unix::net::UnixStream) -> std::os::fd::OwnedFd {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
-    use std::os::fd::{AsRawFd, FromRawFd};
-    let mut buf = [0u8; 4096];
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<()>(
-        conn.as_raw_fd(),
-        &mut iov,
-        Some(&mut space),
-        MsgFlags::empty(),
-    )
-    .expect("recvmsg on the console socket");
-    for c in msg.cmsgs().expect("cmsgs") {
-        if let ControlMessageOwned::ScmRights(fds) = c {
-            assert_eq!(fds.len(), 1, "one fd expected: {fds:?}");
-            // SAFETY: the fd was just received and is owned by nobody else.
-            return unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[0]) };
-        }
-    }
-    panic!("no SCM_RIGHTS message on the console socket");
-}
-
 #[test]
 fn terminal_through_console_socket() {
     require_root!("terminal_through_console_socket");
-    use std::io::Read;
     let rt = Rt::new();
     let dir = host_dir("console");
     let sock = dir.path().join("console.sock");
     let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
-    let mut b = bundle(&[
-        "sh",
-        "-c",
-        "tty; [ -c /dev/console ] && echo console-ok; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-tty",
-    ]);
+    let mut b = bundle(&["sh", "-c", TTY_SCRIPT]);
     b.edit(|c| c["process"]["terminal"] = json!(true));
     let id = rt.id("tty");
     rt.ok(&[
@@ -311,7 +282,6 @@ fn terminal_through_console_socket() {
     ]);
     let (conn, _) = listener.accept().unwrap();
     let master = recv_fd(&conn);
-    let mut master = std::fs::File::from(master);
     // The fd really is a pty master (TIOCGPTN answers only on masters).
     let mut n: libc::c_uint = 0;
     // SAFETY: TIOCGPTN writes one unsigned int.
@@ -324,17 +294,7 @@ fn terminal_through_console_socket() {
     };
     assert_eq!(rc, 0, "received fd is not a pty master");
     rt.ok(&["start", &id]);
-    let reader = std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let mut buf = [0u8; 1024];
-        loop {
-            match master.read(&mut buf) {
-                Ok(0) | Err(_) => break, // EIO once the last slave fd closes
-                Ok(k) => out.extend_from_slice(&buf[..k]),
-            }
-        }
-        String::from_utf8_lossy(&out).replace('\r', "")
-    });
+    let reader = read_pty(master);
     assert!(
         wait_until(10, || rt.status(&id) == "stopped"),
         "container did not stop"
@@ -344,6 +304,14 @@ fn terminal_through_console_socket() {
         "pty master never saw EOF"
     );
     let out = reader.join().unwrap();
-    assert_eq!(out, "/dev/pts/0\nconsole-ok\nstdio-tty\n");
+    assert_eq!(out, TTY_WANT);
     rt.ok(&["delete", &id]);
 }
+
+/// What a terminal container checks: its tty, /dev/console, stdio on the
+/// pty, and that it is the session leader with the pty as controlling tty
+/// (sh's pid is its session id).
+const TTY_SCRIPT: &str = "tty; [ -c /dev/console ] && echo console-ok; \
+    [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-tty; \
+    [ \"$(cut -d' ' -f6 /proc/$$/stat)\" = \"$$\" ] && echo session-leader";
+const TTY_WANT: &str = "/dev/pts/0\nconsole-ok\nstdio-tty\nsession-leader\n";

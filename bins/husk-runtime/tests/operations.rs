@@ -259,3 +259,42 @@ fn scheduler_io_priority_and_personality_apply() {
     assert_ne!(code, 0);
     assert!(err.contains("process.ioPriority.priority"), "{err}");
 }
+
+/// `run` of a terminal container without --console-socket relays the pty
+/// to our own terminal, as `runc run` does. script(1) gives us a pty.
+#[test]
+fn foreground_run_relays_a_terminal() {
+    require_root!("foreground_run_relays_a_terminal");
+    if std::process::Command::new("script").arg("--version").output().is_err() {
+        skip("foreground_run_relays_a_terminal", "script(1) from bsdutils is not installed");
+        return;
+    }
+    let rt = Rt::new();
+    let mut b = bundle(&["sh"]);
+    b.edit(|c| c["process"]["terminal"] = serde_json::json!(true));
+    let id = rt.id("tty");
+    let cmd = format!(
+        "{} --root {} run --bundle {} {id}",
+        bin().display(),
+        rt.root.path().display(),
+        p(&b)
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::{Read, Write};
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    stdin.write_all(b"tty; echo hello-$((40+2))\n").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    stdin.write_all(b"exit 3\n").unwrap();
+    let status = child.wait().unwrap();
+    let mut out = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    assert!(out.contains("/dev/pts/0"), "{out}");
+    assert!(out.contains("hello-42"), "{out}");
+    assert_eq!(status.code(), Some(3), "{out}");
+}

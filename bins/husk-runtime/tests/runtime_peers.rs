@@ -358,6 +358,94 @@ pub fn no_fd_leaks(rt: &Peer) {
     }
 }
 
+/// The console-socket contract containerd uses: create with a terminal,
+/// receive the pty master over the socket, start, read the output.
+pub fn terminal_console_socket(rt: &Peer) {
+    let dir = host_dir(&format!("peer-tty-{}", rt.name));
+    let sock = dir.path().join("console.sock");
+    let listener = std::os::unix::net::UnixListener::bind(&sock).unwrap();
+    let mut b = rt.bundle(&["sh", "-c", TTY_SCRIPT]);
+    b.edit(|c| c["process"]["terminal"] = json!(true));
+    let id = rt.id("tty");
+    let (code, _, err) = Bg::spawn(rt.cmd(&[
+        "create",
+        "--console-socket",
+        sock.to_str().unwrap(),
+        "--bundle",
+        p(&b),
+        &id,
+    ]))
+    .wait(30);
+    assert_eq!(code, 0, "{}: {err}", rt.name);
+    let (conn, _) = listener.accept().unwrap();
+    let reader = read_pty(recv_fd(&conn));
+    let (code, _, err) = Bg::spawn(rt.cmd(&["start", &id])).wait(30);
+    assert_eq!(code, 0, "{}: {err}", rt.name);
+    assert!(wait_until(10, || reader.is_finished()), "{}: pty never saw EOF", rt.name);
+    assert_eq!(reader.join().unwrap(), TTY_WANT, "{}", rt.name);
+}
+
+const TTY_SCRIPT: &str = "tty; [ -c /dev/console ] && echo console-ok; \
+    [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-tty; \
+    [ \"$(cut -d' ' -f6 /proc/$$/stat)\" = \"$$\" ] && echo session-leader";
+const TTY_WANT: &str = "/dev/pts/0\nconsole-ok\nstdio-tty\nsession-leader\n";
+
+pub fn ambient_capability(rt: &Peer) {
+    let mut b = rt.bundle(&["/bin/payload", "status"]);
+    b.edit(|c| {
+        c["process"]["user"] = json!({"uid": 1000, "gid": 1000});
+        c["process"]["capabilities"]["inheritable"] = json!(["CAP_NET_BIND_SERVICE"]);
+        c["process"]["capabilities"]["ambient"] = json!(["CAP_NET_BIND_SERVICE"]);
+    });
+    let st = rt.run_ok(&b, "amb");
+    for k in ["CapAmb", "CapInh", "CapPrm", "CapEff"] {
+        assert_eq!(field(&st, k), "0000000000000400", "{}: {k}\n{st}", rt.name);
+    }
+}
+
+pub fn no_new_privileges_off(rt: &Peer) {
+    let mut b = rt.bundle(&["/bin/payload", "status"]);
+    b.edit(|c| c["process"]["noNewPrivileges"] = json!(false));
+    assert_eq!(field(&rt.run_ok(&b, "nnp0"), "NoNewPrivs"), "0", "{}", rt.name);
+}
+
+pub fn hostname_and_domainname(rt: &Peer) {
+    let mut b = rt.bundle(&["sh", "-c", "/bin/payload hostname; /bin/payload domainname"]);
+    b.edit(|c| {
+        c["hostname"] = json!("husk-h1");
+        c["domainname"] = json!("husk.example");
+    });
+    assert_eq!(rt.run_ok(&b, "uts"), "husk-h1\nhusk.example\n", "{}", rt.name);
+}
+
+/// A relative cgroupsPath, seen from inside without a cgroup namespace:
+/// runc puts it under the runtime's own cgroup in each v1 hierarchy.
+pub fn relative_cgroups_path(rt: &Peer) {
+    let name = unique(&format!("husk-p-{}-cgrel", rt.name));
+    let mut b = rt.bundle(&["/bin/payload", "cat", "/proc/self/cgroup"]);
+    b.edit(|c| {
+        c["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "cgroup");
+        c["linux"]["cgroupsPath"] = json!(name);
+    });
+    let out = rt.run_ok(&b, "cgrel");
+    let me = std::process::id().to_string();
+    for ctrl in ["memory", "pids"] {
+        let own = own_cgroup(&me, ctrl);
+        let want = format!("{}/{name}", own.trim_end_matches('/'));
+        let got = out
+            .lines()
+            .find(|l| l.split(':').nth(1).is_some_and(|c| c.split(',').any(|x| x == ctrl)))
+            .and_then(|l| l.splitn(3, ':').nth(2))
+            .unwrap_or_default();
+        let mut left = cgroup_dirs(&name);
+        left.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        for d in &left {
+            let _ = std::fs::remove_dir(d);
+        }
+        assert_eq!(got, want, "{}: {ctrl}\n{out}", rt.name);
+    }
+}
+
 macro_rules! peer_suite {
     ($($runtime:ident),*; $cases:tt) => {
         $( peer_suite!(@one $runtime $cases); )*
@@ -390,4 +478,9 @@ peer_suite!(husk, runc, crun; [
     tmpfs_mount_options,
     bind_propagation_options,
     no_fd_leaks,
+    terminal_console_socket,
+    ambient_capability,
+    no_new_privileges_off,
+    hostname_and_domainname,
+    relative_cgroups_path,
 ]);

@@ -25,6 +25,7 @@ mod sched;
 pub mod signal;
 mod start;
 mod sys;
+mod tty;
 mod update;
 mod user;
 mod validate;

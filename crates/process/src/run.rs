@@ -21,7 +21,13 @@ impl Runtime {
     /// `run`: create + start, then (unless detached) wait, forwarding
     /// signals, delete, and return the exit code (128+N if killed by N).
     pub fn run(&self, id: &str, opts: &CreateOptions, detach: bool) -> Result<i32> {
-        let mask = forwarded_set();
+        let mut mask = forwarded_set();
+        let (_, spec) = husk_spec::load_bundle(&opts.bundle)?;
+        let terminal = spec.process().as_ref().and_then(|p| p.terminal()) == Some(true);
+        if terminal && opts.console_socket.is_none() && !detach {
+            mask.add(Signal::SIGWINCH);
+            return self.run_with_tty(id, opts, &mask);
+        }
         let pid = self.create(id, opts)?;
         if let Err(e) = self.start(id) {
             let _ = self.delete(id, true);
@@ -31,6 +37,35 @@ impl Runtime {
             return Ok(0);
         }
         let code = wait_forwarding(pid, &mask)?;
+        self.delete(id, true)?;
+        Ok(code)
+    }
+}
+
+impl Runtime {
+    /// `run` of a terminal container with no console socket: we are the
+    /// console socket's listener, and relay the pty to our own terminal.
+    fn run_with_tty(&self, id: &str, opts: &CreateOptions, mask: &SigSet) -> Result<i32> {
+        let sock = self.store.root().join(format!(".{id}.console.sock"));
+        let _ = std::fs::remove_file(&sock);
+        let listener = std::os::unix::net::UnixListener::bind(&sock).ctx("listen on", &sock)?;
+        let mut o = opts.clone();
+        o.console_socket = Some(sock.clone());
+        let created = self.create(id, &o);
+        let _ = std::fs::remove_file(&sock);
+        let pid = created?;
+        let master = match crate::tty::receive_master(&listener) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = self.delete(id, true);
+                return Err(e);
+            }
+        };
+        if let Err(e) = self.start(id) {
+            let _ = self.delete(id, true);
+            return Err(e);
+        }
+        let code = crate::tty::relay(&master, pid, mask)?;
         self.delete(id, true)?;
         Ok(code)
     }

@@ -207,3 +207,44 @@ pub fn own_cgroup(pid: &str, controller: &str) -> String {
         })
         .unwrap_or_else(|| panic!("no {controller} in {cg}"))
 }
+
+/// Receives one fd sent with SCM_RIGHTS on `conn`.
+pub fn recv_fd(conn: &std::os::unix::net::UnixStream) -> std::os::fd::OwnedFd {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let mut buf = [0u8; 4096];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::empty(),
+    )
+    .expect("recvmsg on the console socket");
+    for c in msg.cmsgs().expect("cmsgs") {
+        if let ControlMessageOwned::ScmRights(fds) = c {
+            assert_eq!(fds.len(), 1, "one fd expected: {fds:?}");
+            // SAFETY: the fd was just received and is owned by nobody else.
+            return unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[0]) };
+        }
+    }
+    panic!("no SCM_RIGHTS message on the console socket");
+}
+
+/// Reads a pty master until the last slave closes (EIO), on a thread.
+pub fn read_pty(master: std::os::fd::OwnedFd) -> std::thread::JoinHandle<String> {
+    use std::io::Read;
+    let mut master = std::fs::File::from(master);
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let mut buf = [0u8; 1024];
+        loop {
+            match master.read(&mut buf) {
+                Ok(0) | Err(_) => break, // EIO once the last slave fd closes
+                Ok(k) => out.extend_from_slice(&buf[..k]),
+            }
+        }
+        String::from_utf8_lossy(&out).replace('\r', "")
+    })
+}
