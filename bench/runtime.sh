@@ -46,3 +46,26 @@ for r in "${RUNTIMES[@]}"; do
 done
 printf 'husk/crun = %.2f   husk/runc = %.2f   (%d iterations, interleaved)\n' \
   "$(echo "$med_husk / $med_crun" | bc -l)" "$(echo "$med_husk / $med_runc" | bc -l)" "$N"
+
+# exec latency: one long-running container per runtime, `exec ID /bin/true`.
+make_bundle "$B.exec" '["sleep","3600"]'
+jq '.ociVersion="1.0.2" | .linux.resources={"devices":[{"allow":false,"access":"rwm"}]}' "$B.exec/config.json" > "$B.exec/c" && mv "$B.exec/c" "$B.exec/config.json"
+trap 'for r in "${RUNTIMES[@]}"; do "$(bin_of $r)" --root "$ROOT/$r" delete -f "exec-$r-$$" >/dev/null 2>&1; done; rm -rf "$B" "$B.exec" "$ROOT"' EXIT
+for r in "${RUNTIMES[@]}"; do "$(bin_of "$r")" --root "$ROOT/$r" run -d --bundle "$B.exec" "exec-$r-$$" >/dev/null; done
+declare -A E
+for ((i = 0; i < N; i++)); do
+  for r in "${RUNTIMES[@]}"; do
+    s=$(date +%s%N)
+    "$(bin_of "$r")" --root "$ROOT/$r" exec "exec-$r-$$" /bin/true
+    e=$(date +%s%N)
+    E[$r]+="$(( (e - s) / 1000 )) "
+  done
+done
+printf '\n%-6s %12s\n' runtime "exec median (ms)"
+for r in "${RUNTIMES[@]}"; do
+  m=$(echo "${E[$r]}" | median)
+  printf '%-6s %12.2f\n' "$r" "$(echo "$m / 1000" | bc -l)"
+  eval "emed_$r=$m"
+done
+printf 'exec: husk/crun = %.2f   husk/runc = %.2f\n' \
+  "$(echo "$emed_husk / $emed_crun" | bc -l)" "$(echo "$emed_husk / $emed_runc" | bc -l)"

@@ -92,6 +92,14 @@ impl Peer {
         c
     }
 
+    /// The version number from `--version` ("runc version 1.1.5+ds1").
+    pub fn version(&self) -> String {
+        let out = self.cmd(&["--version"]).output().expect("--version");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let first = text.lines().next().unwrap_or_default();
+        first.rsplit(' ').next().unwrap_or_default().to_string()
+    }
+
     /// `run` in the foreground: (exit code, stdout, stderr).
     pub fn run_bundle(&self, b: &Bundle, name: &str) -> (i32, String, String) {
         let id = self.id(name);
@@ -415,11 +423,21 @@ pub fn hostname_and_domainname(rt: &Peer) {
         c["hostname"] = json!("husk-h1");
         c["domainname"] = json!("husk.example");
     });
-    assert_eq!(rt.run_ok(&b, "uts"), "husk-h1\nhusk.example\n", "{}", rt.name);
+    let out = rt.run_ok(&b, "uts");
+    // A fact of this machine, not a test bug: runc 1.1 predates the
+    // domainname field (runc 1.2 added it) and leaves "(none)".
+    if rt.name == "runc" && rt.version().starts_with("1.1.") {
+        assert_eq!(out, "husk-h1\n(none)\n");
+        skip("runc::hostname_and_domainname", "runc 1.1 does not support domainname");
+        return;
+    }
+    assert_eq!(out, "husk-h1\nhusk.example\n", "{}", rt.name);
 }
 
-/// A relative cgroupsPath, seen from inside without a cgroup namespace:
-/// runc puts it under the runtime's own cgroup in each v1 hierarchy.
+/// A relative cgroupsPath, seen from inside without a cgroup namespace.
+/// The runtime spec leaves its meaning to the runtime: runc (and husk)
+/// put it under the runtime's own cgroup in each v1 hierarchy, crun 1.8
+/// under the hierarchy's root (a fact of crun, not a test bug).
 pub fn relative_cgroups_path(rt: &Peer) {
     let name = unique(&format!("husk-p-{}-cgrel", rt.name));
     let mut b = rt.bundle(&["/bin/payload", "cat", "/proc/self/cgroup"]);
@@ -431,7 +449,11 @@ pub fn relative_cgroups_path(rt: &Peer) {
     let me = std::process::id().to_string();
     for ctrl in ["memory", "pids"] {
         let own = own_cgroup(&me, ctrl);
-        let want = format!("{}/{name}", own.trim_end_matches('/'));
+        let want = if rt.name == "crun" {
+            format!("/{name}")
+        } else {
+            format!("{}/{name}", own.trim_end_matches('/'))
+        };
         let got = out
             .lines()
             .find(|l| l.split(':').nth(1).is_some_and(|c| c.split(',').any(|x| x == ctrl)))
