@@ -298,3 +298,39 @@ fn foreground_run_relays_a_terminal() {
     assert!(out.contains("hello-42"), "{out}");
     assert_eq!(status.code(), Some(3), "{out}");
 }
+
+/// pause freezes every process (a counter loop stops), resume thaws it.
+#[test]
+fn pause_stops_a_counter_and_resume_continues_it() {
+    require_root!("pause_stops_a_counter_and_resume_continues_it");
+    let rt = Rt::new();
+    let data = tempfile::tempdir().unwrap();
+    let mut b = bundle(&["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /data/n; usleep 20000; done"]);
+    b.edit(|c| {
+        c["mounts"].as_array_mut().unwrap().push(serde_json::json!({
+            "destination": "/data", "type": "bind", "source": data.path(), "options": ["rbind"]
+        }));
+    });
+    let id = rt.id("counter");
+    rt.ok(&["run", "-d", "--bundle", p(&b), &id]);
+    let n = || -> u64 {
+        std::fs::read_to_string(data.path().join("n"))
+            .ok()
+            .and_then(|s| s.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    let pause = std::time::Duration::from_millis(300);
+    std::thread::sleep(pause);
+    assert!(n() > 0, "counter never ran");
+    rt.ok(&["pause", &id]);
+    assert_eq!(rt.status(&id), "paused");
+    let frozen = n();
+    std::thread::sleep(pause);
+    assert_eq!(n(), frozen, "counter moved while paused");
+    rt.ok(&["resume", &id]);
+    std::thread::sleep(pause);
+    assert!(n() > frozen, "counter did not continue after resume");
+    // A paused container can still be force-deleted.
+    rt.ok(&["pause", &id]);
+    rt.ok(&["delete", "-f", &id]);
+}
