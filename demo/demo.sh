@@ -46,6 +46,17 @@ make_bundle "$B.2" '["sh","-c","exit 7"]'
 set +e; "$RT" --root "$ROOT" run --bundle "$B.2" "$ID-2"; echo "exit code: $?"; set -e
 rm -rf "$B.2"
 
+say "the same rootfs as an image: husk import, images, image inspect, save"
+HUSK=target/release/husk
+IMGROOT=$(mktemp -d /tmp/husk-demo-images.XXXXXX)
+tar -C "$B/rootfs" -c . | "$HUSK" --root "$IMGROOT" import - busybox:demo
+"$HUSK" --root "$IMGROOT" images
+"$HUSK" --root "$IMGROOT" image inspect busybox:demo | jq '.[0] | {Id, RepoTags, RootFS}'
+"$HUSK" --root "$IMGROOT" save -o "$IMGROOT/busybox.tar" busybox:demo
+echo "saved: $(du -h "$IMGROOT/busybox.tar" | cut -f1) docker-archive; skopeo sees:"
+skopeo inspect "docker-archive:$IMGROOT/busybox.tar" | jq -c '{Layers}'
+rm -rf "$IMGROOT"
+
 say "delete --force: nothing left behind"
 "$RT" --root "$ROOT" delete --force "$ID"
 ls /sys/fs/cgroup/memory | grep -c "$ID" || echo "no cgroup left"

@@ -2,7 +2,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use clap::{ArgAction, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use husk_process::{CreateOptions, Runtime};
 
 use crate::log::Logger;
@@ -11,8 +11,9 @@ use crate::log::Logger;
 #[command(
     name = "husk-runtime",
     about = "A runc-compatible OCI container runtime",
-    version = concat!(env!("CARGO_PKG_VERSION"), "\nspec: 1.2.0"),
-    disable_version_flag = true
+    disable_version_flag = true,
+    subcommand_required = false,
+    arg_required_else_help = true
 )]
 pub struct Cli {
     /// Directory for container state
@@ -40,10 +41,10 @@ pub struct Cli {
           value_parser = ["true", "false", "auto"])]
     pub rootless: Option<String>,
     /// Print the version
-    #[arg(short = 'v', long = "version", action = ArgAction::Version)]
-    version: Option<bool>,
+    #[arg(short = 'v', long = "version")]
+    pub version: bool,
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -280,7 +281,27 @@ impl Command {
     }
 }
 
+/// runc's shape: "runc version X" first, then the spec and libseccomp.
+pub fn version_text() -> String {
+    let features = husk_process::features::features();
+    let seccomp = features["annotations"]["io.github.seccomp.libseccomp.version"]
+        .as_str()
+        .unwrap_or("unknown")
+        .to_string();
+    format!(
+        "husk-runtime version {}\nspec: 1.2.0\nlibseccomp: {seccomp}\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
 pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
+    let Some(command) = &cli.command else {
+        if cli.version {
+            print!("{}", version_text());
+            return Ok(0);
+        }
+        bail!("no command given (see husk-runtime --help)");
+    };
     if cli.systemd_cgroup && !Path::new("/run/systemd/system").exists() {
         bail!(
             "--systemd-cgroup: systemd is not running on this host (drop the flag to use cgroupfs)"
@@ -288,7 +309,7 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
     }
     let rt = || Runtime::new(&cli.root, cli.systemd_cgroup);
     let mut out = std::io::stdout().lock();
-    match &cli.command {
+    match command {
         Command::Create { id, opts } => {
             log.debug(&format!("create {id} bundle {}", opts.bundle.display()));
             rt()?.create(id, &opts.options())?;

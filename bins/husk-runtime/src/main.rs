@@ -14,7 +14,7 @@ fn main() -> ExitCode {
     let logger = log::Logger::new(cli.log.as_deref(), &cli.log_format, cli.debug);
     // Anything that will put a process into a container first moves off
     // the host binary (CVE-2019-5736), once, before any other work.
-    if cli.command.enters_container() {
+    if cli.command.as_ref().is_some_and(|c| c.enters_container()) {
         if let Err(err) = husk_process::exe::ensure_protected() {
             logger.error(&format!(
                 "cannot protect the runtime binary (CVE-2019-5736): {err}"

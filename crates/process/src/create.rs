@@ -170,25 +170,15 @@ impl Runtime {
                     }
                 }
             })();
-            if let Err(e) = setup {
-                let _ = nix::sys::signal::kill(
-                    nix::unistd::Pid::from_raw(pid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-                reap(pid);
-                let _ = cgroup.destroy();
-                return Err(e);
-            }
-            let saved =
-                self.store
-                    .save(&state)
-                    .map_err(Error::from)
-                    .and_then(|()| match &opts.pid_file {
-                        Some(p) => husk_fs::write_atomic(p, pid.to_string().as_bytes(), 0o644)
-                            .map_err(Error::from),
-                        None => Ok(()),
-                    });
-            if let Err(e) = saved {
+            let finished = setup.and_then(|()| {
+                self.store.save(&state)?;
+                if let Some(p) = &opts.pid_file {
+                    husk_fs::write_atomic(p, pid.to_string().as_bytes(), 0o644)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = finished {
+                // Nothing half-made survives a failed create.
                 let _ = nix::sys::signal::kill(
                     nix::unistd::Pid::from_raw(pid),
                     nix::sys::signal::Signal::SIGKILL,
