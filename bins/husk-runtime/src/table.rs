@@ -40,7 +40,7 @@ mod tests {
         let s = super::render(&rows, 12, 3);
         assert_eq!(
             s,
-            "ID          PID            STATUS\nabc         12345678901    running\n"
+            "ID          PID           STATUS\nabc         12345678901   running\n"
         );
     }
 }
