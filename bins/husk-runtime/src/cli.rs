@@ -272,6 +272,15 @@ fn absolute(p: &Path) -> PathBuf {
 }
 
 impl Command {
+    /// The `--preserve-fds` count of verbs that take it.
+    pub fn preserve_fds(&self) -> u32 {
+        match self {
+            Command::Create { opts, .. } | Command::Run { opts, .. } => opts.preserve_fds,
+            Command::Exec { opts, .. } => opts.preserve_fds,
+            _ => 0,
+        }
+    }
+
     /// Verbs that end with a process inside a container's namespaces.
     pub fn enters_container(&self) -> bool {
         matches!(

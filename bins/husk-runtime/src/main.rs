@@ -11,6 +11,14 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    // Before we open anything ourselves: a closed fd in the preserved range
+    // would otherwise be filled by one of ours and handed to the container.
+    if let Some(n) = cli.command.as_ref().map(|c| c.preserve_fds()).filter(|n| *n > 0) {
+        if let Err(e) = husk_process::check_preserved_fds(n) {
+            eprintln!("husk-runtime: {e}");
+            return ExitCode::from(1);
+        }
+    }
     let logger = log::Logger::new(cli.log.as_deref(), &cli.log_format, cli.debug);
     // Anything that will put a process into a container first moves off
     // the host binary (CVE-2019-5736), once, before any other work.

@@ -143,8 +143,8 @@ fn unsupported_fields_are_refused_by_name() {
             c["linux"]["gidMappings"] =
                 json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
         }),
-        ("personality", "personality", |c| {
-            c["linux"]["personality"] = json!({"domain": "LINUX32"})
+        ("intelrdt", "intelRdt", |c| {
+            c["linux"]["intelRdt"] = json!({"closID": "husk", "l3CacheSchema": "L3:0=ff"})
         }),
     ];
     for (name, field, edit) in cases {

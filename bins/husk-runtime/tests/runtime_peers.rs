@@ -389,7 +389,11 @@ pub fn terminal_console_socket(rt: &Peer) {
     let reader = read_pty(recv_fd(&conn));
     let (code, _, err) = Bg::spawn(rt.cmd(&["start", &id])).wait(30);
     assert_eq!(code, 0, "{}: {err}", rt.name);
-    assert!(wait_until(10, || reader.is_finished()), "{}: pty never saw EOF", rt.name);
+    assert!(
+        wait_until(10, || reader.is_finished()),
+        "{}: pty never saw EOF",
+        rt.name
+    );
     assert_eq!(reader.join().unwrap(), TTY_WANT, "{}", rt.name);
 }
 
@@ -414,7 +418,12 @@ pub fn ambient_capability(rt: &Peer) {
 pub fn no_new_privileges_off(rt: &Peer) {
     let mut b = rt.bundle(&["/bin/payload", "status"]);
     b.edit(|c| c["process"]["noNewPrivileges"] = json!(false));
-    assert_eq!(field(&rt.run_ok(&b, "nnp0"), "NoNewPrivs"), "0", "{}", rt.name);
+    assert_eq!(
+        field(&rt.run_ok(&b, "nnp0"), "NoNewPrivs"),
+        "0",
+        "{}",
+        rt.name
+    );
 }
 
 pub fn hostname_and_domainname(rt: &Peer) {
@@ -428,7 +437,10 @@ pub fn hostname_and_domainname(rt: &Peer) {
     // domainname field (runc 1.2 added it) and leaves "(none)".
     if rt.name == "runc" && rt.version().starts_with("1.1.") {
         assert_eq!(out, "husk-h1\n(none)\n");
-        skip("runc::hostname_and_domainname", "runc 1.1 does not support domainname");
+        skip(
+            "runc::hostname_and_domainname",
+            "runc 1.1 does not support domainname",
+        );
         return;
     }
     assert_eq!(out, "husk-h1\nhusk.example\n", "{}", rt.name);
@@ -442,7 +454,10 @@ pub fn relative_cgroups_path(rt: &Peer) {
     let name = unique(&format!("husk-p-{}-cgrel", rt.name));
     let mut b = rt.bundle(&["/bin/payload", "cat", "/proc/self/cgroup"]);
     b.edit(|c| {
-        c["linux"]["namespaces"].as_array_mut().unwrap().retain(|n| n["type"] != "cgroup");
+        c["linux"]["namespaces"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|n| n["type"] != "cgroup");
         c["linux"]["cgroupsPath"] = json!(name);
     });
     let out = rt.run_ok(&b, "cgrel");
@@ -456,7 +471,11 @@ pub fn relative_cgroups_path(rt: &Peer) {
         };
         let got = out
             .lines()
-            .find(|l| l.split(':').nth(1).is_some_and(|c| c.split(',').any(|x| x == ctrl)))
+            .find(|l| {
+                l.split(':')
+                    .nth(1)
+                    .is_some_and(|c| c.split(',').any(|x| x == ctrl))
+            })
             .and_then(|l| l.splitn(3, ':').nth(2))
             .unwrap_or_default();
         let mut left = cgroup_dirs(&name);
@@ -466,6 +485,125 @@ pub fn relative_cgroups_path(rt: &Peer) {
         }
         assert_eq!(got, want, "{}: {ctrl}\n{out}", rt.name);
     }
+}
+
+pub fn default_devices(rt: &Peer) {
+    let b = rt.bundle(&[
+        "sh",
+        "-c",
+        "stat -c '%n %F %t:%T %a %u:%g' /dev/null /dev/zero /dev/full /dev/random /dev/urandom /dev/tty; \
+         for l in fd stdin stdout stderr ptmx; do echo $l=$(readlink /dev/$l); done",
+    ]);
+    let want = "/dev/null character special file 1:3 666 0:0\n\
+                /dev/zero character special file 1:5 666 0:0\n\
+                /dev/full character special file 1:7 666 0:0\n\
+                /dev/random character special file 1:8 666 0:0\n\
+                /dev/urandom character special file 1:9 666 0:0\n\
+                /dev/tty character special file 5:0 666 0:0\n\
+                fd=/proc/self/fd\nstdin=/proc/self/fd/0\nstdout=/proc/self/fd/1\nstderr=/proc/self/fd/2\nptmx=pts/ptmx\n";
+    assert_eq!(rt.run_ok(&b, "devs"), want, "{}", rt.name);
+}
+
+pub fn spec_devices(rt: &Peer) {
+    let mut b = rt.bundle(&[
+        "sh",
+        "-c",
+        "stat -c '%n %F %t:%T %a %u:%g' /dev/fuse /dev/net/tun",
+    ]);
+    b.edit(|c| {
+        c["linux"]["devices"] = json!([
+            {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 0o640, "uid": 1000, "gid": 10},
+            {"path": "/dev/net/tun", "type": "c", "major": 10, "minor": 200, "fileMode": 0o666}
+        ])
+    });
+    assert_eq!(
+        rt.run_ok(&b, "specdevs"),
+        "/dev/fuse character special file a:e5 640 1000:10\n/dev/net/tun character special file a:c8 666 0:0\n",
+        "{}",
+        rt.name
+    );
+}
+
+/// CVE-2024-21626: cwd through a leaked fd must fail or stay inside.
+pub fn cwd_proc_self_fd(rt: &Peer) {
+    for n in 3..10 {
+        let mut b = rt.bundle(&["sh", "-c", "cat ../../../../../../../../etc/hostname"]);
+        b.edit(|c| c["process"]["cwd"] = json!(format!("/proc/self/fd/{n}")));
+        let (code, out, err) = rt.run_bundle(&b, &format!("cwd{n}"));
+        if code == 0 {
+            assert_eq!(out, "busybox\n", "{}: fd {n} escaped the rootfs", rt.name);
+        } else {
+            assert!(out.is_empty(), "{}: fd {n}: {out}{err}", rt.name);
+        }
+    }
+}
+
+/// --preserve-fds 2 while the caller has fds 3 and 4 closed: whatever the
+/// runtime opened itself must not reach the container. crun passes
+/// nothing; runc 1.1.5 hands over its own /sys/fs/cgroup dir fd (the leak
+/// class of CVE-2024-21626: a fact of that runc, recorded as a SKIP line);
+/// husk-runtime must refuse or pass nothing.
+pub fn preserve_fds_not_passed(rt: &Peer) {
+    let b = rt.bundle(&["/bin/payload", "fds"]);
+    let id = rt.id("pfds");
+    let mut cmd = rt.cmd(&["run", "--preserve-fds", "2", "--bundle", p(&b), &id]);
+    // SAFETY: between fork and exec only async-signal-safe close runs.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::close(3);
+            libc::close(4);
+            Ok(())
+        });
+    }
+    let mut bg = Bg::spawn(cmd);
+    if !wait_until(20, || bg.child.try_wait().ok().flatten().is_some()) {
+        // Kill the init without the runtime (it may hold the lock).
+        let state = rt.root.path().join(&id).join("state.json");
+        let v: serde_json::Value = std::fs::read_to_string(state)
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_default();
+        let pid = v["pid"]
+            .as_i64()
+            .or(v["init_process_pid"].as_i64())
+            .unwrap_or(0) as i32;
+        if pid > 0 {
+            // SAFETY: kill of the init pid the runtime recorded.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            std::thread::sleep(std::time::Duration::from_millis(200));
+            reap(pid);
+        }
+        let (out, err) = (bg.stdout(), bg.stderr());
+        drop(bg);
+        panic!(
+            "{}: run hung (init {pid} killed)\nstdout: {out}\nstderr: {err}",
+            rt.name
+        );
+    }
+    let (code, out, err) = bg.wait(1);
+    if code != 0 {
+        assert!(err.contains("preserve-fds"), "{}: {err}", rt.name);
+        return;
+    }
+    let leaked: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            let (n, t) = l.split_once(' ').unwrap_or((l, ""));
+            n.parse::<i32>().unwrap_or(0) > 2 && !(t.starts_with("/proc/") && t.ends_with("/fd"))
+        })
+        .collect();
+    if rt.name == "runc" && !leaked.is_empty() {
+        skip(
+            "runc::preserve_fds_not_passed",
+            &format!("runc 1.1.5 hands its own fds to the container: {leaked:?}"),
+        );
+        return;
+    }
+    assert!(
+        leaked.is_empty(),
+        "{}: runtime fds leaked: {leaked:?}\n{out}",
+        rt.name
+    );
 }
 
 macro_rules! peer_suite {
@@ -505,4 +643,8 @@ peer_suite!(husk, runc, crun; [
     no_new_privileges_off,
     hostname_and_domainname,
     relative_cgroups_path,
+    default_devices,
+    spec_devices,
+    cwd_proc_self_fd,
+    preserve_fds_not_passed,
 ]);

@@ -197,22 +197,28 @@ fn no_runtime_fd_leaks_into_the_container() {
     let mut cmd = rt.cmd();
     cmd.args(["run", "--preserve-fds", "1", "--bundle", p(&b), &id]);
     let raw = std::os::fd::AsRawFd::as_raw_fd(&extra);
-    // SAFETY: between fork and exec only async-signal-safe dup2 runs.
+    // SAFETY: between fork and exec only async-signal-safe calls run.
     unsafe {
         std::os::unix::process::CommandExt::pre_exec(&mut cmd, move || {
-            if libc::dup2(raw, 3) < 0 {
+            // dup2 onto itself keeps close-on-exec: clear it instead.
+            let r = if raw == 3 {
+                libc::fcntl(3, libc::F_SETFD, 0)
+            } else {
+                libc::dup2(raw, 3)
+            };
+            if r < 0 {
                 return Err(std::io::Error::last_os_error());
             }
             Ok(())
         });
     }
-    let mut bg = Bg::spawn(cmd);
-    let (code, out, err) = bg.wait(20);
+    let bg = Bg::spawn(cmd);
+    let (code, out, err) = wait_or_kill_init(&rt, &id, bg, 20);
     assert_eq!(code, 0, "{err}");
     let fd3: Vec<&str> = out.lines().filter(|l| l.starts_with("3 ")).collect();
     assert_eq!(fd3.len(), 1, "{out}");
     assert!(
-        fd3[0].ends_with("/config.json") || fd3[0].ends_with("/fd"),
+        fd3[0].ends_with("/config.json"),
         "fd 3 is not the preserved one: {out}"
     );
     let others: Vec<&str> = out
@@ -221,6 +227,71 @@ fn no_runtime_fd_leaks_into_the_container() {
         .filter(|l| !(l.contains("/proc/") && l.ends_with("/fd")))
         .collect();
     assert!(others.is_empty(), "leaked: {others:?}\n{out}");
+}
+
+/// Waits for a foreground `run`; on timeout kills the container's init
+/// (pid read from state.json, without the runtime: a stuck init may hold
+/// the container's lock) and the runtime, then panics.
+fn wait_or_kill_init(rt: &Rt, id: &str, mut bg: Bg, secs: u64) -> (i32, String, String) {
+    if wait_until(secs, || bg.child.try_wait().ok().flatten().is_some()) {
+        return bg.wait(1);
+    }
+    let state = rt.root.path().join(id).join("state.json");
+    let pid = std::fs::read_to_string(&state)
+        .ok()
+        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+        .and_then(|v| v["pid"].as_i64())
+        .unwrap_or(0) as i32;
+    if pid > 0 {
+        // SAFETY: kill of the init pid the runtime recorded.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        reap(pid);
+    }
+    let (out, err) = (bg.stdout(), bg.stderr());
+    drop(bg);
+    panic!("run {id} hung for {secs}s (init pid {pid} killed)\nstdout: {out}\nstderr: {err}");
+}
+
+#[test]
+fn preserve_fds_the_caller_did_not_pass_leak_nothing() {
+    require_root!("preserve_fds_the_caller_did_not_pass_leak_nothing");
+    // --preserve-fds 2 while fds 3 and 4 are closed in the caller: the
+    // runtime's own files (its lock, sockets, state) would take those
+    // numbers and be handed to the container. It must refuse, or pass
+    // nothing of its own.
+    let rt = Rt::new();
+    let b = bundle(&["/bin/payload", "fds"]);
+    let id = rt.id("fds-unpassed");
+    let mut cmd = rt.cmd();
+    cmd.args(["run", "--preserve-fds", "2", "--bundle", p(&b), &id]);
+    // SAFETY: between fork and exec only async-signal-safe close runs.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            libc::close(3);
+            libc::close(4);
+            Ok(())
+        });
+    }
+    let (code, out, err) = wait_or_kill_init(&rt, &id, Bg::spawn(cmd), 20);
+    if code != 0 {
+        assert!(
+            err.contains("preserve-fds"),
+            "failed without naming --preserve-fds: {err}"
+        );
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert_nothing_left(&rt, &id, Some(b.path()));
+        return;
+    }
+    let root = rt.root.path().to_string_lossy().into_owned();
+    for line in out.lines() {
+        let (n, target) = line.split_once(' ').unwrap_or((line, ""));
+        let n: i32 = n.parse().unwrap();
+        assert!(
+            n <= 2 || (target.starts_with("/proc/") && target.ends_with("/fd")),
+            "runtime fd {n} -> {target} handed to the container (runtime root {root}):\n{out}"
+        );
+    }
 }
 
 fn host_binary() -> Vec<u8> {

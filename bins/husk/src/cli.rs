@@ -19,6 +19,9 @@ pub struct Cli {
         default_value = "/var/lib/husk"
     )]
     pub root: PathBuf,
+    /// Volatile state: bundles and the OCI runtime's state (gone after a reboot).
+    #[arg(long, global = true, env = "HUSK_RUNROOT", default_value = "/run/husk")]
+    pub runroot: PathBuf,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -42,6 +45,201 @@ pub enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
+    /// Create and run a new container from an image
+    Run(RunArgs),
+    /// Create a new container
+    Create(CreateArgs),
+    /// Start one or more stopped containers
+    Start(StartArgs),
+    /// List containers
+    Ps(PsArgs),
+    /// Return low-level information on containers (or images)
+    Inspect(InspectArgs),
+    /// Fetch the logs of a container
+    Logs(LogsArgs),
+    /// Stop one or more running containers
+    Stop(StopArgs),
+    /// Kill one or more running containers
+    Kill(KillArgs),
+    /// Remove one or more containers
+    Rm(RmArgs),
+    /// Execute a command in a running container
+    Exec(ExecArgs),
+    /// Block until one or more containers stop, then print their exit codes
+    Wait(WaitArgs),
+    /// The per-container monitor (started by `start`; not for humans)
+    #[command(name = "__monitor", hide = true)]
+    Monitor { id: String },
+}
+
+#[derive(Args)]
+pub struct RunArgs {
+    /// Run container in background and print container ID
+    #[arg(short, long)]
+    pub detach: bool,
+    #[command(flatten)]
+    pub create: CreateArgs,
+}
+
+#[derive(Args)]
+pub struct CreateArgs {
+    /// Automatically remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    /// Assign a name to the container
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Set environment variables
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// Overwrite the default ENTRYPOINT of the image
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// Container host name
+    #[arg(long)]
+    pub hostname: Option<String>,
+    /// Username or UID (format: <name|uid>[:<group|gid>])
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Set meta data on a container
+    #[arg(short, long = "label")]
+    pub label: Vec<String>,
+    /// Memory limit (e.g. 400m)
+    #[arg(short, long)]
+    pub memory: Option<String>,
+    /// Tune container pids limit (-1 for unlimited)
+    #[arg(long)]
+    pub pids_limit: Option<i64>,
+    /// Number of CPUs
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<i64>,
+    /// Connect a container to a network: none or host (bridge is not there yet)
+    #[arg(long, alias = "net")]
+    pub network: Option<String>,
+    /// OCI runtime binary (default: husk-runtime next to husk)
+    #[arg(long)]
+    pub runtime: Option<PathBuf>,
+    /// Keep STDIN open (not supported yet)
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY (not supported yet)
+    #[arg(short, long)]
+    pub tty: bool,
+    /// IMAGE [COMMAND] [ARG...]: one list, so that flag parsing stops at
+    /// the image as docker's does (`run busybox sh -c ...`).
+    #[arg(
+        value_name = "IMAGE [COMMAND] [ARG...]",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub image_and_cmd: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct StartArgs {
+    /// Attach STDOUT/STDERR (not supported yet)
+    #[arg(short, long)]
+    pub attach: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct PsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only display container IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Don't truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Format output: 'json' or a Go template
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args)]
+pub struct LogsArgs {
+    /// Follow log output
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs ("all" for all)
+    #[arg(short = 'n', long, default_value = "all")]
+    pub tail: String,
+    pub container: String,
+}
+
+#[derive(Args)]
+pub struct StopArgs {
+    /// Seconds to wait before killing the container
+    #[arg(short, long, default_value_t = 10)]
+    pub time: u64,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct KillArgs {
+    /// Signal to send to the container
+    #[arg(short, long, default_value = "KILL")]
+    pub signal: String,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct RmArgs {
+    /// Force the removal of a running container (uses SIGKILL)
+    #[arg(short, long)]
+    pub force: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct ExecArgs {
+    /// Detached mode: run command in the background
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Set environment variables
+    #[arg(short, long = "env")]
+    pub env: Vec<String>,
+    /// Working directory inside the container
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// UID[:GID] (numeric)
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Keep STDIN open (not supported yet)
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-TTY (not supported yet)
+    #[arg(short, long)]
+    pub tty: bool,
+    /// CONTAINER COMMAND [ARG...]
+    #[arg(
+        value_name = "CONTAINER COMMAND [ARG...]",
+        required = true,
+        num_args = 2..,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub container_and_cmd: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct WaitArgs {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
 }
 
 #[derive(Subcommand)]

@@ -1,30 +1,60 @@
 //! `husk`: docker's command line over the husk engine. Thin by design: each
-//! command parses, calls the library, prints; errors are one line on stderr
-//! and exit status 1, as docker's image commands do.
+//! command parses, calls the library, prints; errors are one line on
+//! stderr. Image commands exit 1 on error; `run`/`create`/`start` use
+//! docker's 125 for the engine's own errors (126/127 when the command
+//! cannot run), and a foreground `run` exits with the container's code.
 
 mod cli;
+mod containers;
 mod images;
 
 use clap::Parser;
 
 use cli::{Cli, Command, ImageCommand};
+use husk_engine::containers::Paths;
 
 fn main() {
     let cli = Cli::parse();
     let root = cli.root.as_path();
+    let paths = Paths::new(root, &cli.runroot);
+    let ok = |r: anyhow::Result<()>| r.map(|()| 0);
     let result = match &cli.command {
-        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => images::import(root, a),
-        Command::Load(a) | Command::Image(ImageCommand::Load(a)) => images::load(root, a),
-        Command::Save(a) | Command::Image(ImageCommand::Save(a)) => images::save(root, a),
-        Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => images::images(root, a),
-        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => images::rmi(root, a),
-        Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => images::tag(root, a),
-        Command::History(a) | Command::Image(ImageCommand::History(a)) => images::history(root, a),
-        Command::Image(ImageCommand::Inspect(a)) => images::inspect(root, a),
-        Command::Image(ImageCommand::Prune(a)) => images::prune(root, a),
+        Command::Import(a) | Command::Image(ImageCommand::Import(a)) => ok(images::import(root, a)),
+        Command::Load(a) | Command::Image(ImageCommand::Load(a)) => ok(images::load(root, a)),
+        Command::Save(a) | Command::Image(ImageCommand::Save(a)) => ok(images::save(root, a)),
+        Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => ok(images::images(root, a)),
+        Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => ok(images::rmi(root, a)),
+        Command::Tag(a) | Command::Image(ImageCommand::Tag(a)) => ok(images::tag(root, a)),
+        Command::History(a) | Command::Image(ImageCommand::History(a)) => {
+            ok(images::history(root, a))
+        }
+        Command::Image(ImageCommand::Inspect(a)) => ok(images::inspect(root, a)),
+        Command::Image(ImageCommand::Prune(a)) => ok(images::prune(root, a)),
+        Command::Run(a) => containers::run(&paths, a),
+        Command::Create(a) => containers::create(&paths, a),
+        Command::Start(a) => containers::start(&paths, a),
+        Command::Ps(a) => containers::ps(&paths, a),
+        Command::Inspect(a) => containers::inspect(root, &paths, a),
+        Command::Logs(a) => containers::logs(&paths, a),
+        Command::Stop(a) => containers::stop(&paths, a),
+        Command::Kill(a) => containers::kill(&paths, a),
+        Command::Rm(a) => containers::rm(&paths, a),
+        Command::Exec(a) => containers::exec(&paths, a),
+        Command::Wait(a) => containers::wait(&paths, a),
+        Command::Monitor { id } => Ok(containers::monitor(&paths, id)),
     };
-    if let Err(e) = result {
-        eprintln!("husk: {e:#}");
-        std::process::exit(1);
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("husk: {e:#}");
+            let code = match &cli.command {
+                Command::Run(_) | Command::Create(_) | Command::Start(_) | Command::Exec(_) => e
+                    .downcast_ref::<husk_engine::Error>()
+                    .map(|e| e.exit_code())
+                    .unwrap_or(125),
+                _ => 1,
+            };
+            std::process::exit(code);
+        }
     }
 }

@@ -1,9 +1,13 @@
+use std::path::PathBuf;
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error(transparent)]
     Image(#[from] husk_image::Error),
     #[error(transparent)]
     Layers(#[from] husk_layers::Error),
+    #[error(transparent)]
+    Fs(#[from] husk_fs::Error),
     #[error(
         "template parsing error: {reason} in {format:?}: see 'husk images --help' for the fields"
     )]
@@ -14,6 +18,82 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("decode {}: {source}", path.display())]
+    Decode {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("no such container: {name}")]
+    NoSuchContainer { name: String },
+    #[error("multiple containers match {prefix:?}: give more of the id")]
+    AmbiguousContainer { prefix: String },
+    #[error("invalid container name {name:?}: only [a-zA-Z0-9][a-zA-Z0-9_.-]+ are allowed")]
+    InvalidName { name: String },
+    #[error("the container name \"/{name}\" is already in use by container {id}: remove or rename that container to reuse the name")]
+    NameInUse { name: String, id: String },
+    #[error("invalid value {value:?} for {flag}: {reason}")]
+    InvalidFlag {
+        flag: &'static str,
+        value: String,
+        reason: String,
+    },
+    #[error("no command specified for container {id}: give one after the image name")]
+    NoCommand { id: String },
+    #[error("container {id}: {reason}")]
+    Conflict { id: String, reason: String },
+    #[error("user {user:?} in container {id}: {reason}")]
+    User {
+        id: String,
+        user: String,
+        reason: String,
+    },
+    #[error("spawn {what}: {source}")]
+    Spawn {
+        what: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("runtime {op} of container {id} failed: {msg}")]
+    Runtime {
+        op: &'static str,
+        id: String,
+        msg: String,
+    },
+    #[error("start container {id}: {msg}")]
+    Start { id: String, msg: String, code: i32 },
+    #[error("{op} for container {id}: {errno}")]
+    Sys {
+        op: &'static str,
+        id: String,
+        errno: nix::errno::Errno,
+    },
+}
+
+impl Error {
+    pub fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The exit status `husk run`/`start` use for this error: docker's 125
+    /// for the engine's own failures, 126/127 when the command cannot run.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Start { code, .. } => *code,
+            _ => 125,
+        }
+    }
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -1,7 +1,8 @@
-//! The engine behind the `husk` CLI. For now: the image commands (list,
-//! inspect, history, rmi, prune) in docker's output formats; containers come
-//! next and plug into [`images::remove::images_in_use`].
+//! The engine behind the `husk` CLI: the image commands (list, inspect,
+//! history, rmi, prune) and containers (records, the monitor, the verbs),
+//! in docker's output formats.
 
+pub mod containers;
 pub mod error;
 pub mod format;
 pub mod images;

@@ -19,6 +19,24 @@ impl Lock {
         Self::take(path, libc::LOCK_EX)
     }
 
+    /// An exclusive lock, giving up after `timeout` with EWOULDBLOCK: a
+    /// holder that never lets go (a stuck process) must not hang callers
+    /// such as `delete --force` forever.
+    pub fn exclusive_timeout(path: &Path, timeout: std::time::Duration) -> Result<Lock> {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            match Self::take(path, libc::LOCK_EX | libc::LOCK_NB) {
+                Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => {
+                    if std::time::Instant::now() >= deadline {
+                        return Err(e);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                other => return other,
+            }
+        }
+    }
+
     pub fn shared(path: &Path) -> Result<Lock> {
         Self::take(path, libc::LOCK_SH)
     }

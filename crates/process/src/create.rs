@@ -27,6 +27,7 @@ impl Runtime {
     /// init waiting on exec.sock. Returns the init's host pid.
     pub fn create(&self, id: &str, opts: &CreateOptions) -> Result<i32> {
         husk_state::validate_id(id)?;
+        check_preserved_fds(opts.preserve_fds)?;
         let (bundle, spec) = husk_spec::load_bundle(&opts.bundle)?;
         let linux = spec.linux().as_ref();
         let plan = Plan::from_spec(linux.and_then(|l| l.namespaces().as_deref()).unwrap_or(&[]))?;
@@ -232,6 +233,22 @@ fn add_default_device_rules(
     let mut all = resources.devices().clone().unwrap_or_default();
     all.extend(extra);
     resources.set_devices(Some(all));
+}
+
+/// `--preserve-fds N` passes the caller's fds 3..3+N. They must be open:
+/// otherwise our own files (the state lock) would land on those numbers
+/// and be handed to the container.
+pub fn check_preserved_fds(n: u32) -> Result<()> {
+    for fd in 3..3 + n as i32 {
+        // SAFETY: F_GETFD on an fd number only reads its flags.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } < 0 {
+            return Err(Error::Spec(format!(
+                "--preserve-fds {n}: fd {fd} is not open (pass fds 3..{} or lower N)",
+                3 + n - 1
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Lowering the score needs CAP_SYS_RESOURCE; say so rather than a bare EACCES.

@@ -49,6 +49,7 @@ impl Runtime {
     /// Runs `process` in container `id`. Returns the exit code, or 0 once
     /// the process is started when detached.
     pub fn exec(&self, id: &str, process: &Process, opts: &ExecOptions) -> Result<i32> {
+        crate::create::check_preserved_fds(opts.preserve_fds)?;
         let state = self.store.load(id)?;
         let status = self.status(&state);
         if status != Status::Running {

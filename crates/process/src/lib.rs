@@ -31,7 +31,7 @@ mod user;
 mod validate;
 
 pub use capabilities::known_names as capability_names;
-pub use create::CreateOptions;
+pub use create::{check_preserved_fds, CreateOptions};
 pub use error::{Error, Result};
 pub use exec::ExecOptions;
 pub use runtime::Runtime;

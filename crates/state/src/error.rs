@@ -4,6 +4,8 @@ use std::path::PathBuf;
 pub enum Error {
     #[error("container {0} does not exist")]
     NotFound(String),
+    #[error("container {0} is locked by another operation that did not finish in 30s")]
+    Busy(String),
     #[error("container {0} already exists (delete it first, or pick another id)")]
     Exists(String),
     #[error("invalid container id {id:?}: {reason}")]

@@ -178,7 +178,14 @@ impl Store {
         if !dir.is_dir() {
             return Err(Error::NotFound(id.to_string()));
         }
-        Ok(Lock::exclusive(&dir.join(LOCK_FILE))?)
+        let path = dir.join(LOCK_FILE);
+        Lock::exclusive_timeout(&path, std::time::Duration::from_secs(30)).map_err(|e| {
+            if e.raw_os_error() == Some(libc::EWOULDBLOCK) {
+                Error::Busy(id.to_string())
+            } else {
+                e.into()
+            }
+        })
     }
 
     pub fn save(&self, state: &ContainerState) -> Result<()> {

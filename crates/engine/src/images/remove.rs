@@ -8,10 +8,8 @@ use husk_image::{Digest, Removed, Store};
 use crate::Result;
 
 /// Ids of images that containers use: the hook `rmi` and `prune -a` consult.
-/// Containers do not exist yet, so nothing is in use; the container store
-/// fills this in.
-pub fn images_in_use(_root: &Path) -> HashSet<Digest> {
-    HashSet::new()
+pub fn images_in_use(root: &Path) -> HashSet<Digest> {
+    crate::containers::images_in_use(root)
 }
 
 /// docker's lines: `Untagged: busybox:latest`, `Deleted: sha256:…`.

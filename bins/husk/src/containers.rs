@@ -1,0 +1,259 @@
+//! The container commands: parse, call the engine, print docker's lines.
+//! Each returns the process exit status.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use husk_engine::containers::exec::{self, ExecOptions};
+use husk_engine::containers::lifecycle::{self, CreateOptions};
+use husk_engine::containers::list::{self, PsOptions};
+use husk_engine::containers::{inspect, logs, monitor, Paths};
+use husk_engine::format::Template;
+use husk_engine::images::inspect::to_docker_json;
+
+use crate::cli::*;
+
+fn options(a: &CreateArgs) -> Result<CreateOptions> {
+    if a.tty || a.interactive {
+        bail!("-i/-t (stdin and terminals) are not supported by husk yet: run without them");
+    }
+    let (image, cmd) = a
+        .image_and_cmd
+        .split_first()
+        .context("give an image to run")?;
+    Ok(CreateOptions {
+        image: image.clone(),
+        cmd: cmd.to_vec(),
+        name: a.name.clone(),
+        env: a.env.clone(),
+        workdir: a.workdir.clone(),
+        entrypoint: a.entrypoint.clone(),
+        hostname: a.hostname.clone(),
+        user: a.user.clone(),
+        labels: a.label.clone(),
+        memory: a.memory.clone(),
+        pids_limit: a.pids_limit,
+        cpus: a.cpus,
+        cpu_shares: a.cpu_shares,
+        network: a.network.clone(),
+        auto_remove: a.rm,
+        runtime: a.runtime.clone(),
+    })
+}
+
+fn exe() -> Result<std::path::PathBuf> {
+    std::env::current_exe().context("locate the husk binary (/proc/self/exe)")
+}
+
+pub fn create(p: &Paths, a: &CreateArgs) -> Result<i32> {
+    let c = lifecycle::create(p, &options(a)?)?;
+    println!("{}", c.id);
+    Ok(0)
+}
+
+pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
+    let c = lifecycle::create(p, &options(&a.create)?)?;
+    let mut started = match lifecycle::start(p, &c.id, &exe()?) {
+        Ok(s) => s,
+        Err(e) => {
+            // docker keeps the failed container unless --rm.
+            let code = e.exit_code();
+            eprintln!("husk: {e}");
+            return Ok(code);
+        }
+    };
+    if a.detach {
+        println!("{}", c.id);
+        return Ok(0);
+    }
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    let mut forward = |sig: i32| {
+        if let Err(e) = lifecycle::kill(p, &c.id, &sig.to_string()) {
+            eprintln!("husk: forward signal {sig}: {e}");
+        }
+    };
+    let code = logs::attach(&p.log(&c.id), &mut started, &mut forward, &mut out, &mut err);
+    let _ = started.monitor.wait();
+    match code {
+        Some(code) => Ok(code),
+        None => {
+            // The monitor died without a report: whatever the record says.
+            let rec = lifecycle::reconcile(p, &p.resolve(&c.id)?)?;
+            Ok(rec.state.exit_code)
+        }
+    }
+}
+
+pub fn start(p: &Paths, a: &StartArgs) -> Result<i32> {
+    if a.attach {
+        bail!("start -a is not supported by husk yet: use 'husk logs -f'");
+    }
+    let mut failed = 0;
+    for name in &a.containers {
+        match lifecycle::start(p, name, &exe()?) {
+            Ok(_) => println!("{name}"),
+            Err(e) => {
+                eprintln!("husk: {e}");
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
+pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
+    let all = lifecycle::list(p)?;
+    let now = chrono::Utc::now();
+    if let Some(f) = &a.format {
+        let t = Template::parse(f)?;
+        let items: Vec<serde_json::Value> = all
+            .iter()
+            .rev()
+            .filter(|c| a.all || c.is_running())
+            .map(|c| {
+                serde_json::json!({
+                    "ID": if a.no_trunc { c.id.clone() } else { c.short_id().to_string() },
+                    "Image": c.config.image,
+                    "Command": format!("\"{}\"", c.command_line()),
+                    "CreatedAt": husk_engine::format::go_time(Some(&c.created)),
+                    "RunningFor": husk_engine::format::since(Some(&c.created), now),
+                    "Status": list::status_text(c, now),
+                    "State": c.state.status.as_str(),
+                    "Ports": "",
+                    "Names": c.name,
+                    "Labels": c.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+                })
+            })
+            .collect();
+        print!("{}", t.render_all(&items, |f| f.to_uppercase()));
+        return Ok(0);
+    }
+    let o = PsOptions {
+        all: a.all,
+        quiet: a.quiet,
+        no_trunc: a.no_trunc,
+    };
+    print!("{}", list::render(&all, &o, now));
+    Ok(0)
+}
+
+/// Containers first, then images, as docker's untyped `inspect` does.
+pub fn inspect(root: &Path, p: &Paths, a: &InspectArgs) -> Result<i32> {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for name in &a.images {
+        match p.resolve(name) {
+            Ok(c) => {
+                let c = lifecycle::reconcile(p, &c)?;
+                found.push(inspect::inspect(p, &c));
+            }
+            Err(husk_engine::Error::NoSuchContainer { .. }) => {
+                let store = husk_image::Store::open_read(root)?;
+                match store.resolve(name) {
+                    Ok(img) => found.push(serde_json::to_value(
+                        husk_engine::images::inspect::inspect(&store, &img)?,
+                    )?),
+                    Err(_) => missing.push(name.clone()),
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match &a.format {
+        None => print!("{}", to_docker_json(&found)?),
+        Some(f) => {
+            let t = Template::parse(f)?;
+            for item in &found {
+                println!("{}", t.render(item));
+            }
+        }
+    }
+    for m in &missing {
+        eprintln!("Error: No such object: {m}");
+    }
+    Ok(if missing.is_empty() { 0 } else { 1 })
+}
+
+pub fn logs(p: &Paths, a: &LogsArgs) -> Result<i32> {
+    let tail = match a.tail.as_str() {
+        "all" => None,
+        n => Some(
+            n.parse::<usize>()
+                .with_context(|| format!("invalid --tail {n:?}: give a number or \"all\""))?,
+        ),
+    };
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    logs::logs(p, &a.container, tail, a.follow, &mut out, &mut err)?;
+    out.flush()?;
+    Ok(0)
+}
+
+/// Runs `f` for each name, echoing it on success as docker does.
+fn each(names: &[String], mut f: impl FnMut(&str) -> husk_engine::Result<()>) -> Result<i32> {
+    let mut failed = 0;
+    for n in names {
+        match f(n) {
+            Ok(()) => println!("{n}"),
+            Err(e) => {
+                eprintln!("husk: {e}");
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
+pub fn stop(p: &Paths, a: &StopArgs) -> Result<i32> {
+    each(&a.containers, |n| {
+        lifecycle::stop(p, n, Duration::from_secs(a.time))
+    })
+}
+
+pub fn kill(p: &Paths, a: &KillArgs) -> Result<i32> {
+    each(&a.containers, |n| {
+        lifecycle::kill(p, n, &a.signal).map(drop)
+    })
+}
+
+pub fn rm(p: &Paths, a: &RmArgs) -> Result<i32> {
+    each(&a.containers, |n| lifecycle::remove(p, n, a.force))
+}
+
+pub fn exec(p: &Paths, a: &ExecArgs) -> Result<i32> {
+    if a.tty || a.interactive {
+        bail!("exec -i/-t (stdin and terminals) are not supported by husk yet");
+    }
+    let o = ExecOptions {
+        env: a.env.clone(),
+        workdir: a.workdir.clone(),
+        user: a.user.clone(),
+        detach: a.detach,
+    };
+    let (container, cmd) = a
+        .container_and_cmd
+        .split_first()
+        .context("give a container and a command")?;
+    Ok(exec::exec(p, container, cmd, &o)?)
+}
+
+pub fn wait(p: &Paths, a: &WaitArgs) -> Result<i32> {
+    let mut failed = 0;
+    for n in &a.containers {
+        match lifecycle::wait(p, n) {
+            Ok(code) => println!("{code}"),
+            Err(e) => {
+                eprintln!("husk: {e}");
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
+pub fn monitor(p: &Paths, id: &str) -> i32 {
+    monitor::run(p, id)
+}

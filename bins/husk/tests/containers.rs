@@ -1,0 +1,780 @@
+//! Containers end to end, as root against the real kernel: `husk run`,
+//! the monitor, ps/inspect/logs/stop/kill/rm/exec/wait, through
+//! husk-runtime (and crun). Each test has its own --root and --runroot and
+//! checks on exit that no container, mount, cgroup or runtime state is left.
+//!
+//! Tests take one process-wide lock: the test process is the subreaper of
+//! the monitors it starts (this machine's PID 1 never reaps), and reaping
+//! with waitpid(-1) must not race another test's `Command::status`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use husk_fixtures::{require_root, skip};
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+struct Engine {
+    root: tempfile::TempDir,
+    runroot: tempfile::TempDir,
+    _serial: MutexGuard<'static, ()>,
+}
+
+fn read_all(mut f: std::fs::File) -> Vec<u8> {
+    use std::io::{Read, Seek};
+    let mut v = Vec::new();
+    let _ = f.rewind();
+    let _ = f.read_to_end(&mut v);
+    v
+}
+
+fn runtime_bin() -> PathBuf {
+    Path::new(env!("CARGO_BIN_EXE_husk")).with_file_name("husk-runtime")
+}
+
+impl Engine {
+    /// A private engine with busybox (+ /bin/payload) imported as `busybox`.
+    fn new() -> Engine {
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        assert!(
+            runtime_bin().exists(),
+            "{} is missing: build it first (cargo build -p husk-runtime)",
+            runtime_bin().display()
+        );
+        // SAFETY: prctl with integer arguments only.
+        unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+        let e = Engine {
+            root: tempdir("husk-test-root-"),
+            // Short: husk-runtime binds <runroot>/runtime/<64-hex id>/exec.sock,
+            // and a unix socket path must fit in 108 bytes.
+            runroot: tempdir("hkr-"),
+            _serial: serial,
+        };
+        let work = tempdir("husk-test-img-");
+        let rootfs = work.path().join("rootfs");
+        husk_fixtures::busybox_rootfs(&rootfs);
+        let tar = work.path().join("busybox.tar");
+        let st = Command::new("tar")
+            .args(["--numeric-owner", "-C"])
+            .arg(&rootfs)
+            .arg("-cf")
+            .arg(&tar)
+            .arg(".")
+            .status()
+            .unwrap();
+        assert!(st.success());
+        e.ok(&["import", tar.to_str().unwrap(), "busybox"]);
+        e
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_husk"));
+        c.arg("--root")
+            .arg(self.root.path())
+            .arg("--runroot")
+            .arg(self.runroot.path())
+            .args(args)
+            .stdin(Stdio::null());
+        c
+    }
+
+    /// Output through files, not pipes: a container or exec'd process may
+    /// inherit them and hold a pipe open.
+    fn run(&self, args: &[&str]) -> Output {
+        let out = tempfile::tempfile().unwrap();
+        let err = tempfile::tempfile().unwrap();
+        let status = self
+            .cmd(args)
+            .stdout(out.try_clone().unwrap())
+            .stderr(err.try_clone().unwrap())
+            .status()
+            .unwrap();
+        Output {
+            status,
+            stdout: read_all(out),
+            stderr: read_all(err),
+        }
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "husk {args:?} failed ({}):\nstdout: {}\nstderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// (exit code, stdout, stderr).
+    fn code(&self, args: &[&str]) -> (i32, String, String) {
+        let out = self.run(args);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    fn inspect(&self, name: &str) -> serde_json::Value {
+        let v: serde_json::Value = serde_json::from_str(&self.ok(&["inspect", name])).unwrap();
+        v[0].clone()
+    }
+
+    /// Full ids of every container, from the records on disk.
+    fn ids(&self) -> Vec<String> {
+        std::fs::read_dir(self.root.path().join("containers"))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.len() == 64)
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn record(&self, id: &str) -> serde_json::Value {
+        let p = self
+            .root
+            .path()
+            .join("containers")
+            .join(id)
+            .join("container.json");
+        serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+    }
+}
+
+fn tempdir(prefix: &str) -> tempfile::TempDir {
+    tempfile::Builder::new().prefix(prefix).tempdir().unwrap()
+}
+
+/// Reaps every exited child (adopted monitors and inits); never blocks.
+fn reap_all() {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid with WNOHANG on any child; tests are serialized.
+        let pid = unsafe { libc::waitpid(-1, &mut status, libc::WNOHANG) };
+        if pid <= 0 {
+            break;
+        }
+    }
+}
+
+fn mounts_under(dir: &Path) -> Vec<String> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let d = dir.to_string_lossy().to_string();
+    info.lines()
+        .filter(|l| l.split(' ').nth(4).is_some_and(|m| m.starts_with(&d)))
+        .map(String::from)
+        .collect()
+}
+
+/// Every directory named `name` at depth <= 4 under /sys/fs/cgroup.
+fn cgroup_dirs(name: &str) -> Vec<PathBuf> {
+    fn walk(dir: &Path, name: &str, depth: u32, found: &mut Vec<PathBuf>) {
+        if depth > 4 {
+            return;
+        }
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
+                if e.file_name().to_string_lossy() == name {
+                    found.push(e.path());
+                }
+                walk(&e.path(), name, depth + 1, found);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(Path::new("/sys/fs/cgroup"), name, 0, &mut found);
+    found
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        let ids = self.ids();
+        for id in &ids {
+            let _ = self.run(&["rm", "-f", id]);
+        }
+        // Monitors exit right after recording; give them a moment.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            reap_all();
+            let busy = std::fs::read_dir("/proc")
+                .into_iter()
+                .flatten()
+                .flatten()
+                .any(|e| {
+                    std::fs::read_to_string(e.path().join("cmdline"))
+                        .is_ok_and(|c| c.contains(self.root.path().to_str().unwrap_or("-")))
+                });
+            if !busy || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if std::thread::panicking() {
+            return;
+        }
+        let mut left = Vec::new();
+        left.extend(self.ids());
+        left.extend(mounts_under(self.root.path()));
+        left.extend(mounts_under(self.runroot.path()));
+        for id in &ids {
+            left.extend(cgroup_dirs(id).iter().map(|p| p.display().to_string()));
+        }
+        let rt_left: Vec<_> = std::fs::read_dir(self.runroot.path().join("runtime"))
+            .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+            .unwrap_or_default();
+        left.extend(rt_left.iter().map(|n| format!("runtime state {n:?}")));
+        assert!(left.is_empty(), "left behind: {left:#?}");
+    }
+}
+
+fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !f() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// docker's columns, split on runs of 3+ spaces.
+fn columns(line: &str) -> Vec<String> {
+    line.split("   ")
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+#[test]
+fn run_detached_then_ps_inspect_nsenter_logs_stop_rm() {
+    require_root!("run_detached_then_ps_inspect_nsenter_logs_stop_rm");
+    let e = Engine::new();
+    assert_eq!(
+        e.ok(&["ps"]),
+        "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"
+    );
+    let id = e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hello; exec sleep 500",
+    ]);
+    let id = id.trim().to_string();
+    assert_eq!(id.len(), 64, "{id}");
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+    let short = &id[..12];
+
+    let ps = e.ok(&["ps"]);
+    let lines: Vec<&str> = ps.lines().collect();
+    assert_eq!(lines.len(), 2, "{ps}");
+    assert!(
+        lines[0].starts_with("CONTAINER ID   IMAGE     COMMAND "),
+        "{ps}"
+    );
+    let cols = columns(lines[1]);
+    assert_eq!(cols[0], short, "{ps}");
+    assert_eq!(cols[1], "busybox");
+    assert_eq!(cols[2], "\"sh -c echo hello; e…\"");
+    assert!(cols[3].ends_with(" ago"), "{ps}");
+    assert!(cols[4].starts_with("Up "), "{ps}");
+    assert_eq!(cols[5], "web");
+    assert_eq!(e.ok(&["ps", "-q"]).trim(), short);
+    assert_eq!(e.ok(&["ps", "-q", "--no-trunc"]).trim(), id);
+
+    let info = e.inspect("web");
+    assert_eq!(info["Id"], id.as_str());
+    assert_eq!(info["Name"], "/web");
+    assert_eq!(info["State"]["Status"], "running");
+    assert_eq!(info["State"]["Running"], true);
+    assert_eq!(info["Path"], "sh");
+    assert_eq!(info["Config"]["Hostname"], short);
+    assert_eq!(info["Config"]["Image"], "busybox");
+    assert_eq!(info["GraphDriver"]["Name"], "overlay");
+    assert!(info["Image"].as_str().unwrap().starts_with("sha256:"));
+    let pid = info["State"]["Pid"].as_i64().unwrap();
+    assert!(pid > 0);
+    assert_eq!(
+        e.ok(&["inspect", "-f", "{{.State.Pid}}", short]).trim(),
+        pid.to_string()
+    );
+    let theirs = std::fs::read_link(format!("/proc/{pid}/ns/pid")).unwrap();
+    let ours = std::fs::read_link("/proc/self/ns/pid").unwrap();
+    assert_ne!(theirs, ours);
+    let out = Command::new("nsenter")
+        .args([
+            "--target",
+            &pid.to_string(),
+            "--pid",
+            "--mount",
+            "--uts",
+            "hostname",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), short);
+    let merged = info["GraphDriver"]["Data"]["MergedDir"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        mounts_under(Path::new(&merged)).len(),
+        1,
+        "rootfs not mounted"
+    );
+
+    wait_until("the log line", Duration::from_secs(5), || {
+        e.ok(&["logs", "web"]) == "hello\n"
+    });
+    let log = std::fs::read_to_string(info["LogPath"].as_str().unwrap()).unwrap();
+    let rec: serde_json::Value = serde_json::from_str(log.lines().next().unwrap()).unwrap();
+    assert_eq!(rec["log"], "hello\n");
+    assert_eq!(rec["stream"], "stdout");
+    assert!(rec["time"].as_str().unwrap().ends_with('Z'));
+
+    // sleep as PID 1 ignores SIGTERM: stop escalates to SIGKILL after -t.
+    assert_eq!(e.ok(&["stop", "-t", "1", "web"]), "web\n");
+    let info = e.inspect("web");
+    assert_eq!(info["State"]["Status"], "exited");
+    assert_eq!(info["State"]["ExitCode"], 137);
+    assert_eq!(info["State"]["Pid"], 0);
+    assert!(mounts_under(Path::new(&merged)).is_empty());
+    assert!(cgroup_dirs(&id).is_empty(), "cgroups left after stop");
+    assert_eq!(e.ok(&["ps"]).lines().count(), 1);
+    let all = e.ok(&["ps", "-a"]);
+    assert!(all.contains("Exited (137) "), "{all}");
+    assert_eq!(e.ok(&["rm", "web"]), "web\n");
+    assert_eq!(e.ok(&["ps", "-a"]).lines().count(), 1);
+    let (code, _, err) = e.code(&["inspect", "web"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("No such object: web"), "{err}");
+}
+
+#[test]
+fn limits_reach_the_cgroup() {
+    require_root!("limits_reach_the_cgroup");
+    let e = Engine::new();
+    let id = e.ok(&[
+        "run",
+        "-d",
+        "-m",
+        "400m",
+        "--pids-limit",
+        "64",
+        "busybox",
+        "sleep",
+        "500",
+    ]);
+    let id = id.trim();
+    let info = e.inspect(id);
+    assert_eq!(info["HostConfig"]["Memory"], 419430400);
+    assert_eq!(info["HostConfig"]["PidsLimit"], 64);
+    let v1 = format!("/sys/fs/cgroup/memory/husk/{id}/memory.limit_in_bytes");
+    let v2 = format!("/sys/fs/cgroup/husk/{id}/memory.max");
+    let limit = std::fs::read_to_string(&v1)
+        .or_else(|_| std::fs::read_to_string(&v2))
+        .unwrap_or_else(|_| panic!("neither {v1} nor {v2}"));
+    assert_eq!(limit.trim(), "419430400");
+    let pids = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/husk/{id}/pids.max"))
+        .or_else(|_| std::fs::read_to_string(format!("/sys/fs/cgroup/husk/{id}/pids.max")))
+        .unwrap();
+    assert_eq!(pids.trim(), "64");
+    assert_eq!(e.ok(&["rm", "-f", id]).trim(), id);
+    assert!(cgroup_dirs(id).is_empty());
+}
+
+#[test]
+fn foreground_run_streams_output_and_exit_codes() {
+    require_root!("foreground_run_streams_output_and_exit_codes");
+    let e = Engine::new();
+    let (code, out, err) = e.code(&[
+        "run",
+        "--name",
+        "three",
+        "busybox",
+        "sh",
+        "-c",
+        "echo out; echo err >&2; exit 3",
+    ]);
+    assert_eq!((code, out.as_str(), err.as_str()), (3, "out\n", "err\n"));
+    assert_eq!(e.inspect("three")["State"]["ExitCode"], 3);
+    let ps = e.ok(&["ps", "-a"]);
+    assert!(ps.contains("Exited (3) "), "{ps}");
+    let (_, out, err) = e.code(&["logs", "three"]);
+    assert_eq!((out.as_str(), err.as_str()), ("out\n", "err\n"));
+    assert_eq!(e.code(&["logs", "--tail", "1", "three"]).2, "err\n");
+
+    // A command that does not exist: docker's 127, container left "created".
+    let (code, _, err) = e.code(&["run", "--name", "nope", "busybox", "no-such-command"]);
+    assert_eq!(code, 127, "{err}");
+    assert!(err.contains("no-such-command"), "{err}");
+    let info = e.inspect("nope");
+    assert_eq!(info["State"]["Status"], "created");
+    assert_eq!(info["State"]["ExitCode"], 127);
+    assert!(
+        info["State"]["Error"]
+            .as_str()
+            .unwrap()
+            .contains("not found"),
+        "{info}"
+    );
+
+    // Flags that shape the process: env, workdir, hostname, entrypoint, user.
+    let (code, out, err) = e.code(&[
+        "run",
+        "--rm",
+        "-e",
+        "FOO=bar",
+        "-w",
+        "/tmp",
+        "--hostname",
+        "box",
+        "-u",
+        "1000:1000",
+        "--entrypoint",
+        "/bin/sh",
+        "busybox",
+        "-c",
+        "echo $FOO $(pwd) $(hostname) $(id -u):$(id -g)",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "bar /tmp box 1000:1000\n");
+
+    // The engine's own errors are 125.
+    let (code, _, err) = e.code(&["run", "no-such-image", "true"]);
+    assert_eq!(code, 125, "{err}");
+    let (code, _, err) = e.code(&["run", "--name", "-bad", "busybox", "true"]);
+    assert_eq!(code, 125, "{err}");
+    let (code, _, err) = e.code(&["run", "--name", "three", "busybox", "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("already in use"), "{err}");
+}
+
+#[test]
+fn rm_flag_removes_the_container() {
+    require_root!("rm_flag_removes_the_container");
+    let e = Engine::new();
+    let (code, out, _) = e.code(&["run", "--rm", "busybox", "sh", "-c", "echo bye; exit 2"]);
+    assert_eq!((code, out.as_str()), (2, "bye\n"));
+    assert!(e.ids().is_empty(), "record left after --rm");
+    let id = e.ok(&["run", "-d", "--rm", "busybox", "sleep", "0.3"]);
+    let id = id.trim().to_string();
+    wait_until("--rm -d removal", Duration::from_secs(10), || {
+        e.ids().is_empty()
+    });
+    assert!(cgroup_dirs(&id).is_empty());
+    assert_eq!(e.ok(&["ps", "-a"]).lines().count(), 1);
+}
+
+#[test]
+fn create_start_wait_and_restart() {
+    require_root!("create_start_wait_and_restart");
+    let e = Engine::new();
+    let id = e.ok(&[
+        "create",
+        "--name",
+        "job",
+        "busybox",
+        "sh",
+        "-c",
+        "echo ran; exit 5",
+    ]);
+    let id = id.trim();
+    assert_eq!(id.len(), 64);
+    let ps = e.ok(&["ps", "-a"]);
+    assert!(ps.contains("Created"), "{ps}");
+    assert_eq!(e.inspect("job")["State"]["Status"], "created");
+    assert_eq!(e.ok(&["start", "job"]), "job\n");
+    assert_eq!(e.ok(&["wait", "job"]), "5\n");
+    assert_eq!(e.inspect("job")["State"]["Status"], "exited");
+    // A second start reuses the container and its writable layer.
+    e.ok(&["start", "job"]);
+    assert_eq!(e.ok(&["wait", "job"]), "5\n");
+    assert_eq!(e.ok(&["logs", "job"]), "ran\nran\n");
+    // The writable layer survives restarts.
+    let id2 = e.ok(&[
+        "create",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /f 2>/dev/null; echo x > /f",
+    ]);
+    let id2 = id2.trim();
+    e.ok(&["start", id2]);
+    e.ok(&["wait", id2]);
+    e.ok(&["start", id2]);
+    e.ok(&["wait", id2]);
+    assert_eq!(e.ok(&["logs", id2]), "x\n");
+    assert_eq!(e.ok(&["rm", id]).trim(), id);
+}
+
+#[test]
+fn exec_kill_and_rm_force() {
+    require_root!("exec_kill_and_rm_force");
+    let e = Engine::new();
+    e.ok(&[
+        "run", "-d", "--name", "box", "-e", "A=1", "busybox", "sleep", "500",
+    ]);
+    let (code, out, err) = e.code(&[
+        "exec",
+        "-e",
+        "B=2",
+        "-w",
+        "/tmp",
+        "box",
+        "sh",
+        "-c",
+        "echo $A $B $(pwd); exit 7",
+    ]);
+    assert_eq!((code, out.as_str()), (7, "1 2 /tmp\n"), "{err}");
+    assert_eq!(e.ok(&["exec", "-u", "1000", "box", "id", "-u"]), "1000\n");
+    let (code, _, err) = e.code(&["rm", "box"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("running"), "{err}");
+    assert_eq!(e.ok(&["kill", "-s", "TERM", "box"]), "box\n");
+    // PID 1 without a handler ignores TERM; it is still up.
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(e.inspect("box")["State"]["Running"], true);
+    assert_eq!(e.ok(&["kill", "box"]), "box\n");
+    assert_eq!(e.ok(&["wait", "box"]), "137\n");
+    e.ok(&["run", "-d", "--name", "box2", "busybox", "sleep", "500"]);
+    assert_eq!(e.ok(&["rm", "-f", "box2"]), "box2\n");
+    assert_eq!(
+        e.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]),
+        "box exited\n"
+    );
+}
+
+#[test]
+fn parallel_runs_keep_names_unique_and_records_whole() {
+    require_root!("parallel_runs_keep_names_unique_and_records_whole");
+    let e = Engine::new();
+    const N: usize = 8;
+    let ids: Vec<String> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..N)
+            .map(|_| {
+                s.spawn(|| {
+                    e.ok(&["run", "-d", "busybox", "sleep", "500"])
+                        .trim()
+                        .to_string()
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let names: std::collections::BTreeSet<String> = ids
+        .iter()
+        .map(|id| e.inspect(id)["Name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), N, "{names:?}");
+    assert_eq!(e.ok(&["ps", "-q"]).lines().count(), N);
+    for id in &ids {
+        assert_eq!(e.record(id)["state"]["status"], "running");
+    }
+    let e = &e;
+    std::thread::scope(|s| {
+        for id in &ids {
+            s.spawn(move || assert_eq!(e.ok(&["rm", "-f", id]).trim(), id));
+        }
+    });
+    assert_eq!(e.ok(&["ps", "-a"]).lines().count(), 1);
+    for id in &ids {
+        assert!(cgroup_dirs(id).is_empty(), "cgroup left for {id}");
+    }
+}
+
+#[test]
+fn rmi_refuses_an_image_a_container_uses() {
+    require_root!("rmi_refuses_an_image_a_container_uses");
+    let e = Engine::new();
+    let id = e.ok(&["create", "busybox", "true"]);
+    let (code, _, err) = e.code(&["rmi", "busybox"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("being used by a container"), "{err}");
+    e.ok(&["rm", id.trim()]);
+    e.ok(&["rmi", "busybox"]);
+}
+
+#[test]
+fn a_dead_monitor_never_leaves_running() {
+    require_root!("a_dead_monitor_never_leaves_running");
+    let e = Engine::new();
+    let id = e.ok(&["run", "-d", "busybox", "sleep", "500"]);
+    let id = id.trim();
+    let rec = e.record(id);
+    let monitor = rec["state"]["monitor_pid"].as_i64().unwrap() as i32;
+    let init = rec["state"]["pid"].as_i64().unwrap() as i32;
+    assert!(monitor > 0 && init > 0);
+    // SAFETY: kill(2) on pids this test started.
+    unsafe {
+        libc::kill(monitor, libc::SIGKILL);
+        libc::kill(init, libc::SIGKILL);
+    }
+    wait_until("both gone", Duration::from_secs(5), || {
+        reap_all();
+        !Path::new(&format!("/proc/{init}")).exists()
+            && !Path::new(&format!("/proc/{monitor}")).exists()
+    });
+    let ps = e.ok(&["ps", "-a"]);
+    assert!(ps.contains("Exited (255) "), "{ps}");
+    let info = e.inspect(id);
+    assert_eq!(info["State"]["Running"], false);
+    assert!(!info["State"]["Error"].as_str().unwrap().is_empty());
+    assert!(
+        mounts_under(e.root.path()).is_empty(),
+        "rootfs still mounted"
+    );
+    assert!(cgroup_dirs(id).is_empty(), "cgroup left");
+}
+
+/// crun refuses a hybrid host whose unified hierarchy owns hugetlb; mount
+/// it as a v1 hierarchy as the runtime benchmark does.
+fn crun_ready(test: &str) -> Option<PathBuf> {
+    let crun = PathBuf::from("/usr/bin/crun");
+    if !crun.exists() {
+        skip(test, "crun is not installed");
+        return None;
+    }
+    let v1 = Path::new("/sys/fs/cgroup/hugetlb");
+    let mounted = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split(' ').nth(4) == Some("/sys/fs/cgroup/hugetlb"));
+    if !mounted && Path::new("/sys/fs/cgroup/unified").exists() {
+        let _ = std::fs::create_dir_all(v1);
+        let mount = || {
+            Command::new("mount")
+                .args([
+                    "-t",
+                    "cgroup",
+                    "-o",
+                    "hugetlb",
+                    "cgroup",
+                    "/sys/fs/cgroup/hugetlb",
+                ])
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        if !mount() {
+            let _ = std::fs::write("/sys/fs/cgroup/unified/cgroup.subtree_control", "-hugetlb");
+            if !mount() {
+                skip(
+                    test,
+                    "cannot mount hugetlb as a v1 hierarchy, which crun needs here",
+                );
+                return None;
+            }
+        }
+    }
+    Some(crun)
+}
+
+#[test]
+fn crun_drives_the_same_containers() {
+    require_root!("crun_drives_the_same_containers");
+    let Some(crun) = crun_ready("crun_drives_the_same_containers") else {
+        return;
+    };
+    let e = Engine::new();
+    let crun = crun.to_str().unwrap();
+    let (code, out, err) = e.code(&[
+        "run",
+        "--runtime",
+        crun,
+        "busybox",
+        "sh",
+        "-c",
+        "echo via crun; exit 4",
+    ]);
+    assert_eq!((code, out.as_str()), (4, "via crun\n"), "{err}");
+    let id = e.ok(&[
+        "run",
+        "-d",
+        "--runtime",
+        crun,
+        "-m",
+        "400m",
+        "busybox",
+        "sleep",
+        "500",
+    ]);
+    let id = id.trim();
+    let info = e.inspect(id);
+    assert_eq!(info["HostConfig"]["Runtime"], crun);
+    assert_eq!(e.ok(&["exec", id, "hostname"]).trim(), &id[..12]);
+    let v1 = format!("/sys/fs/cgroup/memory/husk/{id}/memory.limit_in_bytes");
+    if let Ok(l) = std::fs::read_to_string(&v1) {
+        assert_eq!(l.trim(), "419430400");
+    }
+    e.ok(&["stop", "-t", "1", id]);
+    assert_eq!(e.inspect(id)["State"]["ExitCode"], 137);
+    let (code, _, err) = e.code(&["run", "--runtime", crun, "busybox", "no-such-command"]);
+    assert_eq!(code, 127, "{err}");
+}
+
+#[test]
+fn foreground_run_forwards_signals_and_logs_follow() {
+    require_root!("foreground_run_forwards_signals_and_logs_follow");
+    let e = Engine::new();
+    let work = tempdir("husk-test-sig-");
+    let out_path = work.path().join("out");
+    let out = std::fs::File::create(&out_path).unwrap();
+    let mut child = e
+        .cmd(&["run", "--name", "sig", "busybox", "payload", "wait-signal"])
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .spawn()
+        .unwrap();
+    wait_until("the container to be ready", Duration::from_secs(10), || {
+        std::fs::read_to_string(&out_path).is_ok_and(|s| s.contains("ready"))
+    });
+    // SAFETY: kill(2) on our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        std::fs::read_to_string(&out_path).unwrap(),
+        "ready\nsignal 15\n"
+    );
+
+    e.ok(&["run", "-d", "--name", "slow", "busybox", "sh", "-c", "echo a; sleep 1; echo b"]);
+    assert_eq!(e.ok(&["logs", "-f", "slow"]), "a\nb\n");
+    assert_eq!(e.inspect("slow")["State"]["Status"], "exited");
+}
+
+#[test]
+fn concurrent_starts_run_one_monitor() {
+    require_root!("concurrent_starts_run_one_monitor");
+    let e = Engine::new();
+    let id = e.ok(&["create", "busybox", "sleep", "500"]);
+    let id = id.trim();
+    let e = &e;
+    let codes: Vec<i32> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..3)
+            .map(|_| s.spawn(move || e.code(&["start", id]).0))
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+    assert_eq!(e.inspect(id)["State"]["Status"], "running");
+    // Exactly one overlay on the rootfs.
+    let merged = e.inspect(id)["GraphDriver"]["Data"]["MergedDir"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(mounts_under(Path::new(&merged)).len(), 1);
+    e.ok(&["rm", "-f", id]);
+}

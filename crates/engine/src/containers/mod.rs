@@ -1,0 +1,186 @@
+//! Containers: records under `<root>/containers/<id>/`, the monitor that
+//! drives one container through an OCI runtime, and the docker verbs.
+//!
+//! ```text
+//! <root>/containers/<id>/container.json   the record (atomic writes, under containers.lock)
+//! <root>/containers/<id>/<id>-json.log    docker json-file log, written by the monitor
+//! <root>/containers/<id>/upper work merged   overlay dirs; merged is mounted while running
+//! <runroot>/containers/<id>/config.json   the bundle, rebuilt on every start
+//! <runroot>/runtime/                      the OCI runtime's --root
+//! ```
+//! Every mutation of a record re-reads it under the one exclusive
+//! `containers.lock` (held for milliseconds, never while waiting on a
+//! process), so names stay unique and concurrent verbs never lose an update.
+//! Readers need no lock: records are replaced by rename.
+
+pub mod exec;
+pub mod inspect;
+pub mod lifecycle;
+pub mod list;
+pub mod logs;
+pub mod monitor;
+pub mod names;
+pub mod proc;
+pub mod record;
+pub mod runtime;
+pub mod spec;
+
+use std::path::{Path, PathBuf};
+
+pub use record::{Container, ContainerConfig, HostConfig, State, Status};
+
+use crate::{Error, Result};
+
+/// Where an engine keeps its containers.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    /// Engine root (`--root`): images and container records.
+    pub root: PathBuf,
+    /// Volatile state (`--runroot`): bundles and the runtime's root; gone after a reboot.
+    pub runroot: PathBuf,
+}
+
+impl Paths {
+    pub fn new(root: &Path, runroot: &Path) -> Paths {
+        Paths {
+            root: root.to_path_buf(),
+            runroot: runroot.to_path_buf(),
+        }
+    }
+
+    pub fn containers(&self) -> PathBuf {
+        self.root.join("containers")
+    }
+
+    pub fn dir(&self, id: &str) -> PathBuf {
+        self.containers().join(id)
+    }
+
+    pub fn record(&self, id: &str) -> PathBuf {
+        self.dir(id).join("container.json")
+    }
+
+    pub fn log(&self, id: &str) -> PathBuf {
+        self.dir(id).join(format!("{id}-json.log"))
+    }
+
+    /// Held by the container's monitor for its whole life (see [`proc::try_lock`]).
+    pub fn monitor_lock(&self, id: &str) -> PathBuf {
+        self.dir(id).join("monitor.lock")
+    }
+
+    pub fn bundle(&self, id: &str) -> PathBuf {
+        self.runroot.join("containers").join(id)
+    }
+
+    pub fn runtime_root(&self) -> PathBuf {
+        self.runroot.join("runtime")
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.root.join("containers.lock")
+    }
+
+    /// The exclusive lock every record mutation holds.
+    pub fn lock(&self) -> Result<husk_fs::Lock> {
+        std::fs::create_dir_all(self.containers())
+            .map_err(|e| Error::io("create", self.containers(), e))?;
+        Ok(husk_fs::Lock::exclusive(&self.lock_path())?)
+    }
+
+    /// Reads one record; `None` when the container is gone.
+    pub fn load(&self, id: &str) -> Result<Option<Container>> {
+        let p = self.record(id);
+        match std::fs::read(&p) {
+            Ok(data) => serde_json::from_slice(&data)
+                .map(Some)
+                .map_err(|source| Error::Decode { path: p, source }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("read", p, e)),
+        }
+    }
+
+    pub fn save(&self, c: &Container) -> Result<()> {
+        Ok(husk_fs::write_json_atomic(&self.record(&c.id), c)?)
+    }
+
+    /// Every record, oldest first. Directories without a record (a create
+    /// interrupted before its first write) are skipped.
+    pub fn all(&self) -> Result<Vec<Container>> {
+        let dir = self.containers();
+        let rd = match std::fs::read_dir(&dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("read dir", dir, e)),
+        };
+        let mut out = Vec::new();
+        for e in rd {
+            let e = e.map_err(|e| Error::io("read dir", &dir, e))?;
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !names::is_full_id(&name) {
+                continue;
+            }
+            if let Some(c) = self.load(&name)? {
+                out.push(c);
+            }
+        }
+        out.sort_by(|a, b| a.created.cmp(&b.created));
+        Ok(out)
+    }
+
+    /// docker's lookup: exact id, exact name (with or without `/`), then a
+    /// unique id prefix.
+    pub fn resolve(&self, name: &str) -> Result<Container> {
+        let all = self.all()?;
+        let bare = name.strip_prefix('/').unwrap_or(name);
+        if let Some(c) = all.iter().find(|c| c.id == name || c.name == bare) {
+            return Ok(c.clone());
+        }
+        let matches: Vec<&Container> = if name.is_empty() {
+            Vec::new()
+        } else {
+            all.iter().filter(|c| c.id.starts_with(name)).collect()
+        };
+        match matches.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(Error::NoSuchContainer {
+                name: name.to_string(),
+            }),
+            _ => Err(Error::AmbiguousContainer {
+                prefix: name.to_string(),
+            }),
+        }
+    }
+
+    /// Read-modify-write of one record under the lock. `None` when the
+    /// record is gone (removed meanwhile).
+    pub fn update(
+        &self,
+        id: &str,
+        f: impl FnOnce(&mut Container) -> Result<()>,
+    ) -> Result<Option<Container>> {
+        let _lock = self.lock()?;
+        let Some(mut c) = self.load(id)? else {
+            return Ok(None);
+        };
+        f(&mut c)?;
+        self.save(&c)?;
+        Ok(Some(c))
+    }
+}
+
+/// Image ids that container records reference: `rmi` refuses these.
+/// Unreadable records are skipped: refusing every rmi because one record
+/// is corrupt would be worse than the rare missed reference.
+pub fn images_in_use(root: &Path) -> std::collections::HashSet<husk_image::Digest> {
+    let paths = Paths::new(root, Path::new("/nonexistent"));
+    let mut set = std::collections::HashSet::new();
+    if let Ok(all) = paths.all() {
+        for c in all {
+            if let Ok(d) = c.image_id.parse::<husk_image::Digest>() {
+                set.insert(d);
+            }
+        }
+    }
+    set
+}

@@ -1,0 +1,446 @@
+//! The monitor: one process per running container, re-exec'd from `husk`
+//! (hidden `__monitor` subcommand) so it starts with a clean process image.
+//! It becomes a session leader and a child subreaper, runs the runtime's
+//! `create` and `start`, and so inherits the container's init when
+//! `create` exits. It owns the container's stdout/stderr pipes and writes
+//! them to the json-file log, reaps the init, records the exit, runs
+//! `delete --force`, unmounts the rootfs and applies `--rm`.
+//!
+//! Single-threaded by rule: it forks the runtime, so it never starts a
+//! thread; one `poll` loop over the pipes and a pidfd does all the waiting.
+//!
+//! It talks to the `husk` that started it over a pipe on fd 3, one line per
+//! event: `started PID`, `failed CODE MESSAGE`, then `exited CODE`. A
+//! foreground `husk run` keeps reading for the last one; a detached one
+//! stops after the first, and later writes just fail with EPIPE.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+use nix::unistd::Pid;
+
+use super::runtime::{start_failure_code, Runtime};
+use super::{lifecycle, proc, spec, Container, Paths, Status};
+use crate::{Error, Result};
+
+/// The fd `husk start` hands the monitor its report pipe on.
+pub const SYNC_FD: RawFd = 3;
+
+/// docker's json-file splits lines longer than this into partial records.
+const MAX_LINE: usize = 16 * 1024;
+
+/// Runs the monitor for container `id`; returns the process exit status.
+pub fn run(paths: &Paths, id: &str) -> i32 {
+    // SAFETY: fd 3 was placed there by `husk start` for us alone; we take
+    // ownership and mark it close-on-exec so no runtime or container
+    // process inherits it (a foreground `run` waits for its EOF).
+    let mut sync = unsafe { File::from_raw_fd(SYNC_FD) };
+    let _ = nix::fcntl::fcntl(
+        sync.as_raw_fd(),
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    );
+    match supervise(paths, id, &mut sync) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("husk monitor {id}: {e}");
+            let _ = writeln!(sync, "failed {} {e}", e.exit_code());
+            1
+        }
+    }
+}
+
+fn become_session_and_subreaper(id: &str) -> Result<()> {
+    // A session of its own: the terminal's Ctrl-C or hangup reaches the
+    // foreground `husk run`, never the monitor.
+    nix::unistd::setsid().map_err(|errno| Error::Sys {
+        op: "setsid",
+        id: id.into(),
+        errno,
+    })?;
+    // SAFETY: prctl with integer arguments only.
+    let rc = unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
+    if rc != 0 {
+        return Err(Error::Sys {
+            op: "prctl(PR_SET_CHILD_SUBREAPER)",
+            id: id.into(),
+            errno: nix::errno::Errno::last(),
+        });
+    }
+    Ok(())
+}
+
+fn supervise(paths: &Paths, id: &str, sync: &mut File) -> Result<()> {
+    become_session_and_subreaper(id)?;
+    // One monitor per container: a second `start` racing this one, or an
+    // `rm` of a container being started, finds the lock held.
+    let _owner = proc::try_lock(&paths.monitor_lock(id))?.ok_or_else(|| Error::Conflict {
+        id: id.to_string(),
+        reason: "is already being started or run by another monitor".into(),
+    })?;
+    let c = paths.load(id)?.ok_or_else(|| Error::NoSuchContainer {
+        name: id.to_string(),
+    })?;
+    let bundle = paths.bundle(id);
+    std::fs::create_dir_all(&bundle).map_err(|e| Error::io("create", &bundle, e))?;
+    let rt = Runtime {
+        binary: c.host_config.runtime.clone().into(),
+        root: paths.runtime_root(),
+        log: Some(bundle.join("runtime.log")),
+    };
+    let merged = paths.dir(id).join("merged");
+    match prepare_and_create(paths, &c, &rt) {
+        Ok(Created { pid, out, err }) => {
+            let started = proc::now_rfc3339();
+            let me = std::process::id() as i32;
+            paths.update(id, |r| {
+                r.state.status = Status::Running;
+                r.state.pid = pid;
+                r.state.pid_start = proc::start_time(pid).unwrap_or(0);
+                r.state.monitor_pid = me;
+                r.state.monitor_start = proc::start_time(me).unwrap_or(0);
+                r.state.exit_code = 0;
+                r.state.error.clear();
+                r.state.oom_killed = false;
+                r.state.started_at = started.clone();
+                r.state.finished_at.clear();
+                Ok(())
+            })?;
+            let _ = writeln!(sync, "started {pid}");
+            let code = watch(paths, id, pid, out, err);
+            let oom = oom_killed(id);
+            let _ = rt.delete_force(id);
+            lifecycle::release_rootfs(&merged);
+            let _ = std::fs::remove_dir_all(&bundle);
+            finish(paths, &c, |r| {
+                r.state.status = Status::Exited;
+                r.state.exit_code = code;
+                r.state.oom_killed = oom;
+                r.state.pid = 0;
+                r.state.pid_start = 0;
+                r.state.monitor_pid = 0;
+                r.state.monitor_start = 0;
+                r.state.finished_at = proc::now_rfc3339();
+            })?;
+            let _ = writeln!(sync, "exited {code}");
+            Ok(())
+        }
+        Err(msg) => {
+            let code = start_failure_code(&msg);
+            let _ = rt.delete_force(id);
+            lifecycle::release_rootfs(&merged);
+            let _ = std::fs::remove_dir_all(&bundle);
+            // docker leaves a container whose start failed "created" (or
+            // "exited" once it has run before) with the code and message.
+            finish(paths, &c, |r| {
+                if r.state.started_at.is_empty() {
+                    r.state.status = Status::Created;
+                } else {
+                    r.state.status = Status::Exited;
+                    r.state.finished_at = proc::now_rfc3339();
+                }
+                r.state.exit_code = code;
+                r.state.error = msg.clone();
+                r.state.pid = 0;
+                r.state.monitor_pid = 0;
+            })?;
+            let _ = writeln!(sync, "failed {code} {msg}");
+            Ok(())
+        }
+    }
+}
+
+/// Records the final state, or removes the container for `--rm`; the
+/// foreground `run` learns the exit code over the sync pipe either way.
+fn finish(paths: &Paths, c: &Container, f: impl FnOnce(&mut Container)) -> Result<()> {
+    if c.host_config.auto_remove {
+        lifecycle::remove_files(paths, &c.id)
+    } else {
+        paths
+            .update(&c.id, |r| {
+                f(r);
+                Ok(())
+            })
+            .map(drop)
+    }
+}
+
+struct Created {
+    pid: i32,
+    out: File,
+    err: File,
+}
+
+/// Mounts the rootfs, writes the bundle and runs the runtime's `create`
+/// and `start`. Errors come back as the message docker would show.
+fn prepare_and_create(
+    paths: &Paths,
+    c: &Container,
+    rt: &Runtime,
+) -> std::result::Result<Created, String> {
+    let dir = paths.dir(&c.id);
+    let merged = dir.join("merged");
+    let bundle = paths.bundle(&c.id);
+    // A monitor killed mid-run can leave the overlay mounted.
+    lifecycle::release_rootfs(&merged);
+    let lowers: Vec<std::path::PathBuf> = c.lower_dirs.iter().map(Into::into).collect();
+    husk_layers::mount_overlay(&lowers, &dir.join("upper"), &dir.join("work"), &merged)
+        .map_err(|e| e.to_string())?;
+    write_etc_files(c, &dir).map_err(|e| e.to_string())?;
+    let spec = spec::build(c, &merged, &dir).map_err(|e| e.to_string())?;
+    husk_fs::write_json_atomic(&bundle.join("config.json"), &spec).map_err(|e| e.to_string())?;
+
+    let (out_r, out_w) = pipe().map_err(|e| format!("pipe: {e}"))?;
+    let (err_r, err_w) = pipe().map_err(|e| format!("pipe: {e}"))?;
+    let pid_file = bundle.join("init.pid");
+    let bundle_s = bundle.to_string_lossy().into_owned();
+    let pid_s = pid_file.to_string_lossy().into_owned();
+    // The init inherits create's stdio: hand it the pipe write ends.
+    let status = rt
+        .command(&["create", "--bundle", &bundle_s, "--pid-file", &pid_s, &c.id])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out_w))
+        .stderr(Stdio::from(err_w))
+        .status()
+        .map_err(|e| format!("spawn {}: {e}", rt.binary.display()))?;
+    let out = File::from(out_r);
+    let mut err = File::from(err_r);
+    if !status.success() {
+        // Only the runtime wrote to the pipes: its stderr is the fallback message.
+        let mut text = String::new();
+        let _ = set_nonblocking(&err).map(|_| err.read_to_string(&mut text));
+        let _ = set_nonblocking(&out);
+        let msg = rt.last_error().unwrap_or_else(|| text.trim().to_string());
+        return Err(if msg.is_empty() {
+            format!("runtime create exited with {status}")
+        } else {
+            msg
+        });
+    }
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| format!("runtime create wrote no pid to {}", pid_file.display()))?;
+    rt.start(&c.id).map_err(|e| match e {
+        Error::Runtime { msg, .. } => rt.last_error().unwrap_or(msg),
+        other => other.to_string(),
+    })?;
+    set_nonblocking(&out).map_err(|e| format!("fcntl: {e}"))?;
+    set_nonblocking(&err).map_err(|e| format!("fcntl: {e}"))?;
+    Ok(Created { pid, out, err })
+}
+
+/// /etc/hostname, /etc/hosts and /etc/resolv.conf, bind-mounted by the spec.
+fn write_etc_files(c: &Container, dir: &Path) -> Result<()> {
+    let host = &c.config.hostname;
+    husk_fs::write_atomic(&dir.join("hostname"), format!("{host}\n").as_bytes(), 0o644)?;
+    let hosts = format!(
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
+         fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n\
+         ff02::2\tip6-allrouters\n127.0.1.1\t{host}\n"
+    );
+    husk_fs::write_atomic(&dir.join("hosts"), hosts.as_bytes(), 0o644)?;
+    // Without a network there is no resolver to reach; with the host's
+    // network the host's resolver works as is.
+    let resolv = if c.host_config.network_mode == "host" {
+        std::fs::read("/etc/resolv.conf").unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    husk_fs::write_atomic(&dir.join("resolv.conf"), &resolv, 0o644)?;
+    Ok(())
+}
+
+fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
+    nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(std::io::Error::from)
+}
+
+fn set_nonblocking(f: &File) -> std::io::Result<()> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let flags = fcntl(f.as_raw_fd(), FcntlArg::F_GETFL).map_err(std::io::Error::from)?;
+    let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
+    fcntl(f.as_raw_fd(), FcntlArg::F_SETFL(flags)).map_err(std::io::Error::from)?;
+    Ok(())
+}
+
+/// docker's json-file log driver.
+struct JsonLog {
+    file: Option<File>,
+    pending: [Vec<u8>; 2],
+}
+
+impl JsonLog {
+    fn open(path: &Path) -> JsonLog {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| eprintln!("husk monitor: open {}: {e}", path.display()))
+            .ok();
+        JsonLog {
+            file,
+            pending: [Vec::new(), Vec::new()],
+        }
+    }
+
+    fn push(&mut self, stream: usize, data: &[u8]) {
+        self.pending[stream].extend_from_slice(data);
+        while let Some(nl) = self.pending[stream].iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.pending[stream].drain(..=nl).collect();
+            self.write(stream, &line);
+        }
+        if self.pending[stream].len() >= MAX_LINE {
+            let part = std::mem::take(&mut self.pending[stream]);
+            self.write(stream, &part);
+        }
+    }
+
+    /// Writes what is left without a newline, as docker does at EOF.
+    fn flush(&mut self, stream: usize) {
+        if !self.pending[stream].is_empty() {
+            let part = std::mem::take(&mut self.pending[stream]);
+            self.write(stream, &part);
+        }
+    }
+
+    fn write(&mut self, stream: usize, line: &[u8]) {
+        let Some(f) = self.file.as_mut() else { return };
+        let rec = serde_json::json!({
+            "log": String::from_utf8_lossy(line),
+            "stream": if stream == 0 { "stdout" } else { "stderr" },
+            "time": proc::now_rfc3339(),
+        });
+        let mut s = rec.to_string();
+        s.push('\n');
+        if let Err(e) = f.write_all(s.as_bytes()) {
+            eprintln!("husk monitor: write log: {e}");
+        }
+    }
+}
+
+/// Copies output to the log until the init exits and its pipes close;
+/// returns docker's exit code (128 + signal for a signalled init).
+fn watch(paths: &Paths, id: &str, pid: i32, out: File, err: File) -> i32 {
+    let mut log = JsonLog::open(&paths.log(id));
+    let mut streams: [Option<File>; 2] = [Some(out), Some(err)];
+    let pidfd = proc::pidfd_open(pid).ok();
+    let mut code: Option<i32> = None;
+    let mut exited_at: Option<Instant> = None;
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let mut fds: Vec<libc::pollfd> = Vec::new();
+        let mut which: Vec<usize> = Vec::new();
+        for (i, s) in streams.iter().enumerate() {
+            if let Some(f) = s {
+                fds.push(libc::pollfd {
+                    fd: f.as_fd().as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+                which.push(i);
+            }
+        }
+        if code.is_none() {
+            if let Some(p) = &pidfd {
+                fds.push(libc::pollfd {
+                    fd: p.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                });
+            }
+        }
+        if code.is_some() && which.is_empty() {
+            break;
+        }
+        // After the init is gone the pipes close as soon as the kernel has
+        // killed the rest of its pid namespace; a process that escaped
+        // with a copy must not hold the exit record hostage.
+        if exited_at.is_some_and(|t| t.elapsed() > Duration::from_secs(2)) {
+            break;
+        }
+        // SAFETY: fds is a valid array of pollfd of the given length.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 250) };
+        if n < 0 && nix::errno::Errno::last() != nix::errno::Errno::EINTR {
+            eprintln!("husk monitor: poll: {}", nix::errno::Errno::last());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        for (k, i) in which.iter().enumerate() {
+            if fds[k].revents == 0 {
+                continue;
+            }
+            let Some(f) = streams[*i].as_mut() else {
+                continue;
+            };
+            match f.read(&mut buf) {
+                Ok(0) => {
+                    log.flush(*i);
+                    streams[*i] = None;
+                }
+                Ok(n) => log.push(*i, &buf[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    eprintln!("husk monitor: read output: {e}");
+                    log.flush(*i);
+                    streams[*i] = None;
+                }
+            }
+        }
+        if code.is_none() {
+            code = reap(pid);
+            if code.is_some() {
+                exited_at = Some(Instant::now());
+            }
+        } else {
+            // Orphans adopted from `exec -d` and friends.
+            let _ = reap(pid);
+        }
+    }
+    log.flush(0);
+    log.flush(1);
+    // The init may have died without our pidfd (pidfd_open failed): wait.
+    code.unwrap_or_else(|| loop {
+        if let Some(c) = reap(pid) {
+            break c;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    })
+}
+
+/// Reaps every exited child; returns the init's exit code if it was among them.
+fn reap(init: i32) -> Option<i32> {
+    let mut code = None;
+    loop {
+        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(p, c)) if p.as_raw() == init => code = Some(c),
+            Ok(WaitStatus::Signaled(p, s, _)) if p.as_raw() == init => code = Some(128 + s as i32),
+            Ok(WaitStatus::StillAlive) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    code
+}
+
+/// Whether the kernel's OOM killer fired in the container's memory cgroup
+/// (v1 `memory.oom_control`, v2 `memory.events`), read before `delete`
+/// removes it.
+fn oom_killed(id: &str) -> bool {
+    [
+        format!("/sys/fs/cgroup/memory/husk/{id}/memory.oom_control"),
+        format!("/sys/fs/cgroup/unified/husk/{id}/memory.events"),
+        format!("/sys/fs/cgroup/husk/{id}/memory.events"),
+    ]
+    .iter()
+    .filter_map(|p| std::fs::read_to_string(p).ok())
+    .any(|s| {
+        s.lines().any(|l| {
+            l.strip_prefix("oom_kill ")
+                .and_then(|n| n.trim().parse::<u64>().ok())
+                .is_some_and(|n| n > 0)
+        })
+    })
+}

@@ -1,0 +1,146 @@
+//! The container record (`container.json`): what `create` decided and what
+//! the monitor observed. Field names follow docker's inspect where they map.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// docker's machine states (`State.Status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Created => "created",
+            Status::Running => "running",
+            Status::Paused => "paused",
+            Status::Restarting => "restarting",
+            Status::Removing => "removing",
+            Status::Exited => "exited",
+            Status::Dead => "dead",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct State {
+    pub status: Status,
+    /// Host pid of the container's init while it runs, else 0.
+    pub pid: i32,
+    /// Start time of `pid` (clock ticks since boot): a recycled pid never
+    /// passes for the container.
+    #[serde(default)]
+    pub pid_start: u64,
+    /// The monitor process and its start time.
+    #[serde(default)]
+    pub monitor_pid: i32,
+    #[serde(default)]
+    pub monitor_start: u64,
+    pub exit_code: i32,
+    #[serde(default)]
+    pub error: String,
+    #[serde(default)]
+    pub oom_killed: bool,
+    /// RFC 3339 nano, UTC; empty when unset.
+    #[serde(default)]
+    pub started_at: String,
+    #[serde(default)]
+    pub finished_at: String,
+}
+
+impl State {
+    pub fn created() -> State {
+        State {
+            status: Status::Created,
+            pid: 0,
+            pid_start: 0,
+            monitor_pid: 0,
+            monitor_start: 0,
+            exit_code: 0,
+            error: String::new(),
+            oom_killed: false,
+            started_at: String::new(),
+            finished_at: String::new(),
+        }
+    }
+}
+
+/// What the image config and the flags decided for the process.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ContainerConfig {
+    pub hostname: String,
+    pub user: String,
+    pub env: Vec<String>,
+    pub cmd: Vec<String>,
+    pub entrypoint: Vec<String>,
+    /// The image as typed (`busybox`).
+    pub image: String,
+    pub working_dir: String,
+    pub labels: BTreeMap<String, String>,
+    pub tty: bool,
+    pub open_stdin: bool,
+}
+
+/// Resource limits and engine options (docker's HostConfig subset).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct HostConfig {
+    /// Bytes; 0 = unlimited.
+    pub memory: i64,
+    pub nano_cpus: i64,
+    pub cpu_shares: i64,
+    /// None = unlimited.
+    pub pids_limit: Option<i64>,
+    /// "none" or "host".
+    pub network_mode: String,
+    pub auto_remove: bool,
+    /// Absolute path of the OCI runtime binary.
+    pub runtime: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Container {
+    pub id: String,
+    /// Without docker's leading `/`.
+    pub name: String,
+    pub created: String,
+    /// Entrypoint + Cmd as run: `path` is argv\[0\].
+    pub path: String,
+    pub args: Vec<String>,
+    /// `sha256:<hex>`.
+    pub image_id: String,
+    /// overlay lowerdirs, top layer first, fixed at create time.
+    pub lower_dirs: Vec<String>,
+    pub config: ContainerConfig,
+    pub host_config: HostConfig,
+    pub state: State,
+    #[serde(default)]
+    pub restart_count: i64,
+}
+
+impl Container {
+    pub fn short_id(&self) -> &str {
+        &self.id[..12.min(self.id.len())]
+    }
+
+    pub fn is_running(&self) -> bool {
+        matches!(self.state.status, Status::Running | Status::Paused)
+    }
+
+    /// `sh -c 'exit 3'` as docker shows COMMAND (before quoting).
+    pub fn command_line(&self) -> String {
+        std::iter::once(self.path.as_str())
+            .chain(self.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}

@@ -1,0 +1,119 @@
+//! The runc command-line contract: every container operation goes through
+//! an OCI runtime binary (`husk-runtime`, `runc`, `crun`), as containerd's
+//! shim drives it.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use crate::{Error, Result};
+
+pub struct Runtime {
+    pub binary: PathBuf,
+    /// The runtime's `--root` (its state dir).
+    pub root: PathBuf,
+    /// `--log` file: runc-compatible runtimes write their errors there as
+    /// json lines, which is the only channel that survives stdio being the
+    /// container's pipes.
+    pub log: Option<PathBuf>,
+}
+
+/// `husk-runtime` next to the running `husk` binary.
+pub fn default_binary() -> Result<PathBuf> {
+    let exe = std::env::current_exe().map_err(|e| Error::io("locate", "/proc/self/exe", e))?;
+    let dir = exe.parent().unwrap_or(Path::new("/"));
+    Ok(dir.join("husk-runtime"))
+}
+
+impl Runtime {
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.binary);
+        c.arg("--root").arg(&self.root);
+        if let Some(log) = &self.log {
+            c.arg("--log").arg(log).arg("--log-format").arg("json");
+        }
+        c.args(args);
+        c
+    }
+
+    /// Runs one verb to completion with captured output; errors carry the
+    /// runtime's own message.
+    fn run(&self, op: &'static str, id: &str, args: &[&str]) -> Result<String> {
+        let out = self
+            .command(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|source| Error::Spawn {
+                what: self.binary.display().to_string(),
+                source,
+            })?;
+        if !out.status.success() {
+            return Err(Error::Runtime {
+                op,
+                id: id.to_string(),
+                msg: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    pub fn start(&self, id: &str) -> Result<()> {
+        self.run("start", id, &["start", id]).map(drop)
+    }
+
+    pub fn kill(&self, id: &str, signal: &str) -> Result<()> {
+        self.run("kill", id, &["kill", id, signal]).map(drop)
+    }
+
+    pub fn delete_force(&self, id: &str) -> Result<()> {
+        self.run("delete", id, &["delete", "--force", id]).map(drop)
+    }
+
+    /// `state ID` as JSON; `None` when the runtime does not know the id.
+    pub fn state(&self, id: &str) -> Option<serde_json::Value> {
+        let out = self.run("state", id, &["state", id]).ok()?;
+        serde_json::from_str(&out).ok()
+    }
+
+    /// The last error message the runtime logged to `--log`.
+    pub fn last_error(&self) -> Option<String> {
+        let data = std::fs::read_to_string(self.log.as_ref()?).ok()?;
+        data.lines().rev().find_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).ok()?;
+            (v["level"] == "error").then(|| v["msg"].as_str().unwrap_or_default().to_string())
+        })
+    }
+}
+
+/// docker's exit status for a process that never started: 127 when the
+/// command is missing, 126 when it cannot be executed, 125 otherwise.
+pub fn start_failure_code(msg: &str) -> i32 {
+    let m = msg.to_ascii_lowercase();
+    if m.contains("executable file not found")
+        || m.contains("no such file or directory")
+        || m.contains("not found in $path")
+    {
+        127
+    } else if m.contains("permission denied") || m.contains("exec format error") {
+        126
+    } else {
+        125
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_failures_map_to_docker_codes() {
+        assert_eq!(
+            start_failure_code("exec: \"nope\": executable file not found in $PATH"),
+            127
+        );
+        assert_eq!(
+            start_failure_code("exec /etc/passwd: permission denied"),
+            126
+        );
+        assert_eq!(start_failure_code("cgroup: EBUSY"), 125);
+    }
+}

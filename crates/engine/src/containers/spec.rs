@@ -1,0 +1,255 @@
+//! The OCI runtime spec for a container, from its record: docker's defaults
+//! (capabilities, mounts, masked paths, device rules) plus the record's
+//! process and limits. Rebuilt on every start, since the bundle lives on
+//! the volatile runroot.
+
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+
+use nix::fcntl::OFlag;
+use serde_json::{json, Value};
+
+use super::Container;
+use crate::{Error, Result};
+
+/// crun 1.8 refuses ociVersion 1.1+; dockerd writes this one.
+pub const OCI_VERSION: &str = "1.0.2-dev";
+
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// docker's 14 default capabilities.
+pub const DEFAULT_CAPS: &[&str] = &[
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+];
+
+const MASKED: &[&str] = &[
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+];
+
+const READONLY: &[&str] = &[
+    "/proc/bus",
+    "/proc/fs",
+    "/proc/irq",
+    "/proc/sys",
+    "/proc/sysrq-trigger",
+];
+
+/// The process environment: the record's Env with PATH guaranteed and
+/// HOSTNAME added, as docker does (neither shows in Config.Env unless set).
+pub fn process_env(c: &Container) -> Vec<String> {
+    let mut env = Vec::new();
+    if !c.config.env.iter().any(|e| e.starts_with("PATH=")) {
+        env.push(format!("PATH={DEFAULT_PATH}"));
+    }
+    env.push(format!("HOSTNAME={}", c.config.hostname));
+    env.extend(c.config.env.iter().cloned());
+    env
+}
+
+/// The full spec. `rootfs` is the mounted overlay; `files` is the container
+/// dir holding the hostname/hosts/resolv.conf files bind-mounted over /etc.
+pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
+    let (uid, gid, extra_gids) = resolve_user(c, rootfs)?;
+    let caps = DEFAULT_CAPS;
+    let mut mounts = vec![
+        json!({"destination": "/proc", "type": "proc", "source": "proc",
+               "options": ["nosuid", "noexec", "nodev"]}),
+        json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+               "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}),
+        json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+               "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}),
+        json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
+               "options": ["nosuid", "noexec", "nodev", "ro"]}),
+        json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+               "options": ["ro", "nosuid", "noexec", "nodev"]}),
+        json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+               "options": ["nosuid", "noexec", "nodev"]}),
+        json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+               "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=67108864"]}),
+    ];
+    for f in ["resolv.conf", "hostname", "hosts"] {
+        mounts.push(json!({
+            "destination": format!("/etc/{f}"),
+            "type": "bind",
+            "source": files.join(f),
+            "options": ["rbind", "rprivate"],
+        }));
+    }
+    let mut namespaces = vec![
+        json!({"type": "mount"}),
+        json!({"type": "uts"}),
+        json!({"type": "pid"}),
+        json!({"type": "ipc"}),
+    ];
+    if c.host_config.network_mode != "host" {
+        namespaces.push(json!({"type": "network"}));
+    }
+    let mut resources = json!({"devices": device_rules()});
+    if c.host_config.memory > 0 {
+        resources["memory"] = json!({"limit": c.host_config.memory});
+    }
+    if let Some(p) = c.host_config.pids_limit.filter(|p| *p > 0) {
+        resources["pids"] = json!({"limit": p});
+    }
+    if c.host_config.nano_cpus > 0 || c.host_config.cpu_shares > 0 {
+        let mut cpu = json!({});
+        if c.host_config.cpu_shares > 0 {
+            cpu["shares"] = json!(c.host_config.cpu_shares);
+        }
+        if c.host_config.nano_cpus > 0 {
+            let period: i64 = 100_000;
+            cpu["period"] = json!(period);
+            cpu["quota"] = json!(c.host_config.nano_cpus * period / 1_000_000_000);
+        }
+        resources["cpu"] = cpu;
+    }
+    let cwd = if c.config.working_dir.is_empty() {
+        "/".to_string()
+    } else {
+        c.config.working_dir.clone()
+    };
+    let args: Vec<&str> = std::iter::once(c.path.as_str())
+        .chain(c.args.iter().map(String::as_str))
+        .collect();
+    Ok(json!({
+        "ociVersion": OCI_VERSION,
+        "process": {
+            "terminal": false,
+            "user": {"uid": uid, "gid": gid, "additionalGids": extra_gids},
+            "args": args,
+            "env": process_env(c),
+            "cwd": cwd,
+            "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
+            "oomScoreAdj": 0,
+        },
+        "root": {"path": rootfs, "readonly": false},
+        "hostname": c.config.hostname,
+        "mounts": mounts,
+        "linux": {
+            "resources": resources,
+            "cgroupsPath": format!("/husk/{}", c.id),
+            "namespaces": namespaces,
+            "maskedPaths": MASKED,
+            "readonlyPaths": READONLY,
+        },
+    }))
+}
+
+/// docker's device cgroup: deny all, allow mknod of anything, then the
+/// standard character devices.
+fn device_rules() -> Value {
+    let c = |major: i64, minor: Option<i64>| json!({"allow": true, "type": "c", "major": major, "minor": minor, "access": "rwm"});
+    json!([
+        {"allow": false, "access": "rwm"},
+        {"allow": true, "type": "c", "access": "m"},
+        {"allow": true, "type": "b", "access": "m"},
+        c(1, Some(3)),
+        c(1, Some(5)),
+        c(1, Some(7)),
+        c(1, Some(8)),
+        c(1, Some(9)),
+        c(5, Some(0)),
+        c(5, Some(1)),
+        c(5, Some(2)),
+        c(136, None),
+        c(10, Some(200)),
+    ])
+}
+
+/// `uid[:gid]` numerically, or user/group names looked up in the image's
+/// /etc/passwd and /etc/group (opened inside the rootfs, never by joining
+/// paths: the image may hold hostile symlinks).
+fn resolve_user(c: &Container, rootfs: &Path) -> Result<(u32, u32, Vec<u32>)> {
+    let spec = c.config.user.as_str();
+    if spec.is_empty() {
+        return Ok((0, 0, Vec::new()));
+    }
+    let bad = |reason: String| Error::User {
+        id: c.id.clone(),
+        user: spec.to_string(),
+        reason,
+    };
+    let (user, group) = match spec.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (spec, None),
+    };
+    let root: OwnedFd = std::fs::File::open(rootfs)
+        .map_err(|e| Error::io("open", rootfs, e))?
+        .into();
+    let read = |p: &str| -> String {
+        husk_fs::open_in_root(&root, Path::new(p), OFlag::O_RDONLY)
+            .ok()
+            .and_then(|fd| {
+                let mut s = String::new();
+                std::fs::File::from(fd).read_to_string(&mut s).ok()?;
+                Some(s)
+            })
+            .unwrap_or_default()
+    };
+    let passwd = read("/etc/passwd");
+    let entry = passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() >= 4 && (f[0] == user || f[2] == user));
+    let (uid, mut gid) = match (user.parse::<u32>(), &entry) {
+        (Ok(uid), Some(f)) => (uid, f[3].parse().unwrap_or(uid)),
+        (Ok(uid), None) => (uid, 0),
+        (Err(_), Some(f)) => (
+            f[2].parse()
+                .map_err(|_| bad("bad /etc/passwd entry".into()))?,
+            f[3].parse()
+                .map_err(|_| bad("bad /etc/passwd entry".into()))?,
+        ),
+        (Err(_), None) => {
+            return Err(bad(format!(
+                "unable to find user {user}: no matching entries in passwd file"
+            )))
+        }
+    };
+    let groups = read("/etc/group");
+    if let Some(g) = group {
+        gid = match g.parse::<u32>() {
+            Ok(n) => n,
+            Err(_) => groups
+                .lines()
+                .map(|l| l.split(':').collect::<Vec<_>>())
+                .find(|f| f.len() >= 3 && f[0] == g)
+                .and_then(|f| f[2].parse().ok())
+                .ok_or_else(|| bad(format!("unable to find group {g}")))?,
+        };
+    }
+    // Supplementary groups that list the user by name, as docker adds them.
+    let name = entry.as_ref().map(|f| f[0]).unwrap_or(user);
+    let extra = groups
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .filter(|f| f.len() >= 4 && f[3].split(',').any(|m| m == name))
+        .filter_map(|f| f[2].parse::<u32>().ok())
+        .filter(|g| *g != gid)
+        .collect();
+    Ok((uid, gid, extra))
+}
