@@ -394,6 +394,11 @@ fn limits_reach_the_cgroup() {
     assert_eq!(pids.trim(), "64");
     assert_eq!(e.ok(&["rm", "-f", id]).trim(), id);
     assert!(cgroup_dirs(id).is_empty());
+
+    // Over the limit: the kernel's OOM killer ends it, and the record says so.
+    let (code, _, err) = e.code(&["run", "--name", "hog", "-m", "8m", "busybox", "payload", "memhog", "64"]);
+    assert_eq!(code, 137, "{err}");
+    assert_eq!(e.ok(&["inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"]), "true 137\n");
 }
 
 #[test]

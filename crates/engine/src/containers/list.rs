@@ -87,3 +87,84 @@ pub fn render(containers: &[Container], o: &PsOptions, now: DateTime<Utc>) -> St
     }
     tabwrite(&lines)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::containers::{ContainerConfig, HostConfig, State};
+
+    fn container(name: &str, status: Status, code: i32) -> Container {
+        let mut state = State::created();
+        state.status = status;
+        state.exit_code = code;
+        state.started_at = "2026-01-01T00:00:05Z".into();
+        state.finished_at = "2026-01-01T00:00:07Z".into();
+        Container {
+            id: format!("{:a<64}", "3bd9d2f6c1a2"),
+            name: name.into(),
+            created: "2026-01-01T00:00:00Z".into(),
+            path: "/docker-entrypoint.sh".into(),
+            args: vec!["nginx".into(), "-g".into(), "daemon off;".into()],
+            image_id: String::new(),
+            lower_dirs: Vec::new(),
+            config: ContainerConfig {
+                image: "nginx".into(),
+                ..Default::default()
+            },
+            host_config: HostConfig::default(),
+            state,
+            restart_count: 0,
+        }
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn status_strings_match_docker() {
+        let now = at("2026-01-01T02:00:07Z");
+        assert_eq!(
+            status_text(&container("a", Status::Running, 0), now),
+            "Up 2 hours"
+        );
+        assert_eq!(
+            status_text(&container("a", Status::Exited, 3), now),
+            "Exited (3) 2 hours ago"
+        );
+        assert_eq!(
+            status_text(&container("a", Status::Created, 0), now),
+            "Created"
+        );
+    }
+
+    #[test]
+    fn table_matches_docker_layout() {
+        let now = at("2026-01-01T00:00:10Z");
+        let cs = [
+            container("web", Status::Exited, 0),
+            container("gracious_gagarin", Status::Running, 0),
+        ];
+        let o = PsOptions {
+            all: true,
+            quiet: false,
+            no_trunc: false,
+        };
+        assert_eq!(
+            render(&cs, &o, now),
+            "CONTAINER ID   IMAGE     COMMAND                  CREATED          STATUS                     PORTS     NAMES\n\
+             3bd9d2f6c1a2   nginx     \"/docker-entrypoint.…\"   10 seconds ago   Up 5 seconds                         gracious_gagarin\n\
+             3bd9d2f6c1a2   nginx     \"/docker-entrypoint.…\"   10 seconds ago   Exited (0) 3 seconds ago             web\n"
+        );
+        let running = PsOptions {
+            all: false,
+            quiet: true,
+            no_trunc: true,
+        };
+        assert_eq!(render(&cs, &running, now), format!("{}\n", cs[1].id));
+        assert_eq!(
+            render(&[], &o, now),
+            "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"
+        );
+    }
+}

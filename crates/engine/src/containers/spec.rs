@@ -253,3 +253,112 @@ fn resolve_user(c: &Container, rootfs: &Path) -> Result<(u32, u32, Vec<u32>)> {
         .collect();
     Ok((uid, gid, extra))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::containers::{ContainerConfig, HostConfig, State};
+
+    fn container() -> Container {
+        Container {
+            id: "c0ffee".repeat(10) + "abcd",
+            name: "web".into(),
+            created: String::new(),
+            path: "sh".into(),
+            args: vec!["-c".into(), "true".into()],
+            image_id: String::new(),
+            lower_dirs: Vec::new(),
+            config: ContainerConfig {
+                hostname: "c0ffeec0ffee".into(),
+                env: vec!["A=1".into()],
+                ..Default::default()
+            },
+            host_config: HostConfig {
+                memory: 419_430_400,
+                pids_limit: Some(64),
+                network_mode: "none".into(),
+                ..Default::default()
+            },
+            state: State::created(),
+            restart_count: 0,
+        }
+    }
+
+    #[test]
+    fn docker_defaults_and_limits() {
+        let c = container();
+        let s = build(&c, Path::new("/m"), Path::new("/d")).unwrap();
+        assert_eq!(s["ociVersion"], "1.0.2-dev");
+        assert_eq!(s["hostname"], "c0ffeec0ffee");
+        assert_eq!(s["process"]["args"], json!(["sh", "-c", "true"]));
+        assert_eq!(
+            s["process"]["env"],
+            json!([format!("PATH={DEFAULT_PATH}"), "HOSTNAME=c0ffeec0ffee", "A=1"])
+        );
+        assert_eq!(s["process"]["cwd"], "/");
+        assert_eq!(
+            s["process"]["capabilities"]["bounding"]
+                .as_array()
+                .unwrap()
+                .len(),
+            14
+        );
+        assert_eq!(s["linux"]["cgroupsPath"], format!("/husk/{}", c.id));
+        assert_eq!(s["linux"]["resources"]["memory"]["limit"], 419_430_400);
+        assert_eq!(s["linux"]["resources"]["pids"]["limit"], 64);
+        let ns: Vec<&str> = s["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(ns, ["mount", "uts", "pid", "ipc", "network"]);
+        assert!(s["linux"]["maskedPaths"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("/proc/kcore")));
+        let dests: Vec<&str> = s["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["destination"].as_str().unwrap())
+            .collect();
+        for d in ["/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm", "/etc/hostname"] {
+            assert!(dests.contains(&d), "{d} missing from {dests:?}");
+        }
+    }
+
+    #[test]
+    fn host_network_shares_the_netns_and_users_resolve_in_the_rootfs() {
+        let mut c = container();
+        c.host_config.network_mode = "host".into();
+        let rootfs = tempfile::tempdir().unwrap();
+        std::fs::create_dir(rootfs.path().join("etc")).unwrap();
+        std::fs::write(
+            rootfs.path().join("etc/passwd"),
+            "root:x:0:0::/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n",
+        )
+        .unwrap();
+        std::fs::write(
+            rootfs.path().join("etc/group"),
+            "root:x:0:\nwheel:x:10:user\nuser:x:1000:\n",
+        )
+        .unwrap();
+        c.config.user = "user".into();
+        let s = build(&c, rootfs.path(), Path::new("/d")).unwrap();
+        assert!(!s["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"type": "network"})));
+        assert_eq!(
+            s["process"]["user"],
+            json!({"uid": 1000, "gid": 1000, "additionalGids": [10]})
+        );
+        c.config.user = "1000:wheel".into();
+        let s = build(&c, rootfs.path(), Path::new("/d")).unwrap();
+        assert_eq!(s["process"]["user"]["gid"], 10);
+        c.config.user = "nobody".into();
+        let err = build(&c, rootfs.path(), Path::new("/d")).unwrap_err();
+        assert!(err.to_string().contains("unable to find user nobody"), "{err}");
+    }
+}
