@@ -9,7 +9,8 @@ N=${1:-100}
 HUSK=$PWD/target/release/husk-runtime
 [ -x "$HUSK" ] || cargo build --release -p husk-runtime
 B=$(mktemp -d /tmp/husk-bench-bundle.XXXXXX)
-ROOT=$(mktemp -d /tmp/husk-bench-root.XXXXXX)
+# State roots on tmpfs, where runtimes keep them by default (/run/runc, /run/crun).
+ROOT=$(mktemp -d /run/husk-bench-root.XXXXXX)
 trap 'rm -rf "$B" "$ROOT"' EXIT
 make_bundle "$B" '["/bin/true"]'
 # The same spec for everyone; no cgroup namespace so runc/crun/husk do the same work.

@@ -125,6 +125,9 @@ pub struct CreateArgs {
     /// OCI runtime binary (default: husk-runtime next to husk)
     #[arg(long)]
     pub runtime: Option<PathBuf>,
+    /// Security options (seccomp=unconfined)
+    #[arg(long)]
+    pub security_opt: Vec<String>,
     /// Keep STDIN open (not supported yet)
     #[arg(short, long)]
     pub interactive: bool,

@@ -40,6 +40,7 @@ fn options(a: &CreateArgs) -> Result<CreateOptions> {
         network: a.network.clone(),
         auto_remove: a.rm,
         runtime: a.runtime.clone(),
+        security_opt: a.security_opt.clone(),
     })
 }
 
@@ -75,7 +76,13 @@ pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
             eprintln!("husk: forward signal {sig}: {e}");
         }
     };
-    let code = logs::attach(&p.log(&c.id), &mut started, &mut forward, &mut out, &mut err);
+    let code = logs::attach(
+        &p.log(&c.id),
+        &mut started,
+        &mut forward,
+        &mut out,
+        &mut err,
+    );
     let _ = started.monitor.wait();
     match code {
         Some(code) => Ok(code),

@@ -396,9 +396,19 @@ fn limits_reach_the_cgroup() {
     assert!(cgroup_dirs(id).is_empty());
 
     // Over the limit: the kernel's OOM killer ends it, and the record says so.
-    let (code, _, err) = e.code(&["run", "--name", "hog", "-m", "8m", "busybox", "payload", "memhog", "64"]);
+    let (code, _, err) = e.code(&[
+        "run", "--name", "hog", "-m", "8m", "busybox", "payload", "memhog", "64",
+    ]);
     assert_eq!(code, 137, "{err}");
-    assert_eq!(e.ok(&["inspect", "-f", "{{.State.OOMKilled}} {{.State.ExitCode}}", "hog"]), "true 137\n");
+    assert_eq!(
+        e.ok(&[
+            "inspect",
+            "-f",
+            "{{.State.OOMKilled}} {{.State.ExitCode}}",
+            "hog"
+        ]),
+        "true 137\n"
+    );
 }
 
 #[test]
@@ -755,7 +765,16 @@ fn foreground_run_forwards_signals_and_logs_follow() {
         "ready\nsignal 15\n"
     );
 
-    e.ok(&["run", "-d", "--name", "slow", "busybox", "sh", "-c", "echo a; sleep 1; echo b"]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "slow",
+        "busybox",
+        "sh",
+        "-c",
+        "echo a; sleep 1; echo b",
+    ]);
     assert_eq!(e.ok(&["logs", "-f", "slow"]), "a\nb\n");
     assert_eq!(e.inspect("slow")["State"]["Status"], "exited");
 }
@@ -782,4 +801,39 @@ fn concurrent_starts_run_one_monitor() {
         .to_string();
     assert_eq!(mounts_under(Path::new(&merged)).len(), 1);
     e.ok(&["rm", "-f", id]);
+}
+
+#[test]
+fn default_seccomp_profile_and_network_modes() {
+    require_root!("default_seccomp_profile_and_network_modes");
+    let e = Engine::new();
+    // docker's default profile refuses new user namespaces (no capability
+    // is needed for them, so only seccomp stands in the way).
+    let run = |extra: &[&str], args: &[&str]| {
+        let mut all = vec!["run", "--rm"];
+        all.extend_from_slice(extra);
+        all.push("busybox");
+        all.extend_from_slice(args);
+        e.ok(&all)
+    };
+    assert_eq!(
+        run(&[], &["payload", "syscall", "unshare-user"]),
+        "errno 1\n"
+    );
+    assert_eq!(run(&[], &["payload", "syscall", "getpid"]), "ok\n");
+    assert_eq!(
+        run(
+            &["--security-opt", "seccomp=unconfined"],
+            &["payload", "syscall", "unshare-user"]
+        ),
+        "ok\n"
+    );
+    let ours = std::fs::read_link("/proc/self/ns/net").unwrap();
+    let host = run(&["--network", "host"], &["readlink", "/proc/self/ns/net"]);
+    assert_eq!(host.trim(), ours.to_str().unwrap());
+    let none = run(&["--network", "none"], &["readlink", "/proc/self/ns/net"]);
+    assert_ne!(none.trim(), ours.to_str().unwrap());
+    let (code, _, err) = e.code(&["run", "--network", "bridge", "busybox", "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("--network"), "{err}");
 }

@@ -37,7 +37,15 @@ pub fn open_in_root(root: &OwnedFd, path: &Path, flags: OFlag) -> Result<OwnedFd
 /// a symlinked component cannot redirect creation to the host. Returns an
 /// `O_PATH` fd of the final directory.
 pub fn mkdir_all_in_root(root: &OwnedFd, path: &Path, mode: u32) -> Result<OwnedFd> {
-    mkdir_all_depth(root, &relative(path), mode, 0)
+    // Most targets exist already (/proc, /dev, /sys in any image): one
+    // openat2 instead of a walk that opens every component.
+    match open_in_root(root, path, OFlag::O_PATH | OFlag::O_DIRECTORY) {
+        Ok(fd) => Ok(fd),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {
+            mkdir_all_depth(root, &relative(path), mode, 0)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn mkdir_all_depth(root: &OwnedFd, rel: &Path, mode: u32, depth: u32) -> Result<OwnedFd> {

@@ -68,7 +68,11 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
             "CapDrop": Value::Null,
             "Privileged": false,
             "ReadonlyRootfs": false,
-            "SecurityOpt": Value::Null,
+            "SecurityOpt": if c.host_config.security_opt.is_empty() {
+                Value::Null
+            } else {
+                json!(c.host_config.security_opt)
+            },
             "CpuShares": c.host_config.cpu_shares,
             "Memory": c.host_config.memory,
             "NanoCpus": c.host_config.nano_cpus,

@@ -38,6 +38,8 @@ pub struct CreateOptions {
     pub network: Option<String>,
     pub auto_remove: bool,
     pub runtime: Option<PathBuf>,
+    /// `--security-opt`: only `seccomp=unconfined` is understood yet.
+    pub security_opt: Vec<String>,
 }
 
 /// docker's RAMInBytes: binary units b, k, m, g, t, p with an optional `b`.
@@ -92,6 +94,19 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             value: network,
             reason: "only none and host exist yet".into(),
         });
+    }
+    let mut seccomp = true;
+    for opt in &o.security_opt {
+        match opt.replace(':', "=").as_str() {
+            "seccomp=unconfined" => seccomp = false,
+            _ => {
+                return Err(Error::InvalidFlag {
+                    flag: "--security-opt",
+                    value: opt.clone(),
+                    reason: "only seccomp=unconfined is supported yet".into(),
+                })
+            }
+        }
     }
     if let Some(n) = &o.name {
         let n = n.strip_prefix('/').unwrap_or(n);
@@ -158,7 +173,7 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
     let _lock = paths.lock()?;
     let existing = paths.all()?;
     let mut id = names::new_id();
-    while existing.iter().any(|c| c.id[..12] == id[..12]) {
+    while existing.iter().any(|c| c.id.starts_with(&id[..12])) {
         id = names::new_id();
     }
     if argv.is_empty() {
@@ -215,6 +230,8 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             network_mode: network,
             auto_remove: o.auto_remove,
             runtime: runtime.to_string_lossy().into_owned(),
+            seccomp,
+            security_opt: o.security_opt.clone(),
         },
         state: State::created(),
         restart_count: 0,
@@ -497,8 +514,7 @@ pub fn remove(paths: &Paths, name: &str, force: bool) -> Result<()> {
             if !force {
                 return Err(Error::Conflict {
                     id: c.id,
-                    reason: "cannot remove a running container: stop it first or use rm -f"
-                        .into(),
+                    reason: "cannot remove a running container: stop it first or use rm -f".into(),
                 });
             }
             let _ = runtime_of(paths, &c).kill(&c.id, "KILL");

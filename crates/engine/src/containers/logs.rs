@@ -68,13 +68,8 @@ pub fn logs(
     let path = paths.log(&c.id);
     let file = match File::open(&path) {
         Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            if !follow {
-                return Ok(());
-            }
-            // Never started: nothing to follow yet.
-            return Ok(());
-        }
+        // Never started: no log yet, and nothing to follow.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => return Err(Error::io("open", &path, e)),
     };
     let mut lines: Vec<Vec<u8>> = Vec::new();
@@ -135,7 +130,9 @@ pub fn attach(
     }
     let sfd = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
         .ok()
-        .and_then(|_| SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok());
+        .and_then(|_| {
+            SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
+        });
     let mut f = Follower::open(log, started.log_offset).ok();
     let code = loop {
         if let Some(f) = f.as_mut() {

@@ -105,6 +105,12 @@ pub struct HostConfig {
     pub auto_remove: bool,
     /// Absolute path of the OCI runtime binary.
     pub runtime: String,
+    /// The default seccomp profile applies (off with `seccomp=unconfined`).
+    #[serde(default)]
+    pub seccomp: bool,
+    /// `--security-opt` as given.
+    #[serde(default)]
+    pub security_opt: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -58,6 +58,106 @@ const READONLY: &[&str] = &[
     "/proc/sysrq-trigger",
 ];
 
+/// Syscalls docker's default profile refuses to a container without extra
+/// capabilities: kernel modules, keyrings, clocks, kexec, tracing other
+/// processes, new namespaces, mounts. docker's profile is an allowlist; this
+/// denylist refuses the same dangerous set while the rest stays allowed, so
+/// a new kernel's syscall is not refused by a profile older than it.
+const SECCOMP_DENIED: &[&str] = &[
+    "acct",
+    "add_key",
+    "bpf",
+    "clock_adjtime",
+    "clock_settime",
+    "create_module",
+    "delete_module",
+    "finit_module",
+    "fsconfig",
+    "fsmount",
+    "fsopen",
+    "fspick",
+    "get_kernel_syms",
+    "get_mempolicy",
+    "init_module",
+    "ioperm",
+    "iopl",
+    "kcmp",
+    "kexec_file_load",
+    "kexec_load",
+    "keyctl",
+    "lookup_dcookie",
+    "mbind",
+    "mount",
+    "mount_setattr",
+    "move_mount",
+    "move_pages",
+    "name_to_handle_at",
+    "nfsservctl",
+    "open_by_handle_at",
+    "open_tree",
+    "perf_event_open",
+    "pivot_root",
+    "process_vm_readv",
+    "process_vm_writev",
+    "ptrace",
+    "query_module",
+    "quotactl",
+    "quotactl_fd",
+    "reboot",
+    "request_key",
+    "set_mempolicy",
+    "setns",
+    "settimeofday",
+    "stime",
+    "swapoff",
+    "swapon",
+    "sysfs",
+    "_sysctl",
+    "umount",
+    "umount2",
+    "unshare",
+    "uselib",
+    "userfaultfd",
+    "ustat",
+    "vm86",
+    "vm86old",
+];
+
+/// CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME.
+const CLONE_NS_FLAGS: &[u64] = &[
+    0x0002_0000,
+    0x0200_0000,
+    0x0400_0000,
+    0x0800_0000,
+    0x1000_0000,
+    0x2000_0000,
+    0x4000_0000,
+    0x0000_0080,
+];
+
+/// The default seccomp profile (`--security-opt seccomp=unconfined` turns it off).
+pub fn default_seccomp() -> Value {
+    let mut syscalls = vec![json!({"names": SECCOMP_DENIED, "action": "SCMP_ACT_ERRNO"})];
+    // clone with any namespace flag is refused (one rule per flag: a rule's
+    // conditions are ANDed, separate rules ORed).
+    for flag in CLONE_NS_FLAGS {
+        syscalls.push(json!({
+            "names": ["clone"],
+            "action": "SCMP_ACT_ERRNO",
+            "args": [{"index": 0, "value": flag, "valueTwo": flag, "op": "SCMP_CMP_MASKED_EQ"}],
+        }));
+    }
+    // clone3 passes its flags in memory seccomp cannot read: ENOSYS makes
+    // libcs fall back to clone, which the rules above can check (docker's rule).
+    syscalls
+        .push(json!({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": libc::ENOSYS}));
+    json!({
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+        "syscalls": syscalls,
+    })
+}
+
 /// The process environment: the record's Env with PATH guaranteed and
 /// HOSTNAME added, as docker does (neither shows in Config.Env unless set).
 pub fn process_env(c: &Container) -> Vec<String> {
@@ -135,7 +235,7 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
     let args: Vec<&str> = std::iter::once(c.path.as_str())
         .chain(c.args.iter().map(String::as_str))
         .collect();
-    Ok(json!({
+    let mut spec = json!({
         "ociVersion": OCI_VERSION,
         "process": {
             "terminal": false,
@@ -156,7 +256,11 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
             "maskedPaths": MASKED,
             "readonlyPaths": READONLY,
         },
-    }))
+    });
+    if c.host_config.seccomp {
+        spec["linux"]["seccomp"] = default_seccomp();
+    }
+    Ok(spec)
 }
 
 /// docker's device cgroup: deny all, allow mknod of anything, then the
@@ -293,7 +397,11 @@ mod tests {
         assert_eq!(s["process"]["args"], json!(["sh", "-c", "true"]));
         assert_eq!(
             s["process"]["env"],
-            json!([format!("PATH={DEFAULT_PATH}"), "HOSTNAME=c0ffeec0ffee", "A=1"])
+            json!([
+                format!("PATH={DEFAULT_PATH}"),
+                "HOSTNAME=c0ffeec0ffee",
+                "A=1"
+            ])
         );
         assert_eq!(s["process"]["cwd"], "/");
         assert_eq!(
@@ -323,7 +431,21 @@ mod tests {
             .iter()
             .map(|m| m["destination"].as_str().unwrap())
             .collect();
-        for d in ["/proc", "/dev", "/dev/pts", "/sys", "/sys/fs/cgroup", "/dev/mqueue", "/dev/shm", "/etc/hostname"] {
+        assert!(s["linux"]["seccomp"].is_null());
+        let mut c = c;
+        c.host_config.seccomp = true;
+        let s2 = build(&c, Path::new("/m"), Path::new("/d")).unwrap();
+        assert_eq!(s2["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
+        for d in [
+            "/proc",
+            "/dev",
+            "/dev/pts",
+            "/sys",
+            "/sys/fs/cgroup",
+            "/dev/mqueue",
+            "/dev/shm",
+            "/etc/hostname",
+        ] {
             assert!(dests.contains(&d), "{d} missing from {dests:?}");
         }
     }
@@ -359,6 +481,9 @@ mod tests {
         assert_eq!(s["process"]["user"]["gid"], 10);
         c.config.user = "nobody".into();
         let err = build(&c, rootfs.path(), Path::new("/d")).unwrap_err();
-        assert!(err.to_string().contains("unable to find user nobody"), "{err}");
+        assert!(
+            err.to_string().contains("unable to find user nobody"),
+            "{err}"
+        );
     }
 }

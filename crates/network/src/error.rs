@@ -1,0 +1,124 @@
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("netlink {op} {target}: {source}")]
+    Netlink {
+        op: &'static str,
+        target: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("netlink {op} {target}: decode reply: {reason}")]
+    NetlinkDecode {
+        op: &'static str,
+        target: String,
+        reason: String,
+    },
+    #[error("{op} {}: {source}", path.display())]
+    Io {
+        op: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("setns {}: {source}", path.display())]
+    Setns {
+        path: PathBuf,
+        #[source]
+        source: nix::errno::Errno,
+    },
+    #[error(transparent)]
+    Fs(#[from] husk_fs::Error),
+    #[error("decode {}: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("invalid subnet {0:?}")]
+    InvalidCidr(String),
+    #[error("invalid port spec {spec:?}: {reason}")]
+    InvalidPort { spec: String, reason: String },
+    #[error("invalid host entry {0:?}: expected name:ip")]
+    InvalidHost(String),
+    #[error("address {ip} is outside the subnet {subnet} of network {network}")]
+    AddressOutsideSubnet {
+        ip: Ipv4Addr,
+        subnet: String,
+        network: String,
+    },
+    #[error("address {ip} is the {what} of network {network}")]
+    AddressReserved {
+        ip: Ipv4Addr,
+        what: &'static str,
+        network: String,
+    },
+    #[error("address {ip} of network {network} is already in use by container {owner}")]
+    AddressInUse {
+        ip: Ipv4Addr,
+        network: String,
+        owner: String,
+    },
+    #[error("no free address left in network {network} ({subnet})")]
+    SubnetExhausted { network: String, subnet: String },
+    #[error("no free 172.x.0.0/16 subnet: every candidate overlaps a host route")]
+    NoFreeSubnet,
+    #[error("host port {host_ip}:{port}/{proto} is already published by container {owner}")]
+    PortPublished {
+        host_ip: String,
+        port: u16,
+        proto: &'static str,
+        owner: String,
+    },
+    #[error("host port {addr}/{proto} is already in use: {source}")]
+    PortInUse {
+        addr: String,
+        proto: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("nf_tables is not available: {0}")]
+    NoNftables(String),
+    #[error("nft {op} in table {table}: {stderr}")]
+    Nft {
+        op: &'static str,
+        table: String,
+        stderr: String,
+    },
+    #[error("network {0:?} not found")]
+    NetworkNotFound(String),
+    #[error("{} error(s) during teardown: {}", .0.len(), join(.0))]
+    Teardown(Vec<Error>),
+}
+
+fn join(errors: &[Error]) -> String {
+    errors
+        .iter()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl Error {
+    pub(crate) fn io(op: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            op,
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// The errno of a failed kernel request, for callers that tolerate one
+    /// (EEXIST when a bridge is already there, ENODEV when a veth is gone).
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            Error::Netlink { source, .. } | Error::Io { source, .. } => source.raw_os_error(),
+            Error::Setns { source, .. } => Some(*source as i32),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
