@@ -128,6 +128,18 @@ pub struct CreateArgs {
     /// Security options (seccomp=unconfined)
     #[arg(long)]
     pub security_opt: Vec<String>,
+    /// Bind mount a host directory: HOST-PATH:CONTAINER-PATH[:ro|rw]
+    #[arg(short, long = "volume")]
+    pub volume: Vec<String>,
+    /// Mount the container's root filesystem as read only
+    #[arg(long)]
+    pub read_only: bool,
+    /// Add Linux capabilities
+    #[arg(long)]
+    pub cap_add: Vec<String>,
+    /// Drop Linux capabilities
+    #[arg(long)]
+    pub cap_drop: Vec<String>,
     /// Keep STDIN open (not supported yet)
     #[arg(short, long)]
     pub interactive: bool,

@@ -41,6 +41,10 @@ fn options(a: &CreateArgs) -> Result<CreateOptions> {
         auto_remove: a.rm,
         runtime: a.runtime.clone(),
         security_opt: a.security_opt.clone(),
+        volumes: a.volume.clone(),
+        read_only: a.read_only,
+        cap_add: a.cap_add.clone(),
+        cap_drop: a.cap_drop.clone(),
     })
 }
 

@@ -6,6 +6,7 @@ use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
 use husk_fs::{create_in_root, proc_fd_path, Kind};
+use nix::fcntl::OFlag;
 use oci_spec::runtime::Mount;
 
 use crate::error::Context;
@@ -326,13 +327,17 @@ impl CgroupMounts {
             )
             .ctx("mount tmpfs on", dest)?;
         }
+        // Hierarchy dirs are made relative to the fresh tmpfs (or the
+        // destination itself when v2 is all there is): no walk from the root
+        // per hierarchy.
+        let base = husk_fs::open_in_root(root, dest, OFlag::O_PATH | OFlag::O_DIRECTORY)?;
         for h in &self.hierarchies {
-            let sub = if h.name.is_empty() {
-                dest.to_path_buf()
+            let (sub, rel) = if h.name.is_empty() {
+                (dest.to_path_buf(), Path::new("."))
             } else {
-                dest.join(&h.name)
+                (dest.join(&h.name), Path::new(&h.name))
             };
-            let target = create_in_root(root, &sub, Kind::Dir)?;
+            let target = create_in_root(&base, rel, Kind::Dir)?;
             let tp = proc_fd_path(&target);
             if self.cgroupns {
                 sys::mount(
@@ -352,7 +357,8 @@ impl CgroupMounts {
                     None,
                 )
                 .ctx("bind cgroup on", &sub)?;
-                let target = create_in_root(root, &sub, Kind::Dir)?;
+                // The remount must reach the bind just made: reopen.
+                let target = husk_fs::open_in_root(&base, rel, OFlag::O_PATH | OFlag::O_DIRECTORY)?;
                 sys::mount(
                     None,
                     &proc_fd_path(&target),

@@ -57,17 +57,17 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
         "AppArmorProfile": "",
         "ExecIDs": Value::Null,
         "HostConfig": {
-            "Binds": Value::Null,
+            "Binds": opt_vec(&c.host_config.binds),
             "LogConfig": {"Type": "json-file", "Config": {}},
             "NetworkMode": c.host_config.network_mode,
             "PortBindings": {},
             "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
             "AutoRemove": c.host_config.auto_remove,
             "Runtime": c.host_config.runtime,
-            "CapAdd": Value::Null,
-            "CapDrop": Value::Null,
+            "CapAdd": opt_vec(&c.host_config.cap_add),
+            "CapDrop": opt_vec(&c.host_config.cap_drop),
             "Privileged": false,
-            "ReadonlyRootfs": false,
+            "ReadonlyRootfs": c.host_config.readonly_rootfs,
             "SecurityOpt": if c.host_config.security_opt.is_empty() {
                 Value::Null
             } else {
@@ -91,7 +91,7 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
                 "WorkDir": dir.join("work"),
             },
         },
-        "Mounts": [],
+        "Mounts": mounts(c),
         "Config": {
             "Hostname": c.config.hostname,
             "Domainname": "",
@@ -121,4 +121,29 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
             "Networks": {},
         },
     })
+}
+
+/// docker's `Mounts` entries for `-v` binds.
+fn mounts(c: &Container) -> Value {
+    let items: Vec<Value> = c
+        .host_config
+        .binds
+        .iter()
+        .filter_map(|b| {
+            let parts: Vec<&str> = b.split(':').collect();
+            let [host, ctr, rest @ ..] = parts.as_slice() else {
+                return None;
+            };
+            let rw = rest.first() != Some(&"ro");
+            Some(json!({
+                "Type": "bind",
+                "Source": host,
+                "Destination": ctr,
+                "Mode": rest.first().copied().unwrap_or(""),
+                "RW": rw,
+                "Propagation": "rprivate",
+            }))
+        })
+        .collect();
+    json!(items)
 }

@@ -40,6 +40,54 @@ pub struct CreateOptions {
     pub runtime: Option<PathBuf>,
     /// `--security-opt`: only `seccomp=unconfined` is understood yet.
     pub security_opt: Vec<String>,
+    /// `-v HOST:CONTAINER[:ro|rw]` (host paths only; named volumes later).
+    pub volumes: Vec<String>,
+    pub read_only: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+}
+
+/// Checks one `-v` bind and creates a missing host directory, as docker does.
+fn check_bind(v: &str) -> Result<()> {
+    let bad = |reason: &str| Error::InvalidFlag {
+        flag: "--volume",
+        value: v.to_string(),
+        reason: reason.to_string(),
+    };
+    let parts: Vec<&str> = v.split(':').collect();
+    let (host, ctr, mode) = match parts.as_slice() {
+        [h, c] => (*h, *c, "rw"),
+        [h, c, m] => (*h, *c, *m),
+        _ => return Err(bad("use HOST-PATH:CONTAINER-PATH[:ro|rw]")),
+    };
+    if !host.starts_with('/') {
+        return Err(bad("named volumes are not supported yet: give an absolute host path"));
+    }
+    if !ctr.starts_with('/') || ctr == "/" {
+        return Err(bad("the container path must be absolute and not /"));
+    }
+    if mode != "ro" && mode != "rw" {
+        return Err(bad("the mode must be ro or rw"));
+    }
+    if !Path::new(host).exists() {
+        std::fs::create_dir_all(host).map_err(|e| Error::io("create", host, e))?;
+    }
+    Ok(())
+}
+
+/// `NET_ADMIN`, `cap_net_admin`, `CAP_NET_ADMIN` → `NET_ADMIN`.
+fn cap_name(c: &str) -> Result<String> {
+    let up = c.to_ascii_uppercase();
+    let up = up.strip_prefix("CAP_").unwrap_or(&up).to_string();
+    if up == "ALL" || super::spec::ALL_CAPS.contains(&format!("CAP_{up}").as_str()) {
+        Ok(up)
+    } else {
+        Err(Error::InvalidFlag {
+            flag: "--cap-add/--cap-drop",
+            value: c.to_string(),
+            reason: "unknown capability".into(),
+        })
+    }
 }
 
 /// docker's RAMInBytes: binary units b, k, m, g, t, p with an optional `b`.
@@ -95,6 +143,11 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             reason: "only none and host exist yet".into(),
         });
     }
+    for v in &o.volumes {
+        check_bind(v)?;
+    }
+    let cap_add = o.cap_add.iter().map(|c| cap_name(c)).collect::<Result<Vec<_>>>()?;
+    let cap_drop = o.cap_drop.iter().map(|c| cap_name(c)).collect::<Result<Vec<_>>>()?;
     let mut seccomp = true;
     for opt in &o.security_opt {
         match opt.replace(':', "=").as_str() {
@@ -232,6 +285,10 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             runtime: runtime.to_string_lossy().into_owned(),
             seccomp,
             security_opt: o.security_opt.clone(),
+            binds: o.volumes.clone(),
+            readonly_rootfs: o.read_only,
+            cap_add,
+            cap_drop,
         },
         state: State::created(),
         restart_count: 0,

@@ -111,6 +111,16 @@ pub struct HostConfig {
     /// `--security-opt` as given.
     #[serde(default)]
     pub security_opt: Vec<String>,
+    /// `-v HOST:CONTAINER[:ro|rw]` bind mounts, as given.
+    #[serde(default)]
+    pub binds: Vec<String>,
+    #[serde(default)]
+    pub readonly_rootfs: bool,
+    /// Capability names without `CAP_`, upper case (`ALL` allowed).
+    #[serde(default)]
+    pub cap_add: Vec<String>,
+    #[serde(default)]
+    pub cap_drop: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

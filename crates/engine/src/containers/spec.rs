@@ -36,6 +36,63 @@ pub const DEFAULT_CAPS: &[&str] = &[
     "CAP_AUDIT_WRITE",
 ];
 
+/// Every capability this kernel generation knows, for `--cap-add ALL`.
+pub const ALL_CAPS: &[&str] = &[
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
+    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
+    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
+    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+];
+
+/// This process's bounding set (bit n = capability n); every bit when unreadable.
+fn bounding_set() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapBnd:"))
+                .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+        })
+        .unwrap_or(u64::MAX)
+}
+
+/// docker's rule: start from the defaults, drop (`ALL` drops everything),
+/// then add. `ALL` adds every capability in `bounding` (ALL_CAPS is in
+/// capability-number order): a host that withholds one (a sandbox without
+/// CAP_SYS_RESOURCE) cannot grant it, and asking would fail `capset`.
+pub fn capabilities(add: &[String], drop: &[String], bounding: u64) -> Vec<String> {
+    let mut caps: Vec<String> = if drop.iter().any(|d| d == "ALL") {
+        Vec::new()
+    } else {
+        DEFAULT_CAPS
+            .iter()
+            .filter(|c| !drop.iter().any(|d| c[4..] == **d))
+            .map(|c| c.to_string())
+            .collect()
+    };
+    let adding: Vec<String> = if add.iter().any(|a| a == "ALL") {
+        ALL_CAPS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bounding & (1u64 << i) != 0)
+            .map(|(_, c)| c.to_string())
+            .collect()
+    } else {
+        add.iter().map(|a| format!("CAP_{a}")).collect()
+    };
+    for c in adding {
+        if !caps.contains(&c) {
+            caps.push(c);
+        }
+    }
+    caps
+}
+
 const MASKED: &[&str] = &[
     "/proc/asound",
     "/proc/acpi",
@@ -174,7 +231,11 @@ pub fn process_env(c: &Container) -> Vec<String> {
 /// dir holding the hostname/hosts/resolv.conf files bind-mounted over /etc.
 pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
     let (uid, gid, extra_gids) = resolve_user(c, rootfs)?;
-    let caps = DEFAULT_CAPS;
+    let caps = capabilities(
+        &c.host_config.cap_add,
+        &c.host_config.cap_drop,
+        bounding_set(),
+    );
     let mut mounts = vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc",
                "options": ["nosuid", "noexec", "nodev"]}),
@@ -198,6 +259,18 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
             "source": files.join(f),
             "options": ["rbind", "rprivate"],
         }));
+    }
+    for b in &c.host_config.binds {
+        let parts: Vec<&str> = b.split(':').collect();
+        if let [host, ctr, rest @ ..] = parts.as_slice() {
+            let mut options = vec!["rbind", "rprivate"];
+            if rest.first() == Some(&"ro") {
+                options.push("ro");
+            }
+            mounts.push(json!({
+                "destination": ctr, "type": "bind", "source": host, "options": options,
+            }));
+        }
     }
     let mut namespaces = vec![
         json!({"type": "mount"}),
@@ -246,7 +319,7 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
             "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
             "oomScoreAdj": 0,
         },
-        "root": {"path": rootfs, "readonly": false},
+        "root": {"path": rootfs, "readonly": c.host_config.readonly_rootfs},
         "hostname": c.config.hostname,
         "mounts": mounts,
         "linux": {
@@ -448,6 +521,24 @@ mod tests {
         ] {
             assert!(dests.contains(&d), "{d} missing from {dests:?}");
         }
+    }
+
+    #[test]
+    fn cap_add_and_drop_follow_docker() {
+        let v = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(capabilities(&[], &[], u64::MAX).len(), 14);
+        assert_eq!(
+            capabilities(&v(&["NET_ADMIN"]), &v(&["ALL"]), u64::MAX),
+            ["CAP_NET_ADMIN"]
+        );
+        let c = capabilities(&[], &v(&["CHOWN", "KILL"]), u64::MAX);
+        assert_eq!(c.len(), 12);
+        assert!(!c.contains(&"CAP_KILL".to_string()));
+        assert_eq!(capabilities(&v(&["ALL"]), &[], u64::MAX).len(), ALL_CAPS.len());
+        // Without CAP_SYS_RESOURCE (24) in the bounding set, ALL leaves it out.
+        let c = capabilities(&v(&["ALL"]), &[], !(1u64 << 24));
+        assert!(!c.contains(&"CAP_SYS_RESOURCE".to_string()));
+        assert_eq!(c.len(), ALL_CAPS.len() - 1);
     }
 
     #[test]
