@@ -76,8 +76,7 @@ impl Runtime {
             }
             // Directories and limits first: neither needs the pid, and a
             // process that joins a configured cgroup is limited from the start.
-            cgroup.create()?;
-            if let Err(e) = cgroup.set(&resources) {
+            if let Err(e) = cgroup.create().and_then(|()| cgroup.set(&resources)) {
                 let _ = cgroup.destroy();
                 return Err(e.into());
             }

@@ -192,12 +192,53 @@ const CLONE_NS_FLAGS: &[u64] = &[
     0x0000_0080,
 ];
 
-/// The default seccomp profile (`--security-opt seccomp=unconfined` turns it off).
-pub fn default_seccomp() -> Value {
-    let mut syscalls = vec![json!({"names": SECCOMP_DENIED, "action": "SCMP_ACT_ERRNO"})];
+/// Syscalls docker's profile allows once a capability is added, as its
+/// `includes.caps` blocks do.
+const SECCOMP_BY_CAP: &[(&str, &[&str])] = &[
+    (
+        "CAP_SYS_ADMIN",
+        &[
+            "bpf", "fsconfig", "fsmount", "fsopen", "fspick", "lookup_dcookie", "mount",
+            "mount_setattr", "move_mount", "name_to_handle_at", "open_tree", "perf_event_open",
+            "quotactl", "quotactl_fd", "setns", "syslog", "umount", "umount2", "unshare",
+        ],
+    ),
+    ("CAP_SYS_BOOT", &["reboot"]),
+    ("CAP_SYS_CHROOT", &["pivot_root"]),
+    ("CAP_SYS_MODULE", &["delete_module", "init_module", "finit_module"]),
+    ("CAP_SYS_PACCT", &["acct"]),
+    ("CAP_SYS_PTRACE", &["kcmp", "process_vm_readv", "process_vm_writev", "ptrace"]),
+    ("CAP_SYS_RAWIO", &["iopl", "ioperm"]),
+    ("CAP_SYS_TIME", &["settimeofday", "stime", "clock_settime", "clock_adjtime"]),
+    ("CAP_SYS_NICE", &["get_mempolicy", "mbind", "set_mempolicy", "move_pages"]),
+    ("CAP_DAC_READ_SEARCH", &["open_by_handle_at"]),
+    ("CAP_BPF", &["bpf"]),
+    ("CAP_PERFMON", &["perf_event_open"]),
+];
+
+/// The default seccomp profile for a process holding `caps`
+/// (`--security-opt seccomp=unconfined` turns it off).
+pub fn default_seccomp(caps: &[String]) -> Value {
+    let allowed: Vec<&str> = SECCOMP_BY_CAP
+        .iter()
+        .filter(|(cap, _)| caps.iter().any(|c| c == cap))
+        .flat_map(|(_, names)| names.iter().copied())
+        .collect();
+    let denied: Vec<&str> = SECCOMP_DENIED
+        .iter()
+        .copied()
+        .filter(|n| !allowed.contains(n))
+        .collect();
+    let mut syscalls = vec![json!({"names": denied, "action": "SCMP_ACT_ERRNO"})];
+    // With CAP_SYS_ADMIN docker allows clone with namespace flags too.
+    let ns_flags: &[u64] = if allowed.contains(&"unshare") {
+        &[]
+    } else {
+        CLONE_NS_FLAGS
+    };
     // clone with any namespace flag is refused (one rule per flag: a rule's
     // conditions are ANDed, separate rules ORed).
-    for flag in CLONE_NS_FLAGS {
+    for flag in ns_flags {
         syscalls.push(json!({
             "names": ["clone"],
             "action": "SCMP_ACT_ERRNO",
@@ -331,7 +372,7 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
         },
     });
     if c.host_config.seccomp {
-        spec["linux"]["seccomp"] = default_seccomp();
+        spec["linux"]["seccomp"] = default_seccomp(&caps);
     }
     Ok(spec)
 }
@@ -535,6 +576,12 @@ mod tests {
         assert_eq!(c.len(), 12);
         assert!(!c.contains(&"CAP_KILL".to_string()));
         assert_eq!(capabilities(&v(&["ALL"]), &[], u64::MAX).len(), ALL_CAPS.len());
+        let prof = default_seccomp(&capabilities(&[], &[], u64::MAX));
+        let denied = prof["syscalls"][0]["names"].as_array().unwrap();
+        assert!(denied.contains(&json!("mount")) && denied.contains(&json!("ptrace")));
+        let prof = default_seccomp(&capabilities(&v(&["SYS_ADMIN"]), &[], u64::MAX));
+        let denied = prof["syscalls"][0]["names"].as_array().unwrap();
+        assert!(!denied.contains(&json!("mount")) && denied.contains(&json!("ptrace")));
         // Without CAP_SYS_RESOURCE (24) in the bounding set, ALL leaves it out.
         let c = capabilities(&v(&["ALL"]), &[], !(1u64 << 24));
         assert!(!c.contains(&"CAP_SYS_RESOURCE".to_string()));
