@@ -175,77 +175,77 @@ pub struct CreateArgs {
 pub struct UpdateArgs {
     /// LinuxResources JSON file, or - for stdin
     #[arg(short = 'r', long = "resources")]
-    resources: Option<PathBuf>,
+    pub(crate) resources: Option<PathBuf>,
     #[arg(long = "blkio-weight")]
-    blkio_weight: Option<u16>,
+    pub(crate) blkio_weight: Option<u16>,
     #[arg(long = "cpu-period")]
-    cpu_period: Option<u64>,
+    pub(crate) cpu_period: Option<u64>,
     #[arg(long = "cpu-quota")]
-    cpu_quota: Option<i64>,
+    pub(crate) cpu_quota: Option<i64>,
     #[arg(long = "cpu-share", alias = "cpu-shares")]
-    cpu_share: Option<u64>,
+    pub(crate) cpu_share: Option<u64>,
     #[arg(long = "cpu-rt-period")]
-    cpu_rt_period: Option<u64>,
+    pub(crate) cpu_rt_period: Option<u64>,
     #[arg(long = "cpu-rt-runtime")]
-    cpu_rt_runtime: Option<i64>,
+    pub(crate) cpu_rt_runtime: Option<i64>,
     #[arg(long = "cpuset-cpus")]
-    cpuset_cpus: Option<String>,
+    pub(crate) cpuset_cpus: Option<String>,
     #[arg(long = "cpuset-mems")]
-    cpuset_mems: Option<String>,
+    pub(crate) cpuset_mems: Option<String>,
     /// Memory limit (bytes, or with a unit: 400m, 1g; -1 for none)
     #[arg(long, allow_hyphen_values = true)]
-    memory: Option<String>,
+    pub(crate) memory: Option<String>,
     #[arg(long = "memory-reservation", allow_hyphen_values = true)]
-    memory_reservation: Option<String>,
+    pub(crate) memory_reservation: Option<String>,
     #[arg(long = "memory-swap", allow_hyphen_values = true)]
-    memory_swap: Option<String>,
+    pub(crate) memory_swap: Option<String>,
     #[arg(long = "kernel-memory", allow_hyphen_values = true)]
-    kernel_memory: Option<String>,
+    pub(crate) kernel_memory: Option<String>,
     #[arg(long = "pids-limit", allow_hyphen_values = true)]
-    pids_limit: Option<i64>,
+    pub(crate) pids_limit: Option<i64>,
 }
 
 #[derive(clap::Args, Debug)]
 pub struct ExecArgs {
     /// process.json with the process to run (instead of a command)
     #[arg(short, long)]
-    process: Option<PathBuf>,
+    pub(crate) process: Option<PathBuf>,
     /// Allocate a terminal
     #[arg(short, long)]
-    tty: bool,
+    pub(crate) tty: bool,
     #[arg(long = "console-socket")]
-    console_socket: Option<PathBuf>,
+    pub(crate) console_socket: Option<PathBuf>,
     /// Return once the process has started
     #[arg(short, long)]
-    detach: bool,
+    pub(crate) detach: bool,
     #[arg(long = "pid-file")]
-    pid_file: Option<PathBuf>,
+    pub(crate) pid_file: Option<PathBuf>,
     /// Set an environment variable (repeatable)
     #[arg(short, long = "env")]
-    env: Vec<String>,
+    pub(crate) env: Vec<String>,
     /// Working directory inside the container
     #[arg(long)]
-    cwd: Option<PathBuf>,
+    pub(crate) cwd: Option<PathBuf>,
     /// UID[:GID] to run as
     #[arg(short, long)]
-    user: Option<String>,
+    pub(crate) user: Option<String>,
     /// Additional group id (repeatable)
     #[arg(short = 'g', long = "additional-gids")]
-    additional_gids: Vec<u32>,
+    pub(crate) additional_gids: Vec<u32>,
     /// Add a capability (repeatable)
     #[arg(short, long = "cap")]
-    cap: Vec<String>,
+    pub(crate) cap: Vec<String>,
     #[arg(long = "preserve-fds", default_value_t = 0)]
-    preserve_fds: u32,
+    pub(crate) preserve_fds: u32,
     /// Set no_new_privs for the process
     #[arg(long = "no-new-privs")]
-    no_new_privs: bool,
+    pub(crate) no_new_privs: bool,
     /// SELinux label for the process
     #[arg(long = "process-label")]
-    process_label: Option<String>,
+    pub(crate) process_label: Option<String>,
     /// AppArmor profile for the process
     #[arg(long)]
-    apparmor: Option<String>,
+    pub(crate) apparmor: Option<String>,
 }
 
 impl CreateArgs {
@@ -337,7 +337,7 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
             rt()?.kill(id, sig, *all)?;
         }
         Command::Delete { id, force } => rt()?.delete(id, *force)?,
-        Command::List { quiet, format } => list(&rt()?, *quiet, format, &mut out)?,
+        Command::List { quiet, format } => crate::listing::list(&rt()?, *quiet, format, &mut out)?,
         Command::Spec { bundle } => {
             let path = bundle.join("config.json");
             if path.exists() {
@@ -356,7 +356,7 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
         }
         Command::Exec { opts, id, command } => {
             let rt = rt()?;
-            let process = exec_process(&rt, id, opts, command)?;
+            let process = crate::exec_args::exec_process(&rt, id, opts, command)?;
             let code = rt.exec(
                 id,
                 &process,
@@ -385,12 +385,12 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
             if *stats {
                 writeln!(out, "{}", rt.stats_event(id)?)?;
             } else {
-                let every = parse_duration(interval)?;
+                let every = crate::update_args::parse_duration(interval)?;
                 rt.events(id, every, &mut out)?;
             }
         }
         Command::Update { id, res } => {
-            let resources = update_resources(res)?;
+            let resources = crate::update_args::update_resources(res)?;
             rt()?.update(id, &resources)?;
         }
         Command::Checkpoint { .. } | Command::Restore { .. } => {
@@ -398,287 +398,18 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
         }
         Command::Pause { id } => rt()?.pause(id)?,
         Command::Resume { id } => rt()?.resume(id)?,
-        Command::Ps { id, format, ps_args } => {
+        Command::Ps {
+            id,
+            format,
+            ps_args,
+        } => {
             let pids = rt()?.pids(id)?;
             if format == "json" {
                 writeln!(out, "{}", serde_json::to_string(&pids)?)?;
             } else {
-                ps_table(&pids, ps_args, &mut out)?;
+                crate::listing::ps_table(&pids, ps_args, &mut out)?;
             }
         }
     }
     Ok(0)
-}
-
-fn list(rt: &Runtime, quiet: bool, format: &str, out: &mut impl Write) -> Result<()> {
-    let all = rt.list()?;
-    if quiet {
-        for (s, _) in &all {
-            writeln!(out, "{}", s.id)?;
-        }
-        return Ok(());
-    }
-    if format == "json" {
-        let v: Vec<_> = all.iter().map(|(s, st)| s.oci_json(*st)).collect();
-        writeln!(out, "{}", serde_json::to_string(&v)?)?;
-        return Ok(());
-    }
-    let mut rows = vec![["ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect::<Vec<_>>()];
-    for (s, st) in &all {
-        let pid = if *st == husk_state::Status::Stopped {
-            0
-        } else {
-            s.pid
-        };
-        rows.push(vec![
-            s.id.clone(),
-            pid.to_string(),
-            st.to_string(),
-            s.bundle.display().to_string(),
-            s.created.clone(),
-            if s.owner.is_empty() {
-                "root".into()
-            } else {
-                s.owner.clone()
-            },
-        ]);
-    }
-    write!(out, "{}", crate::table::render(&rows, 12, 3))?;
-    Ok(())
-}
-
-/// The process for `exec`: `--process FILE` as given, or runc's way of
-/// building one from the container's own process plus the flags.
-fn exec_process(
-    rt: &Runtime,
-    id: &str,
-    a: &ExecArgs,
-    command: &[String],
-) -> Result<oci_spec::runtime::Process> {
-    if let Some(f) = &a.process {
-        if !command.is_empty() {
-            bail!("exec: give either --process or a command, not both");
-        }
-        let data = std::fs::read(f).with_context(|| format!("read {}", f.display()))?;
-        return serde_json::from_slice(&data)
-            .with_context(|| format!("{}: invalid process", f.display()));
-    }
-    if command.is_empty() {
-        bail!("exec: no command given (husk-runtime exec ID COMMAND [ARG...], or --process FILE)");
-    }
-    let mut p = rt.base_process(id)?;
-    p.set_args(Some(command.to_vec()));
-    p.set_terminal(Some(a.tty));
-    p.set_console_size(None);
-    let mut env = p.env().clone().unwrap_or_default();
-    for e in &a.env {
-        let key = e.split('=').next().unwrap_or_default();
-        env.retain(|x| x.split('=').next() != Some(key));
-        env.push(e.clone());
-    }
-    p.set_env(Some(env));
-    if let Some(cwd) = &a.cwd {
-        p.set_cwd(cwd.clone());
-    }
-    if let Some(u) = &a.user {
-        let (uid, gid) = match u.split_once(':') {
-            Some((u, g)) => (u, Some(g)),
-            None => (u.as_str(), None),
-        };
-        let uid: u32 = uid
-            .parse()
-            .with_context(|| format!("--user {u}: UID must be a number"))?;
-        let mut user = p.user().clone();
-        user.set_uid(uid);
-        if let Some(g) = gid {
-            user.set_gid(
-                g.parse()
-                    .with_context(|| format!("--user {u}: GID must be a number"))?,
-            );
-        }
-        p.set_user(user);
-    }
-    if !a.additional_gids.is_empty() {
-        let mut user = p.user().clone();
-        user.set_additional_gids(Some(a.additional_gids.clone()));
-        p.set_user(user);
-    }
-    if !a.cap.is_empty() {
-        let mut caps = p.capabilities().clone().unwrap_or_default();
-        for name in &a.cap {
-            let cap: oci_spec::runtime::Capability =
-                serde_json::from_value(serde_json::json!(name))
-                    .with_context(|| format!("--cap {name}: unknown capability"))?;
-            for set in [
-                caps.bounding().clone(),
-                caps.effective().clone(),
-                caps.permitted().clone(),
-            ]
-            .iter()
-            .enumerate()
-            {
-                let mut s = set.1.clone().unwrap_or_default();
-                s.insert(cap);
-                match set.0 {
-                    0 => caps.set_bounding(Some(s)),
-                    1 => caps.set_effective(Some(s)),
-                    _ => caps.set_permitted(Some(s)),
-                };
-            }
-        }
-        p.set_capabilities(Some(caps));
-    }
-    if a.no_new_privs {
-        p.set_no_new_privileges(Some(true));
-    }
-    if let Some(l) = &a.process_label {
-        p.set_selinux_label(Some(l.clone()));
-    }
-    if let Some(l) = &a.apparmor {
-        p.set_apparmor_profile(Some(l.clone()));
-    }
-    Ok(p)
-}
-
-/// `5s`, `500ms`, `1m` or plain seconds, as runc's --interval takes them.
-fn parse_duration(s: &str) -> Result<std::time::Duration> {
-    let bad = || anyhow::anyhow!("--interval {s:?}: use a duration like 5s or 500ms");
-    let (num, unit) = s
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .map(|i| s.split_at(i))
-        .unwrap_or((s, "s"));
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    let secs = match unit {
-        "ms" => n / 1000.0,
-        "s" => n,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(bad()),
-    };
-    if secs <= 0.0 {
-        return Err(bad());
-    }
-    Ok(std::time::Duration::from_secs_f64(secs))
-}
-
-/// docker/runc memory sizes: bytes or a number with b, k, m, g, t (any
-/// case, optional "b"/"ib"); -1 means unlimited.
-pub fn parse_bytes(flag: &str, s: &str) -> Result<i64> {
-    let bad = || anyhow::anyhow!("--{flag} {s:?}: use bytes or a size like 400m or 1g");
-    if s == "-1" {
-        return Ok(-1);
-    }
-    let lower = s.trim().to_ascii_lowercase();
-    let lower = lower.trim_end_matches("ib").trim_end_matches('b');
-    let (num, mult) = match lower.chars().last() {
-        Some('k') => (&lower[..lower.len() - 1], 1i64 << 10),
-        Some('m') => (&lower[..lower.len() - 1], 1 << 20),
-        Some('g') => (&lower[..lower.len() - 1], 1 << 30),
-        Some('t') => (&lower[..lower.len() - 1], 1 << 40),
-        _ => (lower, 1),
-    };
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    if n < 0.0 {
-        return Err(bad());
-    }
-    Ok((n * mult as f64) as i64)
-}
-
-fn update_resources(a: &UpdateArgs) -> Result<oci_spec::runtime::LinuxResources> {
-    let mut v = match &a.resources {
-        Some(p) => {
-            let data = if p == Path::new("-") {
-                let mut s = Vec::new();
-                std::io::Read::read_to_end(&mut std::io::stdin(), &mut s)?;
-                s
-            } else {
-                std::fs::read(p).with_context(|| format!("read {}", p.display()))?
-            };
-            serde_json::from_slice::<serde_json::Value>(&data)
-                .with_context(|| format!("--resources {}: invalid JSON", p.display()))?
-        }
-        None => serde_json::json!({}),
-    };
-    let mut set = |section: &str, key: &str, val: serde_json::Value| {
-        v[section][key] = val;
-    };
-    if let Some(x) = &a.memory {
-        set("memory", "limit", parse_bytes("memory", x)?.into());
-    }
-    if let Some(x) = &a.memory_reservation {
-        set(
-            "memory",
-            "reservation",
-            parse_bytes("memory-reservation", x)?.into(),
-        );
-    }
-    if let Some(x) = &a.memory_swap {
-        set("memory", "swap", parse_bytes("memory-swap", x)?.into());
-    }
-    if let Some(x) = &a.kernel_memory {
-        set("memory", "kernel", parse_bytes("kernel-memory", x)?.into());
-    }
-    if let Some(x) = a.cpu_share {
-        set("cpu", "shares", x.into());
-    }
-    if let Some(x) = a.cpu_quota {
-        set("cpu", "quota", x.into());
-    }
-    if let Some(x) = a.cpu_period {
-        set("cpu", "period", x.into());
-    }
-    if let Some(x) = a.cpu_rt_runtime {
-        set("cpu", "realtimeRuntime", x.into());
-    }
-    if let Some(x) = a.cpu_rt_period {
-        set("cpu", "realtimePeriod", x.into());
-    }
-    if let Some(x) = &a.cpuset_cpus {
-        set("cpu", "cpus", x.clone().into());
-    }
-    if let Some(x) = &a.cpuset_mems {
-        set("cpu", "mems", x.clone().into());
-    }
-    if let Some(x) = a.pids_limit {
-        set("pids", "limit", x.into());
-    }
-    if let Some(x) = a.blkio_weight {
-        set("blockIO", "weight", x.into());
-    }
-    serde_json::from_value(v).context("resources: invalid LinuxResources")
-}
-
-/// runc's `ps` table: the host's ps(1) output, header plus the lines whose
-/// PID column is one of the container's processes.
-fn ps_table(pids: &[i32], args: &[String], out: &mut impl Write) -> Result<()> {
-    let args: Vec<String> = if args.is_empty() {
-        vec!["-ef".into()]
-    } else {
-        args.to_vec()
-    };
-    let o = std::process::Command::new("ps")
-        .args(&args)
-        .output()
-        .context("run ps(1)")?;
-    if !o.status.success() {
-        bail!("ps {}: {}", args.join(" "), String::from_utf8_lossy(&o.stderr).trim());
-    }
-    let text = String::from_utf8_lossy(&o.stdout);
-    let mut lines = text.lines();
-    let header = lines.next().unwrap_or_default();
-    let col = header
-        .split_whitespace()
-        .position(|h| h == "PID")
-        .ok_or_else(|| anyhow::anyhow!("ps {}: output has no PID column", args.join(" ")))?;
-    writeln!(out, "{header}")?;
-    for l in lines {
-        let pid = l.split_whitespace().nth(col).and_then(|p| p.parse::<i32>().ok());
-        if pid.is_some_and(|p| pids.contains(&p)) {
-            writeln!(out, "{l}")?;
-        }
-    }
-    Ok(())
 }

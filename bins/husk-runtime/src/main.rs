@@ -2,8 +2,11 @@
 //! line only; the work happens in husk-process.
 
 mod cli;
+mod exec_args;
+mod listing;
 mod log;
 mod table;
+mod update_args;
 
 use std::process::ExitCode;
 
@@ -13,7 +16,12 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     // Before we open anything ourselves: a closed fd in the preserved range
     // would otherwise be filled by one of ours and handed to the container.
-    if let Some(n) = cli.command.as_ref().map(|c| c.preserve_fds()).filter(|n| *n > 0) {
+    if let Some(n) = cli
+        .command
+        .as_ref()
+        .map(|c| c.preserve_fds())
+        .filter(|n| *n > 0)
+    {
         if let Err(e) = husk_process::check_preserved_fds(n) {
             eprintln!("husk-runtime: {e}");
             return ExitCode::from(1);

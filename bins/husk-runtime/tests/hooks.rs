@@ -50,14 +50,25 @@ fn every_hook_runs_in_order_with_the_state_on_stdin() {
     let names: Vec<&str> = lines.iter().map(|l| l[0]).collect();
     assert_eq!(
         names,
-        ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"],
+        [
+            "prestart",
+            "createRuntime",
+            "createContainer",
+            "startContainer",
+            "poststart",
+            "poststop"
+        ],
         "{text}"
     );
     let host_mnt = std::fs::read_link("/proc/self/ns/mnt").unwrap();
     let host_mnt = host_mnt.to_str().unwrap();
     for l in &lines {
         let in_container = matches!(l[0], "createContainer" | "startContainer");
-        assert_eq!(l[2] != host_mnt, in_container, "{l:?} ran in the wrong mount namespace");
+        assert_eq!(
+            l[2] != host_mnt,
+            in_container,
+            "{l:?} ran in the wrong mount namespace"
+        );
     }
     assert_eq!(lines[0][1], "created");
     assert_eq!(lines[4][1], "running");
@@ -76,7 +87,10 @@ fn a_failing_create_hook_fails_create_and_cleans_up() {
     });
     let id = rt.id("hookfail");
     let err = rt.fails(&["create", "--bundle", p(&b), &id]);
-    assert!(err.contains("hooks.createRuntime[0]") && err.contains("no network for you"), "{err}");
+    assert!(
+        err.contains("hooks.createRuntime[0]") && err.contains("no network for you"),
+        "{err}"
+    );
     assert!(rt.fails(&["state", &id]).contains("does not exist"));
     assert!(cgroup_dirs(&id).is_empty());
     assert!(mounts_under(b.path()).is_empty());
@@ -123,14 +137,22 @@ fn a_failing_poststart_hook_is_only_a_warning() {
 #[test]
 fn docker_seccomp_profile_denies_inside_the_container() {
     require_root!("docker_seccomp_profile_denies_inside_the_container");
-    let spec = husk_fixtures::workspace_root().join("../shared/reference/client-specs/docker-run-config.json");
+    let spec = husk_fixtures::workspace_root()
+        .join("../shared/reference/client-specs/docker-run-config.json");
     let Ok(data) = std::fs::read_to_string(&spec) else {
-        skip("docker_seccomp_profile_denies_inside_the_container", "client specs not found");
+        skip(
+            "docker_seccomp_profile_denies_inside_the_container",
+            "client specs not found",
+        );
         return;
     };
     let docker: serde_json::Value = serde_json::from_str(&data).unwrap();
     let rt = Rt::new();
-    let mut b = bundle(&["sh", "-c", "/bin/payload syscall unshare-user; /bin/payload syscall getpid"]);
+    let mut b = bundle(&[
+        "sh",
+        "-c",
+        "/bin/payload syscall unshare-user; /bin/payload syscall getpid",
+    ]);
     b.edit(|c| {
         c["linux"]["seccomp"] = docker["linux"]["seccomp"].clone();
         c["process"]["noNewPrivileges"] = serde_json::json!(false);

@@ -241,7 +241,11 @@ fn scheduler_io_priority_and_personality_apply() {
     let rt = Rt::new();
     // Field 41 of /proc/self/stat is the policy (5 = SCHED_IDLE); uname -m
     // under PER_LINUX32 reports a 32-bit machine.
-    let mut b = bundle(&["sh", "-c", "cut -d' ' -f41 /proc/self/stat; uname -m; ionice -p $$"]);
+    let mut b = bundle(&[
+        "sh",
+        "-c",
+        "cut -d' ' -f41 /proc/self/stat; uname -m; ionice -p $$",
+    ]);
     b.edit(|c| {
         c["process"]["scheduler"] = serde_json::json!({"policy": "SCHED_IDLE"});
         c["process"]["ioPriority"] = serde_json::json!({"class": "IOPRIO_CLASS_BE", "priority": 6});
@@ -254,7 +258,9 @@ fn scheduler_io_priority_and_personality_apply() {
     assert_eq!(lines[1], "i686", "{out}");
     assert!(lines[2].contains("prio 6"), "{out}");
     let mut b = bundle(&["true"]);
-    b.edit(|c| c["process"]["ioPriority"] = serde_json::json!({"class": "IOPRIO_CLASS_BE", "priority": 9}));
+    b.edit(|c| {
+        c["process"]["ioPriority"] = serde_json::json!({"class": "IOPRIO_CLASS_BE", "priority": 9})
+    });
     let (code, _, err) = rt.run_bundle(&b, "badprio");
     assert_ne!(code, 0);
     assert!(err.contains("process.ioPriority.priority"), "{err}");
@@ -265,8 +271,15 @@ fn scheduler_io_priority_and_personality_apply() {
 #[test]
 fn foreground_run_relays_a_terminal() {
     require_root!("foreground_run_relays_a_terminal");
-    if std::process::Command::new("script").arg("--version").output().is_err() {
-        skip("foreground_run_relays_a_terminal", "script(1) from bsdutils is not installed");
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        skip(
+            "foreground_run_relays_a_terminal",
+            "script(1) from bsdutils is not installed",
+        );
         return;
     }
     let rt = Rt::new();
@@ -293,7 +306,12 @@ fn foreground_run_relays_a_terminal() {
     stdin.write_all(b"exit 3\n").unwrap();
     let status = child.wait().unwrap();
     let mut out = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
     assert!(out.contains("/dev/pts/0"), "{out}");
     assert!(out.contains("hello-42"), "{out}");
     assert_eq!(status.code(), Some(3), "{out}");
@@ -305,7 +323,11 @@ fn pause_stops_a_counter_and_resume_continues_it() {
     require_root!("pause_stops_a_counter_and_resume_continues_it");
     let rt = Rt::new();
     let data = tempfile::tempdir().unwrap();
-    let mut b = bundle(&["sh", "-c", "i=0; while :; do i=$((i+1)); echo $i > /data/n; usleep 20000; done"]);
+    let mut b = bundle(&[
+        "sh",
+        "-c",
+        "i=0; while :; do i=$((i+1)); echo $i > /data/n; usleep 20000; done",
+    ]);
     b.edit(|c| {
         c["mounts"].as_array_mut().unwrap().push(serde_json::json!({
             "destination": "/data", "type": "bind", "source": data.path(), "options": ["rbind"]
