@@ -22,9 +22,11 @@ pub fn propagation_flags(value: Option<&str>) -> Result<libc::c_ulong> {
         "shared" => libc::MS_SHARED,
         "runbindable" => libc::MS_UNBINDABLE | libc::MS_REC,
         "unbindable" => libc::MS_UNBINDABLE,
-        other => return Err(Error::Spec(format!(
+        other => {
+            return Err(Error::Spec(format!(
             "linux.rootfsPropagation: unknown value {other:?} (use rslave, rprivate, rshared, ...)"
-        ))),
+        )))
+        }
     })
 }
 

@@ -24,8 +24,13 @@ pub fn receive_master(listener: &UnixListener) -> Result<OwnedFd> {
     let mut buf = [0u8; 4096];
     let mut iov = [IoSliceMut::new(&mut buf)];
     let mut space = nix::cmsg_space!([RawFd; 1]);
-    let msg = recvmsg::<()>(conn.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
-        .ctx("receive pty master from", "console socket")?;
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .ctx("receive pty master from", "console socket")?;
     for c in msg.cmsgs().ctx("read", "console socket")? {
         if let ControlMessageOwned::ScmRights(fds) = c {
             if let Some(fd) = fds.first() {
@@ -101,7 +106,11 @@ pub fn relay(master: &OwnedFd, pid: i32, mask: &SigSet) -> Result<i32> {
             Err(nix::errno::Errno::EINTR) => continue,
             r => r.ctx("poll", "terminal")?,
         };
-        let ready = |i: usize| fds.get(i).and_then(|f| f.revents()).is_some_and(|r| !r.is_empty());
+        let ready = |i: usize| {
+            fds.get(i)
+                .and_then(|f| f.revents())
+                .is_some_and(|r| !r.is_empty())
+        };
         let (m_ready, s_ready, i_ready) = (ready(0), ready(1), ready(2));
         drop(fds);
         if m_ready {
@@ -134,7 +143,11 @@ pub fn relay(master: &OwnedFd, pid: i32, mask: &SigSet) -> Result<i32> {
         }
     };
     // What the process wrote just before exiting is still in the pty.
-    nix::fcntl::fcntl(master.as_raw_fd(), nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK)).ok();
+    nix::fcntl::fcntl(
+        master.as_raw_fd(),
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    )
+    .ok();
     while let Ok(n) = nix::unistd::read(master.as_raw_fd(), &mut buf) {
         if n == 0 {
             break;
