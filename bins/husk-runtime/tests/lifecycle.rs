@@ -273,3 +273,39 @@ fn husk_state_gone(pid: i64) -> bool {
             .starts_with('Z'),
     }
 }
+
+/// A unix socket address holds 108 bytes; a deep `--root` plus a 64-hex
+/// id (as engines use) must still work.
+#[test]
+fn long_root_and_id_fit_the_socket_address() {
+    require_root!("long_root_and_id_fit_the_socket_address");
+    let rt = Rt::new();
+    let deep = rt.root.path().join("a".repeat(60)).join("b".repeat(60));
+    std::fs::create_dir_all(&deep).unwrap();
+    let b = bundle(&["true"]);
+    let id = format!("{:0>64}", std::process::id());
+    let run = |args: &[&str]| {
+        std::process::Command::new(bin())
+            .arg("--root")
+            .arg(&deep)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let out = run(&["create", "--bundle", p(&b), &id]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["start", &id]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pid: i32 = {
+        let s = run(&["state", &id]);
+        let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+        v["pid"].as_i64().unwrap_or(0) as i32
+    };
+    wait_for(|| {
+        let s = run(&["state", &id]);
+        String::from_utf8_lossy(&s.stdout).contains("stopped")
+    });
+    assert!(run(&["delete", &id]).status.success());
+    reap(pid);
+}

@@ -10,4 +10,7 @@ mod root;
 pub use atomic::{fsync_dir, write_atomic, write_json_atomic};
 pub use error::{Error, Result};
 pub use lock::Lock;
-pub use root::{create_in_root, mkdir_all_in_root, open_in_root, proc_fd_path, Kind};
+pub use root::{
+    create_in_root, mkdir_all_in_root, open_dir_path, open_in_root, proc_fd_path, short_path_in,
+    Kind,
+};

@@ -147,6 +147,28 @@ pub fn proc_fd_path(fd: &OwnedFd) -> PathBuf {
     PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
 }
 
+/// A path to `name` inside `dir` that stays short whatever `dir` is:
+/// unix socket addresses hold at most 108 bytes, and a deep state root
+/// (a long `--root`, a 64-hex id) would not fit. Keep `dir` open while the
+/// path is used.
+pub fn short_path_in(dir: &OwnedFd, name: &str) -> PathBuf {
+    proc_fd_path(dir).join(name)
+}
+
+/// Opens a directory as an `O_PATH` fd, for [`short_path_in`].
+pub fn open_dir_path(dir: &Path) -> Result<OwnedFd> {
+    let fd = retry_eintr(|| {
+        nix::fcntl::open(
+            dir,
+            OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+    })
+    .map_err(|e| Error::nix("open", dir, e))?;
+    // SAFETY: a fresh descriptor from open(2) that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
 fn mkdirat(dir: &OwnedFd, name: &OsStr, mode: u32, shown: &Path) -> Result<()> {
     // O_PATH dirs can serve as dirfd for mkdirat.
     match nix::sys::stat::mkdirat(Some(dir.as_raw_fd()), name, Mode::from_bits_truncate(mode)) {

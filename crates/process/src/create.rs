@@ -60,8 +60,11 @@ impl Runtime {
         let lock = self.store.lock(id);
         let result = (|| {
             let _lock = lock?;
-            let listener =
-                UnixListener::bind(dir.join(EXEC_SOCK)).ctx("listen on", dir.join(EXEC_SOCK))?;
+            let listener = {
+                let dirfd = husk_fs::open_dir_path(&dir)?;
+                UnixListener::bind(husk_fs::short_path_in(&dirfd, EXEC_SOCK))
+                    .ctx("listen on", dir.join(EXEC_SOCK))?
+            };
             let console = opts
                 .console_socket
                 .as_deref()

@@ -21,7 +21,8 @@ impl Runtime {
             });
         }
         let sock = self.store.dir(id).join(EXEC_SOCK);
-        let mut conn = UnixStream::connect(&sock)
+        let dirfd = husk_fs::open_dir_path(&self.store.dir(id))?;
+        let mut conn = UnixStream::connect(husk_fs::short_path_in(&dirfd, EXEC_SOCK))
             .map_err(|e| Error::Init(format!("container {id} is not waiting for start: {e}")))?;
         // The init removes nothing itself: drop the socket file now so any
         // later look at the state says "running".
