@@ -294,9 +294,17 @@ fn long_root_and_id_fit_the_socket_address() {
             .unwrap()
     };
     let out = run(&["create", "--bundle", p(&b), &id]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&["start", &id]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let pid: i32 = {
         let s = run(&["state", &id]);
         let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();

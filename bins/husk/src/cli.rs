@@ -67,9 +67,20 @@ pub enum Command {
     Exec(ExecArgs),
     /// Block until one or more containers stop, then print their exit codes
     Wait(WaitArgs),
+    /// Pause all processes within one or more containers
+    Pause(WaitArgs),
+    /// Unpause all processes within one or more containers
+    Unpause(WaitArgs),
+    /// Restart one or more containers
+    Restart(StopArgs),
     /// The per-container monitor (started by `start`; not for humans)
     #[command(name = "__monitor", hide = true)]
-    Monitor { id: String },
+    Monitor {
+        id: String,
+        /// fd 4 is the container's stdin
+        #[arg(long)]
+        stdin: bool,
+    },
 }
 
 #[derive(Args)]
@@ -140,10 +151,10 @@ pub struct CreateArgs {
     /// Drop Linux capabilities
     #[arg(long)]
     pub cap_drop: Vec<String>,
-    /// Keep STDIN open (not supported yet)
+    /// Keep STDIN open: the container reads husk's stdin (foreground run)
     #[arg(short, long)]
     pub interactive: bool,
-    /// Allocate a pseudo-TTY (not supported yet)
+    /// Allocate a pseudo-TTY
     #[arg(short, long)]
     pub tty: bool,
     /// IMAGE [COMMAND] [ARG...]: one list, so that flag parsing stops at
@@ -180,6 +191,9 @@ pub struct PsArgs {
     /// Format output: 'json' or a Go template
     #[arg(long)]
     pub format: Option<String>,
+    /// Filter output: id=, name=, status=, label=, exited=
+    #[arg(short, long)]
+    pub filter: Vec<String>,
 }
 
 #[derive(Args)]
@@ -234,7 +248,7 @@ pub struct ExecArgs {
     /// UID[:GID] (numeric)
     #[arg(short, long)]
     pub user: Option<String>,
-    /// Keep STDIN open (not supported yet)
+    /// Keep STDIN open
     #[arg(short, long)]
     pub interactive: bool,
     /// Allocate a pseudo-TTY (not supported yet)

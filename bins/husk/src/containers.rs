@@ -1,7 +1,8 @@
 //! The container commands: parse, call the engine, print docker's lines.
 //! Each returns the process exit status.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::time::Duration;
 
@@ -16,9 +17,6 @@ use husk_engine::images::inspect::to_docker_json;
 use crate::cli::*;
 
 fn options(a: &CreateArgs) -> Result<CreateOptions> {
-    if a.tty || a.interactive {
-        bail!("-i/-t (stdin and terminals) are not supported by husk yet: run without them");
-    }
     let (image, cmd) = a
         .image_and_cmd
         .split_first()
@@ -40,6 +38,8 @@ fn options(a: &CreateArgs) -> Result<CreateOptions> {
         network: a.network.clone(),
         auto_remove: a.rm,
         runtime: a.runtime.clone(),
+        interactive: a.interactive,
+        tty: a.tty,
         security_opt: a.security_opt.clone(),
         volumes: a.volume.clone(),
         read_only: a.read_only,
@@ -58,9 +58,42 @@ pub fn create(p: &Paths, a: &CreateArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// The caller's terminal in raw mode while a `run -it` is attached (keys
+/// go to the container's terminal as typed, Ctrl-C included); restored on
+/// drop.
+struct RawTerminal {
+    saved: nix::sys::termios::Termios,
+}
+
+impl RawTerminal {
+    fn enter() -> Result<RawTerminal> {
+        use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
+        let stdin = std::io::stdin();
+        let saved = tcgetattr(stdin.as_fd()).context("read the terminal's settings")?;
+        let mut raw = saved.clone();
+        cfmakeraw(&mut raw);
+        tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw).context("set the terminal raw")?;
+        Ok(RawTerminal { saved })
+    }
+}
+
+impl Drop for RawTerminal {
+    fn drop(&mut self) {
+        use nix::sys::termios::{tcsetattr, SetArg};
+        let _ = tcsetattr(std::io::stdin().as_fd(), SetArg::TCSANOW, &self.saved);
+    }
+}
+
 pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
+    let attach_tty = a.create.tty && a.create.interactive && !a.detach;
+    if attach_tty && !std::io::stdin().is_terminal() {
+        bail!("the input device is not a TTY: drop -t, or run from a terminal");
+    }
     let c = lifecycle::create(p, &options(&a.create)?)?;
-    let mut started = match lifecycle::start(p, &c.id, &exe()?) {
+    // `-i` in the foreground: the container reads our stdin directly.
+    let stdin = std::io::stdin();
+    let input = (a.create.interactive && !a.detach).then(|| stdin.as_fd());
+    let mut started = match lifecycle::start(p, &c.id, &exe()?, input) {
         Ok(s) => s,
         Err(e) => {
             // docker keeps the failed container unless --rm.
@@ -73,6 +106,11 @@ pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
         println!("{}", c.id);
         return Ok(0);
     }
+    let _raw = if attach_tty {
+        Some(RawTerminal::enter()?)
+    } else {
+        None
+    };
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
     let mut forward = |sig: i32| {
@@ -104,7 +142,7 @@ pub fn start(p: &Paths, a: &StartArgs) -> Result<i32> {
     }
     let mut failed = 0;
     for name in &a.containers {
-        match lifecycle::start(p, name, &exe()?) {
+        match lifecycle::start(p, name, &exe()?, None) {
             Ok(_) => println!("{name}"),
             Err(e) => {
                 eprintln!("husk: {e}");
@@ -116,14 +154,17 @@ pub fn start(p: &Paths, a: &StartArgs) -> Result<i32> {
 }
 
 pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
-    let all = lifecycle::list(p)?;
+    let filters = list::Filters::parse(&a.filter)?;
+    let show_all = a.all || filters.implies_all();
+    let mut all = lifecycle::list(p)?;
+    all.retain(|c| filters.matches(c));
     let now = chrono::Utc::now();
     if let Some(f) = &a.format {
         let t = Template::parse(f)?;
         let items: Vec<serde_json::Value> = all
             .iter()
             .rev()
-            .filter(|c| a.all || c.is_running())
+            .filter(|c| show_all || c.is_running())
             .map(|c| {
                 serde_json::json!({
                     "ID": if a.no_trunc { c.id.clone() } else { c.short_id().to_string() },
@@ -143,7 +184,7 @@ pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
         return Ok(0);
     }
     let o = PsOptions {
-        all: a.all,
+        all: show_all,
         quiet: a.quiet,
         no_trunc: a.no_trunc,
     };
@@ -235,14 +276,15 @@ pub fn rm(p: &Paths, a: &RmArgs) -> Result<i32> {
 }
 
 pub fn exec(p: &Paths, a: &ExecArgs) -> Result<i32> {
-    if a.tty || a.interactive {
-        bail!("exec -i/-t (stdin and terminals) are not supported by husk yet");
+    if a.tty {
+        bail!("exec -t (terminals) is not supported by husk yet: use 'husk run -it' or exec -i");
     }
     let o = ExecOptions {
         env: a.env.clone(),
         workdir: a.workdir.clone(),
         user: a.user.clone(),
         detach: a.detach,
+        interactive: a.interactive,
     };
     let (container, cmd) = a
         .container_and_cmd
@@ -265,6 +307,23 @@ pub fn wait(p: &Paths, a: &WaitArgs) -> Result<i32> {
     Ok(if failed > 0 { 1 } else { 0 })
 }
 
-pub fn monitor(p: &Paths, id: &str) -> i32 {
-    monitor::run(p, id)
+pub fn pause(p: &Paths, a: &WaitArgs) -> Result<i32> {
+    each(&a.containers, |n| lifecycle::pause(p, n))
+}
+
+pub fn unpause(p: &Paths, a: &WaitArgs) -> Result<i32> {
+    each(&a.containers, |n| lifecycle::unpause(p, n))
+}
+
+/// stop (if running) then start, keeping the container and its layer.
+pub fn restart(p: &Paths, a: &StopArgs) -> Result<i32> {
+    let exe = exe()?;
+    each(&a.containers, |n| {
+        lifecycle::stop(p, n, Duration::from_secs(a.time))?;
+        lifecycle::start(p, n, &exe, None).map(drop)
+    })
+}
+
+pub fn monitor(p: &Paths, id: &str, stdin: bool) -> i32 {
+    monitor::run(p, id, stdin)
 }

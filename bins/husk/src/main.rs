@@ -41,7 +41,10 @@ fn main() {
         Command::Rm(a) => containers::rm(&paths, a),
         Command::Exec(a) => containers::exec(&paths, a),
         Command::Wait(a) => containers::wait(&paths, a),
-        Command::Monitor { id } => Ok(containers::monitor(&paths, id)),
+        Command::Pause(a) => containers::pause(&paths, a),
+        Command::Unpause(a) => containers::unpause(&paths, a),
+        Command::Restart(a) => containers::restart(&paths, a),
+        Command::Monitor { id, stdin } => Ok(containers::monitor(&paths, id, *stdin)),
     };
     match result {
         Ok(code) => std::process::exit(code),

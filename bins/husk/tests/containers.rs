@@ -556,6 +556,21 @@ fn exec_kill_and_rm_force() {
     ]);
     assert_eq!((code, out.as_str()), (7, "1 2 /tmp\n"), "{err}");
     assert_eq!(e.ok(&["exec", "-u", "1000", "box", "id", "-u"]), "1000\n");
+    let work = tempdir("husk-test-exec-");
+    std::fs::write(work.path().join("in"), "typed\n").unwrap();
+    let out = e
+        .cmd(&["exec", "-i", "box", "cat"])
+        .stdin(std::fs::File::open(work.path().join("in")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "typed\n");
+    // Without -i the process reads nothing.
+    let out = e
+        .cmd(&["exec", "box", "cat"])
+        .stdin(std::fs::File::open(work.path().join("in")).unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
     let (code, _, err) = e.code(&["rm", "box"]);
     assert_eq!(code, 1);
     assert!(err.contains("running"), "{err}");
@@ -570,6 +585,38 @@ fn exec_kill_and_rm_force() {
     assert_eq!(
         e.ok(&["ps", "-a", "--format", "{{.Names}} {{.State}}"]),
         "box exited\n"
+    );
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "box3",
+        "-l",
+        "tier=front",
+        "busybox",
+        "sleep",
+        "500",
+    ]);
+    assert_eq!(
+        e.ok(&["ps", "-q", "-f", "status=exited"]).lines().count(),
+        1
+    );
+    assert_eq!(
+        e.ok(&["ps", "--format", "{{.Names}}", "-f", "label=tier=front"]),
+        "box3\n"
+    );
+    assert_eq!(
+        e.ok(&[
+            "ps",
+            "-a",
+            "--format",
+            "{{.Names}}",
+            "-f",
+            "name=box",
+            "-f",
+            "exited=137"
+        ]),
+        "box\n"
     );
 }
 
@@ -738,6 +785,9 @@ fn crun_drives_the_same_containers() {
     assert_eq!(e.inspect(id)["State"]["ExitCode"], 137);
     let (code, _, err) = e.code(&["run", "--runtime", crun, "busybox", "no-such-command"]);
     assert_eq!(code, 127, "{err}");
+    // A bare name is found in PATH.
+    let id = e.ok(&["create", "--runtime", "crun", "busybox", "true"]);
+    assert_eq!(e.inspect(id.trim())["HostConfig"]["Runtime"], crun);
 }
 
 #[test]
@@ -836,4 +886,222 @@ fn default_seccomp_profile_and_network_modes() {
     let (code, _, err) = e.code(&["run", "--network", "bridge", "busybox", "true"]);
     assert_eq!(code, 125);
     assert!(err.contains("--network"), "{err}");
+}
+
+#[test]
+fn binds_read_only_rootfs_and_capabilities() {
+    require_root!("binds_read_only_rootfs_and_capabilities");
+    let e = Engine::new();
+    let vol = tempdir("husk-test-vol-");
+    let host = vol.path().join("data");
+    let rw = format!("{}:/data", host.display());
+    let ro = format!("{}:/data:ro", host.display());
+    // A missing host directory is created, as docker does.
+    let out = e.ok(&[
+        "run",
+        "--name",
+        "vol",
+        "-v",
+        &rw,
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /data/f && cat /data/f",
+    ]);
+    assert_eq!(out, "hi\n");
+    assert_eq!(std::fs::read_to_string(host.join("f")).unwrap(), "hi\n");
+    let info = e.inspect("vol");
+    assert_eq!(info["HostConfig"]["Binds"][0], rw.as_str());
+    assert_eq!(info["Mounts"][0]["Destination"], "/data");
+    assert_eq!(info["Mounts"][0]["RW"], true);
+    let (code, _, err) = e.code(&[
+        "run",
+        "--rm",
+        "-v",
+        &ro,
+        "busybox",
+        "sh",
+        "-c",
+        "echo x > /data/g",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("Read-only file system"), "{err}");
+    let (code, _, err) = e.code(&["run", "--rm", "--read-only", "busybox", "touch", "/x"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("Read-only file system"), "{err}");
+
+    let cap_eff = |extra: &[&str]| {
+        let mut args = vec!["run", "--rm"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["busybox", "payload", "cat", "/proc/self/status"]);
+        let status = e.ok(&args);
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("CapEff:"))
+            .unwrap()
+            .trim()
+            .to_string()
+    };
+    // docker's 14 default capabilities.
+    assert_eq!(cap_eff(&[]), "00000000a80425fb");
+    assert_eq!(
+        cap_eff(&["--cap-drop", "ALL", "--cap-add", "NET_ADMIN"]),
+        "0000000000001000"
+    );
+    // With CAP_SYS_ADMIN the default seccomp profile lets mount through, as docker's does.
+    assert_eq!(
+        e.ok(&["run", "--rm", "busybox", "payload", "syscall", "mount"]),
+        "errno 1\n"
+    );
+    assert_eq!(
+        e.ok(&[
+            "run",
+            "--rm",
+            "--cap-add",
+            "SYS_ADMIN",
+            "busybox",
+            "payload",
+            "syscall",
+            "mount"
+        ]),
+        "ok\n"
+    );
+    let (code, _, _) = e.code(&["run", "--rm", "--cap-add", "NOPE", "busybox", "true"]);
+    assert_eq!(code, 125);
+}
+
+#[test]
+fn pause_unpause_and_restart() {
+    require_root!("pause_unpause_and_restart");
+    let e = Engine::new();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ticker",
+        "busybox",
+        "sh",
+        "-c",
+        "while true; do echo t; sleep 0.1; done",
+    ]);
+    assert_eq!(e.ok(&["pause", "ticker"]), "ticker\n");
+    let info = e.inspect("ticker");
+    assert_eq!(info["State"]["Status"], "paused");
+    assert_eq!(info["State"]["Running"], true);
+    assert_eq!(info["State"]["Paused"], true);
+    assert!(e.ok(&["ps"]).contains("(Paused)"));
+    // Frozen: no output while paused.
+    std::thread::sleep(Duration::from_millis(300));
+    let before = e.ok(&["logs", "ticker"]).lines().count();
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(e.ok(&["logs", "ticker"]).lines().count(), before);
+    assert_eq!(e.code(&["pause", "ticker"]).0, 1);
+    assert_eq!(e.ok(&["unpause", "ticker"]), "ticker\n");
+    wait_until("output after unpause", Duration::from_secs(5), || {
+        e.ok(&["logs", "ticker"]).lines().count() > before
+    });
+    let pid = e.inspect("ticker")["State"]["Pid"].as_i64().unwrap();
+    assert_eq!(e.ok(&["restart", "-t", "1", "ticker"]), "ticker\n");
+    let info = e.inspect("ticker");
+    assert_eq!(info["State"]["Status"], "running");
+    assert_ne!(info["State"]["Pid"].as_i64().unwrap(), pid);
+    // A paused container is still removable by force.
+    e.ok(&["pause", "ticker"]);
+    assert_eq!(e.ok(&["rm", "-f", "ticker"]), "ticker\n");
+}
+
+#[test]
+fn interactive_run_reads_stdin() {
+    require_root!("interactive_run_reads_stdin");
+    let e = Engine::new();
+    let work = tempdir("husk-test-stdin-");
+    let input = work.path().join("in");
+    std::fs::write(&input, "one\ntwo\n").unwrap();
+    let out_path = work.path().join("out");
+    let status = e
+        .cmd(&["run", "--rm", "-i", "busybox", "sh", "-c", "cat; echo done"])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(
+        std::fs::read_to_string(&out_path).unwrap(),
+        "one\ntwo\ndone\n"
+    );
+    // Without -i the container's stdin is empty (/dev/null).
+    let status = e
+        .cmd(&["run", "--rm", "busybox", "sh", "-c", "cat; echo done"])
+        .stdin(std::fs::File::open(&input).unwrap())
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert_eq!(std::fs::read_to_string(&out_path).unwrap(), "done\n");
+}
+
+#[test]
+fn terminal_run_is_interactive() {
+    require_root!("terminal_run_is_interactive");
+    use std::io::{Read, Write};
+    let e = Engine::new();
+    let pty = nix::pty::openpty(None, None).unwrap();
+    let slave = std::fs::File::from(pty.slave);
+    let mut child = e
+        .cmd(&["run", "--rm", "-it", "busybox", "sh"])
+        .stdin(slave.try_clone().unwrap())
+        .stdout(slave.try_clone().unwrap())
+        .stderr(slave)
+        .spawn()
+        .unwrap();
+    let mut master = std::fs::File::from(pty.master);
+    master
+        .write_all(b"echo hi $((2+3)); tty\nexit 5\n")
+        .unwrap();
+    // Drain the terminal while husk runs so its output never blocks.
+    let fd = std::os::fd::AsRawFd::as_raw_fd(&master);
+    // SAFETY: fcntl on a descriptor we own.
+    unsafe { libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) };
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        let mut buf = [0u8; 4096];
+        if let Ok(n) = master.read(&mut buf) {
+            seen.extend_from_slice(&buf[..n]);
+        }
+        if let Some(st) = child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(Instant::now() < deadline, "husk run -it did not finish");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = master.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let text = String::from_utf8_lossy(&seen);
+    assert_eq!(status.code(), Some(5), "{text}");
+    assert!(text.contains("hi 5\r\n"), "{text}");
+    assert!(text.contains("/dev/pts/0"), "{text}");
+    assert!(e.ids().is_empty());
+
+    // -t alone: a terminal for the output, nothing to read.
+    let (code, out, _) = e.code(&[
+        "run",
+        "--rm",
+        "-t",
+        "busybox",
+        "sh",
+        "-c",
+        "tty; echo $TERM",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(out, "/dev/pts/0\r\nxterm\r\n");
+    // -it needs a terminal to read from.
+    let (code, _, err) = e.code(&["run", "-it", "busybox", "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains("not a TTY"), "{err}");
 }

@@ -8,8 +8,9 @@ use crate::{Error, Result};
 
 /// An IPv4 subnet, always stored with its host bits cleared, so two values
 /// naming the same subnet compare equal.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-#[derive(serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(try_from = "String", into = "String")]
 pub struct Ipv4Net {
     network: Ipv4Addr,

@@ -41,6 +41,10 @@ pub enum Error {
     InvalidCidr(String),
     #[error("invalid port spec {spec:?}: {reason}")]
     InvalidPort { spec: String, reason: String },
+    #[error("invalid bridge name {0:?}: at most 15 bytes, no '/' or spaces")]
+    InvalidBridgeName(String),
+    #[error("invalid mac address {0:?}")]
+    InvalidMac(String),
     #[error("invalid host entry {0:?}: expected name:ip")]
     InvalidHost(String),
     #[error("address {ip} is outside the subnet {subnet} of network {network}")]
@@ -72,8 +76,8 @@ pub enum Error {
         proto: &'static str,
         owner: String,
     },
-    #[error("host port {addr}/{proto} is already in use: {source}")]
-    PortInUse {
+    #[error("host port {addr}/{proto} is not available: {source}")]
+    PortUnavailable {
         addr: String,
         proto: &'static str,
         #[source]

@@ -2,16 +2,17 @@
 //! network namespace, one request at a time, every request acknowledged.
 
 use std::net::Ipv4Addr;
-use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::Path;
 
 use netlink_packet_core::{
-    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP,
-    NLM_F_EXCL, NLM_F_REQUEST,
+    NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
+    NLM_F_REQUEST,
 };
 use netlink_packet_route::address::{AddressAttribute, AddressMessage};
 use netlink_packet_route::link::{
-    InfoData, InfoKind, InfoVeth, LinkAttribute, LinkFlags, LinkInfo, LinkMessage,
+    InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVeth, LinkAttribute,
+    LinkFlags, LinkInfo, LinkMessage,
 };
 use netlink_packet_route::route::{
     RouteAddress, RouteAttribute, RouteHeader, RouteMessage, RouteProtocol, RouteScope, RouteType,
@@ -20,7 +21,7 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
 use crate::cidr::Ipv4Net;
-use crate::netns::with_netns;
+use crate::netns::{with_netns, NetnsGuard};
 use crate::{Error, Result};
 
 /// One link as the kernel lists it.
@@ -33,6 +34,8 @@ pub struct Link {
     /// Index of the bridge this link is a port of.
     pub master: Option<u32>,
     pub mac: Option<[u8; 6]>,
+    /// IFLA_IFALIAS: we record the owning container id there.
+    pub alias: Option<String>,
 }
 
 /// A netlink socket bound to the network namespace it was created in.
@@ -60,6 +63,15 @@ impl Netlink {
     /// socket and comes back at once.
     pub fn in_netns(netns: &Path) -> Result<Self> {
         with_netns(netns, Netlink::new)
+    }
+
+    /// As `in_netns`, for a namespace file already open (`label` names it
+    /// in errors).
+    pub fn in_netns_fd(netns: &impl AsFd, label: &Path) -> Result<Self> {
+        let guard = NetnsGuard::enter_fd(netns, label)?;
+        let out = Netlink::new();
+        guard.leave()?;
+        out
     }
 
     pub fn links(&mut self) -> Result<Vec<Link>> {
@@ -94,11 +106,13 @@ impl Netlink {
 
     /// The index of `name`, failing with ENODEV when it does not exist.
     pub fn index(&mut self, name: &str) -> Result<u32> {
-        self.link(name)?.map(|l| l.index).ok_or_else(|| Error::Netlink {
-            op: "get link",
-            target: name.into(),
-            source: std::io::Error::from_raw_os_error(libc::ENODEV),
-        })
+        self.link(name)?
+            .map(|l| l.index)
+            .ok_or_else(|| Error::Netlink {
+                op: "get link",
+                target: name.into(),
+                source: std::io::Error::from_raw_os_error(libc::ENODEV),
+            })
     }
 
     pub fn create_bridge(&mut self, name: &str, mtu: u32) -> Result<u32> {
@@ -106,7 +120,9 @@ impl Netlink {
         msg.attributes.push(LinkAttribute::IfName(name.into()));
         msg.attributes.push(LinkAttribute::Mtu(mtu));
         msg.attributes
-            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(InfoKind::Bridge)]));
+            .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(
+                InfoKind::Bridge,
+            )]));
         self.request(
             "create bridge",
             name,
@@ -150,6 +166,20 @@ impl Netlink {
         self.set("attach to bridge", target, msg)
     }
 
+    /// Lets a bridge port send frames back out the port they came in on,
+    /// which a container reaching its own published port needs.
+    pub fn set_hairpin(&mut self, index: u32, target: &str) -> Result<()> {
+        let mut msg = link_by_index(index);
+        msg.attributes.push(LinkAttribute::LinkInfo(vec![
+            LinkInfo::PortKind(InfoPortKind::Bridge),
+            LinkInfo::PortData(InfoPortData::BridgePort(vec![InfoBridgePort::HairpinMode(
+                true,
+            )])),
+        ]));
+        self.request("set hairpin", target, RouteNetlinkMessage::NewLink(msg), 0)
+            .map(drop)
+    }
+
     /// Moves a link into the namespace of `netns`; its index may change there.
     pub fn move_to_netns(&mut self, index: u32, netns: BorrowedFd<'_>, target: &str) -> Result<()> {
         let mut msg = link_by_index(index);
@@ -171,6 +201,12 @@ impl Netlink {
         self.set("set mac", target, msg)
     }
 
+    pub fn set_alias(&mut self, index: u32, alias: &str, target: &str) -> Result<()> {
+        let mut msg = link_by_index(index);
+        msg.attributes.push(LinkAttribute::IfAlias(alias.into()));
+        self.set("set alias", target, msg)
+    }
+
     pub fn delete_link(&mut self, index: u32, target: &str) -> Result<()> {
         let msg = link_by_index(index);
         self.request("delete link", target, RouteNetlinkMessage::DelLink(msg), 0)
@@ -178,7 +214,13 @@ impl Netlink {
     }
 
     /// Adds `ip/prefix` to a link; EEXIST tells the caller it was already there.
-    pub fn add_address(&mut self, index: u32, ip: Ipv4Addr, prefix: u8, target: &str) -> Result<()> {
+    pub fn add_address(
+        &mut self,
+        index: u32,
+        ip: Ipv4Addr,
+        prefix: u8,
+        target: &str,
+    ) -> Result<()> {
         let net = Ipv4Net::new(ip, prefix)?;
         let mut msg = AddressMessage::default();
         msg.header.family = AddressFamily::Inet;
@@ -245,7 +287,9 @@ impl Netlink {
         };
         if dest.prefix() > 0 {
             msg.attributes
-                .push(RouteAttribute::Destination(RouteAddress::Inet(dest.network())));
+                .push(RouteAttribute::Destination(RouteAddress::Inet(
+                    dest.network(),
+                )));
         }
         if let Some(gw) = gateway {
             msg.attributes
@@ -297,7 +341,10 @@ impl Netlink {
             if table != u32::from(RouteHeader::RT_TABLE_MAIN) {
                 continue;
             }
-            out.push((Ipv4Net::new(dest, r.header.destination_prefix_length)?, gateway));
+            out.push((
+                Ipv4Net::new(dest, r.header.destination_prefix_length)?,
+                gateway,
+            ));
         }
         Ok(out)
     }
@@ -370,6 +417,14 @@ impl Netlink {
     }
 }
 
+/// Brings up `lo` in the namespace of `netns`: all that `--network none`
+/// needs, and what every other mode needs too.
+pub fn loopback_up(netns: &Path) -> Result<()> {
+    let mut nl = Netlink::in_netns(netns)?;
+    let lo = nl.index("lo")?;
+    nl.set_up(lo, "lo")
+}
+
 fn link_by_index(index: u32) -> LinkMessage {
     let mut msg = LinkMessage::default();
     msg.header.index = index;
@@ -384,12 +439,14 @@ fn link_from(l: LinkMessage) -> Link {
         mtu: None,
         master: None,
         mac: None,
+        alias: None,
     };
     for attr in l.attributes {
         match attr {
             LinkAttribute::IfName(n) => link.name = n,
             LinkAttribute::Mtu(m) => link.mtu = Some(m),
             LinkAttribute::Controller(m) => link.master = Some(m),
+            LinkAttribute::IfAlias(a) => link.alias = Some(a),
             LinkAttribute::Address(a) => link.mac = <[u8; 6]>::try_from(a.as_slice()).ok(),
             _ => {}
         }

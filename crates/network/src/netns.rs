@@ -33,7 +33,8 @@ impl NetnsGuard {
     }
 
     pub fn enter_fd(target: &impl AsFd, label: &Path) -> Result<Self> {
-        let original = File::open(SELF_NETNS).map_err(|e| Error::io("open netns", SELF_NETNS, e))?;
+        let original =
+            File::open(SELF_NETNS).map_err(|e| Error::io("open netns", SELF_NETNS, e))?;
         setns(target.as_fd(), CloneFlags::CLONE_NEWNET).map_err(|source| Error::Setns {
             path: label.to_path_buf(),
             source,

@@ -11,6 +11,8 @@ pub struct ExecOptions {
     pub workdir: Option<String>,
     pub user: Option<String>,
     pub detach: bool,
+    /// `-i`: the process reads the caller's stdin (otherwise /dev/null).
+    pub interactive: bool,
 }
 
 /// Runs `cmd` in the container; returns its exit code.
@@ -47,7 +49,11 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
     args.push(c.id.clone());
     args.extend(cmd.iter().cloned());
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
-    let status = rt.command(&argv).status().map_err(|source| Error::Spawn {
+    let mut command = rt.command(&argv);
+    if !o.interactive {
+        command.stdin(std::process::Stdio::null());
+    }
+    let status = command.status().map_err(|source| Error::Spawn {
         what: rt.binary.display().to_string(),
         source,
     })?;

@@ -42,6 +42,54 @@ pub fn status_text(c: &Container, now: DateTime<Utc>) -> String {
     }
 }
 
+/// `ps --filter KEY=VALUE`: values of one key are ORed, keys ANDed, as
+/// docker does. Keys: id (prefix), name (substring), status, label
+/// (`k` or `k=v`), exited (code).
+#[derive(Debug, Default)]
+pub struct Filters {
+    by_key: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Filters {
+    pub fn parse(args: &[String]) -> crate::Result<Filters> {
+        let mut f = Filters::default();
+        for a in args {
+            let bad = |reason: &str| crate::Error::InvalidFlag {
+                flag: "--filter",
+                value: a.clone(),
+                reason: reason.into(),
+            };
+            let (k, v) = a.split_once('=').ok_or_else(|| bad("use KEY=VALUE"))?;
+            if !matches!(k, "id" | "name" | "status" | "label" | "exited") {
+                return Err(bad("supported keys: id, name, status, label, exited"));
+            }
+            f.by_key.entry(k.into()).or_default().push(v.into());
+        }
+        Ok(f)
+    }
+
+    /// docker shows stopped containers when filtering on status or exit code.
+    pub fn implies_all(&self) -> bool {
+        self.by_key.contains_key("status") || self.by_key.contains_key("exited")
+    }
+
+    pub fn matches(&self, c: &Container) -> bool {
+        self.by_key.iter().all(|(k, vs)| {
+            vs.iter().any(|v| match k.as_str() {
+                "id" => c.id.starts_with(v.as_str()),
+                "name" => c.name.contains(v.as_str()),
+                "status" => c.state.status.as_str() == v,
+                "exited" => c.state.status == Status::Exited && c.state.exit_code.to_string() == *v,
+                "label" => match v.split_once('=') {
+                    Some((lk, lv)) => c.config.labels.get(lk).is_some_and(|x| x == lv),
+                    None => c.config.labels.contains_key(v.as_str()),
+                },
+                _ => false,
+            })
+        })
+    }
+}
+
 /// Go's `strconv.Quote` for the strings a command line holds.
 fn go_quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
@@ -136,6 +184,23 @@ mod tests {
             status_text(&container("a", Status::Created, 0), now),
             "Created"
         );
+    }
+
+    #[test]
+    fn filters_or_values_and_keys() {
+        let mut a = container("web", Status::Running, 0);
+        a.config.labels.insert("tier".into(), "front".into());
+        let b = container("db", Status::Exited, 3);
+        let f = |args: &[&str]| {
+            Filters::parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        assert!(f(&["status=running", "status=exited"]).matches(&b));
+        assert!(!f(&["status=running", "name=db"]).matches(&b));
+        assert!(f(&["exited=3"]).matches(&b) && f(&["exited=3"]).implies_all());
+        assert!(f(&["label=tier"]).matches(&a) && !f(&["label=tier=back"]).matches(&a));
+        assert!(f(&["name=we", "id=3bd9"]).matches(&a));
+        assert!(Filters::parse(&["bogus=1".to_string()]).is_err());
+        assert!(Filters::parse(&["status".to_string()]).is_err());
     }
 
     #[test]

@@ -120,7 +120,10 @@ impl Paths {
             if !names::is_full_id(&name) {
                 continue;
             }
-            if let Some(c) = self.load(&name)? {
+            // A record this build cannot decode (hand-edited, or from a
+            // newer husk) must not make every command fail: it is left out
+            // of lists and still reported by any command naming it.
+            if let Ok(Some(c)) = self.load(&name) {
                 out.push(c);
             }
         }
@@ -173,7 +176,8 @@ impl Paths {
 /// Unreadable records are skipped: refusing every rmi because one record
 /// is corrupt would be worse than the rare missed reference.
 pub fn images_in_use(root: &Path) -> std::collections::HashSet<husk_image::Digest> {
-    let paths = Paths::new(root, Path::new("/nonexistent"));
+    // Records live under the root alone; no runroot is needed to read them.
+    let paths = Paths::new(root, Path::new(""));
     let mut set = std::collections::HashSet::new();
     if let Ok(all) = paths.all() {
         for c in all {

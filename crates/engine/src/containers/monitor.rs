@@ -6,6 +6,12 @@
 //! them to the json-file log, reaps the init, records the exit, runs
 //! `delete --force`, unmounts the rootfs and applies `--rm`.
 //!
+//! With `-t` the runtime sends the terminal's master side over a console
+//! socket (runc's `--console-socket`); the monitor logs what the master
+//! reads and, for `run -it`, copies the caller's terminal (handed over on
+//! fd 4, already raw) into it. Without `-t`, `run -i`'s stdin goes straight
+//! to the init.
+//!
 //! Single-threaded by rule: it forks the runtime, so it never starts a
 //! thread; one `poll` loop over the pipes and a pidfd does all the waiting.
 //!
@@ -17,6 +23,7 @@
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixListener;
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
@@ -31,20 +38,34 @@ use crate::{Error, Result};
 /// The fd `husk start` hands the monitor its report pipe on.
 pub const SYNC_FD: RawFd = 3;
 
+/// With `__monitor --stdin`: the container's stdin (`run -i`).
+pub const STDIN_FD: RawFd = 4;
+
 /// docker's json-file splits lines longer than this into partial records.
 const MAX_LINE: usize = 16 * 1024;
 
-/// Runs the monitor for container `id`; returns the process exit status.
-pub fn run(paths: &Paths, id: &str) -> i32 {
-    // SAFETY: fd 3 was placed there by `husk start` for us alone; we take
-    // ownership and mark it close-on-exec so no runtime or container
-    // process inherits it (a foreground `run` waits for its EOF).
-    let mut sync = unsafe { File::from_raw_fd(SYNC_FD) };
+fn cloexec(fd: RawFd) {
     let _ = nix::fcntl::fcntl(
-        sync.as_raw_fd(),
+        fd,
         nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
     );
-    match supervise(paths, id, &mut sync) {
+}
+
+/// Runs the monitor for container `id`; returns the process exit status.
+/// `stdin`: fd 4 holds the container's stdin.
+pub fn run(paths: &Paths, id: &str, stdin: bool) -> i32 {
+    // SAFETY: fd 3 (and 4 with `stdin`) were placed there by `husk start`
+    // for us alone; we take ownership and mark them close-on-exec so no
+    // runtime or container process inherits them by accident (a foreground
+    // `run` waits for the report pipe's EOF).
+    let mut sync = unsafe { File::from_raw_fd(SYNC_FD) };
+    cloexec(SYNC_FD);
+    let stdin = stdin.then(|| {
+        cloexec(STDIN_FD);
+        // SAFETY: as above.
+        unsafe { OwnedFd::from_raw_fd(STDIN_FD) }
+    });
+    match supervise(paths, id, &mut sync, stdin) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("husk monitor {id}: {e}");
@@ -74,7 +95,7 @@ fn become_session_and_subreaper(id: &str) -> Result<()> {
     Ok(())
 }
 
-fn supervise(paths: &Paths, id: &str, sync: &mut File) -> Result<()> {
+fn supervise(paths: &Paths, id: &str, sync: &mut File, stdin: Option<OwnedFd>) -> Result<()> {
     become_session_and_subreaper(id)?;
     // One monitor per container: a second `start` racing this one, or an
     // `rm` of a container being started, finds the lock held.
@@ -93,8 +114,13 @@ fn supervise(paths: &Paths, id: &str, sync: &mut File) -> Result<()> {
         log: Some(bundle.join("runtime.log")),
     };
     let merged = paths.dir(id).join("merged");
-    match prepare_and_create(paths, &c, &rt) {
-        Ok(Created { pid, out, err }) => {
+    match prepare_and_create(paths, &c, &rt, stdin) {
+        Ok(Created {
+            pid,
+            out,
+            err,
+            input,
+        }) => {
             let started = proc::now_rfc3339();
             let me = std::process::id() as i32;
             paths.update(id, |r| {
@@ -111,7 +137,7 @@ fn supervise(paths: &Paths, id: &str, sync: &mut File) -> Result<()> {
                 Ok(())
             })?;
             let _ = writeln!(sync, "started {pid}");
-            let code = watch(paths, id, pid, out, err);
+            let code = watch(paths, id, pid, out, err, input);
             let oom = oom_killed(id);
             let _ = rt.delete_force(id);
             lifecycle::release_rootfs(&merged);
@@ -171,8 +197,11 @@ fn finish(paths: &Paths, c: &Container, f: impl FnOnce(&mut Container)) -> Resul
 
 struct Created {
     pid: i32,
+    /// stdout pipe, or the terminal's master side with `-t`.
     out: File,
-    err: File,
+    err: Option<File>,
+    /// With `-it`: the caller's terminal, copied into the master.
+    input: Option<File>,
 }
 
 /// Mounts the rootfs, writes the bundle and runs the runtime's `create`
@@ -181,6 +210,7 @@ fn prepare_and_create(
     paths: &Paths,
     c: &Container,
     rt: &Runtime,
+    stdin: Option<OwnedFd>,
 ) -> std::result::Result<Created, String> {
     let dir = paths.dir(&c.id);
     let merged = dir.join("merged");
@@ -199,10 +229,24 @@ fn prepare_and_create(
     let pid_file = bundle.join("init.pid");
     let bundle_s = bundle.to_string_lossy().into_owned();
     let pid_s = pid_file.to_string_lossy().into_owned();
+    let mut args = vec!["create", "--bundle", &bundle_s, "--pid-file", &pid_s];
+    // With a terminal the runtime sends the pty master over this socket
+    // (runc's --console-socket); without one the stdin goes to the init.
+    let console_path = bundle.join("tty.sock");
+    let console_s = console_path.to_string_lossy().into_owned();
+    let (console, create_stdin, input) = if c.config.tty {
+        let l = UnixListener::bind(&console_path)
+            .map_err(|e| format!("listen on {}: {e}", console_path.display()))?;
+        args.extend(["--console-socket", console_s.as_str()]);
+        (Some(l), None, stdin.map(File::from))
+    } else {
+        (None, stdin, None)
+    };
+    args.push(&c.id);
     // The init inherits create's stdio: hand it the pipe write ends.
     let status = rt
-        .command(&["create", "--bundle", &bundle_s, "--pid-file", &pid_s, &c.id])
-        .stdin(Stdio::null())
+        .command(&args)
+        .stdin(create_stdin.map(Stdio::from).unwrap_or_else(Stdio::null))
         .stdout(Stdio::from(out_w))
         .stderr(Stdio::from(err_w))
         .status()
@@ -225,13 +269,75 @@ fn prepare_and_create(
         .ok()
         .and_then(|s| s.trim().parse().ok())
         .ok_or_else(|| format!("runtime create wrote no pid to {}", pid_file.display()))?;
+    let (out, err) = match console {
+        Some(l) => {
+            let master =
+                receive_master(&l).map_err(|e| format!("terminal from the runtime: {e}"))?;
+            if let Some(tty) = &input {
+                copy_window_size(tty, &master);
+            }
+            (master, None)
+        }
+        None => (out, Some(err)),
+    };
     rt.start(&c.id).map_err(|e| match e {
         Error::Runtime { msg, .. } => rt.last_error().unwrap_or(msg),
         other => other.to_string(),
     })?;
     set_nonblocking(&out).map_err(|e| format!("fcntl: {e}"))?;
-    set_nonblocking(&err).map_err(|e| format!("fcntl: {e}"))?;
-    Ok(Created { pid, out, err })
+    if let Some(err) = &err {
+        set_nonblocking(err).map_err(|e| format!("fcntl: {e}"))?;
+    }
+    Ok(Created {
+        pid,
+        out,
+        err,
+        input,
+    })
+}
+
+/// Accepts the runtime's connection on the console socket and takes the
+/// pty master it sends (SCM_RIGHTS). `create` has returned by now, so the
+/// connection is either queued or never coming: do not block.
+fn receive_master(l: &UnixListener) -> std::io::Result<File> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    l.set_nonblocking(true)?;
+    let (conn, _) = l.accept()?;
+    conn.set_nonblocking(false)?;
+    let mut buf = [0u8; 4096];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = recvmsg::<()>(
+        conn.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .map_err(std::io::Error::from)?;
+    for cmsg in msg.cmsgs().map_err(std::io::Error::from)? {
+        if let ControlMessageOwned::ScmRights(fds) = cmsg {
+            if let Some(fd) = fds.first() {
+                // SAFETY: the kernel installed this descriptor for us just now.
+                return Ok(unsafe { File::from_raw_fd(*fd) });
+            }
+        }
+    }
+    Err(std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        "no descriptor in the console socket message",
+    ))
+}
+
+/// Gives the container's terminal the caller's window size.
+fn copy_window_size(from: &File, to: &File) {
+    // SAFETY: winsize is a plain struct the kernel fills or reads; both
+    // descriptors are open for the duration of the calls.
+    unsafe {
+        let mut ws: libc::winsize = std::mem::zeroed();
+        if libc::ioctl(from.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) == 0 {
+            libc::ioctl(to.as_raw_fd(), libc::TIOCSWINSZ, &ws);
+        }
+    }
 }
 
 /// /etc/hostname, /etc/hosts and /etc/resolv.conf, bind-mounted by the spec.
@@ -324,9 +430,18 @@ impl JsonLog {
 
 /// Copies output to the log until the init exits and its pipes close;
 /// returns docker's exit code (128 + signal for a signalled init).
-fn watch(paths: &Paths, id: &str, pid: i32, out: File, err: File) -> i32 {
+fn watch(
+    paths: &Paths,
+    id: &str,
+    pid: i32,
+    out: File,
+    err: Option<File>,
+    mut input: Option<File>,
+) -> i32 {
     let mut log = JsonLog::open(&paths.log(id));
-    let mut streams: [Option<File>; 2] = [Some(out), Some(err)];
+    // Keystrokes go to the terminal's master, which `out` reads.
+    let mut master = input.as_ref().and_then(|_| out.try_clone().ok());
+    let mut streams: [Option<File>; 2] = [Some(out), err];
     let pidfd = proc::pidfd_open(pid).ok();
     let mut code: Option<i32> = None;
     let mut exited_at: Option<Instant> = None;
@@ -343,6 +458,14 @@ fn watch(paths: &Paths, id: &str, pid: i32, out: File, err: File) -> i32 {
                 });
                 which.push(i);
             }
+        }
+        let input_at = fds.len();
+        if let (Some(i), None) = (&input, code) {
+            fds.push(libc::pollfd {
+                fd: i.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            });
         }
         if code.is_none() {
             if let Some(p) = &pidfd {
@@ -368,6 +491,14 @@ fn watch(paths: &Paths, id: &str, pid: i32, out: File, err: File) -> i32 {
             eprintln!("husk monitor: poll: {}", nix::errno::Errno::last());
             std::thread::sleep(Duration::from_millis(100));
         }
+        // `input` was polled at `input_at` exactly when it is set and the
+        // init still runs.
+        let typed =
+            input.is_some() && code.is_none() && fds.get(input_at).is_some_and(|p| p.revents != 0);
+        if typed && !forward_input(input.as_mut(), master.as_mut(), &mut buf) {
+            input = None;
+            master = None;
+        }
         for (k, i) in which.iter().enumerate() {
             if fds[k].revents == 0 {
                 continue;
@@ -383,6 +514,11 @@ fn watch(paths: &Paths, id: &str, pid: i32, out: File, err: File) -> i32 {
                 Ok(n) => log.push(*i, &buf[..n]),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                // A pty master reads EIO once every slave fd is closed: EOF.
+                Err(e) if e.raw_os_error() == Some(libc::EIO) => {
+                    log.flush(*i);
+                    streams[*i] = None;
+                }
                 Err(e) => {
                     eprintln!("husk monitor: read output: {e}");
                     log.flush(*i);
@@ -409,6 +545,37 @@ fn watch(paths: &Paths, id: &str, pid: i32, out: File, err: File) -> i32 {
         }
         std::thread::sleep(Duration::from_millis(50));
     })
+}
+
+/// Copies what the caller typed into the container's terminal. False once
+/// the input is gone (EOF or error).
+fn forward_input(input: Option<&mut File>, master: Option<&mut File>, buf: &mut [u8]) -> bool {
+    let (Some(input), Some(master)) = (input, master) else {
+        return false;
+    };
+    match input.read(buf) {
+        Ok(0) => false,
+        Ok(n) => {
+            let mut data = &buf[..n];
+            // The master is non-blocking (it is polled for output): retry
+            // briefly while the terminal's input queue is full.
+            while !data.is_empty() {
+                match master.write(data) {
+                    Ok(w) => data = &data[w..],
+                    Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                        std::thread::sleep(Duration::from_millis(5))
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                    Err(_) => return false,
+                }
+            }
+            true
+        }
+        Err(e) => matches!(
+            e.kind(),
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+        ),
+    }
 }
 
 /// Reaps every exited child; returns the init's exit code if it was among them.

@@ -64,6 +64,14 @@ impl Runtime {
         self.run("kill", id, &["kill", id, signal]).map(drop)
     }
 
+    pub fn pause(&self, id: &str) -> Result<()> {
+        self.run("pause", id, &["pause", id]).map(drop)
+    }
+
+    pub fn resume(&self, id: &str) -> Result<()> {
+        self.run("resume", id, &["resume", id]).map(drop)
+    }
+
     pub fn delete_force(&self, id: &str) -> Result<()> {
         self.run("delete", id, &["delete", "--force", id]).map(drop)
     }

@@ -38,15 +38,47 @@ pub const DEFAULT_CAPS: &[&str] = &[
 
 /// Every capability this kernel generation knows, for `--cap-add ALL`.
 pub const ALL_CAPS: &[&str] = &[
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN", "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ",
-    "CAP_PERFMON", "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 ];
 
 /// This process's bounding set (bit n = capability n); every bit when unreadable.
@@ -198,19 +230,47 @@ const SECCOMP_BY_CAP: &[(&str, &[&str])] = &[
     (
         "CAP_SYS_ADMIN",
         &[
-            "bpf", "fsconfig", "fsmount", "fsopen", "fspick", "lookup_dcookie", "mount",
-            "mount_setattr", "move_mount", "name_to_handle_at", "open_tree", "perf_event_open",
-            "quotactl", "quotactl_fd", "setns", "syslog", "umount", "umount2", "unshare",
+            "bpf",
+            "fsconfig",
+            "fsmount",
+            "fsopen",
+            "fspick",
+            "lookup_dcookie",
+            "mount",
+            "mount_setattr",
+            "move_mount",
+            "name_to_handle_at",
+            "open_tree",
+            "perf_event_open",
+            "quotactl",
+            "quotactl_fd",
+            "setns",
+            "syslog",
+            "umount",
+            "umount2",
+            "unshare",
         ],
     ),
     ("CAP_SYS_BOOT", &["reboot"]),
     ("CAP_SYS_CHROOT", &["pivot_root"]),
-    ("CAP_SYS_MODULE", &["delete_module", "init_module", "finit_module"]),
+    (
+        "CAP_SYS_MODULE",
+        &["delete_module", "init_module", "finit_module"],
+    ),
     ("CAP_SYS_PACCT", &["acct"]),
-    ("CAP_SYS_PTRACE", &["kcmp", "process_vm_readv", "process_vm_writev", "ptrace"]),
+    (
+        "CAP_SYS_PTRACE",
+        &["kcmp", "process_vm_readv", "process_vm_writev", "ptrace"],
+    ),
     ("CAP_SYS_RAWIO", &["iopl", "ioperm"]),
-    ("CAP_SYS_TIME", &["settimeofday", "stime", "clock_settime", "clock_adjtime"]),
-    ("CAP_SYS_NICE", &["get_mempolicy", "mbind", "set_mempolicy", "move_pages"]),
+    (
+        "CAP_SYS_TIME",
+        &["settimeofday", "stime", "clock_settime", "clock_adjtime"],
+    ),
+    (
+        "CAP_SYS_NICE",
+        &["get_mempolicy", "mbind", "set_mempolicy", "move_pages"],
+    ),
     ("CAP_DAC_READ_SEARCH", &["open_by_handle_at"]),
     ("CAP_BPF", &["bpf"]),
     ("CAP_PERFMON", &["perf_event_open"]),
@@ -264,6 +324,9 @@ pub fn process_env(c: &Container) -> Vec<String> {
         env.push(format!("PATH={DEFAULT_PATH}"));
     }
     env.push(format!("HOSTNAME={}", c.config.hostname));
+    if c.config.tty && !c.config.env.iter().any(|e| e.starts_with("TERM=")) {
+        env.push("TERM=xterm".into());
+    }
     env.extend(c.config.env.iter().cloned());
     env
 }
@@ -352,7 +415,7 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
     let mut spec = json!({
         "ociVersion": OCI_VERSION,
         "process": {
-            "terminal": false,
+            "terminal": c.config.tty,
             "user": {"uid": uid, "gid": gid, "additionalGids": extra_gids},
             "args": args,
             "env": process_env(c),
@@ -575,7 +638,10 @@ mod tests {
         let c = capabilities(&[], &v(&["CHOWN", "KILL"]), u64::MAX);
         assert_eq!(c.len(), 12);
         assert!(!c.contains(&"CAP_KILL".to_string()));
-        assert_eq!(capabilities(&v(&["ALL"]), &[], u64::MAX).len(), ALL_CAPS.len());
+        assert_eq!(
+            capabilities(&v(&["ALL"]), &[], u64::MAX).len(),
+            ALL_CAPS.len()
+        );
         let prof = default_seccomp(&capabilities(&[], &[], u64::MAX));
         let denied = prof["syscalls"][0]["names"].as_array().unwrap();
         assert!(denied.contains(&json!("mount")) && denied.contains(&json!("ptrace")));

@@ -1,0 +1,17 @@
+//! The lifecycle verbs, one file each: create, start (through the
+//! monitor), kill/stop/pause/wait, rm, and the reconciliation every
+//! command runs first.
+
+mod create;
+mod reconcile;
+mod remove;
+mod signal;
+mod start;
+
+pub use create::{create, parse_memory, CreateOptions};
+pub(crate) use reconcile::runtime_of;
+pub use reconcile::{list, reconcile, release_rootfs};
+pub use remove::{remove, remove_files};
+pub use signal::{kill, pause, stop, unpause, wait};
+pub(crate) use signal::{thaw_if_paused, wait_recorded};
+pub use start::{start, Started};

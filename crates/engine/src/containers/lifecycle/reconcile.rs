@@ -1,0 +1,77 @@
+//! Reconciliation: records tell the truth whatever happened to the
+//! processes behind them; and the cleanup helpers every verb shares.
+
+use std::path::Path;
+
+use crate::containers::runtime::Runtime;
+use crate::containers::{proc, Container, Paths, Status};
+use crate::Result;
+
+/// Unmounts a container rootfs if it is mounted; quiet when it is not.
+pub fn release_rootfs(merged: &Path) {
+    if is_mounted(merged) {
+        if let Err(e) = husk_layers::unmount(merged) {
+            eprintln!("husk: {e}");
+        }
+    }
+}
+
+fn is_mounted(path: &Path) -> bool {
+    let Ok(info) = std::fs::read_to_string("/proc/self/mountinfo") else {
+        return false;
+    };
+    let want = path.to_string_lossy();
+    info.lines()
+        .filter_map(|l| l.split(' ').nth(4))
+        .any(|m| unescape_mount(m) == want)
+}
+
+/// mountinfo escapes space, tab, newline and backslash as octal.
+fn unescape_mount(s: &str) -> String {
+    s.replace("\\040", " ")
+        .replace("\\011", "\t")
+        .replace("\\012", "\n")
+        .replace("\\134", "\\")
+}
+
+pub(crate) fn runtime_of(paths: &Paths, c: &Container) -> Runtime {
+    Runtime {
+        binary: c.host_config.runtime.clone().into(),
+        root: paths.runtime_root(),
+        log: None,
+    }
+}
+
+/// Makes the record tell the truth: a "running" container whose init and
+/// monitor are both gone (killed monitor, rebooted host, wiped /run) is
+/// cleaned up and marked exited. A live init without its monitor stays
+/// running: it is, though nobody collects its output any more.
+pub fn reconcile(paths: &Paths, c: &Container) -> Result<Container> {
+    if !c.is_running()
+        || proc::alive(c.state.pid, c.state.pid_start)
+        || proc::alive(c.state.monitor_pid, c.state.monitor_start)
+    {
+        return Ok(c.clone());
+    }
+    let _ = runtime_of(paths, c).delete_force(&c.id);
+    release_rootfs(&paths.dir(&c.id).join("merged"));
+    let _ = std::fs::remove_dir_all(paths.bundle(&c.id));
+    let updated = paths.update(&c.id, |r| {
+        // Re-checked under the lock: another command may have fixed it.
+        if r.is_running() {
+            r.state.status = Status::Exited;
+            r.state.exit_code = 255;
+            r.state.error = "container and its monitor are gone without an exit record (monitor killed or host rebooted)".into();
+            r.state.pid = 0;
+            r.state.monitor_pid = 0;
+            r.state.finished_at = proc::now_rfc3339();
+        }
+        Ok(())
+    })?;
+    Ok(updated.unwrap_or_else(|| c.clone()))
+}
+
+/// Every container, reconciled, oldest first.
+pub fn list(paths: &Paths) -> Result<Vec<Container>> {
+    paths.all()?.iter().map(|c| reconcile(paths, c)).collect()
+}

@@ -1,0 +1,80 @@
+//! `husk rm`.
+
+use std::time::Duration;
+
+use super::{reconcile, release_rootfs, runtime_of, thaw_if_paused, wait_recorded};
+use crate::containers::{proc, Paths};
+use crate::{Error, Result};
+
+/// `husk rm [-f]`. Removal happens holding the container's monitor lock,
+/// so no monitor can be starting or finishing it meanwhile.
+pub fn remove(paths: &Paths, name: &str, force: bool) -> Result<()> {
+    let id = paths.resolve(name)?.id;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let _owner = loop {
+        let Some(c) = paths.load(&id)? else {
+            return Ok(());
+        };
+        let c = reconcile(paths, &c)?;
+        if c.is_running() {
+            if !force {
+                return Err(Error::Conflict {
+                    id: c.id,
+                    reason: "cannot remove a running container: stop it first or use rm -f".into(),
+                });
+            }
+            let _ = runtime_of(paths, &c).kill(&c.id, "KILL");
+            thaw_if_paused(paths, &c);
+            proc::wait_gone(c.state.pid, c.state.pid_start, Duration::from_secs(10));
+            wait_recorded(paths, &c.id, Duration::from_secs(10))?;
+        }
+        // Free once the monitor has exited (after starting, failing or
+        // recording the exit).
+        match proc::try_lock(&paths.monitor_lock(&id)) {
+            Ok(Some(lock)) => break lock,
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            Ok(None) => {
+                return Err(Error::Conflict {
+                    id,
+                    reason: "its monitor does not let go: try again".into(),
+                })
+            }
+            // Removed meanwhile (`--rm`): nothing left to do.
+            Err(_) if paths.load(&id)?.is_none() => return Ok(()),
+            Err(e) => return Err(e),
+        }
+    };
+    let Some(c) = paths.load(&id)? else {
+        return Ok(());
+    };
+    if c.is_running() {
+        // Started again between our check and the lock: refuse rather than race.
+        return Err(Error::Conflict {
+            id,
+            reason: "was started again while being removed".into(),
+        });
+    }
+    // Whatever a dead monitor left: runtime state, mount, bundle.
+    let _ = runtime_of(paths, &c).delete_force(&c.id);
+    release_rootfs(&paths.dir(&c.id).join("merged"));
+    remove_files(paths, &c.id)
+}
+
+/// Removes the record (first, under the lock, so nobody sees a half
+/// removed container) and then its files.
+pub fn remove_files(paths: &Paths, id: &str) -> Result<()> {
+    let dir = paths.dir(id);
+    let trash = paths.containers().join(format!(".rm-{id}"));
+    {
+        let _lock = paths.lock()?;
+        match std::fs::rename(&dir, &trash) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(Error::io("rename", &dir, e)),
+        }
+    }
+    let _ = std::fs::remove_dir_all(paths.bundle(id));
+    std::fs::remove_dir_all(&trash).map_err(|e| Error::io("remove", &trash, e))
+}

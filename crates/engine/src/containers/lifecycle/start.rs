@@ -1,0 +1,160 @@
+//! `husk start`: re-exec `husk` as the container's monitor and wait for
+//! its first report.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use super::reconcile;
+use crate::containers::{monitor, Paths};
+use crate::{Error, Result};
+
+/// A started container: the monitor child and its report pipe.
+pub struct Started {
+    pub pid: i32,
+    /// Size of the log before this start: where a foreground `run` reads from.
+    pub log_offset: u64,
+    pub monitor: Child,
+    pub reports: BufReader<File>,
+}
+
+impl Started {
+    /// Blocks until the monitor reports the exit code (foreground `run`).
+    /// `None` when the monitor died without saying.
+    pub fn exit_code(&mut self) -> Option<i32> {
+        let mut line = String::new();
+        loop {
+            line.clear();
+            match self.reports.read_line(&mut line) {
+                Ok(0) | Err(_) => return None,
+                Ok(_) => {
+                    if let Some(code) = line.trim().strip_prefix("exited ") {
+                        return code.parse().ok();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Starts the monitor (`exe` re-exec'd with `__monitor ID`) and waits for
+/// it to report the container started or failed.
+///
+/// With `stdin`, that descriptor becomes the container's input (`run -i`):
+/// it is handed to the monitor, which hands it to the runtime's `create`
+/// as the init's stdin, or with `-t` copies it into the terminal.
+pub fn start(
+    paths: &Paths,
+    id: &str,
+    exe: &Path,
+    stdin: Option<std::os::fd::BorrowedFd<'_>>,
+) -> Result<Started> {
+    let c = reconcile(paths, &paths.resolve(id)?)?;
+    if c.is_running() {
+        return Err(Error::Conflict {
+            id: c.id,
+            reason: "is already running".into(),
+        });
+    }
+    let sys = |op: &'static str| {
+        let id = c.id.clone();
+        move |errno| Error::Sys { op, id, errno }
+    };
+    let (r, w): (OwnedFd, OwnedFd) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(sys("pipe2"))?;
+    // Copies at fd >= 10 (close-on-exec), so the child's dup2 onto 3 and 4
+    // can never overwrite one source with the other.
+    let high = |fd: std::os::fd::BorrowedFd<'_>| -> Result<OwnedFd> {
+        let n = nix::fcntl::fcntl(fd.as_raw_fd(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(10))
+            .map_err(sys("dup"))?;
+        // SAFETY: fcntl just returned this new descriptor; we own it.
+        Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(n) })
+    };
+    let w = high(std::os::fd::AsFd::as_fd(&w))?;
+    let input = stdin.map(high).transpose()?;
+    let log = paths.log(&c.id);
+    let log_offset = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log)
+        .and_then(|f| f.metadata())
+        .map_err(|e| Error::io("open", &log, e))?
+        .len();
+    let mlog = paths.dir(&c.id).join("monitor.log");
+    let stderr = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&mlog)
+        .map_err(|e| Error::io("open", &mlog, e))?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("--root")
+        .arg(&paths.root)
+        .arg("--runroot")
+        .arg(&paths.runroot)
+        .arg("__monitor")
+        .arg(&c.id)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(stderr);
+    if input.is_some() {
+        cmd.arg("--stdin");
+    }
+    let wfd = w.as_raw_fd();
+    let infd = input.as_ref().map(|f| f.as_raw_fd());
+    // SAFETY: between fork and exec we only call dup2, which is
+    // async-signal-safe; both sources stay open in the parent until spawn
+    // returns. dup2 clears close-on-exec on the copies at 3 and 4.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::dup2(wfd, monitor::SYNC_FD) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if let Some(fd) = infd {
+                if libc::dup2(fd, monitor::STDIN_FD) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().map_err(|source| Error::Spawn {
+        what: format!("monitor {}", exe.display()),
+        source,
+    })?;
+    drop(w);
+    drop(input);
+    let mut reports = BufReader::new(File::from(r));
+    let mut line = String::new();
+    let _ = reports.read_line(&mut line);
+    let line = line.trim_end();
+    if let Some(pid) = line.strip_prefix("started ") {
+        return Ok(Started {
+            pid: pid.parse().unwrap_or(0),
+            log_offset,
+            monitor: child,
+            reports,
+        });
+    }
+    let _ = child.wait();
+    let (code, msg) = match line.strip_prefix("failed ") {
+        Some(rest) => {
+            let (code, msg) = rest.split_once(' ').unwrap_or((rest, ""));
+            (code.parse().unwrap_or(125), msg.to_string())
+        }
+        None => (
+            125,
+            format!(
+                "the monitor exited without starting the container: see {}",
+                mlog.display()
+            ),
+        ),
+    };
+    Err(Error::Start {
+        id: c.id,
+        msg,
+        code,
+    })
+}

@@ -1,0 +1,261 @@
+//! The bridge driver: a Linux bridge with the gateway address, one veth
+//! pair per container (host end on the bridge, other end `eth0` inside),
+//! addresses from IPAM and ports through the firewall.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::net::Ipv4Addr;
+use std::os::fd::AsFd;
+
+use crate::driver::{mac_for, veth_name, Endpoint, GcReport, NetworkDriver, SetupRequest};
+use crate::firewall::Firewall;
+use crate::hostports::resolve_ports;
+use crate::ipam::Ipam;
+use crate::netlink::Netlink;
+use crate::network::{Network, NetworkStore};
+use crate::ports::PublishedPort;
+use crate::{sysctl, Error, Result};
+
+pub const CONTAINER_IFNAME: &str = "eth0";
+/// Prefix of IFLA_IFALIAS on host veths: marks them as ours for gc.
+pub(crate) const ALIAS_PREFIX: &str = "husk:";
+
+#[derive(Clone, Debug)]
+pub struct BridgeDriver {
+    pub(crate) network: Network,
+    pub(crate) ipam: Ipam,
+    pub(crate) firewall: Firewall,
+}
+
+impl BridgeDriver {
+    pub fn new(store: &NetworkStore, network: Network, firewall: Firewall) -> Self {
+        BridgeDriver {
+            ipam: Ipam::new(store, &network),
+            network,
+            firewall,
+        }
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    pub fn ipam(&self) -> &Ipam {
+        &self.ipam
+    }
+
+    /// The bridge, up with its gateway address, plus forwarding and NAT;
+    /// every step tolerates finding the work already done.
+    pub fn ensure_bridge(&self, nl: &mut Netlink) -> Result<u32> {
+        let net = &self.network;
+        let index = match nl.link(&net.bridge)? {
+            Some(l) => l.index,
+            None => match nl.create_bridge(&net.bridge, net.mtu) {
+                Ok(i) => i,
+                // Another process created it between our look and our create.
+                Err(e) if e.errno() == Some(libc::EEXIST) => nl.index(&net.bridge)?,
+                Err(e) => return Err(e),
+            },
+        };
+        let has_gateway = nl
+            .addresses(index)?
+            .iter()
+            .any(|(ip, _)| *ip == net.gateway);
+        if !has_gateway {
+            match nl.add_address(index, net.gateway, net.subnet.prefix(), &net.bridge) {
+                Err(e) if e.errno() != Some(libc::EEXIST) => return Err(e),
+                _ => {}
+            }
+        }
+        nl.set_up(index, &net.bridge)?;
+        sysctl::set("ipv4/ip_forward", "1")?;
+        // Lets DNAT'ed packets from the host's 127.0.0.1 leave through the
+        // bridge instead of being dropped as martians.
+        sysctl::set(&format!("ipv4/conf/{}/route_localnet", net.bridge), "1")?;
+        self.firewall.ensure_network(net)?;
+        Ok(index)
+    }
+
+    fn attach(
+        &self,
+        req: &SetupRequest,
+        netns: &File,
+        bridge: u32,
+        ip: Ipv4Addr,
+        ports: &[PublishedPort],
+    ) -> Result<Endpoint> {
+        let net = &self.network;
+        let host = veth_name(&req.container_id);
+        // The peer lives in the host namespace only for a moment; its name
+        // just has to be unique there.
+        let peer = format!("hp{}", &host[4..]);
+        let mut nl = Netlink::new()?;
+        // A leftover of a crash of this same container would make the create
+        // fail; a link of another container (7 hex of two ids can collide)
+        // must not be touched.
+        if let Some(stale) = nl.link(&host)? {
+            let ours = format!("{ALIAS_PREFIX}{}", req.container_id);
+            match stale.alias.as_deref() {
+                Some(a) if a != ours && a.starts_with(ALIAS_PREFIX) => {
+                    return Err(Error::Netlink {
+                        op: "create veth",
+                        target: format!("{host} (held by {a})"),
+                        source: std::io::Error::from_raw_os_error(libc::EEXIST),
+                    })
+                }
+                _ => nl.delete_link(stale.index, &host)?,
+            }
+        }
+        let host_index = nl.create_veth(&host, &peer, net.mtu)?;
+        nl.set_alias(
+            host_index,
+            &format!("{ALIAS_PREFIX}{}", req.container_id),
+            &host,
+        )?;
+        let peer_index = nl.index(&peer)?;
+        nl.set_master(host_index, bridge, &host)?;
+        nl.set_hairpin(host_index, &host)?;
+        nl.set_up(host_index, &host)?;
+        nl.move_to_netns(peer_index, netns.as_fd(), &peer)?;
+
+        let mut cnl = Netlink::in_netns_fd(netns, &req.netns)?;
+        let idx = cnl.index(&peer)?;
+        cnl.rename(idx, CONTAINER_IFNAME)?;
+        let mac = req.mac.unwrap_or_else(|| mac_for(ip));
+        cnl.set_mac(idx, mac, CONTAINER_IFNAME)?;
+        cnl.add_address(idx, ip, net.subnet.prefix(), CONTAINER_IFNAME)?;
+        cnl.set_up(idx, CONTAINER_IFNAME)?;
+        let lo = cnl.index("lo")?;
+        cnl.set_up(lo, "lo")?;
+        cnl.add_default_route(net.gateway)?;
+
+        self.firewall.add_container(&req.container_id, ip, ports)?;
+        Ok(Endpoint {
+            network: net.name.clone(),
+            ifname: CONTAINER_IFNAME.into(),
+            host_veth: host,
+            ip,
+            prefix: net.subnet.prefix(),
+            gateway: net.gateway,
+            mac,
+            ports: ports.to_vec(),
+        })
+    }
+
+    /// Removes the network from the host: its bridge (taking any remaining
+    /// ports with it), its masquerade rules and its address book. The
+    /// caller keeps or deletes the recorded `Network`.
+    pub fn remove_network(&self) -> Result<()> {
+        let mut errors = Vec::new();
+        let mut nl = Netlink::new()?;
+        match nl.link(&self.network.bridge) {
+            Ok(Some(link)) => {
+                if let Err(e) = nl.delete_link(link.index, &self.network.bridge) {
+                    errors.push(e);
+                }
+            }
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+        if let Err(e) = self.firewall.remove_network(&self.network) {
+            errors.push(e);
+        }
+        if let Err(e) = self.ipam.retain(|_| false) {
+            errors.push(e);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Teardown(errors))
+        }
+    }
+
+    /// Undoes a failed setup. Unlike teardown it deletes the host veth even
+    /// without our alias: setup may have failed before setting it, and
+    /// `attach` has already refused to touch another container's link.
+    fn rollback(&self, id: &str) {
+        let name = veth_name(id);
+        if let Ok(mut nl) = Netlink::new() {
+            if let Ok(Some(link)) = nl.link(&name) {
+                let foreign = link.alias.as_deref().is_some_and(|a| {
+                    a.starts_with(ALIAS_PREFIX) && a != format!("{ALIAS_PREFIX}{id}")
+                });
+                if !foreign {
+                    let _ = nl.delete_link(link.index, &name);
+                }
+            }
+        }
+        let _ = self.firewall.remove_container(id);
+        let _ = self.ipam.release(id);
+    }
+
+    /// Deletes the host veth of `id` (its peer goes with it).
+    fn remove_veth(nl: &mut Netlink, id: &str) -> Result<()> {
+        let name = veth_name(id);
+        let Some(link) = nl.link(&name)? else {
+            return Ok(());
+        };
+        // Only ours, and only this container's: 7 hex of an id can collide.
+        let alias = format!("{ALIAS_PREFIX}{id}");
+        if link.alias.as_deref() != Some(alias.as_str()) {
+            return Ok(());
+        }
+        match nl.delete_link(link.index, &name) {
+            Err(e) if e.errno() != Some(libc::ENODEV) => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl NetworkDriver for BridgeDriver {
+    fn setup(&self, req: &SetupRequest) -> Result<Endpoint> {
+        // Everything that can be refused is checked before anything exists.
+        // Listing our table fails with NoNftables on a kernel without it.
+        let mut published = self.firewall.published()?;
+        // Setting up again (a restart) replaces the container's own rules.
+        published.retain(|(owner, _)| *owner != req.container_id);
+        let ports = resolve_ports(&req.ports, &published)?;
+        if let Some(ip) = req.ip {
+            self.ipam.validate(ip)?;
+        }
+        let netns = File::open(&req.netns).map_err(|e| Error::io("open netns", &req.netns, e))?;
+        let mut nl = Netlink::new()?;
+        let bridge = self.ensure_bridge(&mut nl)?;
+        let ip = self.ipam.allocate(&req.container_id, req.ip)?;
+        match self.attach(req, &netns, bridge, ip, &ports) {
+            Ok(ep) => Ok(ep),
+            Err(e) => {
+                // Undo what was done; the original error is the one to show.
+                self.rollback(&req.container_id);
+                Err(e)
+            }
+        }
+    }
+
+    fn teardown(&self, container_id: &str) -> Result<()> {
+        let mut errors = Vec::new();
+        match Netlink::new() {
+            Ok(mut nl) => {
+                if let Err(e) = Self::remove_veth(&mut nl, container_id) {
+                    errors.push(e);
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+        if let Err(e) = self.firewall.remove_container(container_id) {
+            errors.push(e);
+        }
+        if let Err(e) = self.ipam.release(container_id) {
+            errors.push(e);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Teardown(errors))
+        }
+    }
+
+    fn gc(&self, live: &BTreeSet<String>) -> Result<GcReport> {
+        crate::gc::collect(self, live)
+    }
+}

@@ -1,0 +1,368 @@
+//! nftables rules in one table of husk's own (`ip <table>`); no other table
+//! is ever read or touched.
+//!
+//! Layout (the shape netavark uses):
+//! - `prerouting` / `output` (nat hooks): `fib daddr type local jump dnat`,
+//!   so only traffic addressed to this host is redirected;
+//! - `dnat`: one `jump ctr-<id>` per container with published ports;
+//! - `ctr-<id>`: that container's DNAT rules, so teardown deletes exactly
+//!   them by deleting the chain;
+//! - `postrouting` (nat): per network, masquerade of the subnet going
+//!   elsewhere, of DNAT'ed traffic between its containers (hairpin), and of
+//!   127.0.0.0/8 leaving through the bridge (from the host's 127.0.0.1,
+//!   which also needs route_localnet).
+//!
+//! Every rule carries a comment naming its owner; published ports are read
+//! back from those comments, so the table itself is the record.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+
+use crate::network::Network;
+use crate::nft::{matches, payload, prefix, Listing, Nft, FAMILY};
+use crate::ports::{Proto, PublishedPort};
+use crate::{Error, Result};
+
+const DNAT_CHAIN: &str = "dnat";
+const CTR_PREFIX: &str = "ctr-";
+const CTR_TAG: &str = "husk-ctr ";
+
+#[derive(Clone, Debug)]
+pub struct Firewall {
+    nft: Nft,
+    lock: PathBuf,
+}
+
+impl Firewall {
+    /// `table` is the name of our table; `lock_dir` holds the lock that
+    /// serialises read-modify-write cycles on it between processes.
+    pub fn new(table: &str, lock_dir: &Path) -> Self {
+        Firewall {
+            nft: Nft {
+                table: table.into(),
+            },
+            lock: lock_dir.join(format!("nft-{table}.lock")),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.nft.table
+    }
+
+    /// Fails with `NoNftables` when this kernel (or host) cannot do nftables.
+    pub fn check_available(&self) -> Result<()> {
+        self.nft
+            .run("list tables", &["-j", "list", "tables"], None)
+            .map(drop)
+    }
+
+    /// Creates the table, base chains and the network's masquerade rules,
+    /// each only if missing.
+    pub fn ensure_network(&self, net: &Network) -> Result<()> {
+        let _lock = husk_fs::Lock::exclusive(&self.lock)?;
+        let listing = self.nft.list()?;
+        let mut batch = Vec::new();
+        for hook in ["prerouting", "output"] {
+            let tag = format!("husk-hook {hook}");
+            if !listing.has_comment(&tag) {
+                batch.push(self.nft.add_rule(hook, &tag, fib_local_jump()));
+            }
+        }
+        let tag = net_tag(&net.name);
+        if !listing.has_comment(&tag) {
+            batch.extend(
+                masquerade_rules(net)
+                    .into_iter()
+                    .map(|expr| self.nft.add_rule("postrouting", &tag, expr)),
+            );
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut all = self.skeleton();
+        all.extend(batch);
+        self.nft.apply("set up table", all)
+    }
+
+    /// Removes a network's masquerade rules.
+    pub fn remove_network(&self, net: &Network) -> Result<()> {
+        let _lock = husk_fs::Lock::exclusive(&self.lock)?;
+        let tag = net_tag(&net.name);
+        let listing = self.nft.list()?;
+        let batch = listing
+            .rules
+            .iter()
+            .filter(|r| r.comment == tag)
+            .map(|r| self.nft.delete_rule(r))
+            .collect();
+        self.nft.apply("remove network rules", batch)
+    }
+
+    /// Every published port in our table, with the container that holds it.
+    pub fn published(&self) -> Result<Vec<(String, PublishedPort)>> {
+        Ok(published_in(&self.nft.list()?))
+    }
+
+    /// Ids of the containers that have rules in our table.
+    pub fn containers(&self) -> Result<Vec<String>> {
+        let listing = self.nft.list()?;
+        let from_jumps = listing
+            .rules
+            .iter()
+            .filter_map(|r| r.comment.strip_prefix(CTR_TAG));
+        let from_chains = listing
+            .chains
+            .iter()
+            .filter_map(|c| c.strip_prefix(CTR_PREFIX));
+        let mut ids: Vec<String> = from_jumps.chain(from_chains).map(String::from).collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids)
+    }
+
+    /// Publishes `ports` of the container at `ip`, failing (and adding
+    /// nothing) when one of them is already published by anyone.
+    pub fn add_container(&self, id: &str, ip: Ipv4Addr, ports: &[PublishedPort]) -> Result<()> {
+        if ports.is_empty() {
+            return Ok(());
+        }
+        let _lock = husk_fs::Lock::exclusive(&self.lock)?;
+        let listing = self.nft.list()?;
+        let taken = published_in(&listing);
+        // The container's own earlier rules (a restart) are replaced below.
+        let others = taken.iter().filter(|(owner, _)| owner != id);
+        for (owner, t) in others {
+            if let Some(p) = ports.iter().find(|p| t.collides(p)) {
+                return Err(port_published(p, owner));
+            }
+        }
+        let chain = format!("{CTR_PREFIX}{id}");
+        let mut batch = self.skeleton();
+        batch.extend(self.removal(&listing, id));
+        batch.push(json!({"add": {"chain": {
+            "family": FAMILY, "table": self.nft.table, "name": chain
+        }}}));
+        for p in ports {
+            batch.push(
+                self.nft
+                    .add_rule(&chain, &port_tag(id, p), dnat_rule(ip, p)),
+            );
+        }
+        batch.push(self.nft.add_rule(
+            DNAT_CHAIN,
+            &format!("{CTR_TAG}{id}"),
+            vec![json!({"jump": {"target": chain}})],
+        ));
+        self.nft.apply("publish ports", batch)
+    }
+
+    /// Deletes exactly the container's rules and chain; absent ones are fine.
+    pub fn remove_container(&self, id: &str) -> Result<()> {
+        let _lock = husk_fs::Lock::exclusive(&self.lock)?;
+        let batch = self.removal(&self.nft.list()?, id);
+        self.nft.apply("unpublish ports", batch)
+    }
+
+    /// Commands deleting the container's jump rule and chain, if present.
+    fn removal(&self, listing: &Listing, id: &str) -> Vec<Value> {
+        let tag = format!("{CTR_TAG}{id}");
+        let chain = format!("{CTR_PREFIX}{id}");
+        let mut batch: Vec<Value> = listing
+            .rules
+            .iter()
+            .filter(|r| r.comment == tag)
+            .map(|r| self.nft.delete_rule(r))
+            .collect();
+        if listing.chains.contains(&chain) {
+            let c = json!({"family": FAMILY, "table": self.nft.table, "name": chain});
+            batch.push(json!({"flush": {"chain": c.clone()}}));
+            batch.push(json!({"delete": {"chain": c}}));
+        }
+        batch
+    }
+
+    /// Drops the whole table (tests, removal of the last network).
+    pub fn delete_table(&self) -> Result<()> {
+        let _lock = husk_fs::Lock::exclusive(&self.lock)?;
+        let table = json!({"table": {"family": FAMILY, "name": self.nft.table}});
+        // Adding first makes the delete succeed whether or not it existed.
+        self.nft.apply(
+            "delete table",
+            vec![json!({ "add": table.clone() }), json!({ "delete": table })],
+        )
+    }
+
+    /// `add table` and `add chain` are no-ops for what already exists, so
+    /// every batch can start with them.
+    fn skeleton(&self) -> Vec<Value> {
+        let t = &self.nft.table;
+        let base = |name: &str, prio: i32| {
+            json!({"add": {"chain": {
+                "family": FAMILY, "table": t, "name": name,
+                "type": "nat", "hook": name, "prio": prio, "policy": "accept"
+            }}})
+        };
+        vec![
+            json!({"add": {"table": {"family": FAMILY, "name": t}}}),
+            base("prerouting", -100),
+            base("output", -100),
+            base("postrouting", 100),
+            json!({"add": {"chain": {"family": FAMILY, "table": t, "name": DNAT_CHAIN}}}),
+        ]
+    }
+}
+
+fn fib_local_jump() -> Vec<Value> {
+    vec![
+        matches(
+            "==",
+            json!({"fib": {"result": "type", "flags": ["daddr"]}}),
+            json!("local"),
+        ),
+        json!({"jump": {"target": DNAT_CHAIN}}),
+    ]
+}
+
+fn masquerade_rules(net: &Network) -> Vec<Vec<Value>> {
+    let subnet = prefix(net.subnet.network(), net.subnet.prefix());
+    let masq = json!({ "masquerade": null });
+    vec![
+        vec![
+            matches("==", payload("ip", "saddr"), subnet.clone()),
+            matches("!=", payload("ip", "daddr"), subnet.clone()),
+            masq.clone(),
+        ],
+        // A container reaching a published port (its own or a neighbour's)
+        // through a host address: without masquerade the reply would go
+        // straight back over the bridge, bypassing the reverse DNAT.
+        vec![
+            matches("in", json!({"ct": {"key": "status"}}), json!("dnat")),
+            matches("==", payload("ip", "saddr"), subnet.clone()),
+            matches("==", payload("ip", "daddr"), subnet),
+            masq.clone(),
+        ],
+        vec![
+            matches(
+                "==",
+                payload("ip", "saddr"),
+                prefix(Ipv4Addr::new(127, 0, 0, 0), 8),
+            ),
+            matches("==", json!({"meta": {"key": "oifname"}}), json!(net.bridge)),
+            masq,
+        ],
+    ]
+}
+
+fn dnat_rule(ip: Ipv4Addr, p: &PublishedPort) -> Vec<Value> {
+    let mut expr = Vec::new();
+    if let Some(hip) = p.host_ip {
+        expr.push(matches(
+            "==",
+            payload("ip", "daddr"),
+            json!(hip.to_string()),
+        ));
+    }
+    expr.push(matches(
+        "==",
+        payload(p.proto.as_str(), "dport"),
+        json!(p.host_port),
+    ));
+    expr.push(json!({"dnat": {"addr": ip.to_string(), "port": p.container_port}}));
+    expr
+}
+
+fn published_in(listing: &Listing) -> Vec<(String, PublishedPort)> {
+    listing
+        .rules
+        .iter()
+        .filter_map(|r| parse_port_tag(&r.comment))
+        .collect()
+}
+
+fn net_tag(name: &str) -> String {
+    format!("husk-net {name}")
+}
+
+/// `husk-port <id> <proto> <host ip or *> <host port> <container port>`
+fn port_tag(id: &str, p: &PublishedPort) -> String {
+    let hip = p.host_ip.map_or_else(|| "*".to_string(), |i| i.to_string());
+    format!(
+        "husk-port {id} {} {hip} {} {}",
+        p.proto, p.host_port, p.container_port
+    )
+}
+
+fn parse_port_tag(comment: &str) -> Option<(String, PublishedPort)> {
+    let mut w = comment.strip_prefix("husk-port ")?.split(' ');
+    let id = w.next()?.to_string();
+    let proto = match w.next()? {
+        "tcp" => Proto::Tcp,
+        "udp" => Proto::Udp,
+        _ => return None,
+    };
+    let host_ip = match w.next()? {
+        "*" => None,
+        ip => Some(ip.parse().ok()?),
+    };
+    let host_port = w.next()?.parse().ok()?;
+    let container_port = w.next()?.parse().ok()?;
+    Some((
+        id,
+        PublishedPort {
+            host_ip,
+            host_port,
+            container_port,
+            proto,
+        },
+    ))
+}
+
+pub(crate) fn port_published(p: &PublishedPort, owner: &str) -> Error {
+    Error::PortPublished {
+        host_ip: p
+            .host_ip
+            .map_or_else(|| "0.0.0.0".to_string(), |i| i.to_string()),
+        port: p.host_port,
+        proto: p.proto.as_str(),
+        owner: owner.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_tags_round_trip() {
+        let p = PublishedPort {
+            host_ip: Some(Ipv4Addr::LOCALHOST),
+            host_port: 8080,
+            container_port: 80,
+            proto: Proto::Udp,
+        };
+        let tag = port_tag("abc", &p);
+        assert_eq!(tag, "husk-port abc udp 127.0.0.1 8080 80");
+        assert_eq!(parse_port_tag(&tag), Some(("abc".to_string(), p)));
+        let any = PublishedPort { host_ip: None, ..p };
+        assert_eq!(parse_port_tag(&port_tag("x", &any)).unwrap().1, any);
+        assert_eq!(parse_port_tag("husk-ctr abc"), None);
+    }
+
+    #[test]
+    fn dnat_rules_match_the_host_address_only_when_given() {
+        let mut p = PublishedPort {
+            host_ip: None,
+            host_port: 8080,
+            container_port: 80,
+            proto: Proto::Tcp,
+        };
+        let ip = Ipv4Addr::new(10, 0, 0, 2);
+        assert_eq!(dnat_rule(ip, &p).len(), 2);
+        p.host_ip = Some(Ipv4Addr::LOCALHOST);
+        let rule = dnat_rule(ip, &p);
+        assert_eq!(rule.len(), 3);
+        assert_eq!(rule[2], json!({"dnat": {"addr": "10.0.0.2", "port": 80}}));
+    }
+}

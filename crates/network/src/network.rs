@@ -1,0 +1,211 @@
+//! A network is a value on disk (`networks/<name>.json`) with a driver
+//! behind it; the default one is chosen once and then stays as recorded.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cidr::Ipv4Net;
+use crate::{Error, Result};
+
+pub const DEFAULT_NETWORK: &str = "bridge";
+pub const DEFAULT_BRIDGE: &str = "husk0";
+pub const DEFAULT_MTU: u32 = 1500;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Network {
+    pub name: String,
+    /// Only "bridge" today; user-defined drivers slot in here.
+    pub driver: String,
+    pub bridge: String,
+    pub subnet: Ipv4Net,
+    pub gateway: Ipv4Addr,
+    pub mtu: u32,
+}
+
+impl Network {
+    /// A bridge network on `subnet` whose gateway is the first host address.
+    pub fn bridge(name: &str, bridge: &str, subnet: Ipv4Net) -> Result<Network> {
+        // IFNAMSIZ less the NUL; '/' and spaces would break sysfs and ip(8).
+        let bad_name = bridge.is_empty()
+            || bridge.len() > 15
+            || bridge.contains(|c: char| c == '/' || c.is_whitespace());
+        if bad_name {
+            return Err(Error::InvalidBridgeName(bridge.to_string()));
+        }
+        let gateway = subnet
+            .nth(1)
+            .filter(|_| subnet.size() >= 4)
+            .ok_or_else(|| Error::InvalidCidr(subnet.to_string()))?;
+        Ok(Network {
+            name: name.into(),
+            driver: "bridge".into(),
+            bridge: bridge.into(),
+            subnet,
+            gateway,
+            mtu: DEFAULT_MTU,
+        })
+    }
+}
+
+/// The first of 172.17.0.0/16 .. 172.31.0.0/16 that overlaps none of
+/// `routes` (a default route, 0.0.0.0/0, does not count: it overlaps
+/// everything and docker ignores it too).
+pub fn choose_subnet(routes: &[Ipv4Net]) -> Result<Ipv4Net> {
+    (17..=31u8)
+        .filter_map(|b| Ipv4Net::new(Ipv4Addr::new(172, b, 0, 0), 16).ok())
+        .find(|cand| {
+            routes
+                .iter()
+                .filter(|r| r.prefix() > 0)
+                .all(|r| !r.overlaps(cand))
+        })
+        .ok_or(Error::NoFreeSubnet)
+}
+
+/// Networks and their IPAM files under one root (the engine's store).
+#[derive(Clone, Debug)]
+pub struct NetworkStore {
+    root: PathBuf,
+}
+
+impl NetworkStore {
+    pub fn open(root: &Path) -> Result<Self> {
+        for dir in ["networks", "ipam"] {
+            let p = root.join(dir);
+            std::fs::create_dir_all(&p).map_err(|e| Error::io("create dir", &p, e))?;
+        }
+        Ok(NetworkStore {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.root.join("networks").join(format!("{name}.json"))
+    }
+
+    pub(crate) fn ipam_paths(&self, name: &str) -> (PathBuf, PathBuf) {
+        let dir = self.root.join("ipam");
+        (
+            dir.join(format!("{name}.json")),
+            dir.join(format!("{name}.lock")),
+        )
+    }
+
+    pub fn get(&self, name: &str) -> Result<Option<Network>> {
+        let path = self.path(name);
+        match std::fs::read(&path) {
+            Ok(data) => serde_json::from_slice(&data)
+                .map(Some)
+                .map_err(|source| Error::Json { path, source }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::io("read", &path, e)),
+        }
+    }
+
+    pub fn save(&self, network: &Network) -> Result<()> {
+        Ok(husk_fs::write_json_atomic(
+            &self.path(&network.name),
+            network,
+        )?)
+    }
+
+    /// The default network: as recorded, or chosen now against `routes`
+    /// (the host's, from `Netlink::routes`) and recorded, so the choice is
+    /// stable even when host routes change later.
+    pub fn ensure_default(&self, routes: &[Ipv4Net]) -> Result<Network> {
+        let lock_path = self.root.join("networks").join(".lock");
+        let _lock = husk_fs::Lock::exclusive(&lock_path)?;
+        if let Some(n) = self.get(DEFAULT_NETWORK)? {
+            return Ok(n);
+        }
+        let net = Network::bridge(DEFAULT_NETWORK, DEFAULT_BRIDGE, choose_subnet(routes)?)?;
+        self.save(&net)?;
+        Ok(net)
+    }
+
+    /// `ensure_default` against the routes of the calling thread's network
+    /// namespace (the host), read only when nothing is recorded yet.
+    pub fn default_network(&self) -> Result<Network> {
+        if let Some(n) = self.get(DEFAULT_NETWORK)? {
+            return Ok(n);
+        }
+        let routes: Vec<Ipv4Net> = crate::netlink::Netlink::new()?
+            .routes()?
+            .into_iter()
+            .map(|(dest, _)| dest)
+            .collect();
+        self.ensure_default(&routes)
+    }
+
+    pub fn list(&self) -> Result<Vec<Network>> {
+        let dir = self.root.join("networks");
+        let entries = std::fs::read_dir(&dir).map_err(|e| Error::io("read dir", &dir, e))?;
+        let mut out = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|e| Error::io("read dir", &dir, e))?;
+            let name = entry.file_name();
+            let Some(name) = name.to_str().and_then(|n| n.strip_suffix(".json")) else {
+                continue;
+            };
+            if let Some(n) = self.get(name)? {
+                out.push(n);
+            }
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn net(s: &str) -> Ipv4Net {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn subnet_choice_skips_overlapping_routes() {
+        assert_eq!(choose_subnet(&[]).unwrap(), net("172.17.0.0/16"));
+        assert_eq!(
+            choose_subnet(&[net("0.0.0.0/0"), net("172.17.5.0/24")]).unwrap(),
+            net("172.18.0.0/16")
+        );
+        assert_eq!(
+            choose_subnet(&[net("172.17.0.0/16"), net("172.18.0.0/15")]).unwrap(),
+            net("172.20.0.0/16")
+        );
+        assert!(choose_subnet(&[net("172.16.0.0/12")]).is_err());
+    }
+
+    #[test]
+    fn bridge_names_must_fit_an_interface_name() {
+        let subnet = net("10.0.0.0/24");
+        assert!(Network::bridge("n", "husk0", subnet).is_ok());
+        for bad in ["", "a-very-long-bridge", "a/b", "a b"] {
+            assert!(Network::bridge("n", bad, subnet).is_err(), "{bad:?}");
+        }
+        assert!(Network::bridge("n", "b", net("10.0.0.0/31")).is_err());
+    }
+
+    #[test]
+    fn default_network_is_recorded_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = NetworkStore::open(dir.path()).unwrap();
+        let first = store.ensure_default(&[net("172.17.0.0/16")]).unwrap();
+        assert_eq!(first.subnet, net("172.18.0.0/16"));
+        assert_eq!(first.gateway, Ipv4Addr::new(172, 18, 0, 1));
+        // Routes changed since: the recorded choice wins.
+        let again = store.ensure_default(&[]).unwrap();
+        assert_eq!(again, first);
+        assert_eq!(store.list().unwrap(), vec![first]);
+        let text = std::fs::read_to_string(dir.path().join("networks/bridge.json")).unwrap();
+        assert!(text.contains("\"172.18.0.0/16\""), "{text}");
+    }
+}
