@@ -219,6 +219,14 @@ impl Drop for Engine {
             }
             std::thread::sleep(Duration::from_millis(50));
         }
+        // The engine keeps the shared /husk cgroup parent (as docker keeps
+        // /docker); tests remove it once no container of any test uses it.
+        // rmdir refuses a non-empty cgroup, so a concurrent test is safe.
+        if let Ok(rd) = std::fs::read_dir("/sys/fs/cgroup") {
+            for h in rd.flatten() {
+                let _ = std::fs::remove_dir(h.path().join("husk"));
+            }
+        }
         if std::thread::panicking() {
             return;
         }
