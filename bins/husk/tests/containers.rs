@@ -22,14 +22,6 @@ struct Engine {
     _serial: MutexGuard<'static, ()>,
 }
 
-fn read_all(mut f: std::fs::File) -> Vec<u8> {
-    use std::io::{Read, Seek};
-    let mut v = Vec::new();
-    let _ = f.rewind();
-    let _ = f.read_to_end(&mut v);
-    v
-}
-
 fn runtime_bin() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_husk")).with_file_name("husk-runtime")
 }
@@ -83,19 +75,7 @@ impl Engine {
     /// Output through files, not pipes: a container or exec'd process may
     /// inherit them and hold a pipe open.
     fn run(&self, args: &[&str]) -> Output {
-        let out = tempfile::tempfile().unwrap();
-        let err = tempfile::tempfile().unwrap();
-        let status = self
-            .cmd(args)
-            .stdout(out.try_clone().unwrap())
-            .stderr(err.try_clone().unwrap())
-            .status()
-            .unwrap();
-        Output {
-            status,
-            stdout: read_all(out),
-            stderr: read_all(err),
-        }
+        husk_fixtures::output_via_files(&mut self.cmd(args))
     }
 
     fn ok(&self, args: &[&str]) -> String {

@@ -17,14 +17,6 @@ pub struct Rt {
     pub ids: std::cell::RefCell<Vec<String>>,
 }
 
-fn read_all(mut f: std::fs::File) -> Vec<u8> {
-    use std::io::{Read, Seek};
-    let mut v = Vec::new();
-    let _ = f.rewind();
-    let _ = f.read_to_end(&mut v);
-    v
-}
-
 /// Makes this test process the subreaper of the containers it creates, as
 /// containerd's shim is: their inits are re-parented here when the
 /// `create` process exits, and are reaped after `delete` (this machine's
@@ -77,21 +69,7 @@ impl Rt {
     /// pipes: a container's init inherits stdout, and a pipe would stay
     /// open (and `output()` block) for as long as the container lives.
     pub fn run(&self, args: &[&str]) -> Output {
-        let out = tempfile::tempfile().expect("stdout file");
-        let err = tempfile::tempfile().expect("stderr file");
-        let status = self
-            .cmd()
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("dup"))
-            .stderr(err.try_clone().expect("dup"))
-            .status()
-            .expect("spawn husk-runtime");
-        Output {
-            status,
-            stdout: read_all(out),
-            stderr: read_all(err),
-        }
+        husk_fixtures::output_via_files(self.cmd().args(args).stdin(Stdio::null()))
     }
 
     /// Runs and asserts success; returns stdout.
