@@ -279,19 +279,19 @@ fn husk_state_gone(pid: i64) -> bool {
 #[test]
 fn long_root_and_id_fit_the_socket_address() {
     require_root!("long_root_and_id_fit_the_socket_address");
-    let rt = Rt::new();
-    let deep = rt.root.path().join("a".repeat(60)).join("b".repeat(60));
+    let top = tempfile::Builder::new().prefix("husk-rt-long-").tempdir().unwrap();
+    let deep = top.path().join("a".repeat(60)).join("b".repeat(60));
     std::fs::create_dir_all(&deep).unwrap();
     let b = bundle(&["true"]);
     let id = format!("{:0>64}", std::process::id());
     let run = |args: &[&str]| {
-        std::process::Command::new(bin())
-            .arg("--root")
-            .arg(&deep)
-            .args(args)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
+        husk_fixtures::output_via_files(
+            std::process::Command::new(bin())
+                .arg("--root")
+                .arg(&deep)
+                .args(args)
+                .stdin(std::process::Stdio::null()),
+        )
     };
     let out = run(&["create", "--bundle", p(&b), &id]);
     assert!(
