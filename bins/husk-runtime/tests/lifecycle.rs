@@ -279,7 +279,10 @@ fn husk_state_gone(pid: i64) -> bool {
 #[test]
 fn long_root_and_id_fit_the_socket_address() {
     require_root!("long_root_and_id_fit_the_socket_address");
-    let top = tempfile::Builder::new().prefix("husk-rt-long-").tempdir().unwrap();
+    let top = tempfile::Builder::new()
+        .prefix("husk-rt-long-")
+        .tempdir()
+        .unwrap();
     let deep = top.path().join("a".repeat(60)).join("b".repeat(60));
     std::fs::create_dir_all(&deep).unwrap();
     let b = bundle(&["true"]);
