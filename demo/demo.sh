@@ -55,7 +55,19 @@ tar -C "$B/rootfs" -c . | "$HUSK" --root "$IMGROOT" import - busybox:demo
 "$HUSK" --root "$IMGROOT" save -o "$IMGROOT/busybox.tar" busybox:demo
 echo "saved: $(du -h "$IMGROOT/busybox.tar" | cut -f1) docker-archive; skopeo sees:"
 skopeo inspect "docker-archive:$IMGROOT/busybox.tar" | jq -c '{Layers}'
-rm -rf "$IMGROOT"
+
+say "husk run: the engine runs that image (overlay rootfs, a monitor, docker's output)"
+RUNROOT=$(mktemp -d /tmp/husk-demo-run.XXXXXX)
+H=("$HUSK" --root "$IMGROOT" --runroot "$RUNROOT")
+CID=$("${H[@]}" run -d --name demo -m 400m busybox:demo sleep 300)
+"${H[@]}" ps
+CPID=$("${H[@]}" inspect -f '{{.State.Pid}}' demo)
+echo "host PID $CPID; hostname via nsenter: $(nsenter --target "$CPID" --uts hostname)"
+echo "/sys/fs/cgroup/memory/husk/$CID/memory.limit_in_bytes = $(cat /sys/fs/cgroup/memory/husk/$CID/memory.limit_in_bytes)"
+"${H[@]}" exec demo ps
+"${H[@]}" rm -f demo >/dev/null
+"${H[@]}" run --rm busybox:demo sh -c 'echo hello from $(hostname); exit 3' || echo "exit code: $?"
+rm -rf "$IMGROOT" "$RUNROOT"
 
 say "delete --force: nothing left behind"
 "$RT" --root "$ROOT" delete --force "$ID"
