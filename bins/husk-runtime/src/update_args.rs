@@ -35,20 +35,7 @@ pub fn parse_bytes(flag: &str, s: &str) -> Result<i64> {
     if s == "-1" {
         return Ok(-1);
     }
-    let lower = s.trim().to_ascii_lowercase();
-    let lower = lower.trim_end_matches("ib").trim_end_matches('b');
-    let (num, mult) = match lower.chars().last() {
-        Some('k') => (&lower[..lower.len() - 1], 1i64 << 10),
-        Some('m') => (&lower[..lower.len() - 1], 1 << 20),
-        Some('g') => (&lower[..lower.len() - 1], 1 << 30),
-        Some('t') => (&lower[..lower.len() - 1], 1 << 40),
-        _ => (lower, 1),
-    };
-    let n: f64 = num.parse().map_err(|_| bad())?;
-    if n < 0.0 {
-        return Err(bad());
-    }
-    Ok((n * mult as f64) as i64)
+    husk_spec::units::ram_in_bytes(s).ok_or_else(bad)
 }
 
 pub(crate) fn update_resources(a: &UpdateArgs) -> Result<oci_spec::runtime::LinuxResources> {

@@ -5,6 +5,7 @@
 mod default;
 mod error;
 mod load;
+pub mod units;
 
 pub use default::{default_spec, rootless_spec};
 pub use error::{Error, Result};

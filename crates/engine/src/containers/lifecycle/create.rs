@@ -95,25 +95,8 @@ pub fn parse_memory(s: &str) -> Result<i64> {
         value: s.to_string(),
         reason: reason.to_string(),
     };
-    let t = s.trim().to_ascii_lowercase();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let n: f64 = num.parse().map_err(|_| bad("not a size"))?;
-    let mult: f64 = match unit.trim_end_matches('b') {
-        "" => 1.0,
-        "k" => 1024.0,
-        "m" => 1024.0 * 1024.0,
-        "g" => 1024.0 * 1024.0 * 1024.0,
-        "t" => 1024f64.powi(4),
-        "p" => 1024f64.powi(5),
-        _ => return Err(bad("unknown unit: use b, k, m, g, t or p")),
-    };
-    if unit.len() > 2 {
-        return Err(bad("unknown unit: use b, k, m, g, t or p"));
-    }
-    let bytes = (n * mult) as i64;
+    let bytes = husk_spec::units::ram_in_bytes(s)
+        .ok_or_else(|| bad("not a size: use a number with b, k, m, g, t or p"))?;
     // The kernel's floor; docker refuses less than 6MB too.
     if bytes < 6 * 1024 * 1024 {
         return Err(bad("minimum memory limit allowed is 6MB"));
