@@ -58,9 +58,18 @@ impl Channel {
     /// Receives one message; `None` when the peer closed its end (died).
     pub fn recv(&self) -> Result<Option<Msg>> {
         let mut buf = vec![0u8; 64 * 1024];
+        let mut reset_seen = false;
         let n = loop {
             match socket::recv(self.fd.as_raw_fd(), &mut buf, MsgFlags::empty()) {
                 Err(nix::errno::Errno::EINTR) => continue,
+                // A peer that exits with our message still unread leaves
+                // ECONNRESET pending, and the kernel reports it before the
+                // queue. Reading it clears it; the peer's last words (its
+                // Failed message) are still queued behind it.
+                Err(nix::errno::Errno::ECONNRESET) if !reset_seen => {
+                    reset_seen = true;
+                    continue;
+                }
                 r => break r.ctx("recv", "init channel")?,
             }
         };
@@ -76,5 +85,24 @@ impl Channel {
 
     pub fn raw_fd(&self) -> i32 {
         self.fd.as_raw_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_words_of_a_peer_that_left_our_message_unread_are_received() {
+        let (parent, init) = pair().expect("socketpair");
+        parent.send(&Msg::Go).expect("send go");
+        init.send(&Msg::Failed("rootfsPropagation: bad".into()))
+            .expect("send failed");
+        drop(init);
+        assert_eq!(
+            parent.recv().expect("recv"),
+            Some(Msg::Failed("rootfsPropagation: bad".into()))
+        );
+        assert_eq!(parent.recv().expect("recv eof"), None);
     }
 }
