@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod debian;
+pub mod engine;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
