@@ -191,9 +191,18 @@ pub struct PsArgs {
     /// Format output: 'json' or a Go template
     #[arg(long)]
     pub format: Option<String>,
-    /// Filter output: id=, name=, status=, label=, exited=
+    /// Filter output: id=, name=, status=, label=, exited=, ancestor=
     #[arg(short, long)]
     pub filter: Vec<String>,
+    /// Show n last created containers (includes all states)
+    #[arg(short = 'n', long = "last")]
+    pub last: Option<usize>,
+    /// Show the latest created container (includes all states)
+    #[arg(short, long)]
+    pub latest: bool,
+    /// Display total file sizes
+    #[arg(short, long)]
+    pub size: bool,
 }
 
 #[derive(Args)]

@@ -155,16 +155,21 @@ pub fn start(p: &Paths, a: &StartArgs) -> Result<i32> {
 
 pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
     let filters = list::Filters::parse(&a.filter)?;
-    let show_all = a.all || filters.implies_all();
+    let last = if a.latest { Some(1) } else { a.last };
+    let show_all = a.all || filters.implies_all() || last.is_some();
     let mut all = lifecycle::list(p)?;
-    all.retain(|c| filters.matches(c));
+    all.retain(|c| filters.matches(c) && (show_all || c.is_running()));
+    if let Some(n) = last {
+        // Records come oldest first; -n keeps the newest n.
+        all.drain(..all.len().saturating_sub(n));
+    }
+    let sizes = a.size.then(|| list::sizes(p, &all));
     let now = chrono::Utc::now();
     if let Some(f) = &a.format {
         let t = Template::parse(f)?;
         let items: Vec<serde_json::Value> = all
             .iter()
             .rev()
-            .filter(|c| show_all || c.is_running())
             .map(|c| {
                 serde_json::json!({
                     "ID": if a.no_trunc { c.id.clone() } else { c.short_id().to_string() },
@@ -177,6 +182,7 @@ pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
                     "Ports": "",
                     "Names": c.name,
                     "Labels": c.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+                    "Size": sizes.as_ref().and_then(|s| s.get(&c.id)).cloned().unwrap_or_default(),
                 })
             })
             .collect();
@@ -187,6 +193,8 @@ pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
         all: show_all,
         quiet: a.quiet,
         no_trunc: a.no_trunc,
+        last: None,
+        sizes,
     };
     print!("{}", list::render(&all, &o, now));
     Ok(0)

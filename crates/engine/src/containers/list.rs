@@ -1,14 +1,23 @@
 //! `husk ps`: docker's columns, durations and tabwriter layout.
 
+use std::collections::{HashMap, HashSet};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 
-use super::{Container, Status};
-use crate::format::{ellipsis, human_duration, tabwrite};
+use super::{Container, Paths, Status};
+use crate::format::{ellipsis, human_duration, human_size, tabwrite};
 
+#[derive(Default)]
 pub struct PsOptions {
     pub all: bool,
     pub quiet: bool,
     pub no_trunc: bool,
+    /// `-n N` / `-l`: the N most recently created, in any state.
+    pub last: Option<usize>,
+    /// `-s`: the SIZE column, by container id ("2B (virtual 4.26MB)").
+    pub sizes: Option<HashMap<String, String>>,
 }
 
 fn elapsed(since: &str, now: DateTime<Utc>) -> std::time::Duration {
@@ -16,6 +25,60 @@ fn elapsed(since: &str, now: DateTime<Utc>) -> std::time::Duration {
         .ok()
         .and_then(|t| (now - t.with_timezone(&Utc)).to_std().ok())
         .unwrap_or_default()
+}
+
+/// `ps -s`: the writable layer's bytes, and with the image's (`virtual`),
+/// as docker's SIZE column prints them.
+pub fn size_text(rw: u64, image: u64) -> String {
+    format!("{} (virtual {})", human_size(rw), human_size(rw + image))
+}
+
+/// `ps -s` for each of `containers`: its writable layer (the overlay's
+/// upper dir) and its image's size. A container whose image is gone
+/// counts the writable layer alone.
+pub fn sizes(paths: &Paths, containers: &[Container]) -> HashMap<String, String> {
+    let store = husk_image::Store::open_read(&paths.root).ok();
+    let images = store
+        .as_ref()
+        .and_then(|s| s.images().ok())
+        .unwrap_or_default();
+    containers
+        .iter()
+        .map(|c| {
+            let rw = tree_bytes(&paths.dir(&c.id).join("upper"));
+            let image = images
+                .iter()
+                .find(|i| i.id.to_string() == c.image_id)
+                .zip(store.as_ref())
+                .and_then(|(i, s)| s.size(i).ok())
+                .unwrap_or(0);
+            (c.id.clone(), size_text(rw, image))
+        })
+        .collect()
+}
+
+/// Bytes of the files under `dir`, symlinks not followed and hard links
+/// counted once, as docker's directory size is.
+fn tree_bytes(dir: &Path) -> u64 {
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(m) = e.path().symlink_metadata() else {
+                continue;
+            };
+            if m.is_dir() {
+                stack.push(e.path());
+            } else if seen.insert((m.dev(), m.ino())) {
+                total += m.len();
+            }
+        }
+    }
+    total
 }
 
 /// docker's `State.String()`.
@@ -44,7 +107,9 @@ pub fn status_text(c: &Container, now: DateTime<Utc>) -> String {
 
 /// `ps --filter KEY=VALUE`: values of one key are ORed, keys ANDed, as
 /// docker does. Keys: id (prefix), name (substring), status, label
-/// (`k` or `k=v`), exited (code).
+/// (`k` or `k=v`), exited (code), ancestor (image name, name:tag, or id
+/// prefix; husk keeps no parent chain, so an image's descendants are not
+/// matched).
 #[derive(Debug, Default)]
 pub struct Filters {
     by_key: std::collections::BTreeMap<String, Vec<String>>,
@@ -60,8 +125,13 @@ impl Filters {
                 reason: reason.into(),
             };
             let (k, v) = a.split_once('=').ok_or_else(|| bad("use KEY=VALUE"))?;
-            if !matches!(k, "id" | "name" | "status" | "label" | "exited") {
-                return Err(bad("supported keys: id, name, status, label, exited"));
+            if !matches!(
+                k,
+                "id" | "name" | "status" | "label" | "exited" | "ancestor"
+            ) {
+                return Err(bad(
+                    "supported keys: id, name, status, label, exited, ancestor",
+                ));
             }
             f.by_key.entry(k.into()).or_default().push(v.into());
         }
@@ -80,6 +150,7 @@ impl Filters {
                 "name" => c.name.contains(v.as_str()),
                 "status" => c.state.status.as_str() == v,
                 "exited" => c.state.status == Status::Exited && c.state.exit_code.to_string() == *v,
+                "ancestor" => is_ancestor(v, c),
                 "label" => match v.split_once('=') {
                     Some((lk, lv)) => c.config.labels.get(lk).is_some_and(|x| x == lv),
                     None => c.config.labels.contains_key(v.as_str()),
@@ -90,6 +161,25 @@ impl Filters {
     }
 }
 
+/// `ancestor=busybox` matches `busybox` and `busybox:latest`; an id
+/// matches by (at least 4 hex digits of) prefix, with or without `sha256:`.
+fn is_ancestor(v: &str, c: &Container) -> bool {
+    let with_tag = |r: &str| {
+        let last = r.rsplit('/').next().unwrap_or(r);
+        if last.contains(':') || last.contains('@') {
+            r.to_string()
+        } else {
+            format!("{r}:latest")
+        }
+    };
+    if !c.config.image.is_empty() && with_tag(&c.config.image) == with_tag(v) {
+        return true;
+    }
+    let hex = v.strip_prefix("sha256:").unwrap_or(v);
+    let image_hex = c.image_id.strip_prefix("sha256:").unwrap_or(&c.image_id);
+    hex.len() >= 4 && hex.bytes().all(|b| b.is_ascii_hexdigit()) && image_hex.starts_with(hex)
+}
+
 /// Go's `strconv.Quote` for the strings a command line holds.
 fn go_quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
@@ -98,8 +188,9 @@ fn go_quote(s: &str) -> String {
 pub fn render(containers: &[Container], o: &PsOptions, now: DateTime<Utc>) -> String {
     let shown: Vec<&Container> = containers
         .iter()
-        .filter(|c| o.all || c.is_running())
+        .filter(|c| o.all || o.last.is_some() || c.is_running())
         .rev()
+        .take(o.last.unwrap_or(usize::MAX))
         .collect();
     let id = |c: &Container| {
         if o.no_trunc {
@@ -111,7 +202,11 @@ pub fn render(containers: &[Container], o: &PsOptions, now: DateTime<Utc>) -> St
     if o.quiet {
         return shown.iter().map(|c| format!("{}\n", id(c))).collect();
     }
-    let mut lines = vec!["CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES".to_string()];
+    let mut header = "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES".to_string();
+    if o.sizes.is_some() {
+        header.push_str("\tSIZE");
+    }
+    let mut lines = vec![header];
     for c in shown {
         let cmd = if o.no_trunc {
             c.command_line()
@@ -123,7 +218,7 @@ pub fn render(containers: &[Container], o: &PsOptions, now: DateTime<Utc>) -> St
         } else {
             c.config.image.clone()
         };
-        lines.push(format!(
+        let mut line = format!(
             "{}\t{}\t{}\t{} ago\t{}\t\t{}",
             id(c),
             image,
@@ -131,7 +226,12 @@ pub fn render(containers: &[Container], o: &PsOptions, now: DateTime<Utc>) -> St
             human_duration(elapsed(&c.created, now)),
             status_text(c, now),
             c.name
-        ));
+        );
+        if let Some(sizes) = &o.sizes {
+            line.push('\t');
+            line.push_str(sizes.get(&c.id).map(String::as_str).unwrap_or("0B"));
+        }
+        lines.push(line);
     }
     tabwrite(&lines)
 }
@@ -199,6 +299,13 @@ mod tests {
         assert!(f(&["exited=3"]).matches(&b) && f(&["exited=3"]).implies_all());
         assert!(f(&["label=tier"]).matches(&a) && !f(&["label=tier=back"]).matches(&a));
         assert!(f(&["name=we", "id=3bd9"]).matches(&a));
+        a.image_id = format!("sha256:{:c<64}", "9f3e");
+        for hit in ["nginx", "nginx:latest", "9f3e", "sha256:9f3ecc"] {
+            assert!(f(&[&format!("ancestor={hit}")]).matches(&a), "{hit}");
+        }
+        for miss in ["nginx:1.25", "ngin", "9f3", "busybox"] {
+            assert!(!f(&[&format!("ancestor={miss}")]).matches(&a), "{miss}");
+        }
         assert!(Filters::parse(&["bogus=1".to_string()]).is_err());
         assert!(Filters::parse(&["status".to_string()]).is_err());
     }
@@ -212,8 +319,7 @@ mod tests {
         ];
         let o = PsOptions {
             all: true,
-            quiet: false,
-            no_trunc: false,
+            ..Default::default()
         };
         assert_eq!(
             render(&cs, &o, now),
@@ -222,11 +328,47 @@ mod tests {
              3bd9d2f6c1a2   nginx     \"/docker-entrypoint.…\"   10 seconds ago   Exited (0) 3 seconds ago             web\n"
         );
         let running = PsOptions {
-            all: false,
             quiet: true,
             no_trunc: true,
+            ..Default::default()
         };
         assert_eq!(render(&cs, &running, now), format!("{}\n", cs[1].id));
+        // -l: the newest in any state, even when it is not running.
+        let mut newest = container("last", Status::Exited, 1);
+        newest.id = format!("{:b<64}", "77");
+        let cs3 = [cs[0].clone(), cs[1].clone(), newest.clone()];
+        let last = PsOptions {
+            quiet: true,
+            no_trunc: true,
+            last: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(render(&cs3, &last, now), format!("{}\n", newest.id));
+        let two = PsOptions {
+            last: Some(2),
+            quiet: true,
+            no_trunc: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            render(&cs3, &two, now),
+            format!("{}\n{}\n", newest.id, cs[1].id)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/a"), [0u8; 1000]).unwrap();
+        std::fs::hard_link(dir.path().join("sub/a"), dir.path().join("b")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("l")).unwrap();
+        assert_eq!(tree_bytes(dir.path()), 1000 + "/etc/passwd".len() as u64);
+        let sized = PsOptions {
+            sizes: Some([(cs[1].id.clone(), size_text(2, 4_260_000))].into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            render(&cs, &sized, now),
+            "CONTAINER ID   IMAGE     COMMAND                  CREATED          STATUS         PORTS     NAMES              SIZE\n\
+             3bd9d2f6c1a2   nginx     \"/docker-entrypoint.…\"   10 seconds ago   Up 5 seconds             gracious_gagarin   2B (virtual 4.26MB)\n"
+        );
         assert_eq!(
             render(&[], &o, now),
             "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"
