@@ -54,8 +54,11 @@ test: deps payload
 demo: build payload
 	./demo/demo.sh
 
+# podman is the engine benchmark's peer only; tests never need it.
 bench: build payload runtime-static
+	@dpkg -s podman >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null
 	HUSK=$(TARGET_DIR)/static/husk-runtime ./bench/runtime.sh
+	./bench/engine.sh
 
 clean:
 	$(CARGO) clean
