@@ -9,7 +9,7 @@ pub enum Error {
     #[error(transparent)]
     Fs(#[from] husk_fs::Error),
     #[error(
-        "template parsing error: {reason} in {format:?}: see 'husk images --help' for the fields"
+        "template parsing error: {reason} in {format:?} (Go template syntax, as docker's --format)"
     )]
     Template { format: String, reason: String },
     #[error("encode {what}: {source}")]
