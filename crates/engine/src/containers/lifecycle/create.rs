@@ -1,7 +1,7 @@
 //! `husk create`: flags and the image config become a container record.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use husk_image::Store;
 
@@ -41,36 +41,175 @@ pub struct CreateOptions {
     pub read_only: bool,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
+    /// `--env-file`: read before `-e`, which overrides them.
+    pub env_files: Vec<PathBuf>,
+    /// `--mount type=...,source=...,target=...`.
+    pub mounts: Vec<String>,
+    /// `--tmpfs PATH[:OPTS]`.
+    pub tmpfs: Vec<String>,
+    /// `--memory-swap` text (`-1` = unlimited).
+    pub memory_swap: Option<String>,
+    pub memory_reservation: Option<String>,
+    pub cpuset_cpus: Option<String>,
+    pub cpuset_mems: Option<String>,
+    /// `--ulimit nofile=1024:2048`.
+    pub ulimits: Vec<String>,
+    pub stop_signal: Option<String>,
+    pub stop_timeout: Option<i64>,
+    pub privileged: bool,
 }
 
-/// Checks one `-v` bind and creates a missing host directory, as docker does.
-fn check_bind(v: &str) -> Result<()> {
-    let bad = |reason: &str| Error::InvalidFlag {
-        flag: "--volume",
-        value: v.to_string(),
-        reason: reason.to_string(),
+/// What the flags beyond the basic ones decided, checked before anything
+/// is created (see [`check_flags`]).
+struct Checked {
+    memory_swap: i64,
+    memory_reservation: i64,
+    ulimits: Vec<crate::containers::resources::Ulimit>,
+    seccomp: bool,
+    seccomp_profile: Option<String>,
+    no_new_privileges: bool,
+    mounts: Vec<crate::containers::mounts::MountFlag>,
+    tmpfs: Vec<(String, String)>,
+    env_from_files: Vec<String>,
+}
+
+fn flag_err(flag: &'static str, value: &str, reason: impl Into<String>) -> Error {
+    Error::InvalidFlag {
+        flag,
+        value: value.to_string(),
+        reason: reason.into(),
+    }
+}
+
+/// docker's checks of the memory, cpuset, ulimit, security, mount and
+/// env-file flags; reads files but creates nothing.
+fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
+    use crate::containers::{mounts, resources, seccomp_profile};
+    let memory_swap = match o.memory_swap.as_deref() {
+        None => 0,
+        Some("-1") => -1,
+        Some(s) => husk_spec::units::ram_in_bytes(s)
+            .ok_or_else(|| flag_err("--memory-swap", s, "not a size: use a number with b, k, m, g, t or p, or -1"))?,
     };
-    let parts: Vec<&str> = v.split(':').collect();
-    let (host, ctr, mode) = match parts.as_slice() {
-        [h, c] => (*h, *c, "rw"),
-        [h, c, m] => (*h, *c, *m),
-        _ => return Err(bad("use HOST-PATH:CONTAINER-PATH[:ro|rw]")),
-    };
-    if !host.starts_with('/') {
-        return Err(bad(
-            "named volumes are not supported yet: give an absolute host path",
+    if memory_swap != 0 && memory == 0 {
+        return Err(flag_err(
+            "--memory-swap",
+            o.memory_swap.as_deref().unwrap_or(""),
+            "you should always set the memory limit (-m) when using the memory-swap limit",
         ));
     }
-    if !ctr.starts_with('/') || ctr == "/" {
-        return Err(bad("the container path must be absolute and not /"));
+    if memory_swap > 0 && memory_swap < memory {
+        return Err(flag_err(
+            "--memory-swap",
+            o.memory_swap.as_deref().unwrap_or(""),
+            "minimum memoryswap limit should be larger than memory limit",
+        ));
     }
-    if mode != "ro" && mode != "rw" {
-        return Err(bad("the mode must be ro or rw"));
+    let memory_reservation = match o.memory_reservation.as_deref() {
+        None => 0,
+        Some(s) => {
+            let v = husk_spec::units::ram_in_bytes(s).ok_or_else(|| {
+                flag_err("--memory-reservation", s, "not a size: use a number with b, k, m, g, t or p")
+            })?;
+            if v < 6 * 1024 * 1024 {
+                return Err(flag_err("--memory-reservation", s, "minimum memory reservation allowed is 6MB"));
+            }
+            if memory > 0 && memory < v {
+                return Err(flag_err(
+                    "--memory-reservation",
+                    s,
+                    "minimum memory limit can not be less than memory reservation limit",
+                ));
+            }
+            v
+        }
+    };
+    if let Some(c) = &o.cpuset_cpus {
+        resources::check_cpuset("--cpuset-cpus", c, &resources::online("cpus"))?;
     }
-    if !Path::new(host).exists() {
-        std::fs::create_dir_all(host).map_err(|e| Error::io("create", host, e))?;
+    if let Some(m) = &o.cpuset_mems {
+        resources::check_cpuset("--cpuset-mems", m, &resources::online("mems"))?;
     }
-    Ok(())
+    let ulimits = o
+        .ulimits
+        .iter()
+        .map(|u| resources::parse_ulimit(u))
+        .collect::<Result<Vec<_>>>()?;
+    for (i, u) in ulimits.iter().enumerate() {
+        if ulimits[..i].iter().any(|x| x.name == u.name) {
+            return Err(flag_err("--ulimit", &u.name, "given twice"));
+        }
+    }
+    if let Some(s) = &o.stop_signal {
+        if resources::signal_number(s).is_none() {
+            return Err(flag_err("--stop-signal", s, "invalid signal: use a name like SIGUSR1 or a number"));
+        }
+    }
+    let mut seccomp = true;
+    let mut seccomp_profile = None;
+    let mut no_new_privileges = false;
+    for opt in &o.security_opt {
+        // docker takes `key=value`, and `key:value` from older releases.
+        let (k, v) = match opt.split_once('=').or_else(|| opt.split_once(':')) {
+            Some((k, v)) => (k, Some(v)),
+            None => (opt.as_str(), None),
+        };
+        match (k, v) {
+            ("no-new-privileges", None | Some("true")) => no_new_privileges = true,
+            ("no-new-privileges", Some("false")) => no_new_privileges = false,
+            ("seccomp", Some("unconfined")) => {
+                seccomp = false;
+                seccomp_profile = None;
+            }
+            ("seccomp", Some(file)) if !file.is_empty() => {
+                let body = std::fs::read_to_string(file).map_err(|e| {
+                    flag_err("--security-opt", opt, format!("opening seccomp profile ({file}) failed: {e}"))
+                })?;
+                seccomp_profile_check(&body, opt)?;
+                seccomp = true;
+                seccomp_profile = Some(body);
+            }
+            // No AppArmor or SELinux here: accepted and recorded, as docker
+            // does on such hosts.
+            ("apparmor" | "label", Some(_)) => {}
+            _ => {
+                return Err(flag_err(
+                    "--security-opt",
+                    opt,
+                    "use no-new-privileges[:true|false], seccomp=unconfined or seccomp=PROFILE.json",
+                ))
+            }
+        }
+    }
+    fn seccomp_profile_check(body: &str, opt: &str) -> Result<()> {
+        seccomp_profile::check(body, opt)
+    }
+    let mounts = o
+        .mounts
+        .iter()
+        .map(|m| mounts::parse_mount(m))
+        .collect::<Result<Vec<_>>>()?;
+    mounts::check_sources(&mounts)?;
+    let tmpfs = o
+        .tmpfs
+        .iter()
+        .map(|t| mounts::parse_tmpfs(t))
+        .collect::<Result<Vec<_>>>()?;
+    let mut env_from_files = Vec::new();
+    for f in &o.env_files {
+        env_from_files.extend(resources::read_env_file(f)?);
+    }
+    Ok(Checked {
+        memory_swap,
+        memory_reservation,
+        ulimits,
+        seccomp,
+        seccomp_profile,
+        no_new_privileges,
+        mounts,
+        tmpfs,
+        env_from_files,
+    })
 }
 
 /// `NET_ADMIN`, `cap_net_admin`, `CAP_NET_ADMIN` → `NET_ADMIN`.
@@ -124,9 +263,11 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             reason: "only none and host exist yet".into(),
         });
     }
-    for v in &o.volumes {
-        check_bind(v)?;
-    }
+    let checked = check_flags(o, memory)?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    // Parsed now so a bad -v fails before anything exists; volumes and
+    // missing host directories are made once the image is known.
+    crate::containers::mounts::plan(&cwd, &o.volumes, &checked.mounts, &checked.tmpfs, &[])?;
     let cap_add = o
         .cap_add
         .iter()
@@ -137,19 +278,6 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         .iter()
         .map(|c| cap_name(c))
         .collect::<Result<Vec<_>>>()?;
-    let mut seccomp = true;
-    for opt in &o.security_opt {
-        match opt.replace(':', "=").as_str() {
-            "seccomp=unconfined" => seccomp = false,
-            _ => {
-                return Err(Error::InvalidFlag {
-                    flag: "--security-opt",
-                    value: opt.clone(),
-                    reason: "only seccomp=unconfined is supported yet".into(),
-                })
-            }
-        }
-    }
     if let Some(n) = &o.name {
         let n = n.strip_prefix('/').unwrap_or(n);
         if !names::valid_name(n) {
@@ -195,6 +323,10 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
     let icfg = cfg.config().clone().unwrap_or_default();
 
     let mut env: Vec<String> = icfg.env().clone().unwrap_or_default();
+    for e in &checked.env_from_files {
+        env.retain(|x| env_key(x) != env_key(e));
+        env.push(e.clone());
+    }
     for e in &o.env {
         // `-e NAME` without a value takes the caller's, as docker does.
         let e = if e.contains('=') {
@@ -232,6 +364,23 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         labels.insert(k.to_string(), v.to_string());
     }
 
+    let image_volumes: Vec<String> = icfg
+        .volumes()
+        .clone()
+        .map(|v| v.into_iter().collect())
+        .unwrap_or_default();
+    let mut mount_points = crate::containers::mounts::plan(
+        &cwd,
+        &o.volumes,
+        &checked.mounts,
+        &checked.tmpfs,
+        &image_volumes,
+    )?;
+    let stop_signal = o
+        .stop_signal
+        .clone()
+        .or_else(|| icfg.stop_signal().clone())
+        .unwrap_or_default();
     let _lock = paths.lock()?;
     let existing = paths.all()?;
     let mut id = names::new_id();
@@ -257,6 +406,7 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             .find(|n| !existing.iter().any(|c| &c.name == n))
             .unwrap_or_else(|| id[..12].to_string()),
     };
+    crate::containers::mounts::realize(&paths.root, &mut mount_points)?;
     let c = Container {
         name,
         created: proc::now_rfc3339(),
@@ -283,6 +433,8 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             labels,
             tty: o.tty,
             open_stdin: o.interactive,
+            stop_signal,
+            stop_timeout: o.stop_timeout,
         },
         host_config: HostConfig {
             memory,
@@ -292,12 +444,28 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             network_mode: network,
             auto_remove: o.auto_remove,
             runtime: runtime.to_string_lossy().into_owned(),
-            seccomp,
+            seccomp: checked.seccomp,
             security_opt: o.security_opt.clone(),
             binds: o.volumes.clone(),
             readonly_rootfs: o.read_only,
             cap_add,
             cap_drop,
+            // docker's default: memory+swap is twice the memory.
+            memory_swap: if memory > 0 && checked.memory_swap == 0 {
+                memory * 2
+            } else {
+                checked.memory_swap
+            },
+            memory_reservation: checked.memory_reservation,
+            cpuset_cpus: o.cpuset_cpus.clone().unwrap_or_default(),
+            cpuset_mems: o.cpuset_mems.clone().unwrap_or_default(),
+            ulimits: checked.ulimits,
+            privileged: o.privileged,
+            no_new_privileges: checked.no_new_privileges,
+            seccomp_profile: checked.seccomp_profile,
+            tmpfs: checked.tmpfs.into_iter().collect(),
+            mounts: checked.mounts,
+            mount_points,
         },
         state: State::created(),
         restart_count: 0,
