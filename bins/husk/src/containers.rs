@@ -281,7 +281,9 @@ fn stop_timeout(a: &StopArgs) -> Option<Duration> {
 }
 
 pub fn stop(p: &Paths, a: &StopArgs) -> Result<i32> {
-    each(&a.containers, |n| lifecycle::stop_with(p, n, stop_timeout(a)))
+    each(&a.containers, |n| {
+        lifecycle::stop_with(p, n, stop_timeout(a))
+    })
 }
 
 pub fn kill(p: &Paths, a: &KillArgs) -> Result<i32> {

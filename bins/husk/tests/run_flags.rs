@@ -60,7 +60,13 @@ fn env_file_like_docker() {
     assert!(out.status.success(), "{out:?}");
     let env = String::from_utf8_lossy(&out.stdout).into_owned();
     let lines: Vec<&str> = env.lines().collect();
-    for want in ["A=1", "B=two words ", "FROM_HOST=host value", "C=x=y", "D=from-flag"] {
+    for want in [
+        "A=1",
+        "B=two words ",
+        "FROM_HOST=host value",
+        "C=x=y",
+        "D=from-flag",
+    ] {
         assert!(lines.contains(&want), "{want} missing:\n{env}");
     }
     assert!(!env.contains("NOT_SET_ANYWHERE_XYZ"), "{env}");
@@ -99,7 +105,13 @@ fn named_and_anonymous_volumes() {
         "persisted\n"
     );
     let (code, _, err) = e.code(&[
-        "run", "--rm", "-v", "data:/d:ro", "busybox", "touch", "/d/g",
+        "run",
+        "--rm",
+        "-v",
+        "data:/d:ro",
+        "busybox",
+        "touch",
+        "/d/g",
     ]);
     assert_ne!(code, 0);
     assert!(err.contains("Read-only file system"), "{err}");
@@ -123,13 +135,19 @@ fn named_and_anonymous_volumes() {
     assert_eq!(vi[0]["Driver"], "local");
 
     // Anonymous volumes: a fresh one per container, gone with rm -v.
-    e.ok(&["create", "--name", "anon", "-v", "/scratch", "busybox", "true"]);
+    e.ok(&[
+        "create", "--name", "anon", "-v", "/scratch", "busybox", "true",
+    ]);
     let info = e.inspect("anon");
     let m = &info["Mounts"][0];
     assert_eq!(m["Type"], "volume");
     let name = m["Name"].as_str().unwrap().to_string();
     assert_eq!(name.len(), 64, "{name}");
-    assert_eq!(info["Config"]["Volumes"], serde_json::json!({"/scratch": {}}));
+    assert_eq!(
+        info["Config"]["Volumes"],
+        serde_json::json!({"/scratch": {}})
+    );
+    assert!(info["HostConfig"]["Binds"].is_null());
     assert!(e.root.path().join("volumes").join(&name).is_dir());
     // In use: volume rm refuses.
     let (code, _, err) = e.code(&["volume", "rm", &name]);
@@ -148,8 +166,50 @@ fn named_and_anonymous_volumes() {
         e.ok(&["volume", "rm", &v]);
     }
     assert!(volumes_on_disk(&e).is_empty());
+    // A new volume is filled from the image's directory (docker's
+    // copy-up), unless nocopy; one with data is left as it is.
+    let passwd = e.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "conf:/etc",
+        "busybox",
+        "cat",
+        "/etc/passwd",
+    ]);
+    assert!(passwd.starts_with("root:"), "{passwd}");
+    assert!(e.root.path().join("volumes/conf/_data/passwd").is_file());
+    std::fs::write(e.root.path().join("volumes/conf/_data/passwd"), "mine\n").unwrap();
+    assert_eq!(
+        e.ok(&[
+            "run",
+            "--rm",
+            "-v",
+            "conf:/etc",
+            "busybox",
+            "cat",
+            "/etc/passwd"
+        ]),
+        "mine\n"
+    );
+    let ls = e.ok(&[
+        "run",
+        "--rm",
+        "-v",
+        "bare:/etc:nocopy",
+        "busybox",
+        "ls",
+        "/etc",
+    ]);
+    assert!(!ls.contains("passwd"), "{ls}");
+    for v in ["conf", "bare"] {
+        e.ok(&["volume", "rm", v]);
+    }
     e.ok(&["volume", "create", "--label", "a=b", "made"]);
-    assert_eq!(e.ok(&["volume", "ls"]), "DRIVER    VOLUME NAME\nlocal     made\n");
+    assert_eq!(
+        e.ok(&["volume", "ls"]),
+        "DRIVER    VOLUME NAME\nlocal     made\n"
+    );
     e.ok(&["volume", "rm", "made"]);
 }
 
@@ -185,7 +245,10 @@ fn tmpfs_and_bind_mounts() {
         assert!(run1.contains(o), "{o} missing: {run1}");
     }
     let t2 = lines.iter().find(|l| l.contains(" /t2 ")).unwrap();
-    assert!(t2.contains("size=1024k") && t2.contains("mode=1770"), "{t2}");
+    assert!(
+        t2.contains("size=1024k") && t2.contains("mode=1770"),
+        "{t2}"
+    );
     assert!(out.contains("\n1770\nfrom host\n"), "{out}");
     assert!(out.ends_with("ro\n"), "{out}");
     assert!(!host.path().join("x").exists());
@@ -204,7 +267,13 @@ fn tmpfs_and_bind_mounts() {
     assert_eq!(mounts[1]["RW"], false);
     // tmpfs exec overrides docker's noexec default.
     let out = e.ok(&[
-        "run", "--rm", "--tmpfs", "/x:exec", "busybox", "sh", "-c",
+        "run",
+        "--rm",
+        "--tmpfs",
+        "/x:exec",
+        "busybox",
+        "sh",
+        "-c",
         "grep ' /x ' /proc/mounts",
     ]);
     assert!(!out.contains("noexec"), "{out}");
@@ -244,19 +313,31 @@ fn memory_and_cpuset_limits_reach_the_cgroup() {
     let mem = Path::new("/sys/fs/cgroup/memory/husk").join(&id);
     let read = |p: &Path| std::fs::read_to_string(p).unwrap().trim().to_string();
     if mem.is_dir() {
-        assert_eq!(read(&mem.join("memory.limit_in_bytes")), (64u64 << 20).to_string());
-        assert_eq!(read(&mem.join("memory.soft_limit_in_bytes")), (32u64 << 20).to_string());
+        assert_eq!(
+            read(&mem.join("memory.limit_in_bytes")),
+            (64u64 << 20).to_string()
+        );
+        assert_eq!(
+            read(&mem.join("memory.soft_limit_in_bytes")),
+            (32u64 << 20).to_string()
+        );
         let memsw = mem.join("memory.memsw.limit_in_bytes");
         if memsw.exists() {
             assert_eq!(read(&memsw), (128u64 << 20).to_string());
         } else {
-            skip("memory_and_cpuset_limits_reach_the_cgroup", "swap accounting is off: memory.memsw.* missing");
+            skip(
+                "memory_and_cpuset_limits_reach_the_cgroup",
+                "swap accounting is off: memory.memsw.* missing",
+            );
         }
         let cpuset = Path::new("/sys/fs/cgroup/cpuset/husk").join(&id);
         assert_eq!(read(&cpuset.join("cpuset.cpus")), "0");
         assert_eq!(read(&cpuset.join("cpuset.mems")), "0");
     } else {
-        skip("memory_and_cpuset_limits_reach_the_cgroup", "no cgroup v1 memory hierarchy");
+        skip(
+            "memory_and_cpuset_limits_reach_the_cgroup",
+            "no cgroup v1 memory hierarchy",
+        );
     }
     e.ok(&["rm", "-f", &id]);
     // -m alone: docker's default memory+swap is twice the memory.
@@ -365,11 +446,25 @@ fn security_options_and_seccomp_profiles() {
     assert_ne!(code, 0);
     assert!(err.contains("Operation not permitted"), "{err}");
     e.ok(&[
-        "run", "--rm", "--security-opt", "seccomp=unconfined", "busybox", "unshare", "-U", "true",
+        "run",
+        "--rm",
+        "--security-opt",
+        "seccomp=unconfined",
+        "busybox",
+        "unshare",
+        "-U",
+        "true",
     ]);
     // Syscalls of the allowlist work, clone3 falls back to clone.
     assert_eq!(
-        e.ok(&["run", "--rm", "busybox", "sh", "-c", "mkdir /tmp/d && (echo sub) && echo ok"]),
+        e.ok(&[
+            "run",
+            "--rm",
+            "busybox",
+            "sh",
+            "-c",
+            "mkdir /tmp/d && (echo sub) && echo ok"
+        ]),
         "sub\nok\n"
     );
 
@@ -385,13 +480,38 @@ fn security_options_and_seccomp_profiles() {
     .unwrap();
     let opt = format!("seccomp={}", prof.display());
     let (code, _, err) = e.code(&[
-        "run", "--rm", "--security-opt", &opt, "busybox", "mkdir", "/tmp/nope",
+        "run",
+        "--rm",
+        "--security-opt",
+        &opt,
+        "busybox",
+        "mkdir",
+        "/tmp/nope",
     ]);
     assert_ne!(code, 0);
     assert!(err.contains("Operation not permitted"), "{err}");
     // Everything else is allowed by that profile, unshare included.
-    e.ok(&["run", "--rm", "--security-opt", &opt, "busybox", "unshare", "-U", "true"]);
-    e.ok(&["create", "--name", "so", "--security-opt", &opt, "--security-opt", "no-new-privileges", "busybox", "true"]);
+    e.ok(&[
+        "run",
+        "--rm",
+        "--security-opt",
+        &opt,
+        "busybox",
+        "unshare",
+        "-U",
+        "true",
+    ]);
+    e.ok(&[
+        "create",
+        "--name",
+        "so",
+        "--security-opt",
+        &opt,
+        "--security-opt",
+        "no-new-privileges",
+        "busybox",
+        "true",
+    ]);
     assert_eq!(
         e.inspect("so")["HostConfig"]["SecurityOpt"],
         serde_json::json!([opt, "no-new-privileges"])
@@ -444,30 +564,106 @@ fn bad_values_fail_before_anything_is_created() {
     let missing = dir.path().join("missing");
     let bad_profile = dir.path().join("bad.json");
     std::fs::write(&bad_profile, "{not json").unwrap();
+    let bad_action = dir.path().join("bad-action.json");
+    std::fs::write(
+        &bad_action,
+        r#"{"defaultAction": "SCMP_ACT_FOO", "syscalls": []}"#,
+    )
+    .unwrap();
     let m = missing.to_str().unwrap();
     let cases: Vec<(Vec<String>, &str)> = vec![
         (vec!["--memory-swap".into(), "128m".into()], "--memory-swap"),
-        (vec!["-m".into(), "64m".into(), "--memory-swap".into(), "32m".into()], "--memory-swap"),
-        (vec!["--memory-swap".into(), "lots".into(), "-m".into(), "8m".into()], "--memory-swap"),
-        (vec!["-m".into(), "16m".into(), "--memory-reservation".into(), "32m".into()], "--memory-reservation"),
-        (vec!["--cpuset-cpus".into(), "0-4095".into()], "--cpuset-cpus"),
+        (
+            vec![
+                "-m".into(),
+                "64m".into(),
+                "--memory-swap".into(),
+                "32m".into(),
+            ],
+            "--memory-swap",
+        ),
+        (
+            vec![
+                "--memory-swap".into(),
+                "lots".into(),
+                "-m".into(),
+                "8m".into(),
+            ],
+            "--memory-swap",
+        ),
+        (
+            vec![
+                "-m".into(),
+                "16m".into(),
+                "--memory-reservation".into(),
+                "32m".into(),
+            ],
+            "--memory-reservation",
+        ),
+        (
+            vec!["--cpuset-cpus".into(), "0-4095".into()],
+            "--cpuset-cpus",
+        ),
         (vec!["--cpuset-cpus".into(), "x".into()], "--cpuset-cpus"),
         (vec!["--cpuset-mems".into(), "9".into()], "--cpuset-mems"),
-        (vec!["--ulimit".into(), "nofile=2048:1024".into()], "--ulimit"),
+        (
+            vec!["--ulimit".into(), "nofile=2048:1024".into()],
+            "--ulimit",
+        ),
         (vec!["--ulimit".into(), "bogus=1".into()], "--ulimit"),
-        (vec!["--stop-signal".into(), "SIGFOO".into()], "--stop-signal"),
-        (vec!["--security-opt".into(), format!("seccomp={m}")], "seccomp"),
-        (vec!["--security-opt".into(), format!("seccomp={}", bad_profile.display())], "seccomp"),
-        (vec!["--security-opt".into(), "bogus".into()], "--security-opt"),
-        (vec!["--mount".into(), format!("type=bind,source={m},target=/x")], "does not exist"),
-        (vec!["--mount".into(), "type=volume,source=..,target=/x".into()], "--mount"),
-        (vec!["--mount".into(), "type=tmpfs,target=/x,tmpfs-size=big".into()], "--mount"),
-        (vec!["--mount".into(), "target=/x,bogus=1".into()], "--mount"),
+        (
+            vec!["--stop-signal".into(), "SIGFOO".into()],
+            "--stop-signal",
+        ),
+        (
+            vec!["--security-opt".into(), format!("seccomp={m}")],
+            "seccomp",
+        ),
+        (
+            vec![
+                "--security-opt".into(),
+                format!("seccomp={}", bad_profile.display()),
+            ],
+            "seccomp",
+        ),
+        (
+            vec![
+                "--security-opt".into(),
+                format!("seccomp={}", bad_action.display()),
+            ],
+            "SCMP_ACT_FOO",
+        ),
+        (
+            vec!["--security-opt".into(), "bogus".into()],
+            "--security-opt",
+        ),
+        (
+            vec!["--mount".into(), format!("type=bind,source={m},target=/x")],
+            "does not exist",
+        ),
+        (
+            vec!["--mount".into(), "type=volume,source=..,target=/x".into()],
+            "--mount",
+        ),
+        (
+            vec![
+                "--mount".into(),
+                "type=tmpfs,target=/x,tmpfs-size=big".into(),
+            ],
+            "--mount",
+        ),
+        (
+            vec!["--mount".into(), "target=/x,bogus=1".into()],
+            "--mount",
+        ),
         (vec!["--tmpfs".into(), "relative".into()], "--tmpfs"),
         (vec!["--tmpfs".into(), "/x:bogus".into()], "--tmpfs"),
         (vec!["-v".into(), "bad name:/x".into()], "--volume"),
         (vec!["-v".into(), "vol:/".into()], "--volume"),
-        (vec!["-v".into(), "v1:/x".into(), "-v".into(), "v2:/x".into()], "duplicate"),
+        (
+            vec!["-v".into(), "v1:/x".into(), "-v".into(), "v2:/x".into()],
+            "duplicate",
+        ),
         (vec!["--env-file".into(), m.to_string()], "env file"),
     ];
     for (flags, want) in &cases {
@@ -483,7 +679,15 @@ fn bad_values_fail_before_anything_is_created() {
     }
     assert!(!missing.exists(), "a missing --mount source was created");
     // An unknown image creates no volume either.
-    let (code, _, err) = e.code(&["run", "-v", "named:/x", "-v", "/anon", "nosuchimage", "true"]);
+    let (code, _, err) = e.code(&[
+        "run",
+        "-v",
+        "named:/x",
+        "-v",
+        "/anon",
+        "nosuchimage",
+        "true",
+    ]);
     assert_eq!(code, 125);
     assert!(err.contains("nosuchimage"), "{err}");
     assert!(volumes_on_disk(&e).is_empty());
@@ -500,7 +704,11 @@ fn hostile_targets_stay_inside_the_rootfs() {
     let rootfs = work.path().join("rootfs");
     husk_fixtures::busybox_rootfs(&rootfs);
     std::os::unix::fs::symlink(outside.path(), rootfs.join("evil")).unwrap();
-    std::os::unix::fs::symlink("../../../../../../../..".to_string() + outside.path().to_str().unwrap(), rootfs.join("rel")).unwrap();
+    std::os::unix::fs::symlink(
+        "../../../../../../../..".to_string() + outside.path().to_str().unwrap(),
+        rootfs.join("rel"),
+    )
+    .unwrap();
     let tar = work.path().join("evil.tar");
     let st = std::process::Command::new("tar")
         .args(["--numeric-owner", "-C"])
@@ -512,7 +720,12 @@ fn hostile_targets_stay_inside_the_rootfs() {
         .unwrap();
     assert!(st.success());
     e.ok(&["import", tar.to_str().unwrap(), "evil"]);
-    let o = outside.path().to_str().unwrap().trim_start_matches('/').to_string();
+    let o = outside
+        .path()
+        .to_str()
+        .unwrap()
+        .trim_start_matches('/')
+        .to_string();
     let dotdot = format!("v2:/../../../../{o}/dotdot");
     for flags in [
         vec!["-v", "v1:/evil/vol"],
@@ -532,7 +745,10 @@ fn hostile_targets_stay_inside_the_rootfs() {
             .flatten()
             .map(|d| d.file_name())
             .collect();
-        assert!(left.is_empty(), "{flags:?} wrote outside the rootfs: {left:?}");
+        assert!(
+            left.is_empty(),
+            "{flags:?} wrote outside the rootfs: {left:?}"
+        );
     }
     for v in volumes_on_disk(&e) {
         e.ok(&["volume", "rm", &v]);

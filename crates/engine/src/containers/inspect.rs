@@ -25,6 +25,14 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
 fn add_flag_fields(v: &mut Value, c: &Container) {
     let h = &c.host_config;
     let hc = &mut v["HostConfig"];
+    // docker's Binds hold `SOURCE:TARGET[:MODE]`; `-v /path` (anonymous)
+    // shows in Config.Volumes instead.
+    let binds: Vec<&String> = h.binds.iter().filter(|b| b.contains(':')).collect();
+    hc["Binds"] = if binds.is_empty() {
+        Value::Null
+    } else {
+        json!(binds)
+    };
     hc["MemoryReservation"] = json!(h.memory_reservation);
     hc["CpusetCpus"] = json!(h.cpuset_cpus);
     hc["CpusetMems"] = json!(h.cpuset_mems);

@@ -27,6 +27,7 @@ pub mod resources;
 pub mod runtime;
 pub mod seccomp_profile;
 pub mod spec;
+pub mod volume_copy;
 
 use std::path::{Path, PathBuf};
 

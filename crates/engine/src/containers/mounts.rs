@@ -61,6 +61,9 @@ pub struct MountPoint {
     /// From `--tmpfs`: docker leaves these out of the top-level Mounts.
     #[serde(default)]
     pub from_tmpfs_flag: bool,
+    /// `nocopy`: an empty volume is not filled from the image.
+    #[serde(default)]
+    pub nocopy: bool,
 }
 
 /// A `--mount` as docker's `HostConfig.Mounts` shows it.
@@ -78,6 +81,8 @@ pub struct MountFlag {
     pub tmpfs_size: i64,
     #[serde(default)]
     pub tmpfs_mode: u32,
+    #[serde(default)]
+    pub nocopy: bool,
 }
 
 fn invalid(flag: &'static str, value: &str, reason: impl Into<String>) -> Error {
@@ -119,7 +124,9 @@ fn destination(flag: &'static str, value: &str, p: &str) -> Result<String> {
     }
 }
 
-const PROPAGATIONS: &[&str] = &["private", "rprivate", "shared", "rshared", "slave", "rslave"];
+const PROPAGATIONS: &[&str] = &[
+    "private", "rprivate", "shared", "rshared", "slave", "rslave",
+];
 
 /// Parses one `-v`. `cwd` turns `./rel` host paths absolute, as docker's
 /// CLI does.
@@ -144,7 +151,7 @@ pub fn parse_volume(v: &str, cwd: &Path) -> Result<MountPoint> {
     let destination = destination(F, v, dst)?;
     let mut rw = true;
     let mut propagation = String::new();
-    let mut nocopy_or_label = 0;
+    let mut nocopy = false;
     if !mode.is_empty() {
         let mut seen_rw = false;
         for m in mode.split(',') {
@@ -156,7 +163,9 @@ pub fn parse_volume(v: &str, cwd: &Path) -> Result<MountPoint> {
                 m if PROPAGATIONS.contains(&m) && propagation.is_empty() => {
                     propagation = m.to_string()
                 }
-                "z" | "Z" | "nocopy" => nocopy_or_label += 1,
+                "nocopy" => nocopy = true,
+                // SELinux relabelling: no SELinux here.
+                "z" | "Z" => {}
                 _ => {
                     return Err(invalid(
                         F,
@@ -167,7 +176,6 @@ pub fn parse_volume(v: &str, cwd: &Path) -> Result<MountPoint> {
             }
         }
     }
-    let _ = nocopy_or_label;
     if src.is_empty() {
         return Ok(MountPoint {
             kind: MountType::Volume,
@@ -180,6 +188,7 @@ pub fn parse_volume(v: &str, cwd: &Path) -> Result<MountPoint> {
             anonymous: true,
             tmpfs_options: String::new(),
             from_tmpfs_flag: false,
+            nocopy,
         });
     }
     let host = if src.starts_with('.') {
@@ -205,6 +214,7 @@ pub fn parse_volume(v: &str, cwd: &Path) -> Result<MountPoint> {
             anonymous: false,
             tmpfs_options: String::new(),
             from_tmpfs_flag: false,
+            nocopy: false,
         }),
         None => {
             if !volumes::valid_name(src) {
@@ -215,19 +225,28 @@ pub fn parse_volume(v: &str, cwd: &Path) -> Result<MountPoint> {
                 ));
             }
             if !propagation.is_empty() {
-                return Err(invalid(F, v, "a propagation mode applies to bind mounts only"));
+                return Err(invalid(
+                    F,
+                    v,
+                    "a propagation mode applies to bind mounts only",
+                ));
             }
             Ok(MountPoint {
                 kind: MountType::Volume,
                 name: src.to_string(),
                 source: String::new(),
                 destination,
-                mode: if mode.is_empty() { "z".into() } else { mode.to_string() },
+                mode: if mode.is_empty() {
+                    "z".into()
+                } else {
+                    mode.to_string()
+                },
                 rw,
                 propagation: String::new(),
                 anonymous: false,
                 tmpfs_options: String::new(),
                 from_tmpfs_flag: false,
+                nocopy,
             })
         }
     }
@@ -260,7 +279,13 @@ pub fn parse_mount<'a>(m: &'a str) -> Result<MountFlag> {
             None => (field.trim().to_ascii_lowercase(), None),
         };
         let need = |v: Option<&'a str>| -> Result<&'a str> {
-            v.ok_or_else(|| invalid(F, m, format!("invalid field '{field}' must be a key=value pair")))
+            v.ok_or_else(|| {
+                invalid(
+                    F,
+                    m,
+                    format!("invalid field '{field}' must be a key=value pair"),
+                )
+            })
         };
         match k.as_str() {
             "type" => f.kind = need(v)?.to_ascii_lowercase(),
@@ -279,7 +304,13 @@ pub fn parse_mount<'a>(m: &'a str) -> Result<MountFlag> {
                 let s = need(v)?;
                 f.tmpfs_size = husk_spec::units::ram_in_bytes(s)
                     .filter(|n| *n > 0)
-                    .ok_or_else(|| invalid(F, m, format!("invalid tmpfs-size {s:?}: use a size like 64m")))?;
+                    .ok_or_else(|| {
+                        invalid(
+                            F,
+                            m,
+                            format!("invalid tmpfs-size {s:?}: use a size like 64m"),
+                        )
+                    })?;
                 has_size_or_mode = true;
             }
             "tmpfs-mode" => {
@@ -287,20 +318,40 @@ pub fn parse_mount<'a>(m: &'a str) -> Result<MountFlag> {
                 f.tmpfs_mode = u32::from_str_radix(s, 8)
                     .ok()
                     .filter(|n| *n <= 0o7777)
-                    .ok_or_else(|| invalid(F, m, format!("invalid tmpfs-mode {s:?}: use octal, like 1777")))?;
+                    .ok_or_else(|| {
+                        invalid(
+                            F,
+                            m,
+                            format!("invalid tmpfs-mode {s:?}: use octal, like 1777"),
+                        )
+                    })?;
                 has_size_or_mode = true;
             }
             // Accepted for compatibility; they change nothing here.
-            "consistency" | "volume-nocopy" => {}
+            "volume-nocopy" => f.nocopy = parse_bool(F, m, &k, v)?,
+            // Accepted for compatibility; it changes nothing on Linux.
+            "consistency" => {}
             "volume-driver" if v == Some("local") => {}
             _ => return Err(invalid(F, m, format!("unexpected key '{k}' in '{field}'"))),
         }
     }
     let kind = f.kind.clone();
-    let cfg = |reason: String| invalid(F, m, format!("invalid mount config for type \"{kind}\": {reason}"));
+    let cfg = |reason: String| {
+        invalid(
+            F,
+            m,
+            format!("invalid mount config for type \"{kind}\": {reason}"),
+        )
+    };
     match kind.as_str() {
         "bind" | "volume" | "tmpfs" => {}
-        other => return Err(invalid(F, m, format!("mount type unknown: {other:?}: use bind, volume or tmpfs"))),
+        other => {
+            return Err(invalid(
+                F,
+                m,
+                format!("mount type unknown: {other:?}: use bind, volume or tmpfs"),
+            ))
+        }
     }
     if f.target.is_empty() {
         return Err(cfg("field Target must not be empty".into()));
@@ -318,7 +369,10 @@ pub fn parse_mount<'a>(m: &'a str) -> Result<MountFlag> {
                 return Err(cfg("field Source must not be empty".into()));
             }
             if !f.source.starts_with('/') {
-                return Err(cfg(format!("invalid mount path: {:?} mount path must be absolute", f.source)));
+                return Err(cfg(format!(
+                    "invalid mount path: {:?} mount path must be absolute",
+                    f.source
+                )));
             }
         }
         "volume" if !f.source.is_empty() && !volumes::valid_name(&f.source) => {
@@ -390,6 +444,7 @@ impl MountFlag {
                 String::new()
             },
             from_tmpfs_flag: false,
+            nocopy: self.nocopy,
         }
     }
 
@@ -401,6 +456,9 @@ impl MountFlag {
         }
         if !self.propagation.is_empty() {
             v["BindOptions"] = json!({"Propagation": self.propagation});
+        }
+        if self.nocopy {
+            v["VolumeOptions"] = json!({"NoCopy": true});
         }
         if self.kind == "tmpfs" && (self.tmpfs_size > 0 || self.tmpfs_mode != 0) {
             let mut t = json!({});
@@ -448,7 +506,15 @@ const TMPFS_FLAGS: &[(&str, &str)] = &[
     ("rslave", "propagation"),
 ];
 
-const TMPFS_DATA: &[&str] = &["size", "mode", "uid", "gid", "nr_inodes", "nr_blocks", "mpol"];
+const TMPFS_DATA: &[&str] = &[
+    "size",
+    "mode",
+    "uid",
+    "gid",
+    "nr_inodes",
+    "nr_blocks",
+    "mpol",
+];
 
 /// Later options win; `Err` names the first unknown one.
 pub fn merge_tmpfs_options(options: &[&str]) -> std::result::Result<Vec<String>, String> {
@@ -510,6 +576,7 @@ pub fn plan(
             anonymous: false,
             tmpfs_options: opts.clone(),
             from_tmpfs_flag: true,
+            nocopy: false,
         });
     }
     for (i, m) in out.iter().enumerate() {
@@ -537,6 +604,7 @@ pub fn plan(
                 anonymous: true,
                 tmpfs_options: String::new(),
                 from_tmpfs_flag: false,
+                nocopy: false,
             });
         }
     }
@@ -568,7 +636,9 @@ pub fn realize(root: &Path, planned: &mut [MountPoint]) -> Result<()> {
                     m.name = super::names::new_id();
                 }
                 let v = volumes::ensure(root, &m.name, m.anonymous)?;
-                m.source = volumes::data_dir(root, &v.name).to_string_lossy().into_owned();
+                m.source = volumes::data_dir(root, &v.name)
+                    .to_string_lossy()
+                    .into_owned();
             }
             MountType::Bind => {
                 let p = Path::new(&m.source);
@@ -649,7 +719,10 @@ pub fn inspect_mounts(points: &[MountPoint]) -> Value {
 /// Removes the anonymous volumes among `points` (`rm -v`, `--rm`).
 /// Failures are left for `volume rm`/prune: the container is gone anyway.
 pub fn remove_anonymous(root: &Path, points: &[MountPoint]) {
-    for m in points.iter().filter(|m| m.anonymous && m.kind == MountType::Volume) {
+    for m in points
+        .iter()
+        .filter(|m| m.anonymous && m.kind == MountType::Volume)
+    {
         let _ = volumes::remove(root, &m.name, &[]);
     }
 }
@@ -662,17 +735,38 @@ mod tests {
     fn volume_flags_parse_like_docker() {
         let cwd = Path::new("/work");
         let b = parse_volume("/srv:/data:ro", cwd).unwrap();
-        assert_eq!((b.kind, b.source.as_str(), b.destination.as_str(), b.rw), (MountType::Bind, "/srv", "/data", false));
+        assert_eq!(
+            (b.kind, b.source.as_str(), b.destination.as_str(), b.rw),
+            (MountType::Bind, "/srv", "/data", false)
+        );
         assert_eq!(b.propagation, "rprivate");
         let n = parse_volume("cache:/var/cache", cwd).unwrap();
-        assert_eq!((n.kind, n.name.as_str(), n.anonymous, n.mode.as_str()), (MountType::Volume, "cache", false, "z"));
+        assert_eq!(
+            (n.kind, n.name.as_str(), n.anonymous, n.mode.as_str()),
+            (MountType::Volume, "cache", false, "z")
+        );
         let a = parse_volume("/scratch", cwd).unwrap();
         assert!(a.anonymous && a.kind == MountType::Volume && a.name.is_empty());
         let r = parse_volume("./d:/d:rw,rshared", cwd).unwrap();
-        assert_eq!((r.source.as_str(), r.propagation.as_str()), ("/work/d", "rshared"));
+        assert_eq!(
+            (r.source.as_str(), r.propagation.as_str()),
+            ("/work/d", "rshared")
+        );
         // `..` never survives into the destination.
-        assert_eq!(parse_volume("v1:/a/../../etc/x", cwd).unwrap().destination, "/etc/x");
-        for bad in ["/srv:/", "/srv:rel", "x/y:/d", "a b:/d", "/srv:/d:rx", "/a:/b:ro:x", ":/d", "/a/../..:/"] {
+        assert_eq!(
+            parse_volume("v1:/a/../../etc/x", cwd).unwrap().destination,
+            "/etc/x"
+        );
+        for bad in [
+            "/srv:/",
+            "/srv:rel",
+            "x/y:/d",
+            "a b:/d",
+            "/srv:/d:rx",
+            "/a:/b:ro:x",
+            ":/d",
+            "/a/../..:/",
+        ] {
             assert!(parse_volume(bad, cwd).is_err(), "{bad}");
         }
         assert!(parse_volume("/srv:/d:ro", cwd).is_ok());
@@ -683,12 +777,21 @@ mod tests {
         let m = parse_mount("type=tmpfs,target=/t,tmpfs-size=64m,tmpfs-mode=1770").unwrap();
         assert_eq!((m.tmpfs_size, m.tmpfs_mode), (64 << 20, 0o1770));
         assert_eq!(m.to_mount_point().tmpfs_options, "size=64m,mode=1770");
-        assert_eq!(m.to_docker()["TmpfsOptions"], json!({"SizeBytes": 67108864, "Mode": 1016}));
+        assert_eq!(
+            m.to_docker()["TmpfsOptions"],
+            json!({"SizeBytes": 67108864, "Mode": 1016})
+        );
         let v = parse_mount("source=data,target=/d,readonly").unwrap();
         assert_eq!((v.kind.as_str(), v.read_only), ("volume", true));
         let b = parse_mount("type=bind,src=/srv,dst=/d,bind-propagation=rslave").unwrap();
         assert_eq!(b.to_mount_point().propagation, "rslave");
-        assert_eq!(parse_mount("type=volume,target=/x").unwrap().to_mount_point().anonymous, true);
+        assert_eq!(
+            parse_mount("type=volume,target=/x")
+                .unwrap()
+                .to_mount_point()
+                .anonymous,
+            true
+        );
         for bad in [
             "type=bind,target=/d",
             "type=bind,source=rel,target=/d",
@@ -710,11 +813,15 @@ mod tests {
     #[test]
     fn tmpfs_options_merge_later_wins() {
         assert_eq!(
-            merge_tmpfs_options(&["noexec", "nosuid", "nodev", "exec", "size=1m", "size=2m"]).unwrap(),
+            merge_tmpfs_options(&["noexec", "nosuid", "nodev", "exec", "size=1m", "size=2m"])
+                .unwrap(),
             ["nosuid", "nodev", "exec", "size=2m"]
         );
         assert!(merge_tmpfs_options(&["bogus"]).is_err());
-        assert_eq!(parse_tmpfs("/run:size=64k,mode=1777").unwrap(), ("/run".to_string(), "size=64k,mode=1777".to_string()));
+        assert_eq!(
+            parse_tmpfs("/run:size=64k,mode=1777").unwrap(),
+            ("/run".to_string(), "size=64k,mode=1777".to_string())
+        );
         assert!(parse_tmpfs("run").is_err());
         assert!(parse_tmpfs("/run:size").is_err());
     }
@@ -723,8 +830,22 @@ mod tests {
     fn plans_refuse_duplicates_and_sort_parents_first() {
         let cwd = Path::new("/");
         assert!(plan(cwd, &["/a:/d".into(), "v1:/d".into()], &[], &[], &[]).is_err());
-        assert!(plan(cwd, &["/a:/d".into()], &[], &[("/d".into(), String::new())], &[]).is_err());
-        let p = plan(cwd, &["/a:/d/e".into(), "/b:/d".into()], &[], &[], &["/d".into(), "/img".into()]).unwrap();
+        assert!(plan(
+            cwd,
+            &["/a:/d".into()],
+            &[],
+            &[("/d".into(), String::new())],
+            &[]
+        )
+        .is_err());
+        let p = plan(
+            cwd,
+            &["/a:/d/e".into(), "/b:/d".into()],
+            &[],
+            &[],
+            &["/d".into(), "/img".into()],
+        )
+        .unwrap();
         assert_eq!(p.len(), 3);
         assert!(p[2].anonymous && p[2].destination == "/img");
         let s = spec_mounts(&p);

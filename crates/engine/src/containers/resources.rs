@@ -68,13 +68,17 @@ pub fn parse_ulimit(s: &str) -> Result<Ulimit> {
         .ok_or_else(|| bad("use NAME=SOFT[:HARD], e.g. nofile=1024:2048".into()))?;
     if !ULIMITS.iter().any(|(n, _)| *n == name) {
         let names: Vec<&str> = ULIMITS.iter().map(|(n, _)| *n).collect();
-        return Err(bad(format!("invalid ulimit type {name:?}: use one of {}", names.join(", "))));
+        return Err(bad(format!(
+            "invalid ulimit type {name:?}: use one of {}",
+            names.join(", ")
+        )));
     }
     let num = |v: &str| {
-        v.parse::<i64>()
-            .ok()
-            .filter(|n| *n >= -1)
-            .ok_or_else(|| bad(format!("invalid ulimit value {v:?}: use a number (-1 for unlimited)")))
+        v.parse::<i64>().ok().filter(|n| *n >= -1).ok_or_else(|| {
+            bad(format!(
+                "invalid ulimit value {v:?}: use a number (-1 for unlimited)"
+            ))
+        })
     };
     let (soft, hard) = match limits.split_once(':') {
         Some((s, h)) => (num(s)?, num(h)?),
@@ -162,7 +166,11 @@ pub fn signal_number(s: &str) -> Option<i32> {
     let up = s.to_ascii_uppercase();
     let name = up.strip_prefix("SIG").unwrap_or(&up);
     let rt = |base: i32, rest: &str, sign: i32| -> Option<i32> {
-        let off: i32 = if rest.is_empty() { 0 } else { rest.parse().ok()? };
+        let off: i32 = if rest.is_empty() {
+            0
+        } else {
+            rest.parse().ok()?
+        };
         let n = base + sign * off;
         (34..=64).contains(&n).then_some(n)
     };
@@ -296,11 +304,21 @@ mod tests {
     #[test]
     fn ulimits_parse_like_docker() {
         let u = parse_ulimit("nofile=1024:2048").unwrap();
-        assert_eq!((u.soft, u.hard, u.oci_type()), (1024, 2048, "RLIMIT_NOFILE"));
+        assert_eq!(
+            (u.soft, u.hard, u.oci_type()),
+            (1024, 2048, "RLIMIT_NOFILE")
+        );
         assert_eq!(parse_ulimit("nproc=100").unwrap().hard, 100);
         assert_eq!(parse_ulimit("core=-1").unwrap().soft, -1);
         assert_eq!(Ulimit::oci_value(-1), u64::MAX);
-        for bad in ["nofile", "bogus=1", "nofile=2048:1024", "nofile=x", "nofile=1:2:3", "nofile=-5"] {
+        for bad in [
+            "nofile",
+            "bogus=1",
+            "nofile=2048:1024",
+            "nofile=x",
+            "nofile=1:2:3",
+            "nofile=-5",
+        ] {
             assert!(parse_ulimit(bad).is_err(), "{bad}");
         }
         assert!(parse_ulimit("nofile=10:-1").is_ok());
@@ -340,10 +358,19 @@ mod tests {
         .unwrap();
         assert_eq!(
             read_env_file(&p).unwrap(),
-            ["A=1", "B= spaced value ", "HUSK_ENVFILE_TEST=from host", "C=a=b", "EMPTY="]
+            [
+                "A=1",
+                "B= spaced value ",
+                "HUSK_ENVFILE_TEST=from host",
+                "C=a=b",
+                "EMPTY="
+            ]
         );
         std::fs::write(&p, "BAD KEY=1\n").unwrap();
-        assert!(read_env_file(&p).unwrap_err().to_string().contains("whitespaces"));
+        assert!(read_env_file(&p)
+            .unwrap_err()
+            .to_string()
+            .contains("whitespaces"));
         std::fs::write(&p, "=1\n").unwrap();
         assert!(read_env_file(&p).is_err());
         assert!(read_env_file(&t.path().join("missing")).is_err());

@@ -248,6 +248,15 @@ pub fn to_oci(body: &str, source: &str, caps: &[String], host: &Host) -> Result<
     Ok(Some(out))
 }
 
+/// Compiles the OCI profile as the runtime will (libseccomp), so a profile
+/// naming an unknown action, operator or architecture is refused at
+/// `create`, not when the container starts.
+pub fn compile_check(oci: &Value, source: &str) -> Result<()> {
+    husk_seccomp::parse(oci)
+        .and_then(|p| husk_seccomp::validate(&p))
+        .map_err(|e| bad(source, e.to_string()))
+}
+
 /// docker's default profile for a process whose bounding set is `caps`.
 pub fn default_for(caps: &[String]) -> Value {
     // The vendored profile is tested to parse, so this cannot fail; an
@@ -295,10 +304,24 @@ mod tests {
             json!(["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"])
         );
         let allowed = names_for(&p, "SCMP_ACT_ALLOW");
-        for n in ["read", "mkdir", "arch_prctl", "modify_ldt", "ptrace", "chroot"] {
+        for n in [
+            "read",
+            "mkdir",
+            "arch_prctl",
+            "modify_ldt",
+            "ptrace",
+            "chroot",
+        ] {
             assert!(allowed.contains(&n.to_string()), "{n} not allowed");
         }
-        for n in ["mount", "unshare", "setns", "reboot", "s390_runtime_instr", "bpf"] {
+        for n in [
+            "mount",
+            "unshare",
+            "setns",
+            "reboot",
+            "s390_runtime_instr",
+            "bpf",
+        ] {
             assert!(!allowed.contains(&n.to_string()), "{n} allowed");
         }
         // clone without namespace flags only, clone3 ENOSYS so libcs fall back.
@@ -342,7 +365,28 @@ mod tests {
             .unwrap()
             .unwrap();
         assert!(names_for(&p, "SCMP_ACT_ALLOW").contains(&"s390_runtime_instr".to_string()));
-        assert_eq!(p["architectures"], json!(["SCMP_ARCH_S390X", "SCMP_ARCH_S390"]));
+        assert_eq!(
+            p["architectures"],
+            json!(["SCMP_ARCH_S390X", "SCMP_ARCH_S390"])
+        );
+    }
+
+    #[test]
+    fn default_profile_compiles_for_every_capability_set() {
+        let all: Vec<String> = crate::containers::spec::ALL_CAPS
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        for caps in [
+            Vec::new(),
+            crate::containers::spec::capabilities(&[], &[], u64::MAX),
+            all,
+        ] {
+            let p = default_for(&caps);
+            compile_check(&p, "default").unwrap();
+        }
+        let bad = json!({"defaultAction": "SCMP_ACT_FOO", "syscalls": []});
+        assert!(compile_check(&bad, "f").is_err());
     }
 
     #[test]
@@ -351,11 +395,20 @@ mod tests {
             "syscalls":[{"name":"mkdir","action":"SCMP_ACT_ERRNO","errnoRet":1},
                         {"names":["mkdirat"],"action":"SCMP_ACT_ERRNO","args":[]}]}"#;
         let p = to_oci(body, "f", &[], &AMD64).unwrap().unwrap();
-        assert_eq!(p["syscalls"][0], json!({"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}));
-        assert_eq!(p["syscalls"][1], json!({"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO"}));
+        assert_eq!(
+            p["syscalls"][0],
+            json!({"names": ["mkdir"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1})
+        );
+        assert_eq!(
+            p["syscalls"][1],
+            json!({"names": ["mkdirat"], "action": "SCMP_ACT_ERRNO"})
+        );
         assert_eq!(p["architectures"], json!(["SCMP_ARCH_X86_64"]));
         assert!(to_oci("{}", "f", &[], &AMD64).unwrap().is_none());
-        assert!(check("{", "f").unwrap_err().to_string().contains("decoding seccomp profile failed"));
+        assert!(check("{", "f")
+            .unwrap_err()
+            .to_string()
+            .contains("decoding seccomp profile failed"));
         let both = r#"{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_X86"],
             "archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":[]}]}"#;
         assert!(check(both, "f").is_err());

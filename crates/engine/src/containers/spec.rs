@@ -221,6 +221,8 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
     } else {
         c.host_config.mount_points.clone()
     };
+    // Empty volumes get the image's content first, as docker fills them.
+    super::volume_copy::populate(rootfs, &points)?;
     // A user mount replaces a default one on the same path, as in docker.
     mounts.retain(|m| {
         !points
@@ -331,9 +333,12 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
     // docker runs privileged containers without seccomp, whatever the flags.
     if c.host_config.seccomp && !privileged {
         let profile = match &c.host_config.seccomp_profile {
-            Some(body) => {
-                super::seccomp_profile::to_oci(body, "seccomp=PROFILE", &caps, &super::seccomp_profile::Host::current())?
-            }
+            Some(body) => super::seccomp_profile::to_oci(
+                body,
+                "seccomp=PROFILE",
+                &caps,
+                &super::seccomp_profile::Host::current(),
+            )?,
             None => Some(default_seccomp(&caps)),
         };
         if let Some(p) = profile {
@@ -600,7 +605,10 @@ mod tests {
         assert!(s["linux"]["seccomp"].is_null());
         assert_eq!(s["linux"]["maskedPaths"], json!([]));
         assert_eq!(s["linux"]["readonlyPaths"], json!([]));
-        assert_eq!(s["linux"]["resources"]["devices"], json!([{"allow": true, "access": "rwm"}]));
+        assert_eq!(
+            s["linux"]["resources"]["devices"],
+            json!([{"allow": true, "access": "rwm"}])
+        );
         assert!(s["linux"]["devices"].is_array());
         let caps = s["process"]["capabilities"]["bounding"].as_array().unwrap();
         assert!(caps.contains(&json!("CAP_SYS_ADMIN")));
@@ -619,12 +627,18 @@ mod tests {
         let sys = m.iter().find(|m| m["destination"] == "/sys").unwrap();
         assert!(sys["options"].as_array().unwrap().contains(&json!("rw")));
         // The user's bind replaced the default /etc/hostname.
-        let host: Vec<_> = m.iter().filter(|m| m["destination"] == "/etc/hostname").collect();
+        let host: Vec<_> = m
+            .iter()
+            .filter(|m| m["destination"] == "/etc/hostname")
+            .collect();
         assert_eq!(host.len(), 1);
         assert_eq!(host[0]["source"], "/srv");
         assert_eq!(host[0]["options"], json!(["rbind", "rprivate", "ro"]));
         let run = m.iter().find(|m| m["destination"] == "/run").unwrap();
-        assert_eq!(run["options"], json!(["noexec", "nosuid", "nodev", "rprivate", "size=1m"]));
+        assert_eq!(
+            run["options"],
+            json!(["noexec", "nosuid", "nodev", "rprivate", "size=1m"])
+        );
 
         // A custom profile replaces the default one.
         c.host_config.privileged = false;
@@ -633,8 +647,17 @@ mod tests {
         );
         let s = build(&c, Path::new("/m"), Path::new("/d")).unwrap();
         assert_eq!(s["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
-        assert_eq!(s["linux"]["seccomp"]["syscalls"][0]["names"], json!(["mkdir"]));
-        let sys = s["mounts"].as_array().unwrap().iter().find(|m| m["destination"] == "/sys").unwrap().clone();
+        assert_eq!(
+            s["linux"]["seccomp"]["syscalls"][0]["names"],
+            json!(["mkdir"])
+        );
+        let sys = s["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["destination"] == "/sys")
+            .unwrap()
+            .clone();
         assert!(sys["options"].as_array().unwrap().contains(&json!("ro")));
     }
 

@@ -88,8 +88,13 @@ fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
     let memory_swap = match o.memory_swap.as_deref() {
         None => 0,
         Some("-1") => -1,
-        Some(s) => husk_spec::units::ram_in_bytes(s)
-            .ok_or_else(|| flag_err("--memory-swap", s, "not a size: use a number with b, k, m, g, t or p, or -1"))?,
+        Some(s) => husk_spec::units::ram_in_bytes(s).ok_or_else(|| {
+            flag_err(
+                "--memory-swap",
+                s,
+                "not a size: use a number with b, k, m, g, t or p, or -1",
+            )
+        })?,
     };
     if memory_swap != 0 && memory == 0 {
         return Err(flag_err(
@@ -109,10 +114,18 @@ fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
         None => 0,
         Some(s) => {
             let v = husk_spec::units::ram_in_bytes(s).ok_or_else(|| {
-                flag_err("--memory-reservation", s, "not a size: use a number with b, k, m, g, t or p")
+                flag_err(
+                    "--memory-reservation",
+                    s,
+                    "not a size: use a number with b, k, m, g, t or p",
+                )
             })?;
             if v < 6 * 1024 * 1024 {
-                return Err(flag_err("--memory-reservation", s, "minimum memory reservation allowed is 6MB"));
+                return Err(flag_err(
+                    "--memory-reservation",
+                    s,
+                    "minimum memory reservation allowed is 6MB",
+                ));
             }
             if memory > 0 && memory < v {
                 return Err(flag_err(
@@ -142,7 +155,11 @@ fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
     }
     if let Some(s) = &o.stop_signal {
         if resources::signal_number(s).is_none() {
-            return Err(flag_err("--stop-signal", s, "invalid signal: use a name like SIGUSR1 or a number"));
+            return Err(flag_err(
+                "--stop-signal",
+                s,
+                "invalid signal: use a name like SIGUSR1 or a number",
+            ));
         }
     }
     let mut seccomp = true;
@@ -163,7 +180,11 @@ fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
             }
             ("seccomp", Some(file)) if !file.is_empty() => {
                 let body = std::fs::read_to_string(file).map_err(|e| {
-                    flag_err("--security-opt", opt, format!("opening seccomp profile ({file}) failed: {e}"))
+                    flag_err(
+                        "--security-opt",
+                        opt,
+                        format!("opening seccomp profile ({file}) failed: {e}"),
+                    )
                 })?;
                 seccomp_profile_check(&body, opt)?;
                 seccomp = true;
@@ -172,17 +193,22 @@ fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
             // No AppArmor or SELinux here: accepted and recorded, as docker
             // does on such hosts.
             ("apparmor" | "label", Some(_)) => {}
-            _ => {
-                return Err(flag_err(
-                    "--security-opt",
-                    opt,
-                    "use no-new-privileges[:true|false], seccomp=unconfined or seccomp=PROFILE.json",
-                ))
-            }
+            _ => return Err(flag_err(
+                "--security-opt",
+                opt,
+                "use no-new-privileges[:true|false], seccomp=unconfined or seccomp=PROFILE.json",
+            )),
         }
     }
     fn seccomp_profile_check(body: &str, opt: &str) -> Result<()> {
-        seccomp_profile::check(body, opt)
+        seccomp_profile::check(body, opt)?;
+        // Compiled as the runtime will, for docker's default capabilities
+        // (includes/excludes by capability only pick among valid rules).
+        let caps = crate::containers::spec::capabilities(&[], &[], u64::MAX);
+        match seccomp_profile::to_oci(body, opt, &caps, &seccomp_profile::Host::current())? {
+            Some(oci) => seccomp_profile::compile_check(&oci, opt),
+            None => Ok(()),
+        }
     }
     let mounts = o
         .mounts
