@@ -60,7 +60,7 @@ pub fn ls(root: &Path, a: &VolumeLsArgs) -> Result<i32> {
         }
         return Ok(0);
     }
-    println!("{:<10}{}", "DRIVER", "VOLUME NAME");
+    println!("DRIVER    VOLUME NAME");
     for v in &all {
         println!("{:<10}{}", v.driver, v.name);
     }

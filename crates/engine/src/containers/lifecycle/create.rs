@@ -81,10 +81,23 @@ fn flag_err(flag: &'static str, value: &str, reason: impl Into<String>) -> Error
     }
 }
 
+/// Checks a `seccomp=FILE` profile: docker's format, then compiled as the
+/// runtime will for docker's default capabilities. Rules that apply only
+/// to other capability sets are checked by the runtime when they apply.
+fn seccomp_profile_check(body: &str, opt: &str) -> Result<()> {
+    use crate::containers::seccomp_profile;
+    seccomp_profile::check(body, opt)?;
+    let caps = crate::containers::spec::capabilities(&[], &[], u64::MAX);
+    match seccomp_profile::to_oci(body, opt, &caps, &seccomp_profile::Host::current())? {
+        Some(oci) => seccomp_profile::compile_check(&oci, opt),
+        None => Ok(()),
+    }
+}
+
 /// docker's checks of the memory, cpuset, ulimit, security, mount and
 /// env-file flags; reads files but creates nothing.
 fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
-    use crate::containers::{mounts, resources, seccomp_profile};
+    use crate::containers::{mounts, resources};
     let memory_swap = match o.memory_swap.as_deref() {
         None => 0,
         Some("-1") => -1,
@@ -198,16 +211,6 @@ fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
                 opt,
                 "use no-new-privileges[:true|false], seccomp=unconfined or seccomp=PROFILE.json",
             )),
-        }
-    }
-    fn seccomp_profile_check(body: &str, opt: &str) -> Result<()> {
-        seccomp_profile::check(body, opt)?;
-        // Compiled as the runtime will, for docker's default capabilities
-        // (includes/excludes by capability only pick among valid rules).
-        let caps = crate::containers::spec::capabilities(&[], &[], u64::MAX);
-        match seccomp_profile::to_oci(body, opt, &caps, &seccomp_profile::Host::current())? {
-            Some(oci) => seccomp_profile::compile_check(&oci, opt),
-            None => Ok(()),
         }
     }
     let mounts = o
