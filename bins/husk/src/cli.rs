@@ -139,10 +139,10 @@ pub struct CreateArgs {
     /// OCI runtime binary (default: husk-runtime next to husk)
     #[arg(long)]
     pub runtime: Option<PathBuf>,
-    /// Security options (seccomp=unconfined)
+    /// Security options: no-new-privileges[:true|false], seccomp=unconfined|PROFILE.json
     #[arg(long)]
     pub security_opt: Vec<String>,
-    /// Bind mount a host directory: HOST-PATH:CONTAINER-PATH[:ro|rw]
+    /// Bind mount a volume: [HOST-PATH|NAME:]CONTAINER-PATH[:OPTIONS]
     #[arg(short, long = "volume")]
     pub volume: Vec<String>,
     /// Mount the container's root filesystem as read only
@@ -247,7 +247,7 @@ pub struct LogsArgs {
 pub struct StopArgs {
     /// Seconds to wait before killing the container (default: the
     /// container's --stop-timeout, else 10; -1 waits forever)
-    #[arg(short, long, allow_negative_numbers = true)]
+    #[arg(short, long, alias = "timeout", allow_negative_numbers = true)]
     pub time: Option<i64>,
     #[arg(required = true)]
     pub containers: Vec<String>,
