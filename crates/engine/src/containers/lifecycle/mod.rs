@@ -3,6 +3,7 @@
 //! command runs first.
 
 mod create;
+mod flags;
 mod reconcile;
 mod remove;
 mod signal;
