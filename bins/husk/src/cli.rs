@@ -73,6 +73,9 @@ pub enum Command {
     Unpause(WaitArgs),
     /// Restart one or more containers
     Restart(StopArgs),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(VolumeCommand),
     /// The per-container monitor (started by `start`; not for humans)
     #[command(name = "__monitor", hide = true)]
     Monitor {
@@ -136,10 +139,10 @@ pub struct CreateArgs {
     /// OCI runtime binary (default: husk-runtime next to husk)
     #[arg(long)]
     pub runtime: Option<PathBuf>,
-    /// Security options (seccomp=unconfined)
+    /// Security options: no-new-privileges[:true|false], seccomp=unconfined|PROFILE.json
     #[arg(long)]
     pub security_opt: Vec<String>,
-    /// Bind mount a host directory: HOST-PATH:CONTAINER-PATH[:ro|rw]
+    /// Bind mount a volume: [HOST-PATH|NAME:]CONTAINER-PATH[:OPTIONS]
     #[arg(short, long = "volume")]
     pub volume: Vec<String>,
     /// Mount the container's root filesystem as read only
@@ -157,6 +160,39 @@ pub struct CreateArgs {
     /// Allocate a pseudo-TTY
     #[arg(short, long)]
     pub tty: bool,
+    /// Read in a file of environment variables
+    #[arg(long)]
+    pub env_file: Vec<PathBuf>,
+    /// Attach a filesystem mount: type=bind|volume|tmpfs,source=,target=[,readonly]
+    #[arg(long)]
+    pub mount: Vec<String>,
+    /// Mount a tmpfs directory: PATH[:OPTIONS]
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
+    /// Swap limit equal to memory plus swap: '-1' to enable unlimited swap
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Memory soft limit
+    #[arg(long)]
+    pub memory_reservation: Option<String>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long)]
+    pub cpuset_cpus: Option<String>,
+    /// MEMs in which to allow execution (0-3, 0,1)
+    #[arg(long)]
+    pub cpuset_mems: Option<String>,
+    /// Ulimit options: NAME=SOFT[:HARD]
+    #[arg(long)]
+    pub ulimit: Vec<String>,
+    /// Signal to stop the container
+    #[arg(long)]
+    pub stop_signal: Option<String>,
+    /// Timeout (in seconds) to stop a container
+    #[arg(long, allow_negative_numbers = true)]
+    pub stop_timeout: Option<i64>,
+    /// Give extended privileges to this container
+    #[arg(long)]
+    pub privileged: bool,
     /// IMAGE [COMMAND] [ARG...]: one list, so that flag parsing stops at
     /// the image as docker's does (`run busybox sh -c ...`).
     #[arg(
@@ -218,9 +254,10 @@ pub struct LogsArgs {
 
 #[derive(Args)]
 pub struct StopArgs {
-    /// Seconds to wait before killing the container
-    #[arg(short, long, default_value_t = 10)]
-    pub time: u64,
+    /// Seconds to wait before killing the container (default: the
+    /// container's --stop-timeout, else 10; -1 waits forever)
+    #[arg(short, long, alias = "timeout", allow_negative_numbers = true)]
+    pub time: Option<i64>,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -239,6 +276,9 @@ pub struct RmArgs {
     /// Force the removal of a running container (uses SIGKILL)
     #[arg(short, long)]
     pub force: bool,
+    /// Remove anonymous volumes associated with the container
+    #[arg(short, long)]
+    pub volumes: bool,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -401,4 +441,49 @@ pub struct PruneArgs {
     /// Do not prompt for confirmation
     #[arg(short, long)]
     pub force: bool,
+}
+
+#[derive(Subcommand)]
+pub enum VolumeCommand {
+    /// Create a volume
+    Create(VolumeCreateArgs),
+    /// List volumes
+    #[command(alias = "list")]
+    Ls(VolumeLsArgs),
+    /// Display detailed information on one or more volumes
+    Inspect(InspectArgs),
+    /// Remove one or more volumes
+    #[command(alias = "remove")]
+    Rm(VolumeRmArgs),
+}
+
+#[derive(Args)]
+pub struct VolumeCreateArgs {
+    /// Volume driver name (only local)
+    #[arg(short, long, default_value = "local")]
+    pub driver: String,
+    /// Set metadata for a volume
+    #[arg(long)]
+    pub label: Vec<String>,
+    /// Volume name (generated when absent)
+    pub name: Option<String>,
+}
+
+#[derive(Args)]
+pub struct VolumeLsArgs {
+    /// Only display volume names
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Format output: 'json' or a Go template
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args)]
+pub struct VolumeRmArgs {
+    /// Force the removal of one or more volumes (accepted; in-use volumes are still refused)
+    #[arg(short, long)]
+    pub force: bool,
+    #[arg(required = true)]
+    pub volumes: Vec<String>,
 }

@@ -45,6 +45,17 @@ fn options(a: &CreateArgs) -> Result<CreateOptions> {
         read_only: a.read_only,
         cap_add: a.cap_add.clone(),
         cap_drop: a.cap_drop.clone(),
+        env_files: a.env_file.clone(),
+        mounts: a.mount.clone(),
+        tmpfs: a.tmpfs.clone(),
+        memory_swap: a.memory_swap.clone(),
+        memory_reservation: a.memory_reservation.clone(),
+        cpuset_cpus: a.cpuset_cpus.clone(),
+        cpuset_mems: a.cpuset_mems.clone(),
+        ulimits: a.ulimit.clone(),
+        stop_signal: a.stop_signal.clone(),
+        stop_timeout: a.stop_timeout,
+        privileged: a.privileged,
     })
 }
 
@@ -267,9 +278,19 @@ fn each(names: &[String], mut f: impl FnMut(&str) -> husk_engine::Result<()>) ->
     Ok(if failed > 0 { 1 } else { 0 })
 }
 
+/// `-t N` as a timeout; `None` leaves it to the container's --stop-timeout.
+fn stop_timeout(a: &StopArgs) -> Option<Duration> {
+    a.time.map(|t| {
+        u64::try_from(t)
+            .map(Duration::from_secs)
+            // docker's -1: wait for as long as it takes.
+            .unwrap_or(Duration::from_secs(100 * 365 * 86_400))
+    })
+}
+
 pub fn stop(p: &Paths, a: &StopArgs) -> Result<i32> {
     each(&a.containers, |n| {
-        lifecycle::stop(p, n, Duration::from_secs(a.time))
+        lifecycle::stop_with(p, n, stop_timeout(a))
     })
 }
 
@@ -280,7 +301,9 @@ pub fn kill(p: &Paths, a: &KillArgs) -> Result<i32> {
 }
 
 pub fn rm(p: &Paths, a: &RmArgs) -> Result<i32> {
-    each(&a.containers, |n| lifecycle::remove(p, n, a.force))
+    each(&a.containers, |n| {
+        lifecycle::remove_with_volumes(p, n, a.force, a.volumes)
+    })
 }
 
 pub fn exec(p: &Paths, a: &ExecArgs) -> Result<i32> {
@@ -327,7 +350,7 @@ pub fn unpause(p: &Paths, a: &WaitArgs) -> Result<i32> {
 pub fn restart(p: &Paths, a: &StopArgs) -> Result<i32> {
     let exe = exe()?;
     each(&a.containers, |n| {
-        lifecycle::stop(p, n, Duration::from_secs(a.time))?;
+        lifecycle::stop_with(p, n, stop_timeout(a))?;
         lifecycle::start(p, n, &exe, None).map(drop)
     })
 }

@@ -7,10 +7,11 @@
 mod cli;
 mod containers;
 mod images;
+mod volumes;
 
 use clap::Parser;
 
-use cli::{Cli, Command, ImageCommand};
+use cli::{Cli, Command, ImageCommand, VolumeCommand};
 use husk_engine::containers::Paths;
 
 fn main() {
@@ -44,6 +45,10 @@ fn main() {
         Command::Pause(a) => containers::pause(&paths, a),
         Command::Unpause(a) => containers::unpause(&paths, a),
         Command::Restart(a) => containers::restart(&paths, a),
+        Command::Volume(VolumeCommand::Create(a)) => volumes::create(root, a),
+        Command::Volume(VolumeCommand::Ls(a)) => volumes::ls(root, a),
+        Command::Volume(VolumeCommand::Inspect(a)) => volumes::inspect(root, a),
+        Command::Volume(VolumeCommand::Rm(a)) => volumes::rm(root, a),
         Command::Monitor { id, stdin } => Ok(containers::monitor(&paths, id, *stdin)),
     };
     match result {

@@ -69,6 +69,10 @@ pub enum Error {
     },
     #[error("start container {id}: {msg}")]
     Start { id: String, msg: String, code: i32 },
+    #[error("no such volume: {name}")]
+    NoSuchVolume { name: String },
+    #[error("remove {name}: volume is in use by container(s) {containers}: remove them first")]
+    VolumeInUse { name: String, containers: String },
     #[error("{op} for container {id}: {errno}")]
     Sys {
         op: &'static str,

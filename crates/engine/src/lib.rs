@@ -6,5 +6,6 @@ pub mod containers;
 pub mod error;
 pub mod format;
 pub mod images;
+pub mod volumes;
 
 pub use error::{Error, Result};

@@ -15,6 +15,48 @@ fn time_or_zero(s: &str) -> &str {
 }
 
 pub fn inspect(paths: &Paths, c: &Container) -> Value {
+    let mut v = inspect_base(paths, c);
+    add_flag_fields(&mut v, c);
+    v
+}
+
+/// The fields of the resource, security and mount flags (kept apart: one
+/// `json!` literal for everything exceeds the macro's recursion limit).
+fn add_flag_fields(v: &mut Value, c: &Container) {
+    let h = &c.host_config;
+    let hc = &mut v["HostConfig"];
+    // docker's Binds hold `SOURCE:TARGET[:MODE]`; `-v /path` (anonymous)
+    // shows in Config.Volumes instead.
+    let binds: Vec<&String> = h.binds.iter().filter(|b| b.contains(':')).collect();
+    hc["Binds"] = if binds.is_empty() {
+        Value::Null
+    } else {
+        json!(binds)
+    };
+    hc["MemoryReservation"] = json!(h.memory_reservation);
+    hc["CpusetCpus"] = json!(h.cpuset_cpus);
+    hc["CpusetMems"] = json!(h.cpuset_mems);
+    if !h.ulimits.is_empty() {
+        hc["Ulimits"] = json!(h.ulimits);
+    }
+    if !h.tmpfs.is_empty() {
+        hc["Tmpfs"] = json!(h.tmpfs);
+    }
+    hc["Mounts"] = if h.mounts.is_empty() {
+        Value::Null
+    } else {
+        json!(h.mounts.iter().map(|m| m.to_docker()).collect::<Vec<_>>())
+    };
+    let cfg = &mut v["Config"];
+    if !c.config.stop_signal.is_empty() {
+        cfg["StopSignal"] = json!(c.config.stop_signal);
+    }
+    if let Some(t) = c.config.stop_timeout {
+        cfg["StopTimeout"] = json!(t);
+    }
+}
+
+fn inspect_base(paths: &Paths, c: &Container) -> Value {
     let dir = paths.dir(&c.id);
     let st = &c.state;
     let running = c.is_running();
@@ -66,7 +108,7 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
             "Runtime": c.host_config.runtime,
             "CapAdd": opt_vec(&c.host_config.cap_add),
             "CapDrop": opt_vec(&c.host_config.cap_drop),
-            "Privileged": false,
+            "Privileged": c.host_config.privileged,
             "ReadonlyRootfs": c.host_config.readonly_rootfs,
             "SecurityOpt": if c.host_config.security_opt.is_empty() {
                 Value::Null
@@ -76,7 +118,7 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
             "CpuShares": c.host_config.cpu_shares,
             "Memory": c.host_config.memory,
             "NanoCpus": c.host_config.nano_cpus,
-            "MemorySwap": 0,
+            "MemorySwap": c.host_config.memory_swap,
             "PidsLimit": c.host_config.pids_limit,
             "Devices": [],
             "Ulimits": Value::Null,
@@ -105,7 +147,7 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
             "Env": c.config.env,
             "Cmd": opt_vec(&c.config.cmd),
             "Image": c.config.image,
-            "Volumes": Value::Null,
+            "Volumes": config_volumes(c),
             "WorkingDir": c.config.working_dir,
             "Entrypoint": opt_vec(&c.config.entrypoint),
             "OnBuild": Value::Null,
@@ -123,8 +165,27 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
     })
 }
 
-/// docker's `Mounts` entries for `-v` binds.
+/// docker's `Config.Volumes`: the anonymous volumes' paths.
+fn config_volumes(c: &Container) -> Value {
+    let m: serde_json::Map<String, Value> = c
+        .host_config
+        .mount_points
+        .iter()
+        .filter(|m| m.anonymous)
+        .map(|m| (m.destination.clone(), json!({})))
+        .collect();
+    if m.is_empty() {
+        Value::Null
+    } else {
+        Value::Object(m)
+    }
+}
+
+/// docker's `Mounts` entries.
 fn mounts(c: &Container) -> Value {
+    if !c.host_config.mount_points.is_empty() {
+        return super::mounts::inspect_mounts(&c.host_config.mount_points);
+    }
     let items: Vec<Value> = c
         .host_config
         .binds

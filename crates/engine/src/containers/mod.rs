@@ -19,11 +19,15 @@ pub mod lifecycle;
 pub mod list;
 pub mod logs;
 pub mod monitor;
+pub mod mounts;
 pub mod names;
 pub mod proc;
 pub mod record;
+pub mod resources;
 pub mod runtime;
+pub mod seccomp_profile;
 pub mod spec;
+pub mod volume_copy;
 
 use std::path::{Path, PathBuf};
 

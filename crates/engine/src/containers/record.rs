@@ -89,6 +89,13 @@ pub struct ContainerConfig {
     pub labels: BTreeMap<String, String>,
     pub tty: bool,
     pub open_stdin: bool,
+    /// `--stop-signal` or the image's StopSignal, as given (`SIGUSR1`);
+    /// empty = SIGTERM.
+    #[serde(default)]
+    pub stop_signal: String,
+    /// `--stop-timeout` seconds: `stop` without `-t` waits this long.
+    #[serde(default)]
+    pub stop_timeout: Option<i64>,
 }
 
 /// Resource limits and engine options (docker's HostConfig subset).
@@ -121,6 +128,36 @@ pub struct HostConfig {
     pub cap_add: Vec<String>,
     #[serde(default)]
     pub cap_drop: Vec<String>,
+    /// Bytes of memory+swap; 0 = docker's default (twice the memory), -1 = unlimited.
+    #[serde(default)]
+    pub memory_swap: i64,
+    /// Soft limit in bytes; 0 = none.
+    #[serde(default)]
+    pub memory_reservation: i64,
+    #[serde(default)]
+    pub cpuset_cpus: String,
+    #[serde(default)]
+    pub cpuset_mems: String,
+    #[serde(default)]
+    pub ulimits: Vec<super::resources::Ulimit>,
+    #[serde(default)]
+    pub privileged: bool,
+    /// `--security-opt no-new-privileges`.
+    #[serde(default)]
+    pub no_new_privileges: bool,
+    /// `seccomp=FILE`'s contents (docker format), read at create time.
+    #[serde(default)]
+    pub seccomp_profile: Option<String>,
+    /// `--tmpfs PATH[:OPTS]`, as docker's `Tmpfs` map.
+    #[serde(default)]
+    pub tmpfs: BTreeMap<String, String>,
+    /// `--mount` as given (docker's `HostConfig.Mounts`).
+    #[serde(default)]
+    pub mounts: Vec<super::mounts::MountFlag>,
+    /// Every mount from -v, --mount, --tmpfs and image VOLUMEs, resolved
+    /// at create time (volumes made, sources absolute).
+    #[serde(default)]
+    pub mount_points: Vec<super::mounts::MountPoint>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

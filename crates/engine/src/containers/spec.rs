@@ -147,173 +147,17 @@ const READONLY: &[&str] = &[
     "/proc/sysrq-trigger",
 ];
 
-/// Syscalls docker's default profile refuses to a container without extra
-/// capabilities: kernel modules, keyrings, clocks, kexec, tracing other
-/// processes, new namespaces, mounts. docker's profile is an allowlist; this
-/// denylist refuses the same dangerous set while the rest stays allowed, so
-/// a new kernel's syscall is not refused by a profile older than it.
-const SECCOMP_DENIED: &[&str] = &[
-    "acct",
-    "add_key",
-    "bpf",
-    "clock_adjtime",
-    "clock_settime",
-    "create_module",
-    "delete_module",
-    "finit_module",
-    "fsconfig",
-    "fsmount",
-    "fsopen",
-    "fspick",
-    "get_kernel_syms",
-    "get_mempolicy",
-    "init_module",
-    "ioperm",
-    "iopl",
-    "kcmp",
-    "kexec_file_load",
-    "kexec_load",
-    "keyctl",
-    "lookup_dcookie",
-    "mbind",
-    "mount",
-    "mount_setattr",
-    "move_mount",
-    "move_pages",
-    "name_to_handle_at",
-    "nfsservctl",
-    "open_by_handle_at",
-    "open_tree",
-    "perf_event_open",
-    "pivot_root",
-    "process_vm_readv",
-    "process_vm_writev",
-    "ptrace",
-    "query_module",
-    "quotactl",
-    "quotactl_fd",
-    "reboot",
-    "request_key",
-    "set_mempolicy",
-    "setns",
-    "settimeofday",
-    "stime",
-    "swapoff",
-    "swapon",
-    "sysfs",
-    "_sysctl",
-    "umount",
-    "umount2",
-    "unshare",
-    "uselib",
-    "userfaultfd",
-    "ustat",
-    "vm86",
-    "vm86old",
-];
-
-/// CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET | NEWTIME.
-const CLONE_NS_FLAGS: &[u64] = &[
-    0x0002_0000,
-    0x0200_0000,
-    0x0400_0000,
-    0x0800_0000,
-    0x1000_0000,
-    0x2000_0000,
-    0x4000_0000,
-    0x0000_0080,
-];
-
-/// Syscalls docker's profile allows once a capability is added, as its
-/// `includes.caps` blocks do.
-const SECCOMP_BY_CAP: &[(&str, &[&str])] = &[
-    (
-        "CAP_SYS_ADMIN",
-        &[
-            "bpf",
-            "fsconfig",
-            "fsmount",
-            "fsopen",
-            "fspick",
-            "lookup_dcookie",
-            "mount",
-            "mount_setattr",
-            "move_mount",
-            "name_to_handle_at",
-            "open_tree",
-            "perf_event_open",
-            "quotactl",
-            "quotactl_fd",
-            "setns",
-            "syslog",
-            "umount",
-            "umount2",
-            "unshare",
-        ],
-    ),
-    ("CAP_SYS_BOOT", &["reboot"]),
-    ("CAP_SYS_CHROOT", &["pivot_root"]),
-    (
-        "CAP_SYS_MODULE",
-        &["delete_module", "init_module", "finit_module"],
-    ),
-    ("CAP_SYS_PACCT", &["acct"]),
-    (
-        "CAP_SYS_PTRACE",
-        &["kcmp", "process_vm_readv", "process_vm_writev", "ptrace"],
-    ),
-    ("CAP_SYS_RAWIO", &["iopl", "ioperm"]),
-    (
-        "CAP_SYS_TIME",
-        &["settimeofday", "stime", "clock_settime", "clock_adjtime"],
-    ),
-    (
-        "CAP_SYS_NICE",
-        &["get_mempolicy", "mbind", "set_mempolicy", "move_pages"],
-    ),
-    ("CAP_DAC_READ_SEARCH", &["open_by_handle_at"]),
-    ("CAP_BPF", &["bpf"]),
-    ("CAP_PERFMON", &["perf_event_open"]),
-];
-
-/// The default seccomp profile for a process holding `caps`
-/// (`--security-opt seccomp=unconfined` turns it off).
+/// The default seccomp profile for a process holding `caps`: docker's
+/// own (`--security-opt seccomp=unconfined` turns it off).
 pub fn default_seccomp(caps: &[String]) -> Value {
-    let allowed: Vec<&str> = SECCOMP_BY_CAP
-        .iter()
-        .filter(|(cap, _)| caps.iter().any(|c| c == cap))
-        .flat_map(|(_, names)| names.iter().copied())
-        .collect();
-    let denied: Vec<&str> = SECCOMP_DENIED
-        .iter()
-        .copied()
-        .filter(|n| !allowed.contains(n))
-        .collect();
-    let mut syscalls = vec![json!({"names": denied, "action": "SCMP_ACT_ERRNO"})];
-    // With CAP_SYS_ADMIN docker allows clone with namespace flags too.
-    let ns_flags: &[u64] = if allowed.contains(&"unshare") {
-        &[]
-    } else {
-        CLONE_NS_FLAGS
-    };
-    // clone with any namespace flag is refused (one rule per flag: a rule's
-    // conditions are ANDed, separate rules ORed).
-    for flag in ns_flags {
-        syscalls.push(json!({
-            "names": ["clone"],
-            "action": "SCMP_ACT_ERRNO",
-            "args": [{"index": 0, "value": flag, "valueTwo": flag, "op": "SCMP_CMP_MASKED_EQ"}],
-        }));
-    }
-    // clone3 passes its flags in memory seccomp cannot read: ENOSYS makes
-    // libcs fall back to clone, which the rules above can check (docker's rule).
-    syscalls
-        .push(json!({"names": ["clone3"], "action": "SCMP_ACT_ERRNO", "errnoRet": libc::ENOSYS}));
-    json!({
-        "defaultAction": "SCMP_ACT_ALLOW",
-        "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
-        "syscalls": syscalls,
-    })
+    super::seccomp_profile::default_for(caps)
+}
+
+/// Whether this host limits memory+swap: on cgroup v1 only with swap
+/// accounting (`memory.memsw.*`); docker drops the swap limit otherwise.
+fn swap_limit_supported() -> bool {
+    let v1 = Path::new("/sys/fs/cgroup/memory");
+    !v1.is_dir() || v1.join("memory.memsw.limit_in_bytes").exists()
 }
 
 /// The process environment: the record's Env with PATH guaranteed and
@@ -335,11 +179,19 @@ pub fn process_env(c: &Container) -> Vec<String> {
 /// dir holding the hostname/hosts/resolv.conf files bind-mounted over /etc.
 pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
     let (uid, gid, extra_gids) = resolve_user(c, rootfs)?;
-    let caps = capabilities(
-        &c.host_config.cap_add,
-        &c.host_config.cap_drop,
-        bounding_set(),
-    );
+    let privileged = c.host_config.privileged;
+    let caps = if privileged {
+        // docker: every capability, whatever --cap-add/--cap-drop say.
+        capabilities(&["ALL".to_string()], &[], bounding_set())
+    } else {
+        capabilities(
+            &c.host_config.cap_add,
+            &c.host_config.cap_drop,
+            bounding_set(),
+        )
+    };
+    // /sys and the cgroup tree are writable only under --privileged.
+    let sys_mode = if privileged { "rw" } else { "ro" };
     let mut mounts = vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc",
                "options": ["nosuid", "noexec", "nodev"]}),
@@ -348,9 +200,9 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
         json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts",
                "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]}),
         json!({"destination": "/sys", "type": "sysfs", "source": "sysfs",
-               "options": ["nosuid", "noexec", "nodev", "ro"]}),
+               "options": ["nosuid", "noexec", "nodev", sys_mode]}),
         json!({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
-               "options": ["ro", "nosuid", "noexec", "nodev"]}),
+               "options": [sys_mode, "nosuid", "noexec", "nodev"]}),
         json!({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                "options": ["nosuid", "noexec", "nodev"]}),
         json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
@@ -364,18 +216,20 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
             "options": ["rbind", "rprivate"],
         }));
     }
-    for b in &c.host_config.binds {
-        let parts: Vec<&str> = b.split(':').collect();
-        if let [host, ctr, rest @ ..] = parts.as_slice() {
-            let mut options = vec!["rbind", "rprivate"];
-            if rest.first() == Some(&"ro") {
-                options.push("ro");
-            }
-            mounts.push(json!({
-                "destination": ctr, "type": "bind", "source": host, "options": options,
-            }));
-        }
-    }
+    let points = if c.host_config.mount_points.is_empty() {
+        legacy_binds(c)
+    } else {
+        c.host_config.mount_points.clone()
+    };
+    // Empty volumes get the image's content first, as docker fills them.
+    super::volume_copy::populate(rootfs, &points)?;
+    // A user mount replaces a default one on the same path, as in docker.
+    mounts.retain(|m| {
+        !points
+            .iter()
+            .any(|p| m["destination"].as_str() == Some(p.destination.as_str()))
+    });
+    mounts.extend(super::mounts::spec_mounts(&points));
     let mut namespaces = vec![
         json!({"type": "mount"}),
         json!({"type": "uts"}),
@@ -385,9 +239,19 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
     if c.host_config.network_mode != "host" {
         namespaces.push(json!({"type": "network"}));
     }
-    let mut resources = json!({"devices": device_rules()});
+    let mut resources = json!({"devices": if privileged {
+        json!([{"allow": true, "access": "rwm"}])
+    } else {
+        device_rules()
+    }});
     if c.host_config.memory > 0 {
         resources["memory"] = json!({"limit": c.host_config.memory});
+    }
+    if c.host_config.memory_swap != 0 && swap_limit_supported() {
+        resources["memory"]["swap"] = json!(c.host_config.memory_swap);
+    }
+    if c.host_config.memory_reservation > 0 {
+        resources["memory"]["reservation"] = json!(c.host_config.memory_reservation);
     }
     if let Some(p) = c.host_config.pids_limit.filter(|p| *p > 0) {
         resources["pids"] = json!({"limit": p});
@@ -403,6 +267,17 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
             cpu["quota"] = json!(c.host_config.nano_cpus * period / 1_000_000_000);
         }
         resources["cpu"] = cpu;
+    }
+    for (key, v) in [
+        ("cpus", &c.host_config.cpuset_cpus),
+        ("mems", &c.host_config.cpuset_mems),
+    ] {
+        if !v.is_empty() {
+            if resources.get("cpu").is_none() {
+                resources["cpu"] = json!({});
+            }
+            resources["cpu"][key] = json!(v);
+        }
     }
     let cwd = if c.config.working_dir.is_empty() {
         "/".to_string()
@@ -430,14 +305,58 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
             "resources": resources,
             "cgroupsPath": format!("/husk/{}", c.id),
             "namespaces": namespaces,
-            "maskedPaths": MASKED,
-            "readonlyPaths": READONLY,
+            "maskedPaths": if privileged { &[][..] } else { MASKED },
+            "readonlyPaths": if privileged { &[][..] } else { READONLY },
         },
     });
-    if c.host_config.seccomp {
-        spec["linux"]["seccomp"] = default_seccomp(&caps);
+    if privileged {
+        spec["linux"]["devices"] = json!(super::resources::host_devices());
+    }
+    if !c.host_config.ulimits.is_empty() {
+        let rl: Vec<Value> = c
+            .host_config
+            .ulimits
+            .iter()
+            .map(|u| {
+                json!({
+                    "type": u.oci_type(),
+                    "hard": super::resources::Ulimit::oci_value(u.hard),
+                    "soft": super::resources::Ulimit::oci_value(u.soft),
+                })
+            })
+            .collect();
+        spec["process"]["rlimits"] = json!(rl);
+    }
+    if c.host_config.no_new_privileges {
+        spec["process"]["noNewPrivileges"] = json!(true);
+    }
+    // docker runs privileged containers without seccomp, whatever the flags.
+    if c.host_config.seccomp && !privileged {
+        let profile = match &c.host_config.seccomp_profile {
+            Some(body) => super::seccomp_profile::to_oci(
+                body,
+                "seccomp=PROFILE",
+                &caps,
+                &super::seccomp_profile::Host::current(),
+            )?,
+            None => Some(default_seccomp(&caps)),
+        };
+        if let Some(p) = profile {
+            spec["linux"]["seccomp"] = p;
+        }
     }
     Ok(spec)
+}
+
+/// Records written before `mount_points` existed: their `-v HOST:CTR`.
+fn legacy_binds(c: &Container) -> Vec<super::mounts::MountPoint> {
+    let cwd = Path::new("/");
+    c.host_config
+        .binds
+        .iter()
+        .filter_map(|b| super::mounts::parse_volume(b, cwd).ok())
+        .filter(|m| m.kind == super::mounts::MountType::Bind)
+        .collect()
 }
 
 /// docker's device cgroup: deny all, allow mknod of anything, then the
@@ -612,7 +531,7 @@ mod tests {
         let mut c = c;
         c.host_config.seccomp = true;
         let s2 = build(&c, Path::new("/m"), Path::new("/d")).unwrap();
-        assert_eq!(s2["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
+        assert_eq!(s2["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");
         for d in [
             "/proc",
             "/dev",
@@ -642,16 +561,104 @@ mod tests {
             capabilities(&v(&["ALL"]), &[], u64::MAX).len(),
             ALL_CAPS.len()
         );
+        let allowed = |p: &Value| -> Vec<Value> {
+            p["syscalls"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["action"] == "SCMP_ACT_ALLOW")
+                .flat_map(|s| s["names"].as_array().unwrap().clone())
+                .collect()
+        };
         let prof = default_seccomp(&capabilities(&[], &[], u64::MAX));
-        let denied = prof["syscalls"][0]["names"].as_array().unwrap();
-        assert!(denied.contains(&json!("mount")) && denied.contains(&json!("ptrace")));
+        assert!(!allowed(&prof).contains(&json!("mount")));
+        assert!(!allowed(&prof).contains(&json!("kcmp")));
         let prof = default_seccomp(&capabilities(&v(&["SYS_ADMIN"]), &[], u64::MAX));
-        let denied = prof["syscalls"][0]["names"].as_array().unwrap();
-        assert!(!denied.contains(&json!("mount")) && denied.contains(&json!("ptrace")));
+        assert!(allowed(&prof).contains(&json!("mount")));
+        assert!(!allowed(&prof).contains(&json!("kcmp")));
         // Without CAP_SYS_RESOURCE (24) in the bounding set, ALL leaves it out.
         let c = capabilities(&v(&["ALL"]), &[], !(1u64 << 24));
         assert!(!c.contains(&"CAP_SYS_RESOURCE".to_string()));
         assert_eq!(c.len(), ALL_CAPS.len() - 1);
+    }
+
+    #[test]
+    fn privileged_limits_mounts_and_security_options() {
+        use crate::containers::{mounts, resources};
+        let mut c = container();
+        c.host_config.seccomp = true;
+        c.host_config.privileged = true;
+        c.host_config.memory_swap = 838_860_800;
+        c.host_config.memory_reservation = 100 << 20;
+        c.host_config.cpuset_cpus = "0".into();
+        c.host_config.ulimits = vec![resources::parse_ulimit("nofile=1024:2048").unwrap()];
+        c.host_config.no_new_privileges = true;
+        c.host_config.mount_points = mounts::plan(
+            Path::new("/"),
+            &["/srv:/etc/hostname:ro".into()],
+            &[],
+            &[("/run".into(), "size=1m".into())],
+            &[],
+        )
+        .unwrap();
+        let s = build(&c, Path::new("/m"), Path::new("/d")).unwrap();
+        assert!(s["linux"]["seccomp"].is_null());
+        assert_eq!(s["linux"]["maskedPaths"], json!([]));
+        assert_eq!(s["linux"]["readonlyPaths"], json!([]));
+        assert_eq!(
+            s["linux"]["resources"]["devices"],
+            json!([{"allow": true, "access": "rwm"}])
+        );
+        assert!(s["linux"]["devices"].is_array());
+        let caps = s["process"]["capabilities"]["bounding"].as_array().unwrap();
+        assert!(caps.contains(&json!("CAP_SYS_ADMIN")));
+        let mem = &s["linux"]["resources"]["memory"];
+        assert_eq!(mem["reservation"], 100 << 20);
+        if swap_limit_supported() {
+            assert_eq!(mem["swap"], 838_860_800);
+        }
+        assert_eq!(s["linux"]["resources"]["cpu"]["cpus"], "0");
+        assert_eq!(
+            s["process"]["rlimits"],
+            json!([{"type": "RLIMIT_NOFILE", "hard": 2048, "soft": 1024}])
+        );
+        assert_eq!(s["process"]["noNewPrivileges"], true);
+        let m = s["mounts"].as_array().unwrap();
+        let sys = m.iter().find(|m| m["destination"] == "/sys").unwrap();
+        assert!(sys["options"].as_array().unwrap().contains(&json!("rw")));
+        // The user's bind replaced the default /etc/hostname.
+        let host: Vec<_> = m
+            .iter()
+            .filter(|m| m["destination"] == "/etc/hostname")
+            .collect();
+        assert_eq!(host.len(), 1);
+        assert_eq!(host[0]["source"], "/srv");
+        assert_eq!(host[0]["options"], json!(["rbind", "rprivate", "ro"]));
+        let run = m.iter().find(|m| m["destination"] == "/run").unwrap();
+        assert_eq!(
+            run["options"],
+            json!(["noexec", "nosuid", "nodev", "rprivate", "size=1m"])
+        );
+
+        // A custom profile replaces the default one.
+        c.host_config.privileged = false;
+        c.host_config.seccomp_profile = Some(
+            r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}"#.into(),
+        );
+        let s = build(&c, Path::new("/m"), Path::new("/d")).unwrap();
+        assert_eq!(s["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
+        assert_eq!(
+            s["linux"]["seccomp"]["syscalls"][0]["names"],
+            json!(["mkdir"])
+        );
+        let sys = s["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["destination"] == "/sys")
+            .unwrap()
+            .clone();
+        assert!(sys["options"].as_array().unwrap().contains(&json!("ro")));
     }
 
     #[test]

@@ -1,10 +1,11 @@
 //! `husk create`: flags and the image config become a container record.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use husk_image::Store;
 
+use super::flags::check_flags;
 use crate::containers::{names, proc, Container, ContainerConfig, HostConfig, Paths, State};
 use crate::{Error, Result};
 
@@ -41,36 +42,22 @@ pub struct CreateOptions {
     pub read_only: bool,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
-}
-
-/// Checks one `-v` bind and creates a missing host directory, as docker does.
-fn check_bind(v: &str) -> Result<()> {
-    let bad = |reason: &str| Error::InvalidFlag {
-        flag: "--volume",
-        value: v.to_string(),
-        reason: reason.to_string(),
-    };
-    let parts: Vec<&str> = v.split(':').collect();
-    let (host, ctr, mode) = match parts.as_slice() {
-        [h, c] => (*h, *c, "rw"),
-        [h, c, m] => (*h, *c, *m),
-        _ => return Err(bad("use HOST-PATH:CONTAINER-PATH[:ro|rw]")),
-    };
-    if !host.starts_with('/') {
-        return Err(bad(
-            "named volumes are not supported yet: give an absolute host path",
-        ));
-    }
-    if !ctr.starts_with('/') || ctr == "/" {
-        return Err(bad("the container path must be absolute and not /"));
-    }
-    if mode != "ro" && mode != "rw" {
-        return Err(bad("the mode must be ro or rw"));
-    }
-    if !Path::new(host).exists() {
-        std::fs::create_dir_all(host).map_err(|e| Error::io("create", host, e))?;
-    }
-    Ok(())
+    /// `--env-file`: read before `-e`, which overrides them.
+    pub env_files: Vec<PathBuf>,
+    /// `--mount type=...,source=...,target=...`.
+    pub mounts: Vec<String>,
+    /// `--tmpfs PATH[:OPTS]`.
+    pub tmpfs: Vec<String>,
+    /// `--memory-swap` text (`-1` = unlimited).
+    pub memory_swap: Option<String>,
+    pub memory_reservation: Option<String>,
+    pub cpuset_cpus: Option<String>,
+    pub cpuset_mems: Option<String>,
+    /// `--ulimit nofile=1024:2048`.
+    pub ulimits: Vec<String>,
+    pub stop_signal: Option<String>,
+    pub stop_timeout: Option<i64>,
+    pub privileged: bool,
 }
 
 /// `NET_ADMIN`, `cap_net_admin`, `CAP_NET_ADMIN` → `NET_ADMIN`.
@@ -124,9 +111,11 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             reason: "only none and host exist yet".into(),
         });
     }
-    for v in &o.volumes {
-        check_bind(v)?;
-    }
+    let checked = check_flags(o, memory)?;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+    // Parsed now so a bad -v fails before anything exists; volumes and
+    // missing host directories are made once the image is known.
+    crate::containers::mounts::plan(&cwd, &o.volumes, &checked.mounts, &checked.tmpfs, &[])?;
     let cap_add = o
         .cap_add
         .iter()
@@ -137,19 +126,6 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         .iter()
         .map(|c| cap_name(c))
         .collect::<Result<Vec<_>>>()?;
-    let mut seccomp = true;
-    for opt in &o.security_opt {
-        match opt.replace(':', "=").as_str() {
-            "seccomp=unconfined" => seccomp = false,
-            _ => {
-                return Err(Error::InvalidFlag {
-                    flag: "--security-opt",
-                    value: opt.clone(),
-                    reason: "only seccomp=unconfined is supported yet".into(),
-                })
-            }
-        }
-    }
     if let Some(n) = &o.name {
         let n = n.strip_prefix('/').unwrap_or(n);
         if !names::valid_name(n) {
@@ -195,6 +171,10 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
     let icfg = cfg.config().clone().unwrap_or_default();
 
     let mut env: Vec<String> = icfg.env().clone().unwrap_or_default();
+    for e in &checked.env_from_files {
+        env.retain(|x| env_key(x) != env_key(e));
+        env.push(e.clone());
+    }
     for e in &o.env {
         // `-e NAME` without a value takes the caller's, as docker does.
         let e = if e.contains('=') {
@@ -232,6 +212,23 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         labels.insert(k.to_string(), v.to_string());
     }
 
+    let image_volumes: Vec<String> = icfg
+        .volumes()
+        .clone()
+        .map(|v| v.into_iter().collect())
+        .unwrap_or_default();
+    let mut mount_points = crate::containers::mounts::plan(
+        &cwd,
+        &o.volumes,
+        &checked.mounts,
+        &checked.tmpfs,
+        &image_volumes,
+    )?;
+    let stop_signal = o
+        .stop_signal
+        .clone()
+        .or_else(|| icfg.stop_signal().clone())
+        .unwrap_or_default();
     let _lock = paths.lock()?;
     let existing = paths.all()?;
     let mut id = names::new_id();
@@ -257,6 +254,7 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             .find(|n| !existing.iter().any(|c| &c.name == n))
             .unwrap_or_else(|| id[..12].to_string()),
     };
+    crate::containers::mounts::realize(&paths.root, &mut mount_points)?;
     let c = Container {
         name,
         created: proc::now_rfc3339(),
@@ -283,6 +281,8 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             labels,
             tty: o.tty,
             open_stdin: o.interactive,
+            stop_signal,
+            stop_timeout: o.stop_timeout,
         },
         host_config: HostConfig {
             memory,
@@ -292,12 +292,28 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             network_mode: network,
             auto_remove: o.auto_remove,
             runtime: runtime.to_string_lossy().into_owned(),
-            seccomp,
+            seccomp: checked.seccomp,
             security_opt: o.security_opt.clone(),
             binds: o.volumes.clone(),
             readonly_rootfs: o.read_only,
             cap_add,
             cap_drop,
+            // docker's default: memory+swap is twice the memory.
+            memory_swap: if memory > 0 && checked.memory_swap == 0 {
+                memory * 2
+            } else {
+                checked.memory_swap
+            },
+            memory_reservation: checked.memory_reservation,
+            cpuset_cpus: o.cpuset_cpus.clone().unwrap_or_default(),
+            cpuset_mems: o.cpuset_mems.clone().unwrap_or_default(),
+            ulimits: checked.ulimits,
+            privileged: o.privileged,
+            no_new_privileges: checked.no_new_privileges,
+            seccomp_profile: checked.seccomp_profile,
+            tmpfs: checked.tmpfs.into_iter().collect(),
+            mounts: checked.mounts,
+            mount_points,
         },
         state: State::created(),
         restart_count: 0,

@@ -6,6 +6,17 @@ use super::{reconcile, release_rootfs, runtime_of, thaw_if_paused, wait_recorded
 use crate::containers::{proc, Paths};
 use crate::{Error, Result};
 
+/// `husk rm [-f] -v`: also removes the container's anonymous volumes
+/// (named ones stay, as in docker).
+pub fn remove_with_volumes(paths: &Paths, name: &str, force: bool, volumes: bool) -> Result<()> {
+    let c = paths.resolve(name)?;
+    remove(paths, name, force)?;
+    if volumes {
+        crate::containers::mounts::remove_anonymous(&paths.root, &c.host_config.mount_points);
+    }
+    Ok(())
+}
+
 /// `husk rm [-f]`. Removal happens holding the container's monitor lock,
 /// so no monitor can be starting or finishing it meanwhile.
 pub fn remove(paths: &Paths, name: &str, force: bool) -> Result<()> {
@@ -63,8 +74,22 @@ pub fn remove(paths: &Paths, name: &str, force: bool) -> Result<()> {
 }
 
 /// Removes the record (first, under the lock, so nobody sees a half
-/// removed container) and then its files.
+/// removed container) and then its files; an `--rm` container's
+/// anonymous volumes go with it, as in docker.
 pub fn remove_files(paths: &Paths, id: &str) -> Result<()> {
+    let auto = paths
+        .load(id)
+        .ok()
+        .flatten()
+        .filter(|c| c.host_config.auto_remove);
+    remove_record_and_files(paths, id)?;
+    if let Some(c) = auto {
+        crate::containers::mounts::remove_anonymous(&paths.root, &c.host_config.mount_points);
+    }
+    Ok(())
+}
+
+fn remove_record_and_files(paths: &Paths, id: &str) -> Result<()> {
     let dir = paths.dir(id);
     let trash = paths.containers().join(format!(".rm-{id}"));
     {

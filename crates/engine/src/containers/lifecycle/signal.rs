@@ -104,15 +104,32 @@ pub(crate) fn wait_recorded(
     }
 }
 
-/// SIGTERM, then SIGKILL after `timeout`; returns once the exit is recorded.
+/// The stop signal, then SIGKILL after `timeout`; returns once the exit is recorded.
 pub fn stop(paths: &Paths, name: &str, timeout: Duration) -> Result<()> {
+    stop_with(paths, name, Some(timeout))
+}
+
+/// `husk stop [-t N]`: the container's stop signal (`--stop-signal`, the
+/// image's StopSignal, else SIGTERM), then SIGKILL after `timeout`, or
+/// after the container's `--stop-timeout` (docker's 10 s by default) when
+/// `None`. A timeout past a day stands for docker's "wait forever" (-1).
+pub fn stop_with(paths: &Paths, name: &str, timeout: Option<Duration>) -> Result<()> {
     let c = reconcile(paths, &paths.resolve(name)?)?;
     if !c.is_running() {
         return Ok(());
     }
+    let timeout = timeout.unwrap_or_else(|| match c.config.stop_timeout {
+        // docker's -1: as good as forever, without overflowing an Instant.
+        Some(t) if t < 0 => Duration::from_secs(100 * 365 * 86_400),
+        Some(t) => Duration::from_secs(t as u64),
+        None => Duration::from_secs(10),
+    });
+    let signal = crate::containers::resources::signal_number(&c.config.stop_signal)
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| "TERM".into());
     let rt = runtime_of(paths, &c);
     let (pid, start) = (c.state.pid, c.state.pid_start);
-    let termed = rt.kill(&c.id, "TERM").is_ok();
+    let termed = rt.kill(&c.id, &signal).is_ok();
     thaw_if_paused(paths, &c);
     if termed && proc::wait_gone(pid, start, timeout) {
         wait_recorded(paths, &c.id, Duration::from_secs(10))?;

@@ -1,0 +1,113 @@
+//! `husk volume create|ls|inspect|rm`: docker's output for local volumes.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{bail, Result};
+use husk_engine::containers::Paths;
+use husk_engine::format::Template;
+use husk_engine::images::inspect::to_docker_json;
+use husk_engine::volumes;
+
+use crate::cli::*;
+
+pub fn create(root: &Path, a: &VolumeCreateArgs) -> Result<i32> {
+    if a.driver != "local" {
+        bail!(
+            "volume driver {:?} is not available: only local exists",
+            a.driver
+        );
+    }
+    let name = a
+        .name
+        .clone()
+        .unwrap_or_else(husk_engine::containers::names::new_id);
+    let labels: BTreeMap<String, String> = a
+        .label
+        .iter()
+        .map(|l| {
+            let (k, v) = l.split_once('=').unwrap_or((l, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect();
+    let v = volumes::create(root, &name, labels)?;
+    println!("{}", v.name);
+    Ok(0)
+}
+
+pub fn ls(root: &Path, a: &VolumeLsArgs) -> Result<i32> {
+    let all = volumes::list(root)?;
+    if let Some(f) = &a.format {
+        let t = Template::parse(f)?;
+        let items: Vec<serde_json::Value> = all
+            .iter()
+            .map(|v| {
+                serde_json::json!({
+                    "Driver": v.driver,
+                    "Name": v.name,
+                    "Mountpoint": volumes::data_dir(root, &v.name),
+                    "Scope": "local",
+                    "Labels": v.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+                })
+            })
+            .collect();
+        print!("{}", t.render_all(&items, |f| f.to_uppercase()));
+        return Ok(0);
+    }
+    if a.quiet {
+        for v in &all {
+            println!("{}", v.name);
+        }
+        return Ok(0);
+    }
+    println!("DRIVER    VOLUME NAME");
+    for v in &all {
+        println!("{:<10}{}", v.driver, v.name);
+    }
+    Ok(0)
+}
+
+pub fn inspect(root: &Path, a: &InspectArgs) -> Result<i32> {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for n in &a.images {
+        match volumes::load(root, n)? {
+            Some(v) => found.push(volumes::inspect(root, &v)),
+            None => missing.push(n.clone()),
+        }
+    }
+    match &a.format {
+        None => print!("{}", to_docker_json(&found)?),
+        Some(f) => {
+            let t = Template::parse(f)?;
+            for item in &found {
+                println!("{}", t.render(item));
+            }
+        }
+    }
+    for m in &missing {
+        eprintln!("Error: No such volume: {m}");
+    }
+    Ok(if missing.is_empty() { 0 } else { 1 })
+}
+
+pub fn rm(root: &Path, a: &VolumeRmArgs) -> Result<i32> {
+    // Records live under the root alone; no runroot is needed to read them.
+    let containers = Paths::new(root, Path::new("")).all()?;
+    let mut failed = 0;
+    for n in &a.volumes {
+        let users: Vec<String> = containers
+            .iter()
+            .filter(|c| c.host_config.mount_points.iter().any(|m| &m.name == n))
+            .map(|c| c.short_id().to_string())
+            .collect();
+        match volumes::remove(root, n, &users) {
+            Ok(()) => println!("{n}"),
+            Err(e) => {
+                eprintln!("husk: {e}");
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
