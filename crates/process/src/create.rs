@@ -38,6 +38,7 @@ impl Runtime {
             ));
         }
         validate::validate(&spec, &plan, opts.console_socket.is_some())?;
+        let seccomp = validate::seccomp_filter(&spec, self.store.root())?;
         let cgroups_path = linux
             .and_then(|l| l.cgroups_path().as_ref())
             .map(|p| p.to_string_lossy().into_owned());
@@ -105,6 +106,7 @@ impl Runtime {
                     console: console.as_ref().map(|c| c.as_raw_fd()),
                     listener: &listener,
                     channel: &child,
+                    seccomp: seccomp.clone(),
                 });
             }
             drop(child);

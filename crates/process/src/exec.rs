@@ -66,6 +66,7 @@ impl Runtime {
         let linux = spec.linux().as_ref();
         let plan = Plan::from_spec(linux.and_then(|l| l.namespaces().as_deref()).unwrap_or(&[]))?;
         validate::validate(&spec, &plan, opts.console_socket.is_some())?;
+        let filter = validate::seccomp_filter(&spec, self.store.root())?;
 
         // Open every namespace of the init now, checking afterwards that
         // the pid still is that init (not a recycled pid).
@@ -105,7 +106,7 @@ impl Runtime {
             child_main(
                 &child,
                 process,
-                &spec,
+                filter,
                 &fds,
                 console.as_ref().map(|c| c.as_raw_fd()),
                 opts.preserve_fds,
@@ -147,7 +148,7 @@ impl Runtime {
 fn child_main(
     chan: &Channel,
     process: &Process,
-    spec: &Spec,
+    filter: Option<husk_seccomp::Filter>,
     ns: &[(LinuxNamespaceType, RawFd)],
     console: Option<RawFd>,
     preserve_fds: u32,
@@ -184,8 +185,7 @@ fn child_main(
             console::setup(fd, size)?;
             sys::close(fd);
         }
-        let seccomp = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
-        finalize::prepare(process, seccomp)
+        finalize::prepare(process, filter)
     })();
     match result {
         Ok(ready) => ready.exec(preserve_fds),

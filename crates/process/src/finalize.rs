@@ -7,7 +7,7 @@ use std::ffi::CString;
 use std::os::fd::RawFd;
 use std::path::Path;
 
-use oci_spec::runtime::{LinuxSeccomp, Process};
+use oci_spec::runtime::Process;
 
 use crate::capabilities::CapSets;
 use crate::error::Context;
@@ -24,7 +24,8 @@ pub struct Ready {
 }
 
 /// Applies the process's limits and identity to the calling process.
-pub fn prepare(process: &Process, seccomp: Option<&LinuxSeccomp>) -> Result<Ready> {
+/// `filter` is the process's compiled seccomp profile (built by the parent).
+pub fn prepare(process: &Process, filter: Option<husk_seccomp::Filter>) -> Result<Ready> {
     user::apply_rlimits(process.rlimits().as_deref().unwrap_or(&[]))?;
     if let Some(s) = process.scheduler() {
         sched::apply_scheduler(s)?;
@@ -34,7 +35,6 @@ pub fn prepare(process: &Process, seccomp: Option<&LinuxSeccomp>) -> Result<Read
     }
 
     let no_new_privs = process.no_new_privileges() == Some(true);
-    let filter = seccomp.map(husk_seccomp::Filter::new).transpose()?;
     // Without no_new_privs the kernel only lets a process holding
     // CAP_SYS_ADMIN install a filter: load it now, before the capabilities
     // are dropped (runc's order). With no_new_privs, load it at the last

@@ -28,6 +28,8 @@ pub struct InitConfig<'a> {
     pub console: Option<RawFd>,
     pub listener: &'a UnixListener,
     pub channel: &'a Channel,
+    /// `linux.seccomp`, compiled by the parent before the clone.
+    pub seccomp: Option<husk_seccomp::Filter>,
 }
 
 /// Entry point in the child. Never returns: it execs or exits.
@@ -167,7 +169,7 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
     if let Some(p) = linux.and_then(|l| l.personality().as_ref()) {
         crate::sched::apply_personality(p)?;
     }
-    let ready = finalize::prepare(process, linux.and_then(|l| l.seccomp().as_ref()))?;
+    let ready = finalize::prepare(process, cfg.seccomp.clone())?;
 
     cfg.channel.send(&Msg::Ready)?;
     // Blocks until `start` connects. The accepted socket is close-on-exec,

@@ -102,9 +102,8 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
     if linux.net_devices().as_ref().is_some_and(|t| !t.is_empty()) {
         return unsupported("linux.netDevices");
     }
-    if let Some(seccomp) = linux.seccomp() {
-        husk_seccomp::validate(seccomp)?;
-    }
+    // linux.seccomp is checked by compiling it: create and exec do that
+    // once, through the cache, right after this (see `seccomp_filter`).
     for key in linux
         .sysctl()
         .as_ref()
@@ -153,6 +152,23 @@ pub fn validate_sysctl(key: &str, plan: &Plan) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// The compiled `linux.seccomp` of `spec`, through the runtime's cache of
+/// compiled programs under `root`: a bad profile fails here, before
+/// anything exists, and the process inherits the program ready to load.
+/// The cache dir's `@` is not allowed in container ids, so no container's
+/// state dir can ever be that name.
+pub const SECCOMP_CACHE: &str = "@seccomp";
+
+pub fn seccomp_filter(
+    spec: &oci_spec::runtime::Spec,
+    root: &std::path::Path,
+) -> Result<Option<husk_seccomp::Filter>> {
+    let seccomp = spec.linux().as_ref().and_then(|l| l.seccomp().as_ref());
+    Ok(seccomp
+        .map(|s| husk_seccomp::Filter::cached(s, &root.join(SECCOMP_CACHE)))
+        .transpose()?)
 }
 
 #[cfg(test)]

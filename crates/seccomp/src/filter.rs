@@ -23,6 +23,7 @@ const MAX_INSNS: usize = 4096;
 /// call [`Filter::load`] as the last step before execve: that is a single seccomp(2) call on
 /// memory owned here, with no allocation, so nothing after it needs syscalls the profile may
 /// forbid.
+#[derive(Clone)]
 pub struct Filter {
     program: Vec<sock_filter>,
     /// The length of `program`, checked against BPF_MAXINSNS in `new`.
@@ -143,6 +144,38 @@ impl Filter {
     pub fn instructions(&self) -> usize {
         self.program.len()
     }
+
+    pub(crate) fn program(&self) -> &[sock_filter] {
+        &self.program
+    }
+
+    /// A program compiled earlier from `profile` (see the cache), with the
+    /// kernel flags probed now.
+    pub(crate) fn from_program(
+        profile: &LinuxSeccomp,
+        program: Vec<sock_filter>,
+    ) -> Result<Filter> {
+        let len = u16::try_from(program.len())
+            .ok()
+            .filter(|&len| len > 0 && usize::from(len) <= MAX_INSNS)
+            .ok_or(Error::TooLarge {
+                len: program.len(),
+                max: MAX_INSNS,
+            })?;
+        Ok(Filter {
+            program,
+            len,
+            flags: kernel_flags(profile)?,
+        })
+    }
+
+    #[cfg(test)]
+    pub(crate) fn program_bytes(&self) -> Vec<(u16, u8, u8, u32)> {
+        self.program
+            .iter()
+            .map(|i| (i.code, i.jt, i.jf, i.k))
+            .collect()
+    }
 }
 
 fn kernel_flags(profile: &LinuxSeccomp) -> Result<c_ulong> {
@@ -206,7 +239,7 @@ fn export(ctx: &ScmpFilterContext) -> Result<Vec<sock_filter>> {
         .collect())
 }
 
-fn libseccomp_version() -> String {
+pub(crate) fn libseccomp_version() -> String {
     match ScmpVersion::current() {
         Ok(v) => format!("libseccomp {}.{}.{}", v.major, v.minor, v.micro),
         Err(_) => "this libseccomp".into(),

@@ -5,6 +5,7 @@
 //! privileges) and calls [`Filter::load`] as close to execve as possible; [`install`] does
 //! both at once.
 
+mod cache;
 mod convert;
 mod error;
 mod features;

@@ -141,8 +141,14 @@ impl Drop for Rt {
                 panic!("cgroup dirs left for {id}: {leftover:?}");
             }
         }
+        // The compiled-seccomp cache is the runtime's, not a container's.
         let left: Vec<_> = std::fs::read_dir(self.root.path())
-            .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name())
+                    .filter(|n| n != "@seccomp")
+                    .collect()
+            })
             .unwrap_or_default();
         if !left.is_empty() && !std::thread::panicking() {
             panic!("state left in the runtime root: {left:?}");

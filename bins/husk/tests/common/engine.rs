@@ -214,7 +214,12 @@ impl Drop for Engine {
             left.extend(cgroup_dirs(id).iter().map(|p| p.display().to_string()));
         }
         let rt_left: Vec<_> = std::fs::read_dir(self.runroot.path().join("runtime"))
-            .map(|rd| rd.flatten().map(|e| e.file_name()).collect())
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.file_name())
+                    .filter(|n| n != "@seccomp")
+                    .collect()
+            })
             .unwrap_or_default();
         left.extend(rt_left.iter().map(|n| format!("runtime state {n:?}")));
         assert!(left.is_empty(), "left behind: {left:#?}");
