@@ -2,6 +2,7 @@
 //! the second container with the same profile loads the cached program, and
 //! it still refuses what the profile refuses; a damaged entry is recompiled.
 
+#[allow(unused_imports)]
 mod common;
 
 use common::*;
@@ -39,7 +40,7 @@ fn cached_filters_still_refuse_and_damage_is_recompiled() {
     let entries = cache_entries(&rt);
     assert_eq!(entries.len(), 1, "{entries:?}");
     let program = std::fs::read(&entries[0]).unwrap();
-    assert!(!program.is_empty() && program.len() % 8 == 0);
+    assert!(!program.is_empty() && program.len().is_multiple_of(8));
 
     let (code, out, err) = rt.run_bundle(&b, "second");
     assert_eq!(code, 0, "{err}");
