@@ -16,7 +16,7 @@ use husk_engine::containers::Paths;
 fn main() {
     let cli = Cli::parse();
     let root = cli.root.as_path();
-    let paths = Paths::new(root, &cli.runroot);
+    let paths = Paths::new(root, &cli.runroot).with_config(cli.config.clone());
     let ok = |r: anyhow::Result<()>| r.map(|()| 0);
     let result = match &cli.command {
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => ok(images::import(root, a)),
@@ -44,6 +44,7 @@ fn main() {
         Command::Pause(a) => containers::pause(&paths, a),
         Command::Unpause(a) => containers::unpause(&paths, a),
         Command::Restart(a) => containers::restart(&paths, a),
+        Command::Port(a) => containers::port(&paths, a),
         Command::Monitor { id, stdin } => Ok(containers::monitor(&paths, id, *stdin)),
     };
     match result {

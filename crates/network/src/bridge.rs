@@ -48,15 +48,21 @@ impl BridgeDriver {
     /// every step tolerates finding the work already done.
     pub fn ensure_bridge(&self, nl: &mut Netlink) -> Result<u32> {
         let net = &self.network;
-        let index = match nl.link(&net.bridge)? {
-            Some(l) => l.index,
+        let (index, mtu) = match nl.link(&net.bridge)? {
+            Some(l) => (l.index, l.mtu),
             None => match nl.create_bridge(&net.bridge, net.mtu) {
-                Ok(i) => i,
+                Ok(i) => (i, None),
                 // Another process created it between our look and our create.
-                Err(e) if e.errno() == Some(libc::EEXIST) => nl.index(&net.bridge)?,
+                Err(e) if e.errno() == Some(libc::EEXIST) => (nl.index(&net.bridge)?, None),
                 Err(e) => return Err(e),
             },
         };
+        // Set explicitly (not only at creation): the kernel then keeps it,
+        // instead of following its ports' MTU or resetting it when the
+        // last port goes.
+        if mtu != Some(net.mtu) {
+            nl.set_mtu(index, net.mtu, &net.bridge)?;
+        }
         let has_gateway = nl
             .addresses(index)?
             .iter()

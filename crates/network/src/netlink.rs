@@ -160,6 +160,12 @@ impl Netlink {
         self.set("set link up", target, msg)
     }
 
+    pub fn set_mtu(&mut self, index: u32, mtu: u32, target: &str) -> Result<()> {
+        let mut msg = link_by_index(index);
+        msg.attributes.push(LinkAttribute::Mtu(mtu));
+        self.set("set mtu", target, msg)
+    }
+
     pub fn set_master(&mut self, index: u32, master: u32, target: &str) -> Result<()> {
         let mut msg = link_by_index(index);
         msg.attributes.push(LinkAttribute::Controller(master));

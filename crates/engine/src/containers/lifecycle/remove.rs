@@ -56,9 +56,12 @@ pub fn remove(paths: &Paths, name: &str, force: bool) -> Result<()> {
             reason: "was started again while being removed".into(),
         });
     }
-    // Whatever a dead monitor left: runtime state, mount, bundle.
+    // Whatever a dead monitor left: runtime state, mount, bundle, network.
     let _ = runtime_of(paths, &c).delete_force(&c.id);
     release_rootfs(&paths.dir(&c.id).join("merged"));
+    if crate::network::needs_disconnect(paths, &c) {
+        crate::network::disconnect(paths, &c)?;
+    }
     remove_files(paths, &c.id)
 }
 
