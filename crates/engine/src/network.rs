@@ -143,7 +143,7 @@ fn config_matches(n: &Network, cfg: &NetworkConfig) -> bool {
         && cfg
             .subnet
             .as_ref()
-            .map_or(true, |s| s.parse::<Ipv4Net>().is_ok_and(|s| s == n.subnet))
+            .is_none_or(|s| s.parse::<Ipv4Net>().is_ok_and(|s| s == n.subnet))
 }
 
 /// The default network: as recorded, or chosen now from the config and
@@ -365,19 +365,33 @@ pub fn parse_dns(s: &str) -> Result<IpAddr> {
     })
 }
 
-/// Undoes `connect` (or what a crash left of it); safe to repeat.
+/// Undoes `connect` (or what a crash left of it) for a container whose
+/// processes are gone; safe to repeat.
 pub fn disconnect(paths: &Paths, c: &Container) -> Result<()> {
     let mut errors = Vec::new();
+    // Unpinned first: with no process left in it the namespace dies, and
+    // its veth with it. Unless a running container joined it
+    // (container:ID): then the veth must go now, or its address would be
+    // handed out again while still in use.
+    let handle = paths.netns(&c.id);
+    let joined = joined_by_running(paths, &c.id);
+    if let Err(e) = husk_network::netns::remove_handle(&handle) {
+        errors.push(e.to_string());
+    }
     if Mode::parse(&c.host_config.network_mode) == Some(Mode::Bridge) {
         let store = store(paths)?;
         if let Some(net) = store.get(DEFAULT_NETWORK)? {
-            if let Err(e) = driver_for(&store, &net).and_then(|d| Ok(d.teardown(&c.id)?)) {
+            let done = driver_for(&store, &net).and_then(|d| {
+                Ok(if joined {
+                    d.teardown(&c.id)?
+                } else {
+                    d.release(&c.id)?
+                })
+            });
+            if let Err(e) = done {
                 errors.push(e.to_string());
             }
         }
-    }
-    if let Err(e) = husk_network::netns::remove_handle(&paths.netns(&c.id)) {
-        errors.push(e.to_string());
     }
     if errors.is_empty() {
         Ok(())
@@ -387,6 +401,22 @@ pub fn disconnect(paths: &Paths, c: &Container) -> Result<()> {
             reason: format!("network teardown: {}", errors.join("; ")),
         })
     }
+}
+
+/// Whether a running container shares `id`'s network namespace.
+fn joined_by_running(paths: &Paths, id: &str) -> bool {
+    let mode = format!("container:{id}");
+    paths
+        .all()
+        .map(|all| {
+            all.iter().any(|c| {
+                c.host_config.network_mode == mode
+                    && (proc::alive(c.state.pid, c.state.pid_start)
+                        || proc::alive(c.state.monitor_pid, c.state.monitor_start))
+            })
+        })
+        // Unknown: take the safe, slower way.
+        .unwrap_or(true)
 }
 
 /// Whether `c` may have anything left to disconnect.

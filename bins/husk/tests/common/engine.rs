@@ -225,7 +225,17 @@ impl Engine {
     /// netns handles.
     pub fn network_leftovers(&self) -> Vec<String> {
         let mut left = Vec::new();
-        left.extend(self.netns.veths().into_iter().map(|v| format!("veth {v}")));
+        // A stopped container's veth goes with its namespace, which the
+        // kernel frees asynchronously: give it a moment.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let veths = loop {
+            let v = self.netns.veths();
+            if v.is_empty() || Instant::now() > deadline {
+                break v;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        left.extend(veths.into_iter().map(|v| format!("veth {v}")));
         left.extend(self.netns.container_rules());
         left.extend(
             self.allocations()
