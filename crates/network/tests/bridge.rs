@@ -414,13 +414,13 @@ fn a_setup_failing_midway_leaves_nothing_behind() {
         return;
     };
     let c1 = TestNetns::new("c1");
-    // An eth0 already inside makes the rename fail after the veth, the
+    // An eth0 already inside makes the veth creation fail after the
     // address and the port rules' prerequisites exist.
     let mut cnl = Netlink::in_netns(&c1.path).unwrap();
     cnl.create_veth("eth0", "other0", 1500).unwrap();
     let id = container_id();
     let err = sc.setup(&id, &c1, &["127.0.0.1:18102:80"]).unwrap_err();
-    assert!(err.to_string().contains("rename link eth0"), "{err}");
+    assert!(err.to_string().contains("create veth"), "{err}");
     assert!(sc.host_veths().is_empty(), "{:?}", sc.host_veths());
     assert!(sc.driver.ipam().allocations().unwrap().is_empty());
     assert!(sc.firewall().containers().unwrap().is_empty());
