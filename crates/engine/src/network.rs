@@ -382,11 +382,12 @@ pub fn disconnect(paths: &Paths, c: &Container) -> Result<()> {
         let store = store(paths)?;
         if let Some(net) = store.get(DEFAULT_NETWORK)? {
             let done = driver_for(&store, &net).and_then(|d| {
-                Ok(if joined {
-                    d.teardown(&c.id)?
+                let r = if joined {
+                    d.teardown(&c.id)
                 } else {
-                    d.release(&c.id)?
-                })
+                    d.release(&c.id)
+                };
+                Ok(r?)
             });
             if let Err(e) = done {
                 errors.push(e.to_string());
@@ -523,6 +524,39 @@ mod tests {
         }
         let missing = dir.path().join("missing.toml");
         assert!(Config::load(Some(&missing)).is_err());
+    }
+
+    #[test]
+    fn publish_all_adds_the_exposed_ports_not_published_already() {
+        let mut c: Container = serde_json::from_value(serde_json::json!({
+            "id": "x", "name": "x", "created": "", "path": "true", "args": [],
+            "image_id": "", "lower_dirs": [],
+            "config": {"hostname": "x", "user": "", "env": [], "cmd": [], "entrypoint": [],
+                       "image": "busybox", "working_dir": "", "labels": {}, "tty": false,
+                       "open_stdin": false, "exposed_ports": ["80/tcp", "53/udp", "8080/tcp"]},
+            "host_config": {"memory": 0, "nano_cpus": 0, "cpu_shares": 0, "pids_limit": null,
+                            "network_mode": "bridge", "auto_remove": false, "runtime": "",
+                            "port_bindings": ["9000:8080"]},
+            "state": {"status": "created", "pid": 0, "exit_code": 0},
+        }))
+        .unwrap();
+        let ports = |c: &Container| {
+            port_specs(c)
+                .unwrap()
+                .iter()
+                .map(|s| (s.host_start, s.container_port, s.proto))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ports(&c), vec![(9000, 8080, Proto::Tcp)]);
+        c.host_config.publish_all = true;
+        assert_eq!(
+            ports(&c),
+            vec![
+                (9000, 8080, Proto::Tcp),
+                (0, 80, Proto::Tcp),
+                (0, 53, Proto::Udp)
+            ]
+        );
     }
 
     #[test]
