@@ -137,6 +137,12 @@ fn eth0_lo_etc_files_and_inspect() {
         e.allocations(),
         vec![("172.17.3.4".to_string(), id.to_string())]
     );
+    let hosts_file = std::path::Path::new(v["HostsPath"].as_str().unwrap()).to_path_buf();
+    let inode = |p: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).unwrap().ino()
+    };
+    let before = inode(&hosts_file);
     e.ok(&["stop", "-t", "1", "named"]);
     assert!(e.allocations().is_empty());
     assert_eq!(e.inspect("named")["NetworkSettings"]["IPAddress"], "");
@@ -148,6 +154,11 @@ fn eth0_lo_etc_files_and_inspect() {
     // A restart connects again, at the requested address.
     e.ok(&["start", "named"]);
     assert_eq!(ip_of(&e, "named"), "172.17.3.4");
+    // Rewritten in place: a bind mount holds the inode.
+    assert_eq!(inode(&hosts_file), before);
+    assert!(e
+        .ok(&["exec", "named", "cat", "/etc/hosts"])
+        .ends_with("172.17.3.4\tbox\n"));
     e.ok(&["rm", "-f", "named"]);
 }
 
