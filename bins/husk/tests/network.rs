@@ -463,6 +463,7 @@ fn bad_network_input_is_refused_in_one_line() {
         ),
         (&["--add-host", "nocolon"], "invalid host entry"),
         (&["--dns", "x"], "not an IP address"),
+        (&["--dns-search", "a\nnameserver 1.2.3.4"], "without spaces"),
         (
             &["--network", "none", "--ip", "172.17.0.9"],
             "conflicting options",

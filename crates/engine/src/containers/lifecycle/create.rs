@@ -185,6 +185,18 @@ fn check_network_flags(paths: &Paths, o: &CreateOptions, mode: &str) -> Result<(
     for d in &o.dns {
         network::parse_dns(d)?;
     }
+    // One resolv.conf word each: a space or newline would smuggle in lines.
+    if let Some(bad) = o
+        .dns_search
+        .iter()
+        .find(|d| d.is_empty() || d.contains(char::is_whitespace))
+    {
+        return Err(Error::InvalidFlag {
+            flag: "--dns-search",
+            value: bad.clone(),
+            reason: "a domain name without spaces".into(),
+        });
+    }
     if let Some(mac) = &o.mac_address {
         network::parse_mac(mac)?;
     }
