@@ -560,3 +560,90 @@ fn subnet_choice_avoids_host_routes_and_config_overlap_is_refused() {
     e.set_config("");
     e.netns.ip(&["link", "del", "d1"]);
 }
+
+/// `busybox` again as `exposed`, its config saying EXPOSE 80/tcp and
+/// 81/tcp: save, edit the config, load.
+fn load_image_with_exposed_ports(e: &Engine) {
+    let work = tempdir("husk-test-expose-");
+    let archive = work.path().join("busybox.tar");
+    e.ok(&["save", "-o", archive.to_str().unwrap(), "busybox"]);
+    let dir = work.path().join("x");
+    std::fs::create_dir(&dir).unwrap();
+    let st = std::process::Command::new("tar")
+        .arg("-xf")
+        .arg(&archive)
+        .arg("-C")
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let manifest_path = dir.join("manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    let config_name = manifest[0]["Config"].as_str().unwrap().to_string();
+    let mut config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(&config_name)).unwrap()).unwrap();
+    config["config"]["ExposedPorts"] = serde_json::json!({"80/tcp": {}, "81/tcp": {}});
+    let bytes = serde_json::to_vec(&config).unwrap();
+    let new_name = format!("{}.json", husk_image::Digest::of(&bytes).hex());
+    std::fs::remove_file(dir.join(&config_name)).unwrap();
+    std::fs::write(dir.join(&new_name), &bytes).unwrap();
+    manifest[0]["Config"] = serde_json::json!(new_name);
+    manifest[0]["RepoTags"] = serde_json::json!(["exposed:latest"]);
+    std::fs::write(&manifest_path, serde_json::to_vec(&manifest).unwrap()).unwrap();
+    let out = work.path().join("exposed.tar");
+    let st = std::process::Command::new("tar")
+        .arg("-cf")
+        .arg(&out)
+        .arg("-C")
+        .arg(&dir)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    e.ok(&["load", "-i", out.to_str().unwrap()]);
+}
+
+#[test]
+fn publish_all_publishes_the_exposed_ports() {
+    require_root!("publish_all_publishes_the_exposed_ports");
+    let e = Engine::new();
+    load_image_with_exposed_ports(&e);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "pub",
+        "-P",
+        "-p",
+        "18500:81",
+        "exposed",
+        "sh",
+        "-c",
+        "while true; do echo exposed | nc -l -p 80; done",
+    ]);
+    let v = e.inspect("pub");
+    assert_eq!(
+        v["Config"]["ExposedPorts"],
+        serde_json::json!({"80/tcp": {}, "81/tcp": {}})
+    );
+    assert_eq!(v["HostConfig"]["PublishAllPorts"], true);
+    let ports = &v["NetworkSettings"]["Ports"];
+    assert_eq!(ports["81/tcp"][0]["HostPort"], "18500");
+    let host_port = ports["80/tcp"][0]["HostPort"].as_str().unwrap().to_string();
+    assert!(host_port.parse::<u16>().unwrap() > 1024, "{host_port}");
+    assert_eq!(
+        fetch_soon(&e.netns, &format!("127.0.0.1:{host_port}")).trim(),
+        "exposed"
+    );
+    let ps = e.ok(&["ps", "--format", "{{.Ports}}"]);
+    assert!(ps.contains(&format!("0.0.0.0:{host_port}->80/tcp")), "{ps}");
+    assert!(ps.contains("0.0.0.0:18500->81/tcp"), "{ps}");
+    // Without -P an exposed port shows bare in ps and as null in Ports.
+    e.ok(&["run", "-d", "--name", "bare", "exposed", "sleep", "300"]);
+    let ps = e.ok(&["ps", "--filter", "name=bare", "--format", "{{.Ports}}"]);
+    assert_eq!(ps.trim(), "80-81/tcp");
+    assert!(e.inspect("bare")["NetworkSettings"]["Ports"]["80/tcp"].is_null());
+    e.ok(&["rm", "-f", "pub", "bare"]);
+    e.ok(&["rmi", "exposed"]);
+}
