@@ -443,6 +443,34 @@ fn kill_9_of_monitor_and_container_is_repaired_by_the_next_command() {
     // The port is free again.
     e.ok(&["run", "--rm", "-p", "18400:80", "busybox", "true"]);
     e.ok(&["rm", &id]);
+
+    // A monitor killed while connecting leaves a record that never said
+    // "running": nothing reconciles it, the gc of the next listing must
+    // find what it holds from the address book, the veths and the rules.
+    let id = e.ok(&["run", "-d", "-p", "18401:80", "busybox", "sleep", "300"]);
+    let id = id.trim().to_string();
+    let rec = e.record(&id);
+    let (pid, monitor) = (
+        rec["state"]["pid"].as_i64().unwrap() as i32,
+        rec["state"]["monitor_pid"].as_i64().unwrap() as i32,
+    );
+    for p in [monitor, pid] {
+        // SAFETY: kill(2) on pids this test's engine started.
+        assert_eq!(unsafe { libc::kill(p, libc::SIGKILL) }, 0);
+    }
+    wait_until("the monitor to die", Duration::from_secs(10), || {
+        reap_all();
+        std::fs::read_to_string(format!("/proc/{monitor}/stat"))
+            .map_or(true, |s| s.contains(") Z "))
+    });
+    let path = e.root.path().join("containers").join(&id).join("container.json");
+    let mut rec = e.record(&id);
+    rec["state"]["status"] = "created".into();
+    std::fs::write(&path, serde_json::to_vec(&rec).unwrap()).unwrap();
+    assert!(!e.allocations().is_empty());
+    e.ok(&["ps", "-a"]);
+    assert!(e.network_leftovers().is_empty(), "{:?}", e.network_leftovers());
+    e.ok(&["rm", "-f", &id]);
 }
 
 #[test]
