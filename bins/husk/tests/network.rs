@@ -463,13 +463,22 @@ fn kill_9_of_monitor_and_container_is_repaired_by_the_next_command() {
         std::fs::read_to_string(format!("/proc/{monitor}/stat"))
             .map_or(true, |s| s.contains(") Z "))
     });
-    let path = e.root.path().join("containers").join(&id).join("container.json");
+    let path = e
+        .root
+        .path()
+        .join("containers")
+        .join(&id)
+        .join("container.json");
     let mut rec = e.record(&id);
     rec["state"]["status"] = "created".into();
     std::fs::write(&path, serde_json::to_vec(&rec).unwrap()).unwrap();
     assert!(!e.allocations().is_empty());
     e.ok(&["ps", "-a"]);
-    assert!(e.network_leftovers().is_empty(), "{:?}", e.network_leftovers());
+    assert!(
+        e.network_leftovers().is_empty(),
+        "{:?}",
+        e.network_leftovers()
+    );
     e.ok(&["rm", "-f", &id]);
 }
 

@@ -474,3 +474,60 @@ fn setting_up_the_same_container_again_replaces_its_link_and_rules() {
     sc.driver.teardown(&id).unwrap();
     assert!(sc.firewall().published().unwrap().is_empty());
 }
+
+#[test]
+fn release_frees_rules_and_address_and_the_veth_goes_with_its_namespace() {
+    let Some(sc) = Scenario::new("release", "10.104.0.0/24") else {
+        return;
+    };
+    let c1 = TestNetns::new("c1");
+    let id = container_id();
+    let ep = sc.setup(&id, &c1, &["18104:80"]).unwrap();
+    assert_eq!(sc.host_veths(), vec![ep.host_veth.clone()]);
+    sc.driver.release(&id).unwrap();
+    assert!(sc.driver.ipam().allocations().unwrap().is_empty());
+    assert!(sc.firewall().published().unwrap().is_empty());
+    // The namespace still lives: so does the pair, until it goes.
+    assert_eq!(sc.host_veths(), vec![ep.host_veth]);
+    drop(c1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while !sc.host_veths().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            sc.host_veths()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn netns_handles_pin_a_fresh_namespace_until_removed() {
+    let Some(sc) = Scenario::new("netns_handle", "10.105.0.0/24") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let handle = dir.path().join("netns").join("c1");
+    husk_network::netns::create_handle(&handle).unwrap();
+    // A new namespace: only lo, and not the test host's.
+    let mut nl = Netlink::in_netns(&handle).unwrap();
+    let names: Vec<String> = nl.links().unwrap().into_iter().map(|l| l.name).collect();
+    assert_eq!(names, ["lo"]);
+    let ino = |p: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).unwrap().ino()
+    };
+    assert_ne!(ino(&handle), ino(&sc.host.path));
+    // The calling thread came back to the test host.
+    assert_eq!(
+        ino(std::path::Path::new("/proc/thread-self/ns/net")),
+        ino(&sc.host.path)
+    );
+    // Again over a leftover: a fresh namespace replaces it.
+    let first = ino(&handle);
+    husk_network::netns::create_handle(&handle).unwrap();
+    assert_ne!(ino(&handle), first);
+    husk_network::netns::remove_handle(&handle).unwrap();
+    assert!(!handle.exists());
+    husk_network::netns::remove_handle(&handle).unwrap();
+}
