@@ -531,3 +531,28 @@ fn netns_handles_pin_a_fresh_namespace_until_removed() {
     assert!(!handle.exists());
     husk_network::netns::remove_handle(&handle).unwrap();
 }
+
+#[test]
+fn gc_leaves_what_its_address_book_does_not_name() {
+    let Some(sc) = Scenario::new("gc_foreign", "10.106.0.0/24") else {
+        return;
+    };
+    // Another engine's container on the same host: a veth and rules of
+    // ours in shape, but not in this engine's address book.
+    let other_dir = tempfile::tempdir().unwrap();
+    let other_store = husk_network::NetworkStore::open(other_dir.path()).unwrap();
+    let other = husk_network::BridgeDriver::new(&other_store, sc.network().clone(), sc.firewall());
+    let ns = TestNetns::new("foreign");
+    let id = container_id();
+    let req = request(
+        &id,
+        &ns,
+        &["18106:80"],
+        Some(Ipv4Addr::new(10, 106, 0, 200)),
+    );
+    other.setup(&req).unwrap();
+    assert_eq!(sc.gc(&[]), husk_network::GcReport::default());
+    assert_eq!(sc.host_veths().len(), 1);
+    assert_eq!(sc.firewall().containers().unwrap(), vec![id.clone()]);
+    other.teardown(&id).unwrap();
+}
