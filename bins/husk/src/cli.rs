@@ -22,6 +22,9 @@ pub struct Cli {
     /// Volatile state: bundles and the OCI runtime's state (gone after a reboot).
     #[arg(long, global = true, env = "HUSK_RUNROOT", default_value = "/run/husk")]
     pub runroot: PathBuf,
+    /// Engine config file (default /etc/husk/config.toml when present)
+    #[arg(long, global = true, env = "HUSK_CONFIG")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -76,6 +79,8 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(VolumeCommand),
+    /// List port mappings or a specific mapping for the container
+    Port(PortArgs),
     /// The per-container monitor (started by `start`; not for humans)
     #[command(name = "__monitor", hide = true)]
     Monitor {
@@ -133,9 +138,30 @@ pub struct CreateArgs {
     /// CPU shares (relative weight)
     #[arg(short = 'c', long)]
     pub cpu_shares: Option<i64>,
-    /// Connect a container to a network: none or host (bridge is not there yet)
+    /// Connect a container to a network: bridge (default), none, host or container:NAME
     #[arg(long, alias = "net")]
     pub network: Option<String>,
+    /// Publish a container's port(s) to the host: [IP:][HOSTPORT:]CPORT[/PROTO]
+    #[arg(short = 'p', long)]
+    pub publish: Vec<String>,
+    /// Publish all exposed ports to random host ports
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
+    /// IPv4 address (e.g., 172.30.100.104)
+    #[arg(long)]
+    pub ip: Option<String>,
+    /// Container MAC address (e.g., 92:d0:c6:0a:29:33)
+    #[arg(long)]
+    pub mac_address: Option<String>,
+    /// Add a custom host-to-IP mapping (host:ip)
+    #[arg(long)]
+    pub add_host: Vec<String>,
+    /// Set custom DNS servers
+    #[arg(long)]
+    pub dns: Vec<String>,
+    /// Set custom DNS search domains
+    #[arg(long)]
+    pub dns_search: Vec<String>,
     /// OCI runtime binary (default: husk-runtime next to husk)
     #[arg(long)]
     pub runtime: Option<PathBuf>,
@@ -312,6 +338,13 @@ pub struct ExecArgs {
         allow_hyphen_values = true
     )]
     pub container_and_cmd: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct PortArgs {
+    pub container: String,
+    /// PRIVATE_PORT[/PROTO]
+    pub port: Option<String>,
 }
 
 #[derive(Args)]

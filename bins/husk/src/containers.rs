@@ -36,6 +36,13 @@ fn options(a: &CreateArgs) -> Result<CreateOptions> {
         cpus: a.cpus,
         cpu_shares: a.cpu_shares,
         network: a.network.clone(),
+        publish: a.publish.clone(),
+        publish_all: a.publish_all,
+        ip: a.ip.clone(),
+        mac_address: a.mac_address.clone(),
+        add_hosts: a.add_host.clone(),
+        dns: a.dns.clone(),
+        dns_search: a.dns_search.clone(),
         auto_remove: a.rm,
         runtime: a.runtime.clone(),
         interactive: a.interactive,
@@ -190,7 +197,7 @@ pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
                     "RunningFor": husk_engine::format::since(Some(&c.created), now),
                     "Status": list::status_text(c, now),
                     "State": c.state.status.as_str(),
-                    "Ports": "",
+                    "Ports": list::ports_text(c),
                     "Names": c.name,
                     "Labels": c.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
                     "Size": sizes.as_ref().and_then(|s| s.get(&c.id)).cloned().unwrap_or_default(),
@@ -353,6 +360,44 @@ pub fn restart(p: &Paths, a: &StopArgs) -> Result<i32> {
         lifecycle::stop_with(p, n, stop_timeout(a))?;
         lifecycle::start(p, n, &exe, None).map(drop)
     })
+}
+
+/// `husk port CONTAINER [PRIVATE_PORT[/PROTO]]`: docker's lines.
+pub fn port(p: &Paths, a: &PortArgs) -> Result<i32> {
+    let c = lifecycle::reconcile(p, &p.resolve(&a.container)?)?;
+    let mut ports: Vec<husk_network::PublishedPort> = c
+        .network
+        .as_ref()
+        .and_then(|n| n.endpoint.as_ref())
+        .filter(|_| c.is_running())
+        .map(|e| e.ports.clone())
+        .unwrap_or_default();
+    ports.sort_by_key(|p| (p.container_port, p.proto, p.host_ip, p.host_port));
+    let Some(want) = &a.port else {
+        for p in &ports {
+            println!("{p}");
+        }
+        return Ok(0);
+    };
+    let (port, proto) = want.split_once('/').unwrap_or((want, "tcp"));
+    let port: u16 = port
+        .parse()
+        .with_context(|| format!("invalid port {want:?}: give PRIVATE_PORT[/PROTO]"))?;
+    let matching: Vec<_> = ports
+        .iter()
+        .filter(|p| p.container_port == port && p.proto.as_str() == proto)
+        .collect();
+    if matching.is_empty() {
+        bail!(
+            "no public port '{port}/{proto}' published for {}",
+            a.container
+        );
+    }
+    for p in matching {
+        let ip = p.host_ip.unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
+        println!("{ip}:{}", p.host_port);
+    }
+    Ok(0)
 }
 
 pub fn monitor(p: &Paths, id: &str, stdin: bool) -> i32 {

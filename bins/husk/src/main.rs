@@ -17,7 +17,7 @@ use husk_engine::containers::Paths;
 fn main() {
     let cli = Cli::parse();
     let root = cli.root.as_path();
-    let paths = Paths::new(root, &cli.runroot);
+    let paths = Paths::new(root, &cli.runroot).with_config(cli.config.clone());
     let ok = |r: anyhow::Result<()>| r.map(|()| 0);
     let result = match &cli.command {
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => ok(images::import(root, a)),
@@ -49,6 +49,7 @@ fn main() {
         Command::Volume(VolumeCommand::Ls(a)) => volumes::ls(root, a),
         Command::Volume(VolumeCommand::Inspect(a)) => volumes::inspect(root, a),
         Command::Volume(VolumeCommand::Rm(a)) => volumes::rm(root, a),
+        Command::Port(a) => containers::port(&paths, a),
         Command::Monitor { id, stdin } => Ok(containers::monitor(&paths, id, *stdin)),
     };
     match result {

@@ -8,6 +8,10 @@ pub enum Error {
     Layers(#[from] husk_layers::Error),
     #[error(transparent)]
     Fs(#[from] husk_fs::Error),
+    #[error(transparent)]
+    Network(#[from] husk_network::Error),
+    #[error("config {}: {reason}", path.display())]
+    Config { path: PathBuf, reason: String },
     #[error(
         "template parsing error: {reason} in {format:?} (Go template syntax, as docker's --format)"
     )]

@@ -48,15 +48,21 @@ impl BridgeDriver {
     /// every step tolerates finding the work already done.
     pub fn ensure_bridge(&self, nl: &mut Netlink) -> Result<u32> {
         let net = &self.network;
-        let index = match nl.link(&net.bridge)? {
-            Some(l) => l.index,
+        let (index, mtu) = match nl.link(&net.bridge)? {
+            Some(l) => (l.index, l.mtu),
             None => match nl.create_bridge(&net.bridge, net.mtu) {
-                Ok(i) => i,
+                Ok(i) => (i, None),
                 // Another process created it between our look and our create.
-                Err(e) if e.errno() == Some(libc::EEXIST) => nl.index(&net.bridge)?,
+                Err(e) if e.errno() == Some(libc::EEXIST) => (nl.index(&net.bridge)?, None),
                 Err(e) => return Err(e),
             },
         };
+        // Set explicitly (not only at creation): the kernel then keeps it,
+        // instead of following its ports' MTU or resetting it when the
+        // last port goes.
+        if mtu != Some(net.mtu) {
+            nl.set_mtu(index, net.mtu, &net.bridge)?;
+        }
         let has_gateway = nl
             .addresses(index)?
             .iter()
@@ -86,9 +92,6 @@ impl BridgeDriver {
     ) -> Result<Endpoint> {
         let net = &self.network;
         let host = veth_name(&req.container_id);
-        // The peer lives in the host namespace only for a moment; its name
-        // just has to be unique there.
-        let peer = format!("hp{}", &host[4..]);
         let mut nl = Netlink::new()?;
         // A leftover of a crash of this same container would make the create
         // fail; a link of another container (7 hex of two ids can collide)
@@ -106,21 +109,20 @@ impl BridgeDriver {
                 _ => nl.delete_link(stale.index, &host)?,
             }
         }
-        let host_index = nl.create_veth(&host, &peer, net.mtu)?;
+        // The peer is born inside the container's namespace as eth0.
+        let host_index =
+            nl.create_veth_in(&host, CONTAINER_IFNAME, net.mtu, Some(netns.as_fd()))?;
         nl.set_alias(
             host_index,
             &format!("{ALIAS_PREFIX}{}", req.container_id),
             &host,
         )?;
-        let peer_index = nl.index(&peer)?;
         nl.set_master(host_index, bridge, &host)?;
         nl.set_hairpin(host_index, &host)?;
         nl.set_up(host_index, &host)?;
-        nl.move_to_netns(peer_index, netns.as_fd(), &peer)?;
 
         let mut cnl = Netlink::in_netns_fd(netns, &req.netns)?;
-        let idx = cnl.index(&peer)?;
-        cnl.rename(idx, CONTAINER_IFNAME)?;
+        let idx = cnl.index(CONTAINER_IFNAME)?;
         let mac = req.mac.unwrap_or_else(|| mac_for(ip));
         cnl.set_mac(idx, mac, CONTAINER_IFNAME)?;
         cnl.add_address(idx, ip, net.subnet.prefix(), CONTAINER_IFNAME)?;
@@ -210,11 +212,16 @@ impl BridgeDriver {
 impl NetworkDriver for BridgeDriver {
     fn setup(&self, req: &SetupRequest) -> Result<Endpoint> {
         // Everything that can be refused is checked before anything exists.
-        // Listing our table fails with NoNftables on a kernel without it.
-        let mut published = self.firewall.published()?;
-        // Setting up again (a restart) replaces the container's own rules.
-        published.retain(|(owner, _)| *owner != req.container_id);
-        let ports = resolve_ports(&req.ports, &published)?;
+        // Listing our table fails with NoNftables on a kernel without it
+        // (ensure_bridge lists it too when no port is published).
+        let ports = if req.ports.is_empty() {
+            Vec::new()
+        } else {
+            let mut published = self.firewall.published()?;
+            // Setting up again (a restart) replaces the container's own rules.
+            published.retain(|(owner, _)| *owner != req.container_id);
+            resolve_ports(&req.ports, &published)?
+        };
         if let Some(ip) = req.ip {
             self.ipam.validate(ip)?;
         }
@@ -242,6 +249,21 @@ impl NetworkDriver for BridgeDriver {
             }
             Err(e) => errors.push(e),
         }
+        if let Err(e) = self.firewall.remove_container(container_id) {
+            errors.push(e);
+        }
+        if let Err(e) = self.ipam.release(container_id) {
+            errors.push(e);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Teardown(errors))
+        }
+    }
+
+    fn release(&self, container_id: &str) -> Result<()> {
+        let mut errors = Vec::new();
         if let Err(e) = self.firewall.remove_container(container_id) {
             errors.push(e);
         }

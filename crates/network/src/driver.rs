@@ -51,6 +51,14 @@ pub trait NetworkDriver {
     /// Disconnects the container; keeps going past failures and returns
     /// them all (`Error::Teardown`). Safe to call twice.
     fn teardown(&self, container_id: &str) -> Result<()>;
+    /// As `teardown`, for a container whose network namespace is going
+    /// away (its processes are gone and its handle unmounted): what lives
+    /// in that namespace, the veth pair, goes with it as the kernel frees
+    /// it, off the caller's path. Deleting a veth by hand costs an RCU
+    /// grace period (tens of ms) for nothing.
+    fn release(&self, container_id: &str) -> Result<()> {
+        self.teardown(container_id)
+    }
     /// Removes whatever belongs to containers not in `live` (crash repair).
     fn gc(&self, live: &BTreeSet<String>) -> Result<GcReport>;
 }

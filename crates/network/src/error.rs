@@ -67,6 +67,12 @@ pub enum Error {
     },
     #[error("no free address left in network {network} ({subnet})")]
     SubnetExhausted { network: String, subnet: String },
+    #[error("subnet {subnet} of network {network} overlaps the host route to {route}: choose another subnet")]
+    SubnetOverlap {
+        subnet: String,
+        network: String,
+        route: String,
+    },
     #[error("no free 172.x.0.0/16 subnet: every candidate overlaps a host route")]
     NoFreeSubnet,
     #[error("host port {host_ip}:{port}/{proto} is already published by container {owner}")]

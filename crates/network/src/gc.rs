@@ -12,14 +12,20 @@ use crate::{Error, Result};
 pub(crate) fn collect(driver: &BridgeDriver, live: &BTreeSet<String>) -> Result<GcReport> {
     let mut report = GcReport::default();
     let mut errors = Vec::new();
+    // Only what this engine's address book names is ours to remove: every
+    // path releases the address last, so anything a dead container of ours
+    // left still has one, and the veths and rules of another engine
+    // sharing the host (another --root) are never touched.
+    let book: BTreeSet<String> = driver.ipam.allocations()?.into_values().collect();
+    let stale = |id: &str| !live.contains(id) && book.contains(id);
 
-    match stale_veths(live) {
+    match stale_veths(&stale) {
         Ok(names) => report.veths = names,
         Err(e) => errors.push(e),
     }
     match driver.firewall.containers() {
         Ok(ids) => {
-            for id in ids.into_iter().filter(|id| !live.contains(id)) {
+            for id in ids.into_iter().filter(|id| stale(id)) {
                 match driver.firewall.remove_container(&id) {
                     Ok(()) => report.rules.push(id),
                     Err(e) => errors.push(e),
@@ -39,10 +45,10 @@ pub(crate) fn collect(driver: &BridgeDriver, live: &BTreeSet<String>) -> Result<
     }
 }
 
-/// Deletes host veths whose alias names a container that is not live.
-/// Usually the kernel already removed them with the container's netns; a
-/// veth survives when its peer was never moved (a crash mid-setup).
-fn stale_veths(live: &BTreeSet<String>) -> Result<Vec<String>> {
+/// Deletes host veths whose alias names a stale container. Usually the
+/// kernel already removed them with the container's netns; a veth survives
+/// while its namespace is pinned or being freed.
+fn stale_veths(stale: &dyn Fn(&str) -> bool) -> Result<Vec<String>> {
     let mut nl = Netlink::new()?;
     let mut removed = Vec::new();
     for link in nl.links()? {
@@ -53,7 +59,7 @@ fn stale_veths(live: &BTreeSet<String>) -> Result<Vec<String>> {
         else {
             continue;
         };
-        if live.contains(id) {
+        if !stale(id) {
             continue;
         }
         match nl.delete_link(link.index, &link.name) {

@@ -25,5 +25,5 @@ pub use error::{Error, Result};
 pub use firewall::Firewall;
 pub use ipam::Ipam;
 pub use netlink::Netlink;
-pub use network::{Network, NetworkStore};
+pub use network::{check_overlap, host_routes, Network, NetworkStore};
 pub use ports::{parse_port_spec, PortSpec, Proto, PublishedPort};

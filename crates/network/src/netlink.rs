@@ -134,9 +134,28 @@ impl Netlink {
 
     /// Creates `host` and its peer `peer`, both in this namespace.
     pub fn create_veth(&mut self, host: &str, peer: &str, mtu: u32) -> Result<u32> {
+        self.create_veth_in(host, peer, mtu, None)
+    }
+
+    /// Creates `host` here and its peer `peer` directly inside the
+    /// namespace of `peer_netns`: no move afterwards, which would cost the
+    /// kernel an RCU grace period, and the peer's name only has to be free
+    /// in that namespace.
+    pub fn create_veth_in(
+        &mut self,
+        host: &str,
+        peer: &str,
+        mtu: u32,
+        peer_netns: Option<BorrowedFd<'_>>,
+    ) -> Result<u32> {
         let mut peer_msg = LinkMessage::default();
         peer_msg.attributes.push(LinkAttribute::IfName(peer.into()));
         peer_msg.attributes.push(LinkAttribute::Mtu(mtu));
+        if let Some(fd) = peer_netns {
+            peer_msg
+                .attributes
+                .push(LinkAttribute::NetNsFd(fd.as_raw_fd()));
+        }
         let mut msg = LinkMessage::default();
         msg.attributes.push(LinkAttribute::IfName(host.into()));
         msg.attributes.push(LinkAttribute::Mtu(mtu));
@@ -158,6 +177,12 @@ impl Netlink {
         msg.header.flags = LinkFlags::Up;
         msg.header.change_mask = LinkFlags::Up;
         self.set("set link up", target, msg)
+    }
+
+    pub fn set_mtu(&mut self, index: u32, mtu: u32, target: &str) -> Result<()> {
+        let mut msg = link_by_index(index);
+        msg.attributes.push(LinkAttribute::Mtu(mtu));
+        self.set("set mtu", target, msg)
     }
 
     pub fn set_master(&mut self, index: u32, master: u32, target: &str) -> Result<()> {

@@ -80,3 +80,66 @@ pub fn with_netns<T>(path: &Path, f: impl FnOnce() -> Result<T>) -> Result<T> {
     guard.leave()?;
     out
 }
+
+/// Creates a new network namespace and pins it at `path` (a bind mount of
+/// its nsfs file, as `ip netns add` does), so it outlives no process in
+/// particular and can be named in an OCI spec. Only the calling thread
+/// enters the new namespace, and it comes straight back.
+pub fn create_handle(path: &Path) -> Result<()> {
+    use nix::mount::{mount, MsFlags};
+    use nix::sched::unshare;
+
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create dir", dir, e))?;
+    }
+    // A handle left by a crash is still mounted: reuse the file, drop its
+    // old namespace first.
+    remove_handle(path)?;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::io("create netns handle", path, e))?;
+    let original = File::open(SELF_NETNS).map_err(|e| Error::io("open netns", SELF_NETNS, e))?;
+    let created = unshare(CloneFlags::CLONE_NEWNET)
+        .map_err(|source| Error::Setns {
+            path: path.to_path_buf(),
+            source,
+        })
+        .and_then(|()| {
+            mount(
+                Some(SELF_NETNS),
+                path,
+                None::<&str>,
+                MsFlags::MS_BIND,
+                None::<&str>,
+            )
+            .map_err(|e| Error::io("bind mount netns", path, e.into()))
+        });
+    // Back to where we were, whatever happened: a thread left in the new
+    // namespace would set everything after it up in the wrong place.
+    if let Err(source) = setns(original.as_fd(), CloneFlags::CLONE_NEWNET) {
+        eprintln!("husk-network: cannot return to the original netns: {source}");
+        std::process::abort();
+    }
+    if let Err(e) = created {
+        let _ = std::fs::remove_file(path);
+        return Err(e);
+    }
+    Ok(())
+}
+
+/// Unpins and deletes a handle made by `create_handle`; absent is fine. The
+/// namespace itself goes once no process is left in it.
+pub fn remove_handle(path: &Path) -> Result<()> {
+    use nix::mount::{umount2, MntFlags};
+    match umount2(path, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) | Err(nix::errno::Errno::ENOENT) => {}
+        Err(e) => return Err(Error::io("unmount netns handle", path, e.into())),
+    }
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io("remove netns handle", path, e)),
+    }
+}

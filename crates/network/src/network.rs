@@ -16,6 +16,9 @@ pub const DEFAULT_MTU: u32 = 1500;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Network {
     pub name: String,
+    /// docker's NetworkID: 64 hex, given by whoever records the network.
+    #[serde(default)]
+    pub id: String,
     /// Only "bridge" today; user-defined drivers slot in here.
     pub driver: String,
     pub bridge: String,
@@ -40,6 +43,7 @@ impl Network {
             .ok_or_else(|| Error::InvalidCidr(subnet.to_string()))?;
         Ok(Network {
             name: name.into(),
+            id: String::new(),
             driver: "bridge".into(),
             bridge: bridge.into(),
             subnet,
@@ -64,6 +68,31 @@ pub fn choose_subnet(routes: &[Ipv4Net]) -> Result<Ipv4Net> {
         .ok_or(Error::NoFreeSubnet)
 }
 
+/// Refuses a configured subnet that overlaps a host route (the default
+/// route aside), which would make part of the host's network unreachable.
+pub fn check_overlap(network: &str, subnet: Ipv4Net, routes: &[Ipv4Net]) -> Result<()> {
+    match routes
+        .iter()
+        .find(|r| r.prefix() > 0 && r.overlaps(&subnet))
+    {
+        Some(r) => Err(Error::SubnetOverlap {
+            subnet: subnet.to_string(),
+            network: network.to_string(),
+            route: r.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The IPv4 destinations of the calling thread's namespace's main table.
+pub fn host_routes() -> Result<Vec<Ipv4Net>> {
+    Ok(crate::netlink::Netlink::new()?
+        .routes()?
+        .into_iter()
+        .map(|(dest, _)| dest)
+        .collect())
+}
+
 /// Networks and their IPAM files under one root (the engine's store).
 #[derive(Clone, Debug)]
 pub struct NetworkStore {
@@ -79,6 +108,23 @@ impl NetworkStore {
         Ok(NetworkStore {
             root: root.to_path_buf(),
         })
+    }
+
+    /// Serialises choosing and recording networks between processes.
+    pub fn lock(&self) -> Result<husk_fs::Lock> {
+        Ok(husk_fs::Lock::exclusive(
+            &self.root.join("networks").join(".lock"),
+        )?)
+    }
+
+    /// Forgets a recorded network (its host side is the driver's business).
+    pub fn delete(&self, name: &str) -> Result<()> {
+        let path = self.path(name);
+        match std::fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(Error::io("remove", &path, e)),
+        }
     }
 
     pub fn root(&self) -> &Path {
@@ -119,8 +165,7 @@ impl NetworkStore {
     /// (the host's, from `Netlink::routes`) and recorded, so the choice is
     /// stable even when host routes change later.
     pub fn ensure_default(&self, routes: &[Ipv4Net]) -> Result<Network> {
-        let lock_path = self.root.join("networks").join(".lock");
-        let _lock = husk_fs::Lock::exclusive(&lock_path)?;
+        let _lock = self.lock()?;
         if let Some(n) = self.get(DEFAULT_NETWORK)? {
             return Ok(n);
         }
@@ -182,6 +227,18 @@ mod tests {
             net("172.20.0.0/16")
         );
         assert!(choose_subnet(&[net("172.16.0.0/12")]).is_err());
+    }
+
+    #[test]
+    fn configured_subnets_must_not_overlap_host_routes() {
+        let routes = [net("0.0.0.0/0"), net("192.168.1.0/24")];
+        assert!(check_overlap("bridge", net("172.17.0.0/16"), &routes).is_ok());
+        let err = check_overlap("bridge", net("192.168.0.0/16"), &routes).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("overlaps the host route to 192.168.1.0/24"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -119,7 +119,14 @@ impl Nft {
         let out = child
             .wait_with_output()
             .map_err(|e| nft_err(format!("wait for nft: {e}")))?;
-        let stderr = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        // nft follows an error with the offending input and a caret line:
+        // the first line says it all, and errors stay one line.
+        let stderr = String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .unwrap_or("")
+            .to_string();
         if !out.status.success() {
             return Err(if kernel_lacks_nftables(&stderr) {
                 Error::NoNftables(stderr)

@@ -414,13 +414,13 @@ fn a_setup_failing_midway_leaves_nothing_behind() {
         return;
     };
     let c1 = TestNetns::new("c1");
-    // An eth0 already inside makes the rename fail after the veth, the
+    // An eth0 already inside makes the veth creation fail after the
     // address and the port rules' prerequisites exist.
     let mut cnl = Netlink::in_netns(&c1.path).unwrap();
     cnl.create_veth("eth0", "other0", 1500).unwrap();
     let id = container_id();
     let err = sc.setup(&id, &c1, &["127.0.0.1:18102:80"]).unwrap_err();
-    assert!(err.to_string().contains("rename link eth0"), "{err}");
+    assert!(err.to_string().contains("create veth"), "{err}");
     assert!(sc.host_veths().is_empty(), "{:?}", sc.host_veths());
     assert!(sc.driver.ipam().allocations().unwrap().is_empty());
     assert!(sc.firewall().containers().unwrap().is_empty());
@@ -473,4 +473,86 @@ fn setting_up_the_same_container_again_replaces_its_link_and_rules() {
     assert_eq!(sc.firewall().published().unwrap().len(), 1);
     sc.driver.teardown(&id).unwrap();
     assert!(sc.firewall().published().unwrap().is_empty());
+}
+
+#[test]
+fn release_frees_rules_and_address_and_the_veth_goes_with_its_namespace() {
+    let Some(sc) = Scenario::new("release", "10.104.0.0/24") else {
+        return;
+    };
+    let c1 = TestNetns::new("c1");
+    let id = container_id();
+    let ep = sc.setup(&id, &c1, &["18104:80"]).unwrap();
+    assert_eq!(sc.host_veths(), vec![ep.host_veth.clone()]);
+    sc.driver.release(&id).unwrap();
+    assert!(sc.driver.ipam().allocations().unwrap().is_empty());
+    assert!(sc.firewall().published().unwrap().is_empty());
+    // The namespace still lives: so does the pair, until it goes.
+    assert_eq!(sc.host_veths(), vec![ep.host_veth]);
+    drop(c1);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    while !sc.host_veths().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            sc.host_veths()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn netns_handles_pin_a_fresh_namespace_until_removed() {
+    let Some(sc) = Scenario::new("netns_handle", "10.105.0.0/24") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let handle = dir.path().join("netns").join("c1");
+    husk_network::netns::create_handle(&handle).unwrap();
+    // A new namespace: only lo, and not the test host's.
+    let mut nl = Netlink::in_netns(&handle).unwrap();
+    let names: Vec<String> = nl.links().unwrap().into_iter().map(|l| l.name).collect();
+    assert_eq!(names, ["lo"]);
+    let ino = |p: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(p).unwrap().ino()
+    };
+    assert_ne!(ino(&handle), ino(&sc.host.path));
+    // The calling thread came back to the test host.
+    assert_eq!(
+        ino(std::path::Path::new("/proc/thread-self/ns/net")),
+        ino(&sc.host.path)
+    );
+    // Again over a leftover: a fresh namespace replaces it.
+    let first = ino(&handle);
+    husk_network::netns::create_handle(&handle).unwrap();
+    assert_ne!(ino(&handle), first);
+    husk_network::netns::remove_handle(&handle).unwrap();
+    assert!(!handle.exists());
+    husk_network::netns::remove_handle(&handle).unwrap();
+}
+
+#[test]
+fn gc_leaves_what_its_address_book_does_not_name() {
+    let Some(sc) = Scenario::new("gc_foreign", "10.106.0.0/24") else {
+        return;
+    };
+    // Another engine's container on the same host: a veth and rules of
+    // ours in shape, but not in this engine's address book.
+    let other_dir = tempfile::tempdir().unwrap();
+    let other_store = husk_network::NetworkStore::open(other_dir.path()).unwrap();
+    let other = husk_network::BridgeDriver::new(&other_store, sc.network().clone(), sc.firewall());
+    let ns = TestNetns::new("foreign");
+    let id = container_id();
+    let req = request(
+        &id,
+        &ns,
+        &["18106:80"],
+        Some(Ipv4Addr::new(10, 106, 0, 200)),
+    );
+    other.setup(&req).unwrap();
+    assert_eq!(sc.gc(&[]), husk_network::GcReport::default());
+    assert_eq!(sc.host_veths().len(), 1);
+    assert_eq!(sc.firewall().containers().unwrap(), vec![id.clone()]);
+    other.teardown(&id).unwrap();
 }

@@ -1,12 +1,20 @@
 //! A private engine per test: its own --root and --runroot, busybox
 //! imported, and on drop a check that nothing is left behind.
 //!
+//! Every husk command runs inside a network namespace the engine creates
+//! (`ip netns add`, entered by a pre_exec setns): the default bridge, its
+//! subnet and husk's nft table belong to that test alone, and go away
+//! with the namespace.
+//!
 //! Tests take one process-wide lock: the test process is the subreaper of
 //! the monitors it starts (this machine's PID 1 never reaps), and reaping
 //! with waitpid(-1) must not race another test's `Command::status`.
 
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -15,7 +23,134 @@ pub static SERIAL: Mutex<()> = Mutex::new(());
 pub struct Engine {
     pub root: tempfile::TempDir,
     pub runroot: tempfile::TempDir,
+    /// The network namespace every husk command of this engine runs in.
+    pub netns: TestNetns,
     _serial: MutexGuard<'static, ()>,
+}
+
+static NETNS_COUNTER: AtomicU32 = AtomicU32::new(0);
+
+/// A named netns (`ip netns add`) with `lo` up, deleted on drop.
+pub struct TestNetns {
+    pub name: String,
+    pub path: PathBuf,
+    file: std::fs::File,
+}
+
+impl TestNetns {
+    pub fn new(label: &str) -> TestNetns {
+        let n = NETNS_COUNTER.fetch_add(1, Ordering::SeqCst);
+        let name = format!("hk-{}-{n}-{label}", std::process::id());
+        let st = Command::new("ip")
+            .args(["netns", "add", &name])
+            .status()
+            .unwrap();
+        assert!(st.success(), "ip netns add {name}");
+        let ns = TestNetns {
+            path: PathBuf::from("/run/netns").join(&name),
+            file: std::fs::File::open(PathBuf::from("/run/netns").join(&name)).unwrap(),
+            name,
+        };
+        ns.ip(&["link", "set", "lo", "up"]);
+        ns
+    }
+
+    /// `ip -n NAME ARGS...`, insisting on success; its stdout.
+    pub fn ip(&self, args: &[&str]) -> String {
+        let out = husk_fixtures::output_via_files(
+            Command::new("ip").arg("-n").arg(&self.name).args(args),
+        );
+        assert!(
+            out.status.success(),
+            "ip -n {} {args:?}: {}",
+            self.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A command that runs inside this namespace.
+    pub fn command(&self, program: &str) -> Command {
+        let mut c = Command::new(program);
+        let fd = self.file.as_raw_fd();
+        // SAFETY: setns is a plain syscall on a descriptor the parent keeps
+        // open until spawn returns; nothing else runs between fork and exec.
+        unsafe {
+            c.pre_exec(move || {
+                if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        c
+    }
+
+    /// Runs `f` on a thread inside this namespace (sockets it creates
+    /// stay there); the thread ends with it.
+    pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
+        let fd = self.file.as_raw_fd();
+        std::thread::scope(|s| {
+            s.spawn(move || {
+                // SAFETY: setns on this thread only, with a descriptor we own.
+                let rc = unsafe { libc::setns(fd, libc::CLONE_NEWNET) };
+                assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
+                f()
+            })
+            .join()
+            .unwrap()
+        })
+    }
+
+    /// The `net:[INODE]` a process inside shows for /proc/self/ns/net.
+    pub fn ns_id(&self) -> String {
+        use std::os::unix::fs::MetadataExt;
+        format!("net:[{}]", self.file.metadata().unwrap().ino())
+    }
+
+    /// Names of the veth links inside.
+    pub fn veths(&self) -> Vec<String> {
+        self.ip(&["-o", "link", "show", "type", "veth"])
+            .lines()
+            .filter_map(|l| l.split(": ").nth(1))
+            .map(|n| n.split('@').next().unwrap_or(n).to_string())
+            .collect()
+    }
+
+    /// Chains and rule comments of husk's table inside that belong to
+    /// containers (`ctr-*` chains, `husk-ctr`/`husk-port` rules).
+    pub fn container_rules(&self) -> Vec<String> {
+        let out = husk_fixtures::output_via_files(
+            self.command("nft")
+                .args(["-j", "list", "table", "ip", "husk"]),
+        );
+        if !out.status.success() {
+            return Vec::new();
+        }
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut found = Vec::new();
+        for o in v["nftables"].as_array().into_iter().flatten() {
+            if let Some(c) = o["chain"]["name"].as_str() {
+                if c.starts_with("ctr-") {
+                    found.push(format!("chain {c}"));
+                }
+            }
+            if let Some(c) = o["rule"]["comment"].as_str() {
+                if c.starts_with("husk-ctr") || c.starts_with("husk-port") {
+                    found.push(format!("rule {c}"));
+                }
+            }
+        }
+        found
+    }
+}
+
+impl Drop for TestNetns {
+    fn drop(&mut self) {
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .status();
+    }
 }
 
 pub fn runtime_bin() -> PathBuf {
@@ -38,8 +173,12 @@ impl Engine {
             // Short: husk-runtime binds <runroot>/runtime/<64-hex id>/exec.sock,
             // and a unix socket path must fit in 108 bytes.
             runroot: tempdir("hkr-"),
+            netns: TestNetns::new("eng"),
             _serial: serial,
         };
+        // An empty config of its own: a host's /etc/husk/config.toml must
+        // not change what the tests see.
+        e.set_config("");
         let work = tempdir("husk-test-img-");
         let rootfs = work.path().join("rootfs");
         husk_fixtures::busybox_rootfs(&rootfs);
@@ -57,12 +196,71 @@ impl Engine {
         e
     }
 
+    pub fn config_path(&self) -> PathBuf {
+        self.root.path().join("config.toml")
+    }
+
+    pub fn set_config(&self, text: &str) {
+        std::fs::write(self.config_path(), text).unwrap();
+    }
+
+    /// Addresses IPAM holds on the default network, with their owners.
+    pub fn allocations(&self) -> Vec<(String, String)> {
+        let p = self.root.path().join("network/ipam/bridge.json");
+        let Ok(data) = std::fs::read(p) else {
+            return Vec::new();
+        };
+        let v: serde_json::Value = serde_json::from_slice(&data).unwrap();
+        v["allocations"]
+            .as_object()
+            .map(|m| {
+                m.iter()
+                    .map(|(ip, id)| (ip.clone(), id.as_str().unwrap_or("").to_string()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// What containers left on the network: veths, nft rules, addresses,
+    /// netns handles.
+    pub fn network_leftovers(&self) -> Vec<String> {
+        let mut left = Vec::new();
+        // A stopped container's veth goes with its namespace, which the
+        // kernel frees asynchronously: give it a moment.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let veths = loop {
+            let v = self.netns.veths();
+            if v.is_empty() || Instant::now() > deadline {
+                break v;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        left.extend(veths.into_iter().map(|v| format!("veth {v}")));
+        left.extend(self.netns.container_rules());
+        left.extend(
+            self.allocations()
+                .into_iter()
+                .map(|(ip, id)| format!("address {ip} of {id}")),
+        );
+        let handles: Vec<String> = std::fs::read_dir(self.runroot.path().join("netns"))
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| format!("netns handle {:?}", e.file_name()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        left.extend(handles);
+        left
+    }
+
     pub fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_husk"));
+        let mut c = self.netns.command(env!("CARGO_BIN_EXE_husk"));
         c.arg("--root")
             .arg(self.root.path())
             .arg("--runroot")
             .arg(self.runroot.path())
+            .arg("--config")
+            .arg(self.config_path())
             .args(args)
             .stdin(Stdio::null());
         c
@@ -213,6 +411,7 @@ impl Drop for Engine {
         for id in &ids {
             left.extend(cgroup_dirs(id).iter().map(|p| p.display().to_string()));
         }
+        left.extend(self.network_leftovers());
         let rt_left: Vec<_> = std::fs::read_dir(self.runroot.path().join("runtime"))
             .map(|rd| {
                 rd.flatten()

@@ -102,7 +102,11 @@ fn inspect_base(paths: &Paths, c: &Container) -> Value {
             "Binds": opt_vec(&c.host_config.binds),
             "LogConfig": {"Type": "json-file", "Config": {}},
             "NetworkMode": c.host_config.network_mode,
-            "PortBindings": {},
+            "PortBindings": port_bindings(c),
+            "PublishAllPorts": c.host_config.publish_all,
+            "Dns": c.host_config.dns,
+            "DnsSearch": c.host_config.dns_search,
+            "ExtraHosts": opt_vec(&c.host_config.extra_hosts),
             "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
             "AutoRemove": c.host_config.auto_remove,
             "Runtime": c.host_config.runtime,
@@ -152,16 +156,128 @@ fn inspect_base(paths: &Paths, c: &Container) -> Value {
             "Entrypoint": opt_vec(&c.config.entrypoint),
             "OnBuild": Value::Null,
             "Labels": c.config.labels,
+            "ExposedPorts": exposed_ports(c),
+            "MacAddress": c.host_config.mac_address,
         },
-        "NetworkSettings": {
-            "SandboxKey": "",
-            "Ports": {},
-            "IPAddress": "",
-            "Gateway": "",
-            "IPPrefixLen": 0,
-            "MacAddress": "",
-            "Networks": {},
-        },
+        "NetworkSettings": network_settings(c),
+    })
+}
+
+/// `{"80/tcp": {}}` or null, as docker's Config.ExposedPorts.
+fn exposed_ports(c: &Container) -> Value {
+    if c.config.exposed_ports.is_empty() {
+        return Value::Null;
+    }
+    let m: serde_json::Map<String, Value> = c
+        .config
+        .exposed_ports
+        .iter()
+        .map(|p| (p.clone(), json!({})))
+        .collect();
+    Value::Object(m)
+}
+
+/// HostConfig.PortBindings: the `-p` requests as given (HostPort empty
+/// when the host port is chosen at start).
+fn port_bindings(c: &Container) -> Value {
+    let mut m = serde_json::Map::new();
+    for spec in &c.host_config.port_bindings {
+        let Ok(specs) = husk_network::parse_port_spec(spec) else {
+            continue;
+        };
+        for p in specs {
+            let host_port = match (p.host_start, p.host_end) {
+                (0, _) => String::new(),
+                (a, b) if a == b => a.to_string(),
+                (a, b) => format!("{a}-{b}"),
+            };
+            let key = format!("{}/{}", p.container_port, p.proto);
+            let entry = m.entry(key).or_insert_with(|| json!([]));
+            if let Some(list) = entry.as_array_mut() {
+                list.push(json!({
+                    "HostIp": p.host_ip.map(|i| i.to_string()).unwrap_or_default(),
+                    "HostPort": host_port,
+                }));
+            }
+        }
+    }
+    Value::Object(m)
+}
+
+/// docker's NetworkSettings: the legacy top-level fields of the default
+/// bridge, Ports (published and exposed-only) and one entry per network.
+fn network_settings(c: &Container) -> Value {
+    let state = c.network.clone().unwrap_or_default();
+    let ep = state.endpoint.as_ref();
+    let ip = ep.map(|e| e.ip.to_string()).unwrap_or_default();
+    let gw = ep.map(|e| e.gateway.to_string()).unwrap_or_default();
+    let prefix = ep.map(|e| e.prefix).unwrap_or(0);
+    let mac = ep
+        .map(|e| husk_network::driver::format_mac(e.mac))
+        .unwrap_or_default();
+    let mut ports = serde_json::Map::new();
+    if c.is_running() && state.endpoint.is_some() {
+        for e in &c.config.exposed_ports {
+            if let Some((port, proto)) = crate::network::parse_exposed(e) {
+                ports.insert(format!("{port}/{proto}"), Value::Null);
+            }
+        }
+        for p in ep.map(|e| e.ports.as_slice()).unwrap_or_default() {
+            let key = format!("{}/{}", p.container_port, p.proto);
+            let host_ip = p
+                .host_ip
+                .map_or_else(|| "0.0.0.0".to_string(), |i| i.to_string());
+            let binding = json!({"HostIp": host_ip, "HostPort": p.host_port.to_string()});
+            match ports.get_mut(&key).and_then(Value::as_array_mut) {
+                Some(list) => list.push(binding),
+                None => {
+                    ports.insert(key, json!([binding]));
+                }
+            }
+        }
+    }
+    let mut networks = serde_json::Map::new();
+    if c.host_config.network_mode == "bridge"
+        || c.host_config.network_mode == "host"
+        || c.host_config.network_mode == "none"
+    {
+        networks.insert(
+            c.host_config.network_mode.clone(),
+            json!({
+                "IPAMConfig": if c.host_config.ip.is_empty() {
+                    Value::Null
+                } else {
+                    json!({"IPv4Address": c.host_config.ip})
+                },
+                "Links": Value::Null,
+                "Aliases": Value::Null,
+                "MacAddress": mac,
+                "NetworkID": state.network_id,
+                "EndpointID": state.endpoint_id,
+                "Gateway": gw,
+                "IPAddress": ip,
+                "IPPrefixLen": prefix,
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "DNSNames": Value::Null,
+            }),
+        );
+    }
+    json!({
+        "Bridge": "",
+        "SandboxID": state.endpoint_id,
+        "SandboxKey": state.sandbox_key,
+        "Ports": ports,
+        "EndpointID": state.endpoint_id,
+        "Gateway": gw,
+        "GlobalIPv6Address": "",
+        "GlobalIPv6PrefixLen": 0,
+        "IPAddress": ip,
+        "IPPrefixLen": prefix,
+        "IPv6Gateway": "",
+        "MacAddress": mac,
+        "Networks": networks,
     })
 }
 

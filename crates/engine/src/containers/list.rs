@@ -180,6 +180,74 @@ fn is_ancestor(v: &str, c: &Container) -> bool {
     hex.len() >= 4 && hex.bytes().all(|b| b.is_ascii_hexdigit()) && image_hex.starts_with(hex)
 }
 
+/// docker's PORTS column (its `DisplayablePorts`): exposed-only ports
+/// and same-number mappings grouped into ranges (`3300-3310/tcp`), then
+/// the other host mappings (`0.0.0.0:8080->80/tcp`). Empty unless the
+/// container runs connected.
+pub fn ports_text(c: &Container) -> String {
+    let Some(ep) = c.network.as_ref().and_then(|n| n.endpoint.as_ref()) else {
+        return String::new();
+    };
+    if !c.is_running() {
+        return String::new();
+    }
+    // (private port, host ip, public port, proto); exposed-only ports
+    // have no ip and no public port.
+    let mut ports: Vec<(u16, String, u16, &'static str)> = ep
+        .ports
+        .iter()
+        .map(|p| {
+            let ip = p
+                .host_ip
+                .map_or_else(|| "0.0.0.0".to_string(), |i| i.to_string());
+            (p.container_port, ip, p.host_port, p.proto.as_str())
+        })
+        .collect();
+    for e in &c.config.exposed_ports {
+        if let Some((port, proto)) = crate::network::parse_exposed(e) {
+            if !ports.iter().any(|p| p.0 == port && p.3 == proto.as_str()) {
+                ports.push((port, String::new(), 0, proto.as_str()));
+            }
+        }
+    }
+    ports.sort();
+    let form = |key: &str, first: u16, last: u16| {
+        let (ip, proto) = key.split_once('/').unwrap_or(("", key));
+        let mut group = first.to_string();
+        if first != last {
+            group = format!("{group}-{last}");
+        }
+        if !ip.is_empty() {
+            group = format!("{ip}:{group}->{group}");
+        }
+        format!("{group}/{proto}")
+    };
+    let mut result = Vec::new();
+    let mut host_mappings = Vec::new();
+    let mut groups: Vec<(String, u16, u16)> = Vec::new();
+    for (private, ip, public, proto) in ports {
+        let key = if ip.is_empty() {
+            proto.to_string()
+        } else if public != private {
+            host_mappings.push(format!("{ip}:{public}->{private}/{proto}"));
+            continue;
+        } else {
+            format!("{ip}/{proto}")
+        };
+        match groups.iter_mut().find(|g| g.0 == key) {
+            None => groups.push((key, private, private)),
+            Some(g) if g.2.checked_add(1) == Some(private) => g.2 = private,
+            Some(g) => {
+                result.push(form(&g.0, g.1, g.2));
+                (g.1, g.2) = (private, private);
+            }
+        }
+    }
+    result.extend(groups.iter().map(|(k, f, l)| form(k, *f, *l)));
+    result.extend(host_mappings);
+    result.join(", ")
+}
+
 /// Go's `strconv.Quote` for the strings a command line holds.
 fn go_quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
@@ -219,12 +287,13 @@ pub fn render(containers: &[Container], o: &PsOptions, now: DateTime<Utc>) -> St
             c.config.image.clone()
         };
         let mut line = format!(
-            "{}\t{}\t{}\t{} ago\t{}\t\t{}",
+            "{}\t{}\t{}\t{} ago\t{}\t{}\t{}",
             id(c),
             image,
             go_quote(&cmd),
             human_duration(elapsed(&c.created, now)),
             status_text(c, now),
+            ports_text(c),
             c.name
         );
         if let Some(sizes) = &o.sizes {
@@ -262,7 +331,46 @@ mod tests {
             host_config: HostConfig::default(),
             state,
             restart_count: 0,
+            network: None,
         }
+    }
+
+    #[test]
+    fn ports_column_groups_like_docker() {
+        use husk_network::{Endpoint, Proto, PublishedPort};
+        let mut c = container("web", Status::Running, 0);
+        let p = |host, ctr, proto| PublishedPort {
+            host_ip: None,
+            host_port: host,
+            container_port: ctr,
+            proto,
+        };
+        c.config.exposed_ports = vec!["9988/tcp".into(), "80/tcp".into()];
+        c.network = Some(crate::containers::NetworkState {
+            endpoint: Some(Endpoint {
+                network: "bridge".into(),
+                ifname: "eth0".into(),
+                host_veth: "veth1".into(),
+                ip: "172.17.0.2".parse().unwrap(),
+                prefix: 16,
+                gateway: "172.17.0.1".parse().unwrap(),
+                mac: [2, 0x42, 172, 17, 0, 2],
+                ports: vec![
+                    p(8080, 80, Proto::Tcp),
+                    p(8001, 81, Proto::Udp),
+                    p(3300, 3300, Proto::Tcp),
+                    p(3301, 3301, Proto::Tcp),
+                    p(3302, 3302, Proto::Tcp),
+                ],
+            }),
+            ..Default::default()
+        });
+        assert_eq!(
+            ports_text(&c),
+            "0.0.0.0:3300-3302->3300-3302/tcp, 9988/tcp, 0.0.0.0:8080->80/tcp, 0.0.0.0:8001->81/udp"
+        );
+        c.state.status = Status::Exited;
+        assert_eq!(ports_text(&c), "");
     }
 
     fn at(s: &str) -> DateTime<Utc> {

@@ -31,7 +31,7 @@ pub mod volume_copy;
 
 use std::path::{Path, PathBuf};
 
-pub use record::{Container, ContainerConfig, HostConfig, State, Status};
+pub use record::{Container, ContainerConfig, HostConfig, NetworkState, State, Status};
 
 use crate::{Error, Result};
 
@@ -42,6 +42,8 @@ pub struct Paths {
     pub root: PathBuf,
     /// Volatile state (`--runroot`): bundles and the runtime's root; gone after a reboot.
     pub runroot: PathBuf,
+    /// `--config`: the engine config file; None = the default path if present.
+    pub config: Option<PathBuf>,
 }
 
 impl Paths {
@@ -49,7 +51,23 @@ impl Paths {
         Paths {
             root: root.to_path_buf(),
             runroot: runroot.to_path_buf(),
+            config: None,
         }
+    }
+
+    pub fn with_config(mut self, config: Option<PathBuf>) -> Paths {
+        self.config = config;
+        self
+    }
+
+    /// The container's network namespace handle (a bind mount of its nsfs
+    /// file), gone with /run after a reboot like the namespace itself.
+    pub fn netns(&self, id: &str) -> PathBuf {
+        self.netns_dir().join(id)
+    }
+
+    pub fn netns_dir(&self) -> PathBuf {
+        self.runroot.join("netns")
     }
 
     pub fn containers(&self) -> PathBuf {

@@ -22,6 +22,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
+use std::net::IpAddr;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixListener;
 use std::path::Path;
@@ -32,7 +33,8 @@ use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
 use super::runtime::{start_failure_code, Runtime};
-use super::{lifecycle, proc, spec, Container, Paths, Status};
+use super::{lifecycle, proc, spec, Container, NetworkState, Paths, Status};
+use crate::network::{self, Connected};
 use crate::{Error, Result};
 
 /// The fd `husk start` hands the monitor its report pipe on.
@@ -106,6 +108,14 @@ fn supervise(paths: &Paths, id: &str, sync: &mut File, stdin: Option<OwnedFd>) -
     let c = paths.load(id)?.ok_or_else(|| Error::NoSuchContainer {
         name: id.to_string(),
     })?;
+    // Recorded before anything is connected: the network gc counts a
+    // container whose monitor lives as live, and must see this one so.
+    let me = std::process::id() as i32;
+    paths.update(id, |r| {
+        r.state.monitor_pid = me;
+        r.state.monitor_start = proc::start_time(me).unwrap_or(0);
+        Ok(())
+    })?;
     let bundle = paths.bundle(id);
     std::fs::create_dir_all(&bundle).map_err(|e| Error::io("create", &bundle, e))?;
     let rt = Runtime {
@@ -120,10 +130,11 @@ fn supervise(paths: &Paths, id: &str, sync: &mut File, stdin: Option<OwnedFd>) -
             out,
             err,
             input,
+            network,
         }) => {
             let started = proc::now_rfc3339();
-            let me = std::process::id() as i32;
             paths.update(id, |r| {
+                r.network = network.clone();
                 r.state.status = Status::Running;
                 r.state.pid = pid;
                 r.state.pid_start = proc::start_time(pid).unwrap_or(0);
@@ -142,7 +153,11 @@ fn supervise(paths: &Paths, id: &str, sync: &mut File, stdin: Option<OwnedFd>) -
             let _ = rt.delete_force(id);
             lifecycle::release_rootfs(&merged);
             let _ = std::fs::remove_dir_all(&bundle);
+            if let Err(e) = network::disconnect(paths, &c) {
+                eprintln!("husk monitor {id}: {e}");
+            }
             finish(paths, &c, |r| {
+                r.network = None;
                 r.state.status = Status::Exited;
                 r.state.exit_code = code;
                 r.state.oom_killed = oom;
@@ -160,6 +175,9 @@ fn supervise(paths: &Paths, id: &str, sync: &mut File, stdin: Option<OwnedFd>) -
             let _ = rt.delete_force(id);
             lifecycle::release_rootfs(&merged);
             let _ = std::fs::remove_dir_all(&bundle);
+            if let Err(e) = network::disconnect(paths, &c) {
+                eprintln!("husk monitor {id}: {e}");
+            }
             // docker leaves a container whose start failed "created" (or
             // "exited" once it has run before) with the code and message.
             finish(paths, &c, |r| {
@@ -173,6 +191,7 @@ fn supervise(paths: &Paths, id: &str, sync: &mut File, stdin: Option<OwnedFd>) -
                 r.state.error = msg.clone();
                 r.state.pid = 0;
                 r.state.monitor_pid = 0;
+                r.network = None;
             })?;
             let _ = writeln!(sync, "failed {code} {msg}");
             Ok(())
@@ -202,6 +221,7 @@ struct Created {
     err: Option<File>,
     /// With `-it`: the caller's terminal, copied into the master.
     input: Option<File>,
+    network: Option<NetworkState>,
 }
 
 /// Mounts the rootfs, writes the bundle and runs the runtime's `create`
@@ -220,8 +240,11 @@ fn prepare_and_create(
     let lowers: Vec<std::path::PathBuf> = c.lower_dirs.iter().map(Into::into).collect();
     husk_layers::mount_overlay(&lowers, &dir.join("upper"), &dir.join("work"), &merged)
         .map_err(|e| e.to_string())?;
-    write_etc_files(c, &dir).map_err(|e| e.to_string())?;
-    let spec = spec::build(c, &merged, &dir).map_err(|e| e.to_string())?;
+    // Before the runtime: a port already taken fails the start here, and
+    // the container's files name its address.
+    let net = network::connect(paths, c).map_err(|e| e.to_string())?;
+    write_etc_files(paths, c, &dir, &net).map_err(|e| e.to_string())?;
+    let spec = spec::build(c, &merged, &dir, &net.sandbox).map_err(|e| e.to_string())?;
     husk_fs::write_json_atomic(&bundle.join("config.json"), &spec).map_err(|e| e.to_string())?;
 
     let (out_r, out_w) = pipe().map_err(|e| format!("pipe: {e}"))?;
@@ -293,6 +316,7 @@ fn prepare_and_create(
         out,
         err,
         input,
+        network: net.state,
     })
 }
 
@@ -340,24 +364,60 @@ fn copy_window_size(from: &File, to: &File) {
     }
 }
 
-/// /etc/hostname, /etc/hosts and /etc/resolv.conf, bind-mounted by the spec.
-fn write_etc_files(c: &Container, dir: &Path) -> Result<()> {
+/// /etc/hostname, /etc/hosts and /etc/resolv.conf, bind-mounted by the
+/// spec. Existing files are rewritten in place: a bind mount holds the
+/// inode, and a rename would leave a running container on the old one.
+fn write_etc_files(paths: &Paths, c: &Container, dir: &Path, net: &Connected) -> Result<()> {
+    use husk_network::dnsfiles::{self, HostEntry};
     let host = &c.config.hostname;
-    husk_fs::write_atomic(&dir.join("hostname"), format!("{host}\n").as_bytes(), 0o644)?;
-    let hosts = format!(
-        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n\
-         fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n\
-         ff02::2\tip6-allrouters\n127.0.1.1\t{host}\n"
-    );
-    husk_fs::write_atomic(&dir.join("hosts"), hosts.as_bytes(), 0o644)?;
-    // Without a network there is no resolver to reach; with the host's
-    // network the host's resolver works as is.
-    let resolv = if c.host_config.network_mode == "host" {
-        std::fs::read("/etc/resolv.conf").unwrap_or_default()
-    } else {
-        Vec::new()
+    let hc = &c.host_config;
+    write_in_place(&dir.join("hostname"), &dnsfiles::hostname_content(host))?;
+    let extra = hc
+        .extra_hosts
+        .iter()
+        .map(|h| dnsfiles::parse_add_host(h))
+        .collect::<std::result::Result<Vec<HostEntry>, _>>()?;
+    let mode = network::Mode::parse(&hc.network_mode);
+    // The container's own address: its endpoint's, or for container:NAME
+    // the address of the stack it shares.
+    let own = match &mode {
+        Some(network::Mode::Container(t)) => paths.load(t)?.and_then(|t| t.network),
+        _ => net.state.clone(),
+    }
+    .and_then(|s| s.endpoint)
+    .map(|e| IpAddr::V4(e.ip));
+    let own = own.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 1, 1)));
+    write_in_place(
+        &dir.join("hosts"),
+        &dnsfiles::hosts_content(host, Some(own), &extra),
+    )?;
+    let dns = hc
+        .dns
+        .iter()
+        .map(|d| network::parse_dns(d))
+        .collect::<Result<Vec<_>>>()?;
+    let resolv = match mode {
+        // Without a network there is no resolver to reach, unless asked.
+        Some(network::Mode::None) if dns.is_empty() && hc.dns_search.is_empty() => String::new(),
+        Some(network::Mode::None) => dnsfiles::resolv_conf_content("", &dns, &hc.dns_search, &[]),
+        // The host's resolver works as is from the host's stack.
+        Some(network::Mode::Host) if dns.is_empty() && hc.dns_search.is_empty() => {
+            std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default()
+        }
+        _ => {
+            dnsfiles::resolv_conf_content(&dnsfiles::host_resolv_conf()?, &dns, &hc.dns_search, &[])
+        }
     };
-    husk_fs::write_atomic(&dir.join("resolv.conf"), &resolv, 0o644)?;
+    write_in_place(&dir.join("resolv.conf"), &resolv)?;
+    Ok(())
+}
+
+fn write_in_place(path: &Path, content: &str) -> Result<()> {
+    if path.exists() {
+        husk_network::dnsfiles::rewrite_in_place(path, content)?;
+    } else {
+        husk_fs::write_atomic(path, content.as_bytes(), 0o644)?;
+    }
     Ok(())
 }
 

@@ -96,6 +96,9 @@ pub struct ContainerConfig {
     /// `--stop-timeout` seconds: `stop` without `-t` waits this long.
     #[serde(default)]
     pub stop_timeout: Option<i64>,
+    /// The image's EXPOSE list (`80/tcp`), which `-P` publishes.
+    #[serde(default)]
+    pub exposed_ports: Vec<String>,
 }
 
 /// Resource limits and engine options (docker's HostConfig subset).
@@ -107,8 +110,26 @@ pub struct HostConfig {
     pub cpu_shares: i64,
     /// None = unlimited.
     pub pids_limit: Option<i64>,
-    /// "none" or "host".
+    /// "bridge", "none", "host" or "container:<id>".
     pub network_mode: String,
+    /// `-p` as given.
+    #[serde(default)]
+    pub port_bindings: Vec<String>,
+    /// `-P`: publish every exposed port on a free host port.
+    #[serde(default)]
+    pub publish_all: bool,
+    /// `--ip`, `--mac-address` (empty when not given).
+    #[serde(default)]
+    pub ip: String,
+    #[serde(default)]
+    pub mac_address: String,
+    /// `--add-host name:ip`, `--dns`, `--dns-search`.
+    #[serde(default)]
+    pub extra_hosts: Vec<String>,
+    #[serde(default)]
+    pub dns: Vec<String>,
+    #[serde(default)]
+    pub dns_search: Vec<String>,
     pub auto_remove: bool,
     /// Absolute path of the OCI runtime binary.
     pub runtime: String,
@@ -178,6 +199,22 @@ pub struct Container {
     pub state: State,
     #[serde(default)]
     pub restart_count: i64,
+    /// What the container is connected to while it runs (None otherwise).
+    #[serde(default)]
+    pub network: Option<NetworkState>,
+}
+
+/// A running container's connection, for inspect, ps and `port`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct NetworkState {
+    /// The netns handle (docker's SandboxKey).
+    pub sandbox_key: String,
+    /// docker's EndpointID: 64 hex, new at every connect.
+    #[serde(default)]
+    pub endpoint_id: String,
+    #[serde(default)]
+    pub network_id: String,
+    pub endpoint: Option<husk_network::Endpoint>,
 }
 
 impl Container {

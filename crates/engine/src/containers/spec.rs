@@ -11,6 +11,7 @@ use nix::fcntl::OFlag;
 use serde_json::{json, Value};
 
 use super::Container;
+use crate::network::Sandbox;
 use crate::{Error, Result};
 
 /// crun 1.8 refuses ociVersion 1.1+; dockerd writes this one.
@@ -177,7 +178,8 @@ pub fn process_env(c: &Container) -> Vec<String> {
 
 /// The full spec. `rootfs` is the mounted overlay; `files` is the container
 /// dir holding the hostname/hosts/resolv.conf files bind-mounted over /etc.
-pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
+/// `sandbox` says where the network namespace comes from (`connect`).
+pub fn build(c: &Container, rootfs: &Path, files: &Path, sandbox: &Sandbox) -> Result<Value> {
     let (uid, gid, extra_gids) = resolve_user(c, rootfs)?;
     let privileged = c.host_config.privileged;
     let caps = if privileged {
@@ -236,8 +238,10 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
         json!({"type": "pid"}),
         json!({"type": "ipc"}),
     ];
-    if c.host_config.network_mode != "host" {
-        namespaces.push(json!({"type": "network"}));
+    match sandbox {
+        Sandbox::Host => {}
+        Sandbox::New => namespaces.push(json!({"type": "network"})),
+        Sandbox::Join(path) => namespaces.push(json!({"type": "network", "path": path})),
     }
     let mut resources = json!({"devices": if privileged {
         json!([{"allow": true, "access": "rwm"}])
@@ -481,13 +485,14 @@ mod tests {
             },
             state: State::created(),
             restart_count: 0,
+            network: None,
         }
     }
 
     #[test]
     fn docker_defaults_and_limits() {
         let c = container();
-        let s = build(&c, Path::new("/m"), Path::new("/d")).unwrap();
+        let s = build(&c, Path::new("/m"), Path::new("/d"), &Sandbox::New).unwrap();
         assert_eq!(s["ociVersion"], "1.0.2-dev");
         assert_eq!(s["hostname"], "c0ffeec0ffee");
         assert_eq!(s["process"]["args"], json!(["sh", "-c", "true"]));
@@ -530,7 +535,18 @@ mod tests {
         assert!(s["linux"]["seccomp"].is_null());
         let mut c = c;
         c.host_config.seccomp = true;
-        let s2 = build(&c, Path::new("/m"), Path::new("/d")).unwrap();
+        let s2 = build(&c, Path::new("/m"), Path::new("/d"), &Sandbox::New).unwrap();
+        let joined = build(
+            &c,
+            Path::new("/m"),
+            Path::new("/d"),
+            &Sandbox::Join("/run/husk/netns/x".into()),
+        )
+        .unwrap();
+        assert!(joined["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"type": "network", "path": "/run/husk/netns/x"})));
         assert_eq!(s2["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ERRNO");
         for d in [
             "/proc",
@@ -601,7 +617,7 @@ mod tests {
             &[],
         )
         .unwrap();
-        let s = build(&c, Path::new("/m"), Path::new("/d")).unwrap();
+        let s = build(&c, Path::new("/m"), Path::new("/d"), &Sandbox::New).unwrap();
         assert!(s["linux"]["seccomp"].is_null());
         assert_eq!(s["linux"]["maskedPaths"], json!([]));
         assert_eq!(s["linux"]["readonlyPaths"], json!([]));
@@ -645,7 +661,7 @@ mod tests {
         c.host_config.seccomp_profile = Some(
             r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_ERRNO"}]}"#.into(),
         );
-        let s = build(&c, Path::new("/m"), Path::new("/d")).unwrap();
+        let s = build(&c, Path::new("/m"), Path::new("/d"), &Sandbox::New).unwrap();
         assert_eq!(s["linux"]["seccomp"]["defaultAction"], "SCMP_ACT_ALLOW");
         assert_eq!(
             s["linux"]["seccomp"]["syscalls"][0]["names"],
@@ -678,7 +694,7 @@ mod tests {
         )
         .unwrap();
         c.config.user = "user".into();
-        let s = build(&c, rootfs.path(), Path::new("/d")).unwrap();
+        let s = build(&c, rootfs.path(), Path::new("/d"), &Sandbox::Host).unwrap();
         assert!(!s["linux"]["namespaces"]
             .as_array()
             .unwrap()
@@ -688,10 +704,10 @@ mod tests {
             json!({"uid": 1000, "gid": 1000, "additionalGids": [10]})
         );
         c.config.user = "1000:wheel".into();
-        let s = build(&c, rootfs.path(), Path::new("/d")).unwrap();
+        let s = build(&c, rootfs.path(), Path::new("/d"), &Sandbox::Host).unwrap();
         assert_eq!(s["process"]["user"]["gid"], 10);
         c.config.user = "nobody".into();
-        let err = build(&c, rootfs.path(), Path::new("/d")).unwrap_err();
+        let err = build(&c, rootfs.path(), Path::new("/d"), &Sandbox::Host).unwrap_err();
         assert!(
             err.to_string().contains("unable to find user nobody"),
             "{err}"

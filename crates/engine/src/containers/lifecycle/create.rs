@@ -7,6 +7,7 @@ use husk_image::Store;
 
 use super::flags::check_flags;
 use crate::containers::{names, proc, Container, ContainerConfig, HostConfig, Paths, State};
+use crate::network::{self, Mode};
 use crate::{Error, Result};
 
 /// Everything `husk create`/`run` takes besides the engine paths.
@@ -27,8 +28,18 @@ pub struct CreateOptions {
     /// `--cpus 1.5`.
     pub cpus: Option<f64>,
     pub cpu_shares: Option<i64>,
-    /// `none` or `host`.
+    /// `bridge`, `none`, `host` or `container:NAME`; None = the config's default.
     pub network: Option<String>,
+    /// `-p [IP:][HOSTPORT:]CPORT[/PROTO]`.
+    pub publish: Vec<String>,
+    /// `-P`.
+    pub publish_all: bool,
+    pub ip: Option<String>,
+    pub mac_address: Option<String>,
+    /// `--add-host name:ip`.
+    pub add_hosts: Vec<String>,
+    pub dns: Vec<String>,
+    pub dns_search: Vec<String>,
     pub auto_remove: bool,
     pub runtime: Option<PathBuf>,
     /// `-i`: the container reads the caller's stdin.
@@ -95,6 +106,94 @@ fn env_key(e: &str) -> &str {
     e.split_once('=').map(|(k, _)| k).unwrap_or(e)
 }
 
+/// The recorded network mode: `container:NAME` becomes `container:<id>`
+/// (docker keeps the name, but an id survives a rename).
+fn network_mode(paths: &Paths, o: &CreateOptions) -> Result<String> {
+    let given = match &o.network {
+        Some(n) => n.clone(),
+        None => network::default_mode(paths)?,
+    };
+    let bad = |reason: String| Error::InvalidFlag {
+        flag: "--network",
+        value: given.clone(),
+        reason,
+    };
+    match network::Mode::parse(&given) {
+        Some(Mode::Bridge) => Ok("bridge".into()),
+        Some(Mode::None) => Ok("none".into()),
+        Some(Mode::Host) => Ok("host".into()),
+        Some(Mode::Container(target)) => {
+            let t = paths
+                .resolve(&target)
+                .map_err(|e| bad(format!("cannot share its network: {e}")))?;
+            Ok(format!("container:{}", t.id))
+        }
+        None => Err(bad(
+            "use bridge, none, host or container:NAME (user-defined networks come later)".into(),
+        )),
+    }
+}
+
+/// The network flags, checked before anything is recorded: docker's
+/// conflicts, then each value (an `--ip` against the network's subnet).
+fn check_network_flags(paths: &Paths, o: &CreateOptions, mode: &str) -> Result<()> {
+    let bridge = mode == "bridge";
+    let conflict = |flag: &'static str, value: &str| Error::InvalidFlag {
+        flag,
+        value: value.to_string(),
+        reason: format!("conflicting options: it needs the bridge network, not {mode}"),
+    };
+    if !bridge {
+        if let Some(p) = o.publish.first() {
+            if mode != "host" {
+                return Err(conflict("--publish", p));
+            }
+        }
+        for (flag, v) in [("--ip", &o.ip), ("--mac-address", &o.mac_address)] {
+            if let Some(v) = v {
+                return Err(conflict(flag, v));
+            }
+        }
+    }
+    if mode.starts_with("container:") {
+        if let Some(h) = o.add_hosts.first() {
+            return Err(conflict("--add-host", h));
+        }
+        if let Some(d) = o.dns.first() {
+            return Err(conflict("--dns", d));
+        }
+    }
+    for p in &o.publish {
+        husk_network::parse_port_spec(p)?;
+    }
+    for h in &o.add_hosts {
+        husk_network::dnsfiles::parse_add_host(h)?;
+    }
+    for d in &o.dns {
+        network::parse_dns(d)?;
+    }
+    // One resolv.conf word each: a space or newline would smuggle in lines.
+    if let Some(bad) = o
+        .dns_search
+        .iter()
+        .find(|d| d.is_empty() || d.contains(char::is_whitespace))
+    {
+        return Err(Error::InvalidFlag {
+            flag: "--dns-search",
+            value: bad.clone(),
+            reason: "a domain name without spaces".into(),
+        });
+    }
+    if let Some(mac) = &o.mac_address {
+        network::parse_mac(mac)?;
+    }
+    if let Some(ip) = network::parse_ip(o.ip.as_deref().unwrap_or(""))? {
+        let net = network::default_network(paths)?;
+        husk_network::Ipam::new(&network::store(paths)?, &net).validate(ip)?;
+    }
+    Ok(())
+}
+
 /// Creates the record and its directories; nothing runs yet.
 pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
     let memory = o
@@ -103,14 +202,8 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         .map(parse_memory)
         .transpose()?
         .unwrap_or(0);
-    let network = o.network.clone().unwrap_or_else(|| "none".into());
-    if network != "none" && network != "host" {
-        return Err(Error::InvalidFlag {
-            flag: "--network",
-            value: network,
-            reason: "only none and host exist yet".into(),
-        });
-    }
+    let network = network_mode(paths, o)?;
+    check_network_flags(paths, o, &network)?;
     let checked = check_flags(o, memory)?;
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
     // Parsed now so a bad -v fails before anything exists; volumes and
@@ -283,6 +376,7 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             open_stdin: o.interactive,
             stop_signal,
             stop_timeout: o.stop_timeout,
+            exposed_ports: icfg.exposed_ports().clone().unwrap_or_default(),
         },
         host_config: HostConfig {
             memory,
@@ -290,6 +384,13 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             cpu_shares: o.cpu_shares.unwrap_or(0),
             pids_limit: o.pids_limit,
             network_mode: network,
+            port_bindings: o.publish.clone(),
+            publish_all: o.publish_all,
+            ip: o.ip.clone().unwrap_or_default(),
+            mac_address: o.mac_address.clone().unwrap_or_default(),
+            extra_hosts: o.add_hosts.clone(),
+            dns: o.dns.clone(),
+            dns_search: o.dns_search.clone(),
             auto_remove: o.auto_remove,
             runtime: runtime.to_string_lossy().into_owned(),
             seccomp: checked.seccomp,
@@ -317,6 +418,7 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         },
         state: State::created(),
         restart_count: 0,
+        network: None,
         id,
     };
     let dir = paths.dir(&c.id);

@@ -56,6 +56,9 @@ pub fn reconcile(paths: &Paths, c: &Container) -> Result<Container> {
     let _ = runtime_of(paths, c).delete_force(&c.id);
     release_rootfs(&paths.dir(&c.id).join("merged"));
     let _ = std::fs::remove_dir_all(paths.bundle(&c.id));
+    if let Err(e) = crate::network::disconnect(paths, c) {
+        eprintln!("husk: {e}");
+    }
     let updated = paths.update(&c.id, |r| {
         // Re-checked under the lock: another command may have fixed it.
         if r.is_running() {
@@ -65,13 +68,23 @@ pub fn reconcile(paths: &Paths, c: &Container) -> Result<Container> {
             r.state.pid = 0;
             r.state.monitor_pid = 0;
             r.state.finished_at = proc::now_rfc3339();
+            r.network = None;
         }
         Ok(())
     })?;
     Ok(updated.unwrap_or_else(|| c.clone()))
 }
 
-/// Every container, reconciled, oldest first.
+/// Every container, reconciled, oldest first; what dead containers left
+/// on the network is collected on the way.
 pub fn list(paths: &Paths) -> Result<Vec<Container>> {
-    paths.all()?.iter().map(|c| reconcile(paths, c)).collect()
+    let all = paths
+        .all()?
+        .iter()
+        .map(|c| reconcile(paths, c))
+        .collect::<Result<Vec<_>>>()?;
+    if let Err(e) = crate::network::gc(paths) {
+        eprintln!("husk: {e}");
+    }
+    Ok(all)
 }

@@ -67,9 +67,16 @@ pub fn remove(paths: &Paths, name: &str, force: bool) -> Result<()> {
             reason: "was started again while being removed".into(),
         });
     }
-    // Whatever a dead monitor left: runtime state, mount, bundle.
+    // Whatever a dead monitor left: runtime state, mount, bundle, network.
     let _ = runtime_of(paths, &c).delete_force(&c.id);
     release_rootfs(&paths.dir(&c.id).join("merged"));
+    // A failure here must not keep the container: the gc of a later
+    // command frees what an absent container still holds.
+    if crate::network::needs_disconnect(paths, &c) {
+        if let Err(e) = crate::network::disconnect(paths, &c) {
+            eprintln!("husk: {e}");
+        }
+    }
     remove_files(paths, &c.id)
 }
 

@@ -53,6 +53,10 @@ pub fn start(
     stdin: Option<std::os::fd::BorrowedFd<'_>>,
 ) -> Result<Started> {
     let c = reconcile(paths, &paths.resolve(id)?)?;
+    // What a crash left (an address, a port) must not make this start fail.
+    if let Err(e) = crate::network::gc(paths) {
+        eprintln!("husk: {e}");
+    }
     if c.is_running() {
         return Err(Error::Conflict {
             id: c.id,
@@ -90,11 +94,12 @@ pub fn start(
         .open(&mlog)
         .map_err(|e| Error::io("open", &mlog, e))?;
     let mut cmd = Command::new(exe);
-    cmd.arg("--root")
-        .arg(&paths.root)
-        .arg("--runroot")
-        .arg(&paths.runroot)
-        .arg("__monitor")
+    cmd.arg("--root").arg(&paths.root);
+    cmd.arg("--runroot").arg(&paths.runroot);
+    if let Some(config) = &paths.config {
+        cmd.arg("--config").arg(config);
+    }
+    cmd.arg("__monitor")
         .arg(&c.id)
         .stdin(Stdio::null())
         .stdout(Stdio::null())

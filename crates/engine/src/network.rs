@@ -1,0 +1,575 @@
+//! The engine's side of networking: the config file, the default network
+//! (chosen once, then recorded), and connecting a container according to
+//! its network mode: a netns handle under the runroot plus the network's
+//! driver, undone at exit, at `rm`, or by the gc after a crash.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use husk_network::network::{choose_subnet, DEFAULT_BRIDGE, DEFAULT_MTU, DEFAULT_NETWORK};
+use husk_network::{
+    BridgeDriver, Firewall, Ipam, Ipv4Net, Network, NetworkDriver, NetworkStore, PortSpec, Proto,
+    SetupRequest,
+};
+use serde::Deserialize;
+
+use crate::containers::{names, proc, Container, NetworkState, Paths};
+use crate::{Error, Result};
+
+pub const DEFAULT_CONFIG: &str = "/etc/husk/config.toml";
+/// husk's own nftables table (`ip husk`); no other table is touched.
+pub const FIREWALL_TABLE: &str = "husk";
+
+/// `/etc/husk/config.toml` (or `--config`). Every key is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub network: NetworkConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// The mode of a container run without `--network`.
+    pub default_network: String,
+    /// The Linux bridge of the default network.
+    pub bridge: String,
+    /// Its subnet; unset = the first 172.17-31.0.0/16 free of host routes.
+    pub subnet: Option<String>,
+    pub mtu: u32,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            default_network: DEFAULT_NETWORK.into(),
+            bridge: DEFAULT_BRIDGE.into(),
+            subnet: None,
+            mtu: DEFAULT_MTU,
+        }
+    }
+}
+
+impl Config {
+    /// The config at `explicit` (which must exist), else the default path
+    /// if present, else the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let path = explicit.unwrap_or(Path::new(DEFAULT_CONFIG));
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+                return Ok(Config::default())
+            }
+            Err(e) => return Err(Error::io("read config", path, e)),
+        };
+        let bad = |reason: String| Error::Config {
+            path: path.to_path_buf(),
+            reason,
+        };
+        // toml's Display is a multi-line snippet: keep errors to one line.
+        let cfg: Config = toml::from_str(&text).map_err(|e| bad(e.message().to_string()))?;
+        let n = &cfg.network;
+        if !matches!(n.default_network.as_str(), "bridge" | "none" | "host") {
+            return Err(bad(format!(
+                "network.default_network {:?}: use bridge, none or host",
+                n.default_network
+            )));
+        }
+        if !(68..=65535).contains(&n.mtu) {
+            return Err(bad(format!("network.mtu {}: use 68 to 65535", n.mtu)));
+        }
+        if let Some(s) = &n.subnet {
+            s.parse::<Ipv4Net>()
+                .map_err(|_| bad(format!("network.subnet {s:?}: use a.b.c.d/len")))?;
+        }
+        Network::bridge(DEFAULT_NETWORK, &n.bridge, "10.0.0.0/24".parse()?)
+            .map_err(|e| bad(format!("network.bridge: {e}")))?;
+        Ok(cfg)
+    }
+}
+
+/// A container's `--network`, as recorded in HostConfig.NetworkMode.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    Bridge,
+    None,
+    Host,
+    /// `container:<id>`: the id of the container whose stack is shared.
+    Container(String),
+}
+
+impl Mode {
+    pub fn parse(s: &str) -> Option<Mode> {
+        match s {
+            "bridge" | "default" => Some(Mode::Bridge),
+            "none" => Some(Mode::None),
+            "host" => Some(Mode::Host),
+            _ => s
+                .strip_prefix("container:")
+                .filter(|t| !t.is_empty())
+                .map(|t| Mode::Container(t.to_string())),
+        }
+    }
+}
+
+pub fn store(paths: &Paths) -> Result<NetworkStore> {
+    Ok(NetworkStore::open(&paths.root.join("network"))?)
+}
+
+fn firewall(store: &NetworkStore) -> Firewall {
+    Firewall::new(FIREWALL_TABLE, store.root())
+}
+
+/// The driver behind a network value: only "bridge" exists today.
+pub fn driver_for(store: &NetworkStore, net: &Network) -> Result<Box<dyn NetworkDriver>> {
+    match net.driver.as_str() {
+        "bridge" => Ok(Box::new(BridgeDriver::new(
+            store,
+            net.clone(),
+            firewall(store),
+        ))),
+        other => Err(husk_network::Error::NetworkNotFound(format!(
+            "{} (driver {other})",
+            net.name
+        ))
+        .into()),
+    }
+}
+
+fn config_matches(n: &Network, cfg: &NetworkConfig) -> bool {
+    n.bridge == cfg.bridge
+        && n.mtu == cfg.mtu
+        && cfg
+            .subnet
+            .as_ref()
+            .is_none_or(|s| s.parse::<Ipv4Net>().is_ok_and(|s| s == n.subnet))
+}
+
+/// The default network: as recorded, or chosen now from the config and
+/// the host's routes and recorded, so the choice stays put when routes
+/// change later. A changed config replaces an unused network and is
+/// refused while containers hold addresses in it.
+pub fn default_network(paths: &Paths) -> Result<Network> {
+    let cfg = Config::load(paths.config.as_deref())?.network;
+    let store = store(paths)?;
+    if let Some(n) = store.get(DEFAULT_NETWORK)? {
+        if config_matches(&n, &cfg) {
+            return Ok(n);
+        }
+    }
+    let _lock = store.lock()?;
+    if let Some(old) = store.get(DEFAULT_NETWORK)? {
+        if config_matches(&old, &cfg) {
+            return Ok(old);
+        }
+        if let Some((_, owner)) = Ipam::new(&store, &old).allocations()?.into_iter().next() {
+            return Err(Error::Config {
+                path: paths
+                    .config
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_CONFIG.into()),
+                reason: format!(
+                    "network {} ({} on {}) is in use by container {owner}: remove its containers before changing its bridge, subnet or mtu",
+                    old.name, old.subnet, old.bridge
+                ),
+            });
+        }
+        BridgeDriver::new(&store, old.clone(), firewall(&store)).remove_network()?;
+        store.delete(&old.name)?;
+    }
+    let routes = husk_network::host_routes()?;
+    let subnet = match &cfg.subnet {
+        Some(s) => {
+            let n: Ipv4Net = s.parse()?;
+            husk_network::check_overlap(DEFAULT_NETWORK, n, &routes)?;
+            n
+        }
+        None => choose_subnet(&routes)?,
+    };
+    let mut net = Network::bridge(DEFAULT_NETWORK, &cfg.bridge, subnet)?;
+    net.mtu = cfg.mtu;
+    net.id = names::new_id();
+    store.save(&net)?;
+    Ok(net)
+}
+
+/// The mode a container gets without `--network`.
+pub fn default_mode(paths: &Paths) -> Result<String> {
+    Ok(Config::load(paths.config.as_deref())?
+        .network
+        .default_network)
+}
+
+/// Where the container's network namespace comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Sandbox {
+    /// The host's (no network namespace in the spec).
+    Host,
+    /// A fresh one from the runtime, with only `lo`.
+    New,
+    /// An existing one, by path.
+    Join(PathBuf),
+}
+
+/// What `connect` set up.
+#[derive(Debug, Clone)]
+pub struct Connected {
+    pub sandbox: Sandbox,
+    pub state: Option<NetworkState>,
+}
+
+/// `-p` and `-P` as the driver wants them.
+pub fn port_specs(c: &Container) -> Result<Vec<PortSpec>> {
+    let mut specs = Vec::new();
+    for p in &c.host_config.port_bindings {
+        specs.extend(husk_network::parse_port_spec(p)?);
+    }
+    if c.host_config.publish_all {
+        for e in &c.config.exposed_ports {
+            let Some((port, proto)) = parse_exposed(e) else {
+                continue;
+            };
+            let bound = specs
+                .iter()
+                .any(|s| s.container_port == port && s.proto == proto);
+            if !bound {
+                specs.push(PortSpec {
+                    host_ip: None,
+                    host_start: 0,
+                    host_end: 0,
+                    container_port: port,
+                    proto,
+                });
+            }
+        }
+    }
+    Ok(specs)
+}
+
+/// `80/tcp`, `53/udp` or `80` (tcp).
+pub fn parse_exposed(s: &str) -> Option<(u16, Proto)> {
+    let (port, proto) = s.split_once('/').unwrap_or((s, "tcp"));
+    let proto = match proto {
+        "tcp" => Proto::Tcp,
+        "udp" => Proto::Udp,
+        _ => return None,
+    };
+    Some((port.parse().ok().filter(|p| *p > 0)?, proto))
+}
+
+fn setup_lock(store: &NetworkStore) -> Result<husk_fs::Lock> {
+    Ok(husk_fs::Lock::exclusive(&store.root().join("setup.lock"))?)
+}
+
+/// Connects `c` as its network mode says. The caller (the monitor) has
+/// recorded its own pid first, so a concurrent gc counts it as live.
+pub fn connect(paths: &Paths, c: &Container) -> Result<Connected> {
+    let mode = Mode::parse(&c.host_config.network_mode).ok_or_else(|| Error::InvalidFlag {
+        flag: "--network",
+        value: c.host_config.network_mode.clone(),
+        reason: "use bridge, none, host or container:NAME".into(),
+    })?;
+    let sandbox = match mode {
+        Mode::Host => Sandbox::Host,
+        Mode::None => Sandbox::New,
+        Mode::Container(target) => joined_sandbox(paths, c, &target)?,
+        Mode::Bridge => return connect_bridge(paths, c),
+    };
+    Ok(Connected {
+        sandbox,
+        state: None,
+    })
+}
+
+fn joined_sandbox(paths: &Paths, c: &Container, target: &str) -> Result<Sandbox> {
+    let t = paths.resolve(target)?;
+    let t = crate::containers::lifecycle::reconcile(paths, &t)?;
+    if !t.is_running() || t.state.pid <= 0 {
+        return Err(Error::Conflict {
+            id: c.id.clone(),
+            reason: format!(
+                "cannot join the network of container {}: it is not running",
+                t.name
+            ),
+        });
+    }
+    if Mode::parse(&t.host_config.network_mode) == Some(Mode::Host) {
+        return Ok(Sandbox::Host);
+    }
+    let handle = paths.netns(&t.id);
+    Ok(Sandbox::Join(if handle.exists() {
+        handle
+    } else {
+        PathBuf::from(format!("/proc/{}/ns/net", t.state.pid))
+    }))
+}
+
+fn connect_bridge(paths: &Paths, c: &Container) -> Result<Connected> {
+    let net = default_network(paths)?;
+    let store = store(paths)?;
+    let driver = driver_for(&store, &net)?;
+    let handle = paths.netns(&c.id);
+    let hc = &c.host_config;
+    let req = SetupRequest {
+        container_id: c.id.clone(),
+        netns: handle.clone(),
+        ip: parse_ip(&hc.ip)?,
+        mac: parse_mac(&hc.mac_address)?,
+        ports: port_specs(c)?,
+    };
+    // gc takes this lock too: it never judges liveness while an address
+    // is being handed out.
+    let _lock = setup_lock(&store)?;
+    husk_network::netns::create_handle(&handle)?;
+    match driver.setup(&req) {
+        Ok(ep) => Ok(Connected {
+            sandbox: Sandbox::Join(handle.clone()),
+            state: Some(NetworkState {
+                sandbox_key: handle.to_string_lossy().into_owned(),
+                endpoint_id: names::new_id(),
+                network_id: net.id.clone(),
+                endpoint: Some(ep),
+            }),
+        }),
+        Err(e) => {
+            let _ = husk_network::netns::remove_handle(&handle);
+            Err(e.into())
+        }
+    }
+}
+
+pub fn parse_ip(s: &str) -> Result<Option<Ipv4Addr>> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    s.parse().map(Some).map_err(|_| Error::InvalidFlag {
+        flag: "--ip",
+        value: s.to_string(),
+        reason: "not an IPv4 address".into(),
+    })
+}
+
+pub fn parse_mac(s: &str) -> Result<Option<[u8; 6]>> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(husk_network::driver::parse_mac(s)?))
+}
+
+pub fn parse_dns(s: &str) -> Result<IpAddr> {
+    s.parse().map_err(|_| Error::InvalidFlag {
+        flag: "--dns",
+        value: s.to_string(),
+        reason: "not an IP address".into(),
+    })
+}
+
+/// Undoes `connect` (or what a crash left of it) for a container whose
+/// processes are gone; safe to repeat.
+pub fn disconnect(paths: &Paths, c: &Container) -> Result<()> {
+    let mut errors = Vec::new();
+    // Unpinned first: with no process left in it the namespace dies, and
+    // its veth with it. Unless a running container joined it
+    // (container:ID): then the veth must go now, or its address would be
+    // handed out again while still in use.
+    let handle = paths.netns(&c.id);
+    let joined = joined_by_running(paths, &c.id);
+    if let Err(e) = husk_network::netns::remove_handle(&handle) {
+        errors.push(e.to_string());
+    }
+    if Mode::parse(&c.host_config.network_mode) == Some(Mode::Bridge) {
+        let store = store(paths)?;
+        if let Some(net) = store.get(DEFAULT_NETWORK)? {
+            let done = driver_for(&store, &net).and_then(|d| {
+                let r = if joined {
+                    d.teardown(&c.id)
+                } else {
+                    d.release(&c.id)
+                };
+                Ok(r?)
+            });
+            if let Err(e) = done {
+                errors.push(e.to_string());
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Conflict {
+            id: c.id.clone(),
+            reason: format!("network teardown: {}", errors.join("; ")),
+        })
+    }
+}
+
+/// Whether a running container shares `id`'s network namespace.
+fn joined_by_running(paths: &Paths, id: &str) -> bool {
+    let mode = format!("container:{id}");
+    paths
+        .all()
+        .map(|all| {
+            all.iter().any(|c| {
+                c.host_config.network_mode == mode
+                    && (proc::alive(c.state.pid, c.state.pid_start)
+                        || proc::alive(c.state.monitor_pid, c.state.monitor_start))
+            })
+        })
+        // Unknown: take the safe, slower way.
+        .unwrap_or(true)
+}
+
+/// Whether `c` may have anything left to disconnect.
+pub fn needs_disconnect(paths: &Paths, c: &Container) -> bool {
+    c.network.is_some() || paths.netns(&c.id).exists()
+}
+
+/// Containers whose monitor or init is alive: they own what they hold.
+fn live_ids(paths: &Paths) -> Result<BTreeSet<String>> {
+    Ok(paths
+        .all()?
+        .into_iter()
+        .filter(|c| {
+            proc::alive(c.state.pid, c.state.pid_start)
+                || proc::alive(c.state.monitor_pid, c.state.monitor_start)
+        })
+        .map(|c| c.id)
+        .collect())
+}
+
+/// Crash repair: handles, veths, rules and addresses of containers that
+/// are gone or no longer running are removed. Cheap when there is nothing
+/// to do (one file read and the record list), so every listing runs it.
+pub fn gc(paths: &Paths) -> Result<()> {
+    let handles: Vec<String> = std::fs::read_dir(paths.netns_dir())
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    let store = store(paths)?;
+    let net = store.get(DEFAULT_NETWORK)?;
+    let allocations: BTreeMap<Ipv4Addr, String> = match &net {
+        Some(n) => Ipam::new(&store, n).allocations()?,
+        None => BTreeMap::new(),
+    };
+    if handles.is_empty() && allocations.is_empty() {
+        return Ok(());
+    }
+    let live = live_ids(paths)?;
+    let clean =
+        handles.iter().all(|h| live.contains(h)) && allocations.values().all(|o| live.contains(o));
+    if clean {
+        return Ok(());
+    }
+    let _lock = setup_lock(&store)?;
+    // Again under the lock: a monitor may have started meanwhile.
+    let live = live_ids(paths)?;
+    let mut errors = Vec::new();
+    for h in handles.iter().filter(|h| !live.contains(*h)) {
+        if let Err(e) = husk_network::netns::remove_handle(&paths.netns(h)) {
+            errors.push(e.to_string());
+        }
+    }
+    if let Some(n) = &net {
+        if let Err(e) = driver_for(&store, n).and_then(|d| Ok(d.gc(&live)?)) {
+            errors.push(e.to_string());
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Conflict {
+            id: "-".into(),
+            reason: format!("network gc: {}", errors.join("; ")),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_keys_and_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(
+            &p,
+            "[network]\nbridge = \"br-x\"\nsubnet = \"10.7.0.0/24\"\nmtu = 1400\ndefault_network = \"none\"\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&p)).unwrap().network;
+        assert_eq!(
+            (c.bridge.as_str(), c.subnet.as_deref(), c.mtu),
+            ("br-x", Some("10.7.0.0/24"), 1400)
+        );
+        assert_eq!(c.default_network, "none");
+        for (text, want) in [
+            ("[network]\nbogus = 1\n", "unknown field"),
+            ("[network]\nsubnet = \"10.7.0.0\"\n", "network.subnet"),
+            ("[network]\nmtu = 10\n", "network.mtu"),
+            (
+                "[network]\nbridge = \"a-very-long-bridge\"\n",
+                "network.bridge",
+            ),
+            ("[network]\ndefault_network = \"x\"\n", "default_network"),
+        ] {
+            std::fs::write(&p, text).unwrap();
+            let err = Config::load(Some(&p)).unwrap_err().to_string();
+            assert!(err.contains(want), "{text}: {err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+        let missing = dir.path().join("missing.toml");
+        assert!(Config::load(Some(&missing)).is_err());
+    }
+
+    #[test]
+    fn publish_all_adds_the_exposed_ports_not_published_already() {
+        let mut c: Container = serde_json::from_value(serde_json::json!({
+            "id": "x", "name": "x", "created": "", "path": "true", "args": [],
+            "image_id": "", "lower_dirs": [],
+            "config": {"hostname": "x", "user": "", "env": [], "cmd": [], "entrypoint": [],
+                       "image": "busybox", "working_dir": "", "labels": {}, "tty": false,
+                       "open_stdin": false, "exposed_ports": ["80/tcp", "53/udp", "8080/tcp"]},
+            "host_config": {"memory": 0, "nano_cpus": 0, "cpu_shares": 0, "pids_limit": null,
+                            "network_mode": "bridge", "auto_remove": false, "runtime": "",
+                            "port_bindings": ["9000:8080"]},
+            "state": {"status": "created", "pid": 0, "exit_code": 0},
+        }))
+        .unwrap();
+        let ports = |c: &Container| {
+            port_specs(c)
+                .unwrap()
+                .iter()
+                .map(|s| (s.host_start, s.container_port, s.proto))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(ports(&c), vec![(9000, 8080, Proto::Tcp)]);
+        c.host_config.publish_all = true;
+        assert_eq!(
+            ports(&c),
+            vec![
+                (9000, 8080, Proto::Tcp),
+                (0, 80, Proto::Tcp),
+                (0, 53, Proto::Udp)
+            ]
+        );
+    }
+
+    #[test]
+    fn modes_and_exposed_ports() {
+        assert_eq!(Mode::parse("bridge"), Some(Mode::Bridge));
+        assert_eq!(
+            Mode::parse("container:abc"),
+            Some(Mode::Container("abc".into()))
+        );
+        assert_eq!(Mode::parse("container:"), None);
+        assert_eq!(Mode::parse("weird"), None);
+        assert_eq!(parse_exposed("80/tcp"), Some((80, Proto::Tcp)));
+        assert_eq!(parse_exposed("53/udp"), Some((53, Proto::Udp)));
+        assert_eq!(parse_exposed("x/tcp"), None);
+    }
+}
