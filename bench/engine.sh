@@ -25,7 +25,9 @@ NS=husk-bench-$$
 PODMAN=(podman --root "$W/podman" --runroot "$RUN/podman" --cgroup-manager cgroupfs
         --events-backend file)
 PODMAN_RUN=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
-H=("$HUSK" --root "$W/husk" --runroot "$RUN/husk")
+# An empty engine config of the benchmark's own: defaults, whatever /etc/husk says.
+: > "$W/config.toml"
+H=("$HUSK" --root "$W/husk" --runroot "$RUN/husk" --config "$W/config.toml")
 cleanup() {
   "${H[@]}" ps -aq 2>/dev/null | xargs -r "${H[@]}" rm -f >/dev/null 2>&1 || true
   nsenter --net=/run/netns/"$NS" "${H[@]}" ps -aq 2>/dev/null | xargs -r nsenter --net=/run/netns/"$NS" "${H[@]}" rm -f >/dev/null 2>&1 || true
