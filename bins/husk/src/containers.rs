@@ -12,7 +12,6 @@ use husk_engine::containers::lifecycle::{self, CreateOptions};
 use husk_engine::containers::list::{self, PsOptions};
 use husk_engine::containers::{inspect, logs, monitor, Paths};
 use husk_engine::format::Template;
-use husk_engine::images::inspect::to_docker_json;
 
 use crate::cli::*;
 
@@ -240,15 +239,7 @@ pub fn inspect(root: &Path, p: &Paths, a: &InspectArgs) -> Result<i32> {
             Err(e) => return Err(e.into()),
         }
     }
-    match &a.format {
-        None => print!("{}", to_docker_json(&found)?),
-        Some(f) => {
-            let t = Template::parse(f)?;
-            for item in &found {
-                println!("{}", t.render(item));
-            }
-        }
-    }
+    crate::output::print_inspected(&found, a.format.as_deref())?;
     for m in &missing {
         eprintln!("Error: No such object: {m}");
     }

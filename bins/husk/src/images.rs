@@ -6,7 +6,6 @@ use std::os::fd::AsFd;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use husk_engine::format::Template;
 use husk_engine::images::{history, inspect, list, remove};
 use husk_image::{Format, Reference, SaveItem, Store};
 
@@ -208,15 +207,7 @@ pub fn inspect(root: &Path, a: &InspectArgs) -> Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    match &a.format {
-        None => print!("{}", inspect::to_docker_json(&found)?),
-        Some(f) => {
-            let t = Template::parse(f)?;
-            for item in &found {
-                println!("{}", t.render(&serde_json::to_value(item)?));
-            }
-        }
-    }
+    crate::output::print_inspected(&found, a.format.as_deref())?;
     if !missing.is_empty() {
         for m in &missing {
             eprintln!("husk: no such image: {m}: list images with 'husk images'");

@@ -7,6 +7,7 @@
 mod cli;
 mod containers;
 mod images;
+mod output;
 mod volumes;
 
 use clap::Parser;

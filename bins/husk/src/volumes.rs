@@ -6,7 +6,6 @@ use std::path::Path;
 use anyhow::{bail, Result};
 use husk_engine::containers::Paths;
 use husk_engine::format::Template;
-use husk_engine::images::inspect::to_docker_json;
 use husk_engine::volumes;
 
 use crate::cli::*;
@@ -76,15 +75,7 @@ pub fn inspect(root: &Path, a: &InspectArgs) -> Result<i32> {
             None => missing.push(n.clone()),
         }
     }
-    match &a.format {
-        None => print!("{}", to_docker_json(&found)?),
-        Some(f) => {
-            let t = Template::parse(f)?;
-            for item in &found {
-                println!("{}", t.render(item));
-            }
-        }
-    }
+    crate::output::print_inspected(&found, a.format.as_deref())?;
     for m in &missing {
         eprintln!("Error: No such volume: {m}");
     }

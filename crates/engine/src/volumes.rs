@@ -41,15 +41,11 @@ fn lock(root: &Path) -> Result<husk_fs::Lock> {
     Ok(husk_fs::Lock::exclusive(&root.join("volumes.lock"))?)
 }
 
-/// docker's rule for local volume names: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`,
-/// which also keeps `/` and a leading `.` (so `..`) out of the path.
+/// docker's rule for local volume names is its rule for container names,
+/// `[a-zA-Z0-9][a-zA-Z0-9_.-]+`, which also keeps `/` and a leading `.`
+/// (so `..`) out of the path.
 pub fn valid_name(name: &str) -> bool {
-    let b = name.as_bytes();
-    b.len() >= 2
-        && b[0].is_ascii_alphanumeric()
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(c))
+    crate::containers::names::valid_name(name)
 }
 
 fn check_name(name: &str) -> Result<()> {

@@ -88,10 +88,15 @@ impl Filter {
             rules::add(&mut ctx, i, call, default)?;
         }
 
-        let program = export(&ctx)?;
+        Filter::with_flags(export(&ctx)?, flags)
+    }
+
+    /// Checks the program's length against BPF_MAXINSNS (an empty program
+    /// is no filter at all: refused too).
+    fn with_flags(program: Vec<sock_filter>, flags: c_ulong) -> Result<Filter> {
         let len = u16::try_from(program.len())
             .ok()
-            .filter(|&len| usize::from(len) <= MAX_INSNS)
+            .filter(|&len| len > 0 && usize::from(len) <= MAX_INSNS)
             .ok_or(Error::TooLarge {
                 len: program.len(),
                 max: MAX_INSNS,
@@ -155,18 +160,7 @@ impl Filter {
         profile: &LinuxSeccomp,
         program: Vec<sock_filter>,
     ) -> Result<Filter> {
-        let len = u16::try_from(program.len())
-            .ok()
-            .filter(|&len| len > 0 && usize::from(len) <= MAX_INSNS)
-            .ok_or(Error::TooLarge {
-                len: program.len(),
-                max: MAX_INSNS,
-            })?;
-        Ok(Filter {
-            program,
-            len,
-            flags: kernel_flags(profile)?,
-        })
+        Filter::with_flags(program, kernel_flags(profile)?)
     }
 
     #[cfg(test)]
