@@ -58,7 +58,8 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
         "ExecIDs": Value::Null,
         "HostConfig": {
             "Binds": opt_vec(&c.host_config.binds),
-            "LogConfig": {"Type": "json-file", "Config": {}},
+            "LogConfig": c.host_config.log_config,
+            "Init": if c.host_config.init { json!(true) } else { Value::Null },
             "NetworkMode": c.host_config.network_mode,
             "PortBindings": {},
             "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},

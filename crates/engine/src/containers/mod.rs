@@ -13,15 +13,20 @@
 //! process), so names stay unique and concurrent verbs never lose an update.
 //! Readers need no lock: records are replaced by rename.
 
+pub mod detach;
 pub mod exec;
+pub mod init;
 pub mod inspect;
 pub mod lifecycle;
 pub mod list;
+pub mod logfile;
 pub mod logs;
+pub mod logtime;
 pub mod monitor;
 pub mod names;
 pub mod proc;
 pub mod record;
+pub mod relay;
 pub mod runtime;
 pub mod spec;
 
@@ -62,6 +67,18 @@ impl Paths {
 
     pub fn log(&self, id: &str) -> PathBuf {
         self.dir(id).join(format!("{id}-json.log"))
+    }
+
+    /// The log and its rotated files, oldest first (see [`logfile`]).
+    pub fn logs(&self, id: &str) -> Vec<PathBuf> {
+        let live = self.log(id);
+        let mut files: Vec<PathBuf> = (1..)
+            .map(|n| logfile::rotated(&live, n))
+            .take_while(|p| p.exists())
+            .collect();
+        files.reverse();
+        files.push(live);
+        files
     }
 
     /// Held by the container's monitor for its whole life (see [`proc::try_lock`]).

@@ -121,6 +121,12 @@ pub struct HostConfig {
     pub cap_add: Vec<String>,
     #[serde(default)]
     pub cap_drop: Vec<String>,
+    /// `--init`: husk-init runs as PID 1 in front of the command.
+    #[serde(default)]
+    pub init: bool,
+    /// `--log-driver`/`--log-opt`, husk's rotation defaults filled in.
+    #[serde(default)]
+    pub log_config: super::logfile::LogConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

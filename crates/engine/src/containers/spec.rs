@@ -437,6 +437,9 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path) -> Result<Value> {
     if c.host_config.seccomp {
         spec["linux"]["seccomp"] = default_seccomp(&caps);
     }
+    if c.host_config.init {
+        super::init::apply(&mut spec, &super::init::binary()?);
+    }
     Ok(spec)
 }
 

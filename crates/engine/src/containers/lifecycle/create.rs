@@ -41,6 +41,11 @@ pub struct CreateOptions {
     pub read_only: bool,
     pub cap_add: Vec<String>,
     pub cap_drop: Vec<String>,
+    /// `--init`.
+    pub init: bool,
+    /// `--log-driver` (json-file only) and `--log-opt KEY=VALUE`.
+    pub log_driver: Option<String>,
+    pub log_opts: Vec<String>,
 }
 
 /// Checks one `-v` bind and creates a missing host directory, as docker does.
@@ -137,6 +142,11 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         .iter()
         .map(|c| cap_name(c))
         .collect::<Result<Vec<_>>>()?;
+    let log_config =
+        crate::containers::logfile::LogConfig::parse(o.log_driver.as_deref(), &o.log_opts)?;
+    if o.init {
+        crate::containers::init::binary()?;
+    }
     let mut seccomp = true;
     for opt in &o.security_opt {
         match opt.replace(':', "=").as_str() {
@@ -298,6 +308,8 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             readonly_rootfs: o.read_only,
             cap_add,
             cap_drop,
+            init: o.init,
+            log_config,
         },
         state: State::created(),
         restart_count: 0,

@@ -21,18 +21,44 @@ pub struct Started {
     pub reports: BufReader<File>,
 }
 
+/// What the monitor reports after `started`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// The container exited with this code.
+    Exited(i32),
+    /// The detach keys were typed: the container runs on unattached.
+    Detached,
+    /// The monitor died without saying.
+    Lost,
+}
+
 impl Started {
     /// Blocks until the monitor reports the exit code (foreground `run`).
     /// `None` when the monitor died without saying.
     pub fn exit_code(&mut self) -> Option<i32> {
+        loop {
+            match self.next_report() {
+                Report::Exited(c) => return Some(c),
+                Report::Lost => return None,
+                Report::Detached => {}
+            }
+        }
+    }
+
+    /// Blocks for the monitor's next report.
+    pub fn next_report(&mut self) -> Report {
         let mut line = String::new();
         loop {
             line.clear();
             match self.reports.read_line(&mut line) {
-                Ok(0) | Err(_) => return None,
+                Ok(0) | Err(_) => return Report::Lost,
                 Ok(_) => {
-                    if let Some(code) = line.trim().strip_prefix("exited ") {
-                        return code.parse().ok();
+                    let l = line.trim();
+                    if let Some(code) = l.strip_prefix("exited ") {
+                        return code.parse().map_or(Report::Lost, Report::Exited);
+                    }
+                    if l == "detached" {
+                        return Report::Detached;
                     }
                 }
             }
@@ -52,6 +78,21 @@ pub fn start(
     exe: &Path,
     stdin: Option<std::os::fd::BorrowedFd<'_>>,
 ) -> Result<Started> {
+    start_attached(paths, id, exe, stdin, None)
+}
+
+/// [`start`] for an attached terminal: `detach_keys` (docker's
+/// `--detach-keys`, checked here) replaces ctrl-p,ctrl-q in the monitor.
+pub fn start_attached(
+    paths: &Paths,
+    id: &str,
+    exe: &Path,
+    stdin: Option<std::os::fd::BorrowedFd<'_>>,
+    detach_keys: Option<&str>,
+) -> Result<Started> {
+    if let Some(k) = detach_keys {
+        crate::containers::detach::parse(k)?;
+    }
     let c = reconcile(paths, &paths.resolve(id)?)?;
     if c.is_running() {
         return Err(Error::Conflict {
@@ -101,6 +142,9 @@ pub fn start(
         .stderr(stderr);
     if input.is_some() {
         cmd.arg("--stdin");
+    }
+    if let Some(k) = detach_keys {
+        cmd.arg(format!("--detach-keys={k}"));
     }
     let wfd = w.as_raw_fd();
     let infd = input.as_ref().map(|f| f.as_raw_fd());
