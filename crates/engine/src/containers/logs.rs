@@ -120,11 +120,29 @@ impl Follower {
             (Some(a), Some(b)) => (a.dev(), a.ino()) != (b.dev(), b.ino()),
             _ => false,
         };
-        if rotated {
+        if let (true, Some(m)) = (rotated, &ours) {
             // Renamed away: the monitor writes no more to it, so what is
-            // left in it is complete; then the new file from its start.
+            // left in it is complete. Then every file rotated after it
+            // (several when the output outran us), oldest first, and the
+            // new live file from its start.
             self.drain(out, err);
-            if let Ok(f) = File::open(&self.path) {
+            let id = (m.dev(), m.ino());
+            let mut newer: Vec<PathBuf> = Vec::new();
+            for n in 1.. {
+                let p = super::logfile::rotated(&self.path, n);
+                match std::fs::metadata(&p) {
+                    Ok(r) if (r.dev(), r.ino()) == id => break,
+                    Ok(_) => newer.push(p),
+                    // Ours was rotated out of existence: all are newer.
+                    Err(_) => break,
+                }
+            }
+            // `.1` is the newest rotated file: read them backwards.
+            newer.reverse();
+            newer.push(self.path.clone());
+            for p in &newer {
+                let Ok(f) = File::open(p) else { continue };
+                // The live file, opened last, stays ours to follow.
                 self.file = f;
                 self.partial.clear();
                 self.drain(out, err);
