@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use husk_engine::containers::exec::{self, ExecOptions};
+use husk_engine::containers::lifecycle::Started;
 use husk_engine::containers::lifecycle::{self, CreateOptions};
 use husk_engine::containers::list::{self, PsOptions};
-use husk_engine::containers::lifecycle::Started;
 use husk_engine::containers::logs::{AttachOptions, LogsOptions, Outcome};
 use husk_engine::containers::{detach, inspect, logs, logtime, monitor, Paths};
 use husk_engine::format::Template;
@@ -123,7 +123,13 @@ pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
 /// (keys go to the container's terminal as typed, Ctrl-C included) with
 /// its resizes passed on; returns the container's exit code, or 0 when
 /// the detach keys were typed.
-fn foreground(p: &Paths, id: &str, started: &mut Started, tty: bool, sig_proxy: bool) -> Result<i32> {
+fn foreground(
+    p: &Paths,
+    id: &str,
+    started: &mut Started,
+    tty: bool,
+    sig_proxy: bool,
+) -> Result<i32> {
     let raw = if tty {
         Some(RawTerminal::enter()?)
     } else {

@@ -343,7 +343,11 @@ fn resize_reaches_the_container_terminal() {
         if t.text().contains("40 123") {
             break;
         }
-        assert!(Instant::now() < deadline, "size never changed: {}", t.text());
+        assert!(
+            Instant::now() < deadline,
+            "size never changed: {}",
+            t.text()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     t.type_(b"exit 3\n");
@@ -576,24 +580,30 @@ fn init_forwards_signals_and_reaps() {
     ]);
     assert_eq!(code, 3, "{err}");
     assert_eq!(out, "husk-init\n2\n");
-    assert_eq!(
-        e.code(&["run", "--rm", "--init", "busybox", "nope"]).0,
-        127
-    );
+    assert_eq!(e.code(&["run", "--rm", "--init", "busybox", "nope"]).0, 127);
 
     // An orphan that exits becomes a zombie under PID 1: husk-init reaps
     // it; a plain `sleep` as PID 1 never would.
     let script = "(sleep 0.5 &); exec sleep 200";
-    e.ok(&["run", "-d", "--init", "--name", "zz", "busybox", "sh", "-c", script]);
-    e.ok(&["run", "-d", "--name", "noinit", "busybox", "sh", "-c", script]);
+    e.ok(&[
+        "run", "-d", "--init", "--name", "zz", "busybox", "sh", "-c", script,
+    ]);
+    e.ok(&[
+        "run", "-d", "--name", "noinit", "busybox", "sh", "-c", script,
+    ]);
     let info = e.inspect("zz");
     assert_eq!(info["HostConfig"]["Init"], true);
-    assert_eq!(e.inspect("noinit")["HostConfig"]["Init"], serde_json::Value::Null);
+    assert_eq!(
+        e.inspect("noinit")["HostConfig"]["Init"],
+        serde_json::Value::Null
+    );
     let pid = info["State"]["Pid"].as_i64().unwrap() as i32;
     let plain = e.inspect("noinit")["State"]["Pid"].as_i64().unwrap() as i32;
-    wait_until("the orphan to become a zombie", Duration::from_secs(10), || {
-        children(plain).iter().any(|(_, s)| *s == 'Z')
-    });
+    wait_until(
+        "the orphan to become a zombie",
+        Duration::from_secs(10),
+        || children(plain).iter().any(|(_, s)| *s == 'Z'),
+    );
     let kids = children(pid);
     assert_eq!(kids.len(), 1, "{kids:?}");
     assert!(kids.iter().all(|(_, s)| *s != 'Z'), "{kids:?}");

@@ -88,7 +88,10 @@ mod tests {
     fn parses_docker_syntax() {
         assert_eq!(parse("ctrl-p,ctrl-q").unwrap(), vec![16, 17]);
         assert_eq!(parse("").unwrap(), vec![16, 17]);
-        assert_eq!(parse("ctrl-@,a,ctrl-\\,ctrl-_").unwrap(), vec![0, b'a', 28, 31]);
+        assert_eq!(
+            parse("ctrl-@,a,ctrl-\\,ctrl-_").unwrap(),
+            vec![0, b'a', 28, 31]
+        );
         assert_eq!(parse("CTRL-X").unwrap(), vec![24]);
         assert!(parse("ctrl-1").is_err());
         assert!(parse("shift-a").is_err());

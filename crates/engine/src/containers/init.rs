@@ -31,7 +31,8 @@ pub fn binary() -> Result<PathBuf> {
         value: path.display().to_string(),
         reason: reason.into(),
     };
-    let head = read_head(&path).map_err(|e| bad(&format!("{e}: build it with 'make init' or set HUSK_INIT")))?;
+    let head = read_head(&path)
+        .map_err(|e| bad(&format!("{e}: build it with 'make init' or set HUSK_INIT")))?;
     if has_interpreter(&head) {
         return Err(bad(
             "dynamically linked: it must be static to run in any image (make init)",
@@ -57,7 +58,10 @@ fn has_interpreter(elf: &[u8]) -> bool {
     if elf.len() < 64 || &elf[..4] != b"\x7fELF" || elf[4] != 2 || elf[5] != 1 {
         return false;
     }
-    let u16_at = |o: usize| elf.get(o..o + 2).map(|b| u16::from_le_bytes([b[0], b[1]]) as usize);
+    let u16_at = |o: usize| {
+        elf.get(o..o + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]) as usize)
+    };
     let phoff = elf
         .get(0x20..0x28)
         .map(|b| u64::from_le_bytes(b.try_into().unwrap_or([0; 8])) as usize);
@@ -91,7 +95,8 @@ mod tests {
 
     #[test]
     fn apply_prepends_and_mounts() {
-        let mut spec = json!({"process": {"args": ["sh", "-c", "x"]}, "mounts": [{"destination": "/dev"}]});
+        let mut spec =
+            json!({"process": {"args": ["sh", "-c", "x"]}, "mounts": [{"destination": "/dev"}]});
         apply(&mut spec, Path::new("/opt/husk-init"));
         assert_eq!(
             spec["process"]["args"],

@@ -80,7 +80,9 @@ impl LogConfig {
                 _ => {
                     return Err(bad(
                         o,
-                        &format!("unknown log opt '{k}' for json-file log driver (max-size, max-file)"),
+                        &format!(
+                            "unknown log opt '{k}' for json-file log driver (max-size, max-file)"
+                        ),
                     ))
                 }
             }
@@ -101,7 +103,11 @@ impl LogConfig {
     }
 
     pub fn limits(&self) -> Result<Limits> {
-        let size = self.config.get("max-size").map(String::as_str).unwrap_or("-1");
+        let size = self
+            .config
+            .get("max-size")
+            .map(String::as_str)
+            .unwrap_or("-1");
         let max_size = if size == "-1" {
             None
         } else {
@@ -110,7 +116,11 @@ impl LogConfig {
                 .ok_or_else(|| bad(size, "max-size: give a size such as 10m, or -1"))?;
             Some(n as u64)
         };
-        let file = self.config.get("max-file").map(String::as_str).unwrap_or("1");
+        let file = self
+            .config
+            .get("max-file")
+            .map(String::as_str)
+            .unwrap_or("1");
         let max_file = file
             .parse::<u32>()
             .ok()
@@ -272,7 +282,11 @@ mod tests {
         assert!(!rotated(&path, 3).exists());
         for p in [path.clone(), rotated(&path, 1), rotated(&path, 2)] {
             // One record over the limit at most.
-            assert!(std::fs::metadata(&p).unwrap().len() < 300, "{}", p.display());
+            assert!(
+                std::fs::metadata(&p).unwrap().len() < 300,
+                "{}",
+                p.display()
+            );
         }
         let last = std::fs::read_to_string(&path).unwrap();
         assert!(last.contains("line 99\\n"), "{last}");

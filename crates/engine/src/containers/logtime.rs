@@ -54,7 +54,9 @@ pub fn go_duration_nanos(s: &str) -> Option<i128> {
 pub fn parse(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     let v = value.trim();
     if let Some(n) = go_duration_nanos(v) {
-        return Ok(now - chrono::Duration::nanoseconds(n.clamp(i64::MIN as i128, i64::MAX as i128) as i64));
+        return Ok(
+            now - chrono::Duration::nanoseconds(n.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
+        );
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(v) {
         return Ok(t.with_timezone(&Utc));
@@ -121,14 +123,21 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2024-05-01T12:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert_eq!(parse("10m", now).unwrap().to_rfc3339(), "2024-05-01T11:50:00+00:00");
         assert_eq!(
-            parse("2024-05-01T10:00:00.5+02:00", now).unwrap().to_rfc3339(),
+            parse("10m", now).unwrap().to_rfc3339(),
+            "2024-05-01T11:50:00+00:00"
+        );
+        assert_eq!(
+            parse("2024-05-01T10:00:00.5+02:00", now)
+                .unwrap()
+                .to_rfc3339(),
             "2024-05-01T08:00:00.500+00:00"
         );
         assert_eq!(parse("1714557600", now).unwrap().timestamp(), 1_714_557_600);
         assert_eq!(
-            parse("1714557600.25", now).unwrap().timestamp_subsec_millis(),
+            parse("1714557600.25", now)
+                .unwrap()
+                .timestamp_subsec_millis(),
             250
         );
         assert!(parse("2024-05-01", now).is_ok());
