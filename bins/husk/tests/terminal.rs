@@ -273,6 +273,30 @@ fn foreground_run_follows_rotation() {
     assert_eq!(code, 4, "{err}");
     let want: String = (1..=200).map(|i| format!("line {i}\n")).collect();
     assert_eq!(out, want);
+    // Output far faster than the reader, through tiny files: the reader's
+    // hold on the file it reads slows the container down instead of
+    // anything being rotated away unread.
+    for files in ["2", "1"] {
+        let (code, out, err) = e.code(&[
+            "run",
+            "--rm",
+            "--log-opt",
+            "max-size=2k",
+            "--log-opt",
+            &format!("max-file={files}"),
+            "busybox",
+            "seq",
+            "1",
+            "5000",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines.len(), 5000, "max-file={files}");
+        assert!(lines
+            .iter()
+            .enumerate()
+            .all(|(i, l)| *l == (i + 1).to_string()));
+    }
 }
 
 #[test]

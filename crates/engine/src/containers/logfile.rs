@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -144,6 +145,8 @@ pub struct JsonLog {
     size: u64,
     limits: Limits,
     pending: [Vec<u8>; 2],
+    /// With max-file 1: the file unlinked by the last rotation.
+    retired: Option<File>,
 }
 
 impl JsonLog {
@@ -164,6 +167,7 @@ impl JsonLog {
             size,
             limits,
             pending: [Vec::new(), Vec::new()],
+            retired: None,
         }
     }
 
@@ -209,31 +213,86 @@ impl JsonLog {
     }
 
     /// Shifts `.N-1` to `.N` (dropping the oldest), the live file to `.1`,
-    /// and starts a new one. With max-file 1 the live file is truncated.
-    /// Readers following the old file notice the rename (see `logs`).
+    /// and starts a new one; with max-file 1 the live file is unlinked and
+    /// a new one started. Readers following the old file notice the
+    /// rename (see `logs`).
+    ///
+    /// A foreground `run` holds a shared flock on the file it is reading
+    /// (see [`hold`]): a file is never dropped while it is held, so the
+    /// container is slowed down to the reader's pace (as docker's attach
+    /// does) instead of its output being lost to a slow reader.
     fn rotate(&mut self) {
         let keep = self.limits.max_file.saturating_sub(1);
         if keep == 0 {
-            if let Some(f) = &self.file {
-                if let Err(e) = f.set_len(0) {
-                    eprintln!("husk monitor: truncate {}: {e}", self.path.display());
-                }
+            // Unlinked, a file stays readable to whoever has it open; the
+            // reader of the one unlinked before must have moved on to its
+            // successor, the file about to go, or it would never see it.
+            if let Some(r) = &self.retired {
+                wait_unheld(r);
             }
-            self.size = 0;
-            return;
+            let _ = std::fs::remove_file(&self.path);
+        } else {
+            let oldest = rotated(&self.path, keep);
+            if let Ok(f) = File::open(&oldest) {
+                wait_unheld(&f);
+            }
+            let _ = std::fs::remove_file(&oldest);
+            for n in (1..keep).rev() {
+                let _ = std::fs::rename(rotated(&self.path, n), rotated(&self.path, n + 1));
+            }
+            if let Err(e) = std::fs::rename(&self.path, rotated(&self.path, 1)) {
+                eprintln!("husk monitor: rotate {}: {e}", self.path.display());
+            }
         }
-        let _ = std::fs::remove_file(rotated(&self.path, keep));
-        for n in (1..keep).rev() {
-            let _ = std::fs::rename(rotated(&self.path, n), rotated(&self.path, n + 1));
-        }
-        if let Err(e) = std::fs::rename(&self.path, rotated(&self.path, 1)) {
-            eprintln!("husk monitor: rotate {}: {e}", self.path.display());
-        }
+        let old = self.file.take();
         *self = JsonLog {
             pending: std::mem::take(&mut self.pending),
+            retired: if keep == 0 { old } else { None },
             ..JsonLog::open(&self.path, self.limits)
         };
     }
+}
+
+impl JsonLog {
+    /// After the last record: waits until a foreground reader has moved on
+    /// to the live file, which it can finish from its descriptor whatever
+    /// happens to the names (`--rm` removes them all right after).
+    pub fn settle(&self) {
+        if let Some(r) = &self.retired {
+            wait_unheld(r);
+        }
+        for n in 1..self.limits.max_file {
+            if let Ok(f) = File::open(rotated(&self.path, n)) {
+                wait_unheld(&f);
+            }
+        }
+    }
+}
+
+/// Blocks while a reader holds `f` (see [`hold`]).
+fn wait_unheld(f: &File) {
+    loop {
+        // SAFETY: flock on an open descriptor; the lock is dropped at once.
+        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            // SAFETY: as above.
+            unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_UN) };
+            return;
+        }
+        if nix::errno::Errno::last() != nix::errno::Errno::EWOULDBLOCK {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Marks `f` as being read by a foreground attach: the monitor keeps it
+/// (and so every newer file) until the holder lets go by closing it.
+pub fn hold(f: &File) {
+    // SAFETY: flock on an open descriptor. The monitor only ever takes
+    // the exclusive lock without blocking and drops it at once, so this
+    // waits microseconds at most.
+    unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_SH) };
 }
 
 #[cfg(test)]

@@ -81,6 +81,9 @@ pub struct Follower {
     filter: Filter,
     /// Past `until`: nothing more will be shown.
     done: bool,
+    /// Foreground attach: the file being read is held (see
+    /// [`super::logfile::hold`]), so no output is rotated away unread.
+    hold: bool,
 }
 
 impl Follower {
@@ -99,7 +102,51 @@ impl Follower {
             partial: Vec::new(),
             filter,
             done: false,
+            hold: false,
         }
+    }
+
+    /// Holds the files it reads, slowing the container down to our pace
+    /// rather than losing its output (foreground `run`, `start -a`).
+    pub fn holding(mut self) -> Follower {
+        super::logfile::hold(&self.file);
+        self.hold = true;
+        self
+    }
+
+    /// The rotated files and the live one, oldest first, open (an open file
+    /// stays readable when the monitor drops it), with their identities.
+    /// Taken again if a rotation renamed files while they were opened.
+    fn snapshot(&self) -> Vec<(File, (u64, u64))> {
+        let id = |m: std::fs::Metadata| (m.dev(), m.ino());
+        let mut last = Vec::new();
+        for _ in 0..50 {
+            let mut names: Vec<PathBuf> = (1..)
+                .map(|n| super::logfile::rotated(&self.path, n))
+                .take_while(|p| p.exists())
+                .collect();
+            names.reverse();
+            names.push(self.path.clone());
+            let files: Vec<(File, (u64, u64))> = names
+                .iter()
+                .filter_map(|p| {
+                    let f = File::open(p).ok()?;
+                    let i = id(f.metadata().ok()?);
+                    Some((f, i))
+                })
+                .collect();
+            let stable = files.len() == names.len()
+                && names
+                    .iter()
+                    .zip(&files)
+                    .all(|(p, (_, i))| std::fs::metadata(p).ok().map(id) == Some(*i));
+            if stable {
+                return files;
+            }
+            last = files;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        last
     }
 
     /// Copies every complete new record to `out`/`err`, moving on to the
@@ -126,23 +173,16 @@ impl Follower {
             // (several when the output outran us), oldest first, and the
             // new live file from its start.
             self.drain(out, err);
-            let id = (m.dev(), m.ino());
-            let mut newer: Vec<PathBuf> = Vec::new();
-            for n in 1.. {
-                let p = super::logfile::rotated(&self.path, n);
-                match std::fs::metadata(&p) {
-                    Ok(r) if (r.dev(), r.ino()) == id => break,
-                    Ok(_) => newer.push(p),
-                    // Ours was rotated out of existence: all are newer.
-                    Err(_) => break,
+            let files = self.snapshot();
+            let ours = files.iter().position(|(_, id)| *id == (m.dev(), m.ino()));
+            // Not there: rotated out of existence, so all are newer.
+            let newer = ours.map_or(0, |i| i + 1);
+            for (f, _) in files.into_iter().skip(newer) {
+                if self.hold {
+                    super::logfile::hold(&f);
                 }
-            }
-            // `.1` is the newest rotated file: read them backwards.
-            newer.reverse();
-            newer.push(self.path.clone());
-            for p in &newer {
-                let Ok(f) = File::open(p) else { continue };
-                // The live file, opened last, stays ours to follow.
+                // Replacing the file closes the old one, releasing its hold
+                // only now that the next one is held.
                 self.file = f;
                 self.partial.clear();
                 self.drain(out, err);
@@ -326,7 +366,15 @@ pub fn attach(
         .and_then(|_| {
             SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
         });
-    let mut f = Follower::open(log, started.log_offset).ok();
+    let mut f = match started.log.take() {
+        Some(mut file) => file
+            .seek(SeekFrom::Start(started.log_offset))
+            .ok()
+            .map(|_| Follower::from_file(log, file, Filter::default()).holding()),
+        None => Follower::open(log, started.log_offset)
+            .ok()
+            .map(Follower::holding),
+    };
     let outcome = loop {
         if let Some(f) = f.as_mut() {
             f.pump(out, err);

@@ -560,6 +560,7 @@ fn watch(
     }
     log.flush(0);
     log.flush(1);
+    log.settle();
     // The init may have died without our pidfd (pidfd_open failed): wait.
     code.unwrap_or_else(|| loop {
         if let Some(c) = reap(pid) {

@@ -19,6 +19,10 @@ pub struct Started {
     pub log_offset: u64,
     pub monitor: Child,
     pub reports: BufReader<File>,
+    /// The log as it was before the start, held (see
+    /// [`logfile::hold`](crate::containers::logfile::hold)) from before
+    /// the monitor runs, so a foreground `run` misses none of its output.
+    pub log: Option<File>,
 }
 
 /// What the monitor reports after `started`.
@@ -117,12 +121,16 @@ pub fn start_attached(
     let w = high(std::os::fd::AsFd::as_fd(&w))?;
     let input = stdin.map(high).transpose()?;
     let log = paths.log(&c.id);
-    let log_offset = OpenOptions::new()
+    let log_file = OpenOptions::new()
         .create(true)
         .append(true)
         .open(&log)
-        .and_then(|f| f.metadata())
-        .map_err(|e| Error::io("open", &log, e))?
+        .and_then(|_| File::open(&log))
+        .map_err(|e| Error::io("open", &log, e))?;
+    crate::containers::logfile::hold(&log_file);
+    let log_offset = log_file
+        .metadata()
+        .map_err(|e| Error::io("stat", &log, e))?
         .len();
     let mlog = paths.dir(&c.id).join("monitor.log");
     let stderr = OpenOptions::new()
@@ -180,6 +188,7 @@ pub fn start_attached(
             log_offset,
             monitor: child,
             reports,
+            log: Some(log_file),
         });
     }
     let _ = child.wait();
