@@ -637,6 +637,22 @@ fn init_forwards_signals_and_reaps() {
     assert_eq!(e.ok(&["wait", "zz"]), "143\n");
     e.ok(&["rm", "-f", "zz", "noinit"]);
 
+    // With a terminal, ^C reaches the foreground command, not the init.
+    let mut t = Terminal::spawn(
+        e.cmd(&["run", "--rm", "-it", "--init", "busybox", "sh"]),
+        24,
+        80,
+    );
+    t.type_(b"echo P$(cat /proc/1/comm)\n");
+    t.expect("Phusk-init");
+    t.type_(b"sleep 100\n");
+    std::thread::sleep(Duration::from_millis(500));
+    t.type_(b"\x03");
+    t.type_(b"echo after$((1+1))\n");
+    t.expect("after2");
+    t.type_(b"exit 5\n");
+    assert_eq!(t.wait().code(), Some(5), "{}", t.text());
+
     // Where it is missing or unusable, --init is a clear error.
     let out = husk_fixtures::output_via_files(
         e.cmd(&["run", "--init", "busybox", "true"])

@@ -366,6 +366,12 @@ pub fn attach(
         .and_then(|_| {
             SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
         });
+    if let Some(monitor) = o.resize {
+        // A resize while the container was starting found no one to pass
+        // it on: have the monitor take the size once more.
+        // SAFETY: kill(2) on our own child, not yet waited for.
+        unsafe { libc::kill(monitor, libc::SIGWINCH) };
+    }
     let mut f = match started.log.take() {
         Some(mut file) => file
             .seek(SeekFrom::Start(started.log_offset))
