@@ -9,8 +9,11 @@
 //! With `-t` the runtime sends the terminal's master side over a console
 //! socket (runc's `--console-socket`); the monitor logs what the master
 //! reads and, for `run -it`, copies the caller's terminal (handed over on
-//! fd 4, already raw) into it. Without `-t`, `run -i`'s stdin goes straight
-//! to the init.
+//! fd 4, already raw) into it, until the detach keys (ctrl-p ctrl-q) end
+//! the relay with a `detached` report while the container runs on; the
+//! foreground `husk` sends it SIGWINCH and it copies the caller's window
+//! size to the container's terminal. Without `-t`, `run -i`'s stdin goes
+//! straight to the init. The log rotates (see [`super::logfile`]).
 //!
 //! Single-threaded by rule: it forks the runtime, so it never starts a
 //! thread; one `poll` loop over the pipes and a pidfd does all the waiting.
