@@ -106,7 +106,7 @@ pub struct RunArgs {
 
 #[derive(Args)]
 pub struct AttachArgs {
-    /// Do not attach STDIN (husk attaches output only, so this is the default)
+    /// Do not attach STDIN (only a -it container's stdin can be attached)
     #[arg(long)]
     pub no_stdin: bool,
     /// Proxy all received signals to the process (--sig-proxy=false to disable)

@@ -201,11 +201,25 @@ fn start_attached(p: &Paths, a: &StartArgs) -> Result<i32> {
 }
 
 /// `husk attach`: the output of a running container until it exits, with
-/// its exit code (stdin stays with whoever started it).
+/// its exit code. A `-it` container also takes our terminal for its input
+/// (detach keys included); another container's stdin stays with whoever
+/// started it.
 pub fn attach(p: &Paths, a: &AttachArgs) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
-    let id = p.resolve(&a.container)?.id;
+    let c = lifecycle::reconcile(p, &p.resolve(&a.container)?)?;
+    if c.config.tty && c.config.open_stdin && !a.no_stdin && c.is_running() {
+        if !std::io::stdin().is_terminal() {
+            bail!("the input device is not a TTY: use --no-stdin, or run from a terminal");
+        }
+        let raw = RawTerminal::enter()?;
+        let stdin = std::io::stdin();
+        let code = logs::attach_terminal(p, &c.id, stdin.as_fd(), &mut out, &mut err);
+        drop(raw);
+        // None: detached, the container runs on.
+        return Ok(code?.unwrap_or(0));
+    }
+    let id = c.id;
     let mut forward = |sig: i32| {
         if let Err(e) = lifecycle::kill(p, &id, &sig.to_string()) {
             eprintln!("husk: forward signal {sig}: {e}");

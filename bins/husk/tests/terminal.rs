@@ -400,6 +400,20 @@ fn detach_keys_leave_the_container_running() {
     assert_eq!(e.ok(&["exec", "det", "echo", "inside"]), "inside\n");
     // What the shell printed before is in the log.
     assert!(e.ok(&["logs", "det"]).contains("X42"));
+
+    // attach hands a new terminal to the container: keys, resize, detach.
+    let mut t = Terminal::spawn(e.cmd(&["attach", "det"]), 33, 77);
+    t.type_(b"stty size; echo again$((2+2))\n");
+    t.expect("again4");
+    assert!(t.text().contains("33 77"), "{}", t.text());
+    t.type_(b"\x10\x11");
+    assert_eq!(t.wait().code(), Some(0), "{}", t.text());
+    assert_eq!(e.inspect("det")["State"]["Running"], true);
+    let mut t = Terminal::spawn(e.cmd(&["attach", "det"]), 24, 80);
+    t.type_(b"echo once$((3+3))\n");
+    t.expect("once6");
+    t.type_(b"exit 6\n");
+    assert_eq!(t.wait().code(), Some(6), "{}", t.text());
     e.ok(&["rm", "-f", "det"]);
 
     // Custom keys.

@@ -46,6 +46,11 @@ impl Matcher {
         Matcher { keys, matched: 0 }
     }
 
+    /// Forgets a partly typed sequence (a new terminal is attached).
+    pub fn reset(&mut self) {
+        self.matched = 0;
+    }
+
     /// The bytes to forward from `data`, and whether the sequence completed
     /// (bytes after it are dropped: the caller is leaving).
     pub fn feed(&mut self, data: &[u8]) -> (Vec<u8>, bool) {

@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use super::lifecycle::{self, Report, Started};
-use super::Paths;
+use super::{proc, Paths};
 use crate::{Error, Result};
 
 /// Which records to show, and how.
@@ -496,6 +496,141 @@ pub fn attach_running(
             Ok(false) => {
                 f.pump(out, err);
                 break lifecycle::wait(paths, &c.id).or(Ok(c.state.exit_code));
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+    result
+}
+
+/// `husk attach` to a running `-it` container: our terminal `tty` goes to
+/// its monitor (over the attach socket, SCM_RIGHTS), which reads keys
+/// from it as it does for `run -it`; the output comes from the log.
+/// Returns the exit code, or None when the detach keys were typed.
+pub fn attach_terminal(
+    paths: &Paths,
+    name: &str,
+    tty: std::os::fd::BorrowedFd<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Option<i32>> {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    use std::os::unix::net::UnixStream;
+    let c = lifecycle::reconcile(paths, &paths.resolve(name)?)?;
+    if !c.is_running() {
+        return Err(Error::Conflict {
+            id: c.id,
+            reason: "is not running: you cannot attach to a stopped container, start it first"
+                .into(),
+        });
+    }
+    let sock = paths.attach_socket(&c.id);
+    let io = |op: &'static str| {
+        let sock = sock.clone();
+        move |e: std::io::Error| Error::io(op, sock, e)
+    };
+    // Output from here on; held like a foreground run's.
+    let path = paths.log(&c.id);
+    let mut file = File::open(&path).map_err(|e| Error::io("open", &path, e))?;
+    file.seek(SeekFrom::End(0))
+        .map_err(|e| Error::io("seek", &path, e))?;
+    let mut f = Follower::from_file(&path, file, Filter::default()).holding();
+
+    let mut conn = UnixStream::connect(&sock).map_err(io("connect to"))?;
+    let fds = [tty.as_raw_fd()];
+    sendmsg::<()>(
+        conn.as_raw_fd(),
+        &[std::io::IoSlice::new(b"t")],
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .map_err(|e| Error::io("send the terminal to", &sock, e.into()))?;
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(io("configure"))?;
+    let mut reply = BufReader::new(conn.try_clone().map_err(io("dup"))?);
+    let mut line = String::new();
+    reply.read_line(&mut line).map_err(io("read from"))?;
+    match line.trim() {
+        "attached" => {}
+        "busy" => {
+            return Err(Error::Conflict {
+                id: c.id,
+                reason: "already has a terminal attached".into(),
+            })
+        }
+        other => {
+            return Err(Error::Conflict {
+                id: c.id,
+                reason: format!("its monitor refused the terminal ({other:?})"),
+            })
+        }
+    }
+    conn.set_nonblocking(true).map_err(io("configure"))?;
+
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGWINCH);
+    let sfd = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
+        .ok()
+        .and_then(|_| {
+            SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
+        });
+    let (mpid, mstart) = (c.state.monitor_pid, c.state.monitor_start);
+    let mut conn_open = true;
+    let result = loop {
+        f.pump(out, err);
+        let mut pfds = vec![libc::pollfd {
+            fd: if conn_open { conn.as_raw_fd() } else { -1 },
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        if let Some(s) = &sfd {
+            pfds.push(libc::pollfd {
+                fd: s.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        // SAFETY: pfds is a valid array of pollfd of the given length.
+        unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, 100) };
+        if let Some(s) = &sfd {
+            while let Ok(Some(_)) = s.read_signal() {
+                // Not our child: only while it is still that monitor.
+                if proc::alive(mpid, mstart) {
+                    // SAFETY: kill(2); the pid was just checked to be the
+                    // container's monitor.
+                    unsafe { libc::kill(mpid, libc::SIGWINCH) };
+                }
+            }
+        }
+        if conn_open && pfds[0].revents != 0 {
+            let mut buf = [0u8; 64];
+            match conn.read(&mut buf) {
+                Ok(0) => conn_open = false,
+                Ok(n) if buf[..n].starts_with(b"detached") => {
+                    f.pump(out, err);
+                    break Ok(None);
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => conn_open = false,
+            }
+        }
+        let running = match paths.load(&c.id) {
+            Ok(Some(now)) => lifecycle::reconcile(paths, &now).map(|c| c.is_running()),
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        };
+        match running {
+            Ok(true) => {}
+            Ok(false) => {
+                f.pump(out, err);
+                break lifecycle::wait(paths, &c.id)
+                    .or(Ok(c.state.exit_code))
+                    .map(Some);
             }
             Err(e) => break Err(e),
         }

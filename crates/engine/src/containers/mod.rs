@@ -90,6 +90,11 @@ impl Paths {
         self.runroot.join("containers").join(id)
     }
 
+    /// Where a running tty container's monitor takes `husk attach`'s terminal.
+    pub fn attach_socket(&self, id: &str) -> PathBuf {
+        self.bundle(id).join("attach.sock")
+    }
+
     pub fn runtime_root(&self) -> PathBuf {
         self.runroot.join("runtime")
     }

@@ -164,10 +164,23 @@ fn supervise(
                 max_size: None,
                 max_file: 1,
             });
+            // `husk attach` hands a terminal over here (tty containers:
+            // only a terminal's input can be swapped in at will).
+            let listener = c
+                .config
+                .tty
+                .then(|| UnixListener::bind(paths.attach_socket(id)))
+                .and_then(|r| {
+                    r.map_err(|e| eprintln!("husk monitor: attach socket: {e}"))
+                        .ok()
+                })
+                .and_then(|l| l.set_nonblocking(true).ok().map(|()| l));
             let attached = Attached {
                 input,
                 detach: Matcher::new(detach_keys),
                 sync,
+                listener,
+                client: None,
             };
             let code = watch(paths, id, pid, out, err, limits, attached);
             let oom = oom_killed(id);
@@ -332,10 +345,17 @@ fn prepare_and_create(
 /// pty master it sends (SCM_RIGHTS). `create` has returned by now, so the
 /// connection is either queued or never coming: do not block.
 pub(crate) fn receive_master(l: &UnixListener) -> std::io::Result<File> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
     l.set_nonblocking(true)?;
     let (conn, _) = l.accept()?;
+    receive_fd(&conn)
+}
+
+/// The one descriptor a peer sends over `conn` (SCM_RIGHTS).
+pub(crate) fn receive_fd(conn: &std::os::unix::net::UnixStream) -> std::io::Result<File> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
     conn.set_nonblocking(false)?;
+    // A peer that connects and sends nothing must not stall the monitor.
+    conn.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut buf = [0u8; 4096];
     let mut iov = [std::io::IoSliceMut::new(&mut buf)];
     let mut space = nix::cmsg_space!([RawFd; 1]);
@@ -405,13 +425,51 @@ pub(crate) fn set_nonblocking(f: &File) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The caller's terminal while a `run -it` is attached.
+/// The caller's terminal while a `run -it` (or `husk attach`) is attached.
 struct Attached<'a> {
-    /// The caller's terminal (fd 4), read for keystrokes and for its size.
+    /// The caller's terminal (fd 4, or from `husk attach`), read for
+    /// keystrokes and for its size.
     input: Option<File>,
     detach: Matcher,
     /// The report pipe: `detached` tells the foreground `run` to leave.
     sync: &'a mut File,
+    /// Where `husk attach` connects and sends its terminal (SCM_RIGHTS).
+    listener: Option<UnixListener>,
+    /// The attached `husk attach`: told `detached` the same way.
+    client: Option<std::os::unix::net::UnixStream>,
+}
+
+impl Attached<'_> {
+    /// Tells whoever is attached that the detach keys were typed.
+    fn report_detached(&mut self) {
+        match self.client.take() {
+            Some(mut c) => {
+                let _ = c.write_all(b"detached\n");
+            }
+            None => {
+                let _ = writeln!(self.sync, "detached");
+            }
+        }
+    }
+
+    /// Takes the terminal a `husk attach` sends, unless one is attached.
+    fn accept(&mut self) {
+        let Some(l) = &self.listener else { return };
+        let Ok((conn, _)) = l.accept() else { return };
+        if self.input.is_some() {
+            let _ = (&conn).write_all(b"busy\n");
+            return;
+        }
+        match receive_fd(&conn) {
+            Ok(tty) => {
+                let _ = (&conn).write_all(b"attached\n");
+                self.input = Some(tty);
+                self.client = Some(conn);
+                self.detach.reset();
+            }
+            Err(e) => eprintln!("husk monitor: attach: {e}"),
+        }
+    }
 }
 
 /// SIGWINCH as a pollable descriptor; blocked since `run` began.
@@ -442,8 +500,10 @@ fn watch(
 ) -> i32 {
     let mut log = JsonLog::open(&paths.log(id), limits);
     // Keystrokes go to the terminal's master, which `out` reads.
-    let mut master = att.input.as_ref().and_then(|_| out.try_clone().ok());
-    let winch = att.input.as_ref().and_then(|_| winch_fd());
+    let terminal = att.input.is_some() || att.listener.is_some();
+    let master_of = |out: &File| terminal.then(|| out.try_clone().ok()).flatten();
+    let mut master = master_of(&out);
+    let winch = terminal.then(winch_fd).flatten();
     let mut streams: [Option<File>; 2] = [Some(out), err];
     let pidfd = proc::pidfd_open(pid).ok();
     let mut code: Option<i32> = None;
@@ -471,6 +531,10 @@ fn watch(
         if let (Some(w), Some(_), None) = (&winch, &att.input, code) {
             fds.push(poll_in(w.as_raw_fd()));
         }
+        let listener_at = fds.len();
+        if let (Some(l), None, None) = (&att.listener, &att.input, code) {
+            fds.push(poll_in(l.as_raw_fd()));
+        }
         if code.is_none() {
             if let Some(p) = &pidfd {
                 fds.push(poll_in(p.as_raw_fd()));
@@ -493,6 +557,23 @@ fn watch(
         }
         // `input` (and `winch`) were polled at their slots exactly when
         // set and the init still runs.
+        let listening = att.listener.is_some() && att.input.is_none() && code.is_none();
+        if listening && fds.get(listener_at).is_some_and(|p| p.revents != 0) {
+            att.accept();
+            if att.input.is_some() {
+                if master.is_none() {
+                    master = streams[0].as_ref().and_then(master_of);
+                }
+                // Drop SIGWINCHs queued while no one was attached.
+                if let Some(w) = &winch {
+                    while let Ok(Some(_)) = w.read_signal() {}
+                }
+                if let (Some(tty), Some(m)) = (&att.input, &master) {
+                    copy_window_size(tty, m);
+                }
+            }
+            continue;
+        }
         let attached = att.input.is_some() && code.is_none();
         if attached && winch.is_some() && fds.get(winch_at).is_some_and(|p| p.revents != 0) {
             if let Some(w) = &winch {
@@ -513,14 +594,13 @@ fn watch(
                 Input::More => {}
                 Input::Closed => {
                     att.input = None;
-                    master = None;
+                    att.client = None;
                 }
                 Input::Detach => {
                     // The container keeps running, logged as before; the
                     // caller's terminal is theirs again.
                     att.input = None;
-                    master = None;
-                    let _ = writeln!(att.sync, "detached");
+                    att.report_detached();
                 }
             }
         }
