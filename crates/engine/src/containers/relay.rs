@@ -1,7 +1,8 @@
-//! `husk exec -t`: the runtime's `exec --tty --console-socket` sends the
-//! new terminal's master here; husk copies the caller's input into it and
-//! its output to the caller, and follows the caller's window size, until
-//! the runtime (which waits for the process) exits.
+//! `husk exec -t`: the runtime's `exec --detach --tty --console-socket`
+//! sends the new terminal's master here; husk copies the caller's input
+//! into it and its output to the caller, and follows the caller's window
+//! size, until the process exits. The runtime exits once the process runs,
+//! and husk, a child subreaper, inherits it and collects its status.
 //!
 //! Single-threaded like the rest of the CLI: one poll over the input, the
 //! master, SIGWINCH and the listening socket.
@@ -90,17 +91,51 @@ fn accept_master(l: &UnixListener, child: &mut Child) -> std::io::Result<Option<
     }
 }
 
-/// Relays until the runtime exits; returns its exit status (the process's
-/// code, as runc reports it).
+/// The shell's code for a wait status: the exit code, or 128+signal.
+fn code_of(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(|s| 128 + s))
+        .unwrap_or(125)
+}
+
+/// The process's exit code once it has exited (it is our child: the
+/// runtime exited and we are a subreaper).
+fn exited(pid: i32) -> Option<i32> {
+    use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+    match waitpid(nix::unistd::Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+        Ok(WaitStatus::Exited(_, c)) => Some(c),
+        Ok(WaitStatus::Signaled(_, s, _)) => Some(128 + s as i32),
+        Ok(_) => None,
+        // Not (or no longer) ours to wait for: nothing more to learn.
+        Err(_) => Some(125),
+    }
+}
+
+/// Relays until the exec'd process exits; returns its exit code. `child`
+/// is the runtime's detached `exec`, which sends the master, writes the
+/// process's pid to `pid_file` and exits.
 pub fn run(
     listener: &UnixListener,
     child: &mut Child,
+    pid_file: &std::path::Path,
     caller: &Caller<'_>,
     winch: &Winch,
-) -> std::io::Result<std::process::ExitStatus> {
+) -> std::io::Result<i32> {
     let Some(mut master) = accept_master(listener, child)? else {
-        return child.wait();
+        // The runtime failed before sending a terminal: its error is on
+        // the caller's stderr.
+        return child.wait().map(code_of);
     };
+    let status = child.wait()?;
+    if !status.success() {
+        return Ok(code_of(status));
+    }
+    let pid: i32 = std::fs::read_to_string(pid_file)?
+        .trim()
+        .parse()
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidData, "bad pid file"))?;
     // The caller's window: docker sizes an exec terminal from its output.
     let sized_from = |c: &Caller<'_>| {
         let out = c.output.as_raw_fd();
@@ -115,7 +150,7 @@ pub fn run(
     set_nonblocking(&master)?;
     let mut input = caller.input;
     let mut buf = vec![0u8; 32 * 1024];
-    let mut exited: Option<(std::process::ExitStatus, Instant)> = None;
+    let mut done: Option<(i32, Instant)> = None;
     let mut master_open = true;
     loop {
         // A closed master polls as always ready: -1 makes poll skip it.
@@ -125,10 +160,10 @@ pub fn run(
             fds.push(pollfd(w.as_raw_fd()));
         }
         let input_at = fds.len();
-        if let (Some(i), None) = (input, &exited) {
+        if let (Some(i), None) = (input, &done) {
             fds.push(pollfd(i.as_raw_fd()));
         }
-        let n = poll(&mut fds, if exited.is_some() { 20 } else { 100 });
+        let n = poll(&mut fds, if done.is_some() { 20 } else { 100 });
         if n < 0 && nix::errno::Errno::last() != nix::errno::Errno::EINTR {
             return Err(std::io::Error::last_os_error());
         }
@@ -158,17 +193,17 @@ pub fn run(
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => drained = false,
                 // EIO: every slave descriptor is closed, the output is complete.
                 Err(_) => {
-                    if exited.is_some() {
+                    if done.is_some() {
                         break;
                     }
                     master_open = false;
                 }
             }
         }
-        match exited {
+        match done {
             None => {
-                if let Some(st) = child.try_wait()? {
-                    exited = Some((st, Instant::now()));
+                if let Some(code) = exited(pid) {
+                    done = Some((code, Instant::now()));
                 }
             }
             // The process has exited: show what it wrote last, but a
@@ -181,10 +216,12 @@ pub fn run(
             }
         }
     }
-    match exited {
-        Some((st, _)) => Ok(st),
-        None => child.wait(),
-    }
+    // Whatever else the runtime left for us to adopt.
+    while let Ok(
+        nix::sys::wait::WaitStatus::Exited(..) | nix::sys::wait::WaitStatus::Signaled(..),
+    ) = nix::sys::wait::waitpid(None, Some(nix::sys::wait::WaitPidFlag::WNOHANG))
+    {}
+    Ok(done.map_or(125, |(code, _)| code))
 }
 
 fn write_all_fd(fd: BorrowedFd<'_>, mut data: &[u8]) {
