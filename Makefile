@@ -3,11 +3,15 @@ SHELL := /bin/bash
 CARGO ?= cargo
 TARGET_DIR ?= $(CURDIR)/target
 PAYLOAD := $(TARGET_DIR)/x86_64-unknown-linux-gnu/release/husk-payload
+# `husk run --init`'s PID 1, static so it runs in any image; the engine
+# takes it from next to the husk binary, or from $HUSK_INIT.
+INIT := $(TARGET_DIR)/x86_64-unknown-linux-gnu/release/husk-init
 DEBS := busybox-static runc crun skopeo umoci libseccomp-dev pkg-config debootstrap \
         nftables jq iproute2 util-linux procps
 export HUSK_PAYLOAD := $(PAYLOAD)
+export HUSK_INIT := $(INIT)
 
-.PHONY: all deps build payload runtime-static test lint demo bench clean
+.PHONY: all deps build payload init runtime-static test lint demo bench clean
 
 all: build
 
@@ -20,12 +24,19 @@ deps:
 	fi
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
 
-build: deps
-	$(CARGO) build --release --workspace --exclude husk-payload
+build: deps init
+	$(CARGO) build --release --workspace --exclude husk-payload --exclude husk-init
+	cp $(INIT) $(TARGET_DIR)/release/husk-init
 
 # The payload runs inside busybox rootfs that have no dynamic loader.
 payload: deps
 	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release -p husk-payload \
+	  --target x86_64-unknown-linux-gnu
+
+# Static for the same reason; a dynamic build of it would not run in most
+# images, so the workspace builds above exclude it.
+init: deps
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release -p husk-init \
 	  --target x86_64-unknown-linux-gnu
 
 # husk-runtime as a static-pie binary (glibc and libseccomp linked in): it
@@ -42,9 +53,9 @@ lint: deps
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-test: deps payload
+test: deps payload init
 	@rm -f $(TARGET_DIR)/skips.log
-	HUSK_SKIP_LOG=$(TARGET_DIR)/skips.log $(CARGO) test --workspace --exclude husk-payload --no-fail-fast \
+	HUSK_SKIP_LOG=$(TARGET_DIR)/skips.log $(CARGO) test --workspace --exclude husk-payload --exclude husk-init --no-fail-fast \
 	  -- --test-threads=2 2>&1 | tee $(TARGET_DIR)/test.log; \
 	  rc=$${PIPESTATUS[0]}; \
 	  skipped=$$(sort -u $(TARGET_DIR)/skips.log 2>/dev/null | wc -l); \

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser)]
 #[command(
@@ -88,7 +88,12 @@ pub enum Command {
         /// fd 4 is the container's stdin
         #[arg(long)]
         stdin: bool,
+        /// Key sequence that detaches the attached terminal
+        #[arg(long)]
+        detach_keys: Option<String>,
     },
+    /// Attach to a running container's output (and wait for its exit)
+    Attach(AttachArgs),
 }
 
 #[derive(Args)]
@@ -96,8 +101,27 @@ pub struct RunArgs {
     /// Run container in background and print container ID
     #[arg(short, long)]
     pub detach: bool,
+    /// Override the key sequence for detaching a container (default ctrl-p,ctrl-q)
+    #[arg(long)]
+    pub detach_keys: Option<String>,
+    /// Proxy received signals to the process (--sig-proxy=false to disable)
+    #[arg(long, action = ArgAction::Set, default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true)]
+    pub sig_proxy: bool,
     #[command(flatten)]
     pub create: CreateArgs,
+}
+
+#[derive(Args)]
+pub struct AttachArgs {
+    /// Do not attach STDIN (only a -it container's stdin can be attached)
+    #[arg(long)]
+    pub no_stdin: bool,
+    /// Proxy all received signals to the process (--sig-proxy=false to disable)
+    #[arg(long, action = ArgAction::Set, default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true)]
+    pub sig_proxy: bool,
+    pub container: String,
 }
 
 #[derive(Args)]
@@ -219,6 +243,15 @@ pub struct CreateArgs {
     /// Give extended privileges to this container
     #[arg(long)]
     pub privileged: bool,
+    /// Run an init inside the container that forwards signals and reaps processes
+    #[arg(long)]
+    pub init: bool,
+    /// Logging driver for the container (json-file)
+    #[arg(long)]
+    pub log_driver: Option<String>,
+    /// Log driver options: max-size=SIZE (default 20m, -1 for no rotation), max-file=N (default 5)
+    #[arg(long)]
+    pub log_opt: Vec<String>,
     /// IMAGE [COMMAND] [ARG...]: one list, so that flag parsing stops at
     /// the image as docker's does (`run busybox sh -c ...`).
     #[arg(
@@ -232,9 +265,15 @@ pub struct CreateArgs {
 
 #[derive(Args)]
 pub struct StartArgs {
-    /// Attach STDOUT/STDERR (not supported yet)
+    /// Attach STDOUT/STDERR and forward signals
     #[arg(short, long)]
     pub attach: bool,
+    /// Attach container's STDIN
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Override the key sequence for detaching a container (default ctrl-p,ctrl-q)
+    #[arg(long)]
+    pub detach_keys: Option<String>,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -275,6 +314,15 @@ pub struct LogsArgs {
     /// Number of lines to show from the end of the logs ("all" for all)
     #[arg(short = 'n', long, default_value = "all")]
     pub tail: String,
+    /// Show timestamps
+    #[arg(short, long)]
+    pub timestamps: bool,
+    /// Show logs since timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)
+    #[arg(long, allow_hyphen_values = true)]
+    pub since: Option<String>,
+    /// Show logs before a timestamp (e.g. 2013-01-02T13:23:37Z) or relative (e.g. 42m for 42 minutes)
+    #[arg(long, allow_hyphen_values = true)]
+    pub until: Option<String>,
     pub container: String,
 }
 
@@ -326,7 +374,7 @@ pub struct ExecArgs {
     /// Keep STDIN open
     #[arg(short, long)]
     pub interactive: bool,
-    /// Allocate a pseudo-TTY (not supported yet)
+    /// Allocate a pseudo-TTY
     #[arg(short, long)]
     pub tty: bool,
     /// CONTAINER COMMAND [ARG...]

@@ -8,9 +8,11 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use husk_engine::containers::exec::{self, ExecOptions};
+use husk_engine::containers::lifecycle::Started;
 use husk_engine::containers::lifecycle::{self, CreateOptions};
 use husk_engine::containers::list::{self, PsOptions};
-use husk_engine::containers::{inspect, logs, monitor, Paths};
+use husk_engine::containers::logs::{AttachOptions, LogsOptions, Outcome};
+use husk_engine::containers::{detach, inspect, logs, logtime, monitor, Paths};
 use husk_engine::format::Template;
 
 use crate::cli::*;
@@ -62,6 +64,9 @@ fn options(a: &CreateArgs) -> Result<CreateOptions> {
         stop_signal: a.stop_signal.clone(),
         stop_timeout: a.stop_timeout,
         privileged: a.privileged,
+        init: a.init,
+        log_driver: a.log_driver.clone(),
+        log_opts: a.log_opt.clone(),
     })
 }
 
@@ -106,11 +111,15 @@ pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
     if attach_tty && !std::io::stdin().is_terminal() {
         bail!("the input device is not a TTY: drop -t, or run from a terminal");
     }
+    if let Some(k) = &a.detach_keys {
+        detach::parse(k)?;
+    }
     let c = lifecycle::create(p, &options(&a.create)?)?;
     // `-i` in the foreground: the container reads our stdin directly.
     let stdin = std::io::stdin();
     let input = (a.create.interactive && !a.detach).then(|| stdin.as_fd());
-    let mut started = match lifecycle::start(p, &c.id, &exe()?, input) {
+    let started = lifecycle::start_attached(p, &c.id, &exe()?, input, a.detach_keys.as_deref());
+    let mut started = match started {
         Ok(s) => s,
         Err(e) => {
             // docker keeps the failed container unless --rm.
@@ -123,7 +132,22 @@ pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
         println!("{}", c.id);
         return Ok(0);
     }
-    let _raw = if attach_tty {
+    foreground(p, &c.id, &mut started, attach_tty, a.sig_proxy)
+}
+
+/// The attached part of `run` and `start -a`: the container's output on
+/// ours, signals forwarded (`sig_proxy`), and with `tty` our terminal raw
+/// (keys go to the container's terminal as typed, Ctrl-C included) with
+/// its resizes passed on; returns the container's exit code, or 0 when
+/// the detach keys were typed.
+fn foreground(
+    p: &Paths,
+    id: &str,
+    started: &mut Started,
+    tty: bool,
+    sig_proxy: bool,
+) -> Result<i32> {
+    let raw = if tty {
         Some(RawTerminal::enter()?)
     } else {
         None
@@ -131,31 +155,35 @@ pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
     let mut forward = |sig: i32| {
-        if let Err(e) = lifecycle::kill(p, &c.id, &sig.to_string()) {
+        if let Err(e) = lifecycle::kill(p, id, &sig.to_string()) {
             eprintln!("husk: forward signal {sig}: {e}");
         }
     };
-    let code = logs::attach(
-        &p.log(&c.id),
-        &mut started,
-        &mut forward,
-        &mut out,
-        &mut err,
-    );
-    let _ = started.monitor.wait();
-    match code {
-        Some(code) => Ok(code),
-        None => {
+    let o = AttachOptions {
+        sig_proxy,
+        resize: tty.then_some(started.monitor.id() as i32),
+    };
+    let outcome = logs::attach(&p.log(id), started, &o, &mut forward, &mut out, &mut err);
+    drop(raw);
+    match outcome {
+        Outcome::Exited(code) => {
+            let _ = started.monitor.wait();
+            Ok(code)
+        }
+        // The monitor runs on with the container; it is not ours to wait for.
+        Outcome::Detached => Ok(0),
+        Outcome::Lost => {
+            let _ = started.monitor.wait();
             // The monitor died without a report: whatever the record says.
-            let rec = lifecycle::reconcile(p, &p.resolve(&c.id)?)?;
+            let rec = lifecycle::reconcile(p, &p.resolve(id)?)?;
             Ok(rec.state.exit_code)
         }
     }
 }
 
 pub fn start(p: &Paths, a: &StartArgs) -> Result<i32> {
-    if a.attach {
-        bail!("start -a is not supported by husk yet: use 'husk logs -f'");
+    if a.attach || a.interactive {
+        return start_attached(p, a);
     }
     let mut failed = 0;
     for name in &a.containers {
@@ -168,6 +196,60 @@ pub fn start(p: &Paths, a: &StartArgs) -> Result<i32> {
         }
     }
     Ok(if failed > 0 { 1 } else { 0 })
+}
+
+/// `start -a [-i]`: like a foreground `run` of an existing container.
+fn start_attached(p: &Paths, a: &StartArgs) -> Result<i32> {
+    let [name] = a.containers.as_slice() else {
+        bail!("you cannot start and attach multiple containers at once");
+    };
+    let c = lifecycle::reconcile(p, &p.resolve(name)?)?;
+    // Input only for a container created with -i, as docker does.
+    let with_input = a.interactive && c.config.open_stdin;
+    let tty = with_input && c.config.tty;
+    if tty && !std::io::stdin().is_terminal() {
+        bail!("the input device is not a TTY: drop -i, or run from a terminal");
+    }
+    let stdin = std::io::stdin();
+    let input = with_input.then(|| stdin.as_fd());
+    let mut started =
+        lifecycle::start_attached(p, &c.id, &exe()?, input, a.detach_keys.as_deref())?;
+    foreground(p, &c.id, &mut started, tty, true)
+}
+
+/// `husk attach`: the output of a running container until it exits, with
+/// its exit code. A `-it` container also takes our terminal for its input
+/// (detach keys included); another container's stdin stays with whoever
+/// started it.
+pub fn attach(p: &Paths, a: &AttachArgs) -> Result<i32> {
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    let c = lifecycle::reconcile(p, &p.resolve(&a.container)?)?;
+    if c.config.tty && c.config.open_stdin && !a.no_stdin && c.is_running() {
+        if !std::io::stdin().is_terminal() {
+            bail!("the input device is not a TTY: use --no-stdin, or run from a terminal");
+        }
+        let raw = RawTerminal::enter()?;
+        let stdin = std::io::stdin();
+        let code = logs::attach_terminal(p, &c.id, stdin.as_fd(), &mut out, &mut err);
+        drop(raw);
+        // None: detached, the container runs on.
+        return Ok(code?.unwrap_or(0));
+    }
+    let id = c.id;
+    let mut forward = |sig: i32| {
+        if let Err(e) = lifecycle::kill(p, &id, &sig.to_string()) {
+            eprintln!("husk: forward signal {sig}: {e}");
+        }
+    };
+    Ok(logs::attach_running(
+        p,
+        &id,
+        a.sig_proxy,
+        &mut forward,
+        &mut out,
+        &mut err,
+    )?)
 }
 
 pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
@@ -254,9 +336,22 @@ pub fn logs(p: &Paths, a: &LogsArgs) -> Result<i32> {
                 .with_context(|| format!("invalid --tail {n:?}: give a number or \"all\""))?,
         ),
     };
+    let now = chrono::Utc::now();
+    let time = |flag: &str, v: &Option<String>| {
+        v.as_deref()
+            .map(|v| logtime::parse(v, now).map_err(|e| anyhow::anyhow!("invalid {flag}: {e}")))
+            .transpose()
+    };
+    let o = LogsOptions {
+        tail,
+        follow: a.follow,
+        timestamps: a.timestamps,
+        since: time("--since", &a.since)?,
+        until: time("--until", &a.until)?,
+    };
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
-    logs::logs(p, &a.container, tail, a.follow, &mut out, &mut err)?;
+    logs::logs(p, &a.container, &o, &mut out, &mut err)?;
     out.flush()?;
     Ok(0)
 }
@@ -305,8 +400,10 @@ pub fn rm(p: &Paths, a: &RmArgs) -> Result<i32> {
 }
 
 pub fn exec(p: &Paths, a: &ExecArgs) -> Result<i32> {
-    if a.tty {
-        bail!("exec -t (terminals) is not supported by husk yet: use 'husk run -it' or exec -i");
+    // docker's rule: a raw terminal needs a terminal to read from.
+    let raw = a.tty && a.interactive && !a.detach;
+    if raw && !std::io::stdin().is_terminal() {
+        bail!("the input device is not a TTY: drop -t, or run from a terminal");
     }
     let o = ExecOptions {
         env: a.env.clone(),
@@ -314,11 +411,17 @@ pub fn exec(p: &Paths, a: &ExecArgs) -> Result<i32> {
         user: a.user.clone(),
         detach: a.detach,
         interactive: a.interactive,
+        tty: a.tty,
     };
     let (container, cmd) = a
         .container_and_cmd
         .split_first()
         .context("give a container and a command")?;
+    let _raw = if raw {
+        Some(RawTerminal::enter()?)
+    } else {
+        None
+    };
     Ok(exec::exec(p, container, cmd, &o)?)
 }
 
@@ -391,6 +494,6 @@ pub fn port(p: &Paths, a: &PortArgs) -> Result<i32> {
     Ok(0)
 }
 
-pub fn monitor(p: &Paths, id: &str, stdin: bool) -> i32 {
-    monitor::run(p, id, stdin)
+pub fn monitor(p: &Paths, id: &str, stdin: bool, detach_keys: Option<&str>) -> i32 {
+    monitor::run(p, id, stdin, detach_keys)
 }

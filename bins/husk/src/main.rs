@@ -51,14 +51,28 @@ fn main() {
         Command::Volume(VolumeCommand::Inspect(a)) => volumes::inspect(root, a),
         Command::Volume(VolumeCommand::Rm(a)) => volumes::rm(root, a),
         Command::Port(a) => containers::port(&paths, a),
-        Command::Monitor { id, stdin } => Ok(containers::monitor(&paths, id, *stdin)),
+        Command::Monitor {
+            id,
+            stdin,
+            detach_keys,
+        } => Ok(containers::monitor(
+            &paths,
+            id,
+            *stdin,
+            detach_keys.as_deref(),
+        )),
+        Command::Attach(a) => containers::attach(&paths, a),
     };
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
             eprintln!("husk: {e:#}");
             let code = match &cli.command {
-                Command::Run(_) | Command::Create(_) | Command::Start(_) | Command::Exec(_) => e
+                Command::Run(_)
+                | Command::Create(_)
+                | Command::Start(_)
+                | Command::Exec(_)
+                | Command::Attach(_) => e
                     .downcast_ref::<husk_engine::Error>()
                     .map(|e| e.exit_code())
                     .unwrap_or(125),

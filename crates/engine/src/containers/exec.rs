@@ -1,8 +1,12 @@
 //! `husk exec`: a process in a running container, through the runtime's
-//! `exec` (foreground, stdio inherited).
+//! `exec` (foreground, stdio inherited; with `-t` a terminal relayed by
+//! [`super::relay`]).
+
+use std::os::fd::AsFd;
+use std::path::Path;
 
 use super::runtime::Runtime;
-use super::{lifecycle, Paths};
+use super::{lifecycle, names, relay, Paths};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Default)]
@@ -13,6 +17,8 @@ pub struct ExecOptions {
     pub detach: bool,
     /// `-i`: the process reads the caller's stdin (otherwise /dev/null).
     pub interactive: bool,
+    /// `-t`: the process gets a terminal (the runtime's `--tty`).
+    pub tty: bool,
 }
 
 /// Runs `cmd` in the container; returns its exit code.
@@ -46,12 +52,34 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
     if o.detach {
         args.push("--detach".into());
     }
+    // A detached process's terminal would have no one at the master: like
+    // `exec -d -t` in docker, it gets none.
+    let tty = o.tty && !o.detach;
+    // Short (a unix socket path has 108 bytes) and private to this exec.
+    let nonce = &names::new_id()[..16];
+    let socket = paths.runroot.join(format!("exec-{nonce}.sock"));
+    let pid_file = paths.runroot.join(format!("exec-{nonce}.pid"));
+    if tty {
+        // Detached, as containerd's shim does it: runc refuses a console
+        // socket for a foreground exec (it relays the terminal itself),
+        // and detached every runtime behaves alike. The process is then
+        // reparented to us (a subreaper) for its exit status.
+        args.push("--detach".into());
+        args.push("--tty".into());
+        args.push("--console-socket".into());
+        args.push(socket.to_string_lossy().into_owned());
+        args.push("--pid-file".into());
+        args.push(pid_file.to_string_lossy().into_owned());
+    }
     args.push(c.id.clone());
     args.extend(cmd.iter().cloned());
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut command = rt.command(&argv);
-    if !o.interactive {
+    if !o.interactive || tty {
         command.stdin(std::process::Stdio::null());
+    }
+    if tty {
+        return exec_tty(&c.id, &rt, command, &socket, &pid_file, o);
     }
     let status = command.status().map_err(|source| Error::Spawn {
         what: rt.binary.display().to_string(),
@@ -67,4 +95,52 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
             _ => 125,
         },
     )
+}
+
+/// `exec -t`: the runtime's detached exec sends the terminal's master to
+/// `socket` and the process's pid to `pid_file`; the relay runs until the
+/// process exits and returns its code.
+fn exec_tty(
+    id: &str,
+    rt: &Runtime,
+    mut command: std::process::Command,
+    socket: &Path,
+    pid_file: &Path,
+    o: &ExecOptions,
+) -> Result<i32> {
+    let winch = relay::Winch::block();
+    let listener = std::os::unix::net::UnixListener::bind(socket)
+        .map_err(|e| Error::io("listen on", socket, e))?;
+    // The names go once the relay is done, whatever happened.
+    struct Unlink<'a>(&'a Path);
+    impl Drop for Unlink<'_> {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(self.0);
+        }
+    }
+    let _unlink = (Unlink(socket), Unlink(pid_file));
+    // SAFETY: prctl with integer arguments only. The CLI forks nothing
+    // else meanwhile, so it adopts only the runtime's leftovers.
+    if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } != 0 {
+        return Err(Error::Sys {
+            op: "prctl(PR_SET_CHILD_SUBREAPER)",
+            id: id.to_string(),
+            errno: nix::errno::Errno::last(),
+        });
+    }
+    let mut child = command.spawn().map_err(|source| Error::Spawn {
+        what: rt.binary.display().to_string(),
+        source,
+    })?;
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let caller = relay::Caller {
+        input: o.interactive.then(|| stdin.as_fd()),
+        output: stdout.as_fd(),
+    };
+    relay::run(&listener, &mut child, pid_file, &caller, &winch).map_err(|e| Error::Sys {
+        op: "relay the exec terminal",
+        id: id.to_string(),
+        errno: nix::errno::Errno::from_raw(e.raw_os_error().unwrap_or(libc::EIO)),
+    })
 }

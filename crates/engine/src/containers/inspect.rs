@@ -100,7 +100,8 @@ fn inspect_base(paths: &Paths, c: &Container) -> Value {
         "ExecIDs": Value::Null,
         "HostConfig": {
             "Binds": opt_vec(&c.host_config.binds),
-            "LogConfig": {"Type": "json-file", "Config": {}},
+            "LogConfig": c.host_config.log_config,
+            "Init": if c.host_config.init { json!(true) } else { Value::Null },
             "NetworkMode": c.host_config.network_mode,
             "PortBindings": port_bindings(c),
             "PublishAllPorts": c.host_config.publish_all,

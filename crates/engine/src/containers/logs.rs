@@ -1,36 +1,198 @@
-//! Reading the json-file log: `husk logs [-f] [--tail N]` and the
-//! foreground `husk run`, which follows the log its monitor writes.
+//! Reading the json-file log: `husk logs [-f] [--tail N] [-t] [--since]
+//! [--until]` and the foreground `husk run`, which follows the log its
+//! monitor writes. The log rotates (see [`super::logfile`]): reading spans
+//! the rotated files, and following notices the live file being renamed
+//! away (or truncated, with max-file 1) and carries on in the new one.
 
 use std::fs::File;
-use std::io::{BufRead, Read, Seek, SeekFrom, Write};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
-use std::path::Path;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::lifecycle::{self, Started};
-use super::Paths;
+use chrono::{DateTime, Utc};
+
+use super::lifecycle::{self, Report, Started};
+use super::{proc, Paths};
 use crate::{Error, Result};
 
-/// Incremental reader of a json-file log from a byte offset.
+/// Which records to show, and how.
+#[derive(Debug, Clone, Default)]
+pub struct LogsOptions {
+    /// The last N records (all when None), before since/until apply.
+    pub tail: Option<usize>,
+    pub follow: bool,
+    /// `-t`: each line prefixed with its record's time.
+    pub timestamps: bool,
+    pub since: Option<DateTime<Utc>>,
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// How records become output.
+#[derive(Debug, Clone, Copy, Default)]
+struct Filter {
+    timestamps: bool,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+}
+
+impl Filter {
+    /// Writes one record; false once past `until` (nothing later shows).
+    fn emit(&self, line: &[u8], out: &mut dyn Write, err: &mut dyn Write) -> bool {
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else {
+            return true;
+        };
+        let time = || {
+            v["time"]
+                .as_str()
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| t.with_timezone(&Utc))
+        };
+        if self.since.is_some() || self.until.is_some() {
+            if let Some(t) = time() {
+                if self.until.is_some_and(|u| t > u) {
+                    return false;
+                }
+                if self.since.is_some_and(|s| t < s) {
+                    return true;
+                }
+            }
+        }
+        let text = v["log"].as_str().unwrap_or_default();
+        let w: &mut dyn Write = if v["stream"] == "stderr" { err } else { out };
+        if self.timestamps {
+            // docker's RFC3339NanoFixed: always nine digits.
+            let stamp = time().map_or_else(String::new, |t| {
+                t.format("%Y-%m-%dT%H:%M:%S%.9fZ ").to_string()
+            });
+            let _ = w.write_all(stamp.as_bytes());
+        }
+        let _ = w.write_all(text.as_bytes());
+        true
+    }
+}
+
+/// Incremental reader of the live json-file log from a position.
 pub struct Follower {
+    path: PathBuf,
     file: File,
     partial: Vec<u8>,
+    filter: Filter,
+    /// Past `until`: nothing more will be shown.
+    done: bool,
+    /// Foreground attach: the file being read is held (see
+    /// [`super::logfile::hold`]), so no output is rotated away unread.
+    hold: bool,
 }
 
 impl Follower {
-    /// Opens `path` (waiting for it to exist when `create`) at `offset`.
+    /// Opens `path` at `offset`.
     pub fn open(path: &Path, offset: u64) -> Result<Follower> {
         let mut file = File::open(path).map_err(|e| Error::io("open", path, e))?;
         file.seek(SeekFrom::Start(offset))
             .map_err(|e| Error::io("seek", path, e))?;
-        Ok(Follower {
-            file,
-            partial: Vec::new(),
-        })
+        Ok(Follower::from_file(path, file, Filter::default()))
     }
 
-    /// Copies every complete new record to `out`/`err`.
+    fn from_file(path: &Path, file: File, filter: Filter) -> Follower {
+        Follower {
+            path: path.to_path_buf(),
+            file,
+            partial: Vec::new(),
+            filter,
+            done: false,
+            hold: false,
+        }
+    }
+
+    /// Holds the files it reads, slowing the container down to our pace
+    /// rather than losing its output (foreground `run`, `start -a`).
+    pub fn holding(mut self) -> Follower {
+        super::logfile::hold(&self.file);
+        self.hold = true;
+        self
+    }
+
+    /// The rotated files and the live one, oldest first, open (an open file
+    /// stays readable when the monitor drops it), with their identities.
+    /// Taken again if a rotation renamed files while they were opened.
+    fn snapshot(&self) -> Vec<(File, (u64, u64))> {
+        let id = |m: std::fs::Metadata| (m.dev(), m.ino());
+        let mut last = Vec::new();
+        for _ in 0..50 {
+            let mut names: Vec<PathBuf> = (1..)
+                .map(|n| super::logfile::rotated(&self.path, n))
+                .take_while(|p| p.exists())
+                .collect();
+            names.reverse();
+            names.push(self.path.clone());
+            let files: Vec<(File, (u64, u64))> = names
+                .iter()
+                .filter_map(|p| {
+                    let f = File::open(p).ok()?;
+                    let i = id(f.metadata().ok()?);
+                    Some((f, i))
+                })
+                .collect();
+            let stable = files.len() == names.len()
+                && names
+                    .iter()
+                    .zip(&files)
+                    .all(|(p, (_, i))| std::fs::metadata(p).ok().map(id) == Some(*i));
+            if stable {
+                return files;
+            }
+            last = files;
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        last
+    }
+
+    /// Copies every complete new record to `out`/`err`, moving on to the
+    /// new live file when the monitor has rotated the one being read.
     pub fn pump(&mut self, out: &mut dyn Write, err: &mut dyn Write) {
+        self.drain(out, err);
+        let ours = self.file.metadata().ok();
+        // Truncated in place (max-file 1): start over at its beginning.
+        if let (Some(m), Ok(pos)) = (&ours, self.file.stream_position()) {
+            if m.len() < pos {
+                let _ = self.file.seek(SeekFrom::Start(0));
+                self.partial.clear();
+                self.drain(out, err);
+            }
+        }
+        let live = std::fs::metadata(&self.path).ok();
+        let rotated = match (&ours, &live) {
+            (Some(a), Some(b)) => (a.dev(), a.ino()) != (b.dev(), b.ino()),
+            _ => false,
+        };
+        if let (true, Some(m)) = (rotated, &ours) {
+            // Renamed away: the monitor writes no more to it, so what is
+            // left in it is complete. Then every file rotated after it
+            // (several when the output outran us), oldest first, and the
+            // new live file from its start.
+            self.drain(out, err);
+            let files = self.snapshot();
+            let ours = files.iter().position(|(_, id)| *id == (m.dev(), m.ino()));
+            // Not there: rotated out of existence, so all are newer.
+            let newer = ours.map_or(0, |i| i + 1);
+            for (f, _) in files.into_iter().skip(newer) {
+                if self.hold {
+                    super::logfile::hold(&f);
+                }
+                // Replacing the file closes the old one, releasing its hold
+                // only now that the next one is held.
+                self.file = f;
+                self.partial.clear();
+                self.drain(out, err);
+            }
+        }
+        let _ = out.flush();
+        let _ = err.flush();
+    }
+
+    fn drain(&mut self, out: &mut dyn Write, err: &mut dyn Write) {
         let mut buf = Vec::new();
         if self.file.read_to_end(&mut buf).is_err() {
             return;
@@ -38,58 +200,99 @@ impl Follower {
         self.partial.extend_from_slice(&buf);
         while let Some(nl) = self.partial.iter().position(|b| *b == b'\n') {
             let line: Vec<u8> = self.partial.drain(..=nl).collect();
-            emit(&line, out, err);
+            if !self.done && !self.filter.emit(&line, out, err) {
+                self.done = true;
+            }
         }
-        let _ = out.flush();
-        let _ = err.flush();
     }
 }
 
-fn emit(line: &[u8], out: &mut dyn Write, err: &mut dyn Write) {
-    let Ok(v) = serde_json::from_slice::<serde_json::Value>(line) else {
-        return;
-    };
-    let text = v["log"].as_str().unwrap_or_default();
-    let w: &mut dyn Write = if v["stream"] == "stderr" { err } else { out };
-    let _ = w.write_all(text.as_bytes());
+/// Lines of `f` from its current position to its end, without newlines.
+fn read_lines(f: &mut File, path: &Path) -> Result<Vec<Vec<u8>>> {
+    let mut lines = Vec::new();
+    let mut r = BufReader::new(f);
+    loop {
+        let mut l = Vec::new();
+        let n = r
+            .read_until(b'\n', &mut l)
+            .map_err(|e| Error::io("read", path, e))?;
+        if n == 0 || l.last() != Some(&b'\n') {
+            // A record the monitor is still writing: left for follow.
+            if n > 0 {
+                let back = n as i64;
+                let f = r.into_inner();
+                let _ = f.seek(SeekFrom::Current(-back));
+            }
+            return Ok(lines);
+        }
+        l.pop();
+        lines.push(l);
+    }
 }
 
-/// `husk logs`: the last `tail` records (all when None), then with
-/// `follow` new ones until the container stops.
+/// `husk logs`.
 pub fn logs(
     paths: &Paths,
     name: &str,
-    tail: Option<usize>,
-    follow: bool,
+    o: &LogsOptions,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<()> {
     let c = lifecycle::reconcile(paths, &paths.resolve(name)?)?;
-    let path = paths.log(&c.id);
-    let file = match File::open(&path) {
+    let filter = Filter {
+        timestamps: o.timestamps,
+        since: o.since,
+        until: o.until,
+    };
+    let files = paths.logs(&c.id);
+    let live_path = paths.log(&c.id);
+    // The live file first: it is the one that follow goes on reading, and
+    // opened before the older ones a rotation meanwhile costs at most a
+    // repeated file, never a lost one.
+    let mut live = match File::open(&live_path) {
         Ok(f) => f,
         // Never started: no log yet, and nothing to follow.
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(Error::io("open", &path, e)),
+        Err(e) => return Err(Error::io("open", &live_path, e)),
     };
-    let mut lines: Vec<Vec<u8>> = Vec::new();
-    let mut offset = 0u64;
-    for l in std::io::BufReader::new(file).split(b'\n') {
-        let l = l.map_err(|e| Error::io("read", &path, e))?;
-        offset += l.len() as u64 + 1;
-        lines.push(l);
+    let mut older: Vec<(PathBuf, File)> = Vec::new();
+    for p in &files[..files.len().saturating_sub(1)] {
+        if let Ok(f) = File::open(p) {
+            older.push((p.clone(), f));
+        }
     }
-    let skip = tail.map(|n| lines.len().saturating_sub(n)).unwrap_or(0);
-    for l in &lines[skip..] {
-        emit(l, out, err);
+    let live_lines = read_lines(&mut live, &live_path)?;
+    // Newest file first until the tail is covered.
+    let mut chunks: Vec<Vec<Vec<u8>>> = vec![live_lines];
+    let mut have = chunks[0].len();
+    for (p, f) in older.iter_mut().rev() {
+        if o.tail.is_some_and(|n| have >= n) {
+            break;
+        }
+        let lines = read_lines(f, p)?;
+        have += lines.len();
+        chunks.push(lines);
+    }
+    let all: Vec<&Vec<u8>> = chunks.iter().rev().flatten().collect();
+    let skip = o.tail.map_or(0, |n| all.len().saturating_sub(n));
+    let mut past_until = false;
+    for l in &all[skip..] {
+        if !filter.emit(l, out, err) {
+            past_until = true;
+            break;
+        }
     }
     let _ = out.flush();
-    if !follow {
+    let _ = err.flush();
+    if !o.follow || past_until {
         return Ok(());
     }
-    let mut f = Follower::open(&path, offset)?;
+    let mut f = Follower::from_file(&live_path, live, filter);
     loop {
         f.pump(out, err);
+        if f.done || o.until.is_some_and(|u| Utc::now() > u) {
+            return Ok(());
+        }
         let running = match paths.load(&c.id)? {
             Some(now) => lifecycle::reconcile(paths, &now)?.is_running(),
             None => false,
@@ -104,37 +307,81 @@ pub fn logs(
 }
 
 /// Signals a foreground `run` passes on to the container, as docker's
-/// `--sig-proxy` does (Ctrl-C becomes SIGINT for the container's init).
+/// `--sig-proxy` does (Ctrl-C becomes SIGINT for the container's init):
+/// the catchable ones that are not about husk's own terminal or children.
 const PROXIED: &[nix::sys::signal::Signal] = {
     use nix::sys::signal::Signal::*;
-    &[SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2]
+    &[
+        SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2, SIGTERM, SIGALRM, SIGCONT, SIGTSTP, SIGVTALRM,
+        SIGPROF, SIGPWR,
+    ]
 };
 
-/// Foreground `run`: streams the log from the start's offset while waiting
-/// for the monitor's exit report, forwarding signals through `forward`;
-/// returns the container's exit code (None if the monitor died silently).
+/// How a foreground attach behaves.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AttachOptions {
+    /// `--sig-proxy`: forward the signals husk gets to the container.
+    pub sig_proxy: bool,
+    /// With an attached terminal: the monitor's pid, which gets our
+    /// SIGWINCH to resize the container's terminal.
+    pub resize: Option<i32>,
+}
+
+/// How a foreground attach ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Exited(i32),
+    /// The detach keys were typed; the container runs on.
+    Detached,
+    /// The monitor died without a report.
+    Lost,
+}
+
+/// Foreground `run`/`start -a`: streams the log from the start's offset
+/// while waiting for the monitor's exit (or detach) report, forwarding
+/// signals through `forward`.
 pub fn attach(
     log: &Path,
     started: &mut Started,
+    o: &AttachOptions,
     forward: &mut dyn FnMut(i32),
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Option<i32> {
-    use nix::sys::signal::{SigSet, SigmaskHow};
+) -> Outcome {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
     use nix::sys::signalfd::{SfdFlags, SignalFd};
     // Blocked signals arrive on a signalfd instead, so the loop stays one
     // poll with no handler running at arbitrary points.
     let mut set = SigSet::empty();
-    for s in PROXIED {
-        set.add(*s);
+    if o.sig_proxy {
+        for s in PROXIED {
+            set.add(*s);
+        }
+    }
+    if o.resize.is_some() {
+        set.add(Signal::SIGWINCH);
     }
     let sfd = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
         .ok()
         .and_then(|_| {
             SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
         });
-    let mut f = Follower::open(log, started.log_offset).ok();
-    let code = loop {
+    if let Some(monitor) = o.resize {
+        // A resize while the container was starting found no one to pass
+        // it on: have the monitor take the size once more.
+        // SAFETY: kill(2) on our own child, not yet waited for.
+        unsafe { libc::kill(monitor, libc::SIGWINCH) };
+    }
+    let mut f = match started.log.take() {
+        Some(mut file) => file
+            .seek(SeekFrom::Start(started.log_offset))
+            .ok()
+            .map(|_| Follower::from_file(log, file, Filter::default()).holding()),
+        None => Follower::open(log, started.log_offset)
+            .ok()
+            .map(Follower::holding),
+    };
+    let outcome = loop {
         if let Some(f) = f.as_mut() {
             f.pump(out, err);
         }
@@ -151,25 +398,243 @@ pub fn attach(
                 revents: 0,
             });
         }
-        // SAFETY: pfds is a valid array of pollfd of the given length.
         let n = if buffered {
             1
         } else {
+            // SAFETY: pfds is a valid array of pollfd of the given length.
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, 100) }
         };
         if let Some(s) = &sfd {
             while let Ok(Some(info)) = s.read_signal() {
-                forward(info.ssi_signo as i32);
+                let sig = info.ssi_signo as i32;
+                match o.resize {
+                    Some(monitor) if sig == libc::SIGWINCH => {
+                        // SAFETY: kill(2) on our own child, not yet waited
+                        // for, so the pid is still the monitor's.
+                        unsafe { libc::kill(monitor, libc::SIGWINCH) };
+                    }
+                    _ => forward(sig),
+                }
             }
         }
         if n > 0 && (buffered || pfds[0].revents != 0) {
-            let code = started.exit_code();
+            let report = started.next_report();
             if let Some(f) = f.as_mut() {
                 f.pump(out, err);
             }
-            break code;
+            break match report {
+                Report::Exited(c) => Outcome::Exited(c),
+                Report::Detached => Outcome::Detached,
+                Report::Lost => Outcome::Lost,
+            };
         }
     };
     let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
-    code
+    outcome
+}
+
+/// `husk attach` (output only): follows the running container's output
+/// from now on, forwarding signals through `forward` when `sig_proxy`,
+/// until it stops; returns its exit code.
+pub fn attach_running(
+    paths: &Paths,
+    name: &str,
+    sig_proxy: bool,
+    forward: &mut dyn FnMut(i32),
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<i32> {
+    use nix::sys::signal::{SigSet, SigmaskHow};
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    let c = lifecycle::reconcile(paths, &paths.resolve(name)?)?;
+    if !c.is_running() {
+        return Err(Error::Conflict {
+            id: c.id,
+            reason: "is not running: you cannot attach to a stopped container, start it first"
+                .into(),
+        });
+    }
+    let path = paths.log(&c.id);
+    let mut file = File::open(&path).map_err(|e| Error::io("open", &path, e))?;
+    file.seek(SeekFrom::End(0))
+        .map_err(|e| Error::io("seek", &path, e))?;
+    let mut f = Follower::from_file(&path, file, Filter::default());
+    let mut set = SigSet::empty();
+    if sig_proxy {
+        for s in PROXIED {
+            set.add(*s);
+        }
+    }
+    let sfd = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
+        .ok()
+        .and_then(|_| {
+            SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
+        });
+    let result = loop {
+        f.pump(out, err);
+        if let Some(s) = &sfd {
+            let mut pfd = [libc::pollfd {
+                fd: s.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            }];
+            // SAFETY: one valid pollfd.
+            unsafe { libc::poll(pfd.as_mut_ptr(), 1, 100) };
+            while let Ok(Some(info)) = s.read_signal() {
+                forward(info.ssi_signo as i32);
+            }
+        } else {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let running = match paths.load(&c.id) {
+            Ok(Some(now)) => lifecycle::reconcile(paths, &now).map(|c| c.is_running()),
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        };
+        match running {
+            Ok(true) => {}
+            Ok(false) => {
+                f.pump(out, err);
+                break lifecycle::wait(paths, &c.id).or(Ok(c.state.exit_code));
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+    result
+}
+
+/// `husk attach` to a running `-it` container: our terminal `tty` goes to
+/// its monitor (over the attach socket, SCM_RIGHTS), which reads keys
+/// from it as it does for `run -it`; the output comes from the log.
+/// Returns the exit code, or None when the detach keys were typed.
+pub fn attach_terminal(
+    paths: &Paths,
+    name: &str,
+    tty: std::os::fd::BorrowedFd<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<Option<i32>> {
+    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    use std::os::unix::net::UnixStream;
+    let c = lifecycle::reconcile(paths, &paths.resolve(name)?)?;
+    if !c.is_running() {
+        return Err(Error::Conflict {
+            id: c.id,
+            reason: "is not running: you cannot attach to a stopped container, start it first"
+                .into(),
+        });
+    }
+    let sock = paths.attach_socket(&c.id);
+    let io = |op: &'static str| {
+        let sock = sock.clone();
+        move |e: std::io::Error| Error::io(op, sock, e)
+    };
+    // Output from here on; held like a foreground run's.
+    let path = paths.log(&c.id);
+    let mut file = File::open(&path).map_err(|e| Error::io("open", &path, e))?;
+    file.seek(SeekFrom::End(0))
+        .map_err(|e| Error::io("seek", &path, e))?;
+    let mut f = Follower::from_file(&path, file, Filter::default()).holding();
+
+    let mut conn = UnixStream::connect(&sock).map_err(io("connect to"))?;
+    let fds = [tty.as_raw_fd()];
+    sendmsg::<()>(
+        conn.as_raw_fd(),
+        &[std::io::IoSlice::new(b"t")],
+        &[ControlMessage::ScmRights(&fds)],
+        MsgFlags::empty(),
+        None,
+    )
+    .map_err(|e| Error::io("send the terminal to", &sock, e.into()))?;
+    conn.set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(io("configure"))?;
+    let mut reply = BufReader::new(conn.try_clone().map_err(io("dup"))?);
+    let mut line = String::new();
+    reply.read_line(&mut line).map_err(io("read from"))?;
+    match line.trim() {
+        "attached" => {}
+        "busy" => {
+            return Err(Error::Conflict {
+                id: c.id,
+                reason: "already has a terminal attached".into(),
+            })
+        }
+        other => {
+            return Err(Error::Conflict {
+                id: c.id,
+                reason: format!("its monitor refused the terminal ({other:?})"),
+            })
+        }
+    }
+    conn.set_nonblocking(true).map_err(io("configure"))?;
+
+    let mut set = SigSet::empty();
+    set.add(Signal::SIGWINCH);
+    let sfd = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
+        .ok()
+        .and_then(|_| {
+            SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
+        });
+    let (mpid, mstart) = (c.state.monitor_pid, c.state.monitor_start);
+    let mut conn_open = true;
+    let result = loop {
+        f.pump(out, err);
+        let mut pfds = vec![libc::pollfd {
+            fd: if conn_open { conn.as_raw_fd() } else { -1 },
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        if let Some(s) = &sfd {
+            pfds.push(libc::pollfd {
+                fd: s.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            });
+        }
+        // SAFETY: pfds is a valid array of pollfd of the given length.
+        unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, 100) };
+        if let Some(s) = &sfd {
+            while let Ok(Some(_)) = s.read_signal() {
+                // Not our child: only while it is still that monitor.
+                if proc::alive(mpid, mstart) {
+                    // SAFETY: kill(2); the pid was just checked to be the
+                    // container's monitor.
+                    unsafe { libc::kill(mpid, libc::SIGWINCH) };
+                }
+            }
+        }
+        if conn_open && pfds[0].revents != 0 {
+            let mut buf = [0u8; 64];
+            match conn.read(&mut buf) {
+                Ok(0) => conn_open = false,
+                Ok(n) if buf[..n].starts_with(b"detached") => {
+                    f.pump(out, err);
+                    break Ok(None);
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => conn_open = false,
+            }
+        }
+        let running = match paths.load(&c.id) {
+            Ok(Some(now)) => lifecycle::reconcile(paths, &now).map(|c| c.is_running()),
+            Ok(None) => Ok(false),
+            Err(e) => Err(e),
+        };
+        match running {
+            Ok(true) => {}
+            Ok(false) => {
+                f.pump(out, err);
+                break lifecycle::wait(paths, &c.id)
+                    .or(Ok(c.state.exit_code))
+                    .map(Some);
+            }
+            Err(e) => break Err(e),
+        }
+    };
+    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+    result
 }

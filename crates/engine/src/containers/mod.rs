@@ -13,16 +13,21 @@
 //! process), so names stay unique and concurrent verbs never lose an update.
 //! Readers need no lock: records are replaced by rename.
 
+pub mod detach;
 pub mod exec;
+pub mod init;
 pub mod inspect;
 pub mod lifecycle;
 pub mod list;
+pub mod logfile;
 pub mod logs;
+pub mod logtime;
 pub mod monitor;
 pub mod mounts;
 pub mod names;
 pub mod proc;
 pub mod record;
+pub mod relay;
 pub mod resources;
 pub mod runtime;
 pub mod seccomp_profile;
@@ -86,6 +91,18 @@ impl Paths {
         self.dir(id).join(format!("{id}-json.log"))
     }
 
+    /// The log and its rotated files, oldest first (see [`logfile`]).
+    pub fn logs(&self, id: &str) -> Vec<PathBuf> {
+        let live = self.log(id);
+        let mut files: Vec<PathBuf> = (1..)
+            .map(|n| logfile::rotated(&live, n))
+            .take_while(|p| p.exists())
+            .collect();
+        files.reverse();
+        files.push(live);
+        files
+    }
+
     /// Held by the container's monitor for its whole life (see [`proc::try_lock`]).
     pub fn monitor_lock(&self, id: &str) -> PathBuf {
         self.dir(id).join("monitor.lock")
@@ -93,6 +110,11 @@ impl Paths {
 
     pub fn bundle(&self, id: &str) -> PathBuf {
         self.runroot.join("containers").join(id)
+    }
+
+    /// Where a running tty container's monitor takes `husk attach`'s terminal.
+    pub fn attach_socket(&self, id: &str) -> PathBuf {
+        self.bundle(id).join("attach.sock")
     }
 
     pub fn runtime_root(&self) -> PathBuf {

@@ -9,8 +9,11 @@
 //! With `-t` the runtime sends the terminal's master side over a console
 //! socket (runc's `--console-socket`); the monitor logs what the master
 //! reads and, for `run -it`, copies the caller's terminal (handed over on
-//! fd 4, already raw) into it. Without `-t`, `run -i`'s stdin goes straight
-//! to the init.
+//! fd 4, already raw) into it, until the detach keys (ctrl-p ctrl-q) end
+//! the relay with a `detached` report while the container runs on; the
+//! foreground `husk` sends it SIGWINCH and it copies the caller's window
+//! size to the container's terminal. Without `-t`, `run -i`'s stdin goes
+//! straight to the init. The log rotates (see [`super::logfile`]).
 //!
 //! Single-threaded by rule: it forks the runtime, so it never starts a
 //! thread; one `poll` loop over the pipes and a pidfd does all the waiting.
@@ -20,7 +23,7 @@
 //! foreground `husk run` keeps reading for the last one; a detached one
 //! stops after the first, and later writes just fail with EPIPE.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Write};
 use std::net::IpAddr;
 use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd, RawFd};
@@ -32,8 +35,10 @@ use std::time::{Duration, Instant};
 use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
 use nix::unistd::Pid;
 
+use super::detach::Matcher;
+use super::logfile::{JsonLog, Limits};
 use super::runtime::{start_failure_code, Runtime};
-use super::{lifecycle, proc, spec, Container, NetworkState, Paths, Status};
+use super::{detach, lifecycle, proc, spec, Container, NetworkState, Paths, Status};
 use crate::network::{self, Connected};
 use crate::{Error, Result};
 
@@ -43,9 +48,6 @@ pub const SYNC_FD: RawFd = 3;
 /// With `__monitor --stdin`: the container's stdin (`run -i`).
 pub const STDIN_FD: RawFd = 4;
 
-/// docker's json-file splits lines longer than this into partial records.
-const MAX_LINE: usize = 16 * 1024;
-
 fn cloexec(fd: RawFd) {
     let _ = nix::fcntl::fcntl(
         fd,
@@ -54,8 +56,16 @@ fn cloexec(fd: RawFd) {
 }
 
 /// Runs the monitor for container `id`; returns the process exit status.
-/// `stdin`: fd 4 holds the container's stdin.
-pub fn run(paths: &Paths, id: &str, stdin: bool) -> i32 {
+/// `stdin`: fd 4 holds the container's stdin. `detach_keys`: docker's
+/// `--detach-keys` for an attached terminal (default ctrl-p,ctrl-q).
+pub fn run(paths: &Paths, id: &str, stdin: bool, detach_keys: Option<&str>) -> i32 {
+    // The foreground `husk run -it` relays its SIGWINCH here (see
+    // `watch`). Blocked from the start so none is lost before the loop
+    // polls for it (the default action would discard it); children get
+    // an empty mask from std's spawn.
+    let mut winch = nix::sys::signal::SigSet::empty();
+    winch.add(nix::sys::signal::Signal::SIGWINCH);
+    let _ = winch.thread_block();
     // SAFETY: fd 3 (and 4 with `stdin`) were placed there by `husk start`
     // for us alone; we take ownership and mark them close-on-exec so no
     // runtime or container process inherits them by accident (a foreground
@@ -67,7 +77,14 @@ pub fn run(paths: &Paths, id: &str, stdin: bool) -> i32 {
         // SAFETY: as above.
         unsafe { OwnedFd::from_raw_fd(STDIN_FD) }
     });
-    match supervise(paths, id, &mut sync, stdin) {
+    let keys = match detach::parse(detach_keys.unwrap_or(detach::DEFAULT)) {
+        Ok(k) => k,
+        Err(e) => {
+            let _ = writeln!(sync, "failed {} {e}", e.exit_code());
+            return 1;
+        }
+    };
+    match supervise(paths, id, &mut sync, stdin, keys) {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("husk monitor {id}: {e}");
@@ -97,7 +114,13 @@ fn become_session_and_subreaper(id: &str) -> Result<()> {
     Ok(())
 }
 
-fn supervise(paths: &Paths, id: &str, sync: &mut File, stdin: Option<OwnedFd>) -> Result<()> {
+fn supervise(
+    paths: &Paths,
+    id: &str,
+    sync: &mut File,
+    stdin: Option<OwnedFd>,
+    detach_keys: Vec<u8>,
+) -> Result<()> {
     become_session_and_subreaper(id)?;
     // One monitor per container: a second `start` racing this one, or an
     // `rm` of a container being started, finds the lock held.
@@ -148,7 +171,29 @@ fn supervise(paths: &Paths, id: &str, sync: &mut File, stdin: Option<OwnedFd>) -
                 Ok(())
             })?;
             let _ = writeln!(sync, "started {pid}");
-            let code = watch(paths, id, pid, out, err, input);
+            let limits = c.host_config.log_config.limits().unwrap_or(Limits {
+                max_size: None,
+                max_file: 1,
+            });
+            // `husk attach` hands a terminal over here (tty containers:
+            // only a terminal's input can be swapped in at will).
+            let listener = c
+                .config
+                .tty
+                .then(|| UnixListener::bind(paths.attach_socket(id)))
+                .and_then(|r| {
+                    r.map_err(|e| eprintln!("husk monitor: attach socket: {e}"))
+                        .ok()
+                })
+                .and_then(|l| l.set_nonblocking(true).ok().map(|()| l));
+            let attached = Attached {
+                input,
+                detach: Matcher::new(detach_keys),
+                sync,
+                listener,
+                client: None,
+            };
+            let code = watch(paths, id, pid, out, err, limits, attached);
             let oom = oom_killed(id);
             let _ = rt.delete_force(id);
             lifecycle::release_rootfs(&merged);
@@ -323,11 +368,18 @@ fn prepare_and_create(
 /// Accepts the runtime's connection on the console socket and takes the
 /// pty master it sends (SCM_RIGHTS). `create` has returned by now, so the
 /// connection is either queued or never coming: do not block.
-fn receive_master(l: &UnixListener) -> std::io::Result<File> {
-    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+pub(crate) fn receive_master(l: &UnixListener) -> std::io::Result<File> {
     l.set_nonblocking(true)?;
     let (conn, _) = l.accept()?;
+    receive_fd(&conn)
+}
+
+/// The one descriptor a peer sends over `conn` (SCM_RIGHTS).
+pub(crate) fn receive_fd(conn: &std::os::unix::net::UnixStream) -> std::io::Result<File> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
     conn.set_nonblocking(false)?;
+    // A peer that connects and sends nothing must not stall the monitor.
+    conn.set_read_timeout(Some(Duration::from_secs(2)))?;
     let mut buf = [0u8; 4096];
     let mut iov = [std::io::IoSliceMut::new(&mut buf)];
     let mut space = nix::cmsg_space!([RawFd; 1]);
@@ -425,7 +477,7 @@ fn pipe() -> std::io::Result<(OwnedFd, OwnedFd)> {
     nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(std::io::Error::from)
 }
 
-fn set_nonblocking(f: &File) -> std::io::Result<()> {
+pub(crate) fn set_nonblocking(f: &File) -> std::io::Result<()> {
     use nix::fcntl::{fcntl, FcntlArg, OFlag};
     let flags = fcntl(f.as_raw_fd(), FcntlArg::F_GETFL).map_err(std::io::Error::from)?;
     let flags = OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK;
@@ -433,74 +485,85 @@ fn set_nonblocking(f: &File) -> std::io::Result<()> {
     Ok(())
 }
 
-/// docker's json-file log driver.
-struct JsonLog {
-    file: Option<File>,
-    pending: [Vec<u8>; 2],
+/// The caller's terminal while a `run -it` (or `husk attach`) is attached.
+struct Attached<'a> {
+    /// The caller's terminal (fd 4, or from `husk attach`), read for
+    /// keystrokes and for its size.
+    input: Option<File>,
+    detach: Matcher,
+    /// The report pipe: `detached` tells the foreground `run` to leave.
+    sync: &'a mut File,
+    /// Where `husk attach` connects and sends its terminal (SCM_RIGHTS).
+    listener: Option<UnixListener>,
+    /// The attached `husk attach`: told `detached` the same way.
+    client: Option<std::os::unix::net::UnixStream>,
 }
 
-impl JsonLog {
-    fn open(path: &Path) -> JsonLog {
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(|e| eprintln!("husk monitor: open {}: {e}", path.display()))
-            .ok();
-        JsonLog {
-            file,
-            pending: [Vec::new(), Vec::new()],
+impl Attached<'_> {
+    /// Tells whoever is attached that the detach keys were typed.
+    fn report_detached(&mut self) {
+        match self.client.take() {
+            Some(mut c) => {
+                let _ = c.write_all(b"detached\n");
+            }
+            None => {
+                let _ = writeln!(self.sync, "detached");
+            }
         }
     }
 
-    fn push(&mut self, stream: usize, data: &[u8]) {
-        self.pending[stream].extend_from_slice(data);
-        while let Some(nl) = self.pending[stream].iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.pending[stream].drain(..=nl).collect();
-            self.write(stream, &line);
+    /// Takes the terminal a `husk attach` sends, unless one is attached.
+    fn accept(&mut self) {
+        let Some(l) = &self.listener else { return };
+        let Ok((conn, _)) = l.accept() else { return };
+        if self.input.is_some() {
+            let _ = (&conn).write_all(b"busy\n");
+            return;
         }
-        if self.pending[stream].len() >= MAX_LINE {
-            let part = std::mem::take(&mut self.pending[stream]);
-            self.write(stream, &part);
+        match receive_fd(&conn) {
+            Ok(tty) => {
+                let _ = (&conn).write_all(b"attached\n");
+                self.input = Some(tty);
+                self.client = Some(conn);
+                self.detach.reset();
+            }
+            Err(e) => eprintln!("husk monitor: attach: {e}"),
         }
     }
+}
 
-    /// Writes what is left without a newline, as docker does at EOF.
-    fn flush(&mut self, stream: usize) {
-        if !self.pending[stream].is_empty() {
-            let part = std::mem::take(&mut self.pending[stream]);
-            self.write(stream, &part);
-        }
-    }
-
-    fn write(&mut self, stream: usize, line: &[u8]) {
-        let Some(f) = self.file.as_mut() else { return };
-        let rec = serde_json::json!({
-            "log": String::from_utf8_lossy(line),
-            "stream": if stream == 0 { "stdout" } else { "stderr" },
-            "time": proc::now_rfc3339(),
-        });
-        let mut s = rec.to_string();
-        s.push('\n');
-        if let Err(e) = f.write_all(s.as_bytes()) {
-            eprintln!("husk monitor: write log: {e}");
-        }
-    }
+/// SIGWINCH as a pollable descriptor; blocked since `run` began.
+fn winch_fd() -> Option<nix::sys::signalfd::SignalFd> {
+    use nix::sys::signalfd::{SfdFlags, SignalFd};
+    let mut set = nix::sys::signal::SigSet::empty();
+    set.add(nix::sys::signal::Signal::SIGWINCH);
+    SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
 }
 
 /// Copies output to the log until the init exits and its pipes close;
 /// returns docker's exit code (128 + signal for a signalled init).
+///
+/// With an attached terminal it also copies keystrokes into the
+/// container's terminal, watching for the detach keys, and on SIGWINCH
+/// (sent by the foreground `run`, which gets the terminal's signal)
+/// gives the container's terminal the caller's new size: the monitor
+/// holds the caller's terminal, so it reads the size itself and no size
+/// has to travel over a channel.
 fn watch(
     paths: &Paths,
     id: &str,
     pid: i32,
     out: File,
     err: Option<File>,
-    mut input: Option<File>,
+    limits: Limits,
+    mut att: Attached<'_>,
 ) -> i32 {
-    let mut log = JsonLog::open(&paths.log(id));
+    let mut log = JsonLog::open(&paths.log(id), limits);
     // Keystrokes go to the terminal's master, which `out` reads.
-    let mut master = input.as_ref().and_then(|_| out.try_clone().ok());
+    let terminal = att.input.is_some() || att.listener.is_some();
+    let master_of = |out: &File| terminal.then(|| out.try_clone().ok()).flatten();
+    let mut master = master_of(&out);
+    let winch = terminal.then(winch_fd).flatten();
     let mut streams: [Option<File>; 2] = [Some(out), err];
     let pidfd = proc::pidfd_open(pid).ok();
     let mut code: Option<i32> = None;
@@ -509,31 +572,32 @@ fn watch(
     loop {
         let mut fds: Vec<libc::pollfd> = Vec::new();
         let mut which: Vec<usize> = Vec::new();
+        let poll_in = |fd: RawFd| libc::pollfd {
+            fd,
+            events: libc::POLLIN,
+            revents: 0,
+        };
         for (i, s) in streams.iter().enumerate() {
             if let Some(f) = s {
-                fds.push(libc::pollfd {
-                    fd: f.as_fd().as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                });
+                fds.push(poll_in(f.as_fd().as_raw_fd()));
                 which.push(i);
             }
         }
         let input_at = fds.len();
-        if let (Some(i), None) = (&input, code) {
-            fds.push(libc::pollfd {
-                fd: i.as_raw_fd(),
-                events: libc::POLLIN,
-                revents: 0,
-            });
+        if let (Some(i), None) = (&att.input, code) {
+            fds.push(poll_in(i.as_raw_fd()));
+        }
+        let winch_at = fds.len();
+        if let (Some(w), Some(_), None) = (&winch, &att.input, code) {
+            fds.push(poll_in(w.as_raw_fd()));
+        }
+        let listener_at = fds.len();
+        if let (Some(l), None, None) = (&att.listener, &att.input, code) {
+            fds.push(poll_in(l.as_raw_fd()));
         }
         if code.is_none() {
             if let Some(p) = &pidfd {
-                fds.push(libc::pollfd {
-                    fd: p.as_raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                });
+                fds.push(poll_in(p.as_raw_fd()));
             }
         }
         if code.is_some() && which.is_empty() {
@@ -551,13 +615,54 @@ fn watch(
             eprintln!("husk monitor: poll: {}", nix::errno::Errno::last());
             std::thread::sleep(Duration::from_millis(100));
         }
-        // `input` was polled at `input_at` exactly when it is set and the
-        // init still runs.
-        let typed =
-            input.is_some() && code.is_none() && fds.get(input_at).is_some_and(|p| p.revents != 0);
-        if typed && !forward_input(input.as_mut(), master.as_mut(), &mut buf) {
-            input = None;
-            master = None;
+        // `input` (and `winch`) were polled at their slots exactly when
+        // set and the init still runs.
+        let listening = att.listener.is_some() && att.input.is_none() && code.is_none();
+        if listening && fds.get(listener_at).is_some_and(|p| p.revents != 0) {
+            att.accept();
+            if att.input.is_some() {
+                if master.is_none() {
+                    master = streams[0].as_ref().and_then(master_of);
+                }
+                // Drop SIGWINCHs queued while no one was attached.
+                if let Some(w) = &winch {
+                    while let Ok(Some(_)) = w.read_signal() {}
+                }
+                if let (Some(tty), Some(m)) = (&att.input, &master) {
+                    copy_window_size(tty, m);
+                }
+            }
+            continue;
+        }
+        let attached = att.input.is_some() && code.is_none();
+        if attached && winch.is_some() && fds.get(winch_at).is_some_and(|p| p.revents != 0) {
+            if let Some(w) = &winch {
+                while let Ok(Some(_)) = w.read_signal() {}
+            }
+            if let (Some(tty), Some(m)) = (&att.input, &master) {
+                copy_window_size(tty, m);
+            }
+        }
+        let typed = attached && fds.get(input_at).is_some_and(|p| p.revents != 0);
+        if typed {
+            match forward_input(
+                att.input.as_mut(),
+                master.as_mut(),
+                &mut att.detach,
+                &mut buf,
+            ) {
+                Input::More => {}
+                Input::Closed => {
+                    att.input = None;
+                    att.client = None;
+                }
+                Input::Detach => {
+                    // The container keeps running, logged as before; the
+                    // caller's terminal is theirs again.
+                    att.input = None;
+                    att.report_detached();
+                }
+            }
         }
         for (k, i) in which.iter().enumerate() {
             if fds[k].revents == 0 {
@@ -598,6 +703,7 @@ fn watch(
     }
     log.flush(0);
     log.flush(1);
+    log.settle();
     // The init may have died without our pidfd (pidfd_open failed): wait.
     code.unwrap_or_else(|| loop {
         if let Some(c) = reap(pid) {
@@ -607,16 +713,30 @@ fn watch(
     })
 }
 
-/// Copies what the caller typed into the container's terminal. False once
-/// the input is gone (EOF or error).
-fn forward_input(input: Option<&mut File>, master: Option<&mut File>, buf: &mut [u8]) -> bool {
+enum Input {
+    More,
+    /// EOF or an error: nothing more to read.
+    Closed,
+    /// The detach keys were typed.
+    Detach,
+}
+
+/// Copies what the caller typed into the container's terminal, holding
+/// back what may be the start of the detach keys.
+fn forward_input(
+    input: Option<&mut File>,
+    master: Option<&mut File>,
+    detach: &mut Matcher,
+    buf: &mut [u8],
+) -> Input {
     let (Some(input), Some(master)) = (input, master) else {
-        return false;
+        return Input::Closed;
     };
     match input.read(buf) {
-        Ok(0) => false,
+        Ok(0) => Input::Closed,
         Ok(n) => {
-            let mut data = &buf[..n];
+            let (data, detached) = detach.feed(&buf[..n]);
+            let mut data = &data[..];
             // The master is non-blocking (it is polled for output): retry
             // briefly while the terminal's input queue is full.
             while !data.is_empty() {
@@ -626,15 +746,24 @@ fn forward_input(input: Option<&mut File>, master: Option<&mut File>, buf: &mut 
                         std::thread::sleep(Duration::from_millis(5))
                     }
                     Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                    Err(_) => return false,
+                    Err(_) => return Input::Closed,
                 }
             }
-            true
+            if detached {
+                Input::Detach
+            } else {
+                Input::More
+            }
         }
-        Err(e) => matches!(
-            e.kind(),
-            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
-        ),
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::Interrupted
+            ) =>
+        {
+            Input::More
+        }
+        Err(_) => Input::Closed,
     }
 }
 

@@ -179,6 +179,12 @@ pub struct HostConfig {
     /// at create time (volumes made, sources absolute).
     #[serde(default)]
     pub mount_points: Vec<super::mounts::MountPoint>,
+    /// `--init`: husk-init runs as PID 1 in front of the command.
+    #[serde(default)]
+    pub init: bool,
+    /// `--log-driver`/`--log-opt`, husk's rotation defaults filled in.
+    #[serde(default)]
+    pub log_config: super::logfile::LogConfig,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -349,6 +349,9 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path, sandbox: &Sandbox) -> R
             spec["linux"]["seccomp"] = p;
         }
     }
+    if c.host_config.init {
+        super::init::apply(&mut spec, &super::init::binary()?);
+    }
     Ok(spec)
 }
 

@@ -69,6 +69,11 @@ pub struct CreateOptions {
     pub stop_signal: Option<String>,
     pub stop_timeout: Option<i64>,
     pub privileged: bool,
+    /// `--init`.
+    pub init: bool,
+    /// `--log-driver` (json-file only) and `--log-opt KEY=VALUE`.
+    pub log_driver: Option<String>,
+    pub log_opts: Vec<String>,
 }
 
 /// `NET_ADMIN`, `cap_net_admin`, `CAP_NET_ADMIN` → `NET_ADMIN`.
@@ -219,6 +224,11 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         .iter()
         .map(|c| cap_name(c))
         .collect::<Result<Vec<_>>>()?;
+    let log_config =
+        crate::containers::logfile::LogConfig::parse(o.log_driver.as_deref(), &o.log_opts)?;
+    if o.init {
+        crate::containers::init::binary()?;
+    }
     if let Some(n) = &o.name {
         let n = n.strip_prefix('/').unwrap_or(n);
         if !names::valid_name(n) {
@@ -415,6 +425,8 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             tmpfs: checked.tmpfs.into_iter().collect(),
             mounts: checked.mounts,
             mount_points,
+            init: o.init,
+            log_config,
         },
         state: State::created(),
         restart_count: 0,

@@ -15,4 +15,4 @@ pub use reconcile::{list, reconcile, release_rootfs};
 pub use remove::{remove, remove_files, remove_with_volumes};
 pub use signal::{kill, pause, stop, stop_with, unpause, wait};
 pub(crate) use signal::{thaw_if_paused, wait_recorded};
-pub use start::{start, Started};
+pub use start::{start, start_attached, Report, Started};

@@ -19,20 +19,50 @@ pub struct Started {
     pub log_offset: u64,
     pub monitor: Child,
     pub reports: BufReader<File>,
+    /// The log as it was before the start, held (see
+    /// [`logfile::hold`](crate::containers::logfile::hold)) from before
+    /// the monitor runs, so a foreground `run` misses none of its output.
+    pub log: Option<File>,
+}
+
+/// What the monitor reports after `started`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Report {
+    /// The container exited with this code.
+    Exited(i32),
+    /// The detach keys were typed: the container runs on unattached.
+    Detached,
+    /// The monitor died without saying.
+    Lost,
 }
 
 impl Started {
     /// Blocks until the monitor reports the exit code (foreground `run`).
     /// `None` when the monitor died without saying.
     pub fn exit_code(&mut self) -> Option<i32> {
+        loop {
+            match self.next_report() {
+                Report::Exited(c) => return Some(c),
+                Report::Lost => return None,
+                Report::Detached => {}
+            }
+        }
+    }
+
+    /// Blocks for the monitor's next report.
+    pub fn next_report(&mut self) -> Report {
         let mut line = String::new();
         loop {
             line.clear();
             match self.reports.read_line(&mut line) {
-                Ok(0) | Err(_) => return None,
+                Ok(0) | Err(_) => return Report::Lost,
                 Ok(_) => {
-                    if let Some(code) = line.trim().strip_prefix("exited ") {
-                        return code.parse().ok();
+                    let l = line.trim();
+                    if let Some(code) = l.strip_prefix("exited ") {
+                        return code.parse().map_or(Report::Lost, Report::Exited);
+                    }
+                    if l == "detached" {
+                        return Report::Detached;
                     }
                 }
             }
@@ -52,6 +82,21 @@ pub fn start(
     exe: &Path,
     stdin: Option<std::os::fd::BorrowedFd<'_>>,
 ) -> Result<Started> {
+    start_attached(paths, id, exe, stdin, None)
+}
+
+/// [`start`] for an attached terminal: `detach_keys` (docker's
+/// `--detach-keys`, checked here) replaces ctrl-p,ctrl-q in the monitor.
+pub fn start_attached(
+    paths: &Paths,
+    id: &str,
+    exe: &Path,
+    stdin: Option<std::os::fd::BorrowedFd<'_>>,
+    detach_keys: Option<&str>,
+) -> Result<Started> {
+    if let Some(k) = detach_keys {
+        crate::containers::detach::parse(k)?;
+    }
     let c = reconcile(paths, &paths.resolve(id)?)?;
     // What a crash left (an address, a port) must not make this start fail.
     if let Err(e) = crate::network::gc(paths) {
@@ -80,12 +125,16 @@ pub fn start(
     let w = high(std::os::fd::AsFd::as_fd(&w))?;
     let input = stdin.map(high).transpose()?;
     let log = paths.log(&c.id);
-    let log_offset = OpenOptions::new()
+    let log_file = OpenOptions::new()
         .create(true)
         .append(true)
         .open(&log)
-        .and_then(|f| f.metadata())
-        .map_err(|e| Error::io("open", &log, e))?
+        .and_then(|_| File::open(&log))
+        .map_err(|e| Error::io("open", &log, e))?;
+    crate::containers::logfile::hold(&log_file);
+    let log_offset = log_file
+        .metadata()
+        .map_err(|e| Error::io("stat", &log, e))?
         .len();
     let mlog = paths.dir(&c.id).join("monitor.log");
     let stderr = OpenOptions::new()
@@ -106,6 +155,9 @@ pub fn start(
         .stderr(stderr);
     if input.is_some() {
         cmd.arg("--stdin");
+    }
+    if let Some(k) = detach_keys {
+        cmd.arg(format!("--detach-keys={k}"));
     }
     let wfd = w.as_raw_fd();
     let infd = input.as_ref().map(|f| f.as_raw_fd());
@@ -141,6 +193,7 @@ pub fn start(
             log_offset,
             monitor: child,
             reports,
+            log: Some(log_file),
         });
     }
     let _ = child.wait();
