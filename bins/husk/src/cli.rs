@@ -368,7 +368,7 @@ pub struct ExecArgs {
     /// Working directory inside the container
     #[arg(short, long)]
     pub workdir: Option<String>,
-    /// UID[:GID] (numeric)
+    /// Username or UID (format: <name|uid>[:<group|gid>])
     #[arg(short, long)]
     pub user: Option<String>,
     /// Keep STDIN open

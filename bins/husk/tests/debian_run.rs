@@ -56,4 +56,33 @@ fn debian_minbase_runs_with_users_resolved_by_name() {
         "error should name the user: {err}"
     );
     assert!(e.ids().is_empty(), "a refused run must leave no container");
+
+    // exec -u resolves names in the running container's own files.
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "deb",
+        "--network",
+        "none",
+        "debian:minbase",
+        "sleep",
+        "300",
+    ]);
+    assert_eq!(
+        e.ok(&["exec", "-u", "www-data", "deb", "id"]),
+        "uid=33(www-data) gid=33(www-data) groups=33(www-data)\n"
+    );
+    assert_eq!(
+        e.ok(&["exec", "-u", "nobody:mail", "deb", "id", "-gn"]),
+        "mail\n"
+    );
+    assert_eq!(
+        e.ok(&["exec", "-u", "4321:4321", "deb", "id", "-u"]),
+        "4321\n"
+    );
+    let (code, _, err) = e.code(&["exec", "-u", "nosuchuser", "deb", "id"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("unable to find user nosuchuser"), "{err}");
+    e.ok(&["rm", "-f", "deb"]);
 }

@@ -45,9 +45,16 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
         args.push(w.clone());
     }
     if let Some(u) = &o.user {
-        // The runtime takes numeric UID[:GID] only.
+        // The runtime takes numbers: names are looked up in the container's
+        // own /etc/passwd and /etc/group (its rootfs is mounted while it runs).
+        let rootfs = paths.dir(&c.id).join("merged");
+        let (uid, gid, extra) = super::spec::resolve_user_in(&c.id, u, &rootfs)?;
         args.push("--user".into());
-        args.push(u.clone());
+        args.push(format!("{uid}:{gid}"));
+        for g in extra {
+            args.push("--additional-gids".into());
+            args.push(g.to_string());
+        }
     }
     if o.detach {
         args.push("--detach".into());

@@ -391,12 +391,18 @@ fn device_rules() -> Value {
 /// /etc/passwd and /etc/group (opened inside the rootfs, never by joining
 /// paths: the image may hold hostile symlinks).
 fn resolve_user(c: &Container, rootfs: &Path) -> Result<(u32, u32, Vec<u32>)> {
-    let spec = c.config.user.as_str();
+    resolve_user_in(&c.id, &c.config.user, rootfs)
+}
+
+/// `user` (`name|uid[:group|gid]`, empty = root) of container `id`, looked
+/// up in `rootfs`'s /etc/passwd and /etc/group: (uid, gid, extra gids).
+pub fn resolve_user_in(id: &str, user: &str, rootfs: &Path) -> Result<(u32, u32, Vec<u32>)> {
+    let spec = user;
     if spec.is_empty() {
         return Ok((0, 0, Vec::new()));
     }
     let bad = |reason: String| Error::User {
-        id: c.id.clone(),
+        id: id.to_string(),
         user: spec.to_string(),
         reason,
     };
