@@ -9,7 +9,7 @@ mod common;
 use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -704,4 +704,59 @@ fn stdin_eof_closes_the_container_stdin() {
     drop(w);
     assert!(child.wait().unwrap().success());
     assert_eq!(std::fs::read_to_string(&out_path).unwrap(), "abc\neof\n");
+}
+
+#[test]
+fn runc_and_crun_exec_tty_and_init() {
+    require_root!("runc_and_crun_exec_tty_and_init");
+    let init = init_ready("runc_and_crun_exec_tty_and_init");
+    let e = Engine::new();
+    let hugetlb = std::fs::read_to_string("/proc/self/mountinfo")
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l.split(' ').nth(4) == Some("/sys/fs/cgroup/hugetlb"));
+    for (rt, usable) in [
+        ("/usr/sbin/runc", true),
+        // crun wants a v1 hugetlb hierarchy here (containers.rs sets it up).
+        (
+            "/usr/bin/crun",
+            hugetlb || !Path::new("/sys/fs/cgroup/unified").exists(),
+        ),
+    ] {
+        if !Path::new(rt).exists() || !usable {
+            skip("runc_and_crun_exec_tty_and_init", &format!("{rt} unusable"));
+            continue;
+        }
+        e.ok(&[
+            "run",
+            "-d",
+            "--name",
+            "other",
+            "--runtime",
+            rt,
+            "busybox",
+            "sleep",
+            "300",
+        ]);
+        let (code, out, err) = e.code(&["exec", "-t", "other", "tty"]);
+        assert_eq!(code, 0, "{rt}: {err}");
+        assert!(out.starts_with("/dev/pts/"), "{rt}: {out:?}");
+        let (code, out, _) = e.code(&["exec", "-t", "other", "sh", "-c", "echo hi; exit 5"]);
+        assert_eq!((code, out.as_str()), (5, "hi\r\n"), "{rt}");
+        e.ok(&["rm", "-f", "other"]);
+        if init.is_some() {
+            let (code, out, err) = e.code(&[
+                "run",
+                "--rm",
+                "--init",
+                "--runtime",
+                rt,
+                "busybox",
+                "sh",
+                "-c",
+                "cat /proc/1/comm; exit 3",
+            ]);
+            assert_eq!((code, out.as_str()), (3, "husk-init\n"), "{rt}: {err}");
+        }
+    }
 }
