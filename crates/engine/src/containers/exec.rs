@@ -35,30 +35,6 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
         root: paths.runtime_root(),
         log: None,
     };
-    let mut args: Vec<String> = vec!["exec".into()];
-    for e in &o.env {
-        args.push("--env".into());
-        args.push(e.clone());
-    }
-    if let Some(w) = &o.workdir {
-        args.push("--cwd".into());
-        args.push(w.clone());
-    }
-    if let Some(u) = &o.user {
-        // The runtime takes numbers: names are looked up in the container's
-        // own /etc/passwd and /etc/group (its rootfs is mounted while it runs).
-        let rootfs = paths.dir(&c.id).join("merged");
-        let (uid, gid, extra) = super::spec::resolve_user_in(&c.id, u, &rootfs)?;
-        args.push("--user".into());
-        args.push(format!("{uid}:{gid}"));
-        for g in extra {
-            args.push("--additional-gids".into());
-            args.push(g.to_string());
-        }
-    }
-    if o.detach {
-        args.push("--detach".into());
-    }
     // A detached process's terminal would have no one at the master: like
     // `exec -d -t` in docker, it gets none.
     let tty = o.tty && !o.detach;
@@ -66,20 +42,31 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
     let nonce = &names::new_id()[..16];
     let socket = paths.runroot.join(format!("exec-{nonce}.sock"));
     let pid_file = paths.runroot.join(format!("exec-{nonce}.pid"));
+    let process_file = paths.runroot.join(format!("exec-{nonce}.json"));
+    let process = process_json(paths, &c, cmd, o, tty)?;
+    husk_fs::write_json_atomic(&process_file, &process)?;
+    // The process file goes once the runtime has read it, whatever happened.
+    let _unlink = Unlink(&process_file);
+    let mut args: Vec<String> = vec![
+        "exec".into(),
+        "--process".into(),
+        process_file.to_string_lossy().into_owned(),
+    ];
+    if o.detach {
+        args.push("--detach".into());
+    }
     if tty {
         // Detached, as containerd's shim does it: runc refuses a console
         // socket for a foreground exec (it relays the terminal itself),
         // and detached every runtime behaves alike. The process is then
         // reparented to us (a subreaper) for its exit status.
         args.push("--detach".into());
-        args.push("--tty".into());
         args.push("--console-socket".into());
         args.push(socket.to_string_lossy().into_owned());
         args.push("--pid-file".into());
         args.push(pid_file.to_string_lossy().into_owned());
     }
     args.push(c.id.clone());
-    args.extend(cmd.iter().cloned());
     let argv: Vec<&str> = args.iter().map(String::as_str).collect();
     let mut command = rt.command(&argv);
     if !o.interactive || tty {
@@ -104,6 +91,70 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
     )
 }
 
+struct Unlink<'a>(&'a Path);
+
+impl Drop for Unlink<'_> {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(self.0);
+    }
+}
+
+/// The runtime's `exec --process` file, as containerd and dockerd hand it:
+/// the container's own process (its capabilities, rlimits, seccomp-related
+/// no_new_privs, env, user) from the bundle, with the command, `-e`, `-w`,
+/// `-u` and the terminal of this exec.
+fn process_json(
+    paths: &Paths,
+    c: &super::Container,
+    cmd: &[String],
+    o: &ExecOptions,
+    tty: bool,
+) -> Result<serde_json::Value> {
+    let config = paths.bundle(&c.id).join("config.json");
+    let data = std::fs::read(&config).map_err(|e| Error::io("read", &config, e))?;
+    let spec: serde_json::Value =
+        serde_json::from_slice(&data).map_err(|source| Error::Decode {
+            path: config.clone(),
+            source,
+        })?;
+    let mut p = spec["process"].clone();
+    p["args"] = serde_json::json!(cmd);
+    p["terminal"] = serde_json::json!(tty);
+    let mut env: Vec<String> = p["env"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    for e in &o.env {
+        // `-e NAME` takes the caller's value, as docker does (or is dropped).
+        let e = match e.split_once('=') {
+            Some(_) => e.clone(),
+            None => match std::env::var(e) {
+                Ok(v) => format!("{e}={v}"),
+                Err(_) => continue,
+            },
+        };
+        let key = e.split('=').next().unwrap_or_default();
+        env.retain(|x| x.split('=').next() != Some(key));
+        env.push(e);
+    }
+    p["env"] = serde_json::json!(env);
+    if let Some(w) = &o.workdir {
+        p["cwd"] = serde_json::json!(w);
+    }
+    if let Some(u) = &o.user {
+        // Names are looked up in the container's own /etc/passwd and
+        // /etc/group (its rootfs is mounted while it runs).
+        let rootfs = paths.dir(&c.id).join("merged");
+        let (uid, gid, extra) = super::spec::resolve_user_in(&c.id, u, &rootfs)?;
+        p["user"] = serde_json::json!({"uid": uid, "gid": gid, "additionalGids": extra});
+    }
+    Ok(p)
+}
+
 /// `exec -t`: the runtime's detached exec sends the terminal's master to
 /// `socket` and the process's pid to `pid_file`; the relay runs until the
 /// process exits and returns its code.
@@ -119,12 +170,6 @@ fn exec_tty(
     let listener = std::os::unix::net::UnixListener::bind(socket)
         .map_err(|e| Error::io("listen on", socket, e))?;
     // The names go once the relay is done, whatever happened.
-    struct Unlink<'a>(&'a Path);
-    impl Drop for Unlink<'_> {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_file(self.0);
-        }
-    }
     let _unlink = (Unlink(socket), Unlink(pid_file));
     // SAFETY: prctl with integer arguments only. The CLI forks nothing
     // else meanwhile, so it adopts only the runtime's leftovers.
