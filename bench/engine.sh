@@ -55,7 +55,7 @@ tar -C "$W/bundle/rootfs" -cf "$W/busybox.tar" .
 "${PODMAN[@]}" import "$W/busybox.tar" localhost/busybox >/dev/null
 
 now() { date +%s%N; }
-median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+median() { tr ' ' '\n' | grep -v '^$' | sort -n | awk '{a[NR]=$1} END {printf "%.0f\n", (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 ms() { echo "$1 / 1000000" | bc -l; }
 declare -A T
 one() { # NAME COMMAND...: times one run into T[NAME]

@@ -16,6 +16,11 @@ use cli::{Cli, Command, ImageCommand, VolumeCommand};
 use husk_engine::containers::Paths;
 
 fn main() {
+    // What husk creates (container dirs, the overlay's upper dir that
+    // becomes the container's `/`, volumes, /etc files, layers) must not
+    // depend on the caller's umask: a 077 one would lock every non-root
+    // user of the container out of its own root. podman does the same.
+    nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
     let cli = Cli::parse();
     let root = cli.root.as_path();
     let paths = Paths::new(root, &cli.runroot).with_config(cli.config.clone());

@@ -85,3 +85,30 @@ fn exec_inherits_the_container_process_and_overrides_what_it_names() {
     assert!(left.is_empty(), "{left:?}");
     e.ok(&["rm", "-f", "box"]);
 }
+
+#[test]
+fn etc_files_are_readable_by_any_user_whatever_the_callers_umask() {
+    require_root!("etc_files_are_readable_by_any_user_whatever_the_callers_umask");
+    use std::os::unix::process::CommandExt;
+    let e = Engine::new();
+    let mut cmd = e.cmd(&[
+        "run",
+        "--rm",
+        "-u",
+        "65534:65534",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /etc/hostname /etc/hosts /etc/resolv.conf >/dev/null && stat -c %a /etc/hosts",
+    ]);
+    // SAFETY: umask is async-signal-safe and touches only the child.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::umask(0o077);
+            Ok(())
+        });
+    }
+    let out = husk_fixtures::output_via_files(&mut cmd);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "644\n");
+}
