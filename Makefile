@@ -11,7 +11,7 @@ DEBS := busybox-static runc crun skopeo umoci libseccomp-dev pkg-config debootst
 export HUSK_PAYLOAD := $(PAYLOAD)
 export HUSK_INIT := $(INIT)
 
-.PHONY: all deps build payload init runtime-static test lint demo bench clean
+.PHONY: all deps build payload init static runtime-static test lint demo bench clean
 
 all: build
 
@@ -24,13 +24,14 @@ deps:
 	fi
 	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (rustup) first" >&2; exit 1; }
 
-# husk finds husk-runtime next to itself: the static build goes there, as
-# it is exec'd three times per container (create, start, delete) and
-# skipping the dynamic loader measured 4-9 ms off `husk run`.
-build: deps init runtime-static
-	$(CARGO) build --release --workspace --exclude husk-payload --exclude husk-init
-	cp $(INIT) $(TARGET_DIR)/release/husk-init
-	cp --remove-destination $(TARGET_DIR)/static/husk-runtime $(TARGET_DIR)/release/husk-runtime
+# husk and husk-runtime as static-pie binaries (glibc and libseccomp linked
+# in): a container start execs them five times (husk, its monitor, the
+# runtime's create, start and delete), and skipping the dynamic loader
+# measured 4-9 ms off `husk run`. husk finds husk-runtime next to itself.
+build: deps init static
+	mkdir -p $(TARGET_DIR)/release
+	cp --remove-destination $(TARGET_DIR)/static/husk $(TARGET_DIR)/static/husk-runtime \
+	  $(INIT) $(TARGET_DIR)/release/
 
 # The payload runs inside busybox rootfs that have no dynamic loader.
 payload: deps
@@ -43,15 +44,16 @@ init: deps
 	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release -p husk-init \
 	  --target x86_64-unknown-linux-gnu
 
-# husk-runtime as a static-pie binary (glibc and libseccomp linked in): it
-# is exec'd twice per container start, and skipping the dynamic loader saves
-# ~0.5 ms and 1 MiB of RSS each time. Lands in target/static/husk-runtime.
-runtime-static: deps
+# Lands in target/static/.
+static: deps
 	LIBSECCOMP_LINK_TYPE=static LIBSECCOMP_LIB_PATH=/usr/lib/x86_64-linux-gnu \
-	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release -p husk-runtime \
+	RUSTFLAGS="-C target-feature=+crt-static" $(CARGO) build --release -p husk -p husk-runtime \
 	  --target x86_64-unknown-linux-gnu
 	mkdir -p $(TARGET_DIR)/static
-	cp $(TARGET_DIR)/x86_64-unknown-linux-gnu/release/husk-runtime $(TARGET_DIR)/static/
+	cp $(TARGET_DIR)/x86_64-unknown-linux-gnu/release/husk \
+	  $(TARGET_DIR)/x86_64-unknown-linux-gnu/release/husk-runtime $(TARGET_DIR)/static/
+
+runtime-static: static
 
 lint: deps
 	$(CARGO) fmt --all -- --check
@@ -70,7 +72,7 @@ demo: build payload
 	./demo/demo.sh
 
 # podman is the engine benchmark's peer only; tests never need it.
-bench: build payload runtime-static
+bench: build payload
 	@dpkg -s podman >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null
 	HUSK=$(TARGET_DIR)/static/husk-runtime ./bench/runtime.sh
 	./bench/engine.sh

@@ -58,7 +58,14 @@ skopeo inspect "docker-archive:$IMGROOT/busybox.tar" | jq -c '{Layers}'
 
 say "husk run: the engine runs that image (overlay rootfs, a monitor, docker's output)"
 RUNROOT=$(mktemp -d /tmp/husk-demo-run.XXXXXX)
-H=("$HUSK" --root "$IMGROOT" --runroot "$RUNROOT")
+# The engine's bridge, veths and nftables table go into a network namespace
+# made for the demo, so the host's own network is left as it was.
+NS=husk-demo-$$
+ip netns add "$NS"
+ip -n "$NS" link set lo up
+: > "$RUNROOT/config.toml"
+H=(nsenter --net=/run/netns/"$NS" "$HUSK" --root "$IMGROOT" --runroot "$RUNROOT" --config "$RUNROOT/config.toml")
+trap 'cleanup; "${H[@]}" rm -f demo web >/dev/null 2>&1 || true; ip netns del "$NS" 2>/dev/null || true; rm -rf "$IMGROOT" "$RUNROOT"' EXIT
 CID=$("${H[@]}" run -d --name demo -m 400m busybox:demo sleep 300)
 "${H[@]}" ps
 CPID=$("${H[@]}" inspect -f '{{.State.Pid}}' demo)
@@ -67,7 +74,18 @@ echo "/sys/fs/cgroup/memory/husk/$CID/memory.limit_in_bytes = $(cat /sys/fs/cgro
 "${H[@]}" exec demo ps
 "${H[@]}" rm -f demo >/dev/null
 "${H[@]}" run --rm busybox:demo sh -c 'echo hello from $(hostname); exit 3' || echo "exit code: $?"
-rm -rf "$IMGROOT" "$RUNROOT"
+
+say "the bridge network: eth0 from IPAM, a published port reached on 127.0.0.1"
+"${H[@]}" run --rm busybox:demo ip -4 -o addr show eth0
+"${H[@]}" run -d --name web -p 8080:80 busybox:demo \
+  sh -c 'mkdir -p /www && echo "hello over the bridge" > /www/index.html && httpd -f -p 80 -h /www' >/dev/null
+"${H[@]}" port web
+for _ in $(seq 50); do
+  out=$(nsenter --net=/run/netns/"$NS" busybox wget -qO- http://127.0.0.1:8080/ 2>/dev/null) && break
+  sleep 0.1
+done
+echo "wget 127.0.0.1:8080 -> ${out:-nothing}"
+"${H[@]}" rm -f web >/dev/null
 
 say "delete --force: nothing left behind"
 "$RT" --root "$ROOT" delete --force "$ID"

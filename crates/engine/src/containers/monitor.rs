@@ -195,12 +195,22 @@ fn supervise(
             };
             let code = watch(paths, id, pid, out, err, limits, attached);
             let oom = oom_killed(id);
-            let _ = rt.delete_force(id);
+            // The runtime's delete (cgroups, its state) and our own cleanup
+            // (overlay, network) touch different things: run them at once.
+            let deleting = rt.start_delete_force(id);
             lifecycle::release_rootfs(&merged);
-            let _ = std::fs::remove_dir_all(&bundle);
             if let Err(e) = network::disconnect(paths, &c) {
                 eprintln!("husk monitor {id}: {e}");
             }
+            match deleting {
+                Ok(d) => {
+                    let _ = d.wait();
+                }
+                Err(_) => {
+                    let _ = rt.delete_force(id);
+                }
+            }
+            let _ = std::fs::remove_dir_all(&bundle);
             finish(paths, &c, |r| {
                 r.network = None;
                 r.state.status = Status::Exited;

@@ -76,6 +76,25 @@ impl Runtime {
         self.run("delete", id, &["delete", "--force", id]).map(drop)
     }
 
+    /// `delete --force` started, not waited for: the caller does its own
+    /// cleanup meanwhile and collects the result with [`Deleting::wait`].
+    pub fn start_delete_force(&self, id: &str) -> Result<Deleting> {
+        let child = self
+            .command(&["delete", "--force", id])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| Error::Spawn {
+                what: self.binary.display().to_string(),
+                source,
+            })?;
+        Ok(Deleting {
+            child,
+            id: id.to_string(),
+        })
+    }
+
     /// `state ID` as JSON; `None` when the runtime does not know the id.
     pub fn state(&self, id: &str) -> Option<serde_json::Value> {
         let out = self.run("state", id, &["state", id]).ok()?;
@@ -88,6 +107,33 @@ impl Runtime {
         data.lines().rev().find_map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).ok()?;
             (v["level"] == "error").then(|| v["msg"].as_str().unwrap_or_default().to_string())
+        })
+    }
+}
+
+/// A runtime `delete` running in the background.
+pub struct Deleting {
+    child: std::process::Child,
+    id: String,
+}
+
+impl Deleting {
+    pub fn wait(self) -> Result<()> {
+        let id = self.id;
+        let out = self
+            .child
+            .wait_with_output()
+            .map_err(|source| Error::Spawn {
+                what: "runtime delete".into(),
+                source,
+            })?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(Error::Runtime {
+            op: "delete",
+            id,
+            msg: String::from_utf8_lossy(&out.stderr).trim().to_string(),
         })
     }
 }
