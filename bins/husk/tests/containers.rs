@@ -386,7 +386,8 @@ fn exec_kill_and_rm_force() {
 fn parallel_runs_keep_names_unique_and_records_whole() {
     require_root!("parallel_runs_keep_names_unique_and_records_whole");
     let e = Engine::new();
-    const N: usize = 8;
+    // The figure: 20 at once.
+    const N: usize = 20;
     let ids: Vec<String> = std::thread::scope(|s| {
         let hs: Vec<_> = (0..N)
             .map(|_| {
@@ -418,6 +419,21 @@ fn parallel_runs_keep_names_unique_and_records_whole() {
     for id in &ids {
         assert!(cgroup_dirs(id).is_empty(), "cgroup left for {id}");
     }
+    // One name, five racers: exactly one wins, the others are refused.
+    let codes: Vec<i32> = std::thread::scope(|s| {
+        let hs: Vec<_> = (0..5)
+            .map(|_| {
+                s.spawn(|| {
+                    e.code(&["run", "-d", "--name", "same", "busybox", "sleep", "500"])
+                        .0
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+    assert_eq!(e.ids().len(), 1, "refused racers left records");
+    e.ok(&["rm", "-f", "same"]);
 }
 
 #[test]
