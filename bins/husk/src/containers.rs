@@ -166,10 +166,9 @@ fn foreground(
     let outcome = logs::attach(&p.log(id), started, &o, &mut forward, &mut out, &mut err);
     drop(raw);
     match outcome {
-        Outcome::Exited(code) => {
-            let _ = started.monitor.wait();
-            Ok(code)
-        }
+        // The monitor reports once the container is recorded (or, with
+        // --rm, gone); what it deletes after that is no one's to wait for.
+        Outcome::Exited(code) => Ok(code),
         // The monitor runs on with the container; it is not ours to wait for.
         Outcome::Detached => Ok(0),
         Outcome::Lost => {

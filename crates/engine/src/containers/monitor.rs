@@ -211,7 +211,7 @@ fn supervise(
                 }
             }
             let _ = std::fs::remove_dir_all(&bundle);
-            finish(paths, &c, |r| {
+            let trash = finish(paths, &c, |r| {
                 r.network = None;
                 r.state.status = Status::Exited;
                 r.state.exit_code = code;
@@ -223,6 +223,7 @@ fn supervise(
                 r.state.finished_at = proc::now_rfc3339();
             })?;
             let _ = writeln!(sync, "exited {code}");
+            empty(trash, id);
             Ok(())
         }
         Err(msg) => {
@@ -235,7 +236,7 @@ fn supervise(
             }
             // docker leaves a container whose start failed "created" (or
             // "exited" once it has run before) with the code and message.
-            finish(paths, &c, |r| {
+            let trash = finish(paths, &c, |r| {
                 if r.state.started_at.is_empty() {
                     r.state.status = Status::Created;
                 } else {
@@ -249,23 +250,38 @@ fn supervise(
                 r.network = None;
             })?;
             let _ = writeln!(sync, "failed {code} {msg}");
+            empty(trash, id);
             Ok(())
         }
     }
 }
 
-/// Records the final state, or removes the container for `--rm`; the
-/// foreground `run` learns the exit code over the sync pipe either way.
-fn finish(paths: &Paths, c: &Container, f: impl FnOnce(&mut Container)) -> Result<()> {
+/// Records the final state, or takes the container out of the store for
+/// `--rm`; the foreground `run` learns the exit code over the sync pipe
+/// either way. What `--rm` leaves to delete comes back, to be deleted
+/// once the report is out: the container is already gone for every
+/// command, and the caller need not wait for the unlinks.
+fn finish(
+    paths: &Paths,
+    c: &Container,
+    f: impl FnOnce(&mut Container),
+) -> Result<Option<lifecycle::Trash>> {
     if c.host_config.auto_remove {
-        lifecycle::remove_files(paths, &c.id)
+        lifecycle::take_files(paths, &c.id)
     } else {
         paths
             .update(&c.id, |r| {
                 f(r);
                 Ok(())
             })
-            .map(drop)
+            .map(|_| None)
+    }
+}
+
+/// Deletes what `finish` took, after the report.
+fn empty(trash: Option<lifecycle::Trash>, id: &str) {
+    if let Some(Err(e)) = trash.map(lifecycle::Trash::remove) {
+        eprintln!("husk monitor {id}: {e}");
     }
 }
 

@@ -84,29 +84,45 @@ pub fn remove(paths: &Paths, name: &str, force: bool) -> Result<()> {
 /// removed container) and then its files; an `--rm` container's
 /// anonymous volumes go with it, as in docker.
 pub fn remove_files(paths: &Paths, id: &str) -> Result<()> {
+    match take_files(paths, id)? {
+        Some(t) => t.remove(),
+        None => Ok(()),
+    }
+}
+
+/// What a removed container leaves for deleting: its renamed directory.
+/// Once taken, the container is gone for every command (the record is no
+/// longer where lookups read), so the deleting may happen later, after
+/// the caller has told whoever waits.
+pub struct Trash(std::path::PathBuf);
+
+impl Trash {
+    pub fn remove(self) -> Result<()> {
+        std::fs::remove_dir_all(&self.0).map_err(|e| Error::io("remove", &self.0, e))
+    }
+}
+
+/// Takes the container out of the store (its record, bundle and, for
+/// `--rm`, its anonymous volumes); `None` when it was gone already.
+pub fn take_files(paths: &Paths, id: &str) -> Result<Option<Trash>> {
     let auto = paths
         .load(id)
         .ok()
         .flatten()
         .filter(|c| c.host_config.auto_remove);
-    remove_record_and_files(paths, id)?;
-    if let Some(c) = auto {
-        crate::containers::mounts::remove_anonymous(&paths.root, &c.host_config.mount_points);
-    }
-    Ok(())
-}
-
-fn remove_record_and_files(paths: &Paths, id: &str) -> Result<()> {
     let dir = paths.dir(id);
     let trash = paths.containers().join(format!(".rm-{id}"));
     {
         let _lock = paths.lock()?;
         match std::fs::rename(&dir, &trash) {
             Ok(()) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("rename", &dir, e)),
         }
     }
     let _ = std::fs::remove_dir_all(paths.bundle(id));
-    std::fs::remove_dir_all(&trash).map_err(|e| Error::io("remove", &trash, e))
+    if let Some(c) = auto {
+        crate::containers::mounts::remove_anonymous(&paths.root, &c.host_config.mount_points);
+    }
+    Ok(Some(Trash(trash)))
 }
