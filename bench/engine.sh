@@ -17,6 +17,11 @@ RT=${HUSK_RUNTIME_BIN:-$(dirname "$HUSK")/husk-runtime}
 [ -x "$HUSK" ] && [ -x "$RT" ] || cargo build --release -p husk -p husk-runtime
 command -v podman >/dev/null || { echo "podman is not installed: apt-get install -y podman" >&2; exit 1; }
 
+# podman (cgroupfs manager) leaves libpod_parent/ in every hierarchy; the
+# benchmark removes it again only when it was not there before.
+PODMAN_CG_BEFORE=$( (compgen -G "/sys/fs/cgroup/*/libpod_parent" || true) | wc -l)
+# ... and /run/libpod, /run/containers (its network state), whatever --runroot says.
+PODMAN_RUN_BEFORE=$( (ls -d /run/libpod /run/containers 2>/dev/null || true) | wc -l)
 W=$(mktemp -d /tmp/husk-bench-engine.XXXXXX)
 RUN=$(mktemp -d /run/husk-bench-engine.XXXXXX)
 NS=husk-bench-$$
@@ -37,6 +42,10 @@ cleanup() {
   ip netns del "$NS" 2>/dev/null || true
   umount -R "$W/podman" 2>/dev/null || true
   rm -rf "$W" "$RUN"
+  if [ "$PODMAN_CG_BEFORE" = 0 ]; then
+    for h in /sys/fs/cgroup/*/libpod_parent; do rmdir "$h/conmon" "$h" 2>/dev/null || true; done
+  fi
+  [ "$PODMAN_RUN_BEFORE" != 0 ] || rm -rf /run/libpod /run/containers
 }
 trap cleanup EXIT
 
