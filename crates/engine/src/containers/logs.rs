@@ -288,6 +288,7 @@ pub fn logs(
         return Ok(());
     }
     let mut f = Follower::from_file(&live_path, live, filter);
+    let watch = LogWatch::new(&live_path);
     loop {
         f.pump(out, err);
         if f.done || o.until.is_some_and(|u| Utc::now() > u) {
@@ -302,7 +303,55 @@ pub fn logs(
             f.pump(out, err);
             return Ok(());
         }
-        std::thread::sleep(Duration::from_millis(100));
+        watch.wait();
+    }
+}
+
+/// Wakes a follower as soon as the monitor writes or rotates the log: an
+/// inotify watch on the container's directory (a directory watch also sees
+/// the files rotation renames and creates). Where inotify is unavailable
+/// the loops fall back to their 100 ms poll.
+struct LogWatch(Option<nix::sys::inotify::Inotify>);
+
+impl LogWatch {
+    fn new(log: &Path) -> LogWatch {
+        use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+        let watch = log.parent().and_then(|dir| {
+            let i = Inotify::init(InitFlags::IN_NONBLOCK | InitFlags::IN_CLOEXEC).ok()?;
+            i.add_watch(
+                dir,
+                AddWatchFlags::IN_MODIFY | AddWatchFlags::IN_CREATE | AddWatchFlags::IN_MOVED_TO,
+            )
+            .ok()?;
+            Some(i)
+        });
+        LogWatch(watch)
+    }
+
+    /// For poll(2); -1 (ignored by poll) without a watch.
+    fn raw_fd(&self) -> i32 {
+        self.0
+            .as_ref()
+            .map(|i| std::os::fd::AsRawFd::as_raw_fd(&std::os::fd::AsFd::as_fd(i)))
+            .unwrap_or(-1)
+    }
+
+    fn drain(&self) {
+        if let Some(i) = &self.0 {
+            while i.read_events().is_ok_and(|e| !e.is_empty()) {}
+        }
+    }
+
+    /// Sleeps until the log changes, or 100 ms.
+    fn wait(&self) {
+        let mut pfd = [libc::pollfd {
+            fd: self.raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }];
+        // SAFETY: one valid pollfd (fd -1 is ignored: a plain 100 ms sleep).
+        unsafe { libc::poll(pfd.as_mut_ptr(), 1, 100) };
+        self.drain();
     }
 }
 
@@ -381,16 +430,24 @@ pub fn attach(
             .ok()
             .map(Follower::holding),
     };
+    let watch = LogWatch::new(log);
     let outcome = loop {
         if let Some(f) = f.as_mut() {
             f.pump(out, err);
         }
         let buffered = !started.reports.buffer().is_empty();
-        let mut pfds = vec![libc::pollfd {
-            fd: started.reports.get_ref().as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
+        let mut pfds = vec![
+            libc::pollfd {
+                fd: started.reports.get_ref().as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: watch.raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
         if let Some(s) = &sfd {
             pfds.push(libc::pollfd {
                 fd: s.as_raw_fd(),
@@ -404,6 +461,7 @@ pub fn attach(
             // SAFETY: pfds is a valid array of pollfd of the given length.
             unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, 100) }
         };
+        watch.drain();
         if let Some(s) = &sfd {
             while let Ok(Some(info)) = s.read_signal() {
                 let sig = info.ssi_signo as i32;
@@ -470,21 +528,28 @@ pub fn attach_running(
         .and_then(|_| {
             SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
         });
+    let watch = LogWatch::new(&path);
     let result = loop {
         f.pump(out, err);
-        if let Some(s) = &sfd {
-            let mut pfd = [libc::pollfd {
-                fd: s.as_raw_fd(),
+        let mut pfd = [
+            libc::pollfd {
+                fd: watch.raw_fd(),
                 events: libc::POLLIN,
                 revents: 0,
-            }];
-            // SAFETY: one valid pollfd.
-            unsafe { libc::poll(pfd.as_mut_ptr(), 1, 100) };
+            },
+            libc::pollfd {
+                fd: sfd.as_ref().map(|s| s.as_raw_fd()).unwrap_or(-1),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        // SAFETY: two valid pollfds (-1 entries are ignored).
+        unsafe { libc::poll(pfd.as_mut_ptr(), 2, 100) };
+        watch.drain();
+        if let Some(s) = &sfd {
             while let Ok(Some(info)) = s.read_signal() {
                 forward(info.ssi_signo as i32);
             }
-        } else {
-            std::thread::sleep(Duration::from_millis(100));
         }
         let running = match paths.load(&c.id) {
             Ok(Some(now)) => lifecycle::reconcile(paths, &now).map(|c| c.is_running()),
@@ -580,13 +645,21 @@ pub fn attach_terminal(
         });
     let (mpid, mstart) = (c.state.monitor_pid, c.state.monitor_start);
     let mut conn_open = true;
+    let watch = LogWatch::new(&path);
     let result = loop {
         f.pump(out, err);
-        let mut pfds = vec![libc::pollfd {
-            fd: if conn_open { conn.as_raw_fd() } else { -1 },
-            events: libc::POLLIN,
-            revents: 0,
-        }];
+        let mut pfds = vec![
+            libc::pollfd {
+                fd: if conn_open { conn.as_raw_fd() } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: watch.raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
         if let Some(s) = &sfd {
             pfds.push(libc::pollfd {
                 fd: s.as_raw_fd(),
@@ -596,6 +669,7 @@ pub fn attach_terminal(
         }
         // SAFETY: pfds is a valid array of pollfd of the given length.
         unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, 100) };
+        watch.drain();
         if let Some(s) = &sfd {
             while let Ok(Some(_)) = s.read_signal() {
                 // Not our child: only while it is still that monitor.
