@@ -22,6 +22,9 @@ command -v podman >/dev/null || { echo "podman is not installed: apt-get install
 PODMAN_CG_BEFORE=$( (compgen -G "/sys/fs/cgroup/*/libpod_parent" || true) | wc -l)
 # ... and /run/libpod, /run/containers (its network state), whatever --runroot says.
 PODMAN_RUN_BEFORE=$( (ls -d /run/libpod /run/containers 2>/dev/null || true) | wc -l)
+# husk keeps its /husk cgroup parent as docker keeps /docker: removed again
+# (when empty) only if the benchmark made it.
+HUSK_CG_BEFORE=$( (compgen -G "/sys/fs/cgroup/*/husk" || true) | wc -l)
 W=$(mktemp -d /tmp/husk-bench-engine.XXXXXX)
 RUN=$(mktemp -d /run/husk-bench-engine.XXXXXX)
 NS=husk-bench-$$
@@ -46,6 +49,9 @@ cleanup() {
     for h in /sys/fs/cgroup/*/libpod_parent; do rmdir "$h/conmon" "$h" 2>/dev/null || true; done
   fi
   [ "$PODMAN_RUN_BEFORE" != 0 ] || rm -rf /run/libpod /run/containers
+  if [ "$HUSK_CG_BEFORE" = 0 ]; then
+    for h in /sys/fs/cgroup/*/husk; do rmdir "$h" 2>/dev/null || true; done
+  fi
 }
 trap cleanup EXIT
 
