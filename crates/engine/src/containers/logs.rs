@@ -307,6 +307,75 @@ pub fn logs(
     }
 }
 
+/// Signals a follow loop takes from a signalfd instead of handlers, so the
+/// loop stays one poll with no handler running at arbitrary points; they
+/// are unblocked again when this is dropped, on every way out.
+struct BlockedSignals {
+    set: nix::sys::signal::SigSet,
+    fd: Option<nix::sys::signalfd::SignalFd>,
+}
+
+impl BlockedSignals {
+    fn new(signals: &[nix::sys::signal::Signal]) -> BlockedSignals {
+        use nix::sys::signal::{SigSet, SigmaskHow};
+        use nix::sys::signalfd::{SfdFlags, SignalFd};
+        let mut set = SigSet::empty();
+        for s in signals {
+            set.add(*s);
+        }
+        let fd = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
+            .ok()
+            .and_then(|_| {
+                SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
+            });
+        BlockedSignals { set, fd }
+    }
+
+    /// For poll(2); -1 (ignored by poll) when there is no signalfd.
+    fn raw_fd(&self) -> i32 {
+        self.fd.as_ref().map(|s| s.as_raw_fd()).unwrap_or(-1)
+    }
+
+    /// The signals that arrived since the last call.
+    fn pending(&self) -> Vec<i32> {
+        let mut out = Vec::new();
+        if let Some(s) = &self.fd {
+            while let Ok(Some(info)) = s.read_signal() {
+                out.push(info.ssi_signo as i32);
+            }
+        }
+        out
+    }
+}
+
+impl Drop for BlockedSignals {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::sigprocmask(
+            nix::sys::signal::SigmaskHow::SIG_UNBLOCK,
+            Some(&self.set),
+            None,
+        );
+    }
+}
+
+/// A running container and its live log, opened at its end: where
+/// `attach` starts reading.
+fn running_log_tail(paths: &Paths, name: &str) -> Result<(super::Container, PathBuf, File)> {
+    let c = lifecycle::reconcile(paths, &paths.resolve(name)?)?;
+    if !c.is_running() {
+        return Err(Error::Conflict {
+            id: c.id,
+            reason: "is not running: you cannot attach to a stopped container, start it first"
+                .into(),
+        });
+    }
+    let path = paths.log(&c.id);
+    let mut file = File::open(&path).map_err(|e| Error::io("open", &path, e))?;
+    file.seek(SeekFrom::End(0))
+        .map_err(|e| Error::io("seek", &path, e))?;
+    Ok((c, path, file))
+}
+
 /// How often a foreground `run` (or `start -a`) looks at the log: it is
 /// what a `-it` session's echo waits for at most. Not inotify here: closing
 /// an inotify instance waits for an SRCU grace period (fsnotify), which
@@ -405,24 +474,14 @@ pub fn attach(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Outcome {
-    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
-    use nix::sys::signalfd::{SfdFlags, SignalFd};
-    // Blocked signals arrive on a signalfd instead, so the loop stays one
-    // poll with no handler running at arbitrary points.
-    let mut set = SigSet::empty();
+    let mut wanted: Vec<nix::sys::signal::Signal> = Vec::new();
     if o.sig_proxy {
-        for s in PROXIED {
-            set.add(*s);
-        }
+        wanted.extend_from_slice(PROXIED);
     }
     if o.resize.is_some() {
-        set.add(Signal::SIGWINCH);
+        wanted.push(nix::sys::signal::Signal::SIGWINCH);
     }
-    let sfd = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
-        .ok()
-        .and_then(|_| {
-            SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
-        });
+    let signals = BlockedSignals::new(&wanted);
     if let Some(monitor) = o.resize {
         // A resize while the container was starting found no one to pass
         // it on: have the monitor take the size once more.
@@ -443,18 +502,18 @@ pub fn attach(
             f.pump(out, err);
         }
         let buffered = !started.reports.buffer().is_empty();
-        let mut pfds = vec![libc::pollfd {
-            fd: started.reports.get_ref().as_raw_fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        }];
-        if let Some(s) = &sfd {
-            pfds.push(libc::pollfd {
-                fd: s.as_raw_fd(),
+        let mut pfds = [
+            libc::pollfd {
+                fd: started.reports.get_ref().as_raw_fd(),
                 events: libc::POLLIN,
                 revents: 0,
-            });
-        }
+            },
+            libc::pollfd {
+                fd: signals.raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
         let n = if buffered {
             1
         } else {
@@ -467,17 +526,14 @@ pub fn attach(
                 )
             }
         };
-        if let Some(s) = &sfd {
-            while let Ok(Some(info)) = s.read_signal() {
-                let sig = info.ssi_signo as i32;
-                match o.resize {
-                    Some(monitor) if sig == libc::SIGWINCH => {
-                        // SAFETY: kill(2) on our own child, not yet waited
-                        // for, so the pid is still the monitor's.
-                        unsafe { libc::kill(monitor, libc::SIGWINCH) };
-                    }
-                    _ => forward(sig),
+        for sig in signals.pending() {
+            match o.resize {
+                Some(monitor) if sig == libc::SIGWINCH => {
+                    // SAFETY: kill(2) on our own child, not yet waited
+                    // for, so the pid is still the monitor's.
+                    unsafe { libc::kill(monitor, libc::SIGWINCH) };
                 }
+                _ => forward(sig),
             }
         }
         if n > 0 && (buffered || pfds[0].revents != 0) {
@@ -492,7 +548,7 @@ pub fn attach(
             };
         }
     };
-    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+    drop(signals);
     outcome
 }
 
@@ -507,32 +563,9 @@ pub fn attach_running(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<i32> {
-    use nix::sys::signal::{SigSet, SigmaskHow};
-    use nix::sys::signalfd::{SfdFlags, SignalFd};
-    let c = lifecycle::reconcile(paths, &paths.resolve(name)?)?;
-    if !c.is_running() {
-        return Err(Error::Conflict {
-            id: c.id,
-            reason: "is not running: you cannot attach to a stopped container, start it first"
-                .into(),
-        });
-    }
-    let path = paths.log(&c.id);
-    let mut file = File::open(&path).map_err(|e| Error::io("open", &path, e))?;
-    file.seek(SeekFrom::End(0))
-        .map_err(|e| Error::io("seek", &path, e))?;
+    let (c, path, file) = running_log_tail(paths, name)?;
     let mut f = Follower::from_file(&path, file, Filter::default());
-    let mut set = SigSet::empty();
-    if sig_proxy {
-        for s in PROXIED {
-            set.add(*s);
-        }
-    }
-    let sfd = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
-        .ok()
-        .and_then(|_| {
-            SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
-        });
+    let signals = BlockedSignals::new(if sig_proxy { PROXIED } else { &[] });
     let watch = LogWatch::new(&path);
     let result = loop {
         f.pump(out, err);
@@ -543,7 +576,7 @@ pub fn attach_running(
                 revents: 0,
             },
             libc::pollfd {
-                fd: sfd.as_ref().map(|s| s.as_raw_fd()).unwrap_or(-1),
+                fd: signals.raw_fd(),
                 events: libc::POLLIN,
                 revents: 0,
             },
@@ -551,10 +584,8 @@ pub fn attach_running(
         // SAFETY: two valid pollfds (-1 entries are ignored).
         unsafe { libc::poll(pfd.as_mut_ptr(), 2, 100) };
         watch.drain();
-        if let Some(s) = &sfd {
-            while let Ok(Some(info)) = s.read_signal() {
-                forward(info.ssi_signo as i32);
-            }
+        for sig in signals.pending() {
+            forward(sig);
         }
         let running = match paths.load(&c.id) {
             Ok(Some(now)) => lifecycle::reconcile(paths, &now).map(|c| c.is_running()),
@@ -570,7 +601,7 @@ pub fn attach_running(
             Err(e) => break Err(e),
         }
     };
-    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+    drop(signals);
     result
 }
 
@@ -585,29 +616,16 @@ pub fn attach_terminal(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Result<Option<i32>> {
-    use nix::sys::signal::{SigSet, SigmaskHow, Signal};
-    use nix::sys::signalfd::{SfdFlags, SignalFd};
     use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
     use std::os::unix::net::UnixStream;
-    let c = lifecycle::reconcile(paths, &paths.resolve(name)?)?;
-    if !c.is_running() {
-        return Err(Error::Conflict {
-            id: c.id,
-            reason: "is not running: you cannot attach to a stopped container, start it first"
-                .into(),
-        });
-    }
+    // Output from here on; held like a foreground run's.
+    let (c, path, file) = running_log_tail(paths, name)?;
+    let mut f = Follower::from_file(&path, file, Filter::default()).holding();
     let sock = paths.attach_socket(&c.id);
     let io = |op: &'static str| {
         let sock = sock.clone();
         move |e: std::io::Error| Error::io(op, sock, e)
     };
-    // Output from here on; held like a foreground run's.
-    let path = paths.log(&c.id);
-    let mut file = File::open(&path).map_err(|e| Error::io("open", &path, e))?;
-    file.seek(SeekFrom::End(0))
-        .map_err(|e| Error::io("seek", &path, e))?;
-    let mut f = Follower::from_file(&path, file, Filter::default()).holding();
 
     let mut conn = UnixStream::connect(&sock).map_err(io("connect to"))?;
     let fds = [tty.as_raw_fd()];
@@ -641,13 +659,7 @@ pub fn attach_terminal(
     }
     conn.set_nonblocking(true).map_err(io("configure"))?;
 
-    let mut set = SigSet::empty();
-    set.add(Signal::SIGWINCH);
-    let sfd = nix::sys::signal::sigprocmask(SigmaskHow::SIG_BLOCK, Some(&set), None)
-        .ok()
-        .and_then(|_| {
-            SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC).ok()
-        });
+    let signals = BlockedSignals::new(&[nix::sys::signal::Signal::SIGWINCH]);
     let (mpid, mstart) = (c.state.monitor_pid, c.state.monitor_start);
     let mut conn_open = true;
     let watch = LogWatch::new(&path);
@@ -664,26 +676,20 @@ pub fn attach_terminal(
                 events: libc::POLLIN,
                 revents: 0,
             },
-        ];
-        if let Some(s) = &sfd {
-            pfds.push(libc::pollfd {
-                fd: s.as_raw_fd(),
+            libc::pollfd {
+                fd: signals.raw_fd(),
                 events: libc::POLLIN,
                 revents: 0,
-            });
-        }
+            },
+        ];
         // SAFETY: pfds is a valid array of pollfd of the given length.
         unsafe { libc::poll(pfds.as_mut_ptr(), pfds.len() as libc::nfds_t, 100) };
         watch.drain();
-        if let Some(s) = &sfd {
-            while let Ok(Some(_)) = s.read_signal() {
-                // Not our child: only while it is still that monitor.
-                if proc::alive(mpid, mstart) {
-                    // SAFETY: kill(2); the pid was just checked to be the
-                    // container's monitor.
-                    unsafe { libc::kill(mpid, libc::SIGWINCH) };
-                }
-            }
+        // Not our child: only while it is still that monitor.
+        if !signals.pending().is_empty() && proc::alive(mpid, mstart) {
+            // SAFETY: kill(2); the pid was just checked to be the
+            // container's monitor.
+            unsafe { libc::kill(mpid, libc::SIGWINCH) };
         }
         if conn_open && pfds[0].revents != 0 {
             let mut buf = [0u8; 64];
@@ -714,6 +720,6 @@ pub fn attach_terminal(
             Err(e) => break Err(e),
         }
     };
-    let _ = nix::sys::signal::sigprocmask(SigmaskHow::SIG_UNBLOCK, Some(&set), None);
+    drop(signals);
     result
 }
