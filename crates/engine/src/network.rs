@@ -410,11 +410,8 @@ fn joined_by_running(paths: &Paths, id: &str) -> bool {
     paths
         .all()
         .map(|all| {
-            all.iter().any(|c| {
-                c.host_config.network_mode == mode
-                    && (proc::alive(c.state.pid, c.state.pid_start)
-                        || proc::alive(c.state.monitor_pid, c.state.monitor_start))
-            })
+            all.iter()
+                .any(|c| c.host_config.network_mode == mode && proc::container_alive(c))
         })
         // Unknown: take the safe, slower way.
         .unwrap_or(true)
@@ -430,10 +427,7 @@ fn live_ids(paths: &Paths) -> Result<BTreeSet<String>> {
     Ok(paths
         .all()?
         .into_iter()
-        .filter(|c| {
-            proc::alive(c.state.pid, c.state.pid_start)
-                || proc::alive(c.state.monitor_pid, c.state.monitor_start)
-        })
+        .filter(proc::container_alive)
         .map(|c| c.id)
         .collect())
 }

@@ -66,26 +66,20 @@ fn check_name(name: &str) -> Result<()> {
 /// The volume `name`, created if missing (docker creates named volumes on
 /// first use). An existing volume is returned as is.
 pub fn ensure(root: &Path, name: &str, anonymous: bool) -> Result<Volume> {
-    check_name(name)?;
-    let _lock = lock(root)?;
-    if let Some(v) = load(root, name)? {
-        return Ok(v);
-    }
-    let data = data_dir(root, name);
-    std::fs::create_dir_all(&data).map_err(|e| Error::io("create", &data, e))?;
-    let v = Volume {
-        name: name.to_string(),
-        driver: "local".into(),
-        created_at: crate::containers::proc::now_rfc3339(),
-        labels: BTreeMap::new(),
-        anonymous,
-    };
-    husk_fs::write_json_atomic(&meta(root, name), &v)?;
-    Ok(v)
+    make(root, name, BTreeMap::new(), anonymous)
 }
 
 /// `husk volume create NAME`: like [`ensure`], with labels on a new one.
 pub fn create(root: &Path, name: &str, labels: BTreeMap<String, String>) -> Result<Volume> {
+    make(root, name, labels, false)
+}
+
+fn make(
+    root: &Path,
+    name: &str,
+    labels: BTreeMap<String, String>,
+    anonymous: bool,
+) -> Result<Volume> {
     check_name(name)?;
     let _lock = lock(root)?;
     if let Some(v) = load(root, name)? {
@@ -98,7 +92,7 @@ pub fn create(root: &Path, name: &str, labels: BTreeMap<String, String>) -> Resu
         driver: "local".into(),
         created_at: crate::containers::proc::now_rfc3339(),
         labels,
-        anonymous: false,
+        anonymous,
     };
     husk_fs::write_json_atomic(&meta(root, name), &v)?;
     Ok(v)

@@ -128,17 +128,19 @@ fn supervise(
         id: id.to_string(),
         reason: "is already being started or run by another monitor".into(),
     })?;
-    let c = paths.load(id)?.ok_or_else(|| Error::NoSuchContainer {
-        name: id.to_string(),
-    })?;
     // Recorded before anything is connected: the network gc counts a
     // container whose monitor lives as live, and must see this one so.
     let me = std::process::id() as i32;
-    paths.update(id, |r| {
-        r.state.monitor_pid = me;
-        r.state.monitor_start = proc::start_time(me).unwrap_or(0);
-        Ok(())
-    })?;
+    let me_start = proc::start_time(me).unwrap_or(0);
+    let c = paths
+        .update(id, |r| {
+            r.state.monitor_pid = me;
+            r.state.monitor_start = me_start;
+            Ok(())
+        })?
+        .ok_or_else(|| Error::NoSuchContainer {
+            name: id.to_string(),
+        })?;
     let bundle = paths.bundle(id);
     std::fs::create_dir_all(&bundle).map_err(|e| Error::io("create", &bundle, e))?;
     let rt = Runtime {
@@ -156,20 +158,30 @@ fn supervise(
             network,
         }) => {
             let started = proc::now_rfc3339();
-            paths.update(id, |r| {
+            let recorded = paths.update(id, |r| {
                 r.network = network.clone();
                 r.state.status = Status::Running;
                 r.state.pid = pid;
                 r.state.pid_start = proc::start_time(pid).unwrap_or(0);
-                r.state.monitor_pid = me;
-                r.state.monitor_start = proc::start_time(me).unwrap_or(0);
                 r.state.exit_code = 0;
                 r.state.error.clear();
                 r.state.oom_killed = false;
                 r.state.started_at = started.clone();
                 r.state.finished_at.clear();
                 Ok(())
-            })?;
+            });
+            if let Err(e) = recorded {
+                // A container no record says runs must not run on with
+                // nobody owning it: undo it all and say why.
+                let _ = rt.delete_force(id);
+                lifecycle::release_rootfs(&merged);
+                let _ = std::fs::remove_dir_all(&bundle);
+                if let Err(ne) = network::disconnect(paths, &c) {
+                    eprintln!("husk monitor {id}: {ne}");
+                }
+                // `run` reports it on the sync pipe as `failed`.
+                return Err(e);
+            }
             let _ = writeln!(sync, "started {pid}");
             let limits = c.host_config.log_config.limits().unwrap_or(Limits {
                 max_size: None,

@@ -25,6 +25,12 @@ pub fn alive(pid: i32, start: u64) -> bool {
     pid > 0 && matches!(stat(pid), Some((s, t)) if t == start && s != 'Z' && s != 'X')
 }
 
+/// Whether `c`'s init or its monitor still runs: then the container owns
+/// what it holds (its record, mount, network), whatever the record says.
+pub fn container_alive(c: &super::Container) -> bool {
+    alive(c.state.pid, c.state.pid_start) || alive(c.state.monitor_pid, c.state.monitor_start)
+}
+
 /// A pidfd for `pid` (pollable: readable once the process exits).
 pub fn pidfd_open(pid: i32) -> std::io::Result<OwnedFd> {
     // SAFETY: pidfd_open takes a pid and flags and returns a new fd or -1.

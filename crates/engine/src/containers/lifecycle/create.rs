@@ -93,16 +93,21 @@ fn cap_name(c: &str) -> Result<String> {
 
 /// docker's RAMInBytes: binary units b, k, m, g, t, p with an optional `b`.
 pub fn parse_memory(s: &str) -> Result<i64> {
-    let bad = |reason: &str| Error::InvalidFlag {
-        flag: "--memory",
+    parse_size("--memory", s, "memory limit")
+}
+
+/// A size flag with docker's 6MB floor (the kernel's too), `what` naming
+/// it in the refusal.
+pub(super) fn parse_size(flag: &'static str, s: &str, what: &str) -> Result<i64> {
+    let bad = |reason: String| Error::InvalidFlag {
+        flag,
         value: s.to_string(),
-        reason: reason.to_string(),
+        reason,
     };
     let bytes = husk_spec::units::ram_in_bytes(s)
-        .ok_or_else(|| bad("not a size: use a number with b, k, m, g, t or p"))?;
-    // The kernel's floor; docker refuses less than 6MB too.
+        .ok_or_else(|| bad("not a size: use a number with b, k, m, g, t or p".into()))?;
     if bytes < 6 * 1024 * 1024 {
-        return Err(bad("minimum memory limit allowed is 6MB"));
+        return Err(bad(format!("minimum {what} allowed is 6MB")));
     }
     Ok(bytes)
 }

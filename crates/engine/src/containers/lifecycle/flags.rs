@@ -71,20 +71,7 @@ pub(super) fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
     let memory_reservation = match o.memory_reservation.as_deref() {
         None => 0,
         Some(s) => {
-            let v = husk_spec::units::ram_in_bytes(s).ok_or_else(|| {
-                flag_err(
-                    "--memory-reservation",
-                    s,
-                    "not a size: use a number with b, k, m, g, t or p",
-                )
-            })?;
-            if v < 6 * 1024 * 1024 {
-                return Err(flag_err(
-                    "--memory-reservation",
-                    s,
-                    "minimum memory reservation allowed is 6MB",
-                ));
-            }
+            let v = super::create::parse_size("--memory-reservation", s, "memory reservation")?;
             if memory > 0 && memory < v {
                 return Err(flag_err(
                     "--memory-reservation",

@@ -32,10 +32,7 @@ pub(crate) fn runtime_of(paths: &Paths, c: &Container) -> Runtime {
 /// cleaned up and marked exited. A live init without its monitor stays
 /// running: it is, though nobody collects its output any more.
 pub fn reconcile(paths: &Paths, c: &Container) -> Result<Container> {
-    if !c.is_running()
-        || proc::alive(c.state.pid, c.state.pid_start)
-        || proc::alive(c.state.monitor_pid, c.state.monitor_start)
-    {
+    if !c.is_running() || proc::container_alive(c) {
         return Ok(c.clone());
     }
     let _ = runtime_of(paths, c).delete_force(&c.id);
