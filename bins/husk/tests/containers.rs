@@ -136,6 +136,10 @@ fn limits_reach_the_cgroup() {
         "400m",
         "--pids-limit",
         "64",
+        "--cpus",
+        "1.5",
+        "--cpu-shares",
+        "512",
         "busybox",
         "sleep",
         "500",
@@ -144,6 +148,21 @@ fn limits_reach_the_cgroup() {
     let info = e.inspect(id);
     assert_eq!(info["HostConfig"]["Memory"], 419430400);
     assert_eq!(info["HostConfig"]["PidsLimit"], 64);
+    assert_eq!(info["HostConfig"]["NanoCpus"], 1_500_000_000i64);
+    assert_eq!(info["HostConfig"]["CpuShares"], 512);
+    // --cpus 1.5 is a quota of 150 ms per 100 ms period (v1 cpu, or cpu.max).
+    let cpu = |v1: &str, v2: &str| {
+        std::fs::read_to_string(format!("/sys/fs/cgroup/cpu/husk/{id}/{v1}"))
+            .or_else(|_| std::fs::read_to_string(format!("/sys/fs/cgroup/husk/{id}/{v2}")))
+            .unwrap_or_else(|e| panic!("no {v1} nor {v2}: {e}"))
+            .trim()
+            .to_string()
+    };
+    let quota = cpu("cpu.cfs_quota_us", "cpu.max");
+    assert!(quota == "150000" || quota == "150000 100000", "{quota}");
+    let shares = cpu("cpu.shares", "cpu.weight");
+    // v2 maps shares 512 to weight 20 (crun's formula).
+    assert!(shares == "512" || shares == "20", "{shares}");
     let v1 = format!("/sys/fs/cgroup/memory/husk/{id}/memory.limit_in_bytes");
     let v2 = format!("/sys/fs/cgroup/husk/{id}/memory.max");
     let limit = std::fs::read_to_string(&v1)

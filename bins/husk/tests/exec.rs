@@ -11,7 +11,7 @@ fn status_field(text: &str, field: &str) -> String {
     text.lines()
         .find_map(|l| l.strip_prefix(field))
         .map(|v| v.trim().to_string())
-        .unwrap_or_default()
+        .unwrap_or_else(|| panic!("no {field} in:\n{text}"))
 }
 
 #[test]

@@ -125,6 +125,12 @@ impl TestNetns {
                 .args(["-j", "list", "table", "ip", "husk"]),
         );
         if !out.status.success() {
+            // No table, no rules; any other failure must not pass as "clean".
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                err.contains("No such file or directory"),
+                "nft list table ip husk failed: {err}"
+            );
             return Vec::new();
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
