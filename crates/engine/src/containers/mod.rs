@@ -178,6 +178,13 @@ impl Paths {
     /// docker's lookup: exact id, exact name (with or without `/`), then a
     /// unique id prefix.
     pub fn resolve(&self, name: &str) -> Result<Container> {
+        // A full id (what the CLI passes on after `create`, and every
+        // forwarded signal) is one record read, not a read of all of them.
+        if names::is_full_id(name) {
+            if let Some(c) = self.load(name)? {
+                return Ok(c);
+            }
+        }
         let all = self.all()?;
         let bare = name.strip_prefix('/').unwrap_or(name);
         if let Some(c) = all.iter().find(|c| c.id == name || c.name == bare) {

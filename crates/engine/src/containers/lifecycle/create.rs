@@ -439,10 +439,19 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         id,
     };
     let dir = paths.dir(&c.id);
-    for d in ["upper", "work", "merged"] {
-        std::fs::create_dir_all(dir.join(d)).map_err(|e| Error::io("create", dir.join(d), e))?;
+    let stored = ["upper", "work", "merged"]
+        .iter()
+        .try_for_each(|d| {
+            std::fs::create_dir_all(dir.join(d)).map_err(|e| Error::io("create", dir.join(d), e))
+        })
+        .and_then(|()| paths.save(&c));
+    if let Err(e) = stored {
+        // Nothing of a container that was never recorded may stay: its
+        // directory, and the anonymous volumes made for it above.
+        let _ = std::fs::remove_dir_all(&dir);
+        crate::containers::mounts::remove_anonymous(&paths.root, &c.host_config.mount_points);
+        return Err(e);
     }
-    paths.save(&c)?;
     Ok(c)
 }
 
