@@ -64,8 +64,7 @@ test: deps payload init
 	HUSK_SKIP_LOG=$(TARGET_DIR)/skips.log $(CARGO) test --workspace --exclude husk-payload --exclude husk-init --no-fail-fast \
 	  -- --test-threads=2 2>&1 | tee $(TARGET_DIR)/test.log; \
 	  rc=$${PIPESTATUS[0]}; \
-	  skipped=$$(sort -u $(TARGET_DIR)/skips.log 2>/dev/null | wc -l); \
-	  echo "skipped tests: $$skipped"; sort -u $(TARGET_DIR)/skips.log 2>/dev/null; \
+	  ./scripts/check-skips.sh $(TARGET_DIR)/skips.log tests/expected-skips.txt || rc=1; \
 	  exit $$rc
 
 demo: build payload
