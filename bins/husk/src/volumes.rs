@@ -45,6 +45,9 @@ pub fn ls(root: &Path, a: &VolumeLsArgs) -> Result<i32> {
                     "Name": v.name,
                     "Mountpoint": volumes::data_dir(root, &v.name),
                     "Scope": "local",
+                    // docker fills these from `system df` data only.
+                    "Links": "N/A",
+                    "Size": "N/A",
                     "Labels": v.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
                     // `.Label "key"`: a method of docker's row, not a field.
                     "Label": v.labels,

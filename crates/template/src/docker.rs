@@ -229,8 +229,17 @@ pub struct Output {
 }
 
 /// `docker inspect -f FORMAT` over the objects found: each result on its
-/// own line, each failure on stderr after them; 64 for a bad template.
+/// own line, each failure on stderr after them; 64 for a bad template;
+/// `json` prints them as one JSON array.
 pub fn inspect_all(format: &str, items: &[(Value, &Schema)]) -> Output {
+    // The current CLI's `-f json`: the objects as one compact JSON array.
+    if format == "json" {
+        let objs: Vec<String> = items.iter().map(|(v, _)| v.to_string()).collect();
+        return Output {
+            stdout: format!("[{}]\n", objs.join(",")),
+            ..Output::default()
+        };
+    }
     let t = match Template::parse(format) {
         Ok(t) => t,
         Err(e) => {

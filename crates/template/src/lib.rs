@@ -278,6 +278,19 @@ mod tests {
     }
 
     #[test]
+    fn inspect_json_is_one_array() {
+        let out = docker::inspect_all(
+            "json",
+            &[
+                (json!({"Id": "a"}), &docker::CONTAINER),
+                (json!({"Id": "b"}), &docker::IMAGE),
+            ],
+        );
+        assert_eq!(out.stdout, "[{\"Id\":\"a\"},{\"Id\":\"b\"}]\n");
+        assert_eq!(out.code, 0);
+    }
+
+    #[test]
     fn bad_templates_are_refused_at_parse() {
         for (bad, msg) in [
             ("{{range .}}", "template: :1: unexpected EOF"),
