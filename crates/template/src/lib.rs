@@ -278,6 +278,15 @@ mod tests {
     }
 
     #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = format!("{{{{{}.{}}}}}", "(".repeat(5000), ")".repeat(5000));
+        let e = Template::parse(&deep).map(|_| ()).unwrap_err().to_string();
+        assert_eq!(e, "template: :1: max expression depth exceeded");
+        let ifs = "{{if 1}}".repeat(5000);
+        assert!(Template::parse(&ifs).is_err());
+    }
+
+    #[test]
     fn inspect_json_is_one_array() {
         let out = docker::inspect_all(
             "json",

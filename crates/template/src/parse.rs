@@ -763,8 +763,13 @@ pub struct Parser<'a> {
     at: usize,
     vars: Vec<String>,
     range_depth: usize,
+    /// Nesting of pipelines and control blocks; bounded so a hostile
+    /// `--format` cannot exhaust the stack (Go bounds it too).
+    depth: usize,
     is_func: &'a dyn Fn(&str) -> bool,
 }
+
+const MAX_DEPTH: usize = 100;
 
 type PResult<T> = Result<T, Error>;
 
@@ -790,6 +795,7 @@ pub fn parse(text: &str, is_func: &dyn Fn(&str) -> bool) -> PResult<Vec<Node>> {
         at: 0,
         vars: vec!["$".into()],
         range_depth: 0,
+        depth: 0,
         is_func,
     };
     let mut nodes = Vec::new();
@@ -957,6 +963,16 @@ impl Parser<'_> {
     }
 
     fn control(&mut self, allow_else_chain: bool, context: &str) -> PResult<Branch> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error_at_last("max expression depth exceeded"));
+        }
+        let b = self.control_inner(allow_else_chain, context);
+        self.depth -= 1;
+        b
+    }
+
+    fn control_inner(&mut self, allow_else_chain: bool, context: &str) -> PResult<Branch> {
         let vars = self.vars.len();
         let pipe = self.pipeline(context, It::RightDelim)?;
         if context == "range" {
@@ -1001,6 +1017,16 @@ impl Parser<'_> {
     }
 
     fn pipeline(&mut self, context: &str, end: It) -> PResult<Pipe> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(self.error_at_last("max expression depth exceeded"));
+        }
+        let pipe = self.pipeline_inner(context, end);
+        self.depth -= 1;
+        pipe
+    }
+
+    fn pipeline_inner(&mut self, context: &str, end: It) -> PResult<Pipe> {
         let start = self.peek_non_space()?;
         let mut pipe = Pipe {
             pos: start.pos,
