@@ -7,7 +7,7 @@ PAYLOAD := $(TARGET_DIR)/x86_64-unknown-linux-gnu/release/husk-payload
 # takes it from next to the husk binary, or from $HUSK_INIT.
 INIT := $(TARGET_DIR)/x86_64-unknown-linux-gnu/release/husk-init
 DEBS := busybox-static runc crun skopeo umoci libseccomp-dev pkg-config debootstrap \
-        nftables jq iproute2 util-linux procps
+        nftables jq iproute2 util-linux procps python3
 export HUSK_PAYLOAD := $(PAYLOAD)
 export HUSK_INIT := $(INIT)
 
@@ -55,8 +55,11 @@ static: deps
 
 runtime-static: static
 
+# check-deps.py: crates depend only downward in ARCHITECTURE.md's layers,
+# and every declared dependency is used (one line per problem).
 lint: deps
 	$(CARGO) fmt --all -- --check
+	python3 scripts/check-deps.py
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 test: deps payload init

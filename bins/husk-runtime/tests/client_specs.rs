@@ -1,22 +1,19 @@
 //! The config.json and process.json that containerd (ctr), dockerd and
-//! podman really hand a runtime (captured on this kind of machine, in
-//! /work/shared/reference/client-specs), run unchanged but for the rootfs,
+//! podman really hand a runtime (captured on this kind of machine, kept in
+//! tests/data/client-specs), run unchanged but for the rootfs,
 //! the ids and host paths that only existed on the capturing machine.
 
 #[allow(unused_imports)]
 mod common;
 use common::*;
 
-use std::path::{Path, PathBuf};
-
-fn specs_dir() -> PathBuf {
-    husk_fixtures::workspace_root().join("../shared/reference/client-specs")
-}
+use std::path::Path;
 
 /// A bundle whose config.json is a real client's, adapted to this test.
-fn client_bundle(name: &str, args: &[&str], hook_out: &Path) -> Option<Bundle> {
-    let path = specs_dir().join(name);
-    let data = std::fs::read_to_string(&path).ok()?;
+fn client_bundle(name: &str, args: &[&str], hook_out: &Path) -> Bundle {
+    let path = husk_fixtures::client_spec(name);
+    let data =
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
     let mut b = Bundle::new(&["true"]);
     let mut cfg: serde_json::Value = serde_json::from_str(&data).expect("client spec parses");
     cfg["root"]["path"] = serde_json::json!(b.rootfs());
@@ -55,19 +52,13 @@ fn client_bundle(name: &str, args: &[&str], hook_out: &Path) -> Option<Bundle> {
     }
     b.config = cfg;
     b.write();
-    Some(b)
+    b
 }
 
 fn run_client(name: &str, expect_seccomp: bool) {
     let rt = Rt::new();
     let hook_out = tempfile::NamedTempFile::new().unwrap();
-    let Some(b) = client_bundle(name, &["/bin/payload", "status"], hook_out.path()) else {
-        skip(
-            name,
-            "client spec not found (../shared/reference/client-specs)",
-        );
-        return;
-    };
+    let b = client_bundle(name, &["/bin/payload", "status"], hook_out.path());
     let (code, out, err) = rt.run_bundle(&b, "client");
     assert_eq!(code, 0, "{name}: {err}");
     let seccomp = out
@@ -121,14 +112,11 @@ fn exec_process_json_of_each_client() {
     for client in ["docker", "podman", "ctr"] {
         let rt = Rt::new();
         let hook_out = tempfile::NamedTempFile::new().unwrap();
-        let Some(b) = client_bundle(
+        let b = client_bundle(
             &format!("{client}-run-config.json"),
             &["sleep", "60"],
             hook_out.path(),
-        ) else {
-            skip("exec_process_json_of_each_client", "client specs not found");
-            return;
-        };
+        );
         let id = rt.id(client);
         let pidfile = b.path().join("pid");
         rt.ok(&[
@@ -140,7 +128,7 @@ fn exec_process_json_of_each_client() {
             &id,
         ]);
         rt.ok(&["start", &id]);
-        let process = specs_dir().join(format!("{client}-exec-process.json"));
+        let process = husk_fixtures::client_spec(&format!("{client}-exec-process.json"));
         let out = rt.run(&["exec", "--process", process.to_str().unwrap(), &id]);
         assert!(
             out.status.success(),

@@ -137,15 +137,9 @@ fn a_failing_poststart_hook_is_only_a_warning() {
 #[test]
 fn docker_seccomp_profile_denies_inside_the_container() {
     require_root!("docker_seccomp_profile_denies_inside_the_container");
-    let spec = husk_fixtures::workspace_root()
-        .join("../shared/reference/client-specs/docker-run-config.json");
-    let Ok(data) = std::fs::read_to_string(&spec) else {
-        skip(
-            "docker_seccomp_profile_denies_inside_the_container",
-            "client specs not found",
-        );
-        return;
-    };
+    let spec = husk_fixtures::client_spec("docker-run-config.json");
+    let data =
+        std::fs::read_to_string(&spec).unwrap_or_else(|e| panic!("read {}: {e}", spec.display()));
     let docker: serde_json::Value = serde_json::from_str(&data).unwrap();
     let rt = Rt::new();
     let mut b = bundle(&[

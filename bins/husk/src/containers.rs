@@ -13,7 +13,7 @@ use husk_engine::containers::lifecycle::{self, CreateOptions};
 use husk_engine::containers::list::{self, PsOptions};
 use husk_engine::containers::logs::{AttachOptions, LogsOptions, Outcome};
 use husk_engine::containers::{detach, inspect, logs, logtime, monitor, Paths};
-use husk_engine::format::Template;
+use husk_engine::format::template;
 
 use crate::cli::*;
 
@@ -264,7 +264,6 @@ pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
     let sizes = a.size.then(|| list::sizes(p, &all));
     let now = chrono::Utc::now();
     if let Some(f) = &a.format {
-        let t = Template::parse(f)?;
         let items: Vec<serde_json::Value> = all
             .iter()
             .rev()
@@ -281,11 +280,23 @@ pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
                     "Names": c.name,
                     "Labels": c.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
                     "Size": sizes.as_ref().and_then(|s| s.get(&c.id)).cloned().unwrap_or_default(),
+                    // `.Label "key"`: a method of docker's row, not a field.
+                    "Label": c.config.labels,
                 })
             })
             .collect();
-        print!("{}", t.render_all(&items, |f| f.to_uppercase()));
-        return Ok(0);
+        return Ok(
+            match template::rows(f, &items, &template::PS, |f| f.to_uppercase()) {
+                Ok(out) => {
+                    print!("{out}");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    1
+                }
+            },
+        );
     }
     let o = PsOptions {
         all: show_all,
@@ -306,25 +317,29 @@ pub fn inspect(root: &Path, p: &Paths, a: &InspectArgs) -> Result<i32> {
         match p.resolve(name) {
             Ok(c) => {
                 let c = lifecycle::reconcile(p, &c)?;
-                found.push(inspect::inspect(p, &c));
+                found.push((inspect::inspect(p, &c), &template::CONTAINER));
             }
             Err(husk_engine::Error::NoSuchContainer { .. }) => {
                 let store = husk_image::Store::open_read(root)?;
                 match store.resolve(name) {
-                    Ok(img) => found.push(serde_json::to_value(
-                        husk_engine::images::inspect::inspect(&store, &img)?,
-                    )?),
+                    Ok(img) => found.push((
+                        serde_json::to_value(husk_engine::images::inspect::inspect(&store, &img)?)?,
+                        &template::IMAGE,
+                    )),
                     Err(_) => missing.push(name.clone()),
                 }
             }
             Err(e) => return Err(e.into()),
         }
     }
-    crate::output::print_inspected(&found, a.format.as_deref())?;
+    let code = crate::output::print_inspected(&found, a.format.as_deref())?;
+    if code == 64 {
+        return Ok(code);
+    }
     for m in &missing {
         eprintln!("Error: No such object: {m}");
     }
-    Ok(if missing.is_empty() { 0 } else { 1 })
+    Ok(if missing.is_empty() { code } else { 1 })
 }
 
 pub fn logs(p: &Paths, a: &LogsArgs) -> Result<i32> {

@@ -6,6 +6,7 @@ use std::os::fd::AsFd;
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
+use husk_engine::format::template::{self, Schema};
 use husk_engine::images::{history, inspect, list, remove};
 use husk_image::{Format, Reference, SaveItem, Store};
 
@@ -152,6 +153,9 @@ pub fn images(root: &Path, a: &ImagesArgs) -> Result<()> {
             .unwrap_or(repo);
         rows.retain(|row| row.repository == repo && tag.iter().all(|t| &row.tag == t));
     }
+    if let (Some(f), false) = (&opts.format, opts.quiet) {
+        check_format(f, &rows, &template::IMAGES)?;
+    }
     print!("{}", list::render(&rows, &opts)?);
     Ok(())
 }
@@ -192,7 +196,24 @@ pub fn history(root: &Path, a: &HistoryArgs) -> Result<()> {
         format: a.format.clone(),
     };
     let rows = history::rows(&store, &img, &opts)?;
+    if let (Some(f), false) = (&opts.format, opts.quiet) {
+        check_format(f, &rows, &template::HISTORY)?;
+    }
     print!("{}", history::render(&rows, &opts)?);
+    Ok(())
+}
+
+/// Runs a user's `--format` over the rows first, so an execution error
+/// is reported as docker reports it (exit 1) rather than rendered empty.
+fn check_format<T: serde::Serialize>(format: &str, rows: &[T], schema: &Schema) -> Result<()> {
+    let values = rows
+        .iter()
+        .map(serde_json::to_value)
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    if let Err(e) = template::rows(format, &values, schema, |f| f.to_string()) {
+        eprintln!("{e}");
+        std::process::exit(1);
+    }
     Ok(())
 }
 
@@ -202,12 +223,18 @@ pub fn inspect(root: &Path, a: &InspectArgs) -> Result<()> {
     let mut missing = Vec::new();
     for name in &a.images {
         match store.resolve(name) {
-            Ok(img) => found.push(inspect::inspect(&store, &img)?),
+            Ok(img) => found.push((
+                serde_json::to_value(inspect::inspect(&store, &img)?)?,
+                &template::IMAGE,
+            )),
             Err(husk_image::Error::NotFound { .. }) => missing.push(name.clone()),
             Err(e) => return Err(e.into()),
         }
     }
-    crate::output::print_inspected(&found, a.format.as_deref())?;
+    let code = crate::output::print_inspected(&found, a.format.as_deref())?;
+    if code != 0 {
+        std::process::exit(code);
+    }
     if !missing.is_empty() {
         for m in &missing {
             eprintln!("husk: no such image: {m}: list images with 'husk images'");

@@ -1,20 +1,26 @@
 //! What every `inspect` prints: docker's indented JSON array, or each
-//! object through `--format`.
+//! object through `--format` as docker's CLI runs it.
 
 use anyhow::Result;
-use husk_engine::format::Template;
+use husk_engine::format::template::{self, Schema};
 use husk_engine::images::inspect::to_docker_json;
-use serde::Serialize;
+use serde_json::Value;
 
-pub fn print_inspected<T: Serialize>(found: &[T], format: Option<&str>) -> Result<()> {
+/// Prints the objects found, each with the docker type it stands for;
+/// returns docker's exit status for the template (64: it does not parse,
+/// 1: it failed on an object, 0).
+pub fn print_inspected(found: &[(Value, &Schema)], format: Option<&str>) -> Result<i32> {
     match format {
-        None => print!("{}", to_docker_json(found)?),
+        None => {
+            let values: Vec<&Value> = found.iter().map(|(v, _)| v).collect();
+            print!("{}", to_docker_json(&values)?);
+            Ok(0)
+        }
         Some(f) => {
-            let t = Template::parse(f)?;
-            for item in found {
-                println!("{}", t.render(&serde_json::to_value(item)?));
-            }
+            let out = template::inspect(f, found);
+            print!("{}", out.stdout);
+            eprint!("{}", out.stderr);
+            Ok(out.code)
         }
     }
-    Ok(())
 }

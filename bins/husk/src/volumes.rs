@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{bail, Result};
 use husk_engine::containers::Paths;
-use husk_engine::format::Template;
+use husk_engine::format::template;
 use husk_engine::volumes;
 
 use crate::cli::*;
@@ -37,7 +37,6 @@ pub fn create(root: &Path, a: &VolumeCreateArgs) -> Result<i32> {
 pub fn ls(root: &Path, a: &VolumeLsArgs) -> Result<i32> {
     let all = volumes::list(root)?;
     if let Some(f) = &a.format {
-        let t = Template::parse(f)?;
         let items: Vec<serde_json::Value> = all
             .iter()
             .map(|v| {
@@ -46,12 +45,27 @@ pub fn ls(root: &Path, a: &VolumeLsArgs) -> Result<i32> {
                     "Name": v.name,
                     "Mountpoint": volumes::data_dir(root, &v.name),
                     "Scope": "local",
+                    // docker fills these from `system df` data only.
+                    "Links": "N/A",
+                    "Size": "N/A",
                     "Labels": v.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+                    // `.Label "key"`: a method of docker's row, not a field.
+                    "Label": v.labels,
                 })
             })
             .collect();
-        print!("{}", t.render_all(&items, |f| f.to_uppercase()));
-        return Ok(0);
+        return Ok(
+            match template::rows(f, &items, &template::VOLUMES, |f| f.to_uppercase()) {
+                Ok(out) => {
+                    print!("{out}");
+                    0
+                }
+                Err(e) => {
+                    eprintln!("{e}");
+                    1
+                }
+            },
+        );
     }
     if a.quiet {
         for v in &all {
@@ -71,15 +85,18 @@ pub fn inspect(root: &Path, a: &InspectArgs) -> Result<i32> {
     let mut missing = Vec::new();
     for n in &a.images {
         match volumes::load(root, n)? {
-            Some(v) => found.push(volumes::inspect(root, &v)),
+            Some(v) => found.push((volumes::inspect(root, &v), &template::VOLUME)),
             None => missing.push(n.clone()),
         }
     }
-    crate::output::print_inspected(&found, a.format.as_deref())?;
+    let code = crate::output::print_inspected(&found, a.format.as_deref())?;
+    if code == 64 {
+        return Ok(code);
+    }
     for m in &missing {
         eprintln!("Error: No such volume: {m}");
     }
-    Ok(if missing.is_empty() { 0 } else { 1 })
+    Ok(if missing.is_empty() { code } else { 1 })
 }
 
 pub fn rm(root: &Path, a: &VolumeRmArgs) -> Result<i32> {

@@ -92,3 +92,76 @@ fn last_size_and_ancestor_select_like_docker() {
     ]);
     assert_eq!(fmt.trim(), size);
 }
+
+/// `--format` and `inspect -f` fail as docker's CLI does: same text on
+/// stderr, same exit status (the outputs are tests/golden in
+/// crates/template, captured from docker 28.2.2 against dockerd 20.10).
+#[test]
+fn format_errors_are_dockers() {
+    require_root!("format_errors_are_dockers");
+    let e = Engine::new();
+    e.ok(&[
+        "create",
+        "--name",
+        "web",
+        "-l",
+        "tier=front",
+        "busybox",
+        "true",
+    ]);
+    let run = |args: &[&str]| e.code(args);
+
+    // A label missing from the map is `<no value>`, not an error.
+    assert_eq!(
+        run(&[
+            "inspect",
+            "-f",
+            "{{.Config.Labels.tier}}|{{.Config.Labels.nope}}",
+            "web"
+        ]),
+        (0, "front|<no value>\n".into(), String::new())
+    );
+    assert_eq!(
+        run(&["inspect", "-f", "{{.State.Foo}}", "web"]),
+        (
+            1,
+            "\n".into(),
+            "template parsing error: template: :1:8: executing \"\" at <.State.Foo>: \
+             map has no entry for key \"Foo\"\n"
+                .into()
+        )
+    );
+    assert_eq!(
+        run(&["inspect", "-f", "{{.Name", "web"]),
+        (
+            64,
+            String::new(),
+            "template parsing error: template: :1: unclosed action\n".into()
+        )
+    );
+    assert_eq!(
+        run(&["ps", "-a", "--format", "{{.Names}} {{.Label \"tier\"}}"]),
+        (0, "web front\n".into(), String::new())
+    );
+    assert_eq!(
+        run(&["ps", "-a", "--format", "{{.Foo}}"]),
+        (
+            1,
+            String::new(),
+            "failed to execute template: template: :1:2: executing \"\" at <.Foo>: \
+             can't evaluate field Foo in type *formatter.ContainerContext\n"
+                .into()
+        )
+    );
+    assert_eq!(
+        run(&["images", "--format", "x\\t{{upper .Size 1}}"]),
+        (
+            1,
+            String::new(),
+            "template parsing error: template: :1:4: executing \"\" at <upper>: \
+             wrong number of args for upper: want 1 got 2\n"
+                .into()
+        )
+    );
+    e.ok(&["rm", "web"]);
+}

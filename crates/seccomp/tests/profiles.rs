@@ -13,11 +13,7 @@ const ENOSYS: i32 = libc::ENOSYS;
 const EPERM: i32 = libc::EPERM;
 
 fn reference_seccomp(file: &str) -> LinuxSeccomp {
-    let path = husk_fixtures::workspace_root()
-        .parent()
-        .expect("workspace has a parent")
-        .join("shared/reference/client-specs")
-        .join(file);
+    let path = husk_fixtures::client_spec(file);
     let spec: Value = serde_json::from_slice(&std::fs::read(&path).expect("read reference spec"))
         .expect("reference spec is json");
     let raw = &spec["linux"]["seccomp"];
