@@ -63,6 +63,17 @@ impl Drop for Staged {
     }
 }
 
+/// `mkdir -p` whose new directories only their owner can enter: layers
+/// hold setuid files, file capabilities and device nodes from images.
+pub(crate) fn private_create(p: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(husk_fs::PRIVATE_MODE)
+        .create(p)
+        .map_err(|e| Error::io("create", p, e))
+}
+
 impl LayerStore {
     /// `root` is the engine root; `layers/`, `l/` and `tmp/` live under it.
     pub fn new(root: &Path) -> LayerStore {
@@ -74,7 +85,7 @@ impl LayerStore {
     pub fn init(&self) -> Result<()> {
         for d in ["layers", "l", "tmp"] {
             let p = self.root.join(d);
-            fs::create_dir_all(&p).map_err(|e| Error::io("create", &p, e))?;
+            private_create(&p)?;
         }
         Ok(())
     }

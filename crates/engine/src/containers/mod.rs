@@ -40,6 +40,32 @@ pub use record::{Container, ContainerConfig, HostConfig, NetworkState, State, St
 
 use crate::{Error, Result};
 
+/// What the engine root holds, closed with it when an older husk left it
+/// open: image layers and blobs, staging, container dirs (upper, merged),
+/// volumes.
+const ROOT_DIRS: &[&str] = &[
+    "layers",
+    "l",
+    "tmp",
+    "blobs",
+    "containers",
+    "volumes",
+    "network",
+];
+
+/// The runroot's: bundles, the runtime's state (its exec sockets), netns handles.
+const RUNROOT_DIRS: &[&str] = &["containers", "runtime", "netns"];
+
+/// `mkdir -p` whose new directories only their owner can enter.
+pub(crate) fn private_create(p: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(husk_fs::PRIVATE_MODE)
+        .create(p)
+        .map_err(|e| Error::io("create", p, e))
+}
+
 /// Where an engine keeps its containers.
 #[derive(Debug, Clone)]
 pub struct Paths {
@@ -63,6 +89,21 @@ impl Paths {
     pub fn with_config(mut self, config: Option<PathBuf>) -> Paths {
         self.config = config;
         self
+    }
+
+    /// Makes the engine root and the runroot directories no other user can
+    /// enter (creating them if needed), and closes those an older husk
+    /// left open (0755). Images and containers put setuid-root files,
+    /// files with capabilities and device nodes in them, and a container's
+    /// rootfs must keep those working inside it (its overlay cannot be
+    /// nosuid/nodev): what protects the host is that no other user can
+    /// walk a path to them, as docker keeps its root 0710 root:root.
+    /// Nothing needs to pass through from outside: a container reaches
+    /// its rootfs, volumes and /etc files through mounts made by root.
+    pub fn secure(&self) -> Result<()> {
+        husk_fs::private_dir(&self.root, ROOT_DIRS)?;
+        husk_fs::private_dir(&self.runroot, RUNROOT_DIRS)?;
+        Ok(())
     }
 
     /// The container's network namespace handle (a bind mount of its nsfs
@@ -127,8 +168,7 @@ impl Paths {
 
     /// The exclusive lock every record mutation holds.
     pub fn lock(&self) -> Result<husk_fs::Lock> {
-        std::fs::create_dir_all(self.containers())
-            .map_err(|e| Error::io("create", self.containers(), e))?;
+        private_create(&self.containers())?;
         Ok(husk_fs::Lock::exclusive(&self.lock_path())?)
     }
 

@@ -31,6 +31,10 @@ use crate::reference::Reference;
 use crate::types::*;
 use crate::{Error, Result};
 
+/// The store's directories, closed with the root when an older husk left
+/// them open.
+const STORE_DIRS: &[&str] = &["layers", "l", "tmp", "blobs"];
+
 /// Staging names this store owns under tmp/ (other users of tmp/ keep theirs).
 const TMP_PREFIXES: &[&str] = &["blob-", "layer-", "rm-", "load-"];
 
@@ -84,7 +88,9 @@ impl Store {
     }
 
     fn open(root: &Path, writable: bool) -> Result<Store> {
-        fs::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
+        // Layers hold what images hold (setuid-root files, file
+        // capabilities, device nodes): no other user may reach them.
+        husk_fs::private_dir(root, STORE_DIRS)?;
         let lock_path = root.join("images.lock");
         let lock = if writable {
             Lock::exclusive(&lock_path)?
