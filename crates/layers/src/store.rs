@@ -184,6 +184,32 @@ impl LayerStore {
             .collect()
     }
 
+    /// The layers of the store that overlay lower dirs name, as
+    /// [`LayerStore::lowerdirs`] made them (`l/<short>`) or by their
+    /// directory (`layers/<hex>/diff`): what a container stands on, which
+    /// no clean-up may remove while it exists.
+    pub fn named_by<P: AsRef<Path>>(&self, lowerdirs: &[P]) -> Result<Vec<Digest>> {
+        let names: std::collections::HashSet<&std::ffi::OsStr> = lowerdirs
+            .iter()
+            .filter_map(|p| {
+                let p = p.as_ref();
+                if p.file_name()? == "diff" {
+                    p.parent()?.file_name()
+                } else {
+                    p.file_name()
+                }
+            })
+            .collect();
+        Ok(self
+            .list()?
+            .into_iter()
+            .filter(|c| {
+                names.contains(std::ffi::OsStr::new(Self::short_name(c)))
+                    || names.contains(std::ffi::OsStr::new(c.hex()))
+            })
+            .collect())
+    }
+
     /// Every complete layer in the store.
     pub fn list(&self) -> Result<Vec<Digest>> {
         let dir = self.root.join("layers");

@@ -263,19 +263,24 @@ impl Paths {
     }
 }
 
-/// Image ids that container records reference: `rmi` refuses these.
-/// Unreadable records are skipped: refusing every rmi because one record
-/// is corrupt would be worse than the rare missed reference.
-pub fn images_in_use(root: &Path) -> std::collections::HashSet<husk_image::Digest> {
+/// What every container holds in the image store: its image, whether it
+/// runs, the layers it stands on. Unreadable records are skipped:
+/// refusing every rmi because one record is corrupt would be worse than
+/// the rare missed reference.
+pub fn holders(root: &Path) -> Vec<husk_image::Holder> {
     // Records live under the root alone; no runroot is needed to read them.
     let paths = Paths::new(root, Path::new(""));
-    let mut set = std::collections::HashSet::new();
-    if let Ok(all) = paths.all() {
-        for c in all {
-            if let Ok(d) = c.image_id.parse::<husk_image::Digest>() {
-                set.insert(d);
-            }
-        }
-    }
-    set
+    paths
+        .all()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| husk_image::Holder {
+            image: c.image_id.parse().ok(),
+            // The kernel's word, not the record's: a record left "running"
+            // by a killed monitor holds its image like a stopped one.
+            running: c.is_running() && proc::container_alive(&c),
+            lower_dirs: c.lower_dirs.iter().map(PathBuf::from).collect(),
+            container: c.id,
+        })
+        .collect()
 }
