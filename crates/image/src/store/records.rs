@@ -161,13 +161,11 @@ impl Store {
             Some(Error::MultipleRepos {
                 short: short.clone(),
             })
-        } else if let Some(h) = stopped.filter(|_| !force) {
-            Some(Error::UsedByStopped {
+        } else {
+            stopped.filter(|_| !force).map(|h| Error::UsedByStopped {
                 image: short.clone(),
                 container: h.short().to_string(),
             })
-        } else {
-            None
         };
         match conflict {
             Some(_) if keep_quietly => return Ok(events),
