@@ -242,6 +242,38 @@ fn a_store_owned_by_another_user_is_refused() {
 }
 
 #[test]
+fn an_open_directory_that_is_no_store_keeps_its_mode() {
+    require_root!("an_open_directory_that_is_no_store_keeps_its_mode");
+    let work = tempdir("husk-test-store-");
+    // A mistyped --root such as a home or /tmp: other users' files in it.
+    let root = work.path().join("home");
+    std::fs::create_dir(&root).unwrap();
+    std::fs::write(root.join("notes.txt"), "mine").unwrap();
+    chmod(&root, 0o755);
+    let out = Command::new(env!("CARGO_BIN_EXE_husk"))
+        .arg("--root")
+        .arg(&root)
+        .arg("--runroot")
+        .arg(work.path().join("run"))
+        .arg("images")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("is open to other users and is not a husk store"),
+        "{err}"
+    );
+    assert_eq!(mode(&root), 0o755);
+    assert_eq!(
+        std::fs::read_dir(&root).unwrap().count(),
+        1,
+        "nothing made in it"
+    );
+}
+
+#[test]
 fn no_other_user_reaches_setuid_files_capabilities_or_devices_in_the_store() {
     require_root!("no_other_user_reaches_setuid_files_capabilities_or_devices_in_the_store");
     let e = Engine::new();

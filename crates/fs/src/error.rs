@@ -15,6 +15,8 @@ pub enum Error {
     TooLarge { path: PathBuf, max: u64 },
     #[error("{} is owned by uid {owner}, not by uid {me} who runs husk: another user could put setuid files in it; chown {me} it or choose another directory", path.display())]
     NotOurs { path: PathBuf, owner: u32, me: u32 },
+    #[error("{} is open to other users and is not a husk store: husk keeps setuid files and device nodes in its directories, so give it one of its own (empty or new), or chmod 700 this one", path.display())]
+    NotAStore { path: PathBuf },
     #[error("encode {}: {source}", path.display())]
     Json {
         path: PathBuf,
@@ -44,7 +46,7 @@ impl Error {
             Error::Io { source, .. } => source.raw_os_error(),
             Error::NotRegular { .. } => Some(libc::EINVAL),
             Error::TooLarge { .. } => Some(libc::EFBIG),
-            Error::NotOurs { .. } => Some(libc::EPERM),
+            Error::NotOurs { .. } | Error::NotAStore { .. } => Some(libc::EPERM),
             Error::Json { .. } => None,
         }
     }

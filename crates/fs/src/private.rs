@@ -29,7 +29,8 @@ pub const PRIVATE_MODE: u32 = 0o700;
 ///
 /// The directory must belong to the user running us: a store another user
 /// owns is one that user can fill with setuid files, so it is refused
-/// rather than silently taken over.
+/// rather than silently taken over. An open directory that holds none of
+/// `subdirs` and is not empty is not a store at all: refused, unchanged.
 pub fn private_dir(dir: &Path, subdirs: &[&str]) -> Result<bool> {
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| Error::io("create", parent, e))?;
@@ -54,6 +55,21 @@ pub fn private_dir(dir: &Path, subdirs: &[&str]) -> Result<bool> {
     let st = owned_stat(&fd, dir)?;
     if st.st_mode & 0o077 == 0 {
         return Ok(false);
+    }
+    // Only what is husk's is closed: a mistyped root such as /tmp or a
+    // home directory must not have its mode changed under other users.
+    let empty = std::fs::read_dir(dir)
+        .map_err(|e| Error::io("read dir", dir, e))?
+        .next()
+        .is_none();
+    if !empty
+        && !subdirs
+            .iter()
+            .any(|s| dir.join(s).symlink_metadata().is_ok())
+    {
+        return Err(Error::NotAStore {
+            path: dir.to_path_buf(),
+        });
     }
     for sub in subdirs {
         close_existing_dir(&dir.join(sub))?;
@@ -155,6 +171,18 @@ mod tests {
         std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o1777)).unwrap();
         assert!(close_existing_dir(&d).unwrap());
         assert_eq!(mode(&d), 0o1700);
+    }
+
+    #[test]
+    fn an_open_directory_that_is_no_store_is_left_alone() {
+        let t = tempfile::tempdir().unwrap();
+        let d = t.path().join("home");
+        std::fs::create_dir(&d).unwrap();
+        std::fs::write(d.join("notes"), b"x").unwrap();
+        std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let err = private_dir(&d, &["layers"]).unwrap_err().to_string();
+        assert!(err.contains("is not a husk store"), "{err}");
+        assert_eq!(mode(&d), 0o755);
     }
 
     #[test]

@@ -42,7 +42,7 @@ use crate::{Error, Result};
 
 /// What the engine root holds, closed with it when an older husk left it
 /// open: image layers and blobs, staging, container dirs (upper, merged),
-/// volumes.
+/// volumes (its lock files only mark an open root as a store).
 const ROOT_DIRS: &[&str] = &[
     "layers",
     "l",
@@ -51,6 +51,8 @@ const ROOT_DIRS: &[&str] = &[
     "containers",
     "volumes",
     "network",
+    "images.lock",
+    "containers.lock",
 ];
 
 /// The runroot's: bundles, the runtime's state (its exec sockets), netns handles.

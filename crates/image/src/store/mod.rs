@@ -32,8 +32,8 @@ use crate::types::*;
 use crate::{Error, Result};
 
 /// The store's directories, closed with the root when an older husk left
-/// them open.
-const STORE_DIRS: &[&str] = &["layers", "l", "tmp", "blobs"];
+/// them open (and its files, which only mark an open root as a store).
+const STORE_DIRS: &[&str] = &["layers", "l", "tmp", "blobs", "index.json", "images.lock"];
 
 /// Staging names this store owns under tmp/ (other users of tmp/ keep theirs).
 const TMP_PREFIXES: &[&str] = &["blob-", "layer-", "rm-", "load-"];
