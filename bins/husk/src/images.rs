@@ -22,7 +22,7 @@ fn stdin_file() -> Result<File> {
 
 pub fn import(root: &Path, a: &ImportArgs) -> Result<()> {
     let name = a.reference.as_deref().map(Reference::parse).transpose()?;
-    let store = Store::open_write(root)?;
+    let store = remove::open_write(root)?;
     let reader = if a.file == "-" {
         stdin_file()?
     } else {
@@ -35,7 +35,7 @@ pub fn import(root: &Path, a: &ImportArgs) -> Result<()> {
 }
 
 pub fn load(root: &Path, a: &LoadArgs) -> Result<()> {
-    let store = Store::open_write(root)?;
+    let store = remove::open_write(root)?;
     let loaded = match &a.input {
         Some(p) => husk_image::load(&store, p)?,
         None => {
@@ -161,11 +161,10 @@ pub fn images(root: &Path, a: &ImagesArgs) -> Result<()> {
 }
 
 pub fn rmi(root: &Path, a: &RmiArgs) -> Result<()> {
-    let store = Store::open_write(root)?;
-    let in_use = remove::images_in_use(root);
+    let store = remove::open_write(root)?;
     let mut failed = 0;
     for name in &a.images {
-        match remove::rmi(&store, name, a.force, &in_use) {
+        match remove::rmi(&store, name, a.force) {
             Ok(events) => remove::describe(&events)
                 .iter()
                 .for_each(|l| println!("{l}")),
@@ -259,9 +258,8 @@ pub fn prune(root: &Path, a: &PruneArgs) -> Result<()> {
             return Ok(());
         }
     }
-    let store = Store::open_write(root)?;
-    let in_use = remove::images_in_use(root);
-    let (events, freed) = remove::prune(&store, a.all, &in_use)?;
+    let store = remove::open_write(root)?;
+    let (events, freed) = remove::prune(&store, a.all)?;
     if !events.is_empty() {
         println!("Deleted Images:");
         for l in remove::describe(&events) {

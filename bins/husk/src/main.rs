@@ -25,7 +25,11 @@ fn main() {
     let root = cli.root.as_path();
     let paths = Paths::new(root, &cli.runroot).with_config(cli.config.clone());
     let ok = |r: anyhow::Result<()>| r.map(|()| 0);
+    // Before any command touches them: no other user may reach what images
+    // and containers keep in the root and runroot (setuid files, devices).
+    let secured = paths.secure();
     let result = match &cli.command {
+        _ if secured.is_err() => secured.map(|()| 0).map_err(Into::into),
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => ok(images::import(root, a)),
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => ok(images::load(root, a)),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => ok(images::save(root, a)),

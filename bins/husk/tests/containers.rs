@@ -462,7 +462,7 @@ fn rmi_refuses_an_image_a_container_uses() {
     let id = e.ok(&["create", "busybox", "true"]);
     let (code, _, err) = e.code(&["rmi", "busybox"]);
     assert_eq!(code, 1);
-    assert!(err.contains("being used by a container"), "{err}");
+    assert!(err.contains("(must force) - container"), "{err}");
     e.ok(&["rm", id.trim()]);
     e.ok(&["rmi", "busybox"]);
 }

@@ -37,7 +37,10 @@ fn meta(root: &Path, name: &str) -> PathBuf {
 }
 
 fn lock(root: &Path) -> Result<husk_fs::Lock> {
-    std::fs::create_dir_all(dir(root)).map_err(|e| Error::io("create", dir(root), e))?;
+    // Closed like the rest of the store: a container's root can make
+    // setuid files in a volume. docker leaves its volumes dir 0701 for
+    // user-namespaced containers; husk has none, so nobody else needs in.
+    crate::containers::private_create(&dir(root))?;
     Ok(husk_fs::Lock::exclusive(&root.join("volumes.lock"))?)
 }
 

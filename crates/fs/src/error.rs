@@ -9,6 +9,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("{} is a {kind}, not a regular file", path.display())]
+    NotRegular { path: PathBuf, kind: String },
+    #[error("{} is larger than {max} bytes", path.display())]
+    TooLarge { path: PathBuf, max: u64 },
+    #[error("{} is owned by uid {owner}, not by uid {me} who runs husk: another user could put setuid files in it; chown {me} it or choose another directory", path.display())]
+    NotOurs { path: PathBuf, owner: u32, me: u32 },
+    #[error("{} is open to other users and is not a husk store: husk keeps setuid files and device nodes in its directories, so give it one of its own (empty or new), or chmod 700 this one", path.display())]
+    NotAStore { path: PathBuf },
     #[error("encode {}: {source}", path.display())]
     Json {
         path: PathBuf,
@@ -36,6 +44,9 @@ impl Error {
     pub fn raw_os_error(&self) -> Option<i32> {
         match self {
             Error::Io { source, .. } => source.raw_os_error(),
+            Error::NotRegular { .. } => Some(libc::EINVAL),
+            Error::TooLarge { .. } => Some(libc::EFBIG),
+            Error::NotOurs { .. } | Error::NotAStore { .. } => Some(libc::EPERM),
             Error::Json { .. } => None,
         }
     }

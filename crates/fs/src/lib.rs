@@ -5,12 +5,14 @@
 mod atomic;
 mod error;
 mod lock;
+mod private;
 mod root;
 
 pub use atomic::{fsync_dir, write_atomic, write_json_atomic};
 pub use error::{Error, Result};
 pub use lock::Lock;
+pub use private::{close_existing_dir, private_dir, PRIVATE_MODE};
 pub use root::{
-    create_in_root, mkdir_all_in_root, open_dir_path, open_in_root, proc_fd_path, short_path_in,
-    Kind,
+    create_in_root, mkdir_all_in_root, open_dir_path, open_in_root, proc_fd_path,
+    read_file_in_root, short_path_in, Kind, MAX_READ_IN_ROOT,
 };

@@ -33,6 +33,86 @@ pub fn open_in_root(root: &OwnedFd, path: &Path, flags: OFlag) -> Result<OwnedFd
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// What [`read_file_in_root`] reads at most unless told otherwise: far
+/// more than any real /etc/passwd or /etc/group.
+pub const MAX_READ_IN_ROOT: u64 = 1 << 20;
+
+/// Reads the regular file `path` of a hostile tree (a container's rootfs)
+/// on the host: resolved inside `root` (symlinks cannot leave it), only a
+/// regular file is accepted (a device, fifo or socket is refused before
+/// it is opened for reading, and opened without blocking or taking a
+/// terminal if it is swapped in meanwhile: `/dev/zero` as /etc/passwd
+/// must not fill our memory, a fifo must not hang us), and never more
+/// than `max` bytes.
+/// `None` when it does not exist.
+pub fn read_file_in_root(root: &OwnedFd, path: &Path, max: u64) -> Result<Option<Vec<u8>>> {
+    use std::io::Read;
+    let pinned = match open_in_root(root, path, OFlag::O_PATH) {
+        Ok(fd) => fd,
+        Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT) | Some(libc::ENOTDIR)) => {
+            return Ok(None)
+        }
+        Err(e) => return Err(e),
+    };
+    let st = nix::sys::stat::fstat(pinned.as_raw_fd()).map_err(|e| Error::nix("stat", path, e))?;
+    // Checked before opening for reading, so a device is not even opened;
+    // then checked again on what was opened, in case it was swapped.
+    check_regular(path, &st, max)?;
+    drop(pinned);
+    let fd = open_in_root(
+        root,
+        path,
+        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY,
+    )?;
+    let file = std::fs::File::from(fd);
+    let again = nix::sys::stat::fstat(file.as_raw_fd()).map_err(|e| Error::nix("stat", path, e))?;
+    check_regular(path, &again, max)?;
+    let mut data = Vec::new();
+    // A file that grows after the stat still stops at max + 1 bytes.
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut data)
+        .map_err(|e| Error::io("read", path, e))?;
+    if data.len() as u64 > max {
+        return Err(Error::TooLarge {
+            path: path.to_path_buf(),
+            max,
+        });
+    }
+    Ok(Some(data))
+}
+
+fn check_regular(path: &Path, st: &nix::sys::stat::FileStat, max: u64) -> Result<()> {
+    let kind = match st.st_mode & libc::S_IFMT {
+        libc::S_IFREG => {
+            if st.st_size as u64 > max {
+                return Err(Error::TooLarge {
+                    path: path.to_path_buf(),
+                    max,
+                });
+            }
+            return Ok(());
+        }
+        libc::S_IFCHR => format!(
+            "character device {}:{}",
+            libc::major(st.st_rdev),
+            libc::minor(st.st_rdev)
+        ),
+        libc::S_IFBLK => format!(
+            "block device {}:{}",
+            libc::major(st.st_rdev),
+            libc::minor(st.st_rdev)
+        ),
+        libc::S_IFIFO => "fifo".into(),
+        libc::S_IFSOCK => "socket".into(),
+        libc::S_IFDIR => "directory".into(),
+        _ => "special file".into(),
+    };
+    Err(Error::NotRegular {
+        path: path.to_path_buf(),
+        kind,
+    })
+}
+
 /// Like `mkdir -p` inside `root`: every component is resolved in the root, so
 /// a symlinked component cannot redirect creation to the host. Returns an
 /// `O_PATH` fd of the final directory.
@@ -234,6 +314,69 @@ mod tests {
         create_in_root(&fd, Path::new("up/file"), Kind::File).unwrap();
         assert!(root.join("file").exists());
         assert!(!parent.path().join("file").exists());
+    }
+
+    #[test]
+    fn reads_a_regular_file_through_links_inside_the_root() {
+        let parent = tempfile::tempdir().unwrap();
+        let root = parent.path().join("root");
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        std::fs::write(root.join("etc/real"), b"in the root").unwrap();
+        std::fs::write(parent.path().join("real"), b"outside").unwrap();
+        // Climbs above the root: resolved inside it, as the kernel's chroot would.
+        symlink("/../../../../etc/real", root.join("etc/passwd")).unwrap();
+        symlink("/dev/zero", root.join("etc/zero")).unwrap();
+        let fd = root_fd(&root);
+        let got = read_file_in_root(&fd, Path::new("/etc/passwd"), 100).unwrap();
+        assert_eq!(got.as_deref(), Some(&b"in the root"[..]));
+        // The host's /dev/zero is not in the root: missing, never read.
+        assert_eq!(
+            read_file_in_root(&fd, Path::new("/etc/zero"), 100).unwrap(),
+            None
+        );
+        assert_eq!(
+            read_file_in_root(&fd, Path::new("/etc/none"), 100).unwrap(),
+            None
+        );
+    }
+
+    #[test]
+    fn refuses_fifos_directories_and_big_files_without_blocking() {
+        let root = tempfile::tempdir().unwrap();
+        nix::unistd::mkfifo(&root.path().join("fifo"), Mode::from_bits_truncate(0o644)).unwrap();
+        std::fs::write(root.path().join("big"), vec![b'x'; 101]).unwrap();
+        std::fs::create_dir(root.path().join("dir")).unwrap();
+        let fd = root_fd(root.path());
+        let err = read_file_in_root(&fd, Path::new("fifo"), 100).unwrap_err();
+        assert_eq!(err.to_string(), "fifo is a fifo, not a regular file");
+        let err = read_file_in_root(&fd, Path::new("big"), 100).unwrap_err();
+        assert_eq!(err.to_string(), "big is larger than 100 bytes");
+        let err = read_file_in_root(&fd, Path::new("dir"), 100).unwrap_err();
+        assert!(
+            err.to_string().contains("a directory, not a regular file"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn refuses_a_device_node_without_reading_it() {
+        if !nix::unistd::geteuid().is_root() {
+            return;
+        }
+        let root = tempfile::tempdir().unwrap();
+        nix::sys::stat::mknod(
+            &root.path().join("zero"),
+            nix::sys::stat::SFlag::S_IFCHR,
+            Mode::from_bits_truncate(0o666),
+            libc::makedev(1, 5),
+        )
+        .unwrap();
+        let fd = root_fd(root.path());
+        let err = read_file_in_root(&fd, Path::new("/zero"), 100).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/zero is a character device 1:5, not a regular file"
+        );
     }
 
     #[test]

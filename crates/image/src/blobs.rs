@@ -38,8 +38,13 @@ impl BlobStore {
     }
 
     pub fn init(&self) -> Result<()> {
+        use std::os::unix::fs::DirBuilderExt;
         let d = self.root.join("blobs/sha256");
-        fs::create_dir_all(&d).map_err(|e| Error::io("create", &d, e))
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(husk_fs::PRIVATE_MODE)
+            .create(&d)
+            .map_err(|e| Error::io("create", &d, e))
     }
 
     pub fn path(&self, digest: &Digest) -> PathBuf {

@@ -35,8 +35,16 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
-    #[error("conflict: unable to delete {name} (must be forced) - image is being used by a container: remove the container first or use -f")]
-    InUse { name: String },
+    #[error("conflict: unable to remove repository reference \"{reference}\" (must force) - container {container} is using its referenced image {image}: remove the container first, or use -f to untag it")]
+    ReferenceInUse {
+        reference: String,
+        container: String,
+        image: String,
+    },
+    #[error("conflict: unable to delete {image} (cannot be forced) - image is being used by running container {container}: stop and remove the container first")]
+    UsedByRunning { image: String, container: String },
+    #[error("conflict: unable to delete {image} (must be forced) - image is being used by stopped container {container}: remove the container first or use -f")]
+    UsedByStopped { image: String, container: String },
     #[error("conflict: unable to delete {short} (must be forced) - image is referenced in multiple repositories: untag with 'husk rmi REPO:TAG' or use -f")]
     MultipleRepos { short: String },
     #[error("{0}")]

@@ -33,4 +33,4 @@ pub use import::{import, now_rfc3339};
 pub use load::{load, spool, Loaded, Spooled};
 pub use reference::Reference;
 pub use save::{save, Format, SaveItem};
-pub use store::{Image, Removed, Store, StoredLayer};
+pub use store::{Holder, Image, Removed, Store, StoredLayer};

@@ -1,8 +1,6 @@
 //! The store's rules, driven through its API on small crafted layers.
 
-use std::collections::HashSet;
-
-use husk_image::{Digest, Error, Reference, Store};
+use husk_image::{Digest, Error, Holder, Reference, Removed, Store};
 
 fn layer_tar(name: &str, data: &[u8]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
@@ -65,15 +63,72 @@ fn put_blob_verifies_and_is_idempotent() {
     assert_eq!(store.blobs.read(&d).unwrap(), b"config");
 }
 
+fn holder(id: &str, image: &husk_image::Image, running: bool, store: &Store) -> Holder {
+    Holder {
+        container: id.repeat(64 / id.len()),
+        image: Some(image.id.clone()),
+        running,
+        lower_dirs: store.lowerdirs(image).unwrap(),
+    }
+}
+
 #[test]
-fn in_use_images_are_refused_unless_forced() {
+fn in_use_images_follow_dockers_rules() {
+    let root = tempfile::tempdir().unwrap();
+    let mut store = Store::open_write(root.path()).unwrap();
+    let img = import(&store, &layer_tar("a", b"1"), "app:v1");
+    let short = img.id.short().to_string();
+    // A stopped container: the last name needs -f; by id it "must be forced".
+    store.set_holders(vec![holder("ab", &img, false, &store)]);
+    let err = store.remove("app:v1", false).unwrap_err();
+    assert!(matches!(err, Error::ReferenceInUse { .. }), "{err}");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "conflict: unable to remove repository reference \"app:v1\" (must force) - container abababababab is using its referenced image {short}"
+        )),
+        "{err}"
+    );
+    let err = store.remove(&img.id.to_string(), false).unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!("conflict: unable to delete {short} (must be forced) - image is being used by stopped container abababababab")),
+        "{err}"
+    );
+    // Running: forced by name only untags; by id it cannot be forced.
+    store.set_holders(vec![holder("cd", &img, true, &store)]);
+    let events = store.remove("app:v1", true).unwrap();
+    assert_eq!(events, [Removed::Untagged("app:v1".into())]);
+    let left = store.images().unwrap();
+    assert_eq!(left.len(), 1, "kept, dangling, for the running container");
+    assert!(left[0].names.is_empty());
+    let err = store.remove(&img.id.to_string(), true).unwrap_err();
+    assert!(
+        err.to_string().starts_with(&format!("conflict: unable to delete {short} (cannot be forced) - image is being used by running container cdcdcdcdcdcd")),
+        "{err}"
+    );
+    // Stopped again: forced, the image goes, its layer stays for the container.
+    store.set_holders(vec![holder("ab", &img, false, &store)]);
+    let events = store.remove(&img.id.to_string(), true).unwrap();
+    assert_eq!(events, [Removed::Deleted(img.id.clone())]);
+    assert!(store.images().unwrap().is_empty());
+    assert_eq!(
+        store.layers.list().unwrap().len(),
+        1,
+        "the container's layer"
+    );
+    assert_eq!(store.gc().unwrap(), 0);
+    // Container gone: the next clean-up takes the layer.
+    store.set_holders(Vec::new());
+    store.gc().unwrap();
+    assert!(store.layers.list().unwrap().is_empty());
+    assert!(store.blobs.list().unwrap().is_empty());
+}
+
+#[test]
+fn an_unused_image_goes_with_its_last_name() {
     let root = tempfile::tempdir().unwrap();
     let store = Store::open_write(root.path()).unwrap();
-    let img = import(&store, &layer_tar("a", b"1"), "app:v1");
-    let in_use: HashSet<Digest> = [img.id.clone()].into();
-    let err = store.remove("app:v1", false, &in_use).unwrap_err();
-    assert!(matches!(err, Error::InUse { .. }), "{err}");
-    let events = store.remove("app:v1", true, &in_use).unwrap();
+    import(&store, &layer_tar("a", b"1"), "app:v1");
+    let events = store.remove("app:v1", false).unwrap();
     assert_eq!(events.len(), 2);
     assert!(store.images().unwrap().is_empty());
     assert!(store.layers.list().unwrap().is_empty());

@@ -63,6 +63,17 @@ impl Drop for Staged {
     }
 }
 
+/// `mkdir -p` whose new directories only their owner can enter: layers
+/// hold setuid files, file capabilities and device nodes from images.
+pub(crate) fn private_create(p: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(husk_fs::PRIVATE_MODE)
+        .create(p)
+        .map_err(|e| Error::io("create", p, e))
+}
+
 impl LayerStore {
     /// `root` is the engine root; `layers/`, `l/` and `tmp/` live under it.
     pub fn new(root: &Path) -> LayerStore {
@@ -74,7 +85,7 @@ impl LayerStore {
     pub fn init(&self) -> Result<()> {
         for d in ["layers", "l", "tmp"] {
             let p = self.root.join(d);
-            fs::create_dir_all(&p).map_err(|e| Error::io("create", &p, e))?;
+            private_create(&p)?;
         }
         Ok(())
     }
@@ -171,6 +182,32 @@ impl LayerStore {
                 self.short_link(c)
             })
             .collect()
+    }
+
+    /// The layers of the store that overlay lower dirs name, as
+    /// [`LayerStore::lowerdirs`] made them (`l/<short>`) or by their
+    /// directory (`layers/<hex>/diff`): what a container stands on, which
+    /// no clean-up may remove while it exists.
+    pub fn named_by<P: AsRef<Path>>(&self, lowerdirs: &[P]) -> Result<Vec<Digest>> {
+        let names: std::collections::HashSet<&std::ffi::OsStr> = lowerdirs
+            .iter()
+            .filter_map(|p| {
+                let p = p.as_ref();
+                if p.file_name()? == "diff" {
+                    p.parent()?.file_name()
+                } else {
+                    p.file_name()
+                }
+            })
+            .collect();
+        Ok(self
+            .list()?
+            .into_iter()
+            .filter(|c| {
+                names.contains(std::ffi::OsStr::new(Self::short_name(c)))
+                    || names.contains(std::ffi::OsStr::new(c.hex()))
+            })
+            .collect())
     }
 
     /// Every complete layer in the store.

@@ -133,8 +133,20 @@ fn with_home(env: &[String], uid: u32) -> Vec<String> {
     if env.iter().any(|e| e.starts_with("HOME=")) {
         return env;
     }
-    let home = std::fs::read_to_string("/etc/passwd")
+    // The image's file: a device or fifo there must not fill the init's
+    // memory or hang it before the exec (runc's parser stops on a bad file too).
+    let home = std::fs::File::open("/")
         .ok()
+        .and_then(|root| {
+            husk_fs::read_file_in_root(
+                &root.into(),
+                std::path::Path::new("/etc/passwd"),
+                husk_fs::MAX_READ_IN_ROOT,
+            )
+            .ok()
+            .flatten()
+        })
+        .map(|data| String::from_utf8_lossy(&data).into_owned())
         .and_then(|passwd| {
             passwd.lines().find_map(|l| {
                 let f: Vec<&str> = l.split(':').collect();

@@ -182,6 +182,13 @@ impl Engine {
             netns: TestNetns::new("eng"),
             _serial: serial,
         };
+        // As husk makes a store (0700): husk refuses to close an open
+        // directory holding files that are not its own, such as config.toml.
+        std::fs::set_permissions(
+            e.root.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o700),
+        )
+        .unwrap();
         // An empty config of its own: a host's /etc/husk/config.toml must
         // not change what the tests see.
         e.set_config("");

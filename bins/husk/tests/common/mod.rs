@@ -10,6 +10,8 @@ use std::process::{Command, Output, Stdio};
 
 pub struct Husk {
     pub root: tempfile::TempDir,
+    /// Every command makes its runroot: a private one, never the host's /run/husk.
+    pub runroot: tempfile::TempDir,
 }
 
 impl Husk {
@@ -19,6 +21,7 @@ impl Husk {
                 .prefix("husk-test-root-")
                 .tempdir()
                 .unwrap(),
+            runroot: tempfile::Builder::new().prefix("hkr-").tempdir().unwrap(),
         }
     }
 
@@ -28,7 +31,11 @@ impl Husk {
 
     pub fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_husk"));
-        c.arg("--root").arg(self.root.path()).args(args);
+        c.arg("--root")
+            .arg(self.root.path())
+            .arg("--runroot")
+            .arg(self.runroot.path())
+            .args(args);
         c.stdin(Stdio::null());
         c
     }

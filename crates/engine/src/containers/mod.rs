@@ -40,6 +40,34 @@ pub use record::{Container, ContainerConfig, HostConfig, NetworkState, State, St
 
 use crate::{Error, Result};
 
+/// What the engine root holds, closed with it when an older husk left it
+/// open: image layers and blobs, staging, container dirs (upper, merged),
+/// volumes (its lock files only mark an open root as a store).
+const ROOT_DIRS: &[&str] = &[
+    "layers",
+    "l",
+    "tmp",
+    "blobs",
+    "containers",
+    "volumes",
+    "network",
+    "images.lock",
+    "containers.lock",
+];
+
+/// The runroot's: bundles, the runtime's state (its exec sockets), netns handles.
+const RUNROOT_DIRS: &[&str] = &["containers", "runtime", "netns"];
+
+/// `mkdir -p` whose new directories only their owner can enter.
+pub(crate) fn private_create(p: &Path) -> Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(husk_fs::PRIVATE_MODE)
+        .create(p)
+        .map_err(|e| Error::io("create", p, e))
+}
+
 /// Where an engine keeps its containers.
 #[derive(Debug, Clone)]
 pub struct Paths {
@@ -63,6 +91,21 @@ impl Paths {
     pub fn with_config(mut self, config: Option<PathBuf>) -> Paths {
         self.config = config;
         self
+    }
+
+    /// Makes the engine root and the runroot directories no other user can
+    /// enter (creating them if needed), and closes those an older husk
+    /// left open (0755). Images and containers put setuid-root files,
+    /// files with capabilities and device nodes in them, and a container's
+    /// rootfs must keep those working inside it (its overlay cannot be
+    /// nosuid/nodev): what protects the host is that no other user can
+    /// walk a path to them, as docker keeps its root 0710 root:root.
+    /// Nothing needs to pass through from outside: a container reaches
+    /// its rootfs, volumes and /etc files through mounts made by root.
+    pub fn secure(&self) -> Result<()> {
+        husk_fs::private_dir(&self.root, ROOT_DIRS)?;
+        husk_fs::private_dir(&self.runroot, RUNROOT_DIRS)?;
+        Ok(())
     }
 
     /// The container's network namespace handle (a bind mount of its nsfs
@@ -127,8 +170,7 @@ impl Paths {
 
     /// The exclusive lock every record mutation holds.
     pub fn lock(&self) -> Result<husk_fs::Lock> {
-        std::fs::create_dir_all(self.containers())
-            .map_err(|e| Error::io("create", self.containers(), e))?;
+        private_create(&self.containers())?;
         Ok(husk_fs::Lock::exclusive(&self.lock_path())?)
     }
 
@@ -223,19 +265,24 @@ impl Paths {
     }
 }
 
-/// Image ids that container records reference: `rmi` refuses these.
-/// Unreadable records are skipped: refusing every rmi because one record
-/// is corrupt would be worse than the rare missed reference.
-pub fn images_in_use(root: &Path) -> std::collections::HashSet<husk_image::Digest> {
+/// What every container holds in the image store: its image, whether it
+/// runs, the layers it stands on. Unreadable records are skipped:
+/// refusing every rmi because one record is corrupt would be worse than
+/// the rare missed reference.
+pub fn holders(root: &Path) -> Vec<husk_image::Holder> {
     // Records live under the root alone; no runroot is needed to read them.
     let paths = Paths::new(root, Path::new(""));
-    let mut set = std::collections::HashSet::new();
-    if let Ok(all) = paths.all() {
-        for c in all {
-            if let Ok(d) = c.image_id.parse::<husk_image::Digest>() {
-                set.insert(d);
-            }
-        }
-    }
-    set
+    paths
+        .all()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|c| husk_image::Holder {
+            image: c.image_id.parse().ok(),
+            // The kernel's word, not the record's: a record left "running"
+            // by a killed monitor holds its image like a stopped one.
+            running: c.is_running() && proc::container_alive(&c),
+            lower_dirs: c.lower_dirs.iter().map(PathBuf::from).collect(),
+            container: c.id,
+        })
+        .collect()
 }

@@ -3,11 +3,9 @@
 //! process and limits. Rebuilt on every start, since the bundle lives on
 //! the volatile runroot.
 
-use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::path::Path;
 
-use nix::fcntl::OFlag;
 use serde_json::{json, Value};
 
 use super::Container;
@@ -413,17 +411,18 @@ pub fn resolve_user_in(id: &str, user: &str, rootfs: &Path) -> Result<(u32, u32,
     let root: OwnedFd = std::fs::File::open(rootfs)
         .map_err(|e| Error::io("open", rootfs, e))?
         .into();
-    let read = |p: &str| -> String {
-        husk_fs::open_in_root(&root, Path::new(p), OFlag::O_RDONLY)
-            .ok()
-            .and_then(|fd| {
-                let mut s = String::new();
-                std::fs::File::from(fd).read_to_string(&mut s).ok()?;
-                Some(s)
-            })
-            .unwrap_or_default()
+    // Read on the host, so only a bounded regular file inside the rootfs:
+    // a device there must not fill our memory, nor a fifo hang us.
+    let read = |p: &str| -> Result<String> {
+        match husk_fs::read_file_in_root(&root, Path::new(p), husk_fs::MAX_READ_IN_ROOT) {
+            Ok(data) => Ok(String::from_utf8_lossy(&data.unwrap_or_default()).into_owned()),
+            Err(e) => Err(bad(format!(
+                "cannot look it up: {e} (the container's /etc/passwd and /etc/group \
+                 must be regular files of at most 1 MiB)"
+            ))),
+        }
     };
-    let passwd = read("/etc/passwd");
+    let passwd = read("/etc/passwd")?;
     let entry = passwd
         .lines()
         .map(|l| l.split(':').collect::<Vec<_>>())
@@ -443,7 +442,7 @@ pub fn resolve_user_in(id: &str, user: &str, rootfs: &Path) -> Result<(u32, u32,
             )))
         }
     };
-    let groups = read("/etc/group");
+    let groups = read("/etc/group")?;
     if let Some(g) = group {
         gid = match g.parse::<u32>() {
             Ok(n) => n,

@@ -136,11 +136,21 @@ fn copy_dir(src: &OwnedFd, dst: &OwnedFd, path: &Path, depth: u32) -> Result<()>
             let s = nix::fcntl::openat(
                 Some(src.as_raw_fd()),
                 name.as_c_str(),
-                OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+                OFlag::O_RDONLY
+                    | OFlag::O_NOFOLLOW
+                    | OFlag::O_CLOEXEC
+                    | OFlag::O_NONBLOCK
+                    | OFlag::O_NOCTTY,
                 Mode::empty(),
             )
             .map(own)
             .map_err(sys("open", &here))?;
+            // Swapped for a device or fifo since the stat: not data, skipped
+            // (a /dev/zero must not fill the volume).
+            let now = nix::sys::stat::fstat(s.as_raw_fd()).map_err(sys("stat", &here))?;
+            if SFlag::from_bits_truncate(now.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
+                continue;
+            }
             let d = nix::fcntl::openat(
                 Some(dst.as_raw_fd()),
                 name.as_c_str(),

@@ -1,4 +1,5 @@
-//! `husk rmi` and `husk image prune`.
+//! `husk rmi` and `husk image prune`, and the layers a removed container
+//! leaves behind.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -7,9 +8,14 @@ use husk_image::{Digest, Removed, Store};
 
 use crate::Result;
 
-/// Ids of images that containers use: the hook `rmi` and `prune -a` consult.
-pub fn images_in_use(root: &Path) -> HashSet<Digest> {
-    crate::containers::images_in_use(root)
+/// The image store opened for changes, told what every container holds
+/// (read after the lock, so no container being created is missed): every
+/// command that may delete images or layers opens it this way, so none
+/// removes a layer a container stands on.
+pub fn open_write(root: &Path) -> Result<Store> {
+    let mut store = Store::open_write(root)?;
+    store.set_holders(crate::containers::holders(root));
+    Ok(store)
 }
 
 /// docker's lines: `Untagged: busybox:latest`, `Deleted: sha256:…`.
@@ -23,18 +29,19 @@ pub fn describe(events: &[Removed]) -> Vec<String> {
         .collect()
 }
 
-pub fn rmi(
-    store: &Store,
-    name: &str,
-    force: bool,
-    in_use: &HashSet<Digest>,
-) -> Result<Vec<Removed>> {
-    Ok(store.remove(name, force, in_use)?)
+/// `husk rmi [-f] NAME` on a store from [`open_write`].
+pub fn rmi(store: &Store, name: &str, force: bool) -> Result<Vec<Removed>> {
+    Ok(store.remove(name, force)?)
 }
 
 /// Removes dangling images (or, with `all`, every image no container
-/// uses); returns what went and the bytes freed.
-pub fn prune(store: &Store, all: bool, in_use: &HashSet<Digest>) -> Result<(Vec<Removed>, u64)> {
+/// uses, running or stopped); returns what went and the bytes freed.
+pub fn prune(store: &Store, all: bool) -> Result<(Vec<Removed>, u64)> {
+    let in_use: HashSet<&Digest> = store
+        .holders()
+        .iter()
+        .filter_map(|h| h.image.as_ref())
+        .collect();
     let mut events = Vec::new();
     let mut freed = 0;
     let before: HashSet<Digest> = store.layers.list()?.into_iter().collect();
@@ -48,7 +55,7 @@ pub fn prune(store: &Store, all: bool, in_use: &HashSet<Digest>) -> Result<(Vec<
             continue;
         }
         if img.names.is_empty() || all {
-            events.extend(store.remove(&img.id.to_string(), true, in_use)?);
+            events.extend(store.remove(&img.id.to_string(), true)?);
         }
     }
     store.gc()?;
@@ -57,4 +64,23 @@ pub fn prune(store: &Store, all: bool, in_use: &HashSet<Digest>) -> Result<(Vec<
         freed += sizes.get(c).copied().unwrap_or(0);
     }
     Ok((events, freed))
+}
+
+/// After a container is gone: when its image was deleted while it
+/// existed (`rmi -f` of a stopped container's image), the layers it kept
+/// are nobody's now, and go as docker's do. Never waits: when another
+/// command holds the store, the next `rmi` or `image prune` takes them.
+pub fn release_layers(root: &Path, image_id: &str) -> Result<()> {
+    let Ok(image) = image_id.parse::<Digest>() else {
+        return Ok(());
+    };
+    let Some(mut store) = Store::try_open_write(root)? else {
+        return Ok(());
+    };
+    if store.images()?.iter().any(|i| i.id == image) {
+        return Ok(());
+    }
+    store.set_holders(crate::containers::holders(root));
+    store.gc()?;
+    Ok(())
 }

@@ -31,6 +31,10 @@ use crate::reference::Reference;
 use crate::types::*;
 use crate::{Error, Result};
 
+/// The store's directories, closed with the root when an older husk left
+/// them open (and its files, which only mark an open root as a store).
+const STORE_DIRS: &[&str] = &["layers", "l", "tmp", "blobs", "index.json", "images.lock"];
+
 /// Staging names this store owns under tmp/ (other users of tmp/ keep theirs).
 const TMP_PREFIXES: &[&str] = &["blob-", "layer-", "rm-", "load-"];
 
@@ -58,12 +62,37 @@ pub enum Removed {
     Deleted(Digest),
 }
 
+/// A container's hold on the store, as the engine knows it. docker's
+/// rules follow from it: `rmi` refuses (or, forced, only untags) an image
+/// a container uses, and no clean-up removes a layer a container stands
+/// on, running or stopped, even once its image is gone.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    /// The container's full id.
+    pub container: String,
+    /// The image it was created from.
+    pub image: Option<Digest>,
+    /// Running (or paused): its image cannot be deleted even by force.
+    pub running: bool,
+    /// Its overlay lower dirs, as [`Store::lowerdirs`] gave them.
+    pub lower_dirs: Vec<PathBuf>,
+}
+
+impl Holder {
+    /// docker's 12-digit container id.
+    pub fn short(&self) -> &str {
+        &self.container[..12.min(self.container.len())]
+    }
+}
+
 pub struct Store {
     root: PathBuf,
     pub blobs: BlobStore,
     pub layers: LayerStore,
     _lock: Lock,
     writable: bool,
+    /// What containers hold (see [`Store::set_holders`]).
+    holders: Vec<Holder>,
 }
 
 impl Store {
@@ -83,10 +112,42 @@ impl Store {
         Ok(s)
     }
 
+    /// Like [`Store::open_write`], but `None` at once when another writer
+    /// holds the store: for clean-ups that the next writer can do as well.
+    pub fn try_open_write(root: &Path) -> Result<Option<Store>> {
+        match Store::open_with(root, true, Some(std::time::Duration::ZERO)) {
+            Ok(s) => {
+                s.clean_tmp()?;
+                Ok(Some(s))
+            }
+            Err(Error::Fs(e)) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Tells the store what containers hold, read after the lock was
+    /// taken (a `create` keeps a shared lock until its record exists, so
+    /// none is missed). Without it the store knows of no container.
+    pub fn set_holders(&mut self, holders: Vec<Holder>) {
+        self.holders = holders;
+    }
+
+    pub fn holders(&self) -> &[Holder] {
+        &self.holders
+    }
+
     fn open(root: &Path, writable: bool) -> Result<Store> {
-        fs::create_dir_all(root).map_err(|e| Error::io("create", root, e))?;
+        Store::open_with(root, writable, None)
+    }
+
+    fn open_with(root: &Path, writable: bool, wait: Option<std::time::Duration>) -> Result<Store> {
+        // Layers hold what images hold (setuid-root files, file
+        // capabilities, device nodes): no other user may reach them.
+        husk_fs::private_dir(root, STORE_DIRS)?;
         let lock_path = root.join("images.lock");
-        let lock = if writable {
+        let lock = if let Some(t) = wait.filter(|_| writable) {
+            Lock::exclusive_timeout(&lock_path, t)?
+        } else if writable {
             Lock::exclusive(&lock_path)?
         } else {
             Lock::shared(&lock_path)?
@@ -97,6 +158,7 @@ impl Store {
             layers: LayerStore::new(root),
             _lock: lock,
             writable,
+            holders: Vec::new(),
         };
         if writable {
             s.blobs.init()?;

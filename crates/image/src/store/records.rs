@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use husk_layers::Digest;
 
-use super::{Image, Removed, Store};
+use super::{Holder, Image, Removed, Store};
 use crate::reference::Reference;
 use crate::types::*;
 use crate::{Error, Result};
@@ -84,15 +84,18 @@ impl Store {
         Ok(())
     }
 
-    /// `husk rmi`: removes a name, or the whole image when given by id or
-    /// when its last name goes. `in_use` holds the ids of images that
-    /// containers use; those are refused unless `force`.
-    pub fn remove(
-        &self,
-        name: &str,
-        force: bool,
-        in_use: &HashSet<Digest>,
-    ) -> Result<Vec<Removed>> {
+    /// `husk rmi`, with docker's rules (moby's `ImageDelete`) against
+    /// what [`Store::set_holders`] said containers hold:
+    /// - by name: the name goes (refused without `force` when it is the
+    ///   image's last name and a container uses the image); the image goes
+    ///   with its last name unless a container uses it, in which case a
+    ///   forced removal leaves it dangling for the container;
+    /// - by id: refused while a running container uses it (even forced),
+    ///   without `force` while a stopped one does or several names point
+    ///   at it; else every name goes and the image with them.
+    ///
+    /// A deleted image's layers stay while any container stands on them.
+    pub fn remove(&self, name: &str, force: bool) -> Result<Vec<Removed>> {
         self.require_writable()?;
         let img = self.resolve(name)?;
         let by_name = Reference::parse(name)
@@ -103,35 +106,84 @@ impl Store {
             .into_iter()
             .filter(|i| i.id == img.id)
             .collect();
-        let all_names: Vec<Reference> = all.iter().flat_map(|i| i.names.clone()).collect();
-        let mut index = self.read_index()?;
+        let mut names: Vec<Reference> = all.iter().flat_map(|i| i.names.clone()).collect();
+        let users: Vec<&Holder> = self
+            .holders
+            .iter()
+            .filter(|h| h.image.as_ref() == Some(&img.id))
+            .collect();
+        let running = users.iter().find(|h| h.running);
+        let stopped = users.iter().find(|h| !h.running);
+        let short = img.id.short().to_string();
         let mut events = Vec::new();
-        if let Some(r) = by_name.as_ref().filter(|_| all_names.len() > 1) {
+        // Given by name, a refusal of the image itself only keeps it: the
+        // name is gone, the container keeps its image (docker's "quiet").
+        let mut keep_quietly = false;
+        if let Some(r) = by_name {
+            if !force && names.len() == 1 {
+                if let Some(h) = users.first() {
+                    return Err(Error::ReferenceInUse {
+                        reference: name.to_string(),
+                        container: h.short().to_string(),
+                        image: short,
+                    });
+                }
+            }
             let s = r.to_string();
+            let mut index = self.read_index()?;
             index
                 .manifests
                 .retain(|d| d.annotations.get(ANN_REF_NAME) != Some(&s));
+            // Still listed, now without a name, while a container keeps it.
+            for i in &all {
+                if !index
+                    .manifests
+                    .iter()
+                    .any(|d| d.digest == i.manifest.digest)
+                {
+                    index.manifests.push(i.manifest.clone());
+                }
+            }
             self.write_index(&index)?;
-            return Ok(vec![Removed::Untagged(r.familiar())]);
+            events.push(Removed::Untagged(r.familiar()));
+            names.retain(|n| n != &r);
+            if !names.is_empty() {
+                return Ok(events);
+            }
+            keep_quietly = true;
         }
-        if by_name.is_none() && all_names.len() > 1 && !force {
-            return Err(Error::MultipleRepos {
-                short: img.id.short().into(),
-            });
+        let conflict = if let Some(h) = running {
+            Some(Error::UsedByRunning {
+                image: short.clone(),
+                container: h.short().to_string(),
+            })
+        } else if !force && names.len() > 1 {
+            Some(Error::MultipleRepos {
+                short: short.clone(),
+            })
+        } else {
+            stopped.filter(|_| !force).map(|h| Error::UsedByStopped {
+                image: short.clone(),
+                container: h.short().to_string(),
+            })
+        };
+        match conflict {
+            Some(_) if keep_quietly => return Ok(events),
+            Some(e) => return Err(e),
+            None => {}
         }
-        if in_use.contains(&img.id) && !force {
-            return Err(Error::InUse { name: name.into() });
-        }
+        let mut index = self.read_index()?;
         let manifests: HashSet<&Digest> = all.iter().map(|i| &i.manifest.digest).collect();
         index.manifests.retain(|d| !manifests.contains(&d.digest));
         self.write_index(&index)?;
-        events.extend(all_names.iter().map(|r| Removed::Untagged(r.familiar())));
+        events.extend(names.iter().map(|r| Removed::Untagged(r.familiar())));
         events.push(Removed::Deleted(img.id.clone()));
         self.gc()?;
         Ok(events)
     }
 
-    /// Removes blobs and unpacked layers that no listed image references.
+    /// Removes blobs and unpacked layers that no listed image references
+    /// and, for layers, no container holds.
     pub fn gc(&self) -> Result<u64> {
         self.require_writable()?;
         let mut keep_blobs = HashSet::new();
@@ -142,6 +194,10 @@ impl Store {
             keep_blobs.insert(m.config.digest.clone());
             keep_blobs.extend(m.layers.iter().map(|l| l.digest.clone()));
             keep_layers.extend(self.chain_ids(&img)?);
+        }
+        // What containers stand on stays, whatever happened to their image.
+        for h in &self.holders {
+            keep_layers.extend(self.layers.named_by(&h.lower_dirs)?);
         }
         let mut freed = 0;
         for c in self.layers.list()? {

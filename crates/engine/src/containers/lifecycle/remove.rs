@@ -94,22 +94,27 @@ pub fn remove_files(paths: &Paths, id: &str) -> Result<()> {
 /// Once taken, the container is gone for every command (the record is no
 /// longer where lookups read), so the deleting may happen later, after
 /// the caller has told whoever waits.
-pub struct Trash(std::path::PathBuf);
+pub struct Trash(std::path::PathBuf, Option<(std::path::PathBuf, String)>);
 
 impl Trash {
     pub fn remove(self) -> Result<()> {
-        std::fs::remove_dir_all(&self.0).map_err(|e| Error::io("remove", &self.0, e))
+        std::fs::remove_dir_all(&self.0).map_err(|e| Error::io("remove", &self.0, e))?;
+        // The layers it kept after its image was deleted go with it.
+        match self.1 {
+            Some((root, image)) => crate::images::remove::release_layers(&root, &image),
+            None => Ok(()),
+        }
     }
 }
 
 /// Takes the container out of the store (its record, bundle and, for
 /// `--rm`, its anonymous volumes); `None` when it was gone already.
 pub fn take_files(paths: &Paths, id: &str) -> Result<Option<Trash>> {
-    let auto = paths
-        .load(id)
-        .ok()
-        .flatten()
-        .filter(|c| c.host_config.auto_remove);
+    let record = paths.load(id).ok().flatten();
+    let image = record
+        .as_ref()
+        .map(|c| (paths.root.clone(), c.image_id.clone()));
+    let auto = record.filter(|c| c.host_config.auto_remove);
     let dir = paths.dir(id);
     let trash = paths.containers().join(format!(".rm-{id}"));
     {
@@ -124,5 +129,5 @@ pub fn take_files(paths: &Paths, id: &str) -> Result<Option<Trash>> {
     if let Some(c) = auto {
         crate::containers::mounts::remove_anonymous(&paths.root, &c.host_config.mount_points);
     }
-    Ok(Some(Trash(trash)))
+    Ok(Some(Trash(trash, image)))
 }
