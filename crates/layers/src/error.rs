@@ -13,6 +13,18 @@ pub enum Error {
     Fs(#[from] husk_fs::Error),
     #[error("read layer stream: {0}")]
     Stream(#[source] std::io::Error),
+    #[error("layer {0} stream is corrupt or truncated: {1}")]
+    Decompress(&'static str, #[source] std::io::Error),
+    #[error("not a tar archive ({0}): a layer must be a tar, tar+gzip or tar+zstd stream")]
+    NotTar(String),
+    #[error("layer tar is corrupt at byte {offset}: {reason}")]
+    Corrupt { offset: u64, reason: String },
+    #[error(
+        "layer tar is truncated: unexpected end of the stream after {0} bytes, inside an entry"
+    )]
+    Truncated(u64),
+    #[error("write layer blob copy: {0}")]
+    BlobWrite(#[source] std::io::Error),
     #[error("layer entry {}: {reason}", path.display())]
     UnsafeEntry { path: PathBuf, reason: &'static str },
     #[error("layer entry {}: unsupported tar entry type {kind}", path.display())]
