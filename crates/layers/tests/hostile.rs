@@ -130,3 +130,19 @@ fn overlay_xattrs_from_the_tar_are_dropped() {
         Some(&b"1"[..])
     );
 }
+
+#[test]
+fn the_writers_error_wins_over_the_readers_broken_pipe() {
+    // A refused first entry followed by more data than the pipe between
+    // the decompressing and the writing thread holds: the reader then
+    // finds the pipe closed, and the writer's error is the one to report.
+    let big = vec![0u8; 24 << 20];
+    let sb = Sandbox::new();
+    let err = sb
+        .unpack(&tar(&[file("../escaped", &big)]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("climbs out"), "{err}");
+    assert!(!err.to_lowercase().contains("broken pipe"), "{err}");
+    assert!(sb.escaped().is_empty());
+}
