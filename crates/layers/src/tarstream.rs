@@ -628,10 +628,13 @@ fn cstr(field: &[u8]) -> &[u8] {
     }
 }
 
-/// Octal, optionally padded with spaces or NULs; empty is 0.
+/// Octal, padded with spaces or NULs on either side (as Go's reader
+/// trims them); empty is 0.
 fn parse_octal(field: &[u8]) -> Option<u64> {
-    let s = cstr(field);
-    let s = s.trim_ascii();
+    let pad = |b: &u8| *b == b' ' || *b == 0;
+    let start = field.iter().position(|b| !pad(b)).unwrap_or(field.len());
+    let end = field.iter().rposition(|b| !pad(b)).map_or(start, |e| e + 1);
+    let s = &field[start..end];
     let mut v: u64 = 0;
     for b in s {
         if !(b'0'..=b'7').contains(b) {
@@ -777,6 +780,8 @@ mod tests {
         assert_eq!(parse_numeric(b"0000644\0"), Some(0o644));
         assert_eq!(parse_numeric(b"  644 \0"), Some(0o644));
         assert_eq!(parse_numeric(b"\0\0\0\0"), Some(0));
+        assert_eq!(parse_numeric(b"\0 0644\0"), Some(0o644));
+        assert_eq!(parse_numeric(b"06\044\0"), None);
         assert_eq!(parse_numeric(b"0009\0"), None);
         let mut f = [0u8; 12];
         f[0] = 0x80;
