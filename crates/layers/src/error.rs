@@ -1,8 +1,8 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}: {source}", shown(path))]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -25,9 +25,9 @@ pub enum Error {
     Truncated(u64),
     #[error("write layer blob copy: {0}")]
     BlobWrite(#[source] std::io::Error),
-    #[error("layer entry {}: {reason}", path.display())]
+    #[error("layer entry {}: {reason}", shown(path))]
     UnsafeEntry { path: PathBuf, reason: &'static str },
-    #[error("layer entry {}: unsupported tar entry type {kind}", path.display())]
+    #[error("layer entry {}: unsupported tar entry type {kind}", shown(path))]
     UnsupportedEntry { path: PathBuf, kind: String },
     #[error("layer compression: {0}")]
     Compression(String),
@@ -59,4 +59,23 @@ impl Error {
     pub fn nix(op: &'static str, path: impl Into<PathBuf>, errno: nix::errno::Errno) -> Self {
         Error::io(op, path, std::io::Error::from_raw_os_error(errno as i32))
     }
+}
+
+/// A path named by a layer, as it can be printed: the names come from the
+/// archive, so control characters are escaped and a huge name is cut.
+fn shown(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == 300 {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
