@@ -781,7 +781,7 @@ mod tests {
         assert_eq!(parse_numeric(b"  644 \0"), Some(0o644));
         assert_eq!(parse_numeric(b"\0\0\0\0"), Some(0));
         assert_eq!(parse_numeric(b"\0 0644\0"), Some(0o644));
-        assert_eq!(parse_numeric(b"06\044\0"), None);
+        assert_eq!(parse_numeric(b"06\x0044\0"), None);
         assert_eq!(parse_numeric(b"0009\0"), None);
         let mut f = [0u8; 12];
         f[0] = 0x80;
