@@ -23,13 +23,15 @@ fn stdin_file() -> Result<File> {
 pub fn import(root: &Path, a: &ImportArgs) -> Result<()> {
     let name = a.reference.as_deref().map(Reference::parse).transpose()?;
     let store = remove::open_write(root)?;
+    let shown = husk_image::printable(&a.file, 200);
     let reader = if a.file == "-" {
         stdin_file()?
     } else {
         File::open(&a.file)
-            .with_context(|| format!("open {}: give a rootfs tarball or - for stdin", a.file))?
+            .with_context(|| format!("open {shown}: give a rootfs tarball or - for stdin"))?
     };
-    let img = husk_image::import(&store, reader, &a.file, name.as_ref(), a.message.as_deref())?;
+    let img = husk_image::import(&store, reader, &a.file, name.as_ref(), a.message.as_deref())
+        .with_context(|| format!("import {shown}"))?;
     println!("{}", img.id);
     Ok(())
 }
@@ -37,13 +39,15 @@ pub fn import(root: &Path, a: &ImportArgs) -> Result<()> {
 pub fn load(root: &Path, a: &LoadArgs) -> Result<()> {
     let store = remove::open_write(root)?;
     let loaded = match &a.input {
-        Some(p) => husk_image::load(&store, p)?,
+        Some(p) => husk_image::load(&store, p).context("load")?,
         None => {
             if std::io::stdin().is_terminal() {
                 bail!("requested load from stdin, but stdin is empty: use 'husk load -i FILE' or pipe an archive in");
             }
-            let spooled = husk_image::spool(&store, stdin_file()?)?;
-            husk_image::load(&store, spooled.path())?
+            let spooled = husk_image::spool(&store, stdin_file()?).context("load")?;
+            husk_image::load(&store, spooled.path())
+                .map_err(|e| e.renamed(spooled.path(), Path::new("stdin")))
+                .context("load")?
         }
     };
     for l in loaded {

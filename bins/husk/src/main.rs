@@ -75,7 +75,7 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("husk: {e:#}");
+            eprintln!("husk: {}", error_line(&e));
             let code = match &cli.command {
                 Command::Run(_)
                 | Command::Create(_)
@@ -90,4 +90,33 @@ fn main() {
             std::process::exit(code);
         }
     }
+}
+
+/// The error and its causes on one line. A cause whose text the line
+/// already ends with is not repeated (library errors that print their
+/// source and also return it as `source()`), and control characters are
+/// escaped, so a hostile file name or archive cannot break the line or
+/// drive the terminal.
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.ends_with(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line.chars()
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect()
 }

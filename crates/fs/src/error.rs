@@ -51,3 +51,22 @@ impl Error {
         }
     }
 }
+
+/// Whether `e`, or any error it wraps, is a full filesystem (ENOSPC) or an
+/// exhausted quota (EDQUOT): callers report these as such, and may carry
+/// on where a write that needs space is not essential.
+pub fn is_no_space(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            ) {
+                return true;
+            }
+        }
+        cur = e.source();
+    }
+    false
+}

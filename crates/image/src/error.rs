@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -27,8 +27,19 @@ pub enum Error {
         expected: String,
         actual: String,
     },
-    #[error("{}: {reason}", path.display())]
+    #[error("{}: {reason}", shown(path))]
     Archive { path: PathBuf, reason: String },
+    #[error("{} is not a docker-archive or OCI archive ({reason})", shown(path))]
+    NotArchive { path: PathBuf, reason: String },
+    #[error("{what} while writing {target} to {}: free space on that filesystem (remove unused images with 'husk image prune -a', stopped containers with 'husk rm') and retry", path.display())]
+    NoSpace {
+        /// "no space left on device (ENOSPC)" or the quota's words.
+        what: &'static str,
+        /// What was being written: "layer sha256:...".
+        target: String,
+        /// The store root.
+        path: PathBuf,
+    },
     #[error("parse {what}: {source}")]
     Json {
         what: String,
@@ -74,5 +85,107 @@ impl Error {
             path: path.into(),
             reason: reason.into(),
         }
+    }
+}
+
+impl Error {
+    /// An error caused by a full filesystem (or an exhausted quota),
+    /// whatever wraps it, made into one that says so: the writer's ENOSPC
+    /// is the cause to report, not the step that happened to hit it.
+    pub fn explain_no_space(self, target: impl FnOnce() -> String, root: &Path) -> Error {
+        if matches!(self, Error::NoSpace { .. }) {
+            return self;
+        }
+        match no_space(&self) {
+            Some(what) => Error::NoSpace {
+                what,
+                target: target(),
+                path: root.to_path_buf(),
+            },
+            None => self,
+        }
+    }
+
+    /// The same error naming `to` where it named the file `from` (an
+    /// archive spooled from stdin is shown as "stdin", not as a temp file).
+    pub fn renamed(self, from: &Path, to: &Path) -> Error {
+        match self {
+            Error::Archive { path, reason } if path == from => Error::Archive {
+                path: to.to_path_buf(),
+                reason,
+            },
+            Error::NotArchive { path, reason } if path == from => Error::NotArchive {
+                path: to.to_path_buf(),
+                reason,
+            },
+            other => other,
+        }
+    }
+}
+
+fn no_space(e: &(dyn std::error::Error + 'static)) -> Option<&'static str> {
+    let mut cur = Some(e);
+    while let Some(e) = cur {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                std::io::ErrorKind::StorageFull => return Some("no space left on device (ENOSPC)"),
+                std::io::ErrorKind::QuotaExceeded => return Some("disk quota exceeded (EDQUOT)"),
+                _ => {}
+            }
+        }
+        cur = e.source();
+    }
+    None
+}
+
+/// A path as it can be printed on one line: control characters escaped,
+/// non-UTF-8 bytes replaced, and at most 200 characters, whatever a hostile
+/// archive or a careless argument put in it.
+pub fn shown(path: &Path) -> String {
+    printable(&path.to_string_lossy(), 200)
+}
+
+/// `text` escaped for a terminal and cut at `max` characters.
+pub fn printable(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn printable_escapes_and_cuts() {
+        assert_eq!(printable("a\nb\x1b[2J", 100), "a\\nb\\u{1b}[2J");
+        assert_eq!(printable(&"x".repeat(300), 5), "xxxxx...");
+    }
+
+    #[test]
+    fn no_space_is_found_through_wrappers() {
+        let io = std::io::Error::from_raw_os_error(libc::ENOSPC);
+        let e = Error::Layers(husk_layers::Error::io("write", "/s/tmp/f", io));
+        let e = e.explain_no_space(|| "layer x".into(), Path::new("/s"));
+        let msg = e.to_string();
+        assert!(
+            msg.starts_with("no space left on device (ENOSPC) while writing layer x to /s"),
+            "{msg}"
+        );
+        let other = Error::io("write", "/f", std::io::Error::from_raw_os_error(libc::EIO));
+        assert!(matches!(
+            other.explain_no_space(|| "x".into(), Path::new("/")),
+            Error::Io { .. }
+        ));
     }
 }

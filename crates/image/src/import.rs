@@ -22,7 +22,12 @@ pub fn import<R: Read + Send>(
     if result.is_err() {
         let _ = store.gc();
     }
-    result
+    result.map_err(|e| {
+        e.explain_no_space(
+            || format!("the layer imported from {}", crate::printable(source, 100)),
+            store.root(),
+        )
+    })
 }
 
 fn import_layer<R: Read + Send>(

@@ -27,7 +27,7 @@ mod store;
 pub mod types;
 
 pub use blobs::BlobStore;
-pub use error::{Error, Result};
+pub use error::{printable, shown, Error, Result};
 pub use husk_layers::Digest;
 pub use import::{import, now_rfc3339};
 pub use load::{load, spool, Loaded, Spooled};

@@ -40,7 +40,7 @@ pub fn load(store: &Store, path: &Path) -> Result<Vec<Loaded>> {
         // remove them so a failed load stores nothing.
         let _ = store.gc();
     }
-    result
+    result.map_err(|e| e.explain_no_space(|| "the loaded image".into(), store.root()))
 }
 
 fn load_archive(store: &Store, path: &Path) -> Result<Vec<Loaded>> {
@@ -49,11 +49,16 @@ fn load_archive(store: &Store, path: &Path) -> Result<Vec<Loaded>> {
         load_docker(store, &archive)
     } else if archive.contains("index.json") {
         load_oci(store, &archive)
-    } else {
+    } else if let Some(len) = archive.truncated_at() {
         Err(Error::archive(
             path,
-            "neither manifest.json nor index.json: not a docker-save or OCI archive",
+            format!("truncated or corrupt archive: it ends after {len} bytes without the end-of-archive marker, and without manifest.json or index.json"),
         ))
+    } else {
+        Err(Error::NotArchive {
+            path: path.to_path_buf(),
+            reason: "a tar file with neither manifest.json nor index.json".into(),
+        })
     }
 }
 
@@ -63,7 +68,9 @@ pub fn spool(store: &Store, mut reader: impl Read) -> Result<Spooled> {
     let path = store.tmp_dir().join(format!("load-{}", std::process::id()));
     let spooled = Spooled(path.clone());
     let mut f = std::fs::File::create(&path).map_err(|e| Error::io("create", &path, e))?;
-    std::io::copy(&mut reader, &mut f).map_err(|e| Error::io("write", &path, e))?;
+    std::io::copy(&mut reader, &mut f)
+        .map_err(|e| Error::io("write", &path, e))
+        .map_err(|e| e.explain_no_space(|| "the archive read from stdin".into(), store.root()))?;
     Ok(spooled)
 }
 
@@ -197,9 +204,16 @@ fn put_member_layer(
     store
         .put_layer(parent, reader, media_type, expected, Some(diff_id))
         .map_err(|e| match e {
-            Error::Layers(husk_layers::Error::Stream(io)) => {
-                Error::archive(archive.path(), format!("layer {file}: {io}"))
-            }
+            Error::Layers(
+                e @ (husk_layers::Error::Stream(_)
+                | husk_layers::Error::Decompress(..)
+                | husk_layers::Error::NotTar(_)
+                | husk_layers::Error::Corrupt { .. }
+                | husk_layers::Error::Truncated(_)),
+            ) => Error::archive(
+                archive.path(),
+                format!("layer {}: {e}", crate::printable(file, 100)),
+            ),
             other => other,
         })
 }

@@ -9,6 +9,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
@@ -16,9 +17,9 @@ use nix::fcntl::{AtFlags, OFlag};
 use nix::sys::stat::{FchmodatFlags, Mode, SFlag, UtimensatFlags};
 use nix::sys::time::TimeSpec;
 use nix::unistd::{Gid, Uid};
-use tar::EntryType;
 
 use crate::at::{create_replacing, create_replacing_fd, mkdir_replacing, proc_at};
+use crate::tarstream::{Header, Kind, Sparse, TarReader};
 use crate::{Error, Result};
 
 const WHITEOUT_PREFIX: &str = ".wh.";
@@ -64,11 +65,11 @@ impl Applier {
         })
     }
 
-    pub fn apply<R: Read>(&mut self, entry: &mut tar::Entry<'_, R>) -> Result<()> {
-        let raw = entry.path_bytes().into_owned();
-        let path = clean_path(&raw)?;
-        let kind = entry.header().entry_type();
-        let meta = read_meta(entry, &path)?;
+    /// Writes one entry; its data, if any, is read from `data`.
+    pub fn apply<R: Read>(&mut self, entry: Header, data: &mut TarReader<R>) -> Result<()> {
+        let path = clean_path(&entry.path)?;
+        let kind = entry.kind;
+        let meta = read_meta(&entry, &path)?;
         if let Some((cached, _)) = &self.parent {
             if cached.starts_with(&path) {
                 self.parent = None;
@@ -76,7 +77,7 @@ impl Applier {
         }
         let Some(name) = path.file_name().map(OsStr::to_os_string) else {
             // The layer's own root ("./"): only its metadata can change.
-            if kind != EntryType::Directory {
+            if kind != Kind::Directory {
                 return Err(unsafe_entry(
                     &path,
                     "non-directory entry for the layer root",
@@ -93,31 +94,27 @@ impl Applier {
         }
         let parent = self.parent_fd(&parent_path)?;
         match kind {
-            // The tar reader expands GNU sparse entries into their full content.
-            EntryType::Regular | EntryType::Continuous | EntryType::GNUSparse => {
-                self.regular(parent, &name, entry, &meta, &path)?;
-            }
-            EntryType::Directory => {
+            Kind::Regular => self.regular(parent, &name, &entry, data, &meta, &path)?,
+            Kind::Directory => {
                 mkdir_replacing(parent, &name, &path)?;
                 self.set_meta_at(parent, &name, &meta, &path)?;
                 self.dirs.push((path, meta.mtime));
             }
-            EntryType::Symlink => {
-                let target = entry
-                    .link_name_bytes()
-                    .ok_or_else(|| unsafe_entry(&path, "symlink without a target"))?
-                    .into_owned();
-                let target = OsString::from_vec(target);
+            Kind::Symlink => {
+                if entry.link.is_empty() {
+                    return Err(unsafe_entry(&path, "symlink without a target"));
+                }
+                let target = OsString::from_vec(entry.link.clone());
                 create_replacing(parent, &name, &path, |dir, n| {
                     nix::unistd::symlinkat(target.as_os_str(), Some(dir), n)
                 })?;
                 self.set_meta_at(parent, &name, &meta, &path)?;
             }
-            EntryType::Link => self.hard_link(parent, &name, entry, &path)?,
-            EntryType::Char | EntryType::Block | EntryType::Fifo => {
+            Kind::HardLink => self.hard_link(parent, &name, &entry, &path)?,
+            Kind::Char | Kind::Block | Kind::Fifo => {
                 let (sflag, dev) = match kind {
-                    EntryType::Char => (SFlag::S_IFCHR, device(entry, &path)?),
-                    EntryType::Block => (SFlag::S_IFBLK, device(entry, &path)?),
+                    Kind::Char => (SFlag::S_IFCHR, device(&entry, &path)?),
+                    Kind::Block => (SFlag::S_IFBLK, device(&entry, &path)?),
                     _ => (SFlag::S_IFIFO, 0),
                 };
                 create_replacing(parent, &name, &path, |dir, n| {
@@ -131,13 +128,12 @@ impl Applier {
                 })?;
                 self.set_meta_at(parent, &name, &meta, &path)?;
             }
-            // Global and per-file PAX headers and GNU long names are folded
-            // into the entries they describe by the tar reader.
-            EntryType::XGlobalHeader | EntryType::XHeader => {}
-            other => {
+            // PAX headers and GNU long names are folded into the entries
+            // they describe by the tar reader; what is left is not a file.
+            Kind::Other(flag) => {
                 return Err(Error::UnsupportedEntry {
                     path,
-                    kind: format!("{other:?}"),
+                    kind: format!("{:?}", flag as char),
                 })
             }
         }
@@ -203,7 +199,8 @@ impl Applier {
         &mut self,
         parent: i32,
         name: &OsStr,
-        entry: &mut tar::Entry<'_, R>,
+        entry: &Header,
+        data: &mut TarReader<R>,
         meta: &Meta,
         path: &Path,
     ) -> Result<()> {
@@ -214,30 +211,58 @@ impl Applier {
         })?;
         // SAFETY: openat returned a fresh descriptor that nothing else owns.
         let mut file = unsafe { File::from_raw_fd(raw) };
-        loop {
-            let n = entry.read(&mut self.buf).map_err(Error::Stream)?;
-            if n == 0 {
-                break;
-            }
-            file.write_all(&self.buf[..n])
-                .map_err(|e| Error::io("write", self.shown(path), e))?;
-            self.content_bytes += n as u64;
+        match &entry.sparse {
+            Some(sparse) => self.sparse(&file, sparse, data, path)?,
+            None => loop {
+                let n = data.read_data(&mut self.buf)?;
+                if n == 0 {
+                    break;
+                }
+                file.write_all(&self.buf[..n])
+                    .map_err(|e| Error::io("write", self.shown(path), e))?;
+                self.content_bytes += n as u64;
+            },
         }
         self.set_meta_fd(&file, meta, path)
     }
 
-    fn hard_link<R: Read>(
+    /// A sparse file keeps its holes: each data segment is written at its
+    /// offset and the file is then extended to its size, so a 50 GiB file
+    /// with 10 KiB of data takes 10 KiB of disk, as docker leaves it. The
+    /// map was checked by the reader: every write lands inside the file.
+    fn sparse<R: Read>(
         &mut self,
-        parent: i32,
-        name: &OsStr,
-        entry: &mut tar::Entry<'_, R>,
+        file: &File,
+        sparse: &Sparse,
+        data: &mut TarReader<R>,
         path: &Path,
     ) -> Result<()> {
-        let target = entry
-            .link_name_bytes()
-            .ok_or_else(|| unsafe_entry(path, "hard link without a target"))?
-            .into_owned();
-        let target = clean_path(&target)?;
+        for seg in &sparse.map {
+            let mut at = seg.offset;
+            let end = seg.offset + seg.len;
+            while at < end {
+                let want = self.buf.len().min((end - at) as usize);
+                let n = data.read_data(&mut self.buf[..want])?;
+                if n == 0 {
+                    return Err(unsafe_entry(path, "sparse data shorter than its map"));
+                }
+                file.write_all_at(&self.buf[..n], at)
+                    .map_err(|e| Error::io("write", self.shown(path), e))?;
+                at += n as u64;
+            }
+        }
+        file.set_len(sparse.real_size)
+            .map_err(|e| Error::io("extend", self.shown(path), e))?;
+        // docker's image size counts files at their apparent size.
+        self.content_bytes += sparse.real_size;
+        Ok(())
+    }
+
+    fn hard_link(&mut self, parent: i32, name: &OsStr, entry: &Header, path: &Path) -> Result<()> {
+        if entry.link.is_empty() {
+            return Err(unsafe_entry(path, "hard link without a target"));
+        }
+        let target = clean_path(&entry.link)?;
         // Resolved in the root like every other path: a link to
         // "../../etc/shadow" or through a planted symlink stays inside.
         let fd = husk_fs::open_in_root(&self.root, &target, OFlag::O_PATH | OFlag::O_NOFOLLOW)
@@ -385,46 +410,30 @@ fn unsafe_entry(path: &Path, reason: &'static str) -> Error {
     }
 }
 
-fn read_meta<R: Read>(entry: &mut tar::Entry<'_, R>, path: &Path) -> Result<Meta> {
-    let bad = |_| unsafe_entry(path, "unreadable tar header");
-    let h = entry.header();
-    let mode = h.mode().map_err(bad)?;
-    let uid = h.uid().map_err(bad)?;
-    let gid = h.gid().map_err(bad)?;
-    let mtime = h.mtime().map_err(bad)?;
+fn read_meta(entry: &Header, path: &Path) -> Result<Meta> {
     let mut xattrs = Vec::new();
-    if let Some(exts) = entry.pax_extensions().map_err(Error::Stream)? {
-        for ext in exts {
-            let ext = ext.map_err(Error::Stream)?;
-            if let Some(name) = ext.key_bytes().strip_prefix(b"SCHILY.xattr.") {
-                // overlayfs reads its own metadata (redirect, metacopy, opaque)
-                // from these: a layer may only express them as whiteouts.
-                if name.starts_with(OVERLAY_XATTR_PREFIX) {
-                    continue;
-                }
-                xattrs.push((
-                    OsStr::from_bytes(name).to_os_string(),
-                    ext.value_bytes().to_vec(),
-                ));
-            }
+    for (name, value) in &entry.xattrs {
+        // overlayfs reads its own metadata (redirect, metacopy, opaque)
+        // from these: a layer may only express them as whiteouts.
+        if name.starts_with(OVERLAY_XATTR_PREFIX) {
+            continue;
         }
+        xattrs.push((OsStr::from_bytes(name).to_os_string(), value.clone()));
     }
     let id = |v: u64| u32::try_from(v).map_err(|_| unsafe_entry(path, "owner id out of range"));
     Ok(Meta {
-        mode,
-        uid: id(uid)?,
-        gid: id(gid)?,
-        mtime: i64::try_from(mtime).unwrap_or(i64::MAX),
+        mode: entry.mode,
+        uid: id(entry.uid)?,
+        gid: id(entry.gid)?,
+        mtime: entry.mtime,
         xattrs,
     })
 }
 
-fn device<R: Read>(entry: &tar::Entry<'_, R>, path: &Path) -> Result<libc::dev_t> {
-    let h = entry.header();
-    let bad = |_| unsafe_entry(path, "unreadable device numbers");
-    let major = h.device_major().map_err(bad)?.unwrap_or(0);
-    let minor = h.device_minor().map_err(bad)?.unwrap_or(0);
-    Ok(libc::makedev(major, minor))
+fn device(entry: &Header, path: &Path) -> Result<libc::dev_t> {
+    let num =
+        |v: u64| u32::try_from(v).map_err(|_| unsafe_entry(path, "device number out of range"));
+    Ok(libc::makedev(num(entry.dev_major)?, num(entry.dev_minor)?))
 }
 
 #[cfg(test)]

@@ -1,8 +1,8 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}: {source}", shown(path))]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -13,9 +13,21 @@ pub enum Error {
     Fs(#[from] husk_fs::Error),
     #[error("read layer stream: {0}")]
     Stream(#[source] std::io::Error),
-    #[error("layer entry {}: {reason}", path.display())]
+    #[error("layer {0} stream is corrupt or truncated: {1}")]
+    Decompress(&'static str, #[source] std::io::Error),
+    #[error("not a tar archive ({0}): a layer must be a tar, tar+gzip or tar+zstd stream")]
+    NotTar(String),
+    #[error("layer tar is corrupt at byte {offset}: {reason}")]
+    Corrupt { offset: u64, reason: String },
+    #[error(
+        "layer tar is truncated: unexpected end of the stream after {0} bytes, inside an entry"
+    )]
+    Truncated(u64),
+    #[error("write layer blob copy: {0}")]
+    BlobWrite(#[source] std::io::Error),
+    #[error("layer entry {}: {reason}", shown(path))]
     UnsafeEntry { path: PathBuf, reason: &'static str },
-    #[error("layer entry {}: unsupported tar entry type {kind}", path.display())]
+    #[error("layer entry {}: unsupported tar entry type {kind}", shown(path))]
     UnsupportedEntry { path: PathBuf, kind: String },
     #[error("layer compression: {0}")]
     Compression(String),
@@ -47,4 +59,23 @@ impl Error {
     pub fn nix(op: &'static str, path: impl Into<PathBuf>, errno: nix::errno::Errno) -> Self {
         Error::io(op, path, std::io::Error::from_raw_os_error(errno as i32))
     }
+}
+
+/// A path named by a layer, as it can be printed: the names come from the
+/// archive, so control characters are escaped and a huge name is cut.
+fn shown(path: &Path) -> String {
+    let text = path.to_string_lossy();
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == 300 {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

@@ -14,6 +14,7 @@ mod digest;
 mod error;
 mod overlay;
 mod store;
+mod tarstream;
 mod unpack;
 
 pub use compression::Compression;

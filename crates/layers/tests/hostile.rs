@@ -130,3 +130,48 @@ fn overlay_xattrs_from_the_tar_are_dropped() {
         Some(&b"1"[..])
     );
 }
+
+#[test]
+fn the_writers_error_wins_over_the_readers_broken_pipe() {
+    // A refused first entry followed by more data than the pipe between
+    // the decompressing and the writing thread holds: the reader then
+    // finds the pipe closed, and the writer's error is the one to report.
+    let big = vec![0u8; 24 << 20];
+    let sb = Sandbox::new();
+    let err = sb
+        .unpack(&tar(&[file("../escaped", &big)]))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("climbs out"), "{err}");
+    assert!(!err.to_lowercase().contains("broken pipe"), "{err}");
+    assert!(sb.escaped().is_empty());
+}
+
+#[test]
+fn hostile_names_are_escaped_and_cut_in_errors() {
+    let long = format!("../\x1b[2J{}", "a/".repeat(2000));
+    let sb = Sandbox::new();
+    let blob = {
+        // A GNU long name: the raw header's 100 bytes cannot hold it.
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::GNULongName);
+        h.set_size(long.len() as u64 + 1);
+        h.set_path("././@LongLink").unwrap();
+        h.set_cksum();
+        let mut name = long.clone().into_bytes();
+        name.push(0);
+        b.append(&h, &name[..]).unwrap();
+        let mut h = tar::Header::new_gnu();
+        h.set_path("x").unwrap();
+        h.set_size(1);
+        h.set_cksum();
+        b.append(&h, &b"x"[..]).unwrap();
+        b.into_inner().unwrap()
+    };
+    let err = sb.unpack(&blob).unwrap_err().to_string();
+    assert!(err.contains("climbs out"), "{err}");
+    assert!(!err.chars().any(|c| c.is_control()), "{err:?}");
+    assert!(err.contains("\\u{1b}[2J"), "{err}");
+    assert!(err.len() < 500, "{} bytes", err.len());
+}

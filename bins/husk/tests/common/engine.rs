@@ -166,6 +166,11 @@ pub fn runtime_bin() -> PathBuf {
 impl Engine {
     /// A private engine with busybox (+ /bin/payload) imported as `busybox`.
     pub fn new() -> Engine {
+        Engine::new_in(&std::env::temp_dir())
+    }
+
+    /// The same with its root made under `parent` (a small tmpfs, say).
+    pub fn new_in(parent: &Path) -> Engine {
         let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
         assert!(
             runtime_bin().exists(),
@@ -175,7 +180,10 @@ impl Engine {
         // SAFETY: prctl with integer arguments only.
         unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) };
         let e = Engine {
-            root: tempdir("husk-test-root-"),
+            root: tempfile::Builder::new()
+                .prefix("husk-test-root-")
+                .tempdir_in(parent)
+                .unwrap(),
             // Short: husk-runtime binds <runroot>/runtime/<64-hex id>/exec.sock,
             // and a unix socket path must fit in 108 bytes.
             runroot: tempdir("hkr-"),

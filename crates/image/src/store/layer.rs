@@ -8,7 +8,7 @@ use husk_layers::{Compression, Digest, LayerMeta};
 use super::{Store, StoredLayer};
 use crate::blobs::check;
 use crate::types::*;
-use crate::Result;
+use crate::{Error, Result};
 
 impl Store {
     /// Stores one layer blob and unpacks it once (by chain id), in a single
@@ -48,7 +48,16 @@ impl Store {
             None
         };
         let diff = staged.as_ref().map(|s| s.diff());
-        let u = husk_layers::unpack(reader, media_type, Some(&mut blob.file), diff.as_deref())?;
+        let u = husk_layers::unpack(reader, media_type, Some(&mut blob.file), diff.as_deref())
+            .map_err(|e| {
+                Error::from(e).explain_no_space(
+                    || match expected.or(expected_diff_id) {
+                        Some(d) => format!("layer {d}"),
+                        None => "a layer".into(),
+                    },
+                    self.root(),
+                )
+            })?;
         check(expected, &u.digest, "layer blob")?;
         check(expected_diff_id, &u.diff_id, "layer diff id (uncompressed)")?;
         self.blobs.commit(blob, &u.digest)?;

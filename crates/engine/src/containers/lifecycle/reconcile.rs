@@ -41,20 +41,38 @@ pub fn reconcile(paths: &Paths, c: &Container) -> Result<Container> {
     if let Err(e) = crate::network::disconnect(paths, c) {
         eprintln!("husk: {e}");
     }
-    let updated = paths.update(&c.id, |r| {
+    let mark_exited = |r: &mut Container| {
         // Re-checked under the lock: another command may have fixed it.
         if r.is_running() {
             r.state.status = Status::Exited;
             r.state.exit_code = 255;
-            r.state.error = "container and its monitor are gone without an exit record (monitor killed or host rebooted)".into();
+            r.state.error = "container and its monitor are gone without an exit record (monitor killed, host rebooted or disk full)".into();
             r.state.pid = 0;
             r.state.monitor_pid = 0;
             r.state.finished_at = proc::now_rfc3339();
             r.network = None;
         }
+    };
+    match paths.update(&c.id, |r| {
+        mark_exited(r);
         Ok(())
-    })?;
-    Ok(updated.unwrap_or_else(|| c.clone()))
+    }) {
+        Ok(updated) => Ok(updated.unwrap_or_else(|| c.clone())),
+        // A full disk (a container filled it, likely the very one whose
+        // monitor could not record its exit) must not lock every command
+        // out, `rm` first, which is how the space comes back: say so and
+        // go on with the truth in memory; a later command records it.
+        Err(e) if husk_fs::is_no_space(&e) => {
+            eprintln!(
+                "husk: warning: container {} has exited but its record cannot be updated: no space left on device (ENOSPC)",
+                c.id
+            );
+            let mut now = c.clone();
+            mark_exited(&mut now);
+            Ok(now)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Every container, reconciled, oldest first; what dead containers left

@@ -60,6 +60,10 @@ pub fn remove(paths: &Paths, name: &str, force: bool) -> Result<()> {
     let Some(c) = paths.load(&id)? else {
         return Ok(());
     };
+    // Reconciled again under the lock (cheap: the monitor is gone), so a
+    // record that a full disk kept from being updated does not count as
+    // running.
+    let c = reconcile(paths, &c)?;
     if c.is_running() {
         // Started again between our check and the lock: refuse rather than race.
         return Err(Error::Conflict {
