@@ -46,20 +46,69 @@ fn main() {
 /// Every signal blocked: they are all taken synchronously with
 /// sigtimedwait, so nothing runs in a handler and none is lost (a blocked
 /// signal is never discarded, not even for a namespace's PID 1).
-fn block_all() -> libc::sigset_t {
+fn block_all() {
     // SAFETY: sigset_t is plain data that sigfillset initialises; the
     // mask change affects this single-threaded process only.
     unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigprocmask(libc::SIG_SETMASK, &all, &mut old);
-        old
+        libc::sigprocmask(libc::SIG_SETMASK, &all, std::ptr::null_mut());
     }
 }
 
+/// The kernel's `struct sigaction` (x86_64 and aarch64 layout).
+#[repr(C)]
+struct KernelSigaction {
+    handler: libc::c_ulong,
+    flags: libc::c_ulong,
+    restorer: libc::c_ulong,
+    mask: u64,
+}
+
+/// Every signal 1..=64 but SIGKILL/SIGSTOP to SIG_DFL and an empty mask,
+/// as runc and crun start a container's process: ignored dispositions and
+/// the mask survive exec, and ours are not the command's (Rust ignores
+/// SIGPIPE at start-up; we block everything; whoever started us may have
+/// ignored more). Raw syscalls, async-signal-safe, and able to reach
+/// glibc's internal signals 32 and 33, which its sigaction refuses.
+fn reset_signals() {
+    let dfl = KernelSigaction {
+        handler: libc::SIG_DFL as libc::c_ulong,
+        flags: 0,
+        restorer: 0,
+        mask: 0,
+    };
+    for sig in 1..=64 {
+        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // SAFETY: rt_sigaction with a valid kernel sigaction, no old-action
+        // pointer and the kernel's 8-byte sigset size.
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                &dfl as *const KernelSigaction,
+                std::ptr::null_mut::<KernelSigaction>(),
+                std::mem::size_of::<u64>(),
+            )
+        };
+    }
+    let empty: u64 = 0;
+    // SAFETY: rt_sigprocmask reads one 8-byte set and writes nothing.
+    unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_SETMASK,
+            &empty as *const u64,
+            std::ptr::null_mut::<u64>(),
+            std::mem::size_of::<u64>(),
+        )
+    };
+}
+
 fn run(argv: &[CString]) -> i32 {
-    let original = block_all();
+    block_all();
     // SAFETY: fork in a single-threaded process; the child only calls
     // async-signal-safe functions before exec or _exit.
     let child = unsafe { libc::fork() };
@@ -68,16 +117,16 @@ fn run(argv: &[CString]) -> i32 {
         return 1;
     }
     if child == 0 {
-        exec_child(argv, &original);
+        exec_child(argv);
     }
     wait_forwarding(child)
 }
 
 /// In the child: its own process group, in the terminal's foreground when
 /// there is one (so the terminal's ^C reaches the command once, not PID 1
-/// and then again through forwarding, as tini does); the original signal
-/// mask back; then the command.
-fn exec_child(argv: &[CString], original: &libc::sigset_t) -> ! {
+/// and then again through forwarding, as tini does); every signal at its
+/// default disposition and none blocked; then the command.
+fn exec_child(argv: &[CString]) -> ! {
     let mut ptrs: Vec<*const libc::c_char> = argv.iter().map(|a| a.as_ptr()).collect();
     ptrs.push(std::ptr::null());
     // SAFETY: async-signal-safe calls only; ptrs is a NUL-terminated array
@@ -88,7 +137,7 @@ fn exec_child(argv: &[CString], original: &libc::sigset_t) -> ! {
         if libc::isatty(0) == 1 {
             libc::tcsetpgrp(0, libc::getpid());
         }
-        libc::sigprocmask(libc::SIG_SETMASK, original, std::ptr::null_mut());
+        reset_signals();
         libc::execvp(ptrs[0], ptrs.as_ptr());
         let errno = *libc::__errno_location();
         let msg: &[u8] = if errno == libc::ENOENT {

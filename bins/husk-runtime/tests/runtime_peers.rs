@@ -606,6 +606,89 @@ pub fn preserve_fds_not_passed(rt: &Peer) {
     );
 }
 
+/// `cmd` started as a shim starts a runtime: every signal at its default
+/// disposition and none blocked. This test process is not like that: cargo
+/// starts it with glibc's posix_spawn, which leaves signals 32 and 33
+/// ignored, and runc and crun pass on what they are given. (husk-runtime
+/// must not, even then: signals_and_limits.rs tests a careless caller.)
+fn from_a_clean_caller(mut cmd: Command) -> Command {
+    #[repr(C)]
+    struct Act {
+        handler: libc::c_ulong,
+        flags: libc::c_ulong,
+        restorer: libc::c_ulong,
+        mask: u64,
+    }
+    // SAFETY: only raw syscalls, async-signal-safe, between fork and exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut cmd, || {
+            let dfl = Act {
+                handler: libc::SIG_DFL as libc::c_ulong,
+                flags: 0,
+                restorer: 0,
+                mask: 0,
+            };
+            for sig in 1..=64 {
+                if sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                    libc::syscall(
+                        libc::SYS_rt_sigaction,
+                        sig,
+                        &dfl as *const Act,
+                        std::ptr::null_mut::<Act>(),
+                        8usize,
+                    );
+                }
+            }
+            let empty = 0u64;
+            libc::syscall(
+                libc::SYS_rt_sigprocmask,
+                libc::SIG_SETMASK,
+                &empty as *const u64,
+                std::ptr::null_mut::<u64>(),
+                8usize,
+            );
+            Ok(())
+        });
+    }
+    cmd
+}
+
+/// Every signal at its default disposition, none blocked (issue 17): the
+/// runtime's own state (Rust ignores SIGPIPE) must not reach the
+/// container, for `run` and for `exec`.
+pub fn default_signal_state(rt: &Peer) {
+    const CLEAN: &str = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n";
+    let b = rt.bundle(&["/bin/payload", "signals"]);
+    let id = rt.id("sigs");
+    let (code, out, err) = Bg::spawn(from_a_clean_caller(rt.cmd(&[
+        "run",
+        "--bundle",
+        p(&b),
+        &id,
+    ])))
+    .wait(30);
+    assert_eq!((code, out.as_str()), (0, CLEAN), "{}: run: {err}", rt.name);
+    let b = rt.bundle(&["sleep", "60"]);
+    let id = rt.id("sigexec");
+    let (code, _, err) = Bg::spawn(from_a_clean_caller(rt.cmd(&[
+        "run",
+        "--detach",
+        "--bundle",
+        p(&b),
+        &id,
+    ])))
+    .wait(30);
+    assert_eq!(code, 0, "{}: {err}", rt.name);
+    let (code, out, err) = Bg::spawn(from_a_clean_caller(rt.cmd(&[
+        "exec",
+        &id,
+        "/bin/payload",
+        "signals",
+    ])))
+    .wait(30);
+    assert_eq!((code, out.as_str()), (0, CLEAN), "{}: exec: {err}", rt.name);
+}
+
 macro_rules! peer_suite {
     ($($runtime:ident),*; $cases:tt) => {
         $( peer_suite!(@one $runtime $cases); )*
@@ -647,4 +730,5 @@ peer_suite!(husk, runc, crun; [
     spec_devices,
     cwd_proc_self_fd,
     preserve_fds_not_passed,
+    default_signal_state,
 ]);

@@ -80,12 +80,19 @@ pub fn prepare(process: &Process, filter: Option<husk_seccomp::Filter>) -> Resul
 }
 
 impl Ready {
-    /// Keeps fds 3..3+preserve_fds open across exec, loads a late seccomp
+    /// Keeps fds 3..3+preserve_fds open across exec, gives the process
+    /// default signal dispositions and an empty mask, loads a late seccomp
     /// filter, and execs. Never returns: failures exit 126/127 as docker
     /// reports a command that cannot run / is not found.
     pub fn exec(self, preserve_fds: u32) -> ! {
         for fd in 3..3 + preserve_fds {
             let _ = sys::set_cloexec(fd as RawFd, false);
+        }
+        // Last, so that until here a closed pipe is an error, not death by
+        // SIGPIPE; before the late seccomp filter, which may deny
+        // rt_sigaction.
+        if let Err(e) = sys::reset_signals() {
+            exec_failed(&format!("reset signal dispositions and mask: {e}"), 1);
         }
         if let Some(f) = &self.late_filter {
             if let Err(e) = f.load() {

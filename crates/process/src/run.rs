@@ -21,6 +21,8 @@ impl Runtime {
     /// `run`: create + start, then (unless detached) wait, forwarding
     /// signals, delete, and return the exit code (128+N if killed by N).
     pub fn run(&self, id: &str, opts: &CreateOptions, detach: bool) -> Result<i32> {
+        // Before the id names anything (the console socket below).
+        husk_state::validate_id(id)?;
         let mut mask = forwarded_set();
         let (_, spec) = husk_spec::load_bundle(&opts.bundle)?;
         let terminal = spec.process().as_ref().and_then(|p| p.terminal()) == Some(true);
@@ -46,9 +48,15 @@ impl Runtime {
     /// `run` of a terminal container with no console socket: we are the
     /// console socket's listener, and relay the pty to our own terminal.
     fn run_with_tty(&self, id: &str, opts: &CreateOptions, mask: &SigSet) -> Result<i32> {
-        let sock = self.store.root().join(format!(".{id}.console.sock"));
+        // Named after us, not the id: a unix socket path has at most 108
+        // bytes, less than an id may have; through /proc/self/fd, as the
+        // root's own path may be long too. No id has an `@`.
+        let name = format!("@console-{}.sock", std::process::id());
+        let root = husk_fs::open_dir_path(self.store.root())?;
+        let sock = husk_fs::short_path_in(&root, &name);
         let _ = std::fs::remove_file(&sock);
-        let listener = std::os::unix::net::UnixListener::bind(&sock).ctx("listen on", &sock)?;
+        let listener = std::os::unix::net::UnixListener::bind(&sock)
+            .ctx("listen on", self.store.root().join(&name))?;
         let mut o = opts.clone();
         o.console_socket = Some(sock.clone());
         let created = self.create(id, &o);

@@ -91,32 +91,46 @@ pub fn relay(master: &OwnedFd, pid: i32, mask: &SigSet) -> Result<i32> {
     mask.thread_block().ctx("block signals", "run")?;
     let sfd = SignalFd::new(mask).ctx("signalfd", "run")?;
     let mut stdin_open = true;
+    let mut master_open = true;
     let mut buf = [0u8; 8192];
     let code = loop {
+        // Every turn, the first included: a SIGCHLD that came before the
+        // mask was blocked was discarded, and a quick process may be gone
+        // already.
+        match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(_, c)) => break c,
+            Ok(WaitStatus::Signaled(_, s, _)) => break 128 + s as i32,
+            _ => {}
+        }
         // SAFETY: fd 0 stays open for the life of this process.
         let stdin = unsafe { BorrowedFd::borrow_raw(0) };
-        let mut fds = vec![
-            PollFd::new(master.as_fd(), PollFlags::POLLIN),
-            PollFd::new(sfd.as_fd(), PollFlags::POLLIN),
-        ];
-        if stdin_open {
+        let mut fds = vec![PollFd::new(sfd.as_fd(), PollFlags::POLLIN)];
+        let master_at = master_open.then(|| {
+            fds.push(PollFd::new(master.as_fd(), PollFlags::POLLIN));
+            fds.len() - 1
+        });
+        let stdin_at = stdin_open.then(|| {
             fds.push(PollFd::new(stdin, PollFlags::POLLIN));
-        }
+            fds.len() - 1
+        });
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::errno::Errno::EINTR) => continue,
             r => r.ctx("poll", "terminal")?,
         };
-        let ready = |i: usize| {
-            fds.get(i)
+        let ready = |i: Option<usize>| {
+            i.and_then(|i| fds.get(i))
                 .and_then(|f| f.revents())
                 .is_some_and(|r| !r.is_empty())
         };
-        let (m_ready, s_ready, i_ready) = (ready(0), ready(1), ready(2));
+        let (s_ready, m_ready, i_ready) = (ready(Some(0)), ready(master_at), ready(stdin_at));
         drop(fds);
         if m_ready {
             match nix::unistd::read(master.as_raw_fd(), &mut buf) {
                 Ok(n) if n > 0 => write_all(1, &buf[..n]),
-                _ => {}
+                Err(nix::errno::Errno::EINTR) | Err(nix::errno::Errno::EAGAIN) => {}
+                // EIO: no slave is open any more. A hung-up master polls
+                // ready forever; the exit comes as SIGCHLD.
+                _ => master_open = false,
             }
         }
         if i_ready {
@@ -134,11 +148,6 @@ pub fn relay(master: &OwnedFd, pid: i32, mask: &SigSet) -> Result<i32> {
                         let _ = kill(Pid::from_raw(pid), sig);
                     }
                 }
-            }
-            match waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)) {
-                Ok(WaitStatus::Exited(_, c)) => break c,
-                Ok(WaitStatus::Signaled(_, s, _)) => break 128 + s as i32,
-                _ => {}
             }
         }
     };

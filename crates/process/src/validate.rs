@@ -24,6 +24,7 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
             process.cwd().display()
         )));
     }
+    validate_user(process.user())?;
     if process.terminal() == Some(true) && !has_console_socket {
         return Err(Error::Spec(
             "process.terminal: a terminal needs --console-socket (or set terminal to false)".into(),
@@ -66,6 +67,12 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
         return Err(Error::Spec(
             "domainname: setting a domainname needs a uts namespace in linux.namespaces".into(),
         ));
+    }
+    if let Some(h) = spec.hostname().as_deref() {
+        validate_uts_name("hostname", h)?;
+    }
+    if let Some(d) = spec.domainname().as_deref() {
+        validate_uts_name("domainname", d)?;
     }
     for (i, m) in spec.mounts().as_deref().unwrap_or(&[]).iter().enumerate() {
         if !m.destination().is_absolute() {
@@ -112,6 +119,58 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
         .flatten()
     {
         validate_sysctl(key, plan)?;
+    }
+    Ok(())
+}
+
+/// The largest uid or gid runc accepts. Above it the kernel's ids are
+/// negative in 32 bits, and 4294967295 is (uid_t)-1, which setresuid and
+/// setgroups take as "leave unchanged": the process would stay root.
+pub const MAX_ID: u32 = i32::MAX as u32;
+
+fn validate_user(user: &oci_spec::runtime::User) -> Result<()> {
+    let out_of_range = |field: String, id: u32| {
+        Err(Error::Spec(format!(
+            "{field}: {id} is out of range: uids and gids must be in 0..={MAX_ID}"
+        )))
+    };
+    if user.uid() > MAX_ID {
+        return out_of_range("process.user.uid".into(), user.uid());
+    }
+    if user.gid() > MAX_ID {
+        return out_of_range("process.user.gid".into(), user.gid());
+    }
+    for (i, g) in user
+        .additional_gids()
+        .as_deref()
+        .unwrap_or(&[])
+        .iter()
+        .enumerate()
+    {
+        if *g > MAX_ID {
+            return out_of_range(format!("process.user.additionalGids[{i}]"), *g);
+        }
+    }
+    Ok(())
+}
+
+/// The kernel's limit on a host or domain name (__NEW_UTS_LEN).
+const UTS_NAME_MAX: usize = 64;
+
+/// A hostname or domainname the kernel would take but that breaks whatever
+/// reads it back (/etc/hosts lines, prompts, logs): control characters
+/// such as a newline or NUL, or more than the kernel keeps.
+fn validate_uts_name(field: &str, name: &str) -> Result<()> {
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(Error::Spec(format!(
+            "{field}: {name:?} contains the control character {c:?}: use letters, digits, '-' and '.'"
+        )));
+    }
+    if name.len() > UTS_NAME_MAX {
+        return Err(Error::Spec(format!(
+            "{field}: {name:?} is {} bytes long, more than the kernel's {UTS_NAME_MAX}",
+            name.len()
+        )));
     }
     Ok(())
 }
@@ -177,6 +236,41 @@ mod tests {
 
     fn plan(json: &str) -> Plan {
         Plan::from_spec(&serde_json::from_str::<Vec<_>>(json).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn ids_beyond_runcs_range_are_refused() {
+        let user = |json: &str| serde_json::from_str::<oci_spec::runtime::User>(json).unwrap();
+        validate_user(&user(
+            r#"{"uid":2147483647,"gid":2147483647,"additionalGids":[0]}"#,
+        ))
+        .unwrap();
+        for (json, field) in [
+            (r#"{"uid":4294967295,"gid":0}"#, "process.user.uid"),
+            (r#"{"uid":0,"gid":2147483648}"#, "process.user.gid"),
+            (
+                r#"{"uid":0,"gid":0,"additionalGids":[1,4294967295]}"#,
+                "process.user.additionalGids[1]",
+            ),
+        ] {
+            let e = validate_user(&user(json)).unwrap_err().to_string();
+            assert!(e.contains(field) && e.contains("0..=2147483647"), "{e}");
+        }
+    }
+
+    #[test]
+    fn uts_names_without_control_characters() {
+        validate_uts_name("hostname", "web-1.example").unwrap();
+        validate_uts_name("hostname", &"h".repeat(64)).unwrap();
+        for bad in ["a\nb", "a\0b", "tab\t", "del\u{7f}"] {
+            let e = validate_uts_name("hostname", bad).unwrap_err().to_string();
+            assert!(e.contains("control character"), "{e}");
+            assert_eq!(e.lines().count(), 1, "{e}");
+        }
+        let e = validate_uts_name("domainname", &"d".repeat(65))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("65 bytes") && e.contains("domainname"), "{e}");
     }
 
     #[test]

@@ -10,6 +10,8 @@ pub enum Error {
     Exists(String),
     #[error("invalid container id {id:?}: {reason}")]
     InvalidId { id: String, reason: &'static str },
+    #[error("invalid container id {id:?}: it is {len} bytes long, at most {max} are allowed (it names the container's directory under --root; use a shorter id)")]
+    IdTooLong { id: String, len: usize, max: usize },
     #[error("state of container {id} is unreadable ({}): {reason}", path.display())]
     Corrupt {
         id: String,

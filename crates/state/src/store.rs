@@ -110,7 +110,14 @@ struct OciState<'a> {
     annotations: &'a HashMap<String, String>,
 }
 
-/// runc's rule: letters, digits, `_ + - .`, not `.` or `..`, at most 1024.
+/// The longest id: the container's directory under the root (and its
+/// default cgroup) is named after it, and a file name has at most 255
+/// bytes (NAME_MAX); a longer id would fail as a raw ENAMETOOLONG half-way
+/// through `create`.
+pub const MAX_ID_LEN: usize = 255;
+
+/// runc's rule: letters, digits, `_ + - .`, not `.` or `..`; at most
+/// [`MAX_ID_LEN`] bytes.
 pub fn validate_id(id: &str) -> Result<()> {
     let bad = |reason| {
         Err(Error::InvalidId {
@@ -121,8 +128,12 @@ pub fn validate_id(id: &str) -> Result<()> {
     if id.is_empty() {
         return bad("empty");
     }
-    if id.len() > 1024 {
-        return bad("longer than 1024 characters");
+    if id.len() > MAX_ID_LEN {
+        return Err(Error::IdTooLong {
+            id: id.to_string(),
+            len: id.len(),
+            max: MAX_ID_LEN,
+        });
     }
     if id == "." || id == ".." {
         return bad("must not be . or ..");
@@ -264,6 +275,10 @@ mod tests {
         for bad in ["", ".", "..", "a/b", "a b", "../x"] {
             assert!(validate_id(bad).is_err(), "{bad}");
         }
+        validate_id(&"a".repeat(MAX_ID_LEN)).unwrap();
+        let e = validate_id(&"a".repeat(300)).unwrap_err().to_string();
+        assert!(e.contains("300 bytes") && e.contains("at most 255"), "{e}");
+        assert_eq!(e.lines().count(), 1, "{e}");
     }
 
     #[test]

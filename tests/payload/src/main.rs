@@ -4,6 +4,21 @@
 //! 2 on bad usage, 1 when the probed operation failed (with the errno).
 
 use std::io::Write;
+use std::sync::OnceLock;
+
+/// /proc/self/status as it was before Rust's start-up code ran (it sets
+/// SIGPIPE to ignored): the signal state the container process was
+/// exec'd with, for `signals`.
+static AT_EXEC: OnceLock<String> = OnceLock::new();
+
+extern "C" fn record_at_exec() {
+    let _ = AT_EXEC.set(std::fs::read_to_string("/proc/self/status").unwrap_or_default());
+}
+
+/// Run by the C runtime before main, so before std's SIGPIPE change.
+#[used]
+#[link_section = ".init_array"]
+static RECORD_AT_EXEC: extern "C" fn() = record_at_exec;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -61,6 +76,18 @@ fn run(args: &[String]) -> Result<(), String> {
                     || line.starts_with("Seccomp")
                     || line.starts_with("Umask")
                 {
+                    println!("{line}");
+                }
+            }
+        }
+        // SigBlk and SigIgn as exec'd: every container process must start
+        // with no signal blocked or ignored, as runc and crun give it.
+        "signals" => {
+            let status = AT_EXEC
+                .get()
+                .ok_or("signals: status at exec not recorded")?;
+            for line in status.lines() {
+                if line.starts_with("SigBlk") || line.starts_with("SigIgn") {
                     println!("{line}");
                 }
             }
@@ -260,7 +287,7 @@ fn run(args: &[String]) -> Result<(), String> {
             println!("{m:04o}");
         }
         _ => {
-            eprintln!("usage: payload pid|ppid|id|cwd|env|hostname|domainname|status|cat F|exists F|write F DATA|readlink F|fds|rlimit NAME|exit N|sleep S|count|memhog MB|forks N|spin S|wait-signal|syscall NAME|umask|overwrite-exe PATH S [unlock]");
+            eprintln!("usage: payload pid|ppid|id|cwd|env|hostname|domainname|status|signals|cat F|exists F|write F DATA|readlink F|fds|rlimit NAME|exit N|sleep S|count|memhog MB|forks N|spin S|wait-signal|syscall NAME|umask|overwrite-exe PATH S [unlock]");
             std::process::exit(2);
         }
     }

@@ -146,6 +146,7 @@ fn process_json(
         p["cwd"] = serde_json::json!(w);
     }
     if let Some(u) = &o.user {
+        super::resources::check_user_ids("--user", u)?;
         // Names are looked up in the container's own /etc/passwd and
         // /etc/group (its rootfs is mounted while it runs).
         let rootfs = paths.dir(&c.id).join("merged");

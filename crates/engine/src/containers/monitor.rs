@@ -61,8 +61,9 @@ fn cloexec(fd: RawFd) {
 pub fn run(paths: &Paths, id: &str, stdin: bool, detach_keys: Option<&str>) -> i32 {
     // The foreground `husk run -it` relays its SIGWINCH here (see
     // `watch`). Blocked from the start so none is lost before the loop
-    // polls for it (the default action would discard it); children get
-    // an empty mask from std's spawn.
+    // polls for it (the default action would discard it). std's spawn
+    // would pass the mask on: the runtime gets an empty one (see
+    // `Runtime::command`).
     let mut winch = nix::sys::signal::SigSet::empty();
     winch.add(nix::sys::signal::Signal::SIGWINCH);
     let _ = winch.thread_block();

@@ -148,6 +148,101 @@ pub fn check_cpuset(flag: &'static str, value: &str, online: &str) -> Result<()>
     Ok(())
 }
 
+/// The largest uid or gid (runc's limit): above it an id is negative in
+/// 32 bits, and 4294967295 is (uid_t)-1, which setresuid takes as "leave
+/// unchanged", so the process would stay root.
+pub const MAX_ID: u64 = i32::MAX as u64;
+
+/// The numeric parts of `-u user[:group]` must be valid ids; names are
+/// looked up in the image later (and the runtime checks what they give).
+pub fn check_user_ids(flag: &'static str, value: &str) -> Result<()> {
+    let (user, group) = match value.split_once(':') {
+        Some((u, g)) => (u, Some(g)),
+        None => (value, None),
+    };
+    for (what, part) in [("uid", Some(user)), ("gid", group)] {
+        let Some(part) = part.filter(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        // All digits: too many of them for a u64 is out of range as well.
+        if part.parse::<u64>().map_or(true, |n| n > MAX_ID) {
+            return Err(Error::InvalidFlag {
+                flag,
+                value: value.to_string(),
+                reason: format!(
+                    "{what} {part} is out of range: uids and gids must be in range 0-{MAX_ID}"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// docker's `--cpus` rule: 0 (no limit) or from 0.01 (a 1 ms quota in
+/// the 100 ms period, the kernel's least) to the number of online CPUs.
+/// `online` is the kernel's list (/sys/devices/system/cpu/online).
+pub fn check_cpus(value: f64, online: &str) -> Result<()> {
+    let n = parse_list(online.trim()).map_or(1, |l| l.len().max(1));
+    if value == 0.0 {
+        return Ok(());
+    }
+    if !value.is_finite() || !(0.01..=n as f64).contains(&value) {
+        return Err(Error::InvalidFlag {
+            flag: "--cpus",
+            // 1e30, not thirty-one digits.
+            value: if value.abs() >= 1e9 {
+                format!("{value:e}")
+            } else {
+                value.to_string()
+            },
+            reason: format!(
+                "Range of CPUs is from 0.01 to {n}.00, as there are only {n} CPUs available"
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The kernel's limit on a hostname (HOST_NAME_MAX).
+const HOSTNAME_MAX: usize = 64;
+
+/// `--hostname`: what the kernel keeps (64 bytes) and what /etc/hosts and
+/// every reader of it can take: dot-separated labels of letters, digits,
+/// '-' and '_', each starting and ending with a letter or digit. A newline
+/// would forge /etc/hosts lines.
+pub fn check_hostname(value: &str) -> Result<()> {
+    let bad = |reason: String| Error::InvalidFlag {
+        flag: "--hostname",
+        value: value.to_string(),
+        reason,
+    };
+    if value.len() > HOSTNAME_MAX {
+        return Err(bad(format!(
+            "{} bytes long, at most {HOSTNAME_MAX} are allowed",
+            value.len()
+        )));
+    }
+    if let Some(c) = value
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "-_.".contains(*c)))
+    {
+        return Err(bad(format!(
+            "{c:?} is not allowed: use letters, digits, '-', '_' and '.'"
+        )));
+    }
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    if value
+        .split('.')
+        .any(|l| !edge(l.chars().next()) || !edge(l.chars().last()))
+    {
+        return Err(bad(
+            "each dot-separated part must start and end with a letter or digit".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Online CPUs and memory nodes; a machine without NUMA files has node 0.
 pub fn online(kind: &str) -> String {
     let p = match kind {
@@ -343,6 +438,65 @@ mod tests {
         assert_eq!(signal_number("SIGRTMAX"), Some(64));
         for bad in ["0", "65", "SIGFOO", "RTMIN+40", ""] {
             assert_eq!(signal_number(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn user_ids_in_runcs_range() {
+        for ok in [
+            "0",
+            "1000",
+            "2147483647",
+            "1000:2147483647",
+            "nobody",
+            "u:g",
+            "1000:wheel",
+        ] {
+            check_user_ids("--user", ok).unwrap();
+        }
+        for bad in [
+            "4294967295",
+            "2147483648",
+            "0:4294967295",
+            "99999999999999999999999",
+            "nobody:2147483648",
+        ] {
+            let e = check_user_ids("--user", bad).unwrap_err().to_string();
+            assert!(e.contains("0-2147483647"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn cpus_within_what_is_online() {
+        for ok in [0.0, 0.01, 0.5, 1.5, 2.0] {
+            check_cpus(ok, "0-1\n").unwrap();
+        }
+        for bad in [1e30, 2.01, 0.001, -1.0, f64::NAN, f64::INFINITY] {
+            let e = check_cpus(bad, "0-1\n").unwrap_err().to_string();
+            assert!(
+                e.contains("from 0.01 to 2.00, as there are only 2 CPUs"),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn hostnames_the_kernel_and_etc_hosts_take() {
+        for ok in ["web", "web-1.example.com", "my_box", "a", &"a".repeat(64)] {
+            check_hostname(ok).unwrap();
+        }
+        for bad in [
+            "evil\n1.2.3.4 bank",
+            "nul\0",
+            "sp ace",
+            "-lead",
+            "trail-",
+            "a..b",
+            ".",
+            &"a".repeat(65),
+        ] {
+            let e = check_hostname(bad).unwrap_err().to_string();
+            assert_eq!(e.lines().count(), 1, "{bad:?}: {e}");
         }
     }
 

@@ -27,6 +27,12 @@ pub fn default_binary() -> Result<PathBuf> {
 impl Runtime {
     pub fn command(&self, args: &[&str]) -> Command {
         let mut c = Command::new(&self.binary);
+        // The runtime starts as a shim would start it, not with our signal
+        // state (see `default_signals`).
+        // SAFETY: the closure makes only raw, async-signal-safe syscalls.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut c, super::relay::default_signals)
+        };
         c.arg("--root").arg(&self.root);
         if let Some(log) = &self.log {
             c.arg("--log").arg(log).arg("--log-format").arg("json");

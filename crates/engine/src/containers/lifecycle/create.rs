@@ -395,7 +395,7 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         },
         host_config: HostConfig {
             memory,
-            nano_cpus: o.cpus.map(|c| (c * 1e9) as i64).unwrap_or(0),
+            nano_cpus: o.cpus.map(|c| (c * 1e9).round() as i64).unwrap_or(0),
             cpu_shares: o.cpu_shares.unwrap_or(0),
             pids_limit: o.pids_limit,
             network_mode: network,

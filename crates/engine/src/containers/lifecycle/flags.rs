@@ -82,6 +82,15 @@ pub(super) fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
             v
         }
     };
+    if let Some(u) = &o.user {
+        resources::check_user_ids("--user", u)?;
+    }
+    if let Some(c) = o.cpus {
+        resources::check_cpus(c, &resources::online("cpus"))?;
+    }
+    if let Some(h) = o.hostname.as_deref().filter(|h| !h.is_empty()) {
+        resources::check_hostname(h)?;
+    }
     if let Some(c) = &o.cpuset_cpus {
         resources::check_cpuset("--cpuset-cpus", c, &resources::online("cpus"))?;
     }
