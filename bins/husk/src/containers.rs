@@ -173,9 +173,20 @@ fn foreground(
         Outcome::Detached => Ok(0),
         Outcome::Lost => {
             let _ = started.monitor.wait();
-            // The monitor died without a report: whatever the record says.
+            // The monitor died without a report (killed): the record,
+            // settled, says what is left; a `--rm` container that ended
+            // goes as its monitor would have removed it.
             let rec = lifecycle::reconcile(p, &p.resolve(id)?)?;
-            Ok(rec.state.exit_code)
+            let left = if rec.is_running() {
+                "it runs on with nobody collecting its output: remove it with `husk rm -f`"
+            } else {
+                lifecycle::discard_ended(p, &rec)?;
+                "its exit code is unknown"
+            };
+            bail!(
+                "the monitor of container {} died before reporting the container's exit; {left}",
+                rec.short_id()
+            )
         }
     }
 }

@@ -180,3 +180,74 @@ fn sigint_during_import_and_load_leaves_no_half_image() {
     assert_eq!(h2.count("tmp"), 0);
     h2.assert_consistent();
 }
+
+/// `n` copies of `args` at once against `h`: each succeeds or fails with
+/// one clear line (no panic, no raw error), and at least one succeeds.
+fn all_at_once(h: &Husk, n: usize, args: &[&str]) {
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            h.cmd(args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut ok = 0;
+    for c in children {
+        let out = c.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            ok += 1;
+        } else {
+            assert!(
+                err.starts_with("husk: ") && err.lines().count() == 1,
+                "{args:?}: {err}"
+            );
+        }
+    }
+    assert!(ok >= 1, "{args:?}: none of {n} succeeded");
+}
+
+#[test]
+fn parallel_imports_and_loads_of_one_image() {
+    husk_fixtures::require_root!("parallel_imports_and_loads_of_one_image");
+    let work = tempdir();
+    let rootfs = work.path().join("rootfs");
+    husk_fixtures::busybox_rootfs(&rootfs);
+    let tar = work.path().join("bb.tar");
+    tar_dir(&rootfs, &tar, &[]);
+    let tar = tar.to_str().unwrap();
+
+    // Imports: each is an image of its own (a new config, as docker's),
+    // the name ends on one of them, the layer is stored once.
+    let h = Husk::new();
+    all_at_once(&h, 6, &["import", tar, "same"]);
+    h.assert_consistent();
+    assert_eq!(h.ok(&["images", "-q", "same"]).lines().count(), 1);
+    assert_eq!(h.count("layers"), 1, "the layer stored more than once");
+    assert_eq!(h.count("l"), 1);
+    assert_eq!(h.count("tmp"), 0, "staging left");
+
+    // Loads of one archive: one image, one layer.
+    let archive = work.path().join("same.tar");
+    h.ok(&["save", "-o", archive.to_str().unwrap(), "same"]);
+    let a = archive.to_str().unwrap();
+    let h2 = Husk::new();
+    all_at_once(&h2, 6, &["load", "-i", a]);
+    h2.assert_consistent();
+    assert_eq!(h2.ok(&["images", "-q"]).lines().count(), 1);
+    assert_eq!(h2.count("layers"), 1);
+    assert_eq!(h2.count("l"), 1);
+
+    // Both at once, into a store that has it already.
+    std::thread::scope(|s| {
+        s.spawn(|| all_at_once(&h2, 3, &["import", tar, "same:imported"]));
+        s.spawn(|| all_at_once(&h2, 3, &["load", "-i", a]));
+    });
+    h2.assert_consistent();
+    assert_eq!(h2.count("layers"), 1);
+    assert_eq!(h2.count("tmp"), 0);
+    assert_eq!(h2.ok(&["images", "-q", "same:imported"]).lines().count(), 1);
+    assert_eq!(h2.ok(&["images", "-q", "same:latest"]).lines().count(), 1);
+}

@@ -82,20 +82,26 @@ impl Husk {
 
     /// Every layer dir is complete (meta.json present) and every blob hashes to its name.
     pub fn assert_consistent(&self) {
-        for e in std::fs::read_dir(self.root.path().join("layers")).unwrap() {
-            let p = e.unwrap().path();
-            assert!(
-                p.join("meta.json").is_file(),
-                "incomplete layer {}",
-                p.display()
-            );
-        }
-        for e in std::fs::read_dir(self.root.path().join("blobs/sha256")).unwrap() {
-            let e = e.unwrap();
-            let data = std::fs::read(e.path()).unwrap();
-            let d = husk_image::Digest::of(&data);
-            assert_eq!(d.hex(), e.file_name().to_str().unwrap(), "corrupt blob");
-        }
+        assert_store_consistent(self.root.path());
+    }
+}
+
+/// The image store under `root`: every layer dir is complete (meta.json
+/// present) and every blob hashes to its name.
+pub fn assert_store_consistent(root: &Path) {
+    for e in std::fs::read_dir(root.join("layers")).unwrap() {
+        let p = e.unwrap().path();
+        assert!(
+            p.join("meta.json").is_file(),
+            "incomplete layer {}",
+            p.display()
+        );
+    }
+    for e in std::fs::read_dir(root.join("blobs/sha256")).unwrap() {
+        let e = e.unwrap();
+        let data = std::fs::read(e.path()).unwrap();
+        let d = husk_image::Digest::of(&data);
+        assert_eq!(d.hex(), e.file_name().to_str().unwrap(), "corrupt blob");
     }
 }
 

@@ -173,11 +173,18 @@ impl JsonLog {
 
     /// Output of stream 0 (stdout) or 1 (stderr).
     pub fn push(&mut self, stream: usize, data: &[u8]) {
-        self.pending[stream].extend_from_slice(data);
-        while let Some(nl) = self.pending[stream].iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.pending[stream].drain(..=nl).collect();
-            self.write(stream, &line);
+        let mut pending = std::mem::take(&mut self.pending[stream]);
+        pending.extend_from_slice(data);
+        // Lines are taken from a moving start and the rest moved to the
+        // front once: linear in the output, however many lines one read
+        // brings.
+        let mut start = 0;
+        while let Some(nl) = pending[start..].iter().position(|b| *b == b'\n') {
+            self.write(stream, &pending[start..start + nl + 1]);
+            start += nl + 1;
         }
+        pending.drain(..start);
+        self.pending[stream] = pending;
         if self.pending[stream].len() >= MAX_LINE {
             let part = std::mem::take(&mut self.pending[stream]);
             self.write(stream, &part);

@@ -4,6 +4,7 @@
 //! the rotated files, and following notices the live file being renamed
 //! away (or truncated, with max-file 1) and carries on in the new one.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
@@ -77,7 +78,11 @@ impl Filter {
 pub struct Follower {
     path: PathBuf,
     file: File,
+    /// Read but not yet emitted: at most one incomplete record once a
+    /// drain returns.
     partial: Vec<u8>,
+    /// What each read fills (see [`DRAIN_CHUNK`]).
+    chunk: Vec<u8>,
     filter: Filter,
     /// Past `until`: nothing more will be shown.
     done: bool,
@@ -100,6 +105,7 @@ impl Follower {
             path: path.to_path_buf(),
             file,
             partial: Vec::new(),
+            chunk: vec![0u8; DRAIN_CHUNK],
             filter,
             done: false,
             hold: false,
@@ -192,42 +198,79 @@ impl Follower {
         let _ = err.flush();
     }
 
+    /// Emits every complete record from the file's position to its end,
+    /// in chunks: linear in what it reads, and holding at most a chunk
+    /// and one incomplete record however far behind the writer it is.
     fn drain(&mut self, out: &mut dyn Write, err: &mut dyn Write) {
-        let mut buf = Vec::new();
-        if self.file.read_to_end(&mut buf).is_err() {
-            return;
-        }
-        self.partial.extend_from_slice(&buf);
-        while let Some(nl) = self.partial.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=nl).collect();
-            if !self.done && !self.filter.emit(&line, out, err) {
-                self.done = true;
+        loop {
+            let n = match self.file.read(&mut self.chunk) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return,
+            };
+            self.partial.extend_from_slice(&self.chunk[..n]);
+            // Records are taken from a moving start; the rest moves to the
+            // front once per chunk, never once per record.
+            let mut start = 0;
+            while let Some(nl) = self.partial[start..].iter().position(|b| *b == b'\n') {
+                let line = &self.partial[start..start + nl + 1];
+                if !self.done && !self.filter.emit(line, out, err) {
+                    self.done = true;
+                }
+                start += nl + 1;
             }
+            self.partial.drain(..start);
         }
     }
 }
 
-/// Lines of `f` from its current position to its end, without newlines.
-fn read_lines(f: &mut File, path: &Path) -> Result<Vec<Vec<u8>>> {
-    let mut lines = Vec::new();
-    let mut r = BufReader::new(f);
+/// How much a follower reads at a time.
+const DRAIN_CHUNK: usize = 64 * 1024;
+
+/// Hands each complete line of `f`, from its current position to its
+/// end, to `each` (without its newline) until `each` says stop; a last
+/// line without a newline, a record the monitor is still writing, is left
+/// unread for follow. Reads in chunks: whatever the file's size, memory
+/// holds one chunk and one line.
+fn for_each_line(f: &mut File, path: &Path, each: &mut dyn FnMut(&[u8]) -> bool) -> Result<()> {
+    let mut r = BufReader::with_capacity(DRAIN_CHUNK, f);
+    let mut l = Vec::new();
     loop {
-        let mut l = Vec::new();
+        l.clear();
         let n = r
             .read_until(b'\n', &mut l)
             .map_err(|e| Error::io("read", path, e))?;
         if n == 0 || l.last() != Some(&b'\n') {
-            // A record the monitor is still writing: left for follow.
-            if n > 0 {
-                let back = n as i64;
-                let f = r.into_inner();
-                let _ = f.seek(SeekFrom::Current(-back));
-            }
-            return Ok(lines);
+            // The file is left where the next read must start: after the
+            // last complete line (a seek through the reader moves the file
+            // back over what the reader holds unread).
+            let _ = r.seek(SeekFrom::Current(-(n as i64)));
+            return Ok(());
         }
         l.pop();
-        lines.push(l);
+        if !each(&l) {
+            // Stopped (past --until): nothing reads on from here.
+            return Ok(());
+        }
     }
+}
+
+/// The last `keep` lines of `f` (from its current position), oldest
+/// first, as [`for_each_line`] reads them.
+fn last_lines(f: &mut File, path: &Path, keep: usize) -> Result<VecDeque<Vec<u8>>> {
+    let mut lines = VecDeque::new();
+    // Read through even for none: follow goes on from the end.
+    for_each_line(f, path, &mut |l| {
+        if keep > 0 {
+            if lines.len() == keep {
+                lines.pop_front();
+            }
+            lines.push_back(l.to_vec());
+        }
+        true
+    })?;
+    Ok(lines)
 }
 
 /// `husk logs`.
@@ -261,25 +304,37 @@ pub fn logs(
             older.push((p.clone(), f));
         }
     }
-    let live_lines = read_lines(&mut live, &live_path)?;
-    // Newest file first until the tail is covered.
-    let mut chunks: Vec<Vec<Vec<u8>>> = vec![live_lines];
-    let mut have = chunks[0].len();
-    for (p, f) in older.iter_mut().rev() {
-        if o.tail.is_some_and(|n| have >= n) {
-            break;
-        }
-        let lines = read_lines(f, p)?;
-        have += lines.len();
-        chunks.push(lines);
-    }
-    let all: Vec<&Vec<u8>> = chunks.iter().rev().flatten().collect();
-    let skip = o.tail.map_or(0, |n| all.len().saturating_sub(n));
     let mut past_until = false;
-    for l in &all[skip..] {
-        if !filter.emit(l, out, err) {
-            past_until = true;
-            break;
+    let mut emit = |l: &[u8]| {
+        past_until = !filter.emit(l, out, err);
+        !past_until
+    };
+    match o.tail {
+        // Streamed, oldest file first: memory does not grow with the log.
+        None => {
+            for (p, f) in older.iter_mut() {
+                for_each_line(f, p, &mut emit)?;
+            }
+            for_each_line(&mut live, &live_path, &mut emit)?;
+        }
+        // Newest file first until the tail is covered, keeping no more
+        // than the tail.
+        Some(n) => {
+            let mut chunks = vec![last_lines(&mut live, &live_path, n)?];
+            let mut have = chunks[0].len();
+            for (p, f) in older.iter_mut().rev() {
+                if have >= n {
+                    break;
+                }
+                let lines = last_lines(f, p, n - have)?;
+                have += lines.len();
+                chunks.push(lines);
+            }
+            for l in chunks.iter().rev().flatten() {
+                if !emit(l) {
+                    break;
+                }
+            }
         }
     }
     let _ = out.flush();

@@ -91,3 +91,27 @@ pub fn try_lock(path: &std::path::Path) -> crate::Result<Option<std::fs::File>> 
         }
     }
 }
+
+/// The live members of session `sid` that started at or after `since`
+/// (clock ticks), with their start times; zombies count as gone.
+pub fn session_members(sid: i32, since: u64) -> Vec<(i32, u64)> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|pid| *pid != sid)
+        .filter_map(|pid| {
+            let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let rest = &s[s.rfind(')')? + 2..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // `rest` starts at field 3 (state): session is field 6,
+            // starttime field 22.
+            let state = f.first()?.chars().next()?;
+            let session: i32 = f.get(3)?.parse().ok()?;
+            let start: u64 = f.get(19)?.parse().ok()?;
+            (session == sid && start >= since && state != 'Z' && state != 'X')
+                .then_some((pid, start))
+        })
+        .collect()
+}

@@ -337,6 +337,8 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         .clone()
         .or_else(|| icfg.stop_signal().clone())
         .unwrap_or_default();
+    // What a killed `create` or `rm` left goes before the new record.
+    super::sweep(paths);
     let _lock = paths.lock()?;
     let existing = paths.all()?;
     let mut id = names::new_id();

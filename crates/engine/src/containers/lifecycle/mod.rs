@@ -11,7 +11,7 @@ mod start;
 
 pub use create::{create, parse_memory, CreateOptions};
 pub(crate) use reconcile::runtime_of;
-pub use reconcile::{list, reconcile, release_rootfs};
+pub use reconcile::{discard_ended, list, reconcile, release_rootfs, sweep};
 pub use remove::{remove, remove_files, remove_with_volumes, take_files, Trash};
 pub use signal::{kill, pause, stop, stop_with, unpause, wait};
 pub(crate) use signal::{thaw_if_paused, wait_recorded};

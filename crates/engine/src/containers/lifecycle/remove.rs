@@ -1,16 +1,21 @@
 //! `husk rm`.
 
+use std::fs::File;
+use std::os::fd::AsRawFd;
+use std::path::Path;
 use std::time::Duration;
 
-use super::{reconcile, release_rootfs, runtime_of, thaw_if_paused, wait_recorded};
+use super::reconcile::release;
+use super::{reconcile, runtime_of, sweep, thaw_if_paused, wait_recorded};
 use crate::containers::{proc, Paths};
 use crate::{Error, Result};
 
 /// `husk rm [-f] -v`: also removes the container's anonymous volumes
 /// (named ones stay, as in docker).
 pub fn remove_with_volumes(paths: &Paths, name: &str, force: bool, volumes: bool) -> Result<()> {
+    sweep(paths);
     let c = paths.resolve(name)?;
-    remove(paths, name, force)?;
+    remove_swept(paths, name, force)?;
     if volumes {
         crate::containers::mounts::remove_anonymous(&paths.root, &c.host_config.mount_points);
     }
@@ -18,8 +23,14 @@ pub fn remove_with_volumes(paths: &Paths, name: &str, force: bool, volumes: bool
 }
 
 /// `husk rm [-f]`. Removal happens holding the container's monitor lock,
-/// so no monitor can be starting or finishing it meanwhile.
+/// so no monitor can be starting or finishing it meanwhile. What crashes
+/// left that no record names goes first (see [`sweep`]).
 pub fn remove(paths: &Paths, name: &str, force: bool) -> Result<()> {
+    sweep(paths);
+    remove_swept(paths, name, force)
+}
+
+fn remove_swept(paths: &Paths, name: &str, force: bool) -> Result<()> {
     let id = paths.resolve(name)?.id;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let _owner = loop {
@@ -72,15 +83,7 @@ pub fn remove(paths: &Paths, name: &str, force: bool) -> Result<()> {
         });
     }
     // Whatever a dead monitor left: runtime state, mount, bundle, network.
-    let _ = runtime_of(paths, &c).delete_force(&c.id);
-    release_rootfs(&paths.dir(&c.id).join("merged"));
-    // A failure here must not keep the container: the gc of a later
-    // command frees what an absent container still holds.
-    if crate::network::needs_disconnect(paths, &c) {
-        if let Err(e) = crate::network::disconnect(paths, &c) {
-            eprintln!("husk: {e}");
-        }
-    }
+    release(paths, &c);
     remove_files(paths, &c.id)
 }
 
@@ -97,16 +100,48 @@ pub fn remove_files(paths: &Paths, id: &str) -> Result<()> {
 /// What a removed container leaves for deleting: its renamed directory.
 /// Once taken, the container is gone for every command (the record is no
 /// longer where lookups read), so the deleting may happen later, after
-/// the caller has told whoever waits.
-pub struct Trash(std::path::PathBuf, Option<(std::path::PathBuf, String)>);
+/// the caller has told whoever waits. The directory stays locked (see
+/// [`lock_dir`]) until it is gone, so a later command's [`sweep`] can
+/// tell a removal at work from one that was killed half way.
+pub struct Trash {
+    path: std::path::PathBuf,
+    _held: Option<File>,
+    /// The store root and the image whose layers it kept.
+    image: Option<(std::path::PathBuf, String)>,
+}
 
 impl Trash {
     pub fn remove(self) -> Result<()> {
-        std::fs::remove_dir_all(&self.0).map_err(|e| Error::io("remove", &self.0, e))?;
+        match std::fs::remove_dir_all(&self.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("remove", &self.path, e)),
+        }
         // The layers it kept after its image was deleted go with it.
-        match self.1 {
-            Some((root, image)) => crate::images::remove::release_layers(&root, &image),
+        match &self.image {
+            Some((root, image)) => crate::images::remove::release_layers(root, image),
             None => Ok(()),
+        }
+    }
+}
+
+/// An exclusive `flock` on a directory, without waiting; `None` when
+/// another process holds it (or it cannot be opened). Follows the
+/// directory through a rename: the lock is on the inode.
+pub(super) fn lock_dir(dir: &Path) -> Option<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(dir)
+        .ok()?;
+    loop {
+        // SAFETY: flock on a descriptor we own; no memory is passed.
+        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            return Some(f);
+        }
+        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
+            return None;
         }
     }
 }
@@ -121,17 +156,25 @@ pub fn take_files(paths: &Paths, id: &str) -> Result<Option<Trash>> {
     let auto = record.filter(|c| c.host_config.auto_remove);
     let dir = paths.dir(id);
     let trash = paths.containers().join(format!(".rm-{id}"));
-    {
+    let held = {
         let _lock = paths.lock()?;
+        // Locked before it is renamed: no sweep ever sees it unlocked
+        // while we live.
+        let held = lock_dir(&dir);
         match std::fs::rename(&dir, &trash) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(Error::io("rename", &dir, e)),
         }
-    }
+        held
+    };
     let _ = std::fs::remove_dir_all(paths.bundle(id));
     if let Some(c) = auto {
         crate::containers::mounts::remove_anonymous(&paths.root, &c.host_config.mount_points);
     }
-    Ok(Some(Trash(trash, image)))
+    Ok(Some(Trash {
+        path: trash,
+        _held: held,
+        image,
+    }))
 }

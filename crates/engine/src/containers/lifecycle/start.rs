@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use super::reconcile;
-use crate::containers::{monitor, Paths};
+use crate::containers::{monitor, proc, Paths};
 use crate::{Error, Result};
 
 /// A started container: the monitor child and its report pipe.
@@ -122,7 +122,13 @@ pub fn start_attached(
         // SAFETY: fcntl just returned this new descriptor; we own it.
         Ok(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(n) })
     };
-    let w = high(std::os::fd::AsFd::as_fd(&w))?;
+    // Only the copy goes on to the monitor. The original is closed at
+    // once: while this process holds a write end, the pipe never reads
+    // EOF, and a monitor that dies before reporting would hang us forever.
+    let w = {
+        let original = w;
+        high(std::os::fd::AsFd::as_fd(&original))?
+    };
     let input = stdin.map(high).transpose()?;
     let log = paths.log(&c.id);
     let log_file = OpenOptions::new()
@@ -181,6 +187,10 @@ pub fn start_attached(
         what: format!("monitor {}", exe.display()),
         source,
     })?;
+    let monitor_pid = child.id() as i32;
+    // Read now, while the child cannot have been reaped: with its pid it
+    // names this monitor and no later process.
+    let monitor_start = proc::start_time(monitor_pid).unwrap_or(0);
     drop(w);
     drop(input);
     let mut reports = BufReader::new(File::from(r));
@@ -196,19 +206,37 @@ pub fn start_attached(
             log: Some(log_file),
         });
     }
-    let _ = child.wait();
+    let status = child.wait();
     let (code, msg) = match line.strip_prefix("failed ") {
         Some(rest) => {
             let (code, msg) = rest.split_once(' ').unwrap_or((rest, ""));
             (code.parse().unwrap_or(125), msg.to_string())
         }
-        None => (
-            125,
-            format!(
-                "the monitor exited without starting the container: see {}",
-                mlog.display()
-            ),
-        ),
+        None => {
+            // It died without a word (killed, crashed) and so without
+            // undoing what it had set up: undone here, at once, so no
+            // half-started container stays behind.
+            let how = match status {
+                Ok(s) => match (s.code(), std::os::unix::process::ExitStatusExt::signal(&s)) {
+                    (_, Some(sig)) => format!("was killed by signal {sig}"),
+                    (Some(c), _) => format!("exited with code {c}"),
+                    _ => "died".into(),
+                },
+                Err(_) => "died".into(),
+            };
+            let undone = match reconcile::abandoned(paths, &c.id, (monitor_pid, monitor_start)) {
+                Ok(true) => "what it had set up is undone and the container removed (--rm)".into(),
+                Ok(false) => format!(
+                    "what it had set up is undone (its messages, if any: {})",
+                    mlog.display()
+                ),
+                Err(e) => format!("undoing what it had set up failed: {e}"),
+            };
+            (
+                125,
+                format!("the container's monitor {how} before the container started; {undone}"),
+            )
+        }
     };
     Err(Error::Start {
         id: c.id,
