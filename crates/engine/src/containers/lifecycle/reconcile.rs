@@ -139,6 +139,25 @@ fn settle(paths: &Paths, id: &str, abandoned: Option<(i32, u64)>) -> Result<Opti
         // container is gone.
         Ok(None) | Err(_) => return paths.load(id),
     };
+    settle_locked(paths, id, abandoned)
+}
+
+/// [`reconcile`] for a caller that holds the container's monitor lock
+/// already (a second `flock` of ours on it would fail as if another
+/// process held it).
+pub(super) fn reconcile_locked(paths: &Paths, c: &Container) -> Result<Option<Container>> {
+    if !orphaned(c) {
+        return Ok(Some(c.clone()));
+    }
+    settle_locked(paths, &c.id, None)
+}
+
+/// [`settle`]'s work, the monitor lock held by the caller.
+fn settle_locked(
+    paths: &Paths,
+    id: &str,
+    abandoned: Option<(i32, u64)>,
+) -> Result<Option<Container>> {
     let Some(c) = paths.load(id)? else {
         return Ok(None);
     };

@@ -5,7 +5,7 @@ use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::Duration;
 
-use super::reconcile::release;
+use super::reconcile::{reconcile_locked, release};
 use super::{reconcile, runtime_of, sweep, thaw_if_paused, wait_recorded};
 use crate::containers::{proc, Paths};
 use crate::{Error, Result};
@@ -74,7 +74,9 @@ fn remove_swept(paths: &Paths, name: &str, force: bool) -> Result<()> {
     // Reconciled again under the lock (cheap: the monitor is gone), so a
     // record that a full disk kept from being updated does not count as
     // running.
-    let c = reconcile(paths, &c)?;
+    let Some(c) = reconcile_locked(paths, &c)? else {
+        return Ok(());
+    };
     if c.is_running() {
         // Started again between our check and the lock: refuse rather than race.
         return Err(Error::Conflict {
