@@ -7,13 +7,17 @@ use std::path::Path;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use husk_engine::containers::exec::{self, ExecOptions};
-use husk_engine::containers::lifecycle::Started;
-use husk_engine::containers::lifecycle::{self, CreateOptions};
-use husk_engine::containers::list::{self, PsOptions};
-use husk_engine::containers::logs::{AttachOptions, LogsOptions, Outcome};
-use husk_engine::containers::{detach, inspect, logs, logtime, monitor, Paths};
+use husk_engine::config::CreateOptions;
 use husk_engine::format::template;
+use husk_engine::lifecycle;
+use husk_engine::lifecycle::exec::{self, ExecOptions};
+use husk_engine::lifecycle::logs::{self, AttachOptions, LogsOptions, Outcome};
+use husk_engine::lifecycle::Started;
+use husk_engine::logtime;
+use husk_engine::monitor::{self, detach};
+use husk_engine::store::Paths;
+use husk_engine::views::inspect;
+use husk_engine::views::ps::{self as list, PsOptions};
 
 use crate::cli::*;
 
@@ -334,7 +338,9 @@ pub fn inspect(root: &Path, p: &Paths, a: &InspectArgs) -> Result<i32> {
                 let store = husk_image::Store::open_read(root)?;
                 match store.resolve(name) {
                     Ok(img) => found.push((
-                        serde_json::to_value(husk_engine::images::inspect::inspect(&store, &img)?)?,
+                        serde_json::to_value(husk_engine::views::image_inspect::inspect(
+                            &store, &img,
+                        )?)?,
                         &template::IMAGE,
                     )),
                     Err(_) => missing.push(name.clone()),

@@ -7,7 +7,8 @@ use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use husk_engine::format::template::{self, Schema};
-use husk_engine::images::{history, inspect, list, remove};
+use husk_engine::images as remove;
+use husk_engine::views::{history, image_inspect as inspect, images as list};
 use husk_image::{Format, Reference, SaveItem, Store};
 
 use crate::cli::*;

@@ -13,7 +13,7 @@ mod volumes;
 use clap::Parser;
 
 use cli::{Cli, Command, ImageCommand, VolumeCommand};
-use husk_engine::containers::Paths;
+use husk_engine::store::Paths;
 
 fn main() {
     // What husk creates (container dirs, the overlay's upper dir that

@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use husk_engine::format::template::{self, Schema};
-use husk_engine::images::inspect::to_docker_json;
+use husk_engine::views::image_inspect::to_docker_json;
 use serde_json::Value;
 
 /// Prints the objects found, each with the docker type it stands for;

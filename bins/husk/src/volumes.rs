@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{bail, Result};
-use husk_engine::containers::Paths;
 use husk_engine::format::template;
+use husk_engine::store::Paths;
 use husk_engine::volumes;
 
 use crate::cli::*;
@@ -20,7 +20,7 @@ pub fn create(root: &Path, a: &VolumeCreateArgs) -> Result<i32> {
     let name = a
         .name
         .clone()
-        .unwrap_or_else(husk_engine::containers::names::new_id);
+        .unwrap_or_else(husk_engine::store::names::new_id);
     let labels: BTreeMap<String, String> = a
         .label
         .iter()

@@ -14,7 +14,7 @@ use husk_network::{
 };
 use serde::Deserialize;
 
-use crate::containers::{names, proc, Container, NetworkState, Paths};
+use crate::store::{names, Container, NetworkState, Paths};
 use crate::{Error, Result};
 
 pub const DEFAULT_CONFIG: &str = "/etc/husk/config.toml";
@@ -284,8 +284,10 @@ pub fn connect(paths: &Paths, c: &Container) -> Result<Connected> {
 
 fn joined_sandbox(paths: &Paths, c: &Container, target: &str) -> Result<Sandbox> {
     let t = paths.resolve(target)?;
-    let t = crate::containers::lifecycle::reconcile(paths, &t)?;
-    if !t.is_running() || t.state.pid <= 0 {
+    // The record may outlive a crash; a target whose processes are gone is
+    // not running, whatever it says (the next command that reconciles it
+    // settles the record: the network only reads it).
+    if !t.is_running() || t.state.pid <= 0 || !crate::store::container_alive(&t) {
         return Err(Error::Conflict {
             id: c.id.clone(),
             reason: format!(
@@ -411,7 +413,7 @@ fn joined_by_running(paths: &Paths, id: &str) -> bool {
         .all()
         .map(|all| {
             all.iter()
-                .any(|c| c.host_config.network_mode == mode && proc::container_alive(c))
+                .any(|c| c.host_config.network_mode == mode && crate::store::container_alive(c))
         })
         // Unknown: take the safe, slower way.
         .unwrap_or(true)
@@ -427,7 +429,7 @@ fn live_ids(paths: &Paths) -> Result<BTreeSet<String>> {
     Ok(paths
         .all()?
         .into_iter()
-        .filter(proc::container_alive)
+        .filter(crate::store::container_alive)
         .map(|c| c.id)
         .collect())
 }

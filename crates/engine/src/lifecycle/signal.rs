@@ -1,0 +1,160 @@
+//! The verbs that signal a running container: kill, stop, pause,
+//! unpause, and wait for its end.
+
+use std::time::Duration;
+
+use super::{reconcile, runtime_of};
+use crate::proc;
+use crate::store::{Container, Paths, Status};
+use crate::{Error, Result};
+
+/// Sends `signal` through the runtime (`kill ID SIG`).
+pub fn kill(paths: &Paths, name: &str, signal: &str) -> Result<Container> {
+    let c = reconcile(paths, &paths.resolve(name)?)?;
+    if !c.is_running() {
+        return Err(Error::Conflict {
+            id: c.id,
+            reason: "is not running".into(),
+        });
+    }
+    let sig = signal.trim_start_matches("SIG").to_ascii_uppercase();
+    runtime_of(paths, &c).kill(&c.id, &sig)?;
+    if sig == "KILL" || sig == "9" {
+        thaw_if_paused(paths, &c);
+    }
+    Ok(c)
+}
+
+/// `husk pause`: freezes every process of the container (cgroup freezer).
+pub fn pause(paths: &Paths, name: &str) -> Result<()> {
+    let c = reconcile(paths, &paths.resolve(name)?)?;
+    match c.state.status {
+        Status::Running => {}
+        Status::Paused => {
+            return Err(Error::Conflict {
+                id: c.id,
+                reason: "is already paused".into(),
+            })
+        }
+        _ => {
+            return Err(Error::Conflict {
+                id: c.id,
+                reason: "is not running".into(),
+            })
+        }
+    }
+    runtime_of(paths, &c).pause(&c.id)?;
+    paths.update(&c.id, |r| {
+        if r.state.status == Status::Running {
+            r.state.status = Status::Paused;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// `husk unpause`.
+pub fn unpause(paths: &Paths, name: &str) -> Result<()> {
+    let c = reconcile(paths, &paths.resolve(name)?)?;
+    if c.state.status != Status::Paused {
+        return Err(Error::Conflict {
+            id: c.id,
+            reason: "is not paused".into(),
+        });
+    }
+    runtime_of(paths, &c).resume(&c.id)?;
+    paths.update(&c.id, |r| {
+        if r.state.status == Status::Paused {
+            r.state.status = Status::Running;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// A frozen process cannot act on a signal: after signalling a paused
+/// container, thaw it (docker does the same).
+pub(crate) fn thaw_if_paused(paths: &Paths, c: &Container) {
+    if c.state.status == Status::Paused {
+        let _ = runtime_of(paths, c).resume(&c.id);
+        let _ = paths.update(&c.id, |r| {
+            if r.state.status == Status::Paused {
+                r.state.status = Status::Running;
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Waits for the monitor to record the end (status no longer running).
+pub(crate) fn wait_recorded(
+    paths: &Paths,
+    id: &str,
+    timeout: Duration,
+) -> Result<Option<Container>> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let Some(c) = paths.load(id)? else {
+            return Ok(None);
+        };
+        let c = reconcile(paths, &c)?;
+        if !c.is_running() || std::time::Instant::now() >= deadline {
+            return Ok(Some(c));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The stop signal, then SIGKILL after `timeout`; returns once the exit is recorded.
+pub fn stop(paths: &Paths, name: &str, timeout: Duration) -> Result<()> {
+    stop_with(paths, name, Some(timeout))
+}
+
+/// `husk stop [-t N]`: the container's stop signal (`--stop-signal`, the
+/// image's StopSignal, else SIGTERM), then SIGKILL after `timeout`, or
+/// after the container's `--stop-timeout` (docker's 10 s by default) when
+/// `None`. A timeout past a day stands for docker's "wait forever" (-1).
+pub fn stop_with(paths: &Paths, name: &str, timeout: Option<Duration>) -> Result<()> {
+    let c = reconcile(paths, &paths.resolve(name)?)?;
+    if !c.is_running() {
+        return Ok(());
+    }
+    let timeout = timeout.unwrap_or_else(|| match c.config.stop_timeout {
+        // docker's -1: as good as forever, without overflowing an Instant.
+        Some(t) if t < 0 => Duration::from_secs(100 * 365 * 86_400),
+        Some(t) => Duration::from_secs(t as u64),
+        None => Duration::from_secs(10),
+    });
+    let signal = crate::config::resources::signal_number(&c.config.stop_signal)
+        .map(|n| n.to_string())
+        .unwrap_or_else(|| "TERM".into());
+    let rt = runtime_of(paths, &c);
+    let (pid, start) = (c.state.pid, c.state.pid_start);
+    let termed = rt.kill(&c.id, &signal).is_ok();
+    thaw_if_paused(paths, &c);
+    if termed && proc::wait_gone(pid, start, timeout) {
+        wait_recorded(paths, &c.id, Duration::from_secs(10))?;
+        return Ok(());
+    }
+    let _ = rt.kill(&c.id, "KILL");
+    proc::wait_gone(pid, start, Duration::from_secs(10));
+    wait_recorded(paths, &c.id, Duration::from_secs(10))?;
+    Ok(())
+}
+
+/// `husk wait`: blocks until the container is not running; its exit code.
+pub fn wait(paths: &Paths, name: &str) -> Result<i32> {
+    let c = paths.resolve(name)?;
+    loop {
+        let Some(now) = paths.load(&c.id)? else {
+            // Removed (--rm) before we saw the exit: docker reports 0 too
+            // when it loses the race, but say what we know.
+            return Ok(c.state.exit_code);
+        };
+        let now = reconcile(paths, &now)?;
+        if !now.is_running() && now.state.status != Status::Created {
+            return Ok(now.state.exit_code);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

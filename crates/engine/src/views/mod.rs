@@ -1,0 +1,8 @@
+//! docker's shapes of what the store holds: `ps`, `inspect`, `images`,
+//! `image inspect`, `history`. They read; they change nothing.
+
+pub mod history;
+pub mod image_inspect;
+pub mod images;
+pub mod inspect;
+pub mod ps;

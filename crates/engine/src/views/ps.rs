@@ -1,0 +1,485 @@
+//! `husk ps`: docker's columns, durations and tabwriter layout.
+
+use std::collections::{HashMap, HashSet};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+
+use crate::format::{ellipsis, human_duration, human_size, tabwrite};
+use crate::store::{Container, Paths, Status};
+
+#[derive(Default)]
+pub struct PsOptions {
+    pub all: bool,
+    pub quiet: bool,
+    pub no_trunc: bool,
+    /// `-n N` / `-l`: the N most recently created, in any state.
+    pub last: Option<usize>,
+    /// `-s`: the SIZE column, by container id ("2B (virtual 4.26MB)").
+    pub sizes: Option<HashMap<String, String>>,
+}
+
+fn elapsed(since: &str, now: DateTime<Utc>) -> std::time::Duration {
+    DateTime::parse_from_rfc3339(since)
+        .ok()
+        .and_then(|t| (now - t.with_timezone(&Utc)).to_std().ok())
+        .unwrap_or_default()
+}
+
+/// `ps -s`: the writable layer's bytes, and with the image's (`virtual`),
+/// as docker's SIZE column prints them.
+pub fn size_text(rw: u64, image: u64) -> String {
+    format!("{} (virtual {})", human_size(rw), human_size(rw + image))
+}
+
+/// `ps -s` for each of `containers`: its writable layer (the overlay's
+/// upper dir) and its image's size. A container whose image is gone
+/// counts the writable layer alone.
+pub fn sizes(paths: &Paths, containers: &[Container]) -> HashMap<String, String> {
+    let store = husk_image::Store::open_read(&paths.root).ok();
+    let images = store
+        .as_ref()
+        .and_then(|s| s.images().ok())
+        .unwrap_or_default();
+    containers
+        .iter()
+        .map(|c| {
+            let rw = tree_bytes(&paths.dir(&c.id).join("upper"));
+            let image = images
+                .iter()
+                .find(|i| i.id.to_string() == c.image_id)
+                .zip(store.as_ref())
+                .and_then(|(i, s)| s.size(i).ok())
+                .unwrap_or(0);
+            (c.id.clone(), size_text(rw, image))
+        })
+        .collect()
+}
+
+/// Bytes of the files under `dir`, symlinks not followed and hard links
+/// counted once, as docker's directory size is.
+fn tree_bytes(dir: &Path) -> u64 {
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(m) = e.path().symlink_metadata() else {
+                continue;
+            };
+            if m.is_dir() {
+                stack.push(e.path());
+            } else if seen.insert((m.dev(), m.ino())) {
+                total += m.len();
+            }
+        }
+    }
+    total
+}
+
+/// docker's `State.String()`.
+pub fn status_text(c: &Container, now: DateTime<Utc>) -> String {
+    match c.state.status {
+        Status::Running => format!("Up {}", human_duration(elapsed(&c.state.started_at, now))),
+        Status::Paused => format!(
+            "Up {} (Paused)",
+            human_duration(elapsed(&c.state.started_at, now))
+        ),
+        Status::Created => "Created".into(),
+        Status::Removing => "Removal In Progress".into(),
+        Status::Dead => "Dead".into(),
+        Status::Restarting => format!(
+            "Restarting ({}) {} ago",
+            c.state.exit_code,
+            human_duration(elapsed(&c.state.finished_at, now))
+        ),
+        Status::Exited => format!(
+            "Exited ({}) {} ago",
+            c.state.exit_code,
+            human_duration(elapsed(&c.state.finished_at, now))
+        ),
+    }
+}
+
+/// `ps --filter KEY=VALUE`: values of one key are ORed, keys ANDed, as
+/// docker does. Keys: id (prefix), name (substring), status, label
+/// (`k` or `k=v`), exited (code), ancestor (image name, name:tag, or id
+/// prefix; husk keeps no parent chain, so an image's descendants are not
+/// matched).
+#[derive(Debug, Default)]
+pub struct Filters {
+    by_key: std::collections::BTreeMap<String, Vec<String>>,
+}
+
+impl Filters {
+    pub fn parse(args: &[String]) -> crate::Result<Filters> {
+        let mut f = Filters::default();
+        for a in args {
+            let bad = |reason: &str| crate::Error::InvalidFlag {
+                flag: "--filter",
+                value: a.clone(),
+                reason: reason.into(),
+            };
+            let (k, v) = a.split_once('=').ok_or_else(|| bad("use KEY=VALUE"))?;
+            if !matches!(
+                k,
+                "id" | "name" | "status" | "label" | "exited" | "ancestor"
+            ) {
+                return Err(bad(
+                    "supported keys: id, name, status, label, exited, ancestor",
+                ));
+            }
+            f.by_key.entry(k.into()).or_default().push(v.into());
+        }
+        Ok(f)
+    }
+
+    /// docker shows stopped containers when filtering on status or exit code.
+    pub fn implies_all(&self) -> bool {
+        self.by_key.contains_key("status") || self.by_key.contains_key("exited")
+    }
+
+    pub fn matches(&self, c: &Container) -> bool {
+        self.by_key.iter().all(|(k, vs)| {
+            vs.iter().any(|v| match k.as_str() {
+                "id" => c.id.starts_with(v.as_str()),
+                "name" => c.name.contains(v.as_str()),
+                "status" => c.state.status.as_str() == v,
+                "exited" => c.state.status == Status::Exited && c.state.exit_code.to_string() == *v,
+                "ancestor" => is_ancestor(v, c),
+                "label" => match v.split_once('=') {
+                    Some((lk, lv)) => c.config.labels.get(lk).is_some_and(|x| x == lv),
+                    None => c.config.labels.contains_key(v.as_str()),
+                },
+                _ => false,
+            })
+        })
+    }
+}
+
+/// `ancestor=busybox` matches `busybox` and `busybox:latest`; an id
+/// matches by (at least 4 hex digits of) prefix, with or without `sha256:`.
+fn is_ancestor(v: &str, c: &Container) -> bool {
+    let with_tag = |r: &str| {
+        let last = r.rsplit('/').next().unwrap_or(r);
+        if last.contains(':') || last.contains('@') {
+            r.to_string()
+        } else {
+            format!("{r}:latest")
+        }
+    };
+    if !c.config.image.is_empty() && with_tag(&c.config.image) == with_tag(v) {
+        return true;
+    }
+    let hex = v.strip_prefix("sha256:").unwrap_or(v);
+    let image_hex = c.image_id.strip_prefix("sha256:").unwrap_or(&c.image_id);
+    hex.len() >= 4 && hex.bytes().all(|b| b.is_ascii_hexdigit()) && image_hex.starts_with(hex)
+}
+
+/// docker's PORTS column (its `DisplayablePorts`): exposed-only ports
+/// and same-number mappings grouped into ranges (`3300-3310/tcp`), then
+/// the other host mappings (`0.0.0.0:8080->80/tcp`). Empty unless the
+/// container runs connected.
+pub fn ports_text(c: &Container) -> String {
+    let Some(ep) = c.network.as_ref().and_then(|n| n.endpoint.as_ref()) else {
+        return String::new();
+    };
+    if !c.is_running() {
+        return String::new();
+    }
+    // (private port, host ip, public port, proto); exposed-only ports
+    // have no ip and no public port.
+    let mut ports: Vec<(u16, String, u16, &'static str)> = ep
+        .ports
+        .iter()
+        .map(|p| {
+            let ip = p
+                .host_ip
+                .map_or_else(|| "0.0.0.0".to_string(), |i| i.to_string());
+            (p.container_port, ip, p.host_port, p.proto.as_str())
+        })
+        .collect();
+    for e in &c.config.exposed_ports {
+        if let Some((port, proto)) = crate::network::parse_exposed(e) {
+            if !ports.iter().any(|p| p.0 == port && p.3 == proto.as_str()) {
+                ports.push((port, String::new(), 0, proto.as_str()));
+            }
+        }
+    }
+    ports.sort();
+    let form = |key: &str, first: u16, last: u16| {
+        let (ip, proto) = key.split_once('/').unwrap_or(("", key));
+        let mut group = first.to_string();
+        if first != last {
+            group = format!("{group}-{last}");
+        }
+        if !ip.is_empty() {
+            group = format!("{ip}:{group}->{group}");
+        }
+        format!("{group}/{proto}")
+    };
+    let mut result = Vec::new();
+    let mut host_mappings = Vec::new();
+    let mut groups: Vec<(String, u16, u16)> = Vec::new();
+    for (private, ip, public, proto) in ports {
+        let key = if ip.is_empty() {
+            proto.to_string()
+        } else if public != private {
+            host_mappings.push(format!("{ip}:{public}->{private}/{proto}"));
+            continue;
+        } else {
+            format!("{ip}/{proto}")
+        };
+        match groups.iter_mut().find(|g| g.0 == key) {
+            None => groups.push((key, private, private)),
+            Some(g) if g.2.checked_add(1) == Some(private) => g.2 = private,
+            Some(g) => {
+                result.push(form(&g.0, g.1, g.2));
+                (g.1, g.2) = (private, private);
+            }
+        }
+    }
+    result.extend(groups.iter().map(|(k, f, l)| form(k, *f, *l)));
+    result.extend(host_mappings);
+    result.join(", ")
+}
+
+/// Go's `strconv.Quote` for the strings a command line holds.
+fn go_quote(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+pub fn render(containers: &[Container], o: &PsOptions, now: DateTime<Utc>) -> String {
+    let shown: Vec<&Container> = containers
+        .iter()
+        .filter(|c| o.all || o.last.is_some() || c.is_running())
+        .rev()
+        .take(o.last.unwrap_or(usize::MAX))
+        .collect();
+    let id = |c: &Container| {
+        if o.no_trunc {
+            c.id.clone()
+        } else {
+            c.short_id().to_string()
+        }
+    };
+    if o.quiet {
+        return shown.iter().map(|c| format!("{}\n", id(c))).collect();
+    }
+    let mut header = "CONTAINER ID\tIMAGE\tCOMMAND\tCREATED\tSTATUS\tPORTS\tNAMES".to_string();
+    if o.sizes.is_some() {
+        header.push_str("\tSIZE");
+    }
+    let mut lines = vec![header];
+    for c in shown {
+        let cmd = if o.no_trunc {
+            c.command_line()
+        } else {
+            ellipsis(&c.command_line(), 20)
+        };
+        let image = if c.config.image.is_empty() {
+            "<no image>".to_string()
+        } else {
+            c.config.image.clone()
+        };
+        let mut line = format!(
+            "{}\t{}\t{}\t{} ago\t{}\t{}\t{}",
+            id(c),
+            image,
+            go_quote(&cmd),
+            human_duration(elapsed(&c.created, now)),
+            status_text(c, now),
+            ports_text(c),
+            c.name
+        );
+        if let Some(sizes) = &o.sizes {
+            line.push('\t');
+            line.push_str(sizes.get(&c.id).map(String::as_str).unwrap_or("0B"));
+        }
+        lines.push(line);
+    }
+    tabwrite(&lines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ContainerConfig, HostConfig, State};
+
+    fn container(name: &str, status: Status, code: i32) -> Container {
+        let mut state = State::created();
+        state.status = status;
+        state.exit_code = code;
+        state.started_at = "2026-01-01T00:00:05Z".into();
+        state.finished_at = "2026-01-01T00:00:07Z".into();
+        Container {
+            id: format!("{:a<64}", "3bd9d2f6c1a2"),
+            name: name.into(),
+            created: "2026-01-01T00:00:00Z".into(),
+            path: "/docker-entrypoint.sh".into(),
+            args: vec!["nginx".into(), "-g".into(), "daemon off;".into()],
+            image_id: String::new(),
+            lower_dirs: Vec::new(),
+            config: ContainerConfig {
+                image: "nginx".into(),
+                ..Default::default()
+            },
+            host_config: HostConfig::default(),
+            state,
+            restart_count: 0,
+            network: None,
+        }
+    }
+
+    #[test]
+    fn ports_column_groups_like_docker() {
+        use husk_network::{Endpoint, Proto, PublishedPort};
+        let mut c = container("web", Status::Running, 0);
+        let p = |host, ctr, proto| PublishedPort {
+            host_ip: None,
+            host_port: host,
+            container_port: ctr,
+            proto,
+        };
+        c.config.exposed_ports = vec!["9988/tcp".into(), "80/tcp".into()];
+        c.network = Some(crate::store::NetworkState {
+            endpoint: Some(Endpoint {
+                network: "bridge".into(),
+                ifname: "eth0".into(),
+                host_veth: "veth1".into(),
+                ip: "172.17.0.2".parse().unwrap(),
+                prefix: 16,
+                gateway: "172.17.0.1".parse().unwrap(),
+                mac: [2, 0x42, 172, 17, 0, 2],
+                ports: vec![
+                    p(8080, 80, Proto::Tcp),
+                    p(8001, 81, Proto::Udp),
+                    p(3300, 3300, Proto::Tcp),
+                    p(3301, 3301, Proto::Tcp),
+                    p(3302, 3302, Proto::Tcp),
+                ],
+            }),
+            ..Default::default()
+        });
+        assert_eq!(
+            ports_text(&c),
+            "0.0.0.0:3300-3302->3300-3302/tcp, 9988/tcp, 0.0.0.0:8080->80/tcp, 0.0.0.0:8001->81/udp"
+        );
+        c.state.status = Status::Exited;
+        assert_eq!(ports_text(&c), "");
+    }
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn status_strings_match_docker() {
+        let now = at("2026-01-01T02:00:07Z");
+        assert_eq!(
+            status_text(&container("a", Status::Running, 0), now),
+            "Up 2 hours"
+        );
+        assert_eq!(
+            status_text(&container("a", Status::Exited, 3), now),
+            "Exited (3) 2 hours ago"
+        );
+        assert_eq!(
+            status_text(&container("a", Status::Created, 0), now),
+            "Created"
+        );
+    }
+
+    #[test]
+    fn filters_or_values_and_keys() {
+        let mut a = container("web", Status::Running, 0);
+        a.config.labels.insert("tier".into(), "front".into());
+        let b = container("db", Status::Exited, 3);
+        let f = |args: &[&str]| {
+            Filters::parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        assert!(f(&["status=running", "status=exited"]).matches(&b));
+        assert!(!f(&["status=running", "name=db"]).matches(&b));
+        assert!(f(&["exited=3"]).matches(&b) && f(&["exited=3"]).implies_all());
+        assert!(f(&["label=tier"]).matches(&a) && !f(&["label=tier=back"]).matches(&a));
+        assert!(f(&["name=we", "id=3bd9"]).matches(&a));
+        a.image_id = format!("sha256:{:c<64}", "9f3e");
+        for hit in ["nginx", "nginx:latest", "9f3e", "sha256:9f3ecc"] {
+            assert!(f(&[&format!("ancestor={hit}")]).matches(&a), "{hit}");
+        }
+        for miss in ["nginx:1.25", "ngin", "9f3", "busybox"] {
+            assert!(!f(&[&format!("ancestor={miss}")]).matches(&a), "{miss}");
+        }
+        assert!(Filters::parse(&["bogus=1".to_string()]).is_err());
+        assert!(Filters::parse(&["status".to_string()]).is_err());
+    }
+
+    #[test]
+    fn table_matches_docker_layout() {
+        let now = at("2026-01-01T00:00:10Z");
+        let cs = [
+            container("web", Status::Exited, 0),
+            container("gracious_gagarin", Status::Running, 0),
+        ];
+        let o = PsOptions {
+            all: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            render(&cs, &o, now),
+            "CONTAINER ID   IMAGE     COMMAND                  CREATED          STATUS                     PORTS     NAMES\n\
+             3bd9d2f6c1a2   nginx     \"/docker-entrypoint.…\"   10 seconds ago   Up 5 seconds                         gracious_gagarin\n\
+             3bd9d2f6c1a2   nginx     \"/docker-entrypoint.…\"   10 seconds ago   Exited (0) 3 seconds ago             web\n"
+        );
+        let running = PsOptions {
+            quiet: true,
+            no_trunc: true,
+            ..Default::default()
+        };
+        assert_eq!(render(&cs, &running, now), format!("{}\n", cs[1].id));
+        // -l: the newest in any state, even when it is not running.
+        let mut newest = container("last", Status::Exited, 1);
+        newest.id = format!("{:b<64}", "77");
+        let cs3 = [cs[0].clone(), cs[1].clone(), newest.clone()];
+        let last = PsOptions {
+            quiet: true,
+            no_trunc: true,
+            last: Some(1),
+            ..Default::default()
+        };
+        assert_eq!(render(&cs3, &last, now), format!("{}\n", newest.id));
+        let two = PsOptions {
+            last: Some(2),
+            quiet: true,
+            no_trunc: true,
+            ..Default::default()
+        };
+        assert_eq!(
+            render(&cs3, &two, now),
+            format!("{}\n{}\n", newest.id, cs[1].id)
+        );
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("sub/a"), [0u8; 1000]).unwrap();
+        std::fs::hard_link(dir.path().join("sub/a"), dir.path().join("b")).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", dir.path().join("l")).unwrap();
+        assert_eq!(tree_bytes(dir.path()), 1000 + "/etc/passwd".len() as u64);
+        let sized = PsOptions {
+            sizes: Some([(cs[1].id.clone(), size_text(2, 4_260_000))].into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            render(&cs, &sized, now),
+            "CONTAINER ID   IMAGE     COMMAND                  CREATED          STATUS         PORTS     NAMES              SIZE\n\
+             3bd9d2f6c1a2   nginx     \"/docker-entrypoint.…\"   10 seconds ago   Up 5 seconds             gracious_gagarin   2B (virtual 4.26MB)\n"
+        );
+        assert_eq!(
+            render(&[], &o, now),
+            "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n"
+        );
+    }
+}
