@@ -282,23 +282,7 @@ pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
         let items: Vec<serde_json::Value> = all
             .iter()
             .rev()
-            .map(|c| {
-                serde_json::json!({
-                    "ID": if a.no_trunc { c.id.clone() } else { c.short_id().to_string() },
-                    "Image": c.config.image,
-                    "Command": format!("\"{}\"", c.command_line()),
-                    "CreatedAt": husk_engine::format::go_time(Some(&c.created)),
-                    "RunningFor": husk_engine::format::since(Some(&c.created), now),
-                    "Status": list::status_text(c, now),
-                    "State": c.state.status.as_str(),
-                    "Ports": list::ports_text(c),
-                    "Names": c.name,
-                    "Labels": c.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
-                    "Size": sizes.as_ref().and_then(|s| s.get(&c.id)).cloned().unwrap_or_default(),
-                    // `.Label "key"`: a method of docker's row, not a field.
-                    "Label": c.config.labels,
-                })
-            })
+            .map(|c| list::row(c, a.no_trunc, sizes.as_ref(), now))
             .collect();
         return Ok(
             match template::rows(f, &items, &template::PS, |f| f.to_uppercase()) {

@@ -253,6 +253,32 @@ fn go_quote(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
 }
 
+/// One container as `ps --format` sees it: docker's row, the fields the
+/// table above prints (`ID`, `Image`, `Command`, `Status`, `Ports`,
+/// `Names`, `Size`) plus the ones only a template asks for.
+pub fn row(
+    c: &Container,
+    no_trunc: bool,
+    sizes: Option<&HashMap<String, String>>,
+    now: DateTime<Utc>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "ID": if no_trunc { c.id.clone() } else { c.short_id().to_string() },
+        "Image": c.config.image,
+        "Command": format!("\"{}\"", c.command_line()),
+        "CreatedAt": crate::format::go_time(Some(&c.created)),
+        "RunningFor": crate::format::since(Some(&c.created), now),
+        "Status": status_text(c, now),
+        "State": c.state.status.as_str(),
+        "Ports": ports_text(c),
+        "Names": c.name,
+        "Labels": c.config.labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
+        "Size": sizes.and_then(|s| s.get(&c.id)).cloned().unwrap_or_default(),
+        // `.Label "key"`: a method of docker's row, not a field.
+        "Label": c.config.labels,
+    })
+}
+
 pub fn render(containers: &[Container], o: &PsOptions, now: DateTime<Utc>) -> String {
     let shown: Vec<&Container> = containers
         .iter()
