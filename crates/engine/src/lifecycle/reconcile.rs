@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use crate::monitor::runtime::Runtime;
-use crate::monitor::teardown::{lock_dir, release_rootfs, remove_files};
+use crate::monitor::teardown::{self, lock_dir, release_rootfs, remove_files, Step, Teardown};
 use crate::proc;
 use crate::store::{names, Container, Paths, Status};
 use crate::Result;
@@ -23,21 +23,10 @@ pub(crate) fn runtime_of(paths: &Paths, c: &Container) -> Runtime {
 /// Frees what a container no process owns may still hold: the runtime's
 /// state and cgroups, the rootfs mount, the bundle, the network.
 pub(super) fn release(paths: &Paths, c: &Container) {
-    let _ = runtime_of(paths, c).delete_force(&c.id);
-    release_host(paths, c);
-}
-
-/// [`release`] but for the runtime's part: the mount, bundle, network.
-fn release_host(paths: &Paths, c: &Container) {
-    release_rootfs(&paths.dir(&c.id).join("merged"));
-    let _ = std::fs::remove_dir_all(paths.bundle(&c.id));
+    let rt = runtime_of(paths, c);
     // A failure here must not keep the container: the gc of a later
     // command frees what an absent container still holds.
-    if crate::network::needs_disconnect(paths, c) {
-        if let Err(e) = crate::network::disconnect(paths, c) {
-            eprintln!("husk: {e}");
-        }
-    }
+    teardown::report("husk: ", &Teardown::container(paths, c, &rt, false).run());
 }
 
 /// [`release`] after a monitor died: first what it left at work in its
@@ -45,18 +34,25 @@ fn release_host(paths: &Paths, c: &Container) {
 /// made), then, after the runtime's own delete, the cgroups of a `create`
 /// killed before it recorded them, which no runtime state names.
 fn release_after_crash(paths: &Paths, c: &Container) {
-    kill_session_of(c.state.monitor_pid, c.state.monitor_start);
-    let _ = runtime_of(paths, c).delete_force(&c.id);
-    // The path spec.rs gives every container (linux.cgroupsPath).
-    let cgroups = format!("/husk/{}", c.id);
-    if let Ok(m) = husk_cgroups::Manager::new(Some(&cgroups), &c.id, false) {
-        if m.dirs().iter().any(|d| d.path.exists()) {
-            if let Err(e) = m.destroy() {
-                eprintln!("husk: container {}: {e}", c.id);
+    let rt = runtime_of(paths, c);
+    let failed = Teardown::new()
+        .then(Step::KillSession, || {
+            kill_session_of(c.state.monitor_pid, c.state.monitor_start);
+            Ok(())
+        })
+        .chain(Teardown::container(paths, c, &rt, false))
+        .then(Step::Cgroups, || {
+            // The path spec.rs gives every container (linux.cgroupsPath).
+            let cgroups = format!("/husk/{}", c.id);
+            match husk_cgroups::Manager::new(Some(&cgroups), &c.id, false) {
+                Ok(m) if m.dirs().iter().any(|d| d.path.exists()) => {
+                    m.destroy().map_err(|e| format!("container {}: {e}", c.id))
+                }
+                _ => Ok(()),
             }
-        }
-    }
-    release_host(paths, c);
+        })
+        .run();
+    teardown::report("husk: ", &failed);
 }
 
 /// Kills what the dead monitor `pid` (started at `start`) left in its

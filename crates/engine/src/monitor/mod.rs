@@ -37,7 +37,7 @@ use nix::unistd::Pid;
 
 use self::detach::Matcher;
 use self::logfile::JsonLog;
-use self::runtime::{start_failure_code, Runtime};
+use self::runtime::{Runtime, StartFailure};
 use crate::config::log::Limits;
 pub mod detach;
 pub mod logfile;
@@ -45,7 +45,7 @@ pub mod relay;
 pub mod runtime;
 pub mod teardown;
 
-use self::teardown::Trash;
+use self::teardown::{Teardown, Trash};
 use crate::network::{self, Connected};
 use crate::oci::spec;
 use crate::proc;
@@ -159,7 +159,6 @@ fn supervise(
         root: paths.runtime_root(),
         log: Some(bundle.join("runtime.log")),
     };
-    let merged = paths.dir(id).join("merged");
     match prepare_and_create(paths, &c, &rt, stdin) {
         Ok(Created {
             pid,
@@ -184,12 +183,7 @@ fn supervise(
             if let Err(e) = recorded {
                 // A container no record says runs must not run on with
                 // nobody owning it: undo it all and say why.
-                let _ = rt.delete_force(id);
-                teardown::release_rootfs(&merged);
-                let _ = std::fs::remove_dir_all(&bundle);
-                if let Err(ne) = network::disconnect(paths, &c) {
-                    eprintln!("husk monitor {id}: {ne}");
-                }
+                down(paths, &c, &rt);
                 // `run` reports it on the sync pipe as `failed`.
                 return Err(e);
             }
@@ -218,22 +212,7 @@ fn supervise(
             };
             let code = watch(paths, id, pid, out, err, limits, attached);
             let oom = oom_killed(id);
-            // The runtime's delete (cgroups, its state) and our own cleanup
-            // (overlay, network) touch different things: run them at once.
-            let deleting = rt.start_delete_force(id);
-            teardown::release_rootfs(&merged);
-            if let Err(e) = network::disconnect(paths, &c) {
-                eprintln!("husk monitor {id}: {e}");
-            }
-            match deleting {
-                Ok(d) => {
-                    let _ = d.wait();
-                }
-                Err(_) => {
-                    let _ = rt.delete_force(id);
-                }
-            }
-            let _ = std::fs::remove_dir_all(&bundle);
+            down(paths, &c, &rt);
             let trash = finish(paths, &c, |r| {
                 r.network = None;
                 r.state.status = Status::Exited;
@@ -249,14 +228,8 @@ fn supervise(
             empty(trash, id);
             Ok(())
         }
-        Err(msg) => {
-            let code = start_failure_code(&msg);
-            let _ = rt.delete_force(id);
-            teardown::release_rootfs(&merged);
-            let _ = std::fs::remove_dir_all(&bundle);
-            if let Err(e) = network::disconnect(paths, &c) {
-                eprintln!("husk monitor {id}: {e}");
-            }
+        Err(StartFailure { code, message: msg }) => {
+            down(paths, &c, &rt);
             // docker leaves a container whose start failed "created" (or
             // "exited" once it has run before) with the code and message.
             let trash = finish(paths, &c, |r| {
@@ -277,6 +250,13 @@ fn supervise(
             Ok(())
         }
     }
+}
+
+/// Takes down what the start set up (see [`Teardown::container`]),
+/// saying in the monitor's log what failed.
+fn down(paths: &Paths, c: &Container, rt: &Runtime) {
+    let failed = Teardown::container(paths, c, rt, true).run();
+    teardown::report(&format!("husk monitor {}: ", c.id), &failed);
 }
 
 /// Records the final state, or takes the container out of the store for
@@ -321,7 +301,7 @@ fn prepare_and_create(
     c: &Container,
     rt: &Runtime,
     stdin: Option<OwnedFd>,
-) -> std::result::Result<Created, String> {
+) -> std::result::Result<Created, StartFailure> {
     let dir = paths.dir(&c.id);
     let merged = dir.join("merged");
     let bundle = paths.bundle(&c.id);
@@ -329,16 +309,16 @@ fn prepare_and_create(
     teardown::release_rootfs(&merged);
     let lowers: Vec<std::path::PathBuf> = c.lower_dirs.iter().map(Into::into).collect();
     husk_layers::mount_overlay(&lowers, &dir.join("upper"), &dir.join("work"), &merged)
-        .map_err(|e| e.to_string())?;
+        .map_err(StartFailure::engine)?;
     // Before the runtime: a port already taken fails the start here, and
     // the container's files name its address.
-    let net = network::connect(paths, c).map_err(|e| e.to_string())?;
-    write_etc_files(paths, c, &dir, &net).map_err(|e| e.to_string())?;
-    let spec = spec::build(c, &merged, &dir, &net.sandbox).map_err(|e| e.to_string())?;
-    husk_fs::write_json_atomic(&bundle.join("config.json"), &spec).map_err(|e| e.to_string())?;
+    let net = network::connect(paths, c).map_err(StartFailure::engine)?;
+    write_etc_files(paths, c, &dir, &net).map_err(StartFailure::engine)?;
+    let spec = spec::build(c, &merged, &dir, &net.sandbox).map_err(StartFailure::engine)?;
+    husk_fs::write_json_atomic(&bundle.join("config.json"), &spec).map_err(StartFailure::engine)?;
 
-    let (out_r, out_w) = pipe().map_err(|e| format!("pipe: {e}"))?;
-    let (err_r, err_w) = pipe().map_err(|e| format!("pipe: {e}"))?;
+    let (out_r, out_w) = pipe().map_err(|e| StartFailure::engine(format_args!("pipe: {e}")))?;
+    let (err_r, err_w) = pipe().map_err(|e| StartFailure::engine(format_args!("pipe: {e}")))?;
     let pid_file = bundle.join("init.pid");
     let bundle_s = bundle.to_string_lossy().into_owned();
     let pid_s = pid_file.to_string_lossy().into_owned();
@@ -348,8 +328,9 @@ fn prepare_and_create(
     let console_path = bundle.join("tty.sock");
     let console_s = console_path.to_string_lossy().into_owned();
     let (console, create_stdin, input) = if c.config.tty {
-        let l = UnixListener::bind(&console_path)
-            .map_err(|e| format!("listen on {}: {e}", console_path.display()))?;
+        let l = UnixListener::bind(&console_path).map_err(|e| {
+            StartFailure::engine(format_args!("listen on {}: {e}", console_path.display()))
+        })?;
         args.extend(["--console-socket", console_s.as_str()]);
         (Some(l), None, stdin.map(File::from))
     } else {
@@ -363,7 +344,7 @@ fn prepare_and_create(
         .stdout(Stdio::from(out_w))
         .stderr(Stdio::from(err_w))
         .status()
-        .map_err(|e| format!("spawn {}: {e}", rt.binary.display()))?;
+        .map_err(|e| StartFailure::engine(format_args!("spawn {}: {e}", rt.binary.display())))?;
     let out = File::from(out_r);
     let mut err = File::from(err_r);
     if !status.success() {
@@ -372,20 +353,26 @@ fn prepare_and_create(
         let _ = set_nonblocking(&err).map(|_| err.read_to_string(&mut text));
         let _ = set_nonblocking(&out);
         let msg = rt.last_error().unwrap_or_else(|| text.trim().to_string());
-        return Err(if msg.is_empty() {
+        return Err(StartFailure::runtime(if msg.is_empty() {
             format!("runtime create exited with {status}")
         } else {
             msg
-        });
+        }));
     }
     let pid: i32 = std::fs::read_to_string(&pid_file)
         .ok()
         .and_then(|s| s.trim().parse().ok())
-        .ok_or_else(|| format!("runtime create wrote no pid to {}", pid_file.display()))?;
+        .ok_or_else(|| {
+            StartFailure::engine(format_args!(
+                "runtime create wrote no pid to {}",
+                pid_file.display()
+            ))
+        })?;
     let (out, err) = match console {
         Some(l) => {
-            let master =
-                receive_master(&l).map_err(|e| format!("terminal from the runtime: {e}"))?;
+            let master = receive_master(&l).map_err(|e| {
+                StartFailure::engine(format_args!("terminal from the runtime: {e}"))
+            })?;
             if let Some(tty) = &input {
                 copy_window_size(tty, &master);
             }
@@ -394,12 +381,12 @@ fn prepare_and_create(
         None => (out, Some(err)),
     };
     rt.start(&c.id).map_err(|e| match e {
-        Error::Runtime { msg, .. } => rt.last_error().unwrap_or(msg),
-        other => other.to_string(),
+        Error::Runtime { msg, .. } => StartFailure::runtime(rt.last_error().unwrap_or(msg)),
+        other => StartFailure::engine(other),
     })?;
-    set_nonblocking(&out).map_err(|e| format!("fcntl: {e}"))?;
+    set_nonblocking(&out).map_err(|e| StartFailure::engine(format_args!("fcntl: {e}")))?;
     if let Some(err) = &err {
-        set_nonblocking(err).map_err(|e| format!("fcntl: {e}"))?;
+        set_nonblocking(err).map_err(|e| StartFailure::engine(format_args!("fcntl: {e}")))?;
     }
     Ok(Created {
         pid,

@@ -144,8 +144,42 @@ impl Deleting {
     }
 }
 
-/// docker's exit status for a process that never started: 127 when the
-/// command is missing, 126 when it cannot be executed, 125 otherwise.
+/// Why a container did not start, with docker's exit status for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartFailure {
+    pub code: i32,
+    pub message: String,
+}
+
+impl StartFailure {
+    /// The engine's own failure (mount, network, spec, pipes): 125.
+    pub fn engine(e: impl std::fmt::Display) -> StartFailure {
+        StartFailure {
+            code: 125,
+            message: e.to_string(),
+        }
+    }
+
+    /// The runtime's: it reports over runc's command line, where only its
+    /// message crosses the process boundary, so the code is read from the
+    /// message as docker reads runc's (see [`start_failure_code`]).
+    pub fn runtime(message: String) -> StartFailure {
+        StartFailure {
+            code: start_failure_code(&message),
+            message,
+        }
+    }
+}
+
+impl std::fmt::Display for StartFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// docker's exit status for a process the runtime could not start: 127
+/// when the command is missing, 126 when it cannot be executed, 125
+/// otherwise.
 pub fn start_failure_code(msg: &str) -> i32 {
     let m = msg.to_ascii_lowercase();
     if m.contains("executable file not found")
@@ -175,5 +209,15 @@ mod tests {
             126
         );
         assert_eq!(start_failure_code("cgroup: EBUSY"), 125);
+    }
+
+    #[test]
+    fn the_engines_own_failures_are_125_whatever_they_say() {
+        // An overlay mount or a bind source the engine could not find is
+        // not a missing command: docker answers 125 for its own failures.
+        let e = StartFailure::engine("mount overlay: No such file or directory (os error 2)");
+        assert_eq!(e.code, 125);
+        let r = StartFailure::runtime("exec: \"nope\": executable file not found in $PATH".into());
+        assert_eq!(r.code, 127);
     }
 }
