@@ -1,20 +1,14 @@
 //! `husk create`: flags and the image config become a container record.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use husk_image::Store;
 
-use crate::config::flags::check_flags;
-use crate::config::{cap_name, parse_memory, CreateOptions};
+use crate::config::{CreateOptions, Decided, ImageDefaults};
 use crate::network::{self, Mode};
 use crate::proc;
-use crate::store::{names, Container, ContainerConfig, HostConfig, Paths, State};
+use crate::store::{names, Container, Paths, State};
 use crate::{Error, Result};
-
-fn env_key(e: &str) -> &str {
-    e.split_once('=').map(|(k, _)| k).unwrap_or(e)
-}
 
 /// The recorded network mode: `container:NAME` becomes `container:<id>`
 /// (docker keeps the name, but an id survives a rename).
@@ -106,30 +100,10 @@ fn check_network_flags(paths: &Paths, o: &CreateOptions, mode: &str) -> Result<(
 
 /// Creates the record and its directories; nothing runs yet.
 pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
-    let memory = o
-        .memory
-        .as_deref()
-        .map(parse_memory)
-        .transpose()?
-        .unwrap_or(0);
     let network = network_mode(paths, o)?;
     check_network_flags(paths, o, &network)?;
-    let checked = check_flags(o, memory)?;
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
-    // Parsed now so a bad -v fails before anything exists; volumes and
-    // missing host directories are made once the image is known.
-    crate::config::mounts::plan(&cwd, &o.volumes, &checked.mounts, &checked.tmpfs, &[])?;
-    let cap_add = o
-        .cap_add
-        .iter()
-        .map(|c| cap_name(c))
-        .collect::<Result<Vec<_>>>()?;
-    let cap_drop = o
-        .cap_drop
-        .iter()
-        .map(|c| cap_name(c))
-        .collect::<Result<Vec<_>>>()?;
-    let log_config = crate::config::log::LogConfig::parse(o.log_driver.as_deref(), &o.log_opts)?;
+    let parsed = crate::config::parse(o, &cwd)?;
     if o.init {
         crate::oci::init::binary()?;
     }
@@ -176,66 +150,39 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     let icfg = cfg.config().clone().unwrap_or_default();
-
-    let mut env: Vec<String> = icfg.env().clone().unwrap_or_default();
-    for e in &checked.env_from_files {
-        env.retain(|x| env_key(x) != env_key(e));
-        env.push(e.clone());
-    }
-    for e in &o.env {
-        // `-e NAME` without a value takes the caller's, as docker does.
-        let e = if e.contains('=') {
-            e.clone()
-        } else {
-            match std::env::var(e) {
-                Ok(v) => format!("{e}={v}"),
-                Err(_) => continue,
-            }
-        };
-        env.retain(|x| env_key(x) != env_key(&e));
-        env.push(e);
-    }
-    let (entrypoint, cmd) = match &o.entrypoint {
-        Some(ep) if ep.is_empty() => (Vec::new(), o.cmd.clone()),
-        Some(ep) => (vec![ep.clone()], o.cmd.clone()),
-        None => (
-            icfg.entrypoint().clone().unwrap_or_default(),
-            if o.cmd.is_empty() {
-                icfg.cmd().clone().unwrap_or_default()
-            } else {
-                o.cmd.clone()
-            },
-        ),
+    let image = ImageDefaults {
+        env: icfg.env().clone().unwrap_or_default(),
+        entrypoint: icfg.entrypoint().clone().unwrap_or_default(),
+        cmd: icfg.cmd().clone().unwrap_or_default(),
+        labels: icfg
+            .labels()
+            .clone()
+            .map(|m| m.into_iter().collect())
+            .unwrap_or_default(),
+        volumes: icfg
+            .volumes()
+            .clone()
+            .map(|v| v.into_iter().collect())
+            .unwrap_or_default(),
+        stop_signal: icfg.stop_signal().clone(),
+        user: icfg.user().clone(),
+        working_dir: icfg.working_dir().clone(),
+        exposed_ports: icfg.exposed_ports().clone().unwrap_or_default(),
     };
-    let mut argv = entrypoint.clone();
-    argv.extend(cmd.iter().cloned());
-    let mut labels: BTreeMap<String, String> = icfg
-        .labels()
-        .clone()
-        .map(|m| m.into_iter().collect())
-        .unwrap_or_default();
-    for l in &o.labels {
-        let (k, v) = l.split_once('=').unwrap_or((l, ""));
-        labels.insert(k.to_string(), v.to_string());
-    }
-
-    let image_volumes: Vec<String> = icfg
-        .volumes()
-        .clone()
-        .map(|v| v.into_iter().collect())
-        .unwrap_or_default();
-    let mut mount_points = crate::config::mounts::plan(
+    let caller_env = |k: &str| std::env::var(k).ok();
+    let Decided {
+        argv,
+        mut config,
+        mut host_config,
+    } = crate::config::decide(
+        o,
+        parsed,
+        &image,
         &cwd,
-        &o.volumes,
-        &checked.mounts,
-        &checked.tmpfs,
-        &image_volumes,
+        &caller_env,
+        network,
+        runtime.to_string_lossy().into_owned(),
     )?;
-    let stop_signal = o
-        .stop_signal
-        .clone()
-        .or_else(|| icfg.stop_signal().clone())
-        .unwrap_or_default();
     // What a killed `create` or `rm` left goes before the new record.
     super::sweep(paths);
     let _lock = paths.lock()?;
@@ -263,7 +210,10 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             .find(|n| !existing.iter().any(|c| &c.name == n))
             .unwrap_or_else(|| id[..12].to_string()),
     };
-    crate::volumes::realize(&paths.root, &mut mount_points)?;
+    crate::volumes::realize(&paths.root, &mut host_config.mount_points)?;
+    if config.hostname.is_empty() {
+        config.hostname = id[..12].to_string();
+    }
     let c = Container {
         name,
         created: proc::now_rfc3339(),
@@ -271,69 +221,8 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         args: argv[1..].to_vec(),
         image_id: img.id.to_string(),
         lower_dirs,
-        config: ContainerConfig {
-            hostname: o.hostname.clone().unwrap_or_else(|| id[..12].to_string()),
-            user: o
-                .user
-                .clone()
-                .or_else(|| icfg.user().clone())
-                .unwrap_or_default(),
-            env,
-            cmd,
-            entrypoint,
-            image: o.image.clone(),
-            working_dir: o
-                .workdir
-                .clone()
-                .or_else(|| icfg.working_dir().clone())
-                .unwrap_or_default(),
-            labels,
-            tty: o.tty,
-            open_stdin: o.interactive,
-            stop_signal,
-            stop_timeout: o.stop_timeout,
-            exposed_ports: icfg.exposed_ports().clone().unwrap_or_default(),
-        },
-        host_config: HostConfig {
-            memory,
-            nano_cpus: o.cpus.map(|c| (c * 1e9).round() as i64).unwrap_or(0),
-            cpu_shares: o.cpu_shares.unwrap_or(0),
-            pids_limit: o.pids_limit,
-            network_mode: network,
-            port_bindings: o.publish.clone(),
-            publish_all: o.publish_all,
-            ip: o.ip.clone().unwrap_or_default(),
-            mac_address: o.mac_address.clone().unwrap_or_default(),
-            extra_hosts: o.add_hosts.clone(),
-            dns: o.dns.clone(),
-            dns_search: o.dns_search.clone(),
-            auto_remove: o.auto_remove,
-            runtime: runtime.to_string_lossy().into_owned(),
-            seccomp: checked.seccomp,
-            security_opt: o.security_opt.clone(),
-            binds: o.volumes.clone(),
-            readonly_rootfs: o.read_only,
-            cap_add,
-            cap_drop,
-            // docker's default: memory+swap is twice the memory.
-            memory_swap: if memory > 0 && checked.memory_swap == 0 {
-                memory * 2
-            } else {
-                checked.memory_swap
-            },
-            memory_reservation: checked.memory_reservation,
-            cpuset_cpus: o.cpuset_cpus.clone().unwrap_or_default(),
-            cpuset_mems: o.cpuset_mems.clone().unwrap_or_default(),
-            ulimits: checked.ulimits,
-            privileged: o.privileged,
-            no_new_privileges: checked.no_new_privileges,
-            seccomp_profile: checked.seccomp_profile,
-            tmpfs: checked.tmpfs.into_iter().collect(),
-            mounts: checked.mounts,
-            mount_points,
-            init: o.init,
-            log_config,
-        },
+        config,
+        host_config,
         state: State::created(),
         restart_count: 0,
         network: None,
@@ -354,21 +243,4 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         return Err(e);
     }
     Ok(c)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn memory_sizes_are_binary_like_docker() {
-        assert_eq!(parse_memory("400m").unwrap(), 419_430_400);
-        assert_eq!(parse_memory("400MB").unwrap(), 419_430_400);
-        assert_eq!(parse_memory("1g").unwrap(), 1 << 30);
-        assert_eq!(parse_memory("1.5g").unwrap(), 1_610_612_736);
-        assert_eq!(parse_memory("8388608").unwrap(), 8_388_608);
-        assert!(parse_memory("4m").is_err());
-        assert!(parse_memory("12x").is_err());
-        assert!(parse_memory("m").is_err());
-    }
 }

@@ -80,20 +80,88 @@ pub fn process_env(c: &Container) -> Vec<String> {
     env
 }
 
+/// What the spec takes from the host and the container's rootfs rather
+/// than from the record, read once by [`HostFacts::gather`] so that
+/// [`spec`] computes only.
+#[derive(Debug, Clone)]
+pub struct HostFacts {
+    /// The capability bounding set (bit n = capability n) `--cap-add ALL`
+    /// and `--privileged` are limited to.
+    pub bounding: u64,
+    /// Whether the host limits memory+swap (cgroup v2, or v1 with swap accounting).
+    pub swap_accounting: bool,
+    /// `-u` resolved in the rootfs's /etc/passwd and /etc/group: uid, gid, groups.
+    pub user: (u32, u32, Vec<u32>),
+    /// The host's devices, given to `--privileged` containers.
+    pub devices: Vec<Value>,
+    /// What a `seccomp=FILE` profile is evaluated against.
+    pub seccomp: crate::config::seccomp_profile::Host,
+    /// The husk-init binary, for `--init`.
+    pub init: Option<std::path::PathBuf>,
+}
+
+impl HostFacts {
+    /// Reads them: /proc/self/status, cgroupfs, the rootfs's user files,
+    /// /dev (only for `--privileged`), uname, the init binary (only for `--init`).
+    pub fn gather(c: &Container, rootfs: &Path) -> Result<HostFacts> {
+        Ok(HostFacts {
+            bounding: bounding_set(),
+            swap_accounting: swap_limit_supported(),
+            user: resolve_user(c, rootfs)?,
+            devices: if c.host_config.privileged {
+                crate::config::resources::host_devices()
+            } else {
+                Vec::new()
+            },
+            seccomp: crate::config::seccomp_profile::Host::current(),
+            init: if c.host_config.init {
+                Some(super::init::binary()?)
+            } else {
+                None
+            },
+        })
+    }
+}
+
 /// The full spec. `rootfs` is the mounted overlay; `files` is the container
 /// dir holding the hostname/hosts/resolv.conf files bind-mounted over /etc.
 /// `sandbox` says where the network namespace comes from (`connect`).
+/// Reads the host's facts and fills new volumes from the image, then
+/// computes the spec with [`spec`].
 pub fn build(c: &Container, rootfs: &Path, files: &Path, sandbox: &Sandbox) -> Result<Value> {
-    let (uid, gid, extra_gids) = resolve_user(c, rootfs)?;
+    let facts = HostFacts::gather(c, rootfs)?;
+    // Empty volumes get the image's content first, as docker fills them.
+    crate::volumes::copy::populate(rootfs, &mount_points(c))?;
+    spec(c, rootfs, files, sandbox, &facts)
+}
+
+/// The record's mount points; a record older than them, its `-v` binds.
+fn mount_points(c: &Container) -> Vec<crate::config::mounts::MountPoint> {
+    if c.host_config.mount_points.is_empty() {
+        legacy_binds(c)
+    } else {
+        c.host_config.mount_points.clone()
+    }
+}
+
+/// The spec for `c` on this host: computes only, touches nothing.
+pub fn spec(
+    c: &Container,
+    rootfs: &Path,
+    files: &Path,
+    sandbox: &Sandbox,
+    facts: &HostFacts,
+) -> Result<Value> {
+    let (uid, gid, extra_gids) = facts.user.clone();
     let privileged = c.host_config.privileged;
     let caps = if privileged {
         // docker: every capability, whatever --cap-add/--cap-drop say.
-        capabilities(&["ALL".to_string()], &[], bounding_set())
+        capabilities(&["ALL".to_string()], &[], facts.bounding)
     } else {
         capabilities(
             &c.host_config.cap_add,
             &c.host_config.cap_drop,
-            bounding_set(),
+            facts.bounding,
         )
     };
     // /sys and the cgroup tree are writable only under --privileged.
@@ -122,13 +190,7 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path, sandbox: &Sandbox) -> R
             "options": ["rbind", "rprivate"],
         }));
     }
-    let points = if c.host_config.mount_points.is_empty() {
-        legacy_binds(c)
-    } else {
-        c.host_config.mount_points.clone()
-    };
-    // Empty volumes get the image's content first, as docker fills them.
-    crate::volumes::copy::populate(rootfs, &points)?;
+    let points = mount_points(c);
     // A user mount replaces a default one on the same path, as in docker.
     mounts.retain(|m| {
         !points
@@ -155,7 +217,7 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path, sandbox: &Sandbox) -> R
     if c.host_config.memory > 0 {
         resources["memory"] = json!({"limit": c.host_config.memory});
     }
-    if c.host_config.memory_swap != 0 && swap_limit_supported() {
+    if c.host_config.memory_swap != 0 && facts.swap_accounting {
         resources["memory"]["swap"] = json!(c.host_config.memory_swap);
     }
     if c.host_config.memory_reservation > 0 {
@@ -218,7 +280,7 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path, sandbox: &Sandbox) -> R
         },
     });
     if privileged {
-        spec["linux"]["devices"] = json!(crate::config::resources::host_devices());
+        spec["linux"]["devices"] = json!(facts.devices);
     }
     if !c.host_config.ulimits.is_empty() {
         let rl: Vec<Value> = c
@@ -245,7 +307,7 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path, sandbox: &Sandbox) -> R
                 body,
                 "seccomp=PROFILE",
                 &caps,
-                &crate::config::seccomp_profile::Host::current(),
+                &facts.seccomp,
             )?,
             None => Some(default_seccomp(&caps)),
         };
@@ -253,8 +315,8 @@ pub fn build(c: &Container, rootfs: &Path, files: &Path, sandbox: &Sandbox) -> R
             spec["linux"]["seccomp"] = p;
         }
     }
-    if c.host_config.init {
-        super::init::apply(&mut spec, &super::init::binary()?);
+    if let Some(init) = facts.init.as_deref().filter(|_| c.host_config.init) {
+        super::init::apply(&mut spec, init);
     }
     Ok(spec)
 }
@@ -627,5 +689,146 @@ mod tests {
             err.to_string().contains("unable to find user nobody"),
             "{err}"
         );
+    }
+
+    /// Facts of an imagined host, so the spec depends on nothing here.
+    fn facts(user: (u32, u32, Vec<u32>)) -> HostFacts {
+        HostFacts {
+            bounding: u64::MAX,
+            swap_accounting: true,
+            user,
+            devices: Vec::new(),
+            seccomp: crate::config::seccomp_profile::Host {
+                arch: "amd64",
+                kernel: (6, 1),
+            },
+            init: None,
+        }
+    }
+
+    /// docker's flags through config::parse and config::decide into a
+    /// record, and the record with host facts into the spec: no root, no
+    /// disk, no kernel.
+    #[test]
+    fn flags_and_image_config_become_the_spec() {
+        use crate::config::{decide, parse, CreateOptions, ImageDefaults};
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        // -m 400m --cpus 1.5 -u 1000:1000 -e A=B -v /h:/c:ro --cap-drop ALL
+        // --read-only -p 8080:80 busybox
+        let o = CreateOptions {
+            image: "busybox".into(),
+            memory: Some("400m".into()),
+            cpus: Some(1.5),
+            user: Some("1000:1000".into()),
+            env: s(&["A=B"]),
+            volumes: s(&["/h:/c:ro"]),
+            cap_drop: s(&["ALL"]),
+            read_only: true,
+            publish: s(&["8080:80"]),
+            ..Default::default()
+        };
+        let image = ImageDefaults {
+            env: s(&["PATH=/bin", "A=image"]),
+            cmd: s(&["sh"]),
+            working_dir: Some("/srv".into()),
+            user: Some("nobody".into()),
+            ..Default::default()
+        };
+        let cwd = Path::new("/");
+        let parsed = parse(&o, cwd).unwrap();
+        let d = decide(
+            &o,
+            parsed,
+            &image,
+            cwd,
+            &|_: &str| None,
+            "none".into(),
+            "/usr/bin/husk-runtime".into(),
+        )
+        .unwrap();
+        assert_eq!(d.argv, ["sh"]);
+        assert_eq!(d.config.user, "1000:1000", "-u wins over the image's USER");
+        assert_eq!(
+            d.config.env,
+            ["PATH=/bin", "A=B"],
+            "-e replaces the image's A"
+        );
+        assert_eq!(d.host_config.memory, 419_430_400);
+        assert_eq!(d.host_config.memory_swap, 2 * 419_430_400);
+        assert_eq!(d.host_config.nano_cpus, 1_500_000_000);
+        assert_eq!(d.host_config.port_bindings, ["8080:80"]);
+        let mut c = container();
+        c.path = d.argv[0].clone();
+        c.args = d.argv[1..].to_vec();
+        c.config = d.config;
+        c.config.hostname = "c0ffeec0ffee".into();
+        c.host_config = d.host_config;
+        let spec = spec(
+            &c,
+            Path::new("/rootfs"),
+            Path::new("/files"),
+            &Sandbox::New,
+            &facts((1000, 1000, Vec::new())),
+        )
+        .unwrap();
+        let r = &spec["linux"]["resources"];
+        assert_eq!(r["memory"]["limit"], 419_430_400);
+        assert_eq!(r["memory"]["swap"], 2 * 419_430_400);
+        assert_eq!(r["cpu"]["period"], 100_000);
+        assert_eq!(r["cpu"]["quota"], 150_000);
+        let p = &spec["process"];
+        assert_eq!(p["user"]["uid"], 1000);
+        assert_eq!(p["user"]["gid"], 1000);
+        assert_eq!(p["cwd"], "/srv");
+        assert_eq!(p["args"], json!(["sh"]));
+        let env: Vec<&str> = p["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(env.contains(&"A=B") && !env.contains(&"A=image"), "{env:?}");
+        assert!(env.contains(&"HOSTNAME=c0ffeec0ffee"), "{env:?}");
+        for set in ["bounding", "effective", "permitted"] {
+            assert_eq!(p["capabilities"][set], json!([]), "--cap-drop ALL: {set}");
+        }
+        assert_eq!(spec["root"]["readonly"], true);
+        assert_eq!(spec["root"]["path"], "/rootfs");
+        let bind = spec["mounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["destination"] == "/c")
+            .expect("the -v mount");
+        assert_eq!(bind["source"], "/h");
+        assert_eq!(bind["type"], "bind");
+        let opts: Vec<&str> = bind["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(opts.contains(&"ro"), "{opts:?}");
+        assert_eq!(spec["linux"]["cgroupsPath"], format!("/husk/{}", c.id));
+        assert!(spec["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .contains(&json!({"type": "network"})));
+        // No swap accounting on the host: no swap limit, as docker.
+        let mut no_swap = facts((1000, 1000, Vec::new()));
+        no_swap.swap_accounting = false;
+        let spec2 = spec_of(&c, &no_swap);
+        assert!(spec2["linux"]["resources"]["memory"].get("swap").is_none());
+    }
+
+    fn spec_of(c: &Container, f: &HostFacts) -> Value {
+        spec(
+            c,
+            Path::new("/rootfs"),
+            Path::new("/files"),
+            &Sandbox::New,
+            f,
+        )
+        .unwrap()
     }
 }
