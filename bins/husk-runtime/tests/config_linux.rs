@@ -130,7 +130,9 @@ fn propagation_probe(
     let mut cmd = rt.cmd();
     cmd.args(["run", "--bundle", p(&b), &id]);
     let mut bg = Bg::spawn(cmd);
-    let up = wait_until(10, || s.path().join("ready").exists());
+    let up = wait_until(std::time::Duration::from_secs(10), || {
+        s.path().join("ready").exists()
+    });
     let _sub = up.then(|| {
         let g = mount_tmpfs(&s.path().join("sub"));
         std::fs::write(s.path().join("sub/marker"), "m").unwrap();

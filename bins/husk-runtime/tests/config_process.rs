@@ -296,11 +296,12 @@ fn terminal_through_console_socket() {
     rt.ok(&["start", &id]);
     let reader = read_pty(master);
     assert!(
-        wait_until(10, || rt.status(&id) == "stopped"),
+        wait_until(std::time::Duration::from_secs(10), || rt.status(&id)
+            == "stopped"),
         "container did not stop"
     );
     assert!(
-        wait_until(5, || reader.is_finished()),
+        wait_until(std::time::Duration::from_secs(5), || reader.is_finished()),
         "pty master never saw EOF"
     );
     let out = reader.join().unwrap();

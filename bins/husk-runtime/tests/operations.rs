@@ -132,11 +132,16 @@ fn update_changes_limits_of_a_running_container() {
     let id = rt.id("update");
     rt.ok(&["run", "-d", "--bundle", p(&b), &id]);
     rt.ok(&["update", "--memory", "400m", "--pids-limit", "33", &id]);
-    let mem = std::fs::read_to_string(format!("/sys/fs/cgroup/memory/{id}/memory.limit_in_bytes"))
-        .unwrap();
-    assert_eq!(mem.trim(), "419430400");
-    let pids = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/{id}/pids.max")).unwrap();
-    assert_eq!(pids.trim(), "33");
+    // The files the kernel enforces, v1 or v2, wherever each controller is.
+    let pid = rt.state(&id)["pid"].as_i64().unwrap() as i32;
+    let file = |ctrl: &str, v1: &str, v2: &str| {
+        husk_fixtures::cgroup_file(pid, ctrl, v1, v2)
+            .unwrap_or_else(|| panic!("no {ctrl} controller on v1 or v2 for {pid}"))
+    };
+    let mem = file("memory", "memory.limit_in_bytes", "memory.max");
+    assert_eq!(mem.read(), "419430400", "{mem:?}");
+    let pids = file("pids", "pids.max", "pids.max");
+    assert_eq!(pids.read(), "33", "{pids:?}");
     // containerd's form: LinuxResources JSON on stdin.
     let mut child = rt
         .cmd()
@@ -152,8 +157,8 @@ fn update_changes_limits_of_a_running_container() {
         .write_all(br#"{"cpu":{"quota":50000,"period":100000}}"#)
         .unwrap();
     assert!(child.wait().unwrap().success());
-    let q = std::fs::read_to_string(format!("/sys/fs/cgroup/cpu/{id}/cpu.cfs_quota_us")).unwrap();
-    assert_eq!(q.trim(), "50000");
+    let q = file("cpu", "cpu.cfs_quota_us", "cpu.max");
+    assert_eq!(q.read(), q.pick("50000", "50000 100000"), "{q:?}");
     let err = rt.fails(&["update", "--memory", "lots", &id]);
     assert!(err.contains("--memory"), "{err}");
     rt.ok(&["delete", "-f", &id]);

@@ -6,7 +6,8 @@
 //!
 //! crun refuses this hybrid cgroup host ("cgroups in hybrid mode not
 //! supported") unless hugetlb is also mounted as a v1 hierarchy; the crun
-//! cases mount it first (it stays mounted) or skip with the reason.
+//! cases hold a husk_fixtures::HugetlbV1, which mounts it and restores the
+//! host after the last of them.
 
 #[allow(unused_imports)]
 mod common;
@@ -25,6 +26,9 @@ pub struct Peer {
     bin: PathBuf,
     root: tempfile::TempDir,
     ids: RefCell<Vec<String>>,
+    /// crun's v1 hugetlb hierarchy, released after Drop removed the
+    /// containers (fields drop after the body).
+    _hugetlb: Option<husk_fixtures::HugetlbV1>,
 }
 
 impl Peer {
@@ -40,6 +44,7 @@ impl Peer {
                 .tempdir()
                 .expect("peer root"),
             ids: Default::default(),
+            _hugetlb: None,
         }
     }
 
@@ -62,11 +67,10 @@ impl Peer {
             skip("crun", "crun is not installed");
             return None;
         }
-        if let Err(why) = hugetlb_v1() {
-            skip("crun", &why);
-            return None;
-        }
-        Some(Peer::new("crun", bin))
+        let hugetlb = husk_fixtures::HugetlbV1::acquire();
+        let mut peer = Peer::new("crun", bin);
+        peer._hugetlb = Some(hugetlb);
+        Some(peer)
     }
 
     /// A busybox bundle for this runtime. crun 1.8.1 refuses ociVersion
@@ -129,44 +133,6 @@ impl Drop for Peer {
             for d in left {
                 let _ = std::fs::remove_dir(&d);
             }
-        }
-    }
-}
-
-/// crun's precondition on this host: a v1 hugetlb hierarchy.
-fn hugetlb_v1() -> Result<(), String> {
-    let mounted = || {
-        std::fs::read_to_string("/proc/self/mountinfo")
-            .unwrap_or_default()
-            .lines()
-            .any(|l| l.contains(" - cgroup ") && l.split(',').any(|o| o == "hugetlb"))
-    };
-    if mounted() {
-        return Ok(());
-    }
-    let dir = Path::new("/sys/fs/cgroup/hugetlb");
-    let mount = || {
-        std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        nix::mount::mount(
-            Some("cgroup"),
-            dir,
-            Some("cgroup"),
-            nix::mount::MsFlags::empty(),
-            Some("hugetlb"),
-        )
-        .map_err(|e| e.to_string())
-    };
-    match mount() {
-        Ok(()) => Ok(()),
-        Err(first) => {
-            // EBUSY while the unified hierarchy has hugetlb enabled.
-            let _ = std::fs::write("/sys/fs/cgroup/unified/cgroup.subtree_control", "-hugetlb");
-            if mounted() {
-                return Ok(());
-            }
-            mount().map_err(|again| {
-                format!("cannot mount the hugetlb v1 hierarchy crun needs on this hybrid host: {first}; after disabling it in the unified tree: {again}")
-            })
         }
     }
 }
@@ -329,7 +295,9 @@ pub fn bind_propagation_options(rt: &Peer) {
     });
     let id = rt.id("prop");
     let mut bg = Bg::spawn(rt.cmd(&["run", "--bundle", p(&b), &id]));
-    let up = wait_until(10, || s.path().join("ready").exists());
+    let up = wait_until(std::time::Duration::from_secs(10), || {
+        s.path().join("ready").exists()
+    });
     let _sub = up.then(|| {
         mount(
             Some("tmpfs"),
@@ -390,7 +358,7 @@ pub fn terminal_console_socket(rt: &Peer) {
     let (code, _, err) = Bg::spawn(rt.cmd(&["start", &id])).wait(30);
     assert_eq!(code, 0, "{}: {err}", rt.name);
     assert!(
-        wait_until(10, || reader.is_finished()),
+        wait_until(std::time::Duration::from_secs(10), || reader.is_finished()),
         "{}: pty never saw EOF",
         rt.name
     );
@@ -556,23 +524,11 @@ pub fn preserve_fds_not_passed(rt: &Peer) {
         });
     }
     let mut bg = Bg::spawn(cmd);
-    if !wait_until(20, || bg.child.try_wait().ok().flatten().is_some()) {
+    if !wait_until(std::time::Duration::from_secs(20), || {
+        bg.child.try_wait().ok().flatten().is_some()
+    }) {
         // Kill the init without the runtime (it may hold the lock).
-        let state = rt.root.path().join(&id).join("state.json");
-        let v: serde_json::Value = std::fs::read_to_string(state)
-            .ok()
-            .and_then(|s| serde_json::from_str(&s).ok())
-            .unwrap_or_default();
-        let pid = v["pid"]
-            .as_i64()
-            .or(v["init_process_pid"].as_i64())
-            .unwrap_or(0) as i32;
-        if pid > 0 {
-            // SAFETY: kill of the init pid the runtime recorded.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-            std::thread::sleep(std::time::Duration::from_millis(200));
-            reap(pid);
-        }
+        let pid = kill_recorded_init(rt.root.path(), &id);
         let (out, err) = (bg.stdout(), bg.stderr());
         drop(bg);
         panic!(

@@ -187,7 +187,9 @@ fn no_runtime_fd_leaks_into_the_container() {
     let (code, _, err) = bg.wait(20);
     assert_eq!(code, 0, "{err}");
     rt.ok(&["start", &id]);
-    assert!(wait_until(10, || rt.status(&id) == "stopped"));
+    assert!(wait_until(std::time::Duration::from_secs(10), || rt
+        .status(&id)
+        == "stopped"));
     only_stdio(&bg.stdout());
     rt.ok(&["delete", &id]);
     // And with --preserve-fds 1 exactly fd 3 is added.
@@ -233,21 +235,12 @@ fn no_runtime_fd_leaks_into_the_container() {
 /// (pid read from state.json, without the runtime: a stuck init may hold
 /// the container's lock) and the runtime, then panics.
 fn wait_or_kill_init(rt: &Rt, id: &str, mut bg: Bg, secs: u64) -> (i32, String, String) {
-    if wait_until(secs, || bg.child.try_wait().ok().flatten().is_some()) {
+    if wait_until(std::time::Duration::from_secs(secs), || {
+        bg.child.try_wait().ok().flatten().is_some()
+    }) {
         return bg.wait(1);
     }
-    let state = rt.root.path().join(id).join("state.json");
-    let pid = std::fs::read_to_string(&state)
-        .ok()
-        .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
-        .and_then(|v| v["pid"].as_i64())
-        .unwrap_or(0) as i32;
-    if pid > 0 {
-        // SAFETY: kill of the init pid the runtime recorded.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        reap(pid);
-    }
+    let pid = kill_recorded_init(rt.root.path(), id);
     let (out, err) = (bg.stdout(), bg.stderr());
     drop(bg);
     panic!("run {id} hung for {secs}s (init pid {pid} killed)\nstdout: {out}\nstderr: {err}");
@@ -407,7 +400,9 @@ fn exe_attack(name: &str, extra_caps: &[&str], memfd: bool) -> String {
     let mut attacker = Bg::spawn(cmd(&["run", "-d", "--bundle", p(&b), &idb]));
     let (code, _, err) = attacker.wait(20);
     assert_eq!(code, 0, "{err}");
-    let holding = wait_until(10, || attacker.stdout().contains("link "));
+    let holding = wait_until(std::time::Duration::from_secs(10), || {
+        attacker.stdout().contains("link ")
+    });
     assert!(
         holding,
         "attacker never opened /proc/1/exe: {}",
@@ -423,7 +418,8 @@ fn exe_attack(name: &str, extra_caps: &[&str], memfd: bool) -> String {
     let (code, _, err) = Bg::spawn(cmd(&["start", &ida])).wait(20);
     assert_eq!(code, 0, "{err}");
     assert!(
-        wait_until(20, || rt.status(&idb) == "stopped"),
+        wait_until(std::time::Duration::from_secs(20), || rt.status(&idb)
+            == "stopped"),
         "attacker still running"
     );
     let out = attacker.stdout();

@@ -138,7 +138,7 @@ fn run_exec_and_exec_tty_start_with_default_signals() {
     // The detached process is ours to reap (we are the subreaper).
     reap_blocking(pid);
     assert!(
-        wait_until(10, || reader.is_finished()),
+        wait_until(std::time::Duration::from_secs(10), || reader.is_finished()),
         "exec -t: the pty never saw EOF"
     );
     assert_eq!(reader.join().unwrap(), CLEAN, "exec -t");

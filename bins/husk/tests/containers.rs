@@ -11,10 +11,10 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::engine::*;
-use husk_fixtures::{require_root, skip};
+use husk_fixtures::{cgroup_file, require_root, skip, Terminal};
 
 #[test]
 fn run_detached_then_ps_inspect_nsenter_logs_stop_rm() {
@@ -98,7 +98,7 @@ fn run_detached_then_ps_inspect_nsenter_logs_stop_rm() {
         "rootfs not mounted"
     );
 
-    wait_until("the log line", Duration::from_secs(5), || {
+    wait_for("the log line", Duration::from_secs(5), || {
         e.ok(&["logs", "web"]) == "hello\n"
     });
     let log = std::fs::read_to_string(info["LogPath"].as_str().unwrap()).unwrap();
@@ -150,29 +150,26 @@ fn limits_reach_the_cgroup() {
     assert_eq!(info["HostConfig"]["PidsLimit"], 64);
     assert_eq!(info["HostConfig"]["NanoCpus"], 1_500_000_000i64);
     assert_eq!(info["HostConfig"]["CpuShares"], 512);
-    // --cpus 1.5 is a quota of 150 ms per 100 ms period (v1 cpu, or cpu.max).
-    let cpu = |v1: &str, v2: &str| {
-        std::fs::read_to_string(format!("/sys/fs/cgroup/cpu/husk/{id}/{v1}"))
-            .or_else(|_| std::fs::read_to_string(format!("/sys/fs/cgroup/husk/{id}/{v2}")))
-            .unwrap_or_else(|e| panic!("no {v1} nor {v2}: {e}"))
-            .trim()
-            .to_string()
+    // The files the kernel enforces, v1 or v2, wherever each controller is.
+    let pid = info["State"]["Pid"].as_i64().unwrap() as i32;
+    let file = |ctrl: &str, v1: &str, v2: &str| {
+        cgroup_file(pid, ctrl, v1, v2)
+            .unwrap_or_else(|| panic!("no {ctrl} controller on v1 or v2 for {pid}"))
     };
-    let quota = cpu("cpu.cfs_quota_us", "cpu.max");
-    assert!(quota == "150000" || quota == "150000 100000", "{quota}");
-    let shares = cpu("cpu.shares", "cpu.weight");
+    // --cpus 1.5 is a quota of 150 ms per 100 ms period.
+    let quota = file("cpu", "cpu.cfs_quota_us", "cpu.max");
+    assert_eq!(
+        quota.read(),
+        quota.pick("150000", "150000 100000"),
+        "{quota:?}"
+    );
     // v2 maps shares 512 to weight 20 (crun's formula).
-    assert!(shares == "512" || shares == "20", "{shares}");
-    let v1 = format!("/sys/fs/cgroup/memory/husk/{id}/memory.limit_in_bytes");
-    let v2 = format!("/sys/fs/cgroup/husk/{id}/memory.max");
-    let limit = std::fs::read_to_string(&v1)
-        .or_else(|_| std::fs::read_to_string(&v2))
-        .unwrap_or_else(|_| panic!("neither {v1} nor {v2}"));
-    assert_eq!(limit.trim(), "419430400");
-    let pids = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/husk/{id}/pids.max"))
-        .or_else(|_| std::fs::read_to_string(format!("/sys/fs/cgroup/husk/{id}/pids.max")))
-        .unwrap();
-    assert_eq!(pids.trim(), "64");
+    let shares = file("cpu", "cpu.shares", "cpu.weight");
+    assert_eq!(shares.read(), shares.pick("512", "20"), "{shares:?}");
+    let limit = file("memory", "memory.limit_in_bytes", "memory.max");
+    assert_eq!(limit.read(), "419430400", "{limit:?}");
+    let pids = file("pids", "pids.max", "pids.max");
+    assert_eq!(pids.read(), "64", "{pids:?}");
     assert_eq!(e.ok(&["rm", "-f", id]).trim(), id);
     assert!(cgroup_dirs(id).is_empty());
 
@@ -268,7 +265,7 @@ fn rm_flag_removes_the_container() {
     assert!(e.ids().is_empty(), "record left after --rm");
     let id = e.ok(&["run", "-d", "--rm", "busybox", "sleep", "0.3"]);
     let id = id.trim().to_string();
-    wait_until("--rm -d removal", Duration::from_secs(10), || {
+    wait_for("--rm -d removal", Duration::from_secs(10), || {
         e.ids().is_empty()
     });
     assert!(cgroup_dirs(&id).is_empty());
@@ -477,12 +474,10 @@ fn a_dead_monitor_never_leaves_running() {
     let monitor = rec["state"]["monitor_pid"].as_i64().unwrap() as i32;
     let init = rec["state"]["pid"].as_i64().unwrap() as i32;
     assert!(monitor > 0 && init > 0);
-    // SAFETY: kill(2) on pids this test started.
-    unsafe {
-        libc::kill(monitor, libc::SIGKILL);
-        libc::kill(init, libc::SIGKILL);
-    }
-    wait_until("both gone", Duration::from_secs(5), || {
+    // Pids this test's engine started.
+    husk_fixtures::sigkill(monitor);
+    husk_fixtures::sigkill(init);
+    wait_for("both gone", Duration::from_secs(5), || {
         reap_all();
         !Path::new(&format!("/proc/{init}")).exists()
             && !Path::new(&format!("/proc/{monitor}")).exists()
@@ -499,52 +494,22 @@ fn a_dead_monitor_never_leaves_running() {
     assert!(cgroup_dirs(id).is_empty(), "cgroup left");
 }
 
-/// crun refuses a hybrid host whose unified hierarchy owns hugetlb; mount
-/// it as a v1 hierarchy as the runtime benchmark does.
-fn crun_ready(test: &str) -> Option<PathBuf> {
+/// crun, with hugetlb on a v1 hierarchy as it needs on a hybrid host
+/// (husk_fixtures::HugetlbV1 restores the host when the last user drops it).
+fn crun_ready(test: &str) -> Option<(PathBuf, husk_fixtures::HugetlbV1)> {
     let crun = PathBuf::from("/usr/bin/crun");
     if !crun.exists() {
         skip(test, "crun is not installed");
         return None;
     }
-    let v1 = Path::new("/sys/fs/cgroup/hugetlb");
-    let mounted = std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.split(' ').nth(4) == Some("/sys/fs/cgroup/hugetlb"));
-    if !mounted && Path::new("/sys/fs/cgroup/unified").exists() {
-        let _ = std::fs::create_dir_all(v1);
-        let mount = || {
-            Command::new("mount")
-                .args([
-                    "-t",
-                    "cgroup",
-                    "-o",
-                    "hugetlb",
-                    "cgroup",
-                    "/sys/fs/cgroup/hugetlb",
-                ])
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        if !mount() {
-            let _ = std::fs::write("/sys/fs/cgroup/unified/cgroup.subtree_control", "-hugetlb");
-            if !mount() {
-                skip(
-                    test,
-                    "cannot mount hugetlb as a v1 hierarchy, which crun needs here",
-                );
-                return None;
-            }
-        }
-    }
-    Some(crun)
+    Some((crun, husk_fixtures::HugetlbV1::acquire()))
 }
 
 #[test]
 fn crun_drives_the_same_containers() {
     require_root!("crun_drives_the_same_containers");
-    let Some(crun) = crun_ready("crun_drives_the_same_containers") else {
+    // Declared before the engine: dropped after its containers are gone.
+    let Some((crun, _hugetlb)) = crun_ready("crun_drives_the_same_containers") else {
         return;
     };
     let e = Engine::new();
@@ -574,10 +539,10 @@ fn crun_drives_the_same_containers() {
     let info = e.inspect(id);
     assert_eq!(info["HostConfig"]["Runtime"], crun);
     assert_eq!(e.ok(&["exec", id, "hostname"]).trim(), &id[..12]);
-    let v1 = format!("/sys/fs/cgroup/memory/husk/{id}/memory.limit_in_bytes");
-    if let Ok(l) = std::fs::read_to_string(&v1) {
-        assert_eq!(l.trim(), "419430400");
-    }
+    let pid = info["State"]["Pid"].as_i64().unwrap() as i32;
+    let limit = cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max")
+        .unwrap_or_else(|| panic!("no memory controller on v1 or v2 for {pid}"));
+    assert_eq!(limit.read(), "419430400", "{limit:?}");
     e.ok(&["stop", "-t", "1", id]);
     assert_eq!(e.inspect(id)["State"]["ExitCode"], 137);
     let (code, _, err) = e.code(&["run", "--runtime", crun, "busybox", "no-such-command"]);
@@ -600,7 +565,7 @@ fn foreground_run_forwards_signals_and_logs_follow() {
         .stderr(out)
         .spawn()
         .unwrap();
-    wait_until("the container to be ready", Duration::from_secs(10), || {
+    wait_for("the container to be ready", Duration::from_secs(10), || {
         std::fs::read_to_string(&out_path).is_ok_and(|s| s.contains("ready"))
     });
     // SAFETY: kill(2) on our own child.
@@ -795,7 +760,7 @@ fn pause_unpause_and_restart() {
     assert_eq!(e.ok(&["logs", "ticker"]).lines().count(), before);
     assert_eq!(e.code(&["pause", "ticker"]).0, 1);
     assert_eq!(e.ok(&["unpause", "ticker"]), "ticker\n");
-    wait_until("output after unpause", Duration::from_secs(5), || {
+    wait_for("output after unpause", Duration::from_secs(5), || {
         e.ok(&["logs", "ticker"]).lines().count() > before
     });
     let pid = e.inspect("ticker")["State"]["Pid"].as_i64().unwrap();
@@ -841,46 +806,11 @@ fn interactive_run_reads_stdin() {
 #[test]
 fn terminal_run_is_interactive() {
     require_root!("terminal_run_is_interactive");
-    use std::io::{Read, Write};
     let e = Engine::new();
-    let pty = nix::pty::openpty(None, None).unwrap();
-    let slave = std::fs::File::from(pty.slave);
-    let mut child = e
-        .cmd(&["run", "--rm", "-it", "busybox", "sh"])
-        .stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(slave)
-        .spawn()
-        .unwrap();
-    let mut master = std::fs::File::from(pty.master);
-    master
-        .write_all(b"echo hi $((2+3)); tty\nexit 5\n")
-        .unwrap();
-    // Drain the terminal while husk runs so its output never blocks.
-    let fd = std::os::fd::AsRawFd::as_raw_fd(&master);
-    // SAFETY: fcntl on a descriptor we own.
-    unsafe { libc::fcntl(fd, libc::F_SETFL, libc::O_NONBLOCK) };
-    let mut seen = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        let mut buf = [0u8; 4096];
-        if let Ok(n) = master.read(&mut buf) {
-            seen.extend_from_slice(&buf[..n]);
-        }
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(Instant::now() < deadline, "husk run -it did not finish");
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = master.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        seen.extend_from_slice(&buf[..n]);
-    }
-    let text = String::from_utf8_lossy(&seen);
+    let mut t = Terminal::spawn(e.cmd(&["run", "--rm", "-it", "busybox", "sh"]), 24, 80);
+    t.type_(b"echo hi $((2+3)); tty\nexit 5\n");
+    let status = t.wait();
+    let text = t.text();
     assert_eq!(status.code(), Some(5), "{text}");
     assert!(text.contains("hi 5\r\n"), "{text}");
     assert!(text.contains("/dev/pts/0"), "{text}");

@@ -16,7 +16,7 @@ use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
 use common::engine::*;
-use husk_fixtures::require_root;
+use husk_fixtures::{require_root, sigkill};
 
 /// A host process as /proc shows it.
 #[derive(Debug, Clone)]
@@ -109,13 +109,6 @@ fn inits_below(all: &[Proc], monitor: i32) -> Vec<i32> {
         .filter(|p| p.nested && p.inner_pid == 1 && descends(all, p.pid, monitor))
         .map(|p| p.pid)
         .collect()
-}
-
-fn sigkill(pid: i32) {
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid),
-        nix::sys::signal::Signal::SIGKILL,
-    );
 }
 
 /// Waits for `child` at most `limit`: a husk command that outlives it is
@@ -261,7 +254,7 @@ fn a_monitor_killed_before_reporting_fails_the_start_and_leaves_nothing() {
         }
         args.extend(["busybox", "sleep", "300"]);
         let cmd = Running::start(&e, &args);
-        wait_until(
+        wait_for(
             &format!("{ctx}: the runtime to pause"),
             Duration::from_secs(30),
             || mark.exists(),
@@ -282,7 +275,7 @@ fn a_monitor_killed_before_reporting_fails_the_start_and_leaves_nothing() {
         assert_eq!(err.lines().count(), 1, "{ctx}: {err}");
         // The paused runtime belonged to the dead monitor: it must not
         // wake up and create a container after the cleanup.
-        wait_until(
+        wait_for(
             &format!("{ctx}: the runtime to be gone"),
             Duration::from_secs(10),
             || !procs().iter().any(|p| p.args.iter().any(|a| a == runtime)),
@@ -335,11 +328,11 @@ fn an_rm_container_whose_monitor_and_init_were_killed_goes_at_the_next_command()
         assert_eq!(inits_below(&all, monitor), [init], "{ctx}");
         // The monitor first, so nobody records the exit or removes it.
         sigkill(monitor);
-        wait_until("the monitor to die", Duration::from_secs(10), || {
+        wait_for("the monitor to die", Duration::from_secs(10), || {
             !alive(monitor.into())
         });
         sigkill(init);
-        wait_until("the init to die", Duration::from_secs(10), || {
+        wait_for("the init to die", Duration::from_secs(10), || {
             !alive(init.into())
         });
         reap_all();

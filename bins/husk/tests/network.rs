@@ -418,10 +418,9 @@ fn kill_9_of_monitor_and_container_is_repaired_by_the_next_command() {
     assert!(!e.network_leftovers().is_empty());
     // Only our own processes, by pid: the monitor first so it records nothing.
     for p in [monitor, pid] {
-        // SAFETY: kill(2) on pids this test's engine started.
-        assert_eq!(unsafe { libc::kill(p, libc::SIGKILL) }, 0);
+        husk_fixtures::sigkill(p);
     }
-    wait_until(
+    wait_for(
         "the container's processes to die",
         Duration::from_secs(10),
         || {
@@ -455,10 +454,9 @@ fn kill_9_of_monitor_and_container_is_repaired_by_the_next_command() {
         rec["state"]["monitor_pid"].as_i64().unwrap() as i32,
     );
     for p in [monitor, pid] {
-        // SAFETY: kill(2) on pids this test's engine started.
-        assert_eq!(unsafe { libc::kill(p, libc::SIGKILL) }, 0);
+        husk_fixtures::sigkill(p);
     }
-    wait_until("the monitor to die", Duration::from_secs(10), || {
+    wait_for("the monitor to die", Duration::from_secs(10), || {
         reap_all();
         std::fs::read_to_string(format!("/proc/{monitor}/stat"))
             .map_or(true, |s| s.contains(") Z "))

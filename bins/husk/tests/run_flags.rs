@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::engine::*;
-use husk_fixtures::{require_root, skip};
+use husk_fixtures::{cgroup_file, require_root, skip};
 
 fn status_field(status: &str, field: &str) -> String {
     status
@@ -310,34 +310,31 @@ fn memory_and_cpuset_limits_reach_the_cgroup() {
     assert_eq!(hc["MemoryReservation"], 32 << 20);
     assert_eq!(hc["CpusetCpus"], "0");
     assert_eq!(hc["CpusetMems"], "0");
-    let mem = Path::new("/sys/fs/cgroup/memory/husk").join(&id);
-    let read = |p: &Path| std::fs::read_to_string(p).unwrap().trim().to_string();
-    if mem.is_dir() {
-        assert_eq!(
-            read(&mem.join("memory.limit_in_bytes")),
-            (64u64 << 20).to_string()
-        );
-        assert_eq!(
-            read(&mem.join("memory.soft_limit_in_bytes")),
-            (32u64 << 20).to_string()
-        );
-        let memsw = mem.join("memory.memsw.limit_in_bytes");
-        if memsw.exists() {
-            assert_eq!(read(&memsw), (128u64 << 20).to_string());
-        } else {
-            skip(
-                "memory_and_cpuset_limits_reach_the_cgroup",
-                "swap accounting is off: memory.memsw.* missing",
-            );
-        }
-        let cpuset = Path::new("/sys/fs/cgroup/cpuset/husk").join(&id);
-        assert_eq!(read(&cpuset.join("cpuset.cpus")), "0");
-        assert_eq!(read(&cpuset.join("cpuset.mems")), "0");
+    // The files the kernel enforces, v1 or v2, wherever each controller is.
+    let test = "memory_and_cpuset_limits_reach_the_cgroup";
+    let pid = info["State"]["Pid"].as_i64().unwrap() as i32;
+    let file = |ctrl: &str, v1: &str, v2: &str| {
+        cgroup_file(pid, ctrl, v1, v2)
+            .unwrap_or_else(|| panic!("no {ctrl} controller on v1 or v2 for {pid}"))
+    };
+    let limit = file("memory", "memory.limit_in_bytes", "memory.max");
+    assert_eq!(limit.read(), (64u64 << 20).to_string(), "{limit:?}");
+    let soft = file("memory", "memory.soft_limit_in_bytes", "memory.low");
+    assert_eq!(soft.read(), (32u64 << 20).to_string(), "{soft:?}");
+    // memory+swap on v1; v2 limits swap alone (128m - 64m).
+    let swap = file("memory", "memory.memsw.limit_in_bytes", "memory.swap.max");
+    if swap.path().exists() {
+        let want = swap.pick("134217728", "67108864");
+        assert_eq!(swap.read(), want, "{swap:?}");
     } else {
-        skip(
-            "memory_and_cpuset_limits_reach_the_cgroup",
-            "no cgroup v1 memory hierarchy",
-        );
+        skip(test, "swap accounting is off: memory.memsw.* missing");
+    }
+    for (v1, v2) in [
+        ("cpuset.cpus", "cpuset.cpus"),
+        ("cpuset.mems", "cpuset.mems"),
+    ] {
+        let f = file("cpuset", v1, v2);
+        assert_eq!(f.read(), "0", "{f:?}");
     }
     e.ok(&["rm", "-f", &id]);
     // -m alone: docker's default memory+swap is twice the memory.
@@ -387,7 +384,7 @@ fn stop_signal_and_stop_timeout() {
         "-c",
         "trap 'echo got usr1; exit 7' USR1; echo ready; while true; do sleep 0.1; done",
     ]);
-    wait_until("ready", Duration::from_secs(10), || {
+    wait_for("ready", Duration::from_secs(10), || {
         e.ok(&["logs", "sig"]).contains("ready")
     });
     assert_eq!(e.inspect("sig")["Config"]["StopSignal"], "SIGUSR1");
@@ -408,7 +405,7 @@ fn stop_signal_and_stop_timeout() {
         "-c",
         "trap '' TERM; echo ready; while true; do sleep 0.1; done",
     ]);
-    wait_until("ready", Duration::from_secs(10), || {
+    wait_for("ready", Duration::from_secs(10), || {
         e.ok(&["logs", "stubborn"]).contains("ready")
     });
     assert_eq!(e.inspect("stubborn")["Config"]["StopTimeout"], 1);

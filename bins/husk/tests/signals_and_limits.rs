@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::engine::*;
@@ -15,28 +14,10 @@ use husk_fixtures::{require_root, skip};
 /// `payload signals` of a process started as runc and crun start one.
 const CLEAN: &str = "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n";
 
-/// The static husk-init `make init` builds, exported for the engine.
-fn init_ready(test: &str) -> Option<PathBuf> {
-    let p = std::env::var_os("HUSK_INIT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            husk_fixtures::workspace_root()
-                .join("target/x86_64-unknown-linux-gnu/release/husk-init")
-        });
-    if !p.exists() {
-        skip(test, &format!("{} missing: run make init", p.display()));
-        return None;
-    }
-    // SAFETY (soundness of set_var): tests in this file are serialized by
-    // the engine lock and spawn no threads of their own.
-    std::env::set_var("HUSK_INIT", &p);
-    Some(p)
-}
-
 #[test]
 fn container_processes_start_with_default_signals() {
     require_root!("container_processes_start_with_default_signals");
-    let init = init_ready("container_processes_start_with_default_signals");
+    husk_fixtures::husk_init();
     let e = Engine::new();
     let sig = ["busybox", "/bin/payload", "signals"];
     let run = |flags: &[&str]| {
@@ -48,9 +29,7 @@ fn container_processes_start_with_default_signals() {
     assert_eq!(run(&[]), CLEAN, "run");
     assert_eq!(run(&["-t"]), CLEAN, "run -t");
     assert_eq!(run(&["-i"]), CLEAN, "run -i");
-    if init.is_some() {
-        assert_eq!(run(&["--init"]), CLEAN, "run --init");
-    }
+    assert_eq!(run(&["--init"]), CLEAN, "run --init");
     e.ok(&["run", "-d", "--name", "box", "busybox", "sleep", "300"]);
     let exec = |flags: &[&str]| {
         let mut args = vec!["exec"];
@@ -68,25 +47,17 @@ fn container_processes_start_with_default_signals() {
     // must start them as a shim does, with nothing blocked or ignored (the
     // monitor and the exec relay block SIGWINCH; glibc's posix_spawn
     // leaves 32 and 33 ignored).
-    let hugetlb = std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.split(' ').nth(4) == Some("/sys/fs/cgroup/hugetlb"));
-    for (rt, usable) in [
-        ("/usr/sbin/runc", true),
-        // crun wants a v1 hugetlb hierarchy here (containers.rs sets it up).
-        (
-            "/usr/bin/crun",
-            hugetlb || !std::path::Path::new("/sys/fs/cgroup/unified").exists(),
-        ),
-    ] {
-        if !std::path::Path::new(rt).exists() || !usable {
+    for rt in ["/usr/sbin/runc", "/usr/bin/crun"] {
+        if !std::path::Path::new(rt).exists() {
             skip(
                 "container_processes_start_with_default_signals",
-                &format!("{rt} unusable"),
+                &format!("{rt} is not installed"),
             );
             continue;
         }
+        // crun wants a v1 hugetlb hierarchy on a hybrid host; restored when
+        // this iteration's containers are gone.
+        let _hugetlb = rt.ends_with("crun").then(husk_fixtures::HugetlbV1::acquire);
         assert_eq!(run(&["--runtime", rt]), CLEAN, "{rt}: run");
         assert_eq!(run(&["--runtime", rt, "-t"]), CLEAN, "{rt}: run -t");
         e.ok(&[

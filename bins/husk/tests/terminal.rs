@@ -7,146 +7,13 @@
 mod common;
 
 use std::fs::File;
-use std::io::{Read, Write};
-use std::os::fd::AsRawFd;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Child, ExitStatus};
 use std::time::{Duration, Instant};
 
 use common::engine::*;
-use husk_fixtures::{require_root, skip};
-
-/// A `husk` process on a pty the test drives, like a person at a terminal.
-struct Terminal {
-    master: File,
-    child: Child,
-    seen: Vec<u8>,
-}
-
-impl Terminal {
-    fn spawn(mut cmd: Command, rows: u16, cols: u16) -> Terminal {
-        let ws = nix::pty::Winsize {
-            ws_row: rows,
-            ws_col: cols,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        let pty = nix::pty::openpty(Some(&ws), None).unwrap();
-        let slave = File::from(pty.slave);
-        let child = cmd
-            .stdin(slave.try_clone().unwrap())
-            .stdout(slave.try_clone().unwrap())
-            .stderr(slave)
-            .spawn()
-            .unwrap();
-        let master = File::from(pty.master);
-        // SAFETY: fcntl on a descriptor we own.
-        unsafe { libc::fcntl(master.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
-        Terminal {
-            master,
-            child,
-            seen: Vec::new(),
-        }
-    }
-
-    fn type_(&mut self, s: &[u8]) {
-        self.master.write_all(s).unwrap();
-    }
-
-    fn drain(&mut self) {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = self.master.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            self.seen.extend_from_slice(&buf[..n]);
-        }
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.seen).into_owned()
-    }
-
-    /// Waits until the terminal has shown `what`.
-    fn expect(&mut self, what: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.drain();
-            if self.text().contains(what) {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "terminal never showed {what:?}: {:?}",
-                self.text()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Waits for husk to exit, draining the terminal meanwhile.
-    fn wait(&mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.drain();
-            if let Some(st) = self.child.try_wait().unwrap() {
-                self.drain();
-                return st;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "husk did not finish: {:?}",
-                self.text()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn set_size(&self, rows: u16, cols: u16) {
-        let ws = libc::winsize {
-            ws_row: rows,
-            ws_col: cols,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: TIOCSWINSZ reads a valid winsize; the master is open.
-        assert_eq!(
-            unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &ws) },
-            0
-        );
-        // husk is not in the pty's session, so the kernel's SIGWINCH goes
-        // elsewhere: send it as the terminal would.
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGWINCH) };
-    }
-}
-
-impl Drop for Terminal {
-    fn drop(&mut self) {
-        if self.child.try_wait().ok().flatten().is_none() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// The static husk-init `make init` builds, exported for the engine.
-fn init_ready(test: &str) -> Option<PathBuf> {
-    let p = std::env::var_os("HUSK_INIT")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            husk_fixtures::workspace_root()
-                .join("target/x86_64-unknown-linux-gnu/release/husk-init")
-        });
-    if !p.exists() {
-        skip(test, &format!("{} missing: run make init", p.display()));
-        return None;
-    }
-    // SAFETY (soundness of set_var): tests in this file are serialized by
-    // the engine lock and spawn no threads of their own.
-    std::env::set_var("HUSK_INIT", &p);
-    Some(p)
-}
+use husk_fixtures::{require_root, skip, Terminal};
 
 fn log_files(e: &Engine, id: &str) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(e.root.path().join("containers").join(id))
@@ -541,7 +408,7 @@ fn sig_proxy_forwards_or_not() {
             .unwrap()
     };
     let ready = || {
-        wait_until("the container to be ready", Duration::from_secs(10), || {
+        wait_for("the container to be ready", Duration::from_secs(10), || {
             std::fs::read_to_string(&out_path).is_ok_and(|s| s.contains("ready"))
         })
     };
@@ -603,9 +470,7 @@ fn children(ppid: i32) -> Vec<(i32, char)> {
 #[test]
 fn init_forwards_signals_and_reaps() {
     require_root!("init_forwards_signals_and_reaps");
-    let Some(_) = init_ready("init_forwards_signals_and_reaps") else {
-        return;
-    };
+    husk_fixtures::husk_init();
     let e = Engine::new();
     let (code, out, err) = e.code(&[
         "run",
@@ -637,7 +502,7 @@ fn init_forwards_signals_and_reaps() {
     );
     let pid = info["State"]["Pid"].as_i64().unwrap() as i32;
     let plain = e.inspect("noinit")["State"]["Pid"].as_i64().unwrap() as i32;
-    wait_until(
+    wait_for(
         "the orphan to become a zombie",
         Duration::from_secs(10),
         || children(plain).iter().any(|(_, s)| *s == 'Z'),
@@ -698,7 +563,7 @@ fn stdin_eof_closes_the_container_stdin() {
         .unwrap();
     let mut w = File::from(w);
     w.write_all(b"abc\n").unwrap();
-    wait_until("the echo", Duration::from_secs(10), || {
+    wait_for("the echo", Duration::from_secs(10), || {
         std::fs::read_to_string(&out_path).is_ok_and(|s| s.contains("abc"))
     });
     drop(w);
@@ -709,24 +574,19 @@ fn stdin_eof_closes_the_container_stdin() {
 #[test]
 fn runc_and_crun_exec_tty_and_init() {
     require_root!("runc_and_crun_exec_tty_and_init");
-    let init = init_ready("runc_and_crun_exec_tty_and_init");
+    husk_fixtures::husk_init();
     let e = Engine::new();
-    let hugetlb = std::fs::read_to_string("/proc/self/mountinfo")
-        .unwrap_or_default()
-        .lines()
-        .any(|l| l.split(' ').nth(4) == Some("/sys/fs/cgroup/hugetlb"));
-    for (rt, usable) in [
-        ("/usr/sbin/runc", true),
-        // crun wants a v1 hugetlb hierarchy here (containers.rs sets it up).
-        (
-            "/usr/bin/crun",
-            hugetlb || !Path::new("/sys/fs/cgroup/unified").exists(),
-        ),
-    ] {
-        if !Path::new(rt).exists() || !usable {
-            skip("runc_and_crun_exec_tty_and_init", &format!("{rt} unusable"));
+    for rt in ["/usr/sbin/runc", "/usr/bin/crun"] {
+        if !Path::new(rt).exists() {
+            skip(
+                "runc_and_crun_exec_tty_and_init",
+                &format!("{rt} is not installed"),
+            );
             continue;
         }
+        // crun wants a v1 hugetlb hierarchy on a hybrid host; restored when
+        // this iteration's containers are gone.
+        let _hugetlb = rt.ends_with("crun").then(husk_fixtures::HugetlbV1::acquire);
         e.ok(&[
             "run",
             "-d",
@@ -744,20 +604,18 @@ fn runc_and_crun_exec_tty_and_init() {
         let (code, out, _) = e.code(&["exec", "-t", "other", "sh", "-c", "echo hi; exit 5"]);
         assert_eq!((code, out.as_str()), (5, "hi\r\n"), "{rt}");
         e.ok(&["rm", "-f", "other"]);
-        if init.is_some() {
-            let (code, out, err) = e.code(&[
-                "run",
-                "--rm",
-                "--init",
-                "--runtime",
-                rt,
-                "busybox",
-                "sh",
-                "-c",
-                "cat /proc/1/comm; exit 3",
-            ]);
-            assert_eq!((code, out.as_str()), (3, "husk-init\n"), "{rt}: {err}");
-        }
+        let (code, out, err) = e.code(&[
+            "run",
+            "--rm",
+            "--init",
+            "--runtime",
+            rt,
+            "busybox",
+            "sh",
+            "-c",
+            "cat /proc/1/comm; exit 3",
+        ]);
+        assert_eq!((code, out.as_str()), (3, "husk-init\n"), "{rt}: {err}");
     }
 }
 
@@ -854,7 +712,7 @@ fn logs_follow_of_100_mb_loses_nothing_in_bounded_memory() {
         .join("containers")
         .join(id)
         .join(format!("{id}-json.log"));
-    wait_until(
+    wait_for(
         "the first half in the log",
         Duration::from_secs(300),
         || std::fs::metadata(&log).is_ok_and(|m| m.len() >= 50_000 * 1_000),
@@ -898,7 +756,7 @@ fn logs_tail_zero_follows_only_what_comes() {
         "echo old; echo older; sleep 2; echo new",
     ]);
     let id = id.trim();
-    wait_until("the first lines", Duration::from_secs(20), || {
+    wait_for("the first lines", Duration::from_secs(20), || {
         e.ok(&["logs", id]) == "old\nolder\n"
     });
     assert_eq!(e.ok(&["logs", "--tail", "0", "-f", id]), "new\n");

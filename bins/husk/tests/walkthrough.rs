@@ -4,49 +4,11 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::os::fd::AsRawFd;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use common::engine::*;
-use husk_fixtures::require_root;
-
-/// The terminal side of a running `husk run -it`.
-struct Term {
-    master: std::fs::File,
-    seen: Vec<u8>,
-}
-
-impl Term {
-    fn pump(&mut self) {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = self.master.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            self.seen.extend_from_slice(&buf[..n]);
-        }
-    }
-
-    fn send(&mut self, line: &str) {
-        self.master.write_all(line.as_bytes()).unwrap();
-    }
-
-    /// Waits until the output so far contains `marker`.
-    fn expect(&mut self, marker: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            self.pump();
-            let text = String::from_utf8_lossy(&self.seen).into_owned();
-            if text.contains(marker) {
-                return text;
-            }
-            assert!(Instant::now() < deadline, "no {marker:?} in:\n{text}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
+use husk_fixtures::{cgroup_file, require_root, Terminal};
 
 fn host_ps() -> Vec<(i32, i32, String)> {
     let out = husk_fixtures::output_via_files(Command::new("ps").args(["-eo", "pid=,ppid=,args="]));
@@ -65,27 +27,16 @@ fn host_ps() -> Vec<(i32, i32, String)> {
 fn run_it_busybox_sh_is_a_plain_process_seen_from_both_sides() {
     require_root!("run_it_busybox_sh_is_a_plain_process_seen_from_both_sides");
     let e = Engine::new();
-    let pty = nix::pty::openpty(None, None).unwrap();
-    let slave = std::fs::File::from(pty.slave);
-    let mut child = e
-        .cmd(&[
+    let mut t = Terminal::spawn(
+        e.cmd(&[
             "run", "-it", "--name", "seed", "-m", "400m", "busybox", "/bin/sh",
-        ])
-        .stdin(slave.try_clone().unwrap())
-        .stdout(slave.try_clone().unwrap())
-        .stderr(slave)
-        .spawn()
-        .unwrap();
-    let master = std::fs::File::from(pty.master);
-    // SAFETY: fcntl on a descriptor we own.
-    unsafe { libc::fcntl(master.as_raw_fd(), libc::F_SETFL, libc::O_NONBLOCK) };
-    let mut t = Term {
-        master,
-        seen: Vec::new(),
-    };
+        ]),
+        24,
+        80,
+    );
 
     // Inside: sh is PID 1, and nothing of the host shows.
-    t.send("ps -o pid,args; echo ps-done-$((6*7))\n");
+    t.type_(b"ps -o pid,args; echo ps-done-$((6*7))\n");
     let text = t.expect("ps-done-42");
     let ps_lines: Vec<&str> = text
         .lines()
@@ -100,7 +51,7 @@ fn run_it_busybox_sh_is_a_plain_process_seen_from_both_sides() {
         ps_lines.len() <= 3,
         "host processes visible inside:\n{text}"
     );
-    t.send("sleep 500 & echo started-$((40+2))\n");
+    t.type_(b"sleep 500 & echo started-$((40+2))\n");
     t.expect("started-42");
 
     // Outside: inspect gives the host PID; sleep 500 is its child there.
@@ -160,24 +111,13 @@ fn run_it_busybox_sh_is_a_plain_process_seen_from_both_sides() {
     assert!(inside.contains("sleep 500"), "{inside}");
 
     // -m 400m on the cgroup (v1 memory, or memory.max where unified owns it).
-    let v1 = format!("/sys/fs/cgroup/memory/husk/{id}/memory.limit_in_bytes");
-    let v2 = format!("/sys/fs/cgroup/husk/{id}/memory.max");
-    let limit = std::fs::read_to_string(&v1)
-        .or_else(|_| std::fs::read_to_string(&v2))
-        .unwrap_or_else(|e| panic!("no memory limit file ({v1} or {v2}): {e}"));
-    assert_eq!(limit.trim(), "419430400");
+    let limit = cgroup_file(pid, "memory", "memory.limit_in_bytes", "memory.max")
+        .unwrap_or_else(|| panic!("no memory controller on v1 or v2 for {pid}"));
+    assert_eq!(limit.read(), "419430400", "{limit:?}");
 
     // Leaving the shell ends the container; its exit code is husk's.
-    t.send("kill %1; exit 3\n");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        t.pump();
-        if let Some(st) = child.try_wait().unwrap() {
-            break st;
-        }
-        assert!(Instant::now() < deadline, "husk run -it did not end");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    t.type_(b"kill %1; exit 3\n");
+    let status = t.wait();
     assert_eq!(status.code(), Some(3));
     let info = e.inspect("seed");
     assert_eq!(info["State"]["Status"], "exited");

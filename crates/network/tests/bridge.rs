@@ -114,7 +114,8 @@ fn outbound_traffic_is_masqueraded() {
     let upstream = TestNetns::new("up");
     upstream.lo_up();
     let mut nl = Netlink::new().unwrap();
-    let name = format!("up{}", common::unique());
+    // Inside this test's own host namespace: no other test sees the name.
+    let name = "uphost".to_string();
     let host_end = nl.create_veth(&name, "uppeer", 1500).unwrap();
     nl.add_address(host_end, Ipv4Addr::new(192, 168, 213, 1), 24, &name)
         .unwrap();

@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub use husk_fixtures::{require_root, skip, unique, Bundle};
+pub use husk_fixtures::{
+    cgroup_dirs, mounts_under, require_root, skip, unique, wait_until, Bundle,
+};
 
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_husk-runtime"))
@@ -31,6 +33,28 @@ pub fn reap(pid: i32) {
     let mut status = 0;
     // SAFETY: waitpid on one specific pid with WNOHANG.
     unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) };
+}
+
+/// Kills the init of container `id` by the pid its runtime recorded in
+/// `<root>/<id>/state.json` (husk-runtime's `pid`, runc's
+/// `init_process_pid`), without the runtime: a stuck init may hold the
+/// container's lock. Reaps it; returns the pid (0 when none was recorded).
+pub fn kill_recorded_init(root: &Path, id: &str) -> i32 {
+    let state = root.join(id).join("state.json");
+    let v: serde_json::Value = std::fs::read_to_string(state)
+        .ok()
+        .and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default();
+    let pid = v["pid"]
+        .as_i64()
+        .or(v["init_process_pid"].as_i64())
+        .unwrap_or(0) as i32;
+    if pid > 0 {
+        husk_fixtures::sigkill(pid);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        reap(pid);
+    }
+    pid
 }
 
 /// Waits for an adopted child (a detached exec) to exit and reaps it.
@@ -154,40 +178,6 @@ impl Drop for Rt {
             panic!("state left in the runtime root: {left:?}");
         }
     }
-}
-
-/// Every directory named `name` at depth <= 4 under /sys/fs/cgroup.
-pub fn cgroup_dirs(name: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    fn walk(dir: &Path, name: &str, depth: u32, found: &mut Vec<PathBuf>) {
-        if depth > 4 {
-            return;
-        }
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in rd.flatten() {
-            let p = e.path();
-            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                if e.file_name().to_string_lossy() == name {
-                    found.push(p.clone());
-                }
-                walk(&p, name, depth + 1, found);
-            }
-        }
-    }
-    walk(Path::new("/sys/fs/cgroup"), name, 0, &mut found);
-    found
-}
-
-/// Mounts whose mount point lies under `dir`.
-pub fn mounts_under(dir: &Path) -> Vec<String> {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let d = dir.to_string_lossy().to_string();
-    info.lines()
-        .filter(|l| l.split(' ').nth(4).is_some_and(|m| m.starts_with(&d)))
-        .map(String::from)
-        .collect()
 }
 
 /// A bundle running `args` (no cgroupsPath: the default `/<id>` is used,

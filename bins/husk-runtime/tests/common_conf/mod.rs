@@ -152,18 +152,6 @@ fn read_file(f: &File) -> String {
     s
 }
 
-/// Polls `f` every 20ms for up to `secs`; false when it never held.
-pub fn wait_until(secs: u64, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    f()
-}
-
 /// Unmounts (lazily) on drop: host-side mounts a test makes are undone
 /// even when an assertion fails first.
 pub struct MountGuard(pub PathBuf);

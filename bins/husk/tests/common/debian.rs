@@ -5,13 +5,14 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The cached tarball, or the reason it cannot be built here.
+/// The cached tarball, or the machine fact that keeps it from being built
+/// here (no debootstrap, no Debian mirror); any other failure panics.
 pub fn minbase_tar() -> Result<PathBuf, String> {
     let dir = husk_fixtures::workspace_root().join("target/fixtures");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
     let tar = dir.join("debian-minbase.tar");
-    let _lock =
-        husk_fs::Lock::exclusive(&dir.join("debian-minbase.lock")).map_err(|e| e.to_string())?;
+    let _lock = husk_fs::Lock::exclusive(&dir.join("debian-minbase.lock"))
+        .unwrap_or_else(|e| panic!("lock {}: {e}", dir.display()));
     if tar.is_file() {
         return Ok(tar);
     }
@@ -31,12 +32,12 @@ pub fn minbase_tar() -> Result<PathBuf, String> {
         .arg(&rootfs)
         .arg(&mirror)
         .output()
-        .map_err(|e| format!("run debootstrap: {e}"))?;
+        .unwrap_or_else(|e| panic!("run debootstrap: {e}"));
     if !out.status.success() {
         let _ = std::fs::remove_dir_all(&work);
         let log = String::from_utf8_lossy(&out.stderr);
         let last = log.lines().last().unwrap_or("").to_string();
-        return Err(format!("debootstrap from {mirror} failed: {last}"));
+        panic!("debootstrap from {mirror} failed: {last}");
     }
     let partial = dir.join("debian-minbase.tar.partial");
     let st = Command::new("tar")
@@ -46,12 +47,10 @@ pub fn minbase_tar() -> Result<PathBuf, String> {
         .arg(&partial)
         .arg(".")
         .status()
-        .map_err(|e| format!("run tar: {e}"))?;
+        .unwrap_or_else(|e| panic!("run tar: {e}"));
     let _ = std::fs::remove_dir_all(&work);
-    if !st.success() {
-        return Err("tar of the debootstrap rootfs failed".into());
-    }
-    std::fs::rename(&partial, &tar).map_err(|e| e.to_string())?;
+    assert!(st.success(), "tar of the debootstrap rootfs failed");
+    std::fs::rename(&partial, &tar).unwrap_or_else(|e| panic!("rename {}: {e}", partial.display()));
     Ok(tar)
 }
 

@@ -10,13 +10,13 @@
 //! the monitors it starts (this machine's PID 1 never reaps), and reaping
 //! with waitpid(-1) must not race another test's `Command::status`.
 
-use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
+
+#[allow(unused_imports)]
+pub use husk_fixtures::{cgroup_dirs, mounts_under, wait_for, TestNetns};
 
 pub static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -28,135 +28,37 @@ pub struct Engine {
     _serial: MutexGuard<'static, ()>,
 }
 
-static NETNS_COUNTER: AtomicU32 = AtomicU32::new(0);
-
-/// A named netns (`ip netns add`) with `lo` up, deleted on drop.
-pub struct TestNetns {
-    pub name: String,
-    pub path: PathBuf,
-    file: std::fs::File,
-}
-
-impl TestNetns {
-    pub fn new(label: &str) -> TestNetns {
-        let n = NETNS_COUNTER.fetch_add(1, Ordering::SeqCst);
-        let name = format!("hk-{}-{n}-{label}", std::process::id());
-        let st = Command::new("ip")
-            .args(["netns", "add", &name])
-            .status()
-            .unwrap();
-        assert!(st.success(), "ip netns add {name}");
-        let ns = TestNetns {
-            path: PathBuf::from("/run/netns").join(&name),
-            file: std::fs::File::open(PathBuf::from("/run/netns").join(&name)).unwrap(),
-            name,
-        };
-        ns.ip(&["link", "set", "lo", "up"]);
-        ns
-    }
-
-    /// `ip -n NAME ARGS...`, insisting on success; its stdout.
-    pub fn ip(&self, args: &[&str]) -> String {
-        let out = husk_fixtures::output_via_files(
-            Command::new("ip").arg("-n").arg(&self.name).args(args),
-        );
+/// Chains and rule comments of husk's table inside that belong to
+/// containers (`ctr-*` chains, `husk-ctr`/`husk-port` rules).
+pub fn container_rules(ns: &TestNetns) -> Vec<String> {
+    let out = husk_fixtures::output_via_files(
+        ns.command("nft")
+            .args(["-j", "list", "table", "ip", "husk"]),
+    );
+    if !out.status.success() {
+        // No table, no rules; any other failure must not pass as "clean".
+        let err = String::from_utf8_lossy(&out.stderr);
         assert!(
-            out.status.success(),
-            "ip -n {} {args:?}: {}",
-            self.name,
-            String::from_utf8_lossy(&out.stderr)
+            err.contains("No such file or directory"),
+            "nft list table ip husk failed: {err}"
         );
-        String::from_utf8_lossy(&out.stdout).into_owned()
+        return Vec::new();
     }
-
-    /// A command that runs inside this namespace.
-    pub fn command(&self, program: &str) -> Command {
-        let mut c = Command::new(program);
-        let fd = self.file.as_raw_fd();
-        // SAFETY: setns is a plain syscall on a descriptor the parent keeps
-        // open until spawn returns; nothing else runs between fork and exec.
-        unsafe {
-            c.pre_exec(move || {
-                if libc::setns(fd, libc::CLONE_NEWNET) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        c
-    }
-
-    /// Runs `f` on a thread inside this namespace (sockets it creates
-    /// stay there); the thread ends with it.
-    pub fn run<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        let fd = self.file.as_raw_fd();
-        std::thread::scope(|s| {
-            s.spawn(move || {
-                // SAFETY: setns on this thread only, with a descriptor we own.
-                let rc = unsafe { libc::setns(fd, libc::CLONE_NEWNET) };
-                assert_eq!(rc, 0, "setns: {}", std::io::Error::last_os_error());
-                f()
-            })
-            .join()
-            .unwrap()
-        })
-    }
-
-    /// The `net:[INODE]` a process inside shows for /proc/self/ns/net.
-    pub fn ns_id(&self) -> String {
-        use std::os::unix::fs::MetadataExt;
-        format!("net:[{}]", self.file.metadata().unwrap().ino())
-    }
-
-    /// Names of the veth links inside.
-    pub fn veths(&self) -> Vec<String> {
-        self.ip(&["-o", "link", "show", "type", "veth"])
-            .lines()
-            .filter_map(|l| l.split(": ").nth(1))
-            .map(|n| n.split('@').next().unwrap_or(n).to_string())
-            .collect()
-    }
-
-    /// Chains and rule comments of husk's table inside that belong to
-    /// containers (`ctr-*` chains, `husk-ctr`/`husk-port` rules).
-    pub fn container_rules(&self) -> Vec<String> {
-        let out = husk_fixtures::output_via_files(
-            self.command("nft")
-                .args(["-j", "list", "table", "ip", "husk"]),
-        );
-        if !out.status.success() {
-            // No table, no rules; any other failure must not pass as "clean".
-            let err = String::from_utf8_lossy(&out.stderr);
-            assert!(
-                err.contains("No such file or directory"),
-                "nft list table ip husk failed: {err}"
-            );
-            return Vec::new();
-        }
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let mut found = Vec::new();
-        for o in v["nftables"].as_array().into_iter().flatten() {
-            if let Some(c) = o["chain"]["name"].as_str() {
-                if c.starts_with("ctr-") {
-                    found.push(format!("chain {c}"));
-                }
-            }
-            if let Some(c) = o["rule"]["comment"].as_str() {
-                if c.starts_with("husk-ctr") || c.starts_with("husk-port") {
-                    found.push(format!("rule {c}"));
-                }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found = Vec::new();
+    for o in v["nftables"].as_array().into_iter().flatten() {
+        if let Some(c) = o["chain"]["name"].as_str() {
+            if c.starts_with("ctr-") {
+                found.push(format!("chain {c}"));
             }
         }
-        found
+        if let Some(c) = o["rule"]["comment"].as_str() {
+            if c.starts_with("husk-ctr") || c.starts_with("husk-port") {
+                found.push(format!("rule {c}"));
+            }
+        }
     }
-}
-
-impl Drop for TestNetns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
+    found
 }
 
 pub fn runtime_bin() -> PathBuf {
@@ -190,6 +92,7 @@ impl Engine {
             netns: TestNetns::new("eng"),
             _serial: serial,
         };
+        e.netns.lo_up();
         // As husk makes a store (0700): husk refuses to close an open
         // directory holding files that are not its own, such as config.toml.
         std::fs::set_permissions(
@@ -257,7 +160,7 @@ impl Engine {
             std::thread::sleep(Duration::from_millis(20));
         };
         left.extend(veths.into_iter().map(|v| format!("veth {v}")));
-        left.extend(self.netns.container_rules());
+        left.extend(container_rules(&self.netns));
         left.extend(
             self.allocations()
                 .into_iter()
@@ -359,38 +262,6 @@ pub fn reap_all() {
     }
 }
 
-pub fn mounts_under(dir: &Path) -> Vec<String> {
-    let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
-    let d = dir.to_string_lossy().to_string();
-    info.lines()
-        .filter(|l| l.split(' ').nth(4).is_some_and(|m| m.starts_with(&d)))
-        .map(String::from)
-        .collect()
-}
-
-/// Every directory named `name` at depth <= 4 under /sys/fs/cgroup.
-pub fn cgroup_dirs(name: &str) -> Vec<PathBuf> {
-    pub fn walk(dir: &Path, name: &str, depth: u32, found: &mut Vec<PathBuf>) {
-        if depth > 4 {
-            return;
-        }
-        let Ok(rd) = std::fs::read_dir(dir) else {
-            return;
-        };
-        for e in rd.flatten() {
-            if e.file_type().map(|t| t.is_dir()).unwrap_or(false) {
-                if e.file_name().to_string_lossy() == name {
-                    found.push(e.path());
-                }
-                walk(&e.path(), name, depth + 1, found);
-            }
-        }
-    }
-    let mut found = Vec::new();
-    walk(Path::new("/sys/fs/cgroup"), name, 0, &mut found);
-    found
-}
-
 impl Drop for Engine {
     fn drop(&mut self) {
         let ids = self.ids();
@@ -443,14 +314,6 @@ impl Drop for Engine {
             .unwrap_or_default();
         left.extend(rt_left.iter().map(|n| format!("runtime state {n:?}")));
         assert!(left.is_empty(), "left behind: {left:#?}");
-    }
-}
-
-pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

@@ -3,20 +3,12 @@
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
 
 use husk_cgroups::{Layout, Manager, Version};
 
-static N: AtomicUsize = AtomicUsize::new(0);
-
 /// A cgroup path no other test (or test run) uses.
 pub fn unique(tag: &str) -> String {
-    format!(
-        "/husk-test-cg-{}-{tag}-{}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::SeqCst)
-    )
+    format!("/{}", husk_fixtures::unique(&format!("husk-test-cg-{tag}")))
 }
 
 /// The cgroup plus the processes a test started in it; dropping it (also on panic) kills
@@ -97,16 +89,7 @@ pub fn cpu_ticks(pid: i32) -> u64 {
     f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
 }
 
-pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < timeout {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    f()
-}
+pub use husk_fixtures::wait_until;
 
 /// True when the host mounts `controller` as a v1 hierarchy.
 pub fn host_has_v1(controller: &str) -> bool {
@@ -116,5 +99,5 @@ pub fn host_has_v1(controller: &str) -> bool {
                 .iter()
                 .any(|h| h.version == Version::V1 && h.controllers.iter().any(|c| c == controller))
         })
-        .unwrap_or(false)
+        .expect("read the host's cgroup layout")
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeSet;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
@@ -16,56 +15,7 @@ use husk_network::{
     BridgeDriver, Endpoint, Firewall, Netlink, Network, NetworkDriver, NetworkStore, SetupRequest,
 };
 
-static COUNTER: AtomicU32 = AtomicU32::new(0);
-
-pub fn unique() -> u32 {
-    COUNTER.fetch_add(1, Ordering::SeqCst)
-}
-
-/// A named netns made with `ip netns add`, deleted on drop.
-pub struct TestNetns {
-    pub name: String,
-    pub path: PathBuf,
-}
-
-impl TestNetns {
-    pub fn new(label: &str) -> TestNetns {
-        let name = format!("husk-t-{}-{}-{label}", std::process::id(), unique());
-        let st = Command::new("ip")
-            .args(["netns", "add", &name])
-            .status()
-            .unwrap();
-        assert!(st.success(), "ip netns add {name}");
-        TestNetns {
-            path: PathBuf::from("/run/netns").join(&name),
-            name,
-        }
-    }
-
-    /// Brings `lo` up inside.
-    pub fn lo_up(&self) {
-        husk_network::netlink::loopback_up(&self.path).unwrap();
-    }
-
-    /// `ip netns exec NAME busybox ARGS...`; true on exit status 0.
-    pub fn busybox(&self, args: &[&str]) -> bool {
-        Command::new("ip")
-            .args(["netns", "exec", &self.name, "busybox"])
-            .args(args)
-            .stdout(std::process::Stdio::null())
-            .status()
-            .map(|s| s.success())
-            .unwrap_or(false)
-    }
-}
-
-impl Drop for TestNetns {
-    fn drop(&mut self) {
-        let _ = Command::new("ip")
-            .args(["netns", "del", &self.name])
-            .status();
-    }
-}
+pub use husk_fixtures::TestNetns;
 
 /// A test host: its own netns (entered by the test thread for the life of
 /// the scenario), store dir, bridge network and firewall.
@@ -78,7 +28,8 @@ pub struct Scenario {
 }
 
 impl Scenario {
-    /// None (after printing a SKIP line) when this machine lacks something.
+    /// None (after printing a SKIP line) when this machine lacks root or
+    /// nftables in its kernel; panics on any other failure.
     pub fn new(test: &str, subnet: &str) -> Option<Scenario> {
         if !husk_fixtures::is_root() {
             husk_fixtures::skip(test, "needs root");
@@ -92,8 +43,13 @@ impl Scenario {
         let network = Network::bridge("bridge", "husk0", subnet.parse().unwrap()).unwrap();
         let firewall = Firewall::new("husk", dir.path());
         if let Err(e) = firewall.check_available() {
-            husk_fixtures::skip(test, &e.to_string());
-            return None;
+            // Only a kernel without nf_tables may skip: any other failure of
+            // the probe (nft missing, a parse error, a bug) fails the test.
+            if let Some(fact) = husk_fixtures::kernel_lacks("CONFIG_NF_TABLES") {
+                husk_fixtures::skip(test, &fact);
+                return None;
+            }
+            panic!("{test}: nft probe failed on a kernel with nf_tables (apt-get install nftables?): {e}");
         }
         let driver = BridgeDriver::new(&store, network, firewall);
         Some(Scenario {
@@ -164,7 +120,9 @@ pub fn request(id: &str, ns: &TestNetns, ports: &[&str], ip: Option<Ipv4Addr>) -
 
 /// A container-like id: 64 hex digits, the first 7 unique in this process.
 pub fn container_id() -> String {
-    let n = (u64::from(std::process::id()) * 4096 + u64::from(unique())) & 0xfff_ffff;
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let n = (u64::from(std::process::id()) * 4096 + u64::from(n)) & 0xfff_ffff;
     format!("{n:07x}{:057x}", 0xc0ffee)
 }
 
