@@ -237,3 +237,26 @@ fn missing_bundle_is_refused() {
     let out = rt.run(&["create", "--bundle", gone.to_str().unwrap(), &id]);
     assert_refused(&rt, &out, &id, None, &[gone.to_str().unwrap()]);
 }
+
+#[test]
+fn an_os_error_is_said_once() {
+    require_root!("an_os_error_is_said_once");
+    let rt = Rt::new();
+    // A root that cannot be made: the runtime's own step and the kernel's
+    // answer, each once.
+    let out = husk_fixtures::output_via_files(
+        std::process::Command::new(bin()).args(["--root", "/dev/null/x", "list"]),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("/dev/null/x"), "{err}");
+    assert_eq!(err.matches("Not a directory").count(), 1, "{err}");
+    // A failure inside the init (the executable is missing) crosses the
+    // channel to the parent with its cause, said once.
+    let b = bundle(&["/bin/no-such-binary"]);
+    let id = rt.id("noexe-once");
+    let out = rt.run(&["create", "--bundle", p(&b), &id]);
+    let err = assert_refused(&rt, &out, &id, Some(b.path()), &["/bin/no-such-binary"]);
+    let lower = err.to_lowercase();
+    assert_eq!(lower.matches("no such file or directory").count(), 1, "{err}");
+}

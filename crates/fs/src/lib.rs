@@ -9,7 +9,7 @@ mod private;
 mod root;
 
 pub use atomic::{fsync_dir, write_atomic, write_json_atomic};
-pub use error::{is_no_space, Error, Result};
+pub use error::{error_chain, is_no_space, Chain, Error, Result};
 pub use lock::Lock;
 pub use private::{close_existing_dir, private_dir, PRIVATE_MODE};
 pub use root::{

@@ -161,7 +161,7 @@ impl Runtime {
                             match ran {
                                 Ok(()) => parent.send(&Msg::State(json))?,
                                 Err(e) => {
-                                    let _ = parent.send(&Msg::Failed(e.to_string()));
+                                    let _ = parent.send(&Msg::Failed(husk_fs::error_chain(&e)));
                                     return Err(e);
                                 }
                             }

@@ -25,7 +25,7 @@ impl Runtime {
                 return Ok(());
             }
             Err(e) if force => {
-                eprintln!("warning: {e}; removing its directory");
+                eprintln!("warning: {}; removing its directory", husk_fs::Chain(&e));
                 self.store.remove(id)?;
                 return Ok(());
             }

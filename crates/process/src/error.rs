@@ -6,7 +6,7 @@ pub enum Error {
     /// starts with the field's path (e.g. `process.rlimits[0]`).
     #[error("{0}")]
     Spec(String),
-    #[error("{op} {}: {source}", target.display())]
+    #[error("{op} {}", target.display())]
     Sys {
         op: &'static str,
         target: PathBuf,
@@ -26,7 +26,7 @@ pub enum Error {
     Hook(String),
     #[error(transparent)]
     Namespaces(#[from] husk_namespaces::Error),
-    #[error("cgroup: {0}")]
+    #[error("cgroup")]
     Cgroups(#[from] husk_cgroups::Error),
     #[error(transparent)]
     State(#[from] husk_state::Error),

@@ -81,15 +81,15 @@ pub fn run(paths: &Paths, id: &str, stdin: bool, detach_keys: Option<&str>) -> i
     let keys = match detach::parse(detach_keys.unwrap_or(detach::DEFAULT)) {
         Ok(k) => k,
         Err(e) => {
-            let _ = writeln!(sync, "failed {} {e}", e.exit_code());
+            let _ = writeln!(sync, "failed {} {}", e.exit_code(), husk_fs::Chain(&e));
             return 1;
         }
     };
     match supervise(paths, id, &mut sync, stdin, keys) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("husk monitor {id}: {e}");
-            let _ = writeln!(sync, "failed {} {e}", e.exit_code());
+            eprintln!("husk monitor {id}: {}", husk_fs::Chain(&e));
+            let _ = writeln!(sync, "failed {} {}", e.exit_code(), husk_fs::Chain(&e));
             1
         }
     }
@@ -213,7 +213,7 @@ fn supervise(
             let deleting = rt.start_delete_force(id);
             lifecycle::release_rootfs(&merged);
             if let Err(e) = network::disconnect(paths, &c) {
-                eprintln!("husk monitor {id}: {e}");
+                eprintln!("husk monitor {id}: {}", husk_fs::Chain(&e));
             }
             match deleting {
                 Ok(d) => {
@@ -245,7 +245,7 @@ fn supervise(
             lifecycle::release_rootfs(&merged);
             let _ = std::fs::remove_dir_all(&bundle);
             if let Err(e) = network::disconnect(paths, &c) {
-                eprintln!("husk monitor {id}: {e}");
+                eprintln!("husk monitor {id}: {}", husk_fs::Chain(&e));
             }
             // docker leaves a container whose start failed "created" (or
             // "exited" once it has run before) with the code and message.
@@ -294,7 +294,7 @@ fn finish(
 /// Deletes what `finish` took, after the report.
 fn empty(trash: Option<lifecycle::Trash>, id: &str) {
     if let Some(Err(e)) = trash.map(lifecycle::Trash::remove) {
-        eprintln!("husk monitor {id}: {e}");
+        eprintln!("husk monitor {id}: {}", husk_fs::Chain(&e));
     }
 }
 
@@ -323,13 +323,13 @@ fn prepare_and_create(
     lifecycle::release_rootfs(&merged);
     let lowers: Vec<std::path::PathBuf> = c.lower_dirs.iter().map(Into::into).collect();
     husk_layers::mount_overlay(&lowers, &dir.join("upper"), &dir.join("work"), &merged)
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| husk_fs::error_chain(&e))?;
     // Before the runtime: a port already taken fails the start here, and
     // the container's files name its address.
-    let net = network::connect(paths, c).map_err(|e| e.to_string())?;
-    write_etc_files(paths, c, &dir, &net).map_err(|e| e.to_string())?;
-    let spec = spec::build(c, &merged, &dir, &net.sandbox).map_err(|e| e.to_string())?;
-    husk_fs::write_json_atomic(&bundle.join("config.json"), &spec).map_err(|e| e.to_string())?;
+    let net = network::connect(paths, c).map_err(|e| husk_fs::error_chain(&e))?;
+    write_etc_files(paths, c, &dir, &net).map_err(|e| husk_fs::error_chain(&e))?;
+    let spec = spec::build(c, &merged, &dir, &net.sandbox).map_err(|e| husk_fs::error_chain(&e))?;
+    husk_fs::write_json_atomic(&bundle.join("config.json"), &spec).map_err(|e| husk_fs::error_chain(&e))?;
 
     let (out_r, out_w) = pipe().map_err(|e| format!("pipe: {e}"))?;
     let (err_r, err_w) = pipe().map_err(|e| format!("pipe: {e}"))?;

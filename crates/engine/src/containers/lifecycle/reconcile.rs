@@ -46,7 +46,7 @@ fn release_host(paths: &Paths, c: &Container) {
     // command frees what an absent container still holds.
     if crate::network::needs_disconnect(paths, c) {
         if let Err(e) = crate::network::disconnect(paths, c) {
-            eprintln!("husk: {e}");
+            eprintln!("husk: {}", husk_fs::Chain(&e));
         }
     }
 }
@@ -63,7 +63,7 @@ fn release_after_crash(paths: &Paths, c: &Container) {
     if let Ok(m) = husk_cgroups::Manager::new(Some(&cgroups), &c.id, false) {
         if m.dirs().iter().any(|d| d.path.exists()) {
             if let Err(e) = m.destroy() {
-                eprintln!("husk: container {}: {e}", c.id);
+                eprintln!("husk: container {}: {}", c.id, husk_fs::Chain(&e));
             }
         }
     }
@@ -257,7 +257,7 @@ pub fn sweep(paths: &Paths) {
             continue;
         }
         if let Err(e) = reconcile(paths, &c).and_then(|c| discard_ended(paths, &c)) {
-            eprintln!("husk: {e}");
+            eprintln!("husk: {}", husk_fs::Chain(&e));
         }
     }
     let mut unrecorded = Vec::new();
@@ -321,12 +321,12 @@ pub fn list(paths: &Paths) -> Result<Vec<Container>> {
         match discard_ended(paths, &c) {
             Ok(true) => continue,
             Ok(false) => {}
-            Err(e) => eprintln!("husk: {e}"),
+            Err(e) => eprintln!("husk: {}", husk_fs::Chain(&e)),
         }
         all.push(c);
     }
     if let Err(e) = crate::network::gc(paths) {
-        eprintln!("husk: {e}");
+        eprintln!("husk: {}", husk_fs::Chain(&e));
     }
     Ok(all)
 }
