@@ -244,9 +244,11 @@ fn an_os_error_is_said_once() {
     let rt = Rt::new();
     // A root that cannot be made: the runtime's own step and the kernel's
     // answer, each once.
-    let out = husk_fixtures::output_via_files(
-        std::process::Command::new(bin()).args(["--root", "/dev/null/x", "list"]),
-    );
+    let out = husk_fixtures::output_via_files(std::process::Command::new(bin()).args([
+        "--root",
+        "/dev/null/x",
+        "list",
+    ]));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("/dev/null/x"), "{err}");
@@ -258,5 +260,9 @@ fn an_os_error_is_said_once() {
     let out = rt.run(&["create", "--bundle", p(&b), &id]);
     let err = assert_refused(&rt, &out, &id, Some(b.path()), &["/bin/no-such-binary"]);
     let lower = err.to_lowercase();
-    assert_eq!(lower.matches("no such file or directory").count(), 1, "{err}");
+    assert_eq!(
+        lower.matches("no such file or directory").count(),
+        1,
+        "{err}"
+    );
 }

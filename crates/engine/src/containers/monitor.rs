@@ -329,7 +329,8 @@ fn prepare_and_create(
     let net = network::connect(paths, c).map_err(|e| husk_fs::error_chain(&e))?;
     write_etc_files(paths, c, &dir, &net).map_err(|e| husk_fs::error_chain(&e))?;
     let spec = spec::build(c, &merged, &dir, &net.sandbox).map_err(|e| husk_fs::error_chain(&e))?;
-    husk_fs::write_json_atomic(&bundle.join("config.json"), &spec).map_err(|e| husk_fs::error_chain(&e))?;
+    husk_fs::write_json_atomic(&bundle.join("config.json"), &spec)
+        .map_err(|e| husk_fs::error_chain(&e))?;
 
     let (out_r, out_w) = pipe().map_err(|e| format!("pipe: {e}"))?;
     let (err_r, err_w) = pipe().map_err(|e| format!("pipe: {e}"))?;

@@ -230,10 +230,7 @@ pub fn start_attached(
                     "what it had set up is undone (its messages, if any: {})",
                     mlog.display()
                 ),
-                Err(e) => format!(
-                    "undoing what it had set up failed: {}",
-                    husk_fs::Chain(&e)
-                ),
+                Err(e) => format!("undoing what it had set up failed: {}", husk_fs::Chain(&e)),
             };
             (
                 125,
