@@ -78,6 +78,12 @@ impl Runtime {
                     husk_namespaces::join(*typ, path)?;
                 }
             }
+            // Encoded before anything exists: a state recorded without its
+            // cgroup would make delete leak it.
+            let cgroup_record =
+                serde_json::to_value(&cgroup).map_err(Error::record("encode", "cgroup", id))?;
+            let spec_record =
+                serde_json::to_value(&spec).map_err(Error::record("encode", "spec", id))?;
             // Directories and limits first: neither needs the pid, and a
             // process that joins a configured cgroup is limited from the start.
             if let Err(e) = cgroup.create().and_then(|()| cgroup.set(&resources)) {
@@ -121,8 +127,8 @@ impl Runtime {
                 created: now_rfc3339(),
                 owner: String::new(),
                 annotations: spec.annotations().clone().unwrap_or_default(),
-                cgroup: serde_json::to_value(&cgroup).unwrap_or_default(),
-                spec: serde_json::to_value(&spec).unwrap_or_default(),
+                cgroup: cgroup_record,
+                spec: spec_record,
                 systemd_cgroup: self.systemd_cgroup,
             };
             let setup = (|| {

@@ -84,7 +84,7 @@ impl Runtime {
                 hint: "its init exited",
             });
         }
-        let cgroup = self.cgroup(&state);
+        let cgroup = self.cgroup(&state)?;
         let console = opts
             .console_socket
             .as_deref()

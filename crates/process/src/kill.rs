@@ -18,7 +18,7 @@ impl Runtime {
             });
         }
         if all {
-            if let Some(m) = self.cgroup(&state) {
+            if let Some(m) = self.cgroup(&state)? {
                 for pid in m.pids()? {
                     let _ = kill(Pid::from_raw(pid), sig);
                 }
