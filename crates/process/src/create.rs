@@ -124,7 +124,7 @@ impl Runtime {
                 pid_start: start_time(pid).unwrap_or(0),
                 bundle: bundle.clone(),
                 rootfs: rootfs.clone(),
-                created: now_rfc3339(),
+                created: husk_fs::now_rfc3339(),
                 owner: String::new(),
                 annotations: spec.annotations().clone().unwrap_or_default(),
                 cgroup: cgroup_record,
@@ -286,13 +286,4 @@ pub(crate) fn reap(pid: i32) -> String {
             Err(e) => return format!("wait: {e}"),
         }
     }
-}
-
-pub(crate) fn now_rfc3339() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    chrono::DateTime::from_timestamp(now.as_secs() as i64, now.subsec_nanos())
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
-        .unwrap_or_default()
 }
