@@ -49,9 +49,9 @@ mod tests {
     #[test]
     fn comm_with_spaces_and_parens() {
         let mut fields = vec!["S", "7", "8", "9"];
-        fields.extend(std::iter::repeat("0").take(15));
+        fields.extend(std::iter::repeat_n("0", 15));
         fields.push("4242");
-        fields.extend(std::iter::repeat("0").take(30));
+        fields.extend(std::iter::repeat_n("0", 30));
         let text = format!("123 (a b) c)) {}\n", fields.join(" "));
         let s = ProcStat::parse(&text).unwrap();
         assert_eq!(

@@ -54,31 +54,8 @@ pub fn now_rfc3339() -> String {
 /// another process holds it. The monitor holds its container's lock for
 /// its whole life, so a held lock means "a monitor owns this container"
 /// and the kernel drops it when the monitor dies, however it dies.
-pub fn try_lock(path: &std::path::Path) -> crate::Result<Option<std::fs::File>> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| crate::Error::io("open lock", path, e))?;
-    loop {
-        // SAFETY: flock on a descriptor we own; no memory is passed.
-        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc == 0 {
-            return Ok(Some(f));
-        }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EWOULDBLOCK) => return Ok(None),
-            Some(libc::EINTR) => continue,
-            _ => return Err(crate::Error::io("flock", path, err)),
-        }
-    }
+pub fn try_lock(path: &std::path::Path) -> crate::Result<Option<husk_fs::Lock>> {
+    Ok(husk_fs::Lock::try_exclusive(path)?)
 }
 
 /// The live members of session `sid` that started at or after `since`

@@ -1,7 +1,5 @@
 //! `husk rm`.
 
-use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::path::Path;
 use std::time::Duration;
 
@@ -107,7 +105,7 @@ pub fn remove_files(paths: &Paths, id: &str) -> Result<()> {
 /// tell a removal at work from one that was killed half way.
 pub struct Trash {
     path: std::path::PathBuf,
-    _held: Option<File>,
+    _held: Option<husk_fs::Lock>,
     /// The store root and the image whose layers it kept.
     image: Option<(std::path::PathBuf, String)>,
 }
@@ -130,22 +128,8 @@ impl Trash {
 /// An exclusive `flock` on a directory, without waiting; `None` when
 /// another process holds it (or it cannot be opened). Follows the
 /// directory through a rename: the lock is on the inode.
-pub(super) fn lock_dir(dir: &Path) -> Option<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(dir)
-        .ok()?;
-    loop {
-        // SAFETY: flock on a descriptor we own; no memory is passed.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Some(f);
-        }
-        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return None;
-        }
-    }
+pub(super) fn lock_dir(dir: &Path) -> Option<husk_fs::Lock> {
+    husk_fs::Lock::try_exclusive_dir(dir).ok().flatten()
 }
 
 /// Takes the container out of the store (its record, bundle and, for
