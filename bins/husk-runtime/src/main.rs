@@ -23,7 +23,7 @@ fn main() -> ExitCode {
         .filter(|n| *n > 0)
     {
         if let Err(e) = husk_process::check_preserved_fds(n) {
-            eprintln!("husk-runtime: {e}");
+            eprintln!("husk-runtime: {}", chain(&e.into()));
             return ExitCode::from(1);
         }
     }
@@ -33,7 +33,8 @@ fn main() -> ExitCode {
     if cli.command.as_ref().is_some_and(|c| c.enters_container()) {
         if let Err(err) = husk_process::exe::ensure_protected() {
             logger.error(&format!(
-                "cannot protect the runtime binary (CVE-2019-5736): {err}"
+                "cannot protect the runtime binary (CVE-2019-5736): {}",
+                chain(&err.into())
             ));
             return ExitCode::from(1);
         }
@@ -47,16 +48,8 @@ fn main() -> ExitCode {
     }
 }
 
-/// The error and its causes on one line, skipping causes the message
-/// already quotes (our error types embed their source in the text).
+/// The error and its causes on one line, joined by ": ". Our error types
+/// keep their cause out of their message, so each is said once.
 fn chain(e: &anyhow::Error) -> String {
-    let mut out = e.to_string();
-    for cause in e.chain().skip(1) {
-        let c = cause.to_string();
-        if !out.contains(&c) {
-            out.push_str(": ");
-            out.push_str(&c);
-        }
-    }
-    out
+    format!("{e:#}")
 }

@@ -320,3 +320,27 @@ fn long_root_and_id_fit_the_socket_address() {
     assert!(run(&["delete", &id]).status.success());
     reap(pid);
 }
+
+#[test]
+fn kill_sends_realtime_signals_by_name_and_number() {
+    require_root!("kill_sends_realtime_signals_by_name_and_number");
+    let rt = Rt::new();
+    for (sig, n) in [("SIGRTMIN+3", 37), ("RTMAX-2", 62), ("40", 40)] {
+        // The trap's exit status says the signal arrived as that number
+        // (an untrapped one would end it with 128+n).
+        let script = format!("trap 'exit 7' {n}; sleep 60 & wait");
+        let b = bundle(&["sh", "-c", &script]);
+        let id = rt.id("rtsig");
+        let mut child = rt
+            .cmd()
+            .args(["run", "--bundle", p(&b), &id])
+            .spawn()
+            .unwrap();
+        wait_for(|| {
+            rt.run(&["state", &id]).status.success()
+                && rt.ok(&["ps", "--format", "json", &id]).matches(',').count() >= 1
+        });
+        rt.ok(&["kill", &id, sig]);
+        assert_eq!(child.wait().unwrap().code(), Some(7), "{sig}");
+    }
+}

@@ -237,3 +237,64 @@ fn missing_bundle_is_refused() {
     let out = rt.run(&["create", "--bundle", gone.to_str().unwrap(), &id]);
     assert_refused(&rt, &out, &id, None, &[gone.to_str().unwrap()]);
 }
+
+#[test]
+fn an_os_error_is_said_once() {
+    require_root!("an_os_error_is_said_once");
+    let rt = Rt::new();
+    // A root that cannot be made: the runtime's own step and the kernel's
+    // answer, each once.
+    let out = husk_fixtures::output_via_files(std::process::Command::new(bin()).args([
+        "--root",
+        "/dev/null/x",
+        "list",
+    ]));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("/dev/null/x"), "{err}");
+    assert_eq!(err.matches("Not a directory").count(), 1, "{err}");
+    // A failure inside the init (the executable is missing) crosses the
+    // channel to the parent with its cause, said once.
+    let b = bundle(&["/bin/no-such-binary"]);
+    let id = rt.id("noexe-once");
+    let out = rt.run(&["create", "--bundle", p(&b), &id]);
+    let err = assert_refused(&rt, &out, &id, Some(b.path()), &["/bin/no-such-binary"]);
+    let lower = err.to_lowercase();
+    assert_eq!(
+        lower.matches("no such file or directory").count(),
+        1,
+        "{err}"
+    );
+}
+
+/// Puts a state file back as it was, on every exit from the test, so the
+/// harness can delete the container it holds.
+struct Restore(std::path::PathBuf, String);
+
+impl Drop for Restore {
+    fn drop(&mut self) {
+        let _ = std::fs::write(&self.0, &self.1);
+    }
+}
+
+#[test]
+fn an_unreadable_cgroup_record_stops_delete() {
+    require_root!("an_unreadable_cgroup_record_stops_delete");
+    let rt = Rt::new();
+    let b = bundle(&["true"]);
+    let id = rt.id("badcgroup");
+    rt.ok(&["create", "--bundle", p(&b), &id]);
+    let path = rt.root.path().join(&id).join("state.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let _restore = Restore(path.clone(), text.clone());
+    let mut state: serde_json::Value = serde_json::from_str(&text).unwrap();
+    state["cgroup"] = json!(42);
+    std::fs::write(&path, state.to_string()).unwrap();
+    // Deleting without knowing the cgroup would leave it behind: refuse,
+    // say why, and keep the container so a fixed record can delete it.
+    let out = rt.run(&["delete", "--force", &id]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "delete went on without the cgroup");
+    assert!(err.contains("cgroup") && err.contains(&id), "{err}");
+    assert!(path.exists(), "the container's state was removed");
+}

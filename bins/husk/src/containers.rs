@@ -128,7 +128,7 @@ pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
         Err(e) => {
             // docker keeps the failed container unless --rm.
             let code = e.exit_code();
-            eprintln!("husk: {e}");
+            eprintln!("husk: {}", husk_fs::Chain(&e));
             return Ok(code);
         }
     };
@@ -160,7 +160,7 @@ fn foreground(
     let mut err = std::io::stderr().lock();
     let mut forward = |sig: i32| {
         if let Err(e) = lifecycle::kill(p, id, &sig.to_string()) {
-            eprintln!("husk: forward signal {sig}: {e}");
+            eprintln!("husk: forward signal {sig}: {}", husk_fs::Chain(&e));
         }
     };
     let o = AttachOptions {
@@ -204,7 +204,7 @@ pub fn start(p: &Paths, a: &StartArgs) -> Result<i32> {
         match lifecycle::start(p, name, &exe()?, None) {
             Ok(_) => println!("{name}"),
             Err(e) => {
-                eprintln!("husk: {e}");
+                eprintln!("husk: {}", husk_fs::Chain(&e));
                 failed += 1;
             }
         }
@@ -253,7 +253,7 @@ pub fn attach(p: &Paths, a: &AttachArgs) -> Result<i32> {
     let id = c.id;
     let mut forward = |sig: i32| {
         if let Err(e) = lifecycle::kill(p, &id, &sig.to_string()) {
-            eprintln!("husk: forward signal {sig}: {e}");
+            eprintln!("husk: forward signal {sig}: {}", husk_fs::Chain(&e));
         }
     };
     Ok(logs::attach_running(
@@ -291,7 +291,7 @@ pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
                     0
                 }
                 Err(e) => {
-                    eprintln!("{e}");
+                    eprintln!("{}", husk_fs::Chain(&e));
                     1
                 }
             },
@@ -378,7 +378,7 @@ fn each(names: &[String], mut f: impl FnMut(&str) -> husk_engine::Result<()>) ->
         match f(n) {
             Ok(()) => println!("{n}"),
             Err(e) => {
-                eprintln!("husk: {e}");
+                eprintln!("husk: {}", husk_fs::Chain(&e));
                 failed += 1;
             }
         }
@@ -446,7 +446,7 @@ pub fn wait(p: &Paths, a: &WaitArgs) -> Result<i32> {
         match lifecycle::wait(p, n) {
             Ok(code) => println!("{code}"),
             Err(e) => {
-                eprintln!("husk: {e}");
+                eprintln!("husk: {}", husk_fs::Chain(&e));
                 failed += 1;
             }
         }

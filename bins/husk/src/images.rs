@@ -174,7 +174,7 @@ pub fn rmi(root: &Path, a: &RmiArgs) -> Result<()> {
                 .iter()
                 .for_each(|l| println!("{l}")),
             Err(e) => {
-                eprintln!("husk: {e}");
+                eprintln!("husk: {}", husk_fs::Chain(&e));
                 failed += 1;
             }
         }
@@ -215,7 +215,7 @@ fn check_format<T: serde::Serialize>(format: &str, rows: &[T], schema: &Schema) 
         .map(serde_json::to_value)
         .collect::<std::result::Result<Vec<_>, _>>()?;
     if let Err(e) = template::rows(format, &values, schema, |f| f.to_string()) {
-        eprintln!("{e}");
+        eprintln!("{}", husk_fs::Chain(&e));
         std::process::exit(1);
     }
     Ok(())

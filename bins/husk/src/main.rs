@@ -92,23 +92,12 @@ fn main() {
     }
 }
 
-/// The error and its causes on one line. A cause whose text the line
-/// already ends with is not repeated (library errors that print their
-/// source and also return it as `source()`), and control characters are
-/// escaped, so a hostile file name or archive cannot break the line or
-/// drive the terminal.
+/// The error and its causes on one line, joined by ": " (our error types
+/// keep their cause out of their message, so each is said once), with
+/// control characters escaped, so a hostile file name or archive cannot
+/// break the line or drive the terminal.
 fn error_line(e: &anyhow::Error) -> String {
-    let mut line = String::new();
-    for cause in e.chain() {
-        let text = cause.to_string();
-        if line.ends_with(&text) {
-            continue;
-        }
-        if !line.is_empty() {
-            line.push_str(": ");
-        }
-        line.push_str(&text);
-    }
+    let line = format!("{e:#}");
     line.chars()
         .flat_map(|c| {
             let escaped: Vec<char> = if c.is_control() {

@@ -61,7 +61,7 @@ pub fn ls(root: &Path, a: &VolumeLsArgs) -> Result<i32> {
                     0
                 }
                 Err(e) => {
-                    eprintln!("{e}");
+                    eprintln!("{}", husk_fs::Chain(&e));
                     1
                 }
             },
@@ -112,7 +112,7 @@ pub fn rm(root: &Path, a: &VolumeRmArgs) -> Result<i32> {
         match volumes::remove(root, n, &users) {
             Ok(()) => println!("{n}"),
             Err(e) => {
-                eprintln!("husk: {e}");
+                eprintln!("husk: {}", husk_fs::Chain(&e));
                 failed += 1;
             }
         }

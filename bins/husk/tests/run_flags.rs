@@ -751,3 +751,18 @@ fn hostile_targets_stay_inside_the_rootfs() {
         e.ok(&["volume", "rm", &v]);
     }
 }
+
+#[test]
+fn an_os_error_is_said_once() {
+    require_root!("an_os_error_is_said_once");
+    let e = Engine::new();
+    let (code, _, err) = e.code(&["run", "--env-file", "/nope", "busybox", "true"]);
+    assert_eq!(code, 125, "{err}");
+    assert!(err.contains("/nope"), "{err}");
+    assert_eq!(
+        err.matches("No such file or directory").count(),
+        1,
+        "the cause must be said exactly once: {err}"
+    );
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+}

@@ -199,3 +199,29 @@ fn out_of_range_users_cpus_and_bad_hostnames_are_refused() {
     assert_eq!(e.inspect("box")["State"]["Running"], true);
     e.ok(&["rm", "-f", "box"]);
 }
+
+#[test]
+fn kill_sends_realtime_signals() {
+    require_root!("kill_sends_realtime_signals");
+    let e = Engine::new();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "rt",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 7' 37; touch /tmp/ready; sleep 60 & wait",
+    ]);
+    husk_fixtures::wait_for("the trap is set", Duration::from_secs(10), || {
+        e.code(&["exec", "rt", "test", "-e", "/tmp/ready"]).0 == 0
+    });
+    let (code, _, err) = e.code(&["kill", "-s", "NOPE", "rt"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("NOPE") && err.contains("RTMIN+3"), "{err}");
+    // By name: the engine hands the runtime the number (37), which every
+    // runtime takes; the trap's status says it arrived as that signal.
+    e.ok(&["kill", "-s", "SIGRTMIN+3", "rt"]);
+    assert_eq!(e.ok(&["wait", "rt"]), "7\n");
+}

@@ -2,14 +2,14 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("write {value:?} to {}: {source}", path.display())]
+    #[error("write {value:?} to {}", path.display())]
     Write {
         path: PathBuf,
         value: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}", path.display())]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -41,14 +41,14 @@ pub enum Error {
     Freeze { path: PathBuf, reason: String },
     #[error("destroy {}: {reason}", path.display())]
     Destroy { path: PathBuf, reason: String },
-    #[error("bpf load device program for {}: {source}; verifier log: {log}", path.display())]
+    #[error("bpf load device program for {} (verifier log: {log})", path.display())]
     BpfLoad {
         path: PathBuf,
         #[source]
         source: std::io::Error,
         log: String,
     },
-    #[error("bpf {op} on {}: {source}", path.display())]
+    #[error("bpf {op} on {}", path.display())]
     Bpf {
         op: &'static str,
         path: PathBuf,

@@ -16,20 +16,20 @@ pub enum Error {
         "template parsing error: {reason} in {format:?} (Go template syntax, as docker's --format)"
     )]
     Template { format: String, reason: String },
-    #[error("encode {what}: {source}")]
+    #[error("encode {what}")]
     Json {
         what: &'static str,
         #[source]
         source: serde_json::Error,
     },
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}", path.display())]
     Io {
         op: &'static str,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("decode {}: {source}", path.display())]
+    #[error("decode {}", path.display())]
     Decode {
         path: PathBuf,
         #[source]
@@ -59,7 +59,7 @@ pub enum Error {
         user: String,
         reason: String,
     },
-    #[error("spawn {what}: {source}")]
+    #[error("spawn {what}")]
     Spawn {
         what: String,
         #[source]

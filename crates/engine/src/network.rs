@@ -84,7 +84,7 @@ impl Config {
                 .map_err(|_| bad(format!("network.subnet {s:?}: use a.b.c.d/len")))?;
         }
         Network::bridge(DEFAULT_NETWORK, &n.bridge, "10.0.0.0/24".parse()?)
-            .map_err(|e| bad(format!("network.bridge: {e}")))?;
+            .map_err(|e| bad(format!("network.bridge: {}", husk_fs::Chain(&e))))?;
         Ok(cfg)
     }
 }
@@ -378,7 +378,7 @@ pub fn disconnect(paths: &Paths, c: &Container) -> Result<()> {
     let handle = paths.netns(&c.id);
     let joined = joined_by_running(paths, &c.id);
     if let Err(e) = husk_network::netns::remove_handle(&handle) {
-        errors.push(e.to_string());
+        errors.push(husk_fs::error_chain(&e));
     }
     if Mode::parse(&c.host_config.network_mode) == Some(Mode::Bridge) {
         let store = store(paths)?;
@@ -392,7 +392,7 @@ pub fn disconnect(paths: &Paths, c: &Container) -> Result<()> {
                 Ok(r?)
             });
             if let Err(e) = done {
-                errors.push(e.to_string());
+                errors.push(husk_fs::error_chain(&e));
             }
         }
     }
@@ -466,12 +466,12 @@ pub fn gc(paths: &Paths) -> Result<()> {
     let mut errors = Vec::new();
     for h in handles.iter().filter(|h| !live.contains(*h)) {
         if let Err(e) = husk_network::netns::remove_handle(&paths.netns(h)) {
-            errors.push(e.to_string());
+            errors.push(husk_fs::error_chain(&e));
         }
     }
     if let Some(n) = &net {
         if let Err(e) = driver_for(&store, n).and_then(|d| Ok(d.gc(&live)?)) {
-            errors.push(e.to_string());
+            errors.push(husk_fs::error_chain(&e));
         }
     }
     if errors.is_empty() {

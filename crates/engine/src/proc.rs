@@ -3,26 +3,15 @@
 
 use std::os::fd::{FromRawFd, OwnedFd};
 
-/// (state letter, start time in clock ticks) from /proc/PID/stat.
-fn stat(pid: i32) -> Option<(char, u64)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // comm may contain spaces and parentheses: fields restart after the last ')'.
-    let rest = &s[s.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let state = fields.first()?.chars().next()?;
-    // `rest` starts at field 3 (state); starttime is field 22.
-    let start = fields.get(19)?.parse().ok()?;
-    Some((state, start))
-}
-
 pub fn start_time(pid: i32) -> Option<u64> {
-    stat(pid).map(|(_, t)| t)
+    husk_fs::ProcStat::of(pid).map(|s| s.start_time)
 }
 
 /// True while `pid` is the process that started at `start` and has not
 /// exited: a zombie counts as dead (this host's PID 1 never reaps them).
 pub fn alive(pid: i32, start: u64) -> bool {
-    pid > 0 && matches!(stat(pid), Some((s, t)) if t == start && s != 'Z' && s != 'X')
+    pid > 0
+        && matches!(husk_fs::ProcStat::of(pid), Some(s) if s.start_time == start && !s.is_gone())
 }
 
 /// A pidfd for `pid` (pollable: readable once the process exits).
@@ -52,38 +41,15 @@ pub fn wait_gone(pid: i32, start: u64, timeout: std::time::Duration) -> bool {
 }
 
 pub fn now_rfc3339() -> String {
-    husk_image::now_rfc3339()
+    husk_fs::now_rfc3339()
 }
 
 /// Takes an exclusive `flock` on `path` without waiting; `None` when
 /// another process holds it. The monitor holds its container's lock for
 /// its whole life, so a held lock means "a monitor owns this container"
 /// and the kernel drops it when the monitor dies, however it dies.
-pub fn try_lock(path: &std::path::Path) -> crate::Result<Option<std::fs::File>> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(path)
-        .map_err(|e| crate::Error::io("open lock", path, e))?;
-    loop {
-        // SAFETY: flock on a descriptor we own; no memory is passed.
-        let rc = unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc == 0 {
-            return Ok(Some(f));
-        }
-        let err = std::io::Error::last_os_error();
-        match err.raw_os_error() {
-            Some(libc::EWOULDBLOCK) => return Ok(None),
-            Some(libc::EINTR) => continue,
-            _ => return Err(crate::Error::io("flock", path, err)),
-        }
-    }
+pub fn try_lock(path: &std::path::Path) -> crate::Result<Option<husk_fs::Lock>> {
+    Ok(husk_fs::Lock::try_exclusive(path)?)
 }
 
 /// The live members of session `sid` that started at or after `since`
@@ -96,16 +62,9 @@ pub fn session_members(sid: i32, since: u64) -> Vec<(i32, u64)> {
         .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
         .filter(|pid| *pid != sid)
         .filter_map(|pid| {
-            let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let rest = &s[s.rfind(')')? + 2..];
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            // `rest` starts at field 3 (state): session is field 6,
-            // starttime field 22.
-            let state = f.first()?.chars().next()?;
-            let session: i32 = f.get(3)?.parse().ok()?;
-            let start: u64 = f.get(19)?.parse().ok()?;
-            (session == sid && start >= since && state != 'Z' && state != 'X')
-                .then_some((pid, start))
+            let s = husk_fs::ProcStat::of(pid)?;
+            (s.session == sid && s.start_time >= since && !s.is_gone())
+                .then_some((pid, s.start_time))
         })
         .collect()
 }

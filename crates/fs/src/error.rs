@@ -2,7 +2,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}", path.display())]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -17,7 +17,7 @@ pub enum Error {
     NotOurs { path: PathBuf, owner: u32, me: u32 },
     #[error("{} is open to other users and is not a husk store: husk keeps setuid files and device nodes in its directories, so give it one of its own (empty or new), or chmod 700 this one", path.display())]
     NotAStore { path: PathBuf },
-    #[error("encode {}: {source}", path.display())]
+    #[error("encode {}", path.display())]
     Json {
         path: PathBuf,
         #[source]
@@ -69,4 +69,48 @@ pub fn is_no_space(e: &(dyn std::error::Error + 'static)) -> bool {
         cur = e.source();
     }
     false
+}
+
+/// An error and the errors that caused it, on one line joined by ": ".
+///
+/// husk's error types keep their cause out of their own message (it is
+/// their `source()`), so `{e}` alone shows only the outer step. Wherever an
+/// error becomes text (a message to another process, a warning, a record),
+/// format it through this so the cause is said exactly once.
+pub struct Chain<'a>(pub &'a (dyn std::error::Error + 'a));
+
+impl std::fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cur = self.0.source();
+        while let Some(cause) = cur {
+            write!(f, ": {cause}")?;
+            cur = cause.source();
+        }
+        Ok(())
+    }
+}
+
+/// `e` and its causes as one line (see [`Chain`]).
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    Chain(e).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chain_says_each_cause_once() {
+        let e = Error::io(
+            "open",
+            "/nope",
+            std::io::Error::from_raw_os_error(libc::ENOENT),
+        );
+        assert_eq!(e.to_string(), "open /nope");
+        assert_eq!(
+            error_chain(&e),
+            "open /nope: No such file or directory (os error 2)"
+        );
+    }
 }

@@ -6,13 +6,19 @@ mod atomic;
 mod error;
 mod lock;
 mod private;
+mod procstat;
 mod root;
+mod signal;
+mod time;
 
 pub use atomic::{fsync_dir, write_atomic, write_json_atomic};
-pub use error::{is_no_space, Error, Result};
+pub use error::{error_chain, is_no_space, Chain, Error, Result};
 pub use lock::Lock;
 pub use private::{close_existing_dir, private_dir, PRIVATE_MODE};
+pub use procstat::ProcStat;
 pub use root::{
     create_in_root, mkdir_all_in_root, open_dir_path, open_in_root, proc_fd_path,
     read_file_in_root, short_path_in, Kind, MAX_READ_IN_ROOT,
 };
+pub use signal::signal_number;
+pub use time::{go_rfc3339_nano, now_rfc3339};

@@ -1,7 +1,9 @@
 use std::fs::{File, OpenOptions};
-use std::os::fd::AsRawFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg};
 
 use crate::{Error, Result};
 
@@ -10,13 +12,13 @@ use crate::{Error, Result};
 /// opened it.
 #[derive(Debug)]
 pub struct Lock {
-    file: File,
+    file: Flock<File>,
     path: PathBuf,
 }
 
 impl Lock {
     pub fn exclusive(path: &Path) -> Result<Lock> {
-        Self::take(path, libc::LOCK_EX)
+        Self::wait(open_lock_file(path)?, FlockArg::LockExclusive, path)
     }
 
     /// An exclusive lock, giving up after `timeout` with EWOULDBLOCK: a
@@ -25,47 +27,57 @@ impl Lock {
     pub fn exclusive_timeout(path: &Path, timeout: std::time::Duration) -> Result<Lock> {
         let deadline = std::time::Instant::now() + timeout;
         loop {
-            match Self::take(path, libc::LOCK_EX | libc::LOCK_NB) {
-                Err(e) if e.raw_os_error() == Some(libc::EWOULDBLOCK) => {
-                    if std::time::Instant::now() >= deadline {
-                        return Err(e);
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                other => return other,
+            if let Some(l) = Self::try_exclusive(path)? {
+                return Ok(l);
             }
+            if std::time::Instant::now() >= deadline {
+                return Err(Error::nix("flock", path, Errno::EWOULDBLOCK));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
         }
     }
 
     pub fn shared(path: &Path) -> Result<Lock> {
-        Self::take(path, libc::LOCK_SH)
+        Self::wait(open_lock_file(path)?, FlockArg::LockShared, path)
     }
 
-    fn take(path: &Path, how: libc::c_int) -> Result<Lock> {
+    /// An exclusive lock without waiting; `None` while another open file
+    /// holds it.
+    pub fn try_exclusive(path: &Path) -> Result<Option<Lock>> {
+        Self::take(open_lock_file(path)?, FlockArg::LockExclusiveNonblock, path)
+    }
+
+    /// An exclusive lock on a directory itself (not a file in it), without
+    /// waiting; `None` while another holds it. The lock is on the inode, so
+    /// it follows the directory through a rename.
+    pub fn try_exclusive_dir(dir: &Path) -> Result<Option<Lock>> {
         let file = OpenOptions::new()
             .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .custom_flags(libc::O_CLOEXEC)
-            .open(path)
-            .map_err(|e| Error::io("open lock", path, e))?;
+            .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(dir)
+            .map_err(|e| Error::io("open", dir, e))?;
+        Self::take(file, FlockArg::LockExclusiveNonblock, dir)
+    }
+
+    fn wait(file: File, how: FlockArg, path: &Path) -> Result<Lock> {
+        // A blocking flock never reports EWOULDBLOCK.
+        Self::take(file, how, path)?.ok_or_else(|| Error::nix("flock", path, Errno::EWOULDBLOCK))
+    }
+
+    fn take(mut file: File, how: FlockArg, path: &Path) -> Result<Option<Lock>> {
         loop {
-            // SAFETY: flock on a file descriptor we own; no memory is passed.
-            let rc = unsafe { libc::flock(file.as_raw_fd(), how) };
-            if rc == 0 {
-                break;
-            }
-            let err = std::io::Error::last_os_error();
-            if err.kind() != std::io::ErrorKind::Interrupted {
-                return Err(Error::io("flock", path, err));
+            match Flock::lock(file, how) {
+                Ok(file) => {
+                    return Ok(Some(Lock {
+                        file,
+                        path: path.to_path_buf(),
+                    }))
+                }
+                Err((f, Errno::EINTR)) => file = f,
+                Err((_, Errno::EAGAIN)) => return Ok(None),
+                Err((_, e)) => return Err(Error::nix("flock", path, e)),
             }
         }
-        Ok(Lock {
-            file,
-            path: path.to_path_buf(),
-        })
     }
 
     pub fn path(&self) -> &Path {
@@ -77,6 +89,18 @@ impl Lock {
     }
 }
 
+fn open_lock_file(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .custom_flags(libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| Error::io("open lock", path, e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,13 +110,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("lock");
         let held = Lock::exclusive(&p).unwrap();
-        let other = File::open(&p).unwrap();
-        // SAFETY: plain flock on an fd we own.
-        let rc = unsafe { libc::flock(other.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        assert_eq!(rc, -1);
+        assert!(Lock::try_exclusive(&p).unwrap().is_none());
         drop(held);
-        // SAFETY: as above.
-        let rc = unsafe { libc::flock(other.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        assert_eq!(rc, 0);
+        let again = Lock::try_exclusive(&p).unwrap();
+        assert!(again.is_some());
+        let d = Lock::try_exclusive_dir(dir.path()).unwrap().unwrap();
+        assert!(Lock::try_exclusive_dir(dir.path()).unwrap().is_none());
+        drop(d);
+        assert!(Lock::try_exclusive_dir(dir.path()).unwrap().is_some());
     }
 }

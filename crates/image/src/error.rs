@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}", path.display())]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -40,7 +40,7 @@ pub enum Error {
         /// The store root.
         path: PathBuf,
     },
-    #[error("parse {what}: {source}")]
+    #[error("parse {what}")]
     Json {
         what: String,
         #[source]

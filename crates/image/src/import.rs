@@ -38,7 +38,9 @@ fn import_layer<R: Read + Send>(
     message: Option<&str>,
 ) -> Result<Image> {
     let layer = store.put_layer(None, reader, None, None, None)?;
-    let now = now_rfc3339();
+    // Go's RFC3339Nano, as docker writes it: a config that passes through
+    // Go tools (skopeo) keeps its bytes and so its image id.
+    let now = husk_fs::now_rfc3339();
     let comment = match message {
         Some(m) => m.to_string(),
         None => format!("Imported from {source}"),
@@ -81,42 +83,4 @@ pub(crate) fn put_manifest(store: &Store, manifest: &Manifest) -> Result<Descrip
     let bytes = serde_json::to_vec(manifest).map_err(|e| Error::json("manifest", e))?;
     let digest: Digest = store.blobs.put_bytes(&bytes)?;
     Ok(Descriptor::new(MT_OCI_MANIFEST, digest, bytes.len() as u64))
-}
-
-/// Now in Go's RFC3339Nano form (UTC, fraction without trailing zeros):
-/// what docker writes, and what Go tools re-serialize a parsed config to, so
-/// a config that passes through skopeo keeps its bytes and its image id.
-pub fn now_rfc3339() -> String {
-    go_rfc3339_nano(chrono::Utc::now())
-}
-
-pub fn go_rfc3339_nano(t: chrono::DateTime<chrono::Utc>) -> String {
-    let s = t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true);
-    match s.split_once('.') {
-        Some((secs, frac)) => {
-            let frac = frac.trim_end_matches('Z').trim_end_matches('0');
-            if frac.is_empty() {
-                format!("{secs}Z")
-            } else {
-                format!("{secs}.{frac}Z")
-            }
-        }
-        None => s,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use chrono::TimeZone;
-
-    #[test]
-    fn times_are_formatted_like_go() {
-        let t = chrono::Utc
-            .timestamp_opt(1_700_000_000, 713_594_170)
-            .unwrap();
-        assert_eq!(go_rfc3339_nano(t), "2023-11-14T22:13:20.71359417Z");
-        let t = chrono::Utc.timestamp_opt(1_700_000_000, 0).unwrap();
-        assert_eq!(go_rfc3339_nano(t), "2023-11-14T22:13:20Z");
-    }
 }

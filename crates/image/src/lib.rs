@@ -29,7 +29,7 @@ pub mod types;
 pub use blobs::BlobStore;
 pub use error::{printable, shown, Error, Result};
 pub use husk_layers::Digest;
-pub use import::{import, now_rfc3339};
+pub use import::import;
 pub use load::{load, spool, Loaded, Spooled};
 pub use reference::Reference;
 pub use save::{save, Format, SaveItem};

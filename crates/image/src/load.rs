@@ -212,7 +212,11 @@ fn put_member_layer(
                 | husk_layers::Error::Truncated(_)),
             ) => Error::archive(
                 archive.path(),
-                format!("layer {}: {e}", crate::printable(file, 100)),
+                format!(
+                    "layer {}: {}",
+                    crate::printable(file, 100),
+                    husk_fs::Chain(&e)
+                ),
             ),
             other => other,
         })

@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{op} {}: {source}", shown(path))]
+    #[error("{op} {}", shown(path))]
     Io {
         op: &'static str,
         path: PathBuf,
@@ -11,9 +11,9 @@ pub enum Error {
     },
     #[error(transparent)]
     Fs(#[from] husk_fs::Error),
-    #[error("read layer stream: {0}")]
+    #[error("read layer stream")]
     Stream(#[source] std::io::Error),
-    #[error("layer {0} stream is corrupt or truncated: {1}")]
+    #[error("layer {0} stream is corrupt or truncated")]
     Decompress(&'static str, #[source] std::io::Error),
     #[error("not a tar archive ({0}): a layer must be a tar, tar+gzip or tar+zstd stream")]
     NotTar(String),
@@ -23,7 +23,7 @@ pub enum Error {
         "layer tar is truncated: unexpected end of the stream after {0} bytes, inside an entry"
     )]
     Truncated(u64),
-    #[error("write layer blob copy: {0}")]
+    #[error("write layer blob copy")]
     BlobWrite(#[source] std::io::Error),
     #[error("layer entry {}: {reason}", shown(path))]
     UnsafeEntry { path: PathBuf, reason: &'static str },

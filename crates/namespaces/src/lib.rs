@@ -11,14 +11,14 @@ use oci_spec::runtime::{LinuxNamespace, LinuxNamespaceType};
 pub enum Error {
     #[error("linux.namespaces: {0}")]
     Invalid(String),
-    #[error("join {kind} namespace {}: {source}", path.display())]
+    #[error("join {kind} namespace {}", path.display())]
     Join {
         kind: &'static str,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("unshare {kind} namespace: {source}")]
+    #[error("unshare {kind} namespace")]
     Unshare {
         kind: &'static str,
         #[source]

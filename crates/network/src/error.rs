@@ -3,7 +3,7 @@ use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("netlink {op} {target}: {source}")]
+    #[error("netlink {op} {target}")]
     Netlink {
         op: &'static str,
         target: String,
@@ -16,14 +16,14 @@ pub enum Error {
         target: String,
         reason: String,
     },
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}", path.display())]
     Io {
         op: &'static str,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("setns {}: {source}", path.display())]
+    #[error("setns {}", path.display())]
     Setns {
         path: PathBuf,
         #[source]
@@ -31,7 +31,7 @@ pub enum Error {
     },
     #[error(transparent)]
     Fs(#[from] husk_fs::Error),
-    #[error("decode {}: {source}", path.display())]
+    #[error("decode {}", path.display())]
     Json {
         path: PathBuf,
         #[source]
@@ -82,7 +82,7 @@ pub enum Error {
         proto: &'static str,
         owner: String,
     },
-    #[error("host port {addr}/{proto} is not available: {source}")]
+    #[error("host port {addr}/{proto} is not available")]
     PortUnavailable {
         addr: String,
         proto: &'static str,
@@ -106,7 +106,7 @@ pub enum Error {
 fn join(errors: &[Error]) -> String {
     errors
         .iter()
-        .map(|e| e.to_string())
+        .map(|e| husk_fs::error_chain(e))
         .collect::<Vec<_>>()
         .join("; ")
 }

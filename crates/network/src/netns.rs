@@ -67,7 +67,10 @@ impl Drop for NetnsGuard {
         // A thread stranded in a container's namespace would create every
         // later socket there: that must not go unnoticed.
         if let Err(e) = self.restore() {
-            eprintln!("husk-network: cannot return to the original netns: {e}");
+            eprintln!(
+                "husk-network: cannot return to the original netns: {}",
+                husk_fs::Chain(&e)
+            );
             std::process::abort();
         }
     }

@@ -78,6 +78,12 @@ impl Runtime {
                     husk_namespaces::join(*typ, path)?;
                 }
             }
+            // Encoded before anything exists: a state recorded without its
+            // cgroup would make delete leak it.
+            let cgroup_record =
+                serde_json::to_value(&cgroup).map_err(Error::record("encode", "cgroup", id))?;
+            let spec_record =
+                serde_json::to_value(&spec).map_err(Error::record("encode", "spec", id))?;
             // Directories and limits first: neither needs the pid, and a
             // process that joins a configured cgroup is limited from the start.
             if let Err(e) = cgroup.create().and_then(|()| cgroup.set(&resources)) {
@@ -118,11 +124,11 @@ impl Runtime {
                 pid_start: start_time(pid).unwrap_or(0),
                 bundle: bundle.clone(),
                 rootfs: rootfs.clone(),
-                created: now_rfc3339(),
+                created: husk_fs::now_rfc3339(),
                 owner: String::new(),
                 annotations: spec.annotations().clone().unwrap_or_default(),
-                cgroup: serde_json::to_value(&cgroup).unwrap_or_default(),
-                spec: serde_json::to_value(&spec).unwrap_or_default(),
+                cgroup: cgroup_record,
+                spec: spec_record,
                 systemd_cgroup: self.systemd_cgroup,
             };
             let setup = (|| {
@@ -161,7 +167,7 @@ impl Runtime {
                             match ran {
                                 Ok(()) => parent.send(&Msg::State(json))?,
                                 Err(e) => {
-                                    let _ = parent.send(&Msg::Failed(e.to_string()));
+                                    let _ = parent.send(&Msg::Failed(husk_fs::error_chain(&e)));
                                     return Err(e);
                                 }
                             }
@@ -280,13 +286,4 @@ pub(crate) fn reap(pid: i32) -> String {
             Err(e) => return format!("wait: {e}"),
         }
     }
-}
-
-pub(crate) fn now_rfc3339() -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    chrono::DateTime::from_timestamp(now.as_secs() as i64, now.subsec_nanos())
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
-        .unwrap_or_default()
 }

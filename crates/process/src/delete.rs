@@ -25,7 +25,7 @@ impl Runtime {
                 return Ok(());
             }
             Err(e) if force => {
-                eprintln!("warning: {e}; removing its directory");
+                eprintln!("warning: {}; removing its directory", husk_fs::Chain(&e));
                 self.store.remove(id)?;
                 return Ok(());
             }
@@ -44,10 +44,10 @@ impl Runtime {
                 })
             }
         }
-        if let Some(m) = self.cgroup(&state) {
+        if let Some(m) = self.cgroup(&state)? {
             m.destroy()?;
         }
-        if let Some(h) = self.spec_hooks(&state) {
+        if let Some(h) = self.spec_hooks(&state)? {
             let json = crate::hooks::state_json(&state, Status::Stopped);
             crate::hooks::run_warn("poststop", h.poststop().as_deref().unwrap_or(&[]), &json);
         }
@@ -56,7 +56,7 @@ impl Runtime {
     }
 
     fn kill_and_wait(&self, state: &husk_state::ContainerState) -> Result<()> {
-        let cgroup = self.cgroup(state);
+        let cgroup = self.cgroup(state)?;
         // A frozen cgroup would hold SIGKILL pending forever.
         if let Some(m) = &cgroup {
             let _ = m.thaw();

@@ -6,7 +6,7 @@ pub enum Error {
     /// starts with the field's path (e.g. `process.rlimits[0]`).
     #[error("{0}")]
     Spec(String),
-    #[error("{op} {}: {source}", target.display())]
+    #[error("{op} {}", target.display())]
     Sys {
         op: &'static str,
         target: PathBuf,
@@ -24,9 +24,23 @@ pub enum Error {
     },
     #[error("{0}")]
     Hook(String),
+    /// The container was created without a cgroup (none is recorded).
+    #[error("container {id} has no cgroup")]
+    NoCgroup { id: String },
+    /// A part of the state recorded at create time (the cgroup, the spec)
+    /// cannot be encoded or read back: acting without it would leak the
+    /// cgroup or skip hooks, so the verb stops instead.
+    #[error("{op} the {what} of container {id} in its state")]
+    Record {
+        op: &'static str,
+        what: &'static str,
+        id: String,
+        #[source]
+        source: serde_json::Error,
+    },
     #[error(transparent)]
     Namespaces(#[from] husk_namespaces::Error),
-    #[error("cgroup: {0}")]
+    #[error("cgroup")]
     Cgroups(#[from] husk_cgroups::Error),
     #[error(transparent)]
     State(#[from] husk_state::Error),
@@ -41,6 +55,20 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    pub(crate) fn record(
+        op: &'static str,
+        what: &'static str,
+        id: &str,
+    ) -> impl FnOnce(serde_json::Error) -> Error {
+        let id = id.to_string();
+        move |source| Error::Record {
+            op,
+            what,
+            id,
+            source,
+        }
+    }
+
     pub fn sys(op: &'static str, target: impl Into<PathBuf>, source: std::io::Error) -> Error {
         Error::Sys {
             op,

@@ -10,9 +10,7 @@ impl Runtime {
     /// One `{"type":"stats","id":..,"data":{..}}` object, as runc prints it.
     pub fn stats_event(&self, id: &str) -> Result<serde_json::Value> {
         let state = self.store.load(id)?;
-        let m = self
-            .cgroup(&state)
-            .ok_or_else(|| Error::Spec(format!("container {id} has no cgroup")))?;
+        let m = self.need_cgroup(&state)?;
         let mut data = serde_json::to_value(m.stats()?).unwrap_or_default();
         // Not in runc's struct, but what a user asks after an exit 137.
         if let Ok(n) = m.oom_kill_count() {
@@ -25,9 +23,7 @@ impl Runtime {
     /// time the kernel OOM-kills in the container, until it stops.
     pub fn events(&self, id: &str, interval: Duration, out: &mut dyn Write) -> Result<()> {
         let state = self.store.load(id)?;
-        let m = self
-            .cgroup(&state)
-            .ok_or_else(|| Error::Spec(format!("container {id} has no cgroup")))?;
+        let m = self.need_cgroup(&state)?;
         let mut ooms = m.oom_kill_count().unwrap_or(0);
         loop {
             if self.status(&state) == Status::Stopped {

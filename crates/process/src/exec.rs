@@ -84,7 +84,7 @@ impl Runtime {
                 hint: "its init exited",
             });
         }
-        let cgroup = self.cgroup(&state);
+        let cgroup = self.cgroup(&state)?;
         let console = opts
             .console_socket
             .as_deref()
@@ -190,7 +190,7 @@ fn child_main(
     match result {
         Ok(ready) => ready.exec(preserve_fds),
         Err(e) => {
-            let _ = chan.send(&Msg::Failed(e.to_string()));
+            let _ = chan.send(&Msg::Failed(husk_fs::error_chain(&e)));
             sys::exit_now(1)
         }
     }

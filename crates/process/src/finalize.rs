@@ -96,7 +96,7 @@ impl Ready {
         }
         if let Some(f) = &self.late_filter {
             if let Err(e) = f.load() {
-                exec_failed(&e.to_string(), 1);
+                exec_failed(&husk_fs::error_chain(&e), 1);
             }
         }
         let e = match nix::unistd::execve(&self.path, &self.argv, &self.envp) {

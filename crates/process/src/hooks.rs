@@ -26,7 +26,7 @@ pub fn run(kind: &str, hooks: &[Hook], state: &str) -> Result<()> {
 /// As [`run`], but failures are reported and do not stop anything.
 pub fn run_warn(kind: &str, hooks: &[Hook], state: &str) {
     if let Err(e) = run(kind, hooks, state) {
-        eprintln!("husk-runtime: warning: {e}");
+        eprintln!("husk-runtime: warning: {}", husk_fs::Chain(&e));
     }
 }
 

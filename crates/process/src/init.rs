@@ -37,7 +37,7 @@ pub fn main(cfg: InitConfig<'_>) -> ! {
     match run(&cfg) {
         Ok(never) => match never {},
         Err(e) => {
-            let _ = cfg.channel.send(&Msg::Failed(e.to_string()));
+            let _ = cfg.channel.send(&Msg::Failed(husk_fs::error_chain(&e)));
             sys::exit_now(1)
         }
     }
@@ -189,7 +189,7 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         hooks.start_container().as_deref().unwrap_or(&[]),
         &hook_state,
     ) {
-        let line = format!("husk-runtime: {e}\n");
+        let line = format!("husk-runtime: {}\n", husk_fs::Chain(&e));
         // SAFETY: writing a buffer we own to fd 2.
         unsafe { libc::write(2, line.as_ptr() as *const libc::c_void, line.len()) };
         sys::exit_now(1);

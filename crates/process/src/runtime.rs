@@ -3,7 +3,7 @@ use std::path::Path;
 use husk_cgroups::Manager;
 use husk_state::{ContainerState, Status, Store};
 
-use crate::Result;
+use crate::{Error, Result};
 
 /// The runtime's view of its `--root`: every verb goes through here.
 pub struct Runtime {
@@ -23,25 +23,45 @@ impl Runtime {
         &self.store
     }
 
-    /// The cgroup manager recorded at create time.
-    pub(crate) fn cgroup(&self, state: &ContainerState) -> Option<Manager> {
-        serde_json::from_value(state.cgroup.clone()).ok()
+    /// The cgroup manager recorded at create time; `None` when the
+    /// container was created without one. A record that does not decode is
+    /// an error: treating it as "no cgroup" would make `delete` leak it.
+    pub(crate) fn cgroup(&self, state: &ContainerState) -> Result<Option<Manager>> {
+        if state.cgroup.is_null() {
+            return Ok(None);
+        }
+        serde_json::from_value(state.cgroup.clone())
+            .map(Some)
+            .map_err(Error::record("decode", "cgroup", &state.id))
+    }
+
+    /// The cgroup manager, for verbs that cannot work without one.
+    pub(crate) fn need_cgroup(&self, state: &ContainerState) -> Result<Manager> {
+        self.cgroup(state)?.ok_or_else(|| Error::NoCgroup {
+            id: state.id.clone(),
+        })
     }
 
     /// The hooks of the spec the container was created with.
-    pub(crate) fn spec_hooks(&self, state: &ContainerState) -> Option<oci_spec::runtime::Hooks> {
+    pub(crate) fn spec_hooks(
+        &self,
+        state: &ContainerState,
+    ) -> Result<Option<oci_spec::runtime::Hooks>> {
         serde_json::from_value::<oci_spec::runtime::Spec>(state.spec.clone())
-            .ok()
-            .and_then(|s| s.hooks().clone())
+            .map(|s| s.hooks().clone())
+            .map_err(Error::record("decode", "spec", &state.id))
     }
 
-    /// The live status of a container, from the kernel.
+    /// The live status of a container, from the kernel. Status only reads:
+    /// a cgroup record that does not decode shows as not paused here, and
+    /// fails the verbs that act on the cgroup.
     pub fn status(&self, state: &ContainerState) -> Status {
         let dir = self.store.dir(&state.id);
         state.status(&dir, || {
-            self.cgroup(state)
-                .and_then(|m| m.is_frozen().ok())
-                .unwrap_or(false)
+            matches!(
+                self.cgroup(state).map(|m| m.map(|m| m.is_frozen())),
+                Ok(Some(Ok(true)))
+            )
         })
     }
 
@@ -67,7 +87,7 @@ impl Runtime {
     /// Host pids of every process in the container's cgroup.
     pub fn pids(&self, id: &str) -> Result<Vec<i32>> {
         let s = self.store.load(id)?;
-        match self.cgroup(&s) {
+        match self.cgroup(&s)? {
             Some(m) => Ok(m.pids()?),
             None => Ok(vec![s.pid]),
         }
@@ -79,16 +99,14 @@ impl Runtime {
         match self.status(&s) {
             Status::Running => {}
             other => {
-                return Err(crate::Error::WrongState {
+                return Err(Error::WrongState {
                     id: id.into(),
                     status: other.to_string(),
                     hint: "only a running container can be paused",
                 })
             }
         }
-        let m = self
-            .cgroup(&s)
-            .ok_or_else(|| crate::Error::Spec("container has no cgroup".into()))?;
+        let m = self.need_cgroup(&s)?;
         Ok(m.freeze()?)
     }
 
@@ -98,16 +116,14 @@ impl Runtime {
         match self.status(&s) {
             Status::Paused => {}
             other => {
-                return Err(crate::Error::WrongState {
+                return Err(Error::WrongState {
                     id: id.into(),
                     status: other.to_string(),
                     hint: "only a paused container can be resumed",
                 })
             }
         }
-        let m = self
-            .cgroup(&s)
-            .ok_or_else(|| crate::Error::Spec("container has no cgroup".into()))?;
+        let m = self.need_cgroup(&s)?;
         Ok(m.thaw()?)
     }
 }

@@ -1,23 +1,13 @@
-//! Signal names as runc accepts them: `KILL`, `SIGKILL`, `9`.
-
-use nix::sys::signal::Signal;
+//! Signal names as runc accepts them: `KILL`, `SIGKILL`, `9`, `RTMIN+3`
+//! (husk_fs::signal_number, shared with the engine).
 
 use crate::{Error, Result};
 
-pub fn parse(s: &str) -> Result<Signal> {
-    if let Ok(n) = s.parse::<i32>() {
-        return Signal::try_from(n)
-            .map_err(|_| Error::Spec(format!("invalid signal {s:?}: no signal has that number")));
-    }
-    let upper = s.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    name.parse::<Signal>().map_err(|_| {
+/// The signal number `s` names.
+pub fn parse(s: &str) -> Result<i32> {
+    husk_fs::signal_number(s).ok_or_else(|| {
         Error::Spec(format!(
-            "invalid signal {s:?} (use a name like TERM or KILL, or a number)"
+            "invalid signal {s:?} (use a name like TERM, KILL or RTMIN+3, or a number from 1 to 64)"
         ))
     })
 }
@@ -28,11 +18,9 @@ mod tests {
 
     #[test]
     fn names_and_numbers() {
-        assert_eq!(parse("KILL").unwrap(), Signal::SIGKILL);
-        assert_eq!(parse("SIGKILL").unwrap(), Signal::SIGKILL);
-        assert_eq!(parse("sigterm").unwrap(), Signal::SIGTERM);
-        assert_eq!(parse("9").unwrap(), Signal::SIGKILL);
-        assert_eq!(parse("15").unwrap(), Signal::SIGTERM);
+        assert_eq!(parse("KILL").unwrap(), libc::SIGKILL);
+        assert_eq!(parse("SIGRTMIN+3").unwrap(), 37);
+        assert_eq!(parse("64").unwrap(), 64);
         assert!(parse("NOPE").is_err());
         assert!(parse("999").is_err());
     }

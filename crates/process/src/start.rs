@@ -36,7 +36,7 @@ impl Runtime {
                 Err(e) => return Err(Error::sys("wait for exec of", id, e)),
             }
         }
-        if let Some(h) = self.spec_hooks(&state) {
+        if let Some(h) = self.spec_hooks(&state)? {
             let json = crate::hooks::state_json(&state, Status::Running);
             crate::hooks::run_warn("poststart", h.poststart().as_deref().unwrap_or(&[]), &json);
         }

@@ -18,18 +18,19 @@ impl Runtime {
                 hint: "only a live container can be updated",
             });
         }
-        let m = self
-            .cgroup(&state)
-            .ok_or_else(|| Error::Spec(format!("container {id} has no cgroup")))?;
+        let m = self.need_cgroup(&state)?;
+        // Read before anything changes: the recorded spec is what the next
+        // update merges into.
+        let mut spec: Spec = serde_json::from_value(state.spec.clone())
+            .map_err(Error::record("decode", "spec", id))?;
         m.validate(resources)?;
         m.set(resources)?;
-        if let Ok(mut spec) = serde_json::from_value::<Spec>(state.spec.clone()) {
-            if let Some(linux) = spec.linux_mut().as_mut() {
-                let merged = merge(linux.resources().clone().unwrap_or_default(), resources);
-                linux.set_resources(Some(merged));
-                state.spec = serde_json::to_value(&spec).unwrap_or(state.spec);
-                self.store.save(&state)?;
-            }
+        if let Some(linux) = spec.linux_mut().as_mut() {
+            let merged = merge(linux.resources().clone().unwrap_or_default(), resources);
+            linux.set_resources(Some(merged));
+            state.spec =
+                serde_json::to_value(&spec).map_err(Error::record("encode", "spec", id))?;
+            self.store.save(&state)?;
         }
         Ok(())
     }

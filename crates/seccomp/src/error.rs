@@ -8,7 +8,7 @@ pub enum Error {
     #[error("seccomp: {field}: {reason}")]
     Invalid { field: String, reason: String },
     /// libseccomp refused a step of the build.
-    #[error("seccomp: {field}: {op}: {source}")]
+    #[error("seccomp: {field}: {op}")]
     Build {
         field: String,
         op: &'static str,
@@ -16,7 +16,7 @@ pub enum Error {
         source: SeccompError,
     },
     /// Moving the generated BPF program out of libseccomp failed.
-    #[error("seccomp: export bpf program: {op}: {source}")]
+    #[error("seccomp: export bpf program: {op}")]
     Export {
         op: &'static str,
         #[source]
@@ -30,7 +30,7 @@ pub enum Error {
     LoadDenied,
     #[error("seccomp: load filter with SECCOMP_FILTER_FLAG_TSYNC: thread {tid} could not be synchronized")]
     Tsync { tid: libc::c_long },
-    #[error("seccomp: load filter: {source}")]
+    #[error("seccomp: load filter")]
     Load {
         #[source]
         source: std::io::Error,

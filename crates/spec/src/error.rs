@@ -6,7 +6,7 @@ pub enum Error {
     Bundle { path: PathBuf, reason: String },
     #[error("{}: {reason}", path.display())]
     Config { path: PathBuf, reason: String },
-    #[error("{op} {}: {source}", path.display())]
+    #[error("{op} {}", path.display())]
     Io {
         op: &'static str,
         path: PathBuf,

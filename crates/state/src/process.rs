@@ -4,15 +4,9 @@
 /// Start time of `pid` in clock ticks since boot, or None if it is gone or a
 /// zombie (a zombie has exited: for a container that means stopped).
 pub fn start_time(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // comm (field 2) may hold spaces and parens: split after the last ')'.
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    if fields.first() == Some(&"Z") || fields.first() == Some(&"X") {
-        return None;
-    }
-    // `rest` starts at field 3 (state); starttime is field 22.
-    fields.get(19)?.parse().ok()
+    husk_fs::ProcStat::of(pid)
+        .filter(|s| !s.is_gone())
+        .map(|s| s.start_time)
 }
 
 /// True when `pid` is alive and is the same process that started at `start`.

@@ -134,7 +134,11 @@ fn kernel_v1(dir: &std::path::Path, file: &str, v: Option<i64>) -> Result<()> {
                 Some(libc::ENOENT) | Some(libc::EOPNOTSUPP) | Some(libc::EINVAL)
             ) =>
         {
-            eprintln!("husk-cgroups: warning: kernel memory limit ignored: {e}");
+            let cause = std::error::Error::source(&e).map(|c| format!(": {c}"));
+            eprintln!(
+                "husk-cgroups: warning: kernel memory limit ignored: {e}{}",
+                cause.unwrap_or_default()
+            );
             Ok(())
         }
         r => r,

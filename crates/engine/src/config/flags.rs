@@ -108,7 +108,7 @@ pub(crate) fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
         }
     }
     if let Some(s) = &o.stop_signal {
-        if resources::signal_number(s).is_none() {
+        if husk_fs::signal_number(s).is_none() {
             return Err(flag_err(
                 "--stop-signal",
                 s,

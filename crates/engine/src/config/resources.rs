@@ -252,36 +252,6 @@ pub fn online(kind: &str) -> String {
     std::fs::read_to_string(p).unwrap_or_else(|_| "0".into())
 }
 
-/// `SIGUSR1`, `usr1`, `10`, `RTMIN+3` → the signal number (docker's
-/// ParseSignal, Linux numbering).
-pub fn signal_number(s: &str) -> Option<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        return (1..=64).contains(&n).then_some(n);
-    }
-    let up = s.to_ascii_uppercase();
-    let name = up.strip_prefix("SIG").unwrap_or(&up);
-    let rt = |base: i32, rest: &str, sign: i32| -> Option<i32> {
-        let off: i32 = if rest.is_empty() {
-            0
-        } else {
-            rest.parse().ok()?
-        };
-        let n = base + sign * off;
-        (34..=64).contains(&n).then_some(n)
-    };
-    if let Some(rest) = name.strip_prefix("RTMIN") {
-        return rt(34, rest.strip_prefix('+').unwrap_or(rest), 1);
-    }
-    if let Some(rest) = name.strip_prefix("RTMAX") {
-        return rt(64, rest.strip_prefix('-').unwrap_or(rest), -1);
-    }
-    // nix knows the standard names (SIGHUP..SIGSYS) for this platform.
-    format!("SIG{name}")
-        .parse::<nix::sys::signal::Signal>()
-        .ok()
-        .map(|s| s as i32)
-}
-
 /// docker's env-file format: `KEY=VALUE` lines taken as is, `#` comments
 /// and blank lines skipped, a bare `KEY` takes the caller's value (and is
 /// dropped when the caller has none).
@@ -421,7 +391,7 @@ mod tests {
     }
 
     #[test]
-    fn cpusets_and_signals() {
+    fn cpusets() {
         assert_eq!(parse_list("0-2,5,1").unwrap(), [0, 1, 2, 5]);
         assert!(parse_list("2-1").is_none());
         assert!(parse_list("a").is_none());
@@ -430,15 +400,6 @@ mod tests {
         let e = check_cpuset("--cpuset-cpus", "0-3", "0-1\n").unwrap_err();
         assert!(e.to_string().contains("available: 0-1"), "{e}");
         assert!(check_cpuset("--cpuset-mems", "1", "0").is_err());
-        assert_eq!(signal_number("SIGUSR1"), Some(10));
-        assert_eq!(signal_number("usr1"), Some(10));
-        assert_eq!(signal_number("TERM"), Some(15));
-        assert_eq!(signal_number("9"), Some(9));
-        assert_eq!(signal_number("RTMIN+3"), Some(37));
-        assert_eq!(signal_number("SIGRTMAX"), Some(64));
-        for bad in ["0", "65", "SIGFOO", "RTMIN+40", ""] {
-            assert_eq!(signal_number(bad), None, "{bad}");
-        }
     }
 
     #[test]

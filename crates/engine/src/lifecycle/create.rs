@@ -29,7 +29,7 @@ fn network_mode(paths: &Paths, o: &CreateOptions) -> Result<String> {
         Some(Mode::Container(target)) => {
             let t = paths
                 .resolve(&target)
-                .map_err(|e| bad(format!("cannot share its network: {e}")))?;
+                .map_err(|e| bad(format!("cannot share its network: {}", husk_fs::Chain(&e))))?;
             Ok(format!("container:{}", t.id))
         }
         None => Err(bad(

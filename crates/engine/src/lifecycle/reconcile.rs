@@ -45,9 +45,9 @@ fn release_after_crash(paths: &Paths, c: &Container) {
             // The path spec.rs gives every container (linux.cgroupsPath).
             let cgroups = format!("/husk/{}", c.id);
             match husk_cgroups::Manager::new(Some(&cgroups), &c.id, false) {
-                Ok(m) if m.dirs().iter().any(|d| d.path.exists()) => {
-                    m.destroy().map_err(|e| format!("container {}: {e}", c.id))
-                }
+                Ok(m) if m.dirs().iter().any(|d| d.path.exists()) => m
+                    .destroy()
+                    .map_err(|e| format!("container {}: {}", c.id, husk_fs::Chain(&e))),
                 _ => Ok(()),
             }
         })
@@ -242,7 +242,7 @@ pub fn sweep(paths: &Paths) {
             continue;
         }
         if let Err(e) = reconcile(paths, &c).and_then(|c| discard_ended(paths, &c)) {
-            eprintln!("husk: {e}");
+            eprintln!("husk: {}", husk_fs::Chain(&e));
         }
     }
     let mut unrecorded = Vec::new();
@@ -306,12 +306,12 @@ pub fn list(paths: &Paths) -> Result<Vec<Container>> {
         match discard_ended(paths, &c) {
             Ok(true) => continue,
             Ok(false) => {}
-            Err(e) => eprintln!("husk: {e}"),
+            Err(e) => eprintln!("husk: {}", husk_fs::Chain(&e)),
         }
         all.push(c);
     }
     if let Err(e) = crate::network::gc(paths) {
-        eprintln!("husk: {e}");
+        eprintln!("husk: {}", husk_fs::Chain(&e));
     }
     Ok(all)
 }

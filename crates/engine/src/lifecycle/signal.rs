@@ -17,9 +17,15 @@ pub fn kill(paths: &Paths, name: &str, signal: &str) -> Result<Container> {
             reason: "is not running".into(),
         });
     }
-    let sig = signal.trim_start_matches("SIG").to_ascii_uppercase();
-    runtime_of(paths, &c).kill(&c.id, &sig)?;
-    if sig == "KILL" || sig == "9" {
+    // As a number: every runtime (runc, crun, ours) takes 1-64, not every
+    // one knows the realtime names.
+    let sig = husk_fs::signal_number(signal).ok_or_else(|| Error::InvalidFlag {
+        flag: "--signal",
+        value: signal.into(),
+        reason: "use a name like TERM, KILL or RTMIN+3, or a number from 1 to 64".into(),
+    })?;
+    runtime_of(paths, &c).kill(&c.id, &sig.to_string())?;
+    if sig == libc::SIGKILL {
         thaw_if_paused(paths, &c);
     }
     Ok(c)
@@ -125,7 +131,7 @@ pub fn stop_with(paths: &Paths, name: &str, timeout: Option<Duration>) -> Result
         Some(t) => Duration::from_secs(t as u64),
         None => Duration::from_secs(10),
     });
-    let signal = crate::config::resources::signal_number(&c.config.stop_signal)
+    let signal = husk_fs::signal_number(&c.config.stop_signal)
         .map(|n| n.to_string())
         .unwrap_or_else(|| "TERM".into());
     let rt = runtime_of(paths, &c);

@@ -102,7 +102,7 @@ pub fn start_attached(
     let c = reconcile(paths, &paths.resolve(id)?)?;
     // What a crash left (an address, a port) must not make this start fail.
     if let Err(e) = crate::network::gc(paths) {
-        eprintln!("husk: {e}");
+        eprintln!("husk: {}", husk_fs::Chain(&e));
     }
     if c.is_running() {
         return Err(Error::Conflict {
@@ -232,7 +232,7 @@ pub fn start_attached(
                     "what it had set up is undone (its messages, if any: {})",
                     mlog.display()
                 ),
-                Err(e) => format!("undoing what it had set up failed: {e}"),
+                Err(e) => format!("undoing what it had set up failed: {}", husk_fs::Chain(&e)),
             };
             (
                 125,

@@ -91,15 +91,15 @@ pub fn run(paths: &Paths, id: &str, stdin: bool, detach_keys: Option<&str>) -> i
     let keys = match detach::parse(detach_keys.unwrap_or(detach::DEFAULT)) {
         Ok(k) => k,
         Err(e) => {
-            let _ = writeln!(sync, "failed {} {e}", e.exit_code());
+            let _ = writeln!(sync, "failed {} {}", e.exit_code(), husk_fs::Chain(&e));
             return 1;
         }
     };
     match supervise(paths, id, &mut sync, stdin, keys) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("husk monitor {id}: {e}");
-            let _ = writeln!(sync, "failed {} {e}", e.exit_code());
+            eprintln!("husk monitor {id}: {}", husk_fs::Chain(&e));
+            let _ = writeln!(sync, "failed {} {}", e.exit_code(), husk_fs::Chain(&e));
             1
         }
     }
@@ -280,7 +280,7 @@ fn finish(paths: &Paths, c: &Container, f: impl FnOnce(&mut Container)) -> Resul
 /// Deletes what `finish` took, after the report.
 fn empty(trash: Option<Trash>, id: &str) {
     if let Some(Err(e)) = trash.map(Trash::remove) {
-        eprintln!("husk monitor {id}: {e}");
+        eprintln!("husk monitor {id}: {}", husk_fs::Chain(&e));
     }
 }
 
@@ -309,13 +309,15 @@ fn prepare_and_create(
     teardown::release_rootfs(&merged);
     let lowers: Vec<std::path::PathBuf> = c.lower_dirs.iter().map(Into::into).collect();
     husk_layers::mount_overlay(&lowers, &dir.join("upper"), &dir.join("work"), &merged)
-        .map_err(StartFailure::engine)?;
+        .map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
     // Before the runtime: a port already taken fails the start here, and
     // the container's files name its address.
-    let net = network::connect(paths, c).map_err(StartFailure::engine)?;
-    write_etc_files(paths, c, &dir, &net).map_err(StartFailure::engine)?;
-    let spec = spec::build(c, &merged, &dir, &net.sandbox).map_err(StartFailure::engine)?;
-    husk_fs::write_json_atomic(&bundle.join("config.json"), &spec).map_err(StartFailure::engine)?;
+    let net = network::connect(paths, c).map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
+    write_etc_files(paths, c, &dir, &net).map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
+    let spec = spec::build(c, &merged, &dir, &net.sandbox)
+        .map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
+    husk_fs::write_json_atomic(&bundle.join("config.json"), &spec)
+        .map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
 
     let (out_r, out_w) = pipe().map_err(|e| StartFailure::engine(format_args!("pipe: {e}")))?;
     let (err_r, err_w) = pipe().map_err(|e| StartFailure::engine(format_args!("pipe: {e}")))?;
@@ -382,7 +384,7 @@ fn prepare_and_create(
     };
     rt.start(&c.id).map_err(|e| match e {
         Error::Runtime { msg, .. } => StartFailure::runtime(rt.last_error().unwrap_or(msg)),
-        other => StartFailure::engine(other),
+        other => StartFailure::engine(husk_fs::Chain(&other)),
     })?;
     set_nonblocking(&out).map_err(|e| StartFailure::engine(format_args!("fcntl: {e}")))?;
     if let Some(err) = &err {

@@ -1,8 +1,6 @@
 //! Taking a container down: unmounting its rootfs, taking its files out of
 //! the store, deleting them.
 
-use std::fs::File;
-use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use super::runtime::Runtime;
@@ -112,7 +110,7 @@ impl<'a> Teardown<'a> {
                 if !always && !crate::network::needs_disconnect(paths, c) {
                     return Ok(());
                 }
-                crate::network::disconnect(paths, c).map_err(|e| e.to_string())
+                crate::network::disconnect(paths, c).map_err(|e| husk_fs::error_chain(&e))
             })
             .then(Step::RuntimeDelete, move || {
                 let d = deleting.borrow_mut().take();
@@ -121,7 +119,7 @@ impl<'a> Teardown<'a> {
                     // Could not even start it: once more, waiting.
                     _ => rt.delete_force(id),
                 }
-                .map_err(|e| e.to_string())
+                .map_err(|e| husk_fs::error_chain(&e))
             })
             .then(Step::Bundle, move || {
                 let b = paths.bundle(id);
@@ -181,7 +179,7 @@ pub fn remove_files(paths: &Paths, id: &str) -> Result<()> {
 /// tell a removal at work from one that was killed half way.
 pub struct Trash {
     path: std::path::PathBuf,
-    _held: Option<File>,
+    _held: Option<husk_fs::Lock>,
     /// The store root and the image whose layers it kept.
     image: Option<(std::path::PathBuf, String)>,
 }
@@ -204,22 +202,8 @@ impl Trash {
 /// An exclusive `flock` on a directory, without waiting; `None` when
 /// another process holds it (or it cannot be opened). Follows the
 /// directory through a rename: the lock is on the inode.
-pub(crate) fn lock_dir(dir: &Path) -> Option<File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC)
-        .open(dir)
-        .ok()?;
-    loop {
-        // SAFETY: flock on a descriptor we own; no memory is passed.
-        if unsafe { libc::flock(f.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
-            return Some(f);
-        }
-        if std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted {
-            return None;
-        }
-    }
+pub(crate) fn lock_dir(dir: &Path) -> Option<husk_fs::Lock> {
+    husk_fs::Lock::try_exclusive_dir(dir).ok().flatten()
 }
 
 /// Takes the container out of the store (its record, bundle and, for

@@ -385,8 +385,9 @@ pub fn resolve_user_in(id: &str, user: &str, rootfs: &Path) -> Result<(u32, u32,
         match husk_fs::read_file_in_root(&root, Path::new(p), husk_fs::MAX_READ_IN_ROOT) {
             Ok(data) => Ok(String::from_utf8_lossy(&data.unwrap_or_default()).into_owned()),
             Err(e) => Err(bad(format!(
-                "cannot look it up: {e} (the container's /etc/passwd and /etc/group \
-                 must be regular files of at most 1 MiB)"
+                "cannot look it up: {} (the container's /etc/passwd and /etc/group \
+                 must be regular files of at most 1 MiB)",
+                husk_fs::Chain(&e)
             ))),
         }
     };
