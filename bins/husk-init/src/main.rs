@@ -56,57 +56,6 @@ fn block_all() {
     }
 }
 
-/// The kernel's `struct sigaction` (x86_64 and aarch64 layout).
-#[repr(C)]
-struct KernelSigaction {
-    handler: libc::c_ulong,
-    flags: libc::c_ulong,
-    restorer: libc::c_ulong,
-    mask: u64,
-}
-
-/// Every signal 1..=64 but SIGKILL/SIGSTOP to SIG_DFL and an empty mask,
-/// as runc and crun start a container's process: ignored dispositions and
-/// the mask survive exec, and ours are not the command's (Rust ignores
-/// SIGPIPE at start-up; we block everything; whoever started us may have
-/// ignored more). Raw syscalls, async-signal-safe, and able to reach
-/// glibc's internal signals 32 and 33, which its sigaction refuses.
-fn reset_signals() {
-    let dfl = KernelSigaction {
-        handler: libc::SIG_DFL as libc::c_ulong,
-        flags: 0,
-        restorer: 0,
-        mask: 0,
-    };
-    for sig in 1..=64 {
-        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
-            continue;
-        }
-        // SAFETY: rt_sigaction with a valid kernel sigaction, no old-action
-        // pointer and the kernel's 8-byte sigset size.
-        unsafe {
-            libc::syscall(
-                libc::SYS_rt_sigaction,
-                sig,
-                &dfl as *const KernelSigaction,
-                std::ptr::null_mut::<KernelSigaction>(),
-                std::mem::size_of::<u64>(),
-            )
-        };
-    }
-    let empty: u64 = 0;
-    // SAFETY: rt_sigprocmask reads one 8-byte set and writes nothing.
-    unsafe {
-        libc::syscall(
-            libc::SYS_rt_sigprocmask,
-            libc::SIG_SETMASK,
-            &empty as *const u64,
-            std::ptr::null_mut::<u64>(),
-            std::mem::size_of::<u64>(),
-        )
-    };
-}
-
 fn run(argv: &[CString]) -> i32 {
     block_all();
     // SAFETY: fork in a single-threaded process; the child only calls
@@ -137,7 +86,8 @@ fn exec_child(argv: &[CString]) -> ! {
         if libc::isatty(0) == 1 {
             libc::tcsetpgrp(0, libc::getpid());
         }
-        reset_signals();
+        // Best effort: the child runs whatever happens (nothing to report to).
+        let _ = husk_fs::reset_signals();
         libc::execvp(ptrs[0], ptrs.as_ptr());
         let errno = *libc::__errno_location();
         let msg: &[u8] = if errno == libc::ENOENT {

@@ -20,5 +20,5 @@ pub use root::{
     create_in_root, mkdir_all_in_root, open_dir_path, open_in_root, proc_fd_path,
     read_file_in_root, short_path_in, Kind, MAX_READ_IN_ROOT,
 };
-pub use signal::signal_number;
+pub use signal::{reset_signals, signal_number};
 pub use time::{go_rfc3339_nano, now_rfc3339};

@@ -146,61 +146,6 @@ pub fn join_session_keyring(name: &str) -> io::Result<()> {
     check(rc as libc::c_int)
 }
 
-/// The kernel's `struct sigaction` (x86_64 and aarch64 layout), for the
-/// raw syscall: glibc's sigaction refuses its internal signals 32 and 33.
-#[repr(C)]
-struct KernelSigaction {
-    handler: libc::c_ulong,
-    flags: libc::c_ulong,
-    restorer: libc::c_ulong,
-    mask: u64,
-}
-
-/// Every signal 1..=64 (but SIGKILL and SIGSTOP, which cannot change) back
-/// to its default disposition, and an empty blocked mask: how runc and crun
-/// start a container's process. An ignored disposition and the mask
-/// survive execve, and this process has its own (Rust ignores SIGPIPE at
-/// start-up, a caller may block or ignore more, glibc's posix_spawn leaves
-/// 32 and 33 ignored in what it spawns). Handlers are reset too, though
-/// execve would do that, so nothing of ours runs between here and exec.
-pub fn reset_signals() -> io::Result<()> {
-    let dfl = KernelSigaction {
-        handler: libc::SIG_DFL as libc::c_ulong,
-        flags: 0,
-        restorer: 0,
-        mask: 0,
-    };
-    for sig in 1..=64 {
-        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
-            continue;
-        }
-        // SAFETY: rt_sigaction with a valid kernel sigaction, no old-action
-        // pointer and the kernel's 8-byte sigset size.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_rt_sigaction,
-                sig,
-                &dfl as *const KernelSigaction,
-                std::ptr::null_mut::<KernelSigaction>(),
-                std::mem::size_of::<u64>(),
-            )
-        };
-        check(rc as libc::c_int)?;
-    }
-    let empty: u64 = 0;
-    // SAFETY: rt_sigprocmask reads one 8-byte set and writes nothing.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_rt_sigprocmask,
-            libc::SIG_SETMASK,
-            &empty as *const u64,
-            std::ptr::null_mut::<u64>(),
-            std::mem::size_of::<u64>(),
-        )
-    };
-    check(rc as libc::c_int)
-}
-
 /// Not in libc as a u64 yet (its c_int constant overflows).
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
 
@@ -268,3 +213,5 @@ pub fn pidfd_open(pid: libc::pid_t) -> io::Result<RawFd> {
         Ok(rc as RawFd)
     }
 }
+
+pub use husk_fs::reset_signals;

@@ -54,63 +54,12 @@ impl Drop for Winch {
     }
 }
 
-/// The kernel's `struct sigaction` (x86_64 and aarch64 layout), for the
-/// raw syscall: glibc's sigaction refuses its internal signals 32 and 33.
-#[repr(C)]
-struct KernelSigaction {
-    handler: libc::c_ulong,
-    flags: libc::c_ulong,
-    restorer: libc::c_ulong,
-    mask: u64,
-}
-
 /// In a child between fork and exec: every signal at its default
 /// disposition and none blocked, the state a shim starts a runtime in.
 /// std's spawn passes on the mask (SIGWINCH, blocked for the relay and the
 /// monitor) and glibc's posix_spawn leaves 32 and 33 ignored; runc and crun
-/// hand all of it to the container. Only raw syscalls: async-signal-safe.
-pub fn default_signals() -> std::io::Result<()> {
-    let dfl = KernelSigaction {
-        handler: libc::SIG_DFL as libc::c_ulong,
-        flags: 0,
-        restorer: 0,
-        mask: 0,
-    };
-    for sig in 1..=64 {
-        if sig == libc::SIGKILL || sig == libc::SIGSTOP {
-            continue;
-        }
-        // SAFETY: rt_sigaction with a valid kernel sigaction, no old-action
-        // pointer and the kernel's 8-byte sigset size.
-        let rc = unsafe {
-            libc::syscall(
-                libc::SYS_rt_sigaction,
-                sig,
-                &dfl as *const KernelSigaction,
-                std::ptr::null_mut::<KernelSigaction>(),
-                std::mem::size_of::<u64>(),
-            )
-        };
-        if rc < 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-    }
-    let empty: u64 = 0;
-    // SAFETY: rt_sigprocmask reads one 8-byte set and writes nothing.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_rt_sigprocmask,
-            libc::SIG_SETMASK,
-            &empty as *const u64,
-            std::ptr::null_mut::<u64>(),
-            std::mem::size_of::<u64>(),
-        )
-    };
-    if rc < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    Ok(())
-}
+/// hand all of it to the container.
+pub use husk_fs::reset_signals as default_signals;
 
 fn window_size(from: RawFd, to: RawFd) {
     // SAFETY: winsize is plain data the kernel fills or reads; both
