@@ -96,6 +96,23 @@ pub fn error_chain(e: &dyn std::error::Error) -> String {
     Chain(e).to_string()
 }
 
+/// `text` escaped for a terminal and cut at `max` characters.
+pub fn printable(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ mod signal;
 mod time;
 
 pub use atomic::{fsync_dir, write_atomic, write_json_atomic};
-pub use error::{error_chain, is_no_space, Chain, Error, Result};
+pub use error::{error_chain, is_no_space, printable, Chain, Error, Result};
 pub use lock::Lock;
 pub use private::{close_existing_dir, private_dir, PRIVATE_MODE};
 pub use procstat::ProcStat;

@@ -145,22 +145,7 @@ pub fn shown(path: &Path) -> String {
     printable(&path.to_string_lossy(), 200)
 }
 
-/// `text` escaped for a terminal and cut at `max` characters.
-pub fn printable(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == max {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+pub use husk_fs::printable;
 
 #[cfg(test)]
 mod tests {

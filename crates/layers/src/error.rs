@@ -64,18 +64,5 @@ impl Error {
 /// A path named by a layer, as it can be printed: the names come from the
 /// archive, so control characters are escaped and a huge name is cut.
 fn shown(path: &Path) -> String {
-    let text = path.to_string_lossy();
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == 300 {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    husk_fs::printable(&path.to_string_lossy(), 300)
 }
