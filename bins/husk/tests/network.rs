@@ -169,7 +169,7 @@ fn containers_talk_over_the_bridge_and_share_a_stack() {
     run_args(&e, &[], &serve_args("srv", "hello-from-srv"));
     let ip = ip_of(&e, "srv");
     assert_eq!(ip, "172.17.0.2");
-    let ping = e.ok(&["run", "--rm", "busybox", "ping", "-c", "1", "-W", "2", &ip]);
+    let ping = e.ok(&["run", "--rm", "busybox", "ping", "-c", "1", "-w", "5", &ip]);
     assert!(ping.contains("1 packets received"), "{ping}");
     let got = e.ok(&[
         "run",

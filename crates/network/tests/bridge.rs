@@ -60,7 +60,9 @@ fn containers_talk_over_the_bridge() {
     let e2 = sc.setup(&id2, &c2, &[]).unwrap();
 
     assert!(
-        c1.busybox(&["ping", "-c1", "-W1", &e2.ip.to_string()]),
+        // -w: keep sending (one a second) until a reply or 5 s; the first
+        // packet can be lost while the fresh bridge port learns its peer.
+        c1.busybox(&["ping", "-c1", "-w5", &e2.ip.to_string()]),
         "ping c1 -> c2"
     );
     let server = serve(listen_in(&c2.path, &format!("{}:5000", e2.ip)), 1);
