@@ -1,0 +1,7 @@
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Image(#[from] husk_image::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

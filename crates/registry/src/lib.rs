@@ -1,0 +1,8 @@
+//! A client of the Docker Registry HTTP API v2 / OCI distribution spec:
+//! `pull` streams blobs from the wire through their digest and the layer
+//! unpacker into husk-image's store; `push` sends a stored image; `login`
+//! checks and keeps credentials where docker keeps them.
+
+mod error;
+
+pub use error::{Error, Result};
