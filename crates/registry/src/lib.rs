@@ -9,11 +9,17 @@
 pub mod auth;
 pub mod client;
 mod error;
+pub mod manifest;
+pub mod progress;
+pub mod pull;
 pub mod reference;
 pub mod transport;
 
 pub use auth::Login;
 pub use client::{Client, Repository};
 pub use error::{Error, Result};
+pub use manifest::Platform;
+pub use progress::{Event, Progress};
+pub use pull::{pull, PullOptions, Pulled, Status};
 pub use reference::ImageRef;
 pub use transport::{Endpoint, Options};
