@@ -35,7 +35,7 @@ struct Shape {
 /// its shape when the registry sent none.
 pub fn parse(f: &Fetched, host: &str, reference: &str) -> Result<Parsed> {
     let what = || format!("manifest {reference}");
-    if f.media_type.contains("manifest.v1") {
+    if f.media_type.contains("distribution.manifest.v1") {
         return Err(Error::Schema1 {
             reference: reference.to_string(),
         });
