@@ -3,68 +3,9 @@
 
 mod common;
 
+use common::puller::Puller;
 use common::*;
 use husk_fixtures::registry::{Compression, Format, Registry, Seed};
-
-/// A store plus a config file of its own (certs.d beside it).
-struct Puller {
-    h: Husk,
-    conf: tempfile::TempDir,
-}
-
-impl Puller {
-    fn new(config: &str) -> Puller {
-        let conf = tempdir();
-        std::fs::write(conf.path().join("config.toml"), config).unwrap();
-        Puller {
-            h: Husk::new(),
-            conf,
-        }
-    }
-
-    fn config(&self) -> std::path::PathBuf {
-        self.conf.path().join("config.toml")
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        let mut c = self.h.cmd(&[]);
-        c.arg("--config").arg(self.config()).args(args);
-        c.output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "husk {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Fails with exit 1 and one line on stderr; returns it.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(1), "husk {args:?}: {err}");
-        assert_eq!(err.lines().count(), 1, "one line: {err}");
-        err
-    }
-
-    /// `husk images` lists exactly `names` (REPOSITORY:TAG), and the store
-    /// holds no half-written blob or layer.
-    fn assert_images(&self, names: &[&str]) {
-        let out = self.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-        let mut got: Vec<&str> = out.lines().collect();
-        got.sort();
-        let mut want = names.to_vec();
-        want.sort();
-        assert_eq!(got, want, "husk images");
-        if self.h.root().join("layers").exists() {
-            self.h.assert_consistent();
-        }
-    }
-}
 
 fn mirror_config(reg: &Registry) -> String {
     format!("[registry]\nregistry_mirrors = [\"{}\"]\n", reg.url())
