@@ -3,6 +3,7 @@
 //! unpacker into husk-image's store; `push` sends a stored image; `login`
 //! checks and keeps credentials where docker keeps them.
 
+pub mod credentials;
 mod error;
 
 pub use error::{Error, Result};
