@@ -125,6 +125,13 @@ impl Credentials {
         self.dir.join("config.json")
     }
 
+    /// Whether a credential helper keeps `registry`'s secret (else it is
+    /// in config.json in the clear, which `login` warns about as docker does).
+    pub fn uses_helper(&self, registry: &str) -> Result<bool> {
+        let file = ConfigFile::load(&self.dir)?;
+        Ok(file.helper_for(&server::key(registry))?.is_some())
+    }
+
     /// The credential for `registry` ("docker.io", "127.0.0.1:5000", or a
     /// URL form docker accepts), None when not logged in.
     pub fn get(&self, registry: &str) -> Result<Option<Credential>> {

@@ -3,6 +3,8 @@ pub enum Error {
     #[error(transparent)]
     Image(#[from] husk_image::Error),
     #[error(transparent)]
+    Fs(#[from] husk_fs::Error),
+    #[error(transparent)]
     Credentials(#[from] crate::credentials::Error),
 }
 

@@ -5,5 +5,6 @@
 
 pub mod credentials;
 mod error;
+pub mod sources;
 
 pub use error::{Error, Result};
