@@ -2,9 +2,20 @@
 //! `pull` streams blobs from the wire through their digest and the layer
 //! unpacker into husk-image's store; `push` sends a stored image; `login`
 //! checks and keeps credentials where docker keeps them.
+//!
+//! Layers: [`transport`] (HTTP, TLS, retries) under [`auth`] (challenges,
+//! tokens) under [`client`] (the v2 calls), used by [`pull`].
 
+pub mod auth;
+pub mod client;
 pub mod credentials;
 mod error;
+pub mod reference;
 pub mod sources;
+pub mod transport;
 
+pub use auth::Login;
+pub use client::{Client, Repository};
 pub use error::{Error, Result};
+pub use reference::ImageRef;
+pub use transport::{Endpoint, Options};
