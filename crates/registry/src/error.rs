@@ -111,6 +111,10 @@ pub enum Error {
     BadMirror { mirror: String },
     #[error("the pull was cancelled")]
     Cancelled,
+    #[error(transparent)]
+    Fs(#[from] husk_fs::Error),
+    #[error(transparent)]
+    Credentials(#[from] crate::credentials::Error),
 }
 
 fn hint(status: u16) -> &'static str {
@@ -118,10 +122,6 @@ fn hint(status: u16) -> &'static str {
         400..=499 => ": check the name and your access",
         _ => ": the registry failed, try again later",
     }
-    #[error(transparent)]
-    Fs(#[from] husk_fs::Error),
-    #[error(transparent)]
-    Credentials(#[from] crate::credentials::Error),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
