@@ -8,6 +8,7 @@ mod cli;
 mod containers;
 mod images;
 mod output;
+mod registry;
 mod volumes;
 
 use clap::Parser;
@@ -71,6 +72,9 @@ fn main() {
             detach_keys.as_deref(),
         )),
         Command::Attach(a) => containers::attach(&paths, a),
+        Command::Login(a) => ok(registry::login(a, &registry_options())),
+        Command::Logout(a) => ok(registry::logout(a)),
+        Command::Push(a) => ok(registry::push(root, a, &registry_options())),
     };
     match result {
         Ok(code) => std::process::exit(code),
@@ -90,6 +94,12 @@ fn main() {
             std::process::exit(code);
         }
     }
+}
+
+/// How husk reaches registries (the engine config's [registry] keys
+/// come with the pull command's merge).
+fn registry_options() -> husk_registry::Options {
+    husk_registry::Options::default()
 }
 
 /// The error and its causes on one line, joined by ": " (our error types
