@@ -35,6 +35,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Load an image from a tar archive or STDIN
     Load(LoadArgs),
+    /// Download an image from a registry
+    Pull(PullArgs),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     Save(SaveArgs),
     /// List images
@@ -258,6 +260,12 @@ pub struct CreateArgs {
     /// Log driver options: max-size=SIZE (default 20m, -1 for no rotation), max-file=N (default 5)
     #[arg(long)]
     pub log_opt: Vec<String>,
+    /// Pull image before running: missing, always or never
+    #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
+    pub pull: PullPolicy,
+    /// Set platform if server is multi-platform capable: OS/ARCH[/VARIANT]
+    #[arg(long)]
+    pub platform: Option<String>,
     /// IMAGE [COMMAND] [ARG...]: one list, so that flag parsing stops at
     /// the image as docker's does (`run busybox sh -c ...`).
     #[arg(
@@ -411,6 +419,7 @@ pub struct WaitArgs {
 pub enum ImageCommand {
     Import(ImportArgs),
     Load(LoadArgs),
+    Pull(PullArgs),
     Save(SaveArgs),
     #[command(alias = "list")]
     Ls(ImagesArgs),
@@ -433,6 +442,28 @@ pub struct ImportArgs {
     /// Set commit message for imported image
     #[arg(short, long)]
     pub message: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PullPolicy {
+    Missing,
+    Always,
+    Never,
+}
+
+#[derive(Args)]
+pub struct PullArgs {
+    /// Download all tagged images in the repository
+    #[arg(short = 'a', long)]
+    pub all_tags: bool,
+    /// Set platform if server is multi-platform capable: OS/ARCH[/VARIANT]
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Suppress verbose output
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// NAME[:TAG|@DIGEST]
+    pub name: String,
 }
 
 #[derive(Args)]

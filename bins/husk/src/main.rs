@@ -8,6 +8,7 @@ mod cli;
 mod containers;
 mod images;
 mod output;
+mod pull;
 mod registry;
 mod volumes;
 
@@ -33,6 +34,7 @@ fn main() {
         _ if secured.is_err() => secured.map(|()| 0).map_err(Into::into),
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => ok(images::import(root, a)),
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => ok(images::load(root, a)),
+        Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => ok(pull::pull(&paths, a)),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => ok(images::save(root, a)),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => ok(images::images(root, a)),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => ok(images::rmi(root, a)),
@@ -72,9 +74,9 @@ fn main() {
             detach_keys.as_deref(),
         )),
         Command::Attach(a) => containers::attach(&paths, a),
-        Command::Login(a) => ok(registry::login(a, &registry_options())),
+        Command::Login(a) => ok(registry::login(&paths, a)),
         Command::Logout(a) => ok(registry::logout(a)),
-        Command::Push(a) => ok(registry::push(root, a, &registry_options())),
+        Command::Push(a) => ok(registry::push(&paths, a)),
     };
     match result {
         Ok(code) => std::process::exit(code),
@@ -94,12 +96,6 @@ fn main() {
             std::process::exit(code);
         }
     }
-}
-
-/// How husk reaches registries (the engine config's [registry] keys
-/// come with the pull command's merge).
-fn registry_options() -> husk_registry::Options {
-    husk_registry::Options::default()
 }
 
 /// The error and its causes on one line, joined by ": " (our error types

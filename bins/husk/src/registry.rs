@@ -7,9 +7,10 @@ use std::os::fd::AsFd;
 use anyhow::{bail, Context, Result};
 use husk_registry::credentials::{Credential, Credentials, DOCKER_HUB_KEY};
 
+use husk_engine::store::Paths;
 use husk_image::{Reference, Store};
 use husk_registry::push::{Event, PushOptions};
-use husk_registry::{Client, ImageRef, Login, Repository};
+use husk_registry::{ImageRef, Repository};
 
 use crate::cli::{LoginArgs, LogoutArgs, PushArgs};
 
@@ -33,7 +34,9 @@ fn shown(server: &str) -> String {
     }
 }
 
-pub fn login(a: &LoginArgs, engine: &husk_registry::Options) -> Result<()> {
+pub fn login(paths: &Paths, a: &LoginArgs) -> Result<()> {
+    let (client, _) = husk_engine::registry::client(paths)?;
+    let engine = client.transport().options();
     let server = server_of(a.server.as_deref());
     let creds = Credentials::from_env();
     let mut password = a.password.clone().filter(|p| !p.is_empty());
@@ -145,18 +148,7 @@ pub fn logout(a: &LogoutArgs) -> Result<()> {
     Ok(())
 }
 
-/// A client that logs in with what docker's config.json holds.
-fn client(opts: &husk_registry::Options) -> Client {
-    let creds = Credentials::from_env();
-    Client::new(opts.clone()).with_logins(Box::new(move |registry| {
-        Ok(creds.get(registry)?.map(|c| Login {
-            username: c.username,
-            secret: c.secret,
-        }))
-    }))
-}
-
-pub fn push(root: &std::path::Path, a: &PushArgs, opts: &husk_registry::Options) -> Result<()> {
+pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
     let r = ImageRef::parse(&a.reference)?;
     if r.digest.is_some() {
         return Err(husk_registry::Error::PushDigest {
@@ -164,7 +156,7 @@ pub fn push(root: &std::path::Path, a: &PushArgs, opts: &husk_registry::Options)
         }
         .into());
     }
-    let store = Store::open_read(root)?;
+    let store = Store::open_read(&paths.root)?;
     let images = store.images()?;
     // The names to push: the one given (tag `latest` when none), or with
     // -a every tag of its repository, in the store's order.
@@ -193,7 +185,7 @@ pub fn push(root: &std::path::Path, a: &PushArgs, opts: &husk_registry::Options)
         registry: r.registry().to_string(),
         path: r.path().to_string(),
     };
-    let client = client(opts);
+    let (client, _) = husk_engine::registry::client(paths)?;
     if !a.quiet {
         println!("The push refers to repository [{}]", r.name.repo());
     }

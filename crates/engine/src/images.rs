@@ -54,7 +54,9 @@ pub fn prune(store: &Store, all: bool) -> Result<(Vec<Removed>, u64)> {
         if in_use.contains(&img.id) || !seen.insert(img.id.clone()) {
             continue;
         }
-        if img.names.is_empty() || all {
+        // Pulled by digest, it has no tag but is not dangling (docker's rule).
+        let dangling = img.names.is_empty() && store.repo_digests(&img)?.is_empty();
+        if dangling || all {
             events.extend(store.remove(&img.id.to_string(), true)?);
         }
     }

@@ -1,0 +1,326 @@
+//! `husk pull` against Debian's docker-registry on 127.0.0.1 (started by
+//! the test, stopped by PID on drop), seeded by skopeo.
+
+mod common;
+
+use common::*;
+use husk_fixtures::registry::{Compression, Format, Registry, Seed};
+
+/// A store plus a config file of its own (certs.d beside it).
+struct Puller {
+    h: Husk,
+    conf: tempfile::TempDir,
+}
+
+impl Puller {
+    fn new(config: &str) -> Puller {
+        let conf = tempdir();
+        std::fs::write(conf.path().join("config.toml"), config).unwrap();
+        Puller {
+            h: Husk::new(),
+            conf,
+        }
+    }
+
+    fn config(&self) -> std::path::PathBuf {
+        self.conf.path().join("config.toml")
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        let mut c = self.h.cmd(&[]);
+        c.arg("--config").arg(self.config()).args(args);
+        c.output().unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "husk {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Fails with exit 1 and one line on stderr; returns it.
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(1), "husk {args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "one line: {err}");
+        err
+    }
+
+    /// `husk images` lists exactly `names` (REPOSITORY:TAG), and the store
+    /// holds no half-written blob or layer.
+    fn assert_images(&self, names: &[&str]) {
+        let out = self.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
+        let mut got: Vec<&str> = out.lines().collect();
+        got.sort();
+        let mut want = names.to_vec();
+        want.sort();
+        assert_eq!(got, want, "husk images");
+        if self.h.root().join("layers").exists() {
+            self.h.assert_consistent();
+        }
+    }
+}
+
+fn mirror_config(reg: &Registry) -> String {
+    format!("[registry]\nregistry_mirrors = [\"{}\"]\n", reg.url())
+}
+
+#[test]
+fn pull_busybox_through_a_mirror_like_docker() {
+    husk_fixtures::require_root!("pull_busybox_through_a_mirror_like_docker");
+    let reg = Registry::start_http();
+    let digest = reg.push_busybox("library/busybox:latest", 3);
+    let p = Puller::new(&mirror_config(&reg));
+    let out = p.ok(&["pull", "busybox"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "Using default tag: latest", "{out}");
+    assert_eq!(lines[1], "latest: Pulling from library/busybox", "{out}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.ends_with(": Pull complete"))
+            .count(),
+        3,
+        "{out}"
+    );
+    assert!(out.contains(&format!("\nDigest: {digest}\n")), "{out}");
+    assert!(
+        out.contains("\nStatus: Downloaded newer image for busybox:latest\n"),
+        "{out}"
+    );
+    assert_eq!(
+        lines.last(),
+        Some(&"docker.io/library/busybox:latest"),
+        "{out}"
+    );
+    p.assert_images(&["busybox:latest"]);
+    // Stored byte for byte: the manifest digest is the registry's.
+    assert_eq!(
+        p.ok(&["images", "--digests", "--format", "{{.Digest}}"])
+            .trim(),
+        digest
+    );
+
+    let again = p.ok(&["pull", "busybox:latest"]);
+    assert!(
+        again.contains("Status: Image is up to date for busybox:latest"),
+        "{again}"
+    );
+    assert!(!again.contains("Pull complete"), "{again}");
+    assert_eq!(
+        p.ok(&["pull", "-q", "busybox"]),
+        "docker.io/library/busybox:latest\n"
+    );
+}
+
+/// An engine (busybox imported, containers allowed) whose commands run in
+/// the host's network namespace, where the test registry listens.
+fn host_cmd(e: &engine::Engine, args: &[&str]) -> std::process::Output {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_husk"));
+    c.arg("--root")
+        .arg(e.root.path())
+        .arg("--runroot")
+        .arg(e.runroot.path())
+        .arg("--config")
+        .arg(e.config_path())
+        .args(args)
+        .stdin(std::process::Stdio::null());
+    husk_fixtures::output_via_files(&mut c)
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// TLS with a client certificate, both from certs.d beside config.toml;
+/// `run` pulls the missing image by tag and by digest, then runs it.
+#[test]
+fn run_pulls_from_a_tls_registry_by_tag_and_digest() {
+    husk_fixtures::require_root!("run_pulls_from_a_tls_registry_by_tag_and_digest");
+    let reg = Registry::start_with(husk_fixtures::registry::Options {
+        tls: true,
+        client_certs: true,
+        ..Default::default()
+    });
+    let digest = reg.push("x/bb:1", &Seed::busybox(2).marker("TLS"));
+    let e = engine::Engine::new();
+    let image = format!("{}/x/bb:1", reg.host());
+
+    // Without the CA the handshake fails: one line, run's 125, nothing stored.
+    let out = host_cmd(
+        &e,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            &image,
+            "cat",
+            "/etc/marker",
+        ],
+    );
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(125), "{err}");
+    assert!(
+        err.starts_with(&format!("Unable to find image '{image}' locally\n")),
+        "{err}"
+    );
+    let last = err.lines().last().unwrap_or("");
+    assert!(
+        last.contains(&format!("TLS with registry {} failed", reg.host())),
+        "{err}"
+    );
+    assert!(last.contains("certs.d"), "{err}");
+
+    let certs = e.root.path().join("certs.d").join(reg.host());
+    std::fs::create_dir_all(&certs).unwrap();
+    std::fs::copy(reg.ca_cert(), certs.join("ca.crt")).unwrap();
+    std::fs::copy(reg.client_cert(), certs.join("client.cert")).unwrap();
+    std::fs::copy(reg.client_key(), certs.join("client.key")).unwrap();
+    let out = host_cmd(
+        &e,
+        &[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            &image,
+            "cat",
+            "/etc/marker",
+        ],
+    );
+    let err = text(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(text(&out.stdout).trim(), "TLS amd64");
+    assert!(err.contains("1: Pulling from x/bb\n"), "{err}");
+    assert!(
+        err.contains(&format!("Status: Downloaded newer image for {image}\n")),
+        "{err}"
+    );
+
+    // Present now: no pull, no line about it.
+    let out = host_cmd(&e, &["run", "--rm", "--network", "none", &image, "true"]);
+    assert!(out.status.success());
+    assert!(
+        !text(&out.stderr).contains("Unable to find"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // By digest: found again by that reference once pulled.
+    let pinned = format!("{}/x/bb@{digest}", reg.host());
+    let out = host_cmd(&e, &["pull", &pinned]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.starts_with(&format!("{digest}: Pulling from x/bb\n")),
+        "{stdout}"
+    );
+    assert!(stdout.ends_with(&format!("\n{pinned}\n")), "{stdout}");
+    let out = host_cmd(
+        &e,
+        &[
+            "run",
+            "--rm",
+            "--pull",
+            "never",
+            "--network",
+            "none",
+            &pinned,
+            "cat",
+            "/etc/marker",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "TLS amd64");
+    assert_consistent_store(e.root.path());
+}
+
+fn assert_consistent_store(root: &std::path::Path) {
+    assert_store_consistent(root);
+}
+
+/// Docker Hub's flow: a 401 with a Bearer challenge, an anonymous token
+/// from the token server, used for every request of the pull (cached per
+/// scope), by an OCI image with zstd layers.
+#[test]
+fn token_auth_anonymous_pull_caches_the_token() {
+    husk_fixtures::require_root!("token_auth_anonymous_pull_caches_the_token");
+    let reg = Registry::start_token("alice", "secret");
+    reg.push(
+        "team/app:v1",
+        &Seed::busybox(3)
+            .format(Format::Oci)
+            .compression(Compression::Zstd),
+    );
+    let p = Puller::new("");
+    let image = format!("{}/team/app:v1", reg.host());
+    p.ok(&["pull", &image]);
+    p.assert_images(&[&format!("{}/team/app:v1", reg.host())]);
+    // skopeo's push asked first, as alice; husk asks anonymously.
+    let asked: Vec<_> = reg
+        .token_server()
+        .requests()
+        .into_iter()
+        .filter(|r| r.user.is_none())
+        .collect();
+    assert_eq!(
+        asked.len(),
+        1,
+        "one token for manifest, config and 3 layers: {asked:?}"
+    );
+    assert_eq!(
+        asked[0].scopes,
+        vec!["repository:team/app:pull".to_string()]
+    );
+    assert_eq!(asked[0].status, 200);
+}
+
+#[test]
+fn multi_arch_index_selects_the_platform() {
+    husk_fixtures::require_root!("multi_arch_index_selects_the_platform");
+    let reg = Registry::start_http();
+    let index = reg.push_index("multi/bb:latest", &Seed::busybox(2), &["amd64", "arm64"]);
+    let p = Puller::new("");
+    let image = format!("{}/multi/bb", reg.host());
+    let out = p.ok(&["pull", &image]);
+    assert!(out.contains(&format!("Digest: {index}\n")), "{out}");
+    assert_eq!(p.h.inspect(&image)["Architecture"], "amd64");
+    let out = p.ok(&["pull", "--platform", "linux/arm64", &image]);
+    assert!(out.contains("Status: Downloaded newer image for"), "{out}");
+    assert_eq!(p.h.inspect(&image)["Architecture"], "arm64");
+
+    let err = p.fails(&["pull", "--platform", "linux/s390x", &image]);
+    assert!(
+        err.contains("no matching manifest for linux/s390x in the manifest list entries")
+            && err.contains("linux/amd64, linux/arm64")
+            && err.contains("--platform"),
+        "{err}"
+    );
+    let err = p.fails(&["pull", "--platform", "linux/vax", &image]);
+    assert!(
+        err.contains("invalid platform \"linux/vax\": use OS/ARCH[/VARIANT]"),
+        "{err}"
+    );
+    p.assert_images(&[&format!("{image}:latest")]);
+}
+
+#[test]
+fn bad_references_are_one_line_errors() {
+    husk_fixtures::require_root!("bad_references_are_one_line_errors");
+    let p = Puller::new("");
+    for bad in ["Busy Box", "busybox@sha256:123", "busybox:-x", "a//b"] {
+        let err = p.fails(&["pull", bad]);
+        assert!(
+            err.starts_with("husk: invalid reference format"),
+            "{bad}: {err}"
+        );
+    }
+    let e = p.run(&["run", "--rm", "Busy:Box:x"]);
+    assert_eq!(e.status.code(), Some(125), "{}", text(&e.stderr));
+    p.assert_images(&[]);
+}
