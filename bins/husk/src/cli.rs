@@ -96,6 +96,12 @@ pub enum Command {
     },
     /// Attach to a running container's output (and wait for its exit)
     Attach(AttachArgs),
+    /// Authenticate to a registry (defaults to Docker Hub)
+    Login(LoginArgs),
+    /// Log out from a registry (defaults to Docker Hub)
+    Logout(LogoutArgs),
+    /// Upload an image to a registry
+    Push(PushArgs),
 }
 
 #[derive(Args)]
@@ -598,4 +604,37 @@ pub struct VolumeRmArgs {
     pub force: bool,
     #[arg(required = true)]
     pub volumes: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct LoginArgs {
+    /// Username
+    #[arg(short, long)]
+    pub username: Option<String>,
+    /// Password
+    #[arg(short, long)]
+    pub password: Option<String>,
+    /// Take the password from stdin
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Registry (HOST[:PORT]); Docker Hub when absent
+    pub server: Option<String>,
+}
+
+#[derive(Args)]
+pub struct LogoutArgs {
+    /// Registry (HOST[:PORT]); Docker Hub when absent
+    pub server: Option<String>,
+}
+
+#[derive(Args)]
+pub struct PushArgs {
+    /// Push all tags of the repository
+    #[arg(short, long)]
+    pub all_tags: bool,
+    /// Suppress verbose output
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// NAME[:TAG]
+    pub reference: String,
 }

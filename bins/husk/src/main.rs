@@ -9,6 +9,7 @@ mod containers;
 mod images;
 mod output;
 mod pull;
+mod registry;
 mod volumes;
 
 use clap::Parser;
@@ -73,6 +74,9 @@ fn main() {
             detach_keys.as_deref(),
         )),
         Command::Attach(a) => containers::attach(&paths, a),
+        Command::Login(a) => ok(registry::login(&paths, a)),
+        Command::Logout(a) => ok(registry::logout(a)),
+        Command::Push(a) => ok(registry::push(&paths, a)),
     };
     match result {
         Ok(code) => std::process::exit(code),

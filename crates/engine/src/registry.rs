@@ -89,8 +89,14 @@ pub fn client(paths: &Paths) -> Result<(Client, PullOptions)> {
         stall_timeout: Duration::from_secs(cfg.stall_timeout),
         ..Options::default()
     };
-    // Credentials (docker's config.json and helpers) plug in here.
-    let client = Client::new(opts);
+    // Credentials where docker keeps them (config.json, its helpers).
+    let creds = husk_registry::credentials::Credentials::from_env();
+    let client = Client::new(opts).with_logins(Box::new(move |registry| {
+        Ok(creds.get(registry)?.map(|c| husk_registry::Login {
+            username: c.username,
+            secret: c.secret,
+        }))
+    }));
     Ok((
         client,
         PullOptions {

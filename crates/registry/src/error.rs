@@ -118,6 +118,20 @@ pub enum Error {
     BadMirror { mirror: String },
     #[error("the pull was cancelled")]
     Cancelled,
+    #[error("login to {registry} failed: the registry refused the user name or password: check them and log in again")]
+    LoginRefused { registry: String },
+    #[error("blob {digest} of the image is not in the store: pull or load the image again")]
+    MissingBlob {
+        digest: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{reference} is pinned by digest: push a tag (husk tag IMAGE NAME:TAG, then husk push NAME:TAG)")]
+    PushDigest { reference: String },
+    #[error(transparent)]
+    Fs(#[from] husk_fs::Error),
+    #[error(transparent)]
+    Credentials(#[from] crate::credentials::Error),
 }
 
 fn hint(status: u16) -> &'static str {

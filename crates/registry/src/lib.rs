@@ -8,16 +8,21 @@
 
 pub mod auth;
 pub mod client;
+pub mod credentials;
 mod error;
+mod login;
 pub mod manifest;
 pub mod progress;
 pub mod pull;
+pub mod push;
 pub mod reference;
+pub mod sources;
 pub mod transport;
 
 pub use auth::Login;
 pub use client::{Client, Repository};
 pub use error::{Error, Result};
+pub use login::login;
 pub use manifest::Platform;
 pub use progress::{Event, Progress};
 pub use pull::{pull, PullOptions, Pulled, Status};

@@ -169,6 +169,15 @@ pub fn pull(
         store.add_image(desc.clone(), std::slice::from_ref(&r.name))?;
     }
     let image = store.add_pinned(desc, &pin)?;
+    // Where the blobs are on the registry side, so a push to another
+    // repository there mounts them. A hint: failing to note it costs an
+    // upload later, not this pull.
+    let sources = crate::sources::Sources::new(root);
+    for d in
+        std::iter::once(&manifest.config.digest).chain(manifest.layers.iter().map(|l| &l.digest))
+    {
+        let _ = sources.record(d, &repo.registry, &repo.path);
+    }
     Ok(Pulled {
         image,
         digest: top.digest,
