@@ -211,7 +211,7 @@ impl Pusher<'_> {
         match resp.status().as_u16() {
             200 => Ok(true),
             404 => Ok(false),
-            _ => Err(self.client.status_error(self.repo, &resp, &what)),
+            _ => Err(self.client.status_error(self.repo, resp, &what)),
         }
     }
 
@@ -247,7 +247,7 @@ impl Pusher<'_> {
                 // expires) and upload through a fresh one below.
                 202 => continue,
                 401 | 403 | 404 => continue,
-                _ => return Err(self.client.status_error(self.repo, &resp, &what)),
+                _ => return Err(self.client.status_error(self.repo, resp, &what)),
             }
         }
         Ok(None)
@@ -268,7 +268,7 @@ impl Pusher<'_> {
         let start = format!("/v2/{}/blobs/uploads/", self.repo.path);
         let resp = self.send(Method::POST, &start, &self.scope(), &[], Body::Empty, &what)?;
         if resp.status().as_u16() != 202 {
-            return Err(self.client.status_error(self.repo, &resp, &what));
+            return Err(self.client.status_error(self.repo, resp, &what));
         }
         let mut location = self.location(&resp, &what)?;
         self.tell(b, |id| Event::Pushing {
@@ -305,7 +305,7 @@ impl Pusher<'_> {
                     &what,
                 )?;
                 if resp.status().as_u16() != 202 {
-                    return Err(self.client.status_error(self.repo, &resp, &what));
+                    return Err(self.client.status_error(self.repo, resp, &what));
                 }
                 location = self.location(&resp, &what)?;
                 done += buf.len() as u64;
@@ -317,7 +317,7 @@ impl Pusher<'_> {
             }
             let target = with_digest(&location, digest);
             let resp = self.send(Method::PUT, &target, &self.scope(), &[], Body::Empty, &what)?;
-            self.check_created(&resp, digest, &what)
+            self.check_created(resp, digest, &what)
         } else {
             let mut data = Vec::with_capacity(size as usize);
             file.read_to_end(&mut data)
@@ -331,7 +331,7 @@ impl Pusher<'_> {
                 Body::Bytes(&data),
                 &what,
             )?;
-            self.check_created(&resp, digest, &what)
+            self.check_created(resp, digest, &what)
         }
     }
 
@@ -346,19 +346,19 @@ impl Pusher<'_> {
             Body::Bytes(bytes),
             &what,
         )?;
-        self.check_created(&resp, digest, &what)
+        self.check_created(resp, digest, &what)
     }
 
     fn check_created(
         &self,
-        resp: &Response<ureq::Body>,
+        resp: Response<ureq::Body>,
         digest: &Digest,
         what: &str,
     ) -> Result<()> {
         if resp.status().as_u16() != 201 {
             return Err(self.client.status_error(self.repo, resp, what));
         }
-        if let Some(got) = header(resp, "docker-content-digest") {
+        if let Some(got) = header(&resp, "docker-content-digest") {
             if got != digest.as_str() {
                 return Err(Error::DigestMismatch {
                     what: what.to_string(),
