@@ -349,12 +349,7 @@ impl Pusher<'_> {
         self.check_created(resp, digest, &what)
     }
 
-    fn check_created(
-        &self,
-        resp: Response<ureq::Body>,
-        digest: &Digest,
-        what: &str,
-    ) -> Result<()> {
+    fn check_created(&self, resp: Response<ureq::Body>, digest: &Digest, what: &str) -> Result<()> {
         if resp.status().as_u16() != 201 {
             return Err(self.client.status_error(self.repo, resp, what));
         }

@@ -194,8 +194,11 @@ impl Transport {
                     std::thread::sleep(after);
                 }
                 Err(e) => {
+                    // Nothing listens there: trying again will not change that.
+                    let refused = matches!(&e, ureq::Error::ConnectionFailed)
+                        || matches!(&e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused);
                     let e = self.classify(&ep.host, e, what);
-                    if last || !transient(&e) {
+                    if last || refused || !transient(&e) {
                         return Err(e);
                     }
                     std::thread::sleep(wait);

@@ -22,12 +22,42 @@ impl Puller {
         }
     }
 
+    /// Logs in to `registry` as docker's config.json keeps it (base64 auth).
+    pub fn login(&self, registry: &str, user: &str, pass: &str) {
+        use std::io::Write;
+        let mut enc = Vec::new();
+        {
+            // base64 by hand: the tests have no base64 crate.
+            const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+            let raw = format!("{user}:{pass}").into_bytes();
+            for c in raw.chunks(3) {
+                let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
+                let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+                for i in 0..4 {
+                    if i <= c.len() {
+                        enc.push(T[(n >> (18 - 6 * i) & 63) as usize]);
+                    } else {
+                        enc.push(b'=');
+                    }
+                }
+            }
+        }
+        let json = format!(
+            r#"{{"auths":{{"{registry}":{{"auth":"{}"}}}}}}"#,
+            String::from_utf8(enc).unwrap()
+        );
+        let mut f = std::fs::File::create(self.conf.path().join("config.json")).unwrap();
+        f.write_all(json.as_bytes()).unwrap();
+    }
+
     pub fn config(&self) -> std::path::PathBuf {
         self.conf.path().join("config.toml")
     }
 
     pub fn run(&self, args: &[&str]) -> std::process::Output {
         let mut c = self.h.cmd(&[]);
+        // Credentials from this test's docker config only, never the host's.
+        c.env("DOCKER_CONFIG", self.conf.path());
         c.arg("--config").arg(self.config()).args(args);
         c.output().unwrap()
     }
