@@ -298,7 +298,7 @@ fn basic_auth_and_redirects_that_drop_credentials() {
 
     let err = p.fails(&["pull", &image]);
     assert!(
-        err.contains(&format!("pull access denied for x/bb"))
+        err.contains("pull access denied for x/bb")
             && err.contains(&format!("'husk login {host}'")),
         "{err}"
     );

@@ -191,10 +191,10 @@ pub fn pull(
 
 /// The first repository that answers `f`; a mirror's failure falls
 /// through to the next, the last one's is reported.
-fn first_answer<'a, T>(
-    repos: &'a [Repository],
+fn first_answer<T>(
+    repos: &[Repository],
     f: impl Fn(&Repository) -> Result<T>,
-) -> Result<(&'a Repository, T)> {
+) -> Result<(&Repository, T)> {
     let mut last = None;
     for repo in repos {
         match f(repo) {
