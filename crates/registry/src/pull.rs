@@ -392,6 +392,7 @@ fn download(
             client,
             repo,
             what: &what,
+            ended: false,
         };
         let result = store.put_received_layer(
             job.parent.as_ref(),
@@ -479,6 +480,8 @@ struct Wire<'a> {
     client: &'a Client,
     repo: &'a Repository,
     what: &'a str,
+    /// The last byte came (the unpacker reads the end more than once).
+    ended: bool,
 }
 
 impl Wire<'_> {
@@ -535,7 +538,10 @@ impl Read for Wire<'_> {
                 };
                 return Err(self.fail(e, true));
             }
-            self.progress.layer(self.digest, Event::Extracting);
+            if !self.ended {
+                self.ended = true;
+                self.progress.layer(self.digest, Event::Extracting);
+            }
             return Ok(0);
         }
         if let Err(e) = self.file.write_all(&buf[..n]) {
