@@ -51,6 +51,11 @@ fn pull_busybox_through_a_mirror_like_docker() {
         digest
     );
 
+    assert_eq!(
+        p.h.inspect("busybox")["RepoDigests"],
+        serde_json::json!([format!("busybox@{digest}")])
+    );
+
     let again = p.ok(&["pull", "busybox:latest"]);
     assert!(
         again.contains("Status: Image is up to date for busybox:latest"),
