@@ -361,7 +361,7 @@ fn download(
             truncate(&file, &partial)?;
             have = 0;
         }
-        let stream = client.get_blob(repo, digest, have, &what)?;
+        let stream = fetch(client, repo, job.desc, have, &what)?;
         if stream.offset == 0 && have > 0 {
             // The registry sent the whole blob instead of the rest.
             truncate(&file, &partial)?;
@@ -436,6 +436,28 @@ fn download(
         }
     }
     Err(Error::Cancelled)
+}
+
+/// The blob from the registry or, for a foreign layer the registry has
+/// no copy of, from the first of its URLs that serves it.
+fn fetch(
+    client: &Client,
+    repo: &Repository,
+    desc: &Descriptor,
+    have: u64,
+    what: &str,
+) -> Result<crate::client::BlobStream> {
+    let err = match client.get_blob(repo, &desc.digest, have, what) {
+        Ok(s) => return Ok(s),
+        Err(e @ Error::Status { status: 404, .. }) if !desc.urls.is_empty() => e,
+        Err(e) => return Err(e),
+    };
+    for url in &desc.urls {
+        if let Ok(s) = client.get_url(url, have, what) {
+            return Ok(s);
+        }
+    }
+    Err(err)
 }
 
 /// A store error caused by the blob's content, said as the registry's fault.
