@@ -85,10 +85,14 @@ impl Reference {
             && (parts[0].contains(['.', ':'])
                 || parts[0] == "localhost"
                 || parts[0].bytes().any(|b| b.is_ascii_uppercase()));
-        let domain = if has_domain {
-            parts.remove(0)
-        } else {
-            DEFAULT_DOMAIN
+        let domain = match has_domain {
+            // docker's legacy name for the same registry.
+            true if parts[0] == "index.docker.io" => {
+                parts.remove(0);
+                DEFAULT_DOMAIN
+            }
+            true => parts.remove(0),
+            false => DEFAULT_DOMAIN,
         };
         for p in &parts {
             let ok = !p.is_empty()
@@ -169,6 +173,10 @@ mod tests {
         assert_eq!(r.repo(), "localhost:5000/a/b");
         assert_eq!(r.tag(), "v1");
         assert_eq!(r.familiar(), "localhost:5000/a/b:v1");
+        assert_eq!(
+            Reference::parse("index.docker.io/busybox").unwrap().to_string(),
+            "docker.io/library/busybox:latest"
+        );
         let r = Reference::parse("docker.io/library/debian:12").unwrap();
         assert_eq!(r.familiar(), "debian:12");
         assert_eq!(
