@@ -174,7 +174,9 @@ mod tests {
         assert_eq!(r.tag(), "v1");
         assert_eq!(r.familiar(), "localhost:5000/a/b:v1");
         assert_eq!(
-            Reference::parse("index.docker.io/busybox").unwrap().to_string(),
+            Reference::parse("index.docker.io/busybox")
+                .unwrap()
+                .to_string(),
             "docker.io/library/busybox:latest"
         );
         let r = Reference::parse("docker.io/library/debian:12").unwrap();
