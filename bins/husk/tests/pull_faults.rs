@@ -102,6 +102,22 @@ fn too_many_requests_is_retried_after_the_delay() {
         "{statuses:?}"
     );
     p.assert_images(&[&image]);
+
+    // Pulled again unchanged: one HEAD of the manifest, nothing else (as
+    // docker does, which Docker Hub does not count as a pull).
+    proxy.clear();
+    let out = p.ok(&["pull", &image]);
+    assert!(out.contains("Status: Image is up to date for"), "{out}");
+    let asked: Vec<(String, String)> = proxy
+        .requests()
+        .iter()
+        .filter(|r| r.path.contains("/manifests/") || r.path.contains("/blobs/"))
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    assert_eq!(
+        asked,
+        [("HEAD".to_string(), "/v2/x/bb/manifests/1".to_string())]
+    );
 }
 
 /// The connection is cut halfway through the first blob: the same pull

@@ -98,11 +98,14 @@ pub fn pull(
 ) -> Result<Pulled> {
     let shown = r.familiar();
     let repos = repositories(r, &opts.mirrors);
+    let want = opts.platform.clone().unwrap_or_else(Platform::host);
+    if let Some(p) = unchanged(client, root, r, &repos, &want) {
+        return Ok(p);
+    }
     let (repo, top) = first_answer(&repos, |repo| {
         client.get_manifest(repo, &r.manifest_reference())
     })?;
     let host = repo.endpoint.host.clone();
-    let want = opts.platform.clone().unwrap_or_else(Platform::host);
     let (manifest, fetched) = match manifest::parse(&top, &host, &shown)? {
         Parsed::Image(m) => (m, top.clone()),
         Parsed::Index(index) => {
@@ -139,9 +142,7 @@ pub fn pull(
             ),
         ));
     }
-    if let Some(p) = &opts.platform {
-        check_platform(&config, p, &shown)?;
-    }
+    check_platform(&config, &want, &shown)?;
 
     // The network part that needs no store is done: take the lock now.
     let store = Store::open_write(root)?;
@@ -189,6 +190,46 @@ pub fn pull(
     })
 }
 
+/// docker's check before pulling a tag it has: a HEAD of the manifest;
+/// when the registry names the digest the local image was pulled by (and
+/// the local image is the platform wanted), nothing more is asked (Docker
+/// Hub counts manifest GETs, not HEADs). Any failure: pull as usual.
+fn unchanged(
+    client: &Client,
+    root: &Path,
+    r: &ImageRef,
+    repos: &[Repository],
+    want: &Platform,
+) -> Option<Pulled> {
+    if r.pinned() {
+        return None;
+    }
+    let (image, known) = {
+        let store = Store::open_read(root).ok()?;
+        let image = store.resolve(&r.name.to_string()).ok()?;
+        let config = store.config(&image).ok()?;
+        check_platform(&config, want, "").ok()?;
+        let prefix = format!("{}@", r.name.repo());
+        let known: Vec<Digest> = store
+            .repo_digests(&image)
+            .ok()?
+            .iter()
+            .filter_map(|p| p.strip_prefix(&prefix)?.parse().ok())
+            .collect();
+        (image, known)
+    };
+    if known.is_empty() {
+        return None;
+    }
+    let (_, head) = first_answer(repos, |repo| client.head_manifest(repo, r.name.tag())).ok()?;
+    let digest = head?;
+    known.contains(&digest).then_some(Pulled {
+        image,
+        digest,
+        status: Status::UpToDate,
+    })
+}
+
 /// The first repository that answers `f`; a mirror's failure falls
 /// through to the next, the last one's is reported.
 fn first_answer<T>(
@@ -205,7 +246,8 @@ fn first_answer<T>(
     Err(last.unwrap_or(Error::Cancelled))
 }
 
-/// An image that is not an index must still be the platform asked for.
+/// The image must be the platform asked for (this machine's by default),
+/// whether an index chose it or it came alone.
 fn check_platform(config: &ImageConfig, want: &Platform, shown: &str) -> Result<()> {
     let p = husk_image::types::Platform {
         architecture: config.architecture.clone(),
