@@ -76,6 +76,16 @@ fn pull_busybox_through_a_mirror_like_docker() {
     );
     assert!(out.ends_with("\ndocker.io/library/busybox\n"), "{out}");
     p.assert_images(&["busybox:1.36", "busybox:latest"]);
+
+    // rmi by name removes a pulled image whole (its RepoDigest with it).
+    let out = p.ok(&["rmi", "busybox", "busybox:1.36"]);
+    assert!(
+        out.contains("Untagged: busybox:latest") && out.contains("Deleted: sha256:"),
+        "{out}"
+    );
+    p.assert_images(&[]);
+    assert_eq!(p.h.count("blobs/sha256"), 0);
+    assert_eq!(p.h.count("layers"), 0);
 }
 
 /// An engine (busybox imported, containers allowed) whose commands run in
