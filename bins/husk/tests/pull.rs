@@ -278,6 +278,19 @@ fn multi_arch_index_selects_the_platform() {
         "{err}"
     );
     p.assert_images(&[&format!("{image}:latest")]);
+
+    // By the index's digest alone: listed untagged, as docker lists it.
+    let q = Puller::new("");
+    let pinned = format!("{image}@{index}");
+    let out = q.ok(&["pull", &pinned]);
+    assert!(out.ends_with(&format!("\n{pinned}\n")), "{out}");
+    q.assert_images(&[&format!("{image}:<none>")]);
+    assert_eq!(
+        q.ok(&["images", "--digests", "--format", "{{.Digest}}"])
+            .trim(),
+        index
+    );
+    assert_eq!(q.h.inspect(&pinned)["Architecture"], "amd64");
 }
 
 #[test]
