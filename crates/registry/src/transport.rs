@@ -329,7 +329,13 @@ impl Transport {
             roots.extend(cas);
             client = cert;
         }
+        // ring (the stack chosen: no aws-lc, no C toolchain beyond ring's)
+        // as ureq's own `rustls` feature would set it, without the bundled
+        // root store that feature brings: roots are the system's (below).
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
         Ok(TlsConfig::builder()
+            .unversioned_rustls_crypto_provider(provider)
             .root_certs(RootCerts::Specific(Arc::new(roots)))
             .client_cert(client)
             .disable_verification(self.insecure(host))
