@@ -60,6 +60,8 @@ pub fn prune(store: &Store, all: bool) -> Result<(Vec<Removed>, u64)> {
         }
     }
     store.gc()?;
+    // What interrupted pulls kept to resume is space to give back too.
+    freed += store.blobs.remove_partials()?;
     let after: HashSet<Digest> = store.layers.list()?.into_iter().collect();
     for c in before.difference(&after) {
         freed += sizes.get(c).copied().unwrap_or(0);

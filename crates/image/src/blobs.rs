@@ -101,6 +101,30 @@ impl BlobStore {
             .join(format!("partial-{}", digest.hex()))
     }
 
+    /// Removes what interrupted pulls kept to resume; the bytes freed.
+    pub fn remove_partials(&self) -> Result<u64> {
+        let dir = self.root.join("tmp");
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(Error::io("read dir", &dir, e)),
+        };
+        let mut freed = 0;
+        for ent in entries {
+            let ent = ent.map_err(|e| Error::io("read dir", &dir, e))?;
+            if !ent.file_name().to_string_lossy().starts_with("partial-") {
+                continue;
+            }
+            let len = ent.metadata().map(|m| m.len()).unwrap_or(0);
+            match fs::remove_file(ent.path()) {
+                Ok(()) => freed += len,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", ent.path(), e)),
+            }
+        }
+        Ok(freed)
+    }
+
     /// Makes the complete file at `path` (under the store root) the blob
     /// `digest`: fsync + rename, as [`BlobStore::commit`].
     pub fn commit_file(&self, path: &Path, digest: &Digest) -> Result<()> {
