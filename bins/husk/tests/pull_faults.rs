@@ -287,3 +287,28 @@ fn foreign_layers_follow_their_urls_when_the_registry_has_no_copy() {
     );
     assert!(served[0].authorization.is_none());
 }
+
+/// A layer already in the store is never downloaded again: a second image
+/// made of the first one's three layers plus one says `Already exists`
+/// three times and only its own layer crosses the wire.
+#[test]
+fn layers_in_the_store_are_not_downloaded() {
+    husk_fixtures::require_root!("layers_in_the_store_are_not_downloaded");
+    let (reg, proxy, layers) = setup(64 * 1024);
+    reg.push("x/other:1", &Seed::busybox(4).layer_bytes(64 * 1024));
+    let p = Puller::new("");
+    p.ok(&["pull", &format!("{}/{IMAGE}", proxy.host())]);
+    proxy.clear();
+    let other = format!("{}/x/other:1", proxy.host());
+    let out = p.ok(&["pull", &other]);
+    for (d, _) in &layers {
+        assert!(
+            out.contains(&format!("{}: Already exists\n", &d[7..19])),
+            "{out}"
+        );
+        assert_eq!(proxy.bytes_served(d), 0, "{d} downloaded again");
+    }
+    assert_eq!(out.matches("Already exists").count(), 3, "{out}");
+    assert_eq!(out.matches("Pull complete").count(), 1, "{out}");
+    p.assert_images(&[&format!("{}/{IMAGE}", proxy.host()), &other]);
+}
