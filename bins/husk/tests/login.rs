@@ -1,0 +1,387 @@
+//! `husk login`/`logout` against real registries (htpasswd basic auth and
+//! a token server, as Docker Hub), credentials in docker's config.json
+//! shared both ways with the docker CLI, a credential helper speaking
+//! docker's protocol, and `push` using what login stored.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::process::{Output, Stdio};
+
+use common::*;
+use husk_fixtures::registry::{Dockerd, Registry};
+
+fn busybox_tar(dir: &Path) -> std::path::PathBuf {
+    let rootfs = dir.join("rootfs");
+    husk_fixtures::busybox_rootfs(&rootfs);
+    let tar = dir.join("busybox.tar");
+    tar_dir(&rootfs, &tar, &[]);
+    tar
+}
+
+/// `husk ARGS` with docker's config in `config` and `stdin` fed in.
+fn husk_with(h: &Husk, config: &Path, args: &[&str], stdin: &str, path: Option<&Path>) -> Output {
+    let mut c = h.cmd(args);
+    c.env("DOCKER_CONFIG", config)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(p) = path {
+        let old = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs = vec![p.to_path_buf()];
+        dirs.extend(std::env::split_paths(&old));
+        c.env("PATH", std::env::join_paths(dirs).unwrap());
+    }
+    let mut child = c.spawn().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn config_json(dir: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap()
+}
+
+/// Login checked against the registry, kept in config.json as docker
+/// keeps it, used by push; bad credentials change nothing; logout.
+fn login_push_logout(reg: &Registry) {
+    let (user, pass) = reg.credentials().unwrap();
+    let work = tempdir();
+    let config = work.path().join("docker");
+    let h = Husk::new();
+    let host = reg.host();
+    let name = format!("{host}/private/bb:v1");
+    h.ok(&["import", busybox_tar(work.path()).to_str().unwrap(), &name]);
+
+    // Not logged in: the push is refused in one line naming login.
+    let out = husk_with(&h, &config, &["push", &name], "", None);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = text(&out.stderr);
+    assert!(err.contains(&format!("husk login {host}")), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    // Wrong password: one line, nothing stored.
+    let out = husk_with(
+        &h,
+        &config,
+        &["login", "-u", user, "-p", "wrong", &host],
+        "",
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = text(&out.stderr);
+    assert_eq!(
+        err,
+        format!(
+            "WARNING! Using --password via the CLI is insecure. Use --password-stdin.\n\
+             husk: login to {host} failed: the registry refused the user name or password: check them and log in again\n"
+        )
+    );
+    assert!(!config.join("config.json").exists(), "nothing stored");
+
+    let out = husk_with(
+        &h,
+        &config,
+        &["login", "-u", user, "--password-stdin", &host],
+        &format!("{pass}\n"),
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stdout), "Login Succeeded\n");
+    assert!(text(&out.stderr).starts_with("WARNING! Your credentials are stored unencrypted in '"));
+    let v = config_json(&config);
+    let auth = base64_of(&format!("{user}:{pass}"));
+    assert_eq!(
+        v,
+        serde_json::json!({"auths": {host.clone(): {"auth": auth}}})
+    );
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&config.join("config.json")), 0o600);
+    assert_eq!(mode(&config), 0o700);
+
+    // A failed login leaves the good one alone.
+    let before = std::fs::read(config.join("config.json")).unwrap();
+    let out = husk_with(
+        &h,
+        &config,
+        &["login", "-u", user, "--password-stdin", &host],
+        "nope",
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(std::fs::read(config.join("config.json")).unwrap(), before);
+
+    // Logged in: push works with what login stored.
+    let out = husk_with(&h, &config, &["push", &name], "", None);
+    assert!(out.status.success(), "{out:?}");
+    assert!(text(&out.stdout).contains(": Pushed\n"), "{out:?}");
+    let digest = digest_of_push(&text(&out.stdout));
+    assert_eq!(
+        reg.manifest_raw("private/bb:v1"),
+        std::fs::read(h.root().join("blobs/sha256").join(&digest)).unwrap()
+    );
+
+    let out = husk_with(&h, &config, &["logout", &host], "", None);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(
+        text(&out.stdout),
+        format!("Removing login credentials for {host}\n")
+    );
+    assert_eq!(config_json(&config), serde_json::json!({"auths": {}}));
+    let out = husk_with(&h, &config, &["logout", &host], "", None);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stdout), format!("Not logged in to {host}\n"));
+}
+
+fn digest_of_push(out: &str) -> String {
+    let line = out
+        .lines()
+        .find(|l| l.contains(": digest: sha256:"))
+        .unwrap();
+    line.split("sha256:")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn base64_of(s: &str) -> String {
+    let out = std::process::Command::new("base64")
+        .arg("-w0")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(s.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn login_push_logout_with_htpasswd() {
+    husk_fixtures::require_root!("login_push_logout_with_htpasswd");
+    login_push_logout(&Registry::start_basic("alice", "s3cret:x"));
+}
+
+#[test]
+fn login_push_logout_with_a_token_server() {
+    husk_fixtures::require_root!("login_push_logout_with_a_token_server");
+    let reg = Registry::start_token("bob", "hunter2");
+    login_push_logout(&reg);
+    let asked = reg.token_server().requests();
+    assert!(
+        asked.iter().any(|r| r.status == 200
+            && r.user.as_deref() == Some("bob")
+            && r.granted
+                .iter()
+                .any(|g| g == "repository:private/bb:pull,push")),
+        "push asked for pull,push with bob's credentials: {asked:?}"
+    );
+    assert!(
+        asked
+            .iter()
+            .any(|r| r.status == 401 && r.user.as_deref() == Some("bob")),
+        "the bad password reached the token server and was refused: {asked:?}"
+    );
+}
+
+#[test]
+fn login_flag_errors_are_docker_s() {
+    let h = Husk::new();
+    let work = tempdir();
+    let config = work.path().join("docker");
+    let out = husk_with(
+        &h,
+        &config,
+        &["login", "--password-stdin", "127.0.0.1:1"],
+        "pw",
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "husk: Must provide --username with --password-stdin\n"
+    );
+    let out = husk_with(&h, &config, &["login", "127.0.0.1:1"], "", None);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        text(&out.stderr),
+        "husk: Cannot perform an interactive login from a non TTY device: give -u USER and --password-stdin\n"
+    );
+    let out = husk_with(
+        &h,
+        &config,
+        &[
+            "login",
+            "-u",
+            "x",
+            "-p",
+            "y",
+            "--password-stdin",
+            "127.0.0.1:1",
+        ],
+        "pw",
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).ends_with(
+        "husk: --password and --password-stdin are mutually exclusive: give one of them\n"
+    ));
+    let out = husk_with(&h, &config, &["logout"], "", None);
+    assert!(out.status.success());
+    assert_eq!(
+        text(&out.stdout),
+        "Not logged in to https://index.docker.io/v1/\n"
+    );
+    assert!(!config.join("config.json").exists());
+}
+
+/// docker's CLI and husk read each other's logins: docker login, husk
+/// push; husk login, docker pull and run of what husk pushed.
+#[test]
+fn docker_and_husk_share_logins_and_images() {
+    husk_fixtures::require_root!("docker_and_husk_share_logins_and_images");
+    let reg = Registry::start_basic("carol", "pw1");
+    let dk = Dockerd::start();
+    let config = dk.config_dir();
+    let work = tempdir();
+    let h = Husk::new();
+    let host = reg.host();
+    let name = format!("{host}/shared/bb:v1");
+    h.ok(&["import", busybox_tar(work.path()).to_str().unwrap(), &name]);
+
+    // docker writes config.json, husk pushes with it.
+    dk.docker_ok(&["login", "-u", "carol", "-p", "pw1", &host]);
+    let out = husk_with(&h, &config, &["push", &name], "", None);
+    assert!(out.status.success(), "{out:?}");
+
+    // husk logs out and in again (docker's file, rewritten by husk).
+    let out = husk_with(&h, &config, &["logout", &host], "", None);
+    assert_eq!(
+        text(&out.stdout),
+        format!("Removing login credentials for {host}\n")
+    );
+    let denied = dk.docker(&["pull", &name]);
+    assert!(!denied.status.success(), "docker sees the logout");
+    let out = husk_with(
+        &h,
+        &config,
+        &["login", "-u", "carol", "--password-stdin", &host],
+        "pw1\n",
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+
+    // docker pulls and runs what husk pushed, logged in by husk.
+    let pulled = dk.pull(&name);
+    let digest = digest_of_push(&text(
+        &husk_with(&h, &config, &["push", &name], "", None).stdout,
+    ));
+    assert!(pulled.contains(&format!("sha256:{digest}")), "{pulled}");
+    let ran = dk.run(&name, &["cat", "/etc/passwd"]);
+    assert!(ran.contains("root:"), "{ran}");
+}
+
+/// A credential helper (docker's protocol; Debian's need a desktop
+/// keyring) keeps the secret: config.json only marks the login.
+const HELPER: &str = r#"#!/usr/bin/python3
+import json, os, sys
+db_path = os.environ["HELPER_DB"]
+db = json.load(open(db_path)) if os.path.exists(db_path) else {}
+op, data = sys.argv[1], sys.stdin.read()
+if op == "store":
+    c = json.loads(data); db[c["ServerURL"]] = [c["Username"], c["Secret"]]
+    json.dump(db, open(db_path, "w"))
+elif op in ("get", "erase"):
+    if data not in db:
+        print("credentials not found in native keychain"); sys.exit(1)
+    if op == "get":
+        print(json.dumps({"ServerURL": data, "Username": db[data][0], "Secret": db[data][1]}))
+    else:
+        del db[data]; json.dump(db, open(db_path, "w"))
+"#;
+
+#[test]
+fn creds_store_helper_keeps_the_secret() {
+    husk_fixtures::require_root!("creds_store_helper_keeps_the_secret");
+    let reg = Registry::start_basic("dave", "pw2");
+    let work = tempdir();
+    let bin = work.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let helper = bin.join("docker-credential-hsktest");
+    std::fs::write(&helper, HELPER).unwrap();
+    std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = work.path().join("docker");
+    std::fs::create_dir(&config).unwrap();
+    std::fs::write(
+        config.join("config.json"),
+        "{\n\t\"credsStore\": \"hsktest\",\n\t\"psFormat\": \"table {{.ID}}\"\n}",
+    )
+    .unwrap();
+    let db = work.path().join("keychain.json");
+    let h = Husk::new();
+    let host = reg.host();
+    let run = |args: &[&str], stdin: &str| {
+        let mut c = h.cmd(args);
+        c.env("DOCKER_CONFIG", &config).env("HELPER_DB", &db);
+        let old = std::env::var_os("PATH").unwrap_or_default();
+        let mut dirs = vec![bin.clone()];
+        dirs.extend(std::env::split_paths(&old));
+        c.env("PATH", std::env::join_paths(dirs).unwrap())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let out = run(&["login", "-u", "dave", "--password-stdin", &host], "pw2");
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(text(&out.stdout), "Login Succeeded\n");
+    assert_eq!(text(&out.stderr), "", "no plain-text warning with a helper");
+    assert_eq!(
+        config_json(&config),
+        serde_json::json!({"credsStore": "hsktest", "psFormat": "table {{.ID}}", "auths": {host.clone(): {}}})
+    );
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&db).unwrap()).unwrap();
+    assert_eq!(kept, serde_json::json!({host.clone(): ["dave", "pw2"]}));
+
+    let name = format!("{host}/helped:v1");
+    h.ok(&["import", busybox_tar(work.path()).to_str().unwrap(), &name]);
+    let out = run(&["push", &name], "");
+    assert!(
+        out.status.success(),
+        "push with the helper's secret: {out:?}"
+    );
+
+    let out = run(&["logout", &host], "");
+    assert_eq!(
+        text(&out.stdout),
+        format!("Removing login credentials for {host}\n")
+    );
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&db).unwrap()).unwrap();
+    assert_eq!(kept, serde_json::json!({}));
+    assert_eq!(
+        config_json(&config),
+        serde_json::json!({"credsStore": "hsktest", "psFormat": "table {{.ID}}", "auths": {}})
+    );
+}
