@@ -385,3 +385,56 @@ fn creds_store_helper_keeps_the_secret() {
         serde_json::json!({"credsStore": "hsktest", "psFormat": "table {{.ID}}", "auths": {}})
     );
 }
+
+/// A pulled image pushed to another repository of the same token-auth
+/// registry: every blob mounted with one token for push here and pull
+/// there, and the manifest goes up unchanged (same digest as pulled).
+#[test]
+fn pulled_image_mounts_into_another_repository_with_a_token() {
+    husk_fixtures::require_root!("pulled_image_mounts_into_another_repository_with_a_token");
+    let reg = Registry::start_token("erin", "pw3");
+    let seeded = reg.push_busybox("library/busybox:latest", 3);
+    let work = tempdir();
+    let config = work.path().join("docker");
+    let h = Husk::new();
+    let host = reg.host();
+    let src = format!("{host}/library/busybox:latest");
+    let out = husk_with(&h, &config, &["pull", &src], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let dst = format!("{host}/erin/bb:copy");
+    h.ok(&["tag", &src, &dst]);
+    let out = husk_with(
+        &h,
+        &config,
+        &["login", "-u", "erin", "--password-stdin", &host],
+        "pw3",
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let out = husk_with(&h, &config, &["push", &dst], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = text(&out.stdout);
+    let mounted = stdout
+        .lines()
+        .filter(|l| l.ends_with(": Mounted from library/busybox"))
+        .count();
+    assert_eq!(mounted, 3, "{stdout}");
+    assert!(!stdout.contains(": Pushed"), "{stdout}");
+    assert_eq!(
+        digest_of_push(&stdout),
+        seeded.trim_start_matches("sha256:")
+    );
+    assert_eq!(
+        reg.manifest_raw("erin/bb:copy"),
+        reg.manifest_raw("library/busybox:latest")
+    );
+    let asked = reg.token_server().requests();
+    assert!(
+        asked.iter().any(|r| r.status == 200
+            && r.scopes.iter().any(|s| s == "repository:erin/bb:pull,push")
+            && r.scopes
+                .iter()
+                .any(|s| s == "repository:library/busybox:pull")),
+        "one token for both repositories: {asked:?}"
+    );
+}
