@@ -438,3 +438,41 @@ fn pulled_image_mounts_into_another_repository_with_a_token() {
         "one token for both repositories: {asked:?}"
     );
 }
+
+/// `docker login` to a token registry keeps an identity token (the token
+/// server's refresh token), not the password: husk pushes with it.
+#[test]
+fn docker_identity_token_logs_husk_in() {
+    husk_fixtures::require_root!("docker_identity_token_logs_husk_in");
+    let reg = Registry::start_token("frank", "pw4");
+    let dk = Dockerd::start();
+    let config = dk.config_dir();
+    let host = reg.host();
+    dk.docker_ok(&["login", "-u", "frank", "-p", "pw4", &host]);
+    let v = config_json(&config);
+    let entry = &v["auths"][host.as_str()];
+    assert!(
+        entry["identitytoken"]
+            .as_str()
+            .is_some_and(|t| !t.is_empty()),
+        "docker kept an identity token: {v}"
+    );
+    let work = tempdir();
+    let h = Husk::new();
+    let name = format!("{host}/frank/bb:v1");
+    h.ok(&["import", busybox_tar(work.path()).to_str().unwrap(), &name]);
+    let out = husk_with(&h, &config, &["push", &name], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let asked = reg.token_server().requests();
+    assert!(
+        asked
+            .iter()
+            .any(|r| r.grant_type.as_deref() == Some("refresh_token")
+                && r.status == 200
+                && r.user.as_deref() == Some("frank")
+                && r.granted
+                    .iter()
+                    .any(|g| g == "repository:frank/bb:pull,push")),
+        "husk traded the identity token for a push token: {asked:?}"
+    );
+}
