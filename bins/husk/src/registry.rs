@@ -207,6 +207,7 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
         // upload threads never mix.
         println!("{line}");
     };
+    let mut pins = Vec::new();
     for (name, image) in &names {
         let pushed = husk_registry::push::push(
             &client,
@@ -218,6 +219,10 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
             &show,
         )
         .with_context(|| format!("push {}", name.familiar()))?;
+        pins.push((
+            image.manifest.clone(),
+            format!("{}@{}", name.repo(), pushed.digest),
+        ));
         if a.quiet {
             println!("{name}");
         } else {
@@ -226,6 +231,19 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
                 pushed.tag, pushed.digest, pushed.size
             );
         }
+    }
+    // docker's RepoDigests: the image is now also REPO@DIGEST. Recorded
+    // under the write lock, once the read lock of the push is let go.
+    drop(store);
+    let recorded = Store::open_write(&paths.root).and_then(|store| {
+        pins.into_iter()
+            .try_for_each(|(desc, pin)| store.add_pinned(desc, &pin).map(drop))
+    });
+    if let Err(e) = recorded {
+        eprintln!(
+            "WARNING: pushed, but the repository digest was not recorded: {}",
+            husk_fs::error_chain(&e)
+        );
     }
     Ok(())
 }

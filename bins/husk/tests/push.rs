@@ -93,6 +93,19 @@ fn push_of_an_import_pulls_back_identical_then_exists_then_mounts() {
         assert_eq!(got, store_blob(&h, b), "blob {b}");
     }
 
+    // docker's RepoDigests now name the pushed manifest.
+    let listed = h.ok(&["images", "--digests"]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("/team/busybox") && l.contains(&digest)),
+        "{listed}"
+    );
+    assert_eq!(
+        h.inspect(&format!("{}/team/busybox@{digest}", reg.host()))["Id"],
+        h.inspect(&name)["Id"]
+    );
+
     // Again: the registry has every layer.
     let again = h.ok(&["push", &name]);
     let statuses: Vec<String> = layer_lines(&again).into_iter().map(|(_, s)| s).collect();
