@@ -476,3 +476,42 @@ fn docker_identity_token_logs_husk_in() {
         "husk traded the identity token for a push token: {asked:?}"
     );
 }
+
+/// At a terminal: docker's prompts, the password not echoed, then the
+/// stored credentials tried first by the next plain `login`.
+#[test]
+fn login_prompts_at_a_terminal_without_echo() {
+    husk_fixtures::require_root!("login_prompts_at_a_terminal_without_echo");
+    let reg = Registry::start_basic("gina", "pw-at-tty");
+    let work = tempdir();
+    let config = work.path().join("docker");
+    let h = Husk::new();
+    let host = reg.host();
+    let mut c = h.cmd(&["login", &host]);
+    c.env("DOCKER_CONFIG", &config);
+    let mut t = husk_fixtures::Terminal::spawn(c, 24, 80);
+    t.expect("Username: ");
+    t.type_(b"gina\n");
+    t.expect("Password: ");
+    t.type_(b"pw-at-tty\n");
+    assert!(t.wait().success(), "{}", t.text());
+    let shown = t.text();
+    assert!(shown.contains("Login Succeeded"), "{shown}");
+    assert!(
+        !shown.contains("pw-at-tty"),
+        "the password was echoed: {shown}"
+    );
+    assert!(config_json(&config)["auths"][host.as_str()]["auth"].is_string());
+
+    let mut c = h.cmd(&["login", &host]);
+    c.env("DOCKER_CONFIG", &config);
+    let mut t = husk_fixtures::Terminal::spawn(c, 24, 80);
+    assert!(t.wait().success(), "{}", t.text());
+    let shown = t.text().replace('\r', "");
+    assert!(
+        shown.starts_with("Authenticating with existing credentials... [Username: gina]\n"),
+        "{shown}"
+    );
+    assert!(shown.ends_with("Login Succeeded\n"), "{shown}");
+    assert!(!shown.contains("Password:"), "{shown}");
+}
