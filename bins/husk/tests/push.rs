@@ -225,3 +225,29 @@ fn push_errors_are_one_line_with_a_fix() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn push_of_an_image_pulled_from_another_registry_keeps_its_digest() {
+    husk_fixtures::require_root!("push_of_an_image_pulled_from_another_registry_keeps_its_digest");
+    let a = Registry::start_http();
+    let seeded = a.push_busybox("library/busybox:latest", 3);
+    let b = Registry::start_http();
+    let h = Husk::new();
+    let src = format!("{}/library/busybox:latest", a.host());
+    h.ok(&["pull", &src]);
+    let dst = format!("{}/moved/busybox:latest", b.host());
+    h.ok(&["tag", &src, &dst]);
+    let out = h.ok(&["push", &dst]);
+    let statuses: Vec<String> = layer_lines(&out)
+        .into_iter()
+        .map(|(_, s)| s)
+        .filter(|s| s != "Preparing" && s != "Pushing" && s != "Waiting")
+        .collect();
+    // Another registry: nothing to mount from, every layer uploaded.
+    assert_eq!(statuses, ["Pushed", "Pushed", "Pushed"], "{out}");
+    assert_eq!(digest_line(&out, "latest").0, seeded);
+    assert_eq!(
+        b.manifest_raw("moved/busybox:latest"),
+        a.manifest_raw("library/busybox:latest")
+    );
+}
