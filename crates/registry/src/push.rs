@@ -62,6 +62,14 @@ pub struct Pushed {
     pub size: u64,
 }
 
+/// What a mount attempt leaves to do.
+enum Mount {
+    /// The registry linked the blob from this repository.
+    Mounted(String),
+    /// An upload is needed: into the session the registry opened, if any.
+    Upload(Option<String>),
+}
+
 /// One blob to send.
 struct Blob {
     desc: Descriptor,
@@ -186,11 +194,14 @@ impl Pusher<'_> {
         let digest = &b.desc.digest;
         if self.exists(digest)? {
             self.tell(b, |id| Event::Exists { id });
-        } else if let Some(from) = self.mount(b)? {
-            self.tell(b, |id| Event::Mounted { id, from });
         } else {
-            self.upload(b)?;
-            self.tell(b, |id| Event::Pushed { id });
+            match self.mount(b)? {
+                Mount::Mounted(from) => self.tell(b, |id| Event::Mounted { id, from }),
+                Mount::Upload(session) => {
+                    self.upload(b, session)?;
+                    self.tell(b, |id| Event::Pushed { id });
+                }
+            }
         }
         self.sources
             .record(digest, &self.repo.registry, &self.repo.path)
@@ -216,9 +227,9 @@ impl Pusher<'_> {
     }
 
     /// Asks the registry to mount the blob from a repository known to hold
-    /// it. Returns the repository it came from; None when there is none to
-    /// try or the registry would not (it then needs an upload).
-    fn mount(&self, b: &Blob) -> Result<Option<String>> {
+    /// it. A registry that cannot opens an upload instead (202): the blob
+    /// goes up through that one, as docker does.
+    fn mount(&self, b: &Blob) -> Result<Mount> {
         let digest = &b.desc.digest;
         let candidates = self
             .sources
@@ -242,18 +253,18 @@ impl Pusher<'_> {
                 Err(e) => return Err(e),
             };
             match resp.status().as_u16() {
-                201 => return Ok(Some(from)),
-                // The registry opened an upload instead; leave it (it
-                // expires) and upload through a fresh one below.
-                202 => continue,
+                201 => return Ok(Mount::Mounted(from)),
+                202 => return Ok(Mount::Upload(Some(self.location(&resp, &what)?))),
                 401 | 403 | 404 => continue,
                 _ => return Err(self.client.status_error(self.repo, &resp, &what)),
             }
         }
-        Ok(None)
+        Ok(Mount::Upload(None))
     }
 
-    fn upload(&self, b: &Blob) -> Result<()> {
+    /// Uploads the blob, through `session` (an upload the registry opened)
+    /// or a new one.
+    fn upload(&self, b: &Blob, session: Option<String>) -> Result<()> {
         let digest = &b.desc.digest;
         let path = self.store.blobs.path(digest);
         let mut file = File::open(&path).map_err(|e| Error::MissingBlob {
@@ -265,12 +276,18 @@ impl Pusher<'_> {
             .map_err(|e| Error::io("stat", &path, e))?
             .len();
         let what = format!("upload of blob {digest}");
-        let start = format!("/v2/{}/blobs/uploads/", self.repo.path);
-        let resp = self.send(Method::POST, &start, &self.scope(), &[], Body::Empty, &what)?;
-        if resp.status().as_u16() != 202 {
-            return Err(self.client.status_error(self.repo, &resp, &what));
-        }
-        let mut location = self.location(&resp, &what)?;
+        let mut location = match session {
+            Some(l) => l,
+            None => {
+                let start = format!("/v2/{}/blobs/uploads/", self.repo.path);
+                let resp =
+                    self.send(Method::POST, &start, &self.scope(), &[], Body::Empty, &what)?;
+                if resp.status().as_u16() != 202 {
+                    return Err(self.client.status_error(self.repo, &resp, &what));
+                }
+                self.location(&resp, &what)?
+            }
+        };
         self.tell(b, |id| Event::Pushing {
             id,
             done: 0,
