@@ -67,7 +67,12 @@ fn login_push_logout(reg: &Registry) {
     let out = husk_with(&h, &config, &["push", &name], "", None);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = text(&out.stderr);
-    assert!(err.contains(&format!("husk login {host}")), "{err}");
+    assert!(
+        err.ends_with(&format!(
+            "push access denied for private/bb: log in with 'husk login {host}' as a user who may push there\n"
+        )),
+        "{err}"
+    );
     assert_eq!(err.lines().count(), 1, "{err}");
 
     // Wrong password: one line, nothing stored.

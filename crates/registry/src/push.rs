@@ -88,6 +88,25 @@ pub fn push(
     opts: &PushOptions,
     progress: &(dyn Fn(Event) + Sync),
 ) -> Result<Pushed> {
+    // Denied is pull's word for a refusal: here it is the push refused.
+    push_image(client, store, image, repo, tag, opts, progress).map_err(|e| match e {
+        Error::Denied { registry, .. } => Error::PushDenied {
+            registry,
+            repo: repo.path.clone(),
+        },
+        e => e,
+    })
+}
+
+fn push_image(
+    client: &Client,
+    store: &Store,
+    image: &Image,
+    repo: &Repository,
+    tag: &str,
+    opts: &PushOptions,
+    progress: &(dyn Fn(Event) + Sync),
+) -> Result<Pushed> {
     let manifest = store.manifest(image)?;
     let manifest_bytes = store.blobs.read(&image.manifest.digest)?;
     let diff_ids = store.config(image)?.rootfs.diff_ids;
