@@ -3,71 +3,17 @@
 
 mod common;
 
+use common::puller::Puller;
 use common::*;
 use husk_fixtures::registry::{Compression, Format, Registry, Seed};
 
-/// A store plus a config file of its own (certs.d beside it).
-struct Puller {
-    h: Husk,
-    conf: tempfile::TempDir,
-}
-
-impl Puller {
-    fn new(config: &str) -> Puller {
-        let conf = tempdir();
-        std::fs::write(conf.path().join("config.toml"), config).unwrap();
-        Puller {
-            h: Husk::new(),
-            conf,
-        }
-    }
-
-    fn config(&self) -> std::path::PathBuf {
-        self.conf.path().join("config.toml")
-    }
-
-    fn run(&self, args: &[&str]) -> std::process::Output {
-        let mut c = self.h.cmd(&[]);
-        c.arg("--config").arg(self.config()).args(args);
-        c.output().unwrap()
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "husk {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-
-    /// Fails with exit 1 and one line on stderr; returns it.
-    fn fails(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        let err = String::from_utf8(out.stderr).unwrap();
-        assert_eq!(out.status.code(), Some(1), "husk {args:?}: {err}");
-        assert_eq!(err.lines().count(), 1, "one line: {err}");
-        err
-    }
-
-    /// `husk images` lists exactly `names` (REPOSITORY:TAG), and the store
-    /// holds no half-written blob or layer.
-    fn assert_images(&self, names: &[&str]) {
-        let out = self.ok(&["images", "--format", "{{.Repository}}:{{.Tag}}"]);
-        let mut got: Vec<&str> = out.lines().collect();
-        got.sort();
-        let mut want = names.to_vec();
-        want.sort();
-        assert_eq!(got, want, "husk images");
-        if self.h.root().join("layers").exists() {
-            self.h.assert_consistent();
-        }
-    }
-}
-
+/// A dead mirror first (nothing listens on port 1), then the registry:
+/// mirrors are tried in order.
 fn mirror_config(reg: &Registry) -> String {
-    format!("[registry]\nregistry_mirrors = [\"{}\"]\n", reg.url())
+    format!(
+        "[registry]\nregistry_mirrors = [\"http://127.0.0.1:1\", \"{}\"]\n",
+        reg.url()
+    )
 }
 
 #[test]
@@ -115,6 +61,16 @@ fn pull_busybox_through_a_mirror_like_docker() {
         p.ok(&["pull", "-q", "busybox"]),
         "docker.io/library/busybox:latest\n"
     );
+
+    // -a: every tag of the repository.
+    reg.push("library/busybox:1.36", &Seed::busybox(1).marker("old"));
+    let out = p.ok(&["pull", "-a", "busybox"]);
+    assert!(
+        out.contains("1.36: Pulling from library/busybox\n"),
+        "{out}"
+    );
+    assert!(out.ends_with("\ndocker.io/library/busybox\n"), "{out}");
+    p.assert_images(&["busybox:1.36", "busybox:latest"]);
 }
 
 /// An engine (busybox imported, containers allowed) whose commands run in
@@ -323,4 +279,80 @@ fn bad_references_are_one_line_errors() {
     let e = p.run(&["run", "--rm", "Busy:Box:x"]);
     assert_eq!(e.status.code(), Some(125), "{}", text(&e.stderr));
     p.assert_images(&[]);
+}
+
+/// htpasswd basic auth with the credentials docker's config.json holds,
+/// and blobs redirected to "blob storage" on another host (127.0.0.2):
+/// the registry's Authorization must not follow them there.
+#[test]
+fn basic_auth_and_redirects_that_drop_credentials() {
+    husk_fixtures::require_root!("basic_auth_and_redirects_that_drop_credentials");
+    use husk_fixtures::registry::{BlobStore, Fault, FaultProxy};
+    let reg = Registry::start_basic("alice", "s3cret");
+    reg.push("x/bb:1", &Seed::busybox(2));
+    let blobs = BlobStore::start(&reg.storage());
+    let proxy = FaultProxy::start(&reg.addr(), Fault::RedirectBlobs { to: blobs.url() });
+    let host = proxy.host();
+    let image = format!("{host}/x/bb:1");
+    let p = Puller::new("");
+
+    let err = p.fails(&["pull", &image]);
+    assert!(
+        err.contains(&format!("pull access denied for x/bb"))
+            && err.contains(&format!("'husk login {host}'")),
+        "{err}"
+    );
+    p.login(&host, "alice", "wrong");
+    let err = p.fails(&["pull", &image]);
+    assert!(
+        err.contains(&format!("refused the credentials for {host}")),
+        "{err}"
+    );
+    p.assert_images(&[]);
+
+    p.login(&host, "alice", "s3cret");
+    p.ok(&["pull", &image]);
+    p.assert_images(&[&image]);
+    let served = blobs.requests();
+    assert_eq!(
+        served.len(),
+        3,
+        "config and 2 layers from blob storage: {served:?}"
+    );
+    assert!(
+        served
+            .iter()
+            .all(|r| r.authorization.is_none() && r.status == 200),
+        "{served:?}"
+    );
+}
+
+/// A token server that gives nothing to anonymous clients: the token is
+/// asked with the user's credentials.
+#[test]
+fn token_auth_with_credentials() {
+    husk_fixtures::require_root!("token_auth_with_credentials");
+    use husk_fixtures::registry::{Auth, Options, TokenConfig};
+    let mut cfg = TokenConfig::new("bob", "pw");
+    cfg.anonymous_pull = false;
+    let reg = Registry::start_with(Options {
+        auth: Auth::Token(cfg),
+        ..Default::default()
+    });
+    reg.push("priv/app:2", &Seed::busybox(1));
+    let p = Puller::new("");
+    let image = format!("{}/priv/app:2", reg.host());
+    let err = p.fails(&["pull", &image]);
+    assert!(err.contains("pull access denied for priv/app"), "{err}");
+    p.login(&reg.host(), "bob", "pw");
+    p.ok(&["pull", &image]);
+    p.assert_images(&[&image]);
+    let mine: Vec<_> = reg
+        .token_server()
+        .requests()
+        .into_iter()
+        .filter(|r| r.scopes == ["repository:priv/app:pull"] && r.status == 200)
+        .collect();
+    assert_eq!(mine.len(), 1, "{mine:?}");
+    assert_eq!(mine[0].user.as_deref(), Some("bob"));
 }

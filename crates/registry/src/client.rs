@@ -8,7 +8,7 @@ use husk_image::Digest;
 use ureq::http::{Method, Response};
 
 use crate::auth::{Auth, Lookup};
-use crate::transport::{Body, Endpoint, Options, Transport};
+use crate::transport::{transient, Body, Endpoint, Options, Transport};
 use crate::{Error, Result};
 
 /// Manifests kinds pull asks for, most specific first.
@@ -167,7 +167,7 @@ impl Client {
         if status == 200 && is_registry(&resp) {
             return Ok(());
         }
-        Err(self.status_error(repo, &resp, "the API version check"))
+        Err(self.status_error(repo, resp, "the API version check"))
     }
 
     /// The manifest (or index) `reference` names, checked against the
@@ -185,9 +185,12 @@ impl Client {
             &what,
         )?;
         if resp.status().as_u16() != 200 {
-            return Err(self.status_error(repo, &resp, &what));
+            return Err(self.status_error(repo, resp, &what));
         }
         let media_type = header(&resp, "content-type").unwrap_or_default();
+        if !is_registry(&resp) && media_type.starts_with("text/html") {
+            return Err(self.status_error(repo, resp, &what));
+        }
         let announced = header(&resp, "docker-content-digest");
         let bytes = resp
             .into_body()
@@ -237,23 +240,33 @@ impl Client {
         match resp.status().as_u16() {
             200 => Ok(header(&resp, "docker-content-digest").and_then(|d| d.parse().ok())),
             404 => Ok(None),
-            _ => Err(self.status_error(repo, &resp, &what)),
+            _ => Err(self.status_error(repo, resp, &what)),
         }
     }
 
-    /// A small blob (an image config) read whole and checked.
+    /// A small blob (an image config) of `size` bytes, read whole and
+    /// checked; a cut or stalled transfer is resumed (Range) and retried.
     pub fn get_blob_bytes(
         &self,
         repo: &Repository,
         digest: &Digest,
+        size: u64,
         what: &str,
     ) -> Result<Vec<u8>> {
-        let mut s = self.get_blob(repo, digest, 0, what)?;
+        let opts = self.transport.options();
+        let attempts = opts.attempts.max(1);
+        let mut wait = opts.backoff;
         let mut data = Vec::new();
-        (&mut s.reader)
-            .take(MANIFEST_LIMIT * 4)
-            .read_to_end(&mut data)
-            .map_err(|e| self.read_error(repo, e, what))?;
+        for attempt in 1..=attempts {
+            match self.read_blob_into(repo, digest, size, what, &mut data) {
+                Ok(()) => break,
+                Err(e) if attempt < attempts && transient(&e) => {
+                    std::thread::sleep(wait);
+                    wait *= 2;
+                }
+                Err(e) => return Err(e),
+            }
+        }
         let actual = Digest::of(&data);
         if &actual != digest {
             return Err(Error::DigestMismatch {
@@ -263,6 +276,37 @@ impl Client {
             });
         }
         Ok(data)
+    }
+
+    /// Appends the rest of the blob to `data` (all of it when the server
+    /// ignores the Range); at most one byte past `size`, so an oversized
+    /// blob fails its digest rather than filling memory.
+    fn read_blob_into(
+        &self,
+        repo: &Repository,
+        digest: &Digest,
+        size: u64,
+        what: &str,
+        data: &mut Vec<u8>,
+    ) -> Result<()> {
+        let mut s = self.get_blob(repo, digest, data.len() as u64, what)?;
+        if s.offset == 0 {
+            data.clear();
+        }
+        let limit = size.saturating_sub(data.len() as u64) + 1;
+        (&mut s.reader)
+            .take(limit)
+            .read_to_end(data)
+            .map_err(|e| self.read_error(repo, e, what))?;
+        if (data.len() as u64) < size {
+            return Err(Error::Truncated {
+                host: repo.endpoint.host.clone(),
+                what: what.to_string(),
+                got: data.len() as u64,
+                expected: size,
+            });
+        }
+        Ok(())
     }
 
     /// The blob from byte `offset` on (a Range request when not 0); the
@@ -300,7 +344,7 @@ impl Client {
                     reader: Box::new(std::io::empty()),
                 })
             }
-            _ => return Err(self.status_error(repo, &resp, what)),
+            _ => return Err(self.status_error(repo, resp, what)),
         };
         let remaining = header(&resp, "content-length").and_then(|v| v.parse().ok());
         let reader = resp.into_body().into_reader();
@@ -330,7 +374,7 @@ impl Client {
             &what,
         )?;
         if resp.status().as_u16() != 200 {
-            return Err(self.status_error(repo, &resp, &what));
+            return Err(self.status_error(repo, resp, &what));
         }
         let bytes = resp
             .into_body()
@@ -349,24 +393,27 @@ impl Client {
             .classify(&repo.endpoint.host, ureq::Error::from(e), what)
     }
 
-    /// A status the caller did not expect, named for the user.
-    pub fn status_error(
-        &self,
-        repo: &Repository,
-        resp: &Response<ureq::Body>,
-        what: &str,
-    ) -> Error {
+    /// A status the caller did not expect, named for the user: the
+    /// registry's JSON error codes when it sent them.
+    pub fn status_error(&self, repo: &Repository, resp: Response<ureq::Body>, what: &str) -> Error {
         let status = resp.status().as_u16();
         let host = repo.endpoint.host.clone();
-        if !is_registry(resp) && matches!(status, 200 | 404 | 405 | 400) {
+        let registry_header = is_registry(&resp);
+        let codes = error_codes(resp);
+        if !registry_header && codes.is_empty() && matches!(status, 200 | 404 | 405 | 400) {
             return Error::NotRegistry {
                 url: format!("{}/v2/", self.transport.base_url(&repo.endpoint)),
                 status,
             };
         }
+        let has = |c: &str| codes.iter().any(|x| x == c);
         match status {
             401 => Error::NoChallenge { host },
             403 => Error::Denied {
+                registry: repo.registry.clone(),
+                repo: repo.path.clone(),
+            },
+            404 if has("NAME_UNKNOWN") => Error::Denied {
                 registry: repo.registry.clone(),
                 repo: repo.path.clone(),
             },
@@ -380,6 +427,27 @@ impl Client {
             },
         }
     }
+}
+
+/// The `code`s of a registry's `{"errors":[{"code":…}]}` body.
+fn error_codes(resp: Response<ureq::Body>) -> Vec<String> {
+    #[derive(serde::Deserialize)]
+    struct Errors {
+        errors: Vec<Code>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Code {
+        code: String,
+    }
+    let body = resp
+        .into_body()
+        .with_config()
+        .limit(64 * 1024)
+        .read_to_vec()
+        .unwrap_or_default();
+    serde_json::from_slice::<Errors>(&body)
+        .map(|e| e.errors.into_iter().map(|c| c.code).collect())
+        .unwrap_or_default()
 }
 
 /// Every answer of a distribution registry carries this header.

@@ -87,6 +87,13 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error("layer {digest} from {host} does not unpack: the registry served corrupt data; nothing of it was kept, pull again")]
+    CorruptLayer {
+        host: String,
+        digest: String,
+        #[source]
+        source: husk_layers::Error,
+    },
     #[error("{what} from {host} ended after {got} of {expected} bytes: pull again to resume")]
     Truncated {
         host: String,

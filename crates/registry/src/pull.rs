@@ -120,7 +120,12 @@ pub fn pull(
         }
     };
     let config_what = format!("image config {}", manifest.config.digest);
-    let config_bytes = client.get_blob_bytes(repo, &manifest.config.digest, &config_what)?;
+    let config_bytes = client.get_blob_bytes(
+        repo,
+        &manifest.config.digest,
+        manifest.config.size,
+        &config_what,
+    )?;
     let config: ImageConfig = serde_json::from_slice(&config_bytes)
         .map_err(|e| Error::malformed(&host, config_what.clone(), e))?;
     if config.rootfs.diff_ids.len() != manifest.layers.len() {
@@ -444,7 +449,11 @@ fn bad_layer(e: husk_image::Error, host: &str, digest: &Digest) -> Error {
             expected,
             actual,
         },
-        husk_image::Error::Layers(l) => Error::malformed(host, format!("layer {digest}"), l),
+        husk_image::Error::Layers(source) => Error::CorruptLayer {
+            host: host.to_string(),
+            digest: digest.to_string(),
+            source,
+        },
         other => Error::Image(other),
     }
 }

@@ -241,7 +241,7 @@ impl Pusher<'_> {
         match resp.status().as_u16() {
             200 => Ok(true),
             404 => Ok(false),
-            _ => Err(self.client.status_error(self.repo, &resp, &what)),
+            _ => Err(self.client.status_error(self.repo, resp, &what)),
         }
     }
 
@@ -275,7 +275,7 @@ impl Pusher<'_> {
                 201 => return Ok(Mount::Mounted(from)),
                 202 => return Ok(Mount::Upload(Some(self.location(&resp, &what)?))),
                 401 | 403 | 404 => continue,
-                _ => return Err(self.client.status_error(self.repo, &resp, &what)),
+                _ => return Err(self.client.status_error(self.repo, resp, &what)),
             }
         }
         Ok(Mount::Upload(None))
@@ -302,7 +302,7 @@ impl Pusher<'_> {
                 let resp =
                     self.send(Method::POST, &start, &self.scope(), &[], Body::Empty, &what)?;
                 if resp.status().as_u16() != 202 {
-                    return Err(self.client.status_error(self.repo, &resp, &what));
+                    return Err(self.client.status_error(self.repo, resp, &what));
                 }
                 self.location(&resp, &what)?
             }
@@ -341,7 +341,7 @@ impl Pusher<'_> {
                     &what,
                 )?;
                 if resp.status().as_u16() != 202 {
-                    return Err(self.client.status_error(self.repo, &resp, &what));
+                    return Err(self.client.status_error(self.repo, resp, &what));
                 }
                 location = self.location(&resp, &what)?;
                 done += buf.len() as u64;
@@ -353,7 +353,7 @@ impl Pusher<'_> {
             }
             let target = with_digest(&location, digest);
             let resp = self.send(Method::PUT, &target, &self.scope(), &[], Body::Empty, &what)?;
-            self.check_created(&resp, digest, &what)
+            self.check_created(resp, digest, &what)
         } else {
             let mut data = Vec::with_capacity(size as usize);
             file.read_to_end(&mut data)
@@ -367,7 +367,7 @@ impl Pusher<'_> {
                 Body::Bytes(&data),
                 &what,
             )?;
-            self.check_created(&resp, digest, &what)
+            self.check_created(resp, digest, &what)
         }
     }
 
@@ -382,19 +382,14 @@ impl Pusher<'_> {
             Body::Bytes(bytes),
             &what,
         )?;
-        self.check_created(&resp, digest, &what)
+        self.check_created(resp, digest, &what)
     }
 
-    fn check_created(
-        &self,
-        resp: &Response<ureq::Body>,
-        digest: &Digest,
-        what: &str,
-    ) -> Result<()> {
+    fn check_created(&self, resp: Response<ureq::Body>, digest: &Digest, what: &str) -> Result<()> {
         if resp.status().as_u16() != 201 {
             return Err(self.client.status_error(self.repo, resp, what));
         }
-        if let Some(got) = header(resp, "docker-content-digest") {
+        if let Some(got) = header(&resp, "docker-content-digest") {
             if got != digest.as_str() {
                 return Err(Error::DigestMismatch {
                     what: what.to_string(),

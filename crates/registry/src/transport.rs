@@ -194,8 +194,11 @@ impl Transport {
                     std::thread::sleep(after);
                 }
                 Err(e) => {
+                    // Nothing listens there: trying again will not change that.
+                    let refused = matches!(&e, ureq::Error::ConnectionFailed)
+                        || matches!(&e, ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused);
                     let e = self.classify(&ep.host, e, what);
-                    if last || !transient(&e) {
+                    if last || refused || !transient(&e) {
                         return Err(e);
                     }
                     std::thread::sleep(wait);
@@ -387,7 +390,10 @@ impl Transport {
 
 /// Errors worth another try: the connection, not the request, failed.
 pub fn transient(e: &Error) -> bool {
-    matches!(e, Error::Connect { .. } | Error::Stalled { .. })
+    matches!(
+        e,
+        Error::Connect { .. } | Error::Stalled { .. } | Error::Truncated { .. }
+    )
 }
 
 fn unreachable_attempts<T>() -> Result<T> {
@@ -439,9 +445,18 @@ fn rustls_error(e: &ureq::Error) -> Option<&rustls::Error> {
     }
 }
 
-/// The server answered the TLS hello with something that is not TLS.
+/// The server answered the TLS hello with something that is not TLS, or
+/// hung up on it (an http server that could not parse it).
 fn not_tls(e: &ureq::Error) -> bool {
-    matches!(rustls_error(e), Some(rustls::Error::InvalidMessage(_)))
+    match e {
+        ureq::Error::Io(io) if io.get_ref().is_none_or(|i| !i.is::<rustls::Error>()) => matches!(
+            io.kind(),
+            std::io::ErrorKind::UnexpectedEof
+                | std::io::ErrorKind::ConnectionReset
+                | std::io::ErrorKind::ConnectionAborted
+        ),
+        _ => matches!(rustls_error(e), Some(rustls::Error::InvalidMessage(_))),
+    }
 }
 
 fn is_tls(e: &ureq::Error) -> bool {
