@@ -308,6 +308,7 @@ import json, os, sys
 db_path = os.environ["HELPER_DB"]
 db = json.load(open(db_path)) if os.path.exists(db_path) else {}
 op, data = sys.argv[1], sys.stdin.read()
+open(db_path + ".log", "a").write(op + "\n")
 if op == "store":
     c = json.loads(data); db[c["ServerURL"]] = [c["Username"], c["Secret"]]
     json.dump(db, open(db_path, "w"))
@@ -372,11 +373,15 @@ fn creds_store_helper_keeps_the_secret() {
 
     let name = format!("{host}/helped:v1");
     h.ok(&["import", busybox_tar(work.path()).to_str().unwrap(), &name]);
+    let calls = || std::fs::read_to_string(work.path().join("keychain.json.log")).unwrap();
+    let before = calls().lines().count();
     let out = run(&["push", &name], "");
     assert!(
         out.status.success(),
         "push with the helper's secret: {out:?}"
     );
+    // Asked once for the whole push, not once per request.
+    assert_eq!(calls().lines().skip(before).collect::<Vec<_>>(), ["get"]);
 
     let out = run(&["logout", &host], "");
     assert_eq!(
