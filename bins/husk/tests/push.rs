@@ -251,3 +251,51 @@ fn push_of_an_image_pulled_from_another_registry_keeps_its_digest() {
         a.manifest_raw("library/busybox:latest")
     );
 }
+
+/// A registry that answers 429 with Retry-After is waited for; one that
+/// is not a registry, or asks for auth without saying how, is a one-line
+/// error and nothing is recorded.
+#[test]
+fn push_through_faults() {
+    husk_fixtures::require_root!("push_through_faults");
+    use husk_fixtures::registry::{Fault, FaultProxy};
+    let reg = Registry::start_http();
+    let proxy = FaultProxy::start(
+        &reg.addr(),
+        Fault::TooMany429 {
+            retry_after_secs: 1,
+            times: 2,
+        },
+    );
+    let work = tempdir();
+    let tar = busybox_tar(work.path());
+    let h = Husk::new();
+    let name = format!("{}/slow/bb:v1", proxy.addr());
+    h.ok(&["import", tar.to_str().unwrap(), &name]);
+    let out = h.ok(&["push", &name]);
+    let (digest, _) = digest_line(&out, "v1");
+    let limited = proxy.requests().iter().filter(|r| r.status == 429).count();
+    assert_eq!(limited, 2, "{:?}", proxy.requests());
+    assert_eq!(
+        format!("sha256:{}", sha256_hex(&reg.manifest_raw("slow/bb:v1"))),
+        digest
+    );
+
+    let listed = h.ok(&["images", "--digests"]);
+    for (fault, says) in [
+        (Fault::NotARegistry, "is not a registry"),
+        (
+            Fault::Unauthorized401NoChallenge,
+            "answered 401 without a usable WWW-Authenticate challenge",
+        ),
+    ] {
+        proxy.set_fault(fault);
+        let other = format!("{}/other/bb:v1", proxy.addr());
+        h.ok(&["tag", &name, &other]);
+        let err = h.fails(&["push", &other]);
+        assert!(err.contains(says), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        h.ok(&["rmi", &other]);
+    }
+    assert_eq!(h.ok(&["images", "--digests"]), listed, "nothing recorded");
+}
