@@ -73,7 +73,7 @@ pub fn login(paths: &Paths, a: &LoginArgs) -> Result<()> {
             );
             let _ = std::io::stdout().flush();
             match husk_registry::login(engine, server, c) {
-                Ok(()) => return finish(&creds, server, c),
+                Ok(keep) => return finish(&creds, server, &keep),
                 Err(husk_registry::Error::LoginRefused { .. }) => {
                     eprintln!("Stored credentials invalid or expired")
                 }
@@ -118,8 +118,8 @@ pub fn login(paths: &Paths, a: &LoginArgs) -> Result<()> {
         bail!("Password Required");
     }
     let c = Credential { username, secret };
-    husk_registry::login(engine, server, &c)?;
-    finish(&creds, server, &c)
+    let keep = husk_registry::login(engine, server, &c)?;
+    finish(&creds, server, &keep)
 }
 
 /// Keeps the checked credentials and says so as docker does.

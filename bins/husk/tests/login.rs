@@ -105,11 +105,16 @@ fn login_push_logout(reg: &Registry) {
     assert_eq!(text(&out.stdout), "Login Succeeded\n");
     assert!(text(&out.stderr).starts_with("WARNING! Your credentials are stored unencrypted in '"));
     let v = config_json(&config);
-    let auth = base64_of(&format!("{user}:{pass}"));
-    assert_eq!(
-        v,
-        serde_json::json!({"auths": {host.clone(): {"auth": auth}}})
-    );
+    let entry = if is_token(reg) {
+        // The token server's refresh token is kept, not the password.
+        let token = v["auths"][host.as_str()]["identitytoken"].clone();
+        assert!(token.as_str().is_some_and(|t| t.len() > 10), "{v}");
+        assert!(!v.to_string().contains(pass), "{v}");
+        serde_json::json!({ "identitytoken": token })
+    } else {
+        serde_json::json!({ "auth": base64_of(&format!("{user}:{pass}")) })
+    };
+    assert_eq!(v, serde_json::json!({"auths": {host.clone(): entry}}));
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&config.join("config.json")), 0o600);
     assert_eq!(mode(&config), 0o700);
@@ -146,6 +151,10 @@ fn login_push_logout(reg: &Registry) {
     let out = husk_with(&h, &config, &["logout", &host], "", None);
     assert!(out.status.success(), "{out:?}");
     assert_eq!(text(&out.stdout), format!("Not logged in to {host}\n"));
+}
+
+fn is_token(reg: &Registry) -> bool {
+    matches!(reg.auth(), husk_fixtures::registry::Auth::Token(_))
 }
 
 fn digest_of_push(out: &str) -> String {
@@ -485,6 +494,31 @@ fn docker_identity_token_logs_husk_in() {
                     .any(|g| g == "repository:frank/bb:pull,push")),
         "husk traded the identity token for a push token: {asked:?}"
     );
+
+    // husk's own login keeps an identity token too, which docker uses.
+    let out = husk_with(&h, &config, &["logout", &host], "", None);
+    assert!(out.status.success(), "{out:?}");
+    let out = husk_with(
+        &h,
+        &config,
+        &["login", "-u", "frank", "--password-stdin", &host],
+        "pw4",
+        None,
+    );
+    assert!(out.status.success(), "{out:?}");
+    let v = config_json(&config);
+    assert!(
+        v["auths"][host.as_str()]["identitytoken"].is_string(),
+        "{v}"
+    );
+    assert!(!v.to_string().contains("pw4"), "{v}");
+    let pulled = dk.pull(&name);
+    assert!(
+        pulled.contains("Downloaded newer image") || pulled.contains("Image is up to date"),
+        "{pulled}"
+    );
+    let ran = dk.run(&name, &["cat", "/etc/passwd"]);
+    assert!(ran.contains("root:"), "{ran}");
 }
 
 /// At a terminal: docker's prompts, the password not echoed, then the
