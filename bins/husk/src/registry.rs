@@ -13,6 +13,7 @@ use husk_registry::push::{Event, PushOptions};
 use husk_registry::{ImageRef, Repository};
 
 use crate::cli::{LoginArgs, LogoutArgs, PushArgs};
+use crate::push_output::PushOutput;
 
 /// The registry a login/logout without SERVER (or with docker's
 /// "docker.io") is about.
@@ -189,36 +190,20 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
     if !a.quiet {
         println!("The push refers to repository [{}]", r.name.repo());
     }
-    let quiet = a.quiet;
-    let show = move |e: Event| {
-        if quiet {
-            return;
-        }
-        let line = match e {
-            Event::Preparing { id } => format!("{id}: Preparing"),
-            Event::Waiting { id } => format!("{id}: Waiting"),
-            Event::Pushing { id, done: 0, .. } => format!("{id}: Pushing"),
-            Event::Pushing { .. } => return,
-            Event::Pushed { id } => format!("{id}: Pushed"),
-            Event::Mounted { id, from } => format!("{id}: Mounted from {from}"),
-            Event::Exists { id } => format!("{id}: Layer already exists"),
-        };
-        // One println is one write under stdout's lock: lines from the
-        // upload threads never mix.
-        println!("{line}");
-    };
     let mut pins = Vec::new();
     for (name, image) in &names {
-        let pushed = husk_registry::push::push(
+        let output = PushOutput::new(a.quiet, std::io::stdout().is_terminal());
+        let result = husk_registry::push::push(
             &client,
             &store,
             image,
             &repo,
             name.tag(),
             &PushOptions::default(),
-            &show,
-        )
-        .with_context(|| format!("push {}", name.familiar()))?;
+            &|e: Event| output.event(e),
+        );
+        output.done();
+        let pushed = result.with_context(|| format!("push {}", name.familiar()))?;
         pins.push((
             image.manifest.clone(),
             format!("{}@{}", name.repo(), pushed.digest),

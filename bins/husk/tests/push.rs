@@ -299,3 +299,23 @@ fn push_through_faults() {
     }
     assert_eq!(h.ok(&["images", "--digests"]), listed, "nothing recorded");
 }
+
+/// On a terminal: one bar per layer, finished with docker's words.
+#[test]
+fn push_at_a_terminal_shows_a_bar_per_layer() {
+    husk_fixtures::require_root!("push_at_a_terminal_shows_a_bar_per_layer");
+    let reg = Registry::start_http();
+    let work = tempdir();
+    let tar = busybox_tar(work.path());
+    let h = Husk::new();
+    let name = format!("{}/tty/bb:v1", reg.host());
+    h.ok(&["import", tar.to_str().unwrap(), &name]);
+    let mut t = husk_fixtures::Terminal::spawn(h.cmd(&["push", &name]), 24, 100);
+    assert!(t.wait().success(), "{}", t.text());
+    let shown = t.text();
+    let id = layer_lines(&h.ok(&["push", &name]))[0].0.clone();
+    assert!(shown.contains(&format!("{id}: Pushed")), "{shown:?}");
+    assert!(shown.contains("v1: digest: sha256:"), "{shown:?}");
+    // Drawn, not listed: the bar's line is rewritten in place.
+    assert!(shown.contains("\u{1b}["), "{shown:?}");
+}
