@@ -205,6 +205,14 @@ fn login_push_logout_with_a_token_server() {
                 .any(|g| g == "repository:private/bb:pull,push")),
         "push asked for pull,push with bob's credentials: {asked:?}"
     );
+    let push_tokens = asked
+        .iter()
+        .filter(|r| r.status == 200 && r.scopes == ["repository:private/bb:pull,push"])
+        .count();
+    assert_eq!(
+        push_tokens, 1,
+        "one push token shared by the upload threads: {asked:?}"
+    );
     assert!(
         asked
             .iter()

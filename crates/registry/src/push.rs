@@ -113,7 +113,12 @@ fn push_image(
     let mut blobs: Vec<Blob> = Vec::new();
     for (i, layer) in manifest.layers.iter().enumerate() {
         // docker never pushes a foreign layer: its URLs are where it lives.
-        if is_foreign(&layer.media_type) {
+        // A layer listed twice (empty layers) goes up once.
+        if is_foreign(&layer.media_type)
+            || manifest.layers[..i]
+                .iter()
+                .any(|l| l.digest == layer.digest)
+        {
             continue;
         }
         let id = diff_ids.get(i).unwrap_or(&layer.digest).short().to_string();
@@ -149,6 +154,9 @@ fn push_image(
         sources: &sources,
         progress,
     };
+    // One token for the threads to share, fetched before they start (and
+    // a refusal said once).
+    pusher.authenticate(tag)?;
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
@@ -224,6 +232,25 @@ impl Pusher<'_> {
         }
         self.sources
             .record(digest, &self.repo.registry, &self.repo.path)
+    }
+
+    /// `HEAD` of the tag's manifest with the push scope: answers the
+    /// registry's challenge once, so the upload threads find the token.
+    fn authenticate(&self, tag: &str) -> Result<()> {
+        let what = format!("manifest {}:{tag}", self.repo.path);
+        let target = format!("/v2/{}/manifests/{tag}", self.repo.path);
+        let resp = self.send(
+            Method::HEAD,
+            &target,
+            &self.scope(),
+            &[],
+            Body::Empty,
+            &what,
+        )?;
+        match resp.status().as_u16() {
+            200 | 404 => Ok(()),
+            _ => Err(self.client.status_error(self.repo, resp, &what)),
+        }
     }
 
     /// `HEAD /v2/<name>/blobs/<digest>`.
