@@ -170,6 +170,8 @@ impl Progress for Lines {
 struct Bars {
     multi: MultiProgress,
     bars: Mutex<HashMap<Digest, ProgressBar>>,
+    order: Mutex<Vec<Digest>>,
+    out: Out,
 }
 
 impl Bars {
@@ -181,14 +183,19 @@ impl Bars {
         Bars {
             multi: MultiProgress::with_draw_target(target),
             bars: Mutex::new(HashMap::new()),
+            order: Mutex::new(Vec::new()),
+            out,
         }
     }
 
+    /// The bars give way to one final line per layer, as docker leaves them.
     fn done(&self) {
         let bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
-        for b in bars.values() {
-            if !b.is_finished() {
-                b.abandon();
+        let _ = self.multi.clear();
+        for d in self.order.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            if let Some(b) = bars.get(d) {
+                self.out
+                    .write_line(&format!("{}: {}", d.short(), b.message()));
             }
         }
     }
@@ -210,6 +217,10 @@ impl Progress for Bars {
     fn layer(&self, layer: &Digest, event: Event) {
         let mut bars = self.bars.lock().unwrap_or_else(|p| p.into_inner());
         let bar = bars.entry(layer.clone()).or_insert_with(|| {
+            self.order
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(layer.clone());
             let b = self.multi.add(ProgressBar::new(0));
             b.set_style(text_style());
             b.set_prefix(layer.short().to_string());

@@ -51,6 +51,11 @@ fn pull_busybox_through_a_mirror_like_docker() {
         digest
     );
 
+    assert_eq!(
+        p.h.inspect("busybox")["RepoDigests"],
+        serde_json::json!([format!("busybox@{digest}")])
+    );
+
     let again = p.ok(&["pull", "busybox:latest"]);
     assert!(
         again.contains("Status: Image is up to date for busybox:latest"),
@@ -298,7 +303,7 @@ fn basic_auth_and_redirects_that_drop_credentials() {
 
     let err = p.fails(&["pull", &image]);
     assert!(
-        err.contains(&format!("pull access denied for x/bb"))
+        err.contains("pull access denied for x/bb")
             && err.contains(&format!("'husk login {host}'")),
         "{err}"
     );

@@ -204,3 +204,58 @@ fn sigint_mid_pull_then_the_next_pull_downloads_less() {
     assert!(second < total, "second pull fetched {second} of {total}");
     p.assert_images(&[&image]);
 }
+
+/// A foreign layer (with `urls`) the registry has no copy of is fetched
+/// from its URL, another host, without the registry's credentials.
+#[test]
+fn foreign_layers_follow_their_urls_when_the_registry_has_no_copy() {
+    husk_fixtures::require_root!("foreign_layers_follow_their_urls_when_the_registry_has_no_copy");
+    use husk_fixtures::registry::BlobStore;
+    let (reg, _proxy, layers) = setup(64 * 1024);
+    // "Elsewhere": a copy of the blobs served from 127.0.0.2.
+    let elsewhere = tempfile::Builder::new()
+        .prefix("husk-test-foreign-")
+        .tempdir()
+        .unwrap();
+    let st = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(reg.storage())
+        .arg(elsewhere.path().join("storage"))
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let blobs = BlobStore::start(&elsewhere.path().join("storage"));
+    // The registry loses its copy of the last layer.
+    let (foreign, _) = layers.last().unwrap().clone();
+    let hex = &foreign["sha256:".len()..];
+    let data = reg
+        .storage()
+        .join("docker/registry/v2/blobs/sha256")
+        .join(&hex[..2])
+        .join(hex)
+        .join("data");
+    std::fs::remove_file(&data).unwrap();
+    let mut m: serde_json::Value = serde_json::from_slice(&reg.manifest_raw(IMAGE)).unwrap();
+    let last = m["layers"].as_array_mut().unwrap().last_mut().unwrap();
+    last["mediaType"] = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip".into();
+    last["urls"] = serde_json::json!([format!("{}/blobs/{foreign}", blobs.url())]);
+    let body = serde_json::to_vec(&m).unwrap();
+    let proxy = FaultProxy::start(
+        &reg.addr(),
+        Fault::ServeManifest {
+            media_type: "application/vnd.docker.distribution.manifest.v2+json".into(),
+            body,
+        },
+    );
+    let p = Puller::new("");
+    let image = format!("{}/{IMAGE}", proxy.host());
+    p.ok(&["pull", &image]);
+    p.assert_images(&[&image]);
+    let served = blobs.requests();
+    assert_eq!(served.len(), 1, "{served:?}");
+    assert!(
+        served[0].path.contains(hex) && served[0].status == 200,
+        "{served:?}"
+    );
+    assert!(served[0].authorization.is_none());
+}

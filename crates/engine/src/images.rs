@@ -54,9 +54,8 @@ pub fn prune(store: &Store, all: bool) -> Result<(Vec<Removed>, u64)> {
         if in_use.contains(&img.id) || !seen.insert(img.id.clone()) {
             continue;
         }
-        // Pulled by digest, it has no tag but is not dangling (docker's rule).
-        let dangling = img.names.is_empty() && store.repo_digests(&img)?.is_empty();
-        if dangling || all {
+        // Untagged goes, even with a digest reference (docker prunes repo:<none>).
+        if img.names.is_empty() || all {
             events.extend(store.remove(&img.id.to_string(), true)?);
         }
     }

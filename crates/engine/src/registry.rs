@@ -101,3 +101,45 @@ pub fn client(paths: &Paths) -> Result<(Client, PullOptions)> {
         },
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registry_section_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(
+            &p,
+            "[registry]\nregistry_mirrors = [\"http://127.0.0.1:5000\"]\ninsecure_registries = [\"reg.local:5000\"]\nmax_concurrent_downloads = 2\n",
+        )
+        .unwrap();
+        let c = Config::load(Some(&p)).unwrap().registry;
+        assert_eq!(c.registry_mirrors, ["http://127.0.0.1:5000"]);
+        assert_eq!(c.max_concurrent_downloads, 2);
+        assert_eq!(certs_dir(Some(&p)), dir.path().join("certs.d"));
+        assert_eq!(certs_dir(None), Path::new("/etc/husk/certs.d"));
+        for (text, want) in [
+            (
+                "[registry]\nregistry_mirrors = [\"mirror:5000\"]\n",
+                "registry.registry_mirrors",
+            ),
+            (
+                "[registry]\ninsecure_registries = [\"http://x\"]\n",
+                "registry.insecure_registries",
+            ),
+            (
+                "[registry]\nmax_concurrent_downloads = 0\n",
+                "max_concurrent_downloads",
+            ),
+            ("[registry]\nstall_timeout = 0\n", "registry.stall_timeout"),
+            ("[registry]\nmirrors = []\n", "unknown field"),
+        ] {
+            std::fs::write(&p, text).unwrap();
+            let err = Config::load(Some(&p)).unwrap_err().to_string();
+            assert!(err.contains(want), "{text}: {err}");
+            assert!(!err.contains('\n'), "{err}");
+        }
+    }
+}

@@ -355,6 +355,40 @@ impl Client {
         })
     }
 
+    /// A foreign layer from one of its URLs (http or https, no
+    /// credentials: it is not the registry), from byte `offset` on.
+    pub fn get_url(&self, url: &str, offset: u64, what: &str) -> Result<BlobStream> {
+        let ep = Endpoint::from_url(url).map_err(|_| Error::Status {
+            host: url.to_string(),
+            what: format!("{what} (its URL is not http or https)"),
+            status: 0,
+        })?;
+        let mut headers = Vec::new();
+        if offset > 0 {
+            headers.push(("range", format!("bytes={offset}-")));
+        }
+        let resp = self
+            .transport
+            .send(&ep, Method::GET, url, &headers, Body::Empty, what)?;
+        let offset = match resp.status().as_u16() {
+            200 => 0,
+            206 => offset,
+            status => {
+                return Err(Error::Status {
+                    host: ep.host,
+                    what: what.to_string(),
+                    status,
+                })
+            }
+        };
+        let remaining = header(&resp, "content-length").and_then(|v| v.parse().ok());
+        Ok(BlobStream {
+            offset,
+            remaining,
+            reader: Box::new(resp.into_body().into_reader()),
+        })
+    }
+
     /// `GET /v2/<path>/tags/list`.
     pub fn tags(&self, repo: &Repository) -> Result<Vec<String>> {
         #[derive(serde::Deserialize)]

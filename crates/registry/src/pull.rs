@@ -191,10 +191,10 @@ pub fn pull(
 
 /// The first repository that answers `f`; a mirror's failure falls
 /// through to the next, the last one's is reported.
-fn first_answer<'a, T>(
-    repos: &'a [Repository],
+fn first_answer<T>(
+    repos: &[Repository],
     f: impl Fn(&Repository) -> Result<T>,
-) -> Result<(&'a Repository, T)> {
+) -> Result<(&Repository, T)> {
     let mut last = None;
     for repo in repos {
         match f(repo) {
@@ -361,7 +361,7 @@ fn download(
             truncate(&file, &partial)?;
             have = 0;
         }
-        let stream = client.get_blob(repo, digest, have, &what)?;
+        let stream = fetch(client, repo, job.desc, have, &what)?;
         if stream.offset == 0 && have > 0 {
             // The registry sent the whole blob instead of the rest.
             truncate(&file, &partial)?;
@@ -392,6 +392,7 @@ fn download(
             client,
             repo,
             what: &what,
+            ended: false,
         };
         let result = store.put_received_layer(
             job.parent.as_ref(),
@@ -437,6 +438,28 @@ fn download(
     Err(Error::Cancelled)
 }
 
+/// The blob from the registry or, for a foreign layer the registry has
+/// no copy of, from the first of its URLs that serves it.
+fn fetch(
+    client: &Client,
+    repo: &Repository,
+    desc: &Descriptor,
+    have: u64,
+    what: &str,
+) -> Result<crate::client::BlobStream> {
+    let err = match client.get_blob(repo, &desc.digest, have, what) {
+        Ok(s) => return Ok(s),
+        Err(e @ Error::Status { status: 404, .. }) if !desc.urls.is_empty() => e,
+        Err(e) => return Err(e),
+    };
+    for url in &desc.urls {
+        if let Ok(s) = client.get_url(url, have, what) {
+            return Ok(s);
+        }
+    }
+    Err(err)
+}
+
 /// A store error caused by the blob's content, said as the registry's fault.
 fn bad_layer(e: husk_image::Error, host: &str, digest: &Digest) -> Error {
     match e {
@@ -479,6 +502,8 @@ struct Wire<'a> {
     client: &'a Client,
     repo: &'a Repository,
     what: &'a str,
+    /// The last byte came (the unpacker reads the end more than once).
+    ended: bool,
 }
 
 impl Wire<'_> {
@@ -535,7 +560,10 @@ impl Read for Wire<'_> {
                 };
                 return Err(self.fail(e, true));
             }
-            self.progress.layer(self.digest, Event::Extracting);
+            if !self.ended {
+                self.ended = true;
+                self.progress.layer(self.digest, Event::Extracting);
+            }
             return Ok(0);
         }
         if let Err(e) = self.file.write_all(&buf[..n]) {
