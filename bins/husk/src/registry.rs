@@ -157,6 +157,9 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
         }
         .into());
     }
+    if a.all_tags && r.tagged {
+        bail!("tag can't be used with --all-tags/-a: give the repository alone");
+    }
     let store = Store::open_read(&paths.root)?;
     let images = store.images()?;
     // The names to push: the one given (tag `latest` when none), or with
@@ -164,7 +167,7 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
     let mut names: Vec<(Reference, husk_image::Image)> = Vec::new();
     for img in &images {
         for n in &img.names {
-            let wanted = if a.all_tags && !r.tagged {
+            let wanted = if a.all_tags {
                 n.repo() == r.name.repo()
             } else {
                 *n == r.name
@@ -191,6 +194,7 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
         println!("The push refers to repository [{}]", r.name.repo());
     }
     let mut pins = Vec::new();
+    let mut failed = None;
     for (name, image) in &names {
         let output = PushOutput::new(a.quiet, std::io::stdout().is_terminal());
         let result = husk_registry::push::push(
@@ -203,7 +207,13 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
             &|e: Event| output.event(e),
         );
         output.done();
-        let pushed = result.with_context(|| format!("push {}", name.familiar()))?;
+        let pushed = match result.with_context(|| format!("push {}", name.familiar())) {
+            Ok(p) => p,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        };
         pins.push((
             image.manifest.clone(),
             format!("{}@{}", name.repo(), pushed.digest),
@@ -217,8 +227,9 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
             );
         }
     }
-    // docker's RepoDigests: the image is now also REPO@DIGEST. Recorded
-    // under the write lock, once the read lock of the push is let go.
+    // docker's RepoDigests: the image is now also REPO@DIGEST (for every
+    // tag that went up, also when a later one failed). Recorded under the
+    // write lock, once the read lock of the push is let go.
     drop(store);
     let recorded = Store::open_write(&paths.root).and_then(|store| {
         pins.into_iter()
@@ -230,7 +241,7 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
             husk_fs::error_chain(&e)
         );
     }
-    Ok(())
+    failed.map_or(Ok(()), Err)
 }
 
 /// Reads one line from the terminal after `prompt` (on stdout, as docker

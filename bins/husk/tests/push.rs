@@ -208,6 +208,11 @@ fn push_errors_are_one_line_with_a_fix() {
         err.trim_end(),
         "husk: An image does not exist locally with the tag: 127.0.0.1:1/nothing: tag one first with 'husk tag IMAGE 127.0.0.1:1/nothing:here'"
     );
+    let err = h.fails(&["push", "-a", "127.0.0.1:1/nothing:here"]);
+    assert_eq!(
+        err,
+        "husk: tag can't be used with --all-tags/-a: give the repository alone\n"
+    );
     let err = h.fails(&["push", "Bad/Name"]);
     assert!(err.starts_with("husk: invalid reference format"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
