@@ -9,6 +9,7 @@ mod containers;
 mod images;
 mod output;
 mod pull;
+mod push_output;
 mod registry;
 mod volumes;
 

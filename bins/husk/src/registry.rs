@@ -13,6 +13,7 @@ use husk_registry::push::{Event, PushOptions};
 use husk_registry::{ImageRef, Repository};
 
 use crate::cli::{LoginArgs, LogoutArgs, PushArgs};
+use crate::push_output::PushOutput;
 
 /// The registry a login/logout without SERVER (or with docker's
 /// "docker.io") is about.
@@ -73,7 +74,7 @@ pub fn login(paths: &Paths, a: &LoginArgs) -> Result<()> {
             );
             let _ = std::io::stdout().flush();
             match husk_registry::login(engine, server, c) {
-                Ok(()) => return finish(&creds, server, c),
+                Ok(keep) => return finish(&creds, server, &keep),
                 Err(husk_registry::Error::LoginRefused { .. }) => {
                     eprintln!("Stored credentials invalid or expired")
                 }
@@ -118,8 +119,8 @@ pub fn login(paths: &Paths, a: &LoginArgs) -> Result<()> {
         bail!("Password Required");
     }
     let c = Credential { username, secret };
-    husk_registry::login(engine, server, &c)?;
-    finish(&creds, server, &c)
+    let keep = husk_registry::login(engine, server, &c)?;
+    finish(&creds, server, &keep)
 }
 
 /// Keeps the checked credentials and says so as docker does.
@@ -156,6 +157,9 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
         }
         .into());
     }
+    if a.all_tags && r.tagged {
+        bail!("tag can't be used with --all-tags/-a: give the repository alone");
+    }
     let store = Store::open_read(&paths.root)?;
     let images = store.images()?;
     // The names to push: the one given (tag `latest` when none), or with
@@ -163,7 +167,7 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
     let mut names: Vec<(Reference, husk_image::Image)> = Vec::new();
     for img in &images {
         for n in &img.names {
-            let wanted = if a.all_tags && !r.tagged {
+            let wanted = if a.all_tags {
                 n.repo() == r.name.repo()
             } else {
                 *n == r.name
@@ -189,35 +193,31 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
     if !a.quiet {
         println!("The push refers to repository [{}]", r.name.repo());
     }
-    let quiet = a.quiet;
-    let show = move |e: Event| {
-        if quiet {
-            return;
-        }
-        let line = match e {
-            Event::Preparing { id } => format!("{id}: Preparing"),
-            Event::Waiting { id } => format!("{id}: Waiting"),
-            Event::Pushing { id, done: 0, .. } => format!("{id}: Pushing"),
-            Event::Pushing { .. } => return,
-            Event::Pushed { id } => format!("{id}: Pushed"),
-            Event::Mounted { id, from } => format!("{id}: Mounted from {from}"),
-            Event::Exists { id } => format!("{id}: Layer already exists"),
-        };
-        // One println is one write under stdout's lock: lines from the
-        // upload threads never mix.
-        println!("{line}");
-    };
+    let mut pins = Vec::new();
+    let mut failed = None;
     for (name, image) in &names {
-        let pushed = husk_registry::push::push(
+        let output = PushOutput::new(a.quiet, std::io::stdout().is_terminal());
+        let result = husk_registry::push::push(
             &client,
             &store,
             image,
             &repo,
             name.tag(),
             &PushOptions::default(),
-            &show,
-        )
-        .with_context(|| format!("push {}", name.familiar()))?;
+            &|e: Event| output.event(e),
+        );
+        output.done();
+        let pushed = match result.with_context(|| format!("push {}", name.familiar())) {
+            Ok(p) => p,
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        };
+        pins.push((
+            image.manifest.clone(),
+            format!("{}@{}", name.repo(), pushed.digest),
+        ));
         if a.quiet {
             println!("{name}");
         } else {
@@ -227,7 +227,21 @@ pub fn push(paths: &Paths, a: &PushArgs) -> Result<()> {
             );
         }
     }
-    Ok(())
+    // docker's RepoDigests: the image is now also REPO@DIGEST (for every
+    // tag that went up, also when a later one failed). Recorded under the
+    // write lock, once the read lock of the push is let go.
+    drop(store);
+    let recorded = Store::open_write(&paths.root).and_then(|store| {
+        pins.into_iter()
+            .try_for_each(|(desc, pin)| store.add_pinned(desc, &pin).map(drop))
+    });
+    if let Err(e) = recorded {
+        eprintln!(
+            "WARNING: pushed, but the repository digest was not recorded: {}",
+            husk_fs::error_chain(&e)
+        );
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 /// Reads one line from the terminal after `prompt` (on stdout, as docker

@@ -93,6 +93,19 @@ fn push_of_an_import_pulls_back_identical_then_exists_then_mounts() {
         assert_eq!(got, store_blob(&h, b), "blob {b}");
     }
 
+    // docker's RepoDigests now name the pushed manifest.
+    let listed = h.ok(&["images", "--digests"]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("/team/busybox") && l.contains(&digest)),
+        "{listed}"
+    );
+    assert_eq!(
+        h.inspect(&format!("{}/team/busybox@{digest}", reg.host()))["Id"],
+        h.inspect(&name)["Id"]
+    );
+
     // Again: the registry has every layer.
     let again = h.ok(&["push", &name]);
     let statuses: Vec<String> = layer_lines(&again).into_iter().map(|(_, s)| s).collect();
@@ -195,6 +208,11 @@ fn push_errors_are_one_line_with_a_fix() {
         err.trim_end(),
         "husk: An image does not exist locally with the tag: 127.0.0.1:1/nothing: tag one first with 'husk tag IMAGE 127.0.0.1:1/nothing:here'"
     );
+    let err = h.fails(&["push", "-a", "127.0.0.1:1/nothing:here"]);
+    assert_eq!(
+        err,
+        "husk: tag can't be used with --all-tags/-a: give the repository alone\n"
+    );
     let err = h.fails(&["push", "Bad/Name"]);
     assert!(err.starts_with("husk: invalid reference format"), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -211,4 +229,107 @@ fn push_errors_are_one_line_with_a_fix() {
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn push_of_an_image_pulled_from_another_registry_keeps_its_digest() {
+    husk_fixtures::require_root!("push_of_an_image_pulled_from_another_registry_keeps_its_digest");
+    let a = Registry::start_http();
+    let seeded = a.push_busybox("library/busybox:latest", 3);
+    let b = Registry::start_http();
+    let h = Husk::new();
+    let src = format!("{}/library/busybox:latest", a.host());
+    h.ok(&["pull", &src]);
+    let dst = format!("{}/moved/busybox:latest", b.host());
+    h.ok(&["tag", &src, &dst]);
+    let out = h.ok(&["push", &dst]);
+    let statuses: Vec<String> = layer_lines(&out)
+        .into_iter()
+        .map(|(_, s)| s)
+        .filter(|s| s != "Preparing" && s != "Pushing" && s != "Waiting")
+        .collect();
+    // Another registry: nothing to mount from, every layer uploaded.
+    assert_eq!(statuses, ["Pushed", "Pushed", "Pushed"], "{out}");
+    assert_eq!(digest_line(&out, "latest").0, seeded);
+    assert_eq!(
+        b.manifest_raw("moved/busybox:latest"),
+        a.manifest_raw("library/busybox:latest")
+    );
+}
+
+/// A registry that answers 429 with Retry-After is waited for; one that
+/// is not a registry, or asks for auth without saying how, is a one-line
+/// error and nothing is recorded.
+#[test]
+fn push_through_faults() {
+    husk_fixtures::require_root!("push_through_faults");
+    use husk_fixtures::registry::{Fault, FaultProxy};
+    let reg = Registry::start_http();
+    let proxy = FaultProxy::start(
+        &reg.addr(),
+        Fault::TooMany429 {
+            retry_after_secs: 1,
+            times: 2,
+        },
+    );
+    let work = tempdir();
+    let tar = busybox_tar(work.path());
+    let h = Husk::new();
+    let name = format!("{}/slow/bb:v1", proxy.addr());
+    h.ok(&["import", tar.to_str().unwrap(), &name]);
+    let out = h.ok(&["push", &name]);
+    let (digest, _) = digest_line(&out, "v1");
+    let limited = proxy.requests().iter().filter(|r| r.status == 429).count();
+    assert_eq!(limited, 2, "{:?}", proxy.requests());
+    assert_eq!(
+        format!("sha256:{}", sha256_hex(&reg.manifest_raw("slow/bb:v1"))),
+        digest
+    );
+
+    let list = || {
+        h.ok(&[
+            "images",
+            "--digests",
+            "--format",
+            "{{.Repository}}:{{.Tag}} {{.Digest}}",
+        ])
+    };
+    let listed = list();
+    assert!(listed.contains(&digest), "{listed}");
+    for (fault, says) in [
+        (Fault::NotARegistry, "is not a registry"),
+        (
+            Fault::Unauthorized401NoChallenge,
+            "answered 401 without a usable WWW-Authenticate challenge",
+        ),
+    ] {
+        proxy.set_fault(fault);
+        let other = format!("{}/other/bb:v1", proxy.addr());
+        h.ok(&["tag", &name, &other]);
+        let err = h.fails(&["push", &other]);
+        assert!(err.contains(says), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+        h.ok(&["rmi", &other]);
+    }
+    assert_eq!(list(), listed, "nothing recorded");
+}
+
+/// On a terminal: one bar per layer, finished with docker's words.
+#[test]
+fn push_at_a_terminal_shows_a_bar_per_layer() {
+    husk_fixtures::require_root!("push_at_a_terminal_shows_a_bar_per_layer");
+    let reg = Registry::start_http();
+    let work = tempdir();
+    let tar = busybox_tar(work.path());
+    let h = Husk::new();
+    let name = format!("{}/tty/bb:v1", reg.host());
+    h.ok(&["import", tar.to_str().unwrap(), &name]);
+    let mut t = husk_fixtures::Terminal::spawn(h.cmd(&["push", &name]), 24, 100);
+    assert!(t.wait().success(), "{}", t.text());
+    let shown = t.text();
+    let id = layer_lines(&h.ok(&["push", &name]))[0].0.clone();
+    assert!(shown.contains(&format!("{id}: Pushed")), "{shown:?}");
+    assert!(shown.contains("v1: digest: sha256:"), "{shown:?}");
+    // Drawn, not listed: the bar's line is rewritten in place.
+    assert!(shown.contains("\u{1b}["), "{shown:?}");
 }

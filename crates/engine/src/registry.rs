@@ -91,12 +91,7 @@ pub fn client(paths: &Paths) -> Result<(Client, PullOptions)> {
     };
     // Credentials where docker keeps them (config.json, its helpers).
     let creds = husk_registry::credentials::Credentials::from_env();
-    let client = Client::new(opts).with_logins(Box::new(move |registry| {
-        Ok(creds.get(registry)?.map(|c| husk_registry::Login {
-            username: c.username,
-            secret: c.secret,
-        }))
-    }));
+    let client = Client::new(opts).with_logins(creds.into_lookup());
     Ok((
         client,
         PullOptions {

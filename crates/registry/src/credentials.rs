@@ -21,9 +21,11 @@ mod config_file;
 mod helper;
 mod server;
 
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use config_file::{ConfigFile, Entry};
 use helper::Helper;
@@ -201,6 +203,25 @@ impl Credentials {
             file.save()?;
         }
         Ok(erased || changed)
+    }
+
+    /// The client's credential lookup: each registry's credential read
+    /// once (a helper may be slow or ask the user) and kept for the
+    /// client's life; a failed read is not kept, so it is reported again.
+    pub fn into_lookup(self) -> Box<crate::auth::Lookup> {
+        let seen: Mutex<HashMap<String, Option<crate::Login>>> = Mutex::new(HashMap::new());
+        Box::new(move |registry: &str| {
+            let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(found) = seen.get(registry) {
+                return Ok(found.clone());
+            }
+            let found = self.get(registry)?.map(|c| crate::Login {
+                username: c.username,
+                secret: c.secret,
+            });
+            seen.insert(registry.to_string(), found.clone());
+            Ok(found)
+        })
     }
 
     fn helper(&self, file: &ConfigFile, key: &str) -> Result<Option<Helper>> {

@@ -126,6 +126,8 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    #[error("push access denied for {repo}: log in with 'husk login {registry}' as a user who may push there")]
+    PushDenied { registry: String, repo: String },
     #[error("{reference} is pinned by digest: push a tag (husk tag IMAGE NAME:TAG, then husk push NAME:TAG)")]
     PushDigest { reference: String },
     #[error(transparent)]

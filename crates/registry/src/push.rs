@@ -62,6 +62,14 @@ pub struct Pushed {
     pub size: u64,
 }
 
+/// What a mount attempt leaves to do.
+enum Mount {
+    /// The registry linked the blob from this repository.
+    Mounted(String),
+    /// An upload is needed: into the session the registry opened, if any.
+    Upload(Option<String>),
+}
+
 /// One blob to send.
 struct Blob {
     desc: Descriptor,
@@ -80,13 +88,37 @@ pub fn push(
     opts: &PushOptions,
     progress: &(dyn Fn(Event) + Sync),
 ) -> Result<Pushed> {
+    // Denied is pull's word for a refusal: here it is the push refused.
+    push_image(client, store, image, repo, tag, opts, progress).map_err(|e| match e {
+        Error::Denied { registry, .. } => Error::PushDenied {
+            registry,
+            repo: repo.path.clone(),
+        },
+        e => e,
+    })
+}
+
+fn push_image(
+    client: &Client,
+    store: &Store,
+    image: &Image,
+    repo: &Repository,
+    tag: &str,
+    opts: &PushOptions,
+    progress: &(dyn Fn(Event) + Sync),
+) -> Result<Pushed> {
     let manifest = store.manifest(image)?;
     let manifest_bytes = store.blobs.read(&image.manifest.digest)?;
     let diff_ids = store.config(image)?.rootfs.diff_ids;
     let mut blobs: Vec<Blob> = Vec::new();
     for (i, layer) in manifest.layers.iter().enumerate() {
         // docker never pushes a foreign layer: its URLs are where it lives.
-        if is_foreign(&layer.media_type) {
+        // A layer listed twice (empty layers) goes up once.
+        if is_foreign(&layer.media_type)
+            || manifest.layers[..i]
+                .iter()
+                .any(|l| l.digest == layer.digest)
+        {
             continue;
         }
         let id = diff_ids.get(i).unwrap_or(&layer.digest).short().to_string();
@@ -122,6 +154,9 @@ pub fn push(
         sources: &sources,
         progress,
     };
+    // One token for the threads to share, fetched before they start (and
+    // a refusal said once).
+    pusher.authenticate(tag)?;
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     let first_error: Mutex<Option<Error>> = Mutex::new(None);
@@ -186,14 +221,36 @@ impl Pusher<'_> {
         let digest = &b.desc.digest;
         if self.exists(digest)? {
             self.tell(b, |id| Event::Exists { id });
-        } else if let Some(from) = self.mount(b)? {
-            self.tell(b, |id| Event::Mounted { id, from });
         } else {
-            self.upload(b)?;
-            self.tell(b, |id| Event::Pushed { id });
+            match self.mount(b)? {
+                Mount::Mounted(from) => self.tell(b, |id| Event::Mounted { id, from }),
+                Mount::Upload(session) => {
+                    self.upload(b, session)?;
+                    self.tell(b, |id| Event::Pushed { id });
+                }
+            }
         }
         self.sources
             .record(digest, &self.repo.registry, &self.repo.path)
+    }
+
+    /// `HEAD` of the tag's manifest with the push scope: answers the
+    /// registry's challenge once, so the upload threads find the token.
+    fn authenticate(&self, tag: &str) -> Result<()> {
+        let what = format!("manifest {}:{tag}", self.repo.path);
+        let target = format!("/v2/{}/manifests/{tag}", self.repo.path);
+        let resp = self.send(
+            Method::HEAD,
+            &target,
+            &self.scope(),
+            &[],
+            Body::Empty,
+            &what,
+        )?;
+        match resp.status().as_u16() {
+            200 | 404 => Ok(()),
+            _ => Err(self.client.status_error(self.repo, resp, &what)),
+        }
     }
 
     /// `HEAD /v2/<name>/blobs/<digest>`.
@@ -216,9 +273,9 @@ impl Pusher<'_> {
     }
 
     /// Asks the registry to mount the blob from a repository known to hold
-    /// it. Returns the repository it came from; None when there is none to
-    /// try or the registry would not (it then needs an upload).
-    fn mount(&self, b: &Blob) -> Result<Option<String>> {
+    /// it. A registry that cannot opens an upload instead (202): the blob
+    /// goes up through that one, as docker does.
+    fn mount(&self, b: &Blob) -> Result<Mount> {
         let digest = &b.desc.digest;
         let candidates = self
             .sources
@@ -242,18 +299,18 @@ impl Pusher<'_> {
                 Err(e) => return Err(e),
             };
             match resp.status().as_u16() {
-                201 => return Ok(Some(from)),
-                // The registry opened an upload instead; leave it (it
-                // expires) and upload through a fresh one below.
-                202 => continue,
+                201 => return Ok(Mount::Mounted(from)),
+                202 => return Ok(Mount::Upload(Some(self.location(&resp, &what)?))),
                 401 | 403 | 404 => continue,
                 _ => return Err(self.client.status_error(self.repo, resp, &what)),
             }
         }
-        Ok(None)
+        Ok(Mount::Upload(None))
     }
 
-    fn upload(&self, b: &Blob) -> Result<()> {
+    /// Uploads the blob, through `session` (an upload the registry opened)
+    /// or a new one.
+    fn upload(&self, b: &Blob, session: Option<String>) -> Result<()> {
         let digest = &b.desc.digest;
         let path = self.store.blobs.path(digest);
         let mut file = File::open(&path).map_err(|e| Error::MissingBlob {
@@ -265,12 +322,18 @@ impl Pusher<'_> {
             .map_err(|e| Error::io("stat", &path, e))?
             .len();
         let what = format!("upload of blob {digest}");
-        let start = format!("/v2/{}/blobs/uploads/", self.repo.path);
-        let resp = self.send(Method::POST, &start, &self.scope(), &[], Body::Empty, &what)?;
-        if resp.status().as_u16() != 202 {
-            return Err(self.client.status_error(self.repo, resp, &what));
-        }
-        let mut location = self.location(&resp, &what)?;
+        let mut location = match session {
+            Some(l) => l,
+            None => {
+                let start = format!("/v2/{}/blobs/uploads/", self.repo.path);
+                let resp =
+                    self.send(Method::POST, &start, &self.scope(), &[], Body::Empty, &what)?;
+                if resp.status().as_u16() != 202 {
+                    return Err(self.client.status_error(self.repo, resp, &what));
+                }
+                self.location(&resp, &what)?
+            }
+        };
         self.tell(b, |id| Event::Pushing {
             id,
             done: 0,
