@@ -384,3 +384,42 @@ fn token_auth_with_credentials() {
     assert_eq!(mine.len(), 1, "{mine:?}");
     assert_eq!(mine[0].user.as_deref(), Some("bob"));
 }
+
+/// docker's identity token (config.json `identitytoken`) is exchanged at
+/// the token server by OAuth2's refresh_token grant, never sent as a
+/// password.
+#[test]
+fn identity_token_pull() {
+    husk_fixtures::require_root!("identity_token_pull");
+    use husk_fixtures::registry::{refresh_token, Auth, Options, TokenConfig};
+    let mut cfg = TokenConfig::new("carol", "pw");
+    cfg.anonymous_pull = false;
+    let token = refresh_token(&cfg);
+    let reg = Registry::start_with(Options {
+        auth: Auth::Token(cfg),
+        ..Default::default()
+    });
+    reg.push("id/app:1", &Seed::busybox(1));
+    let p = Puller::new("");
+    std::fs::write(
+        p.conf.path().join("config.json"),
+        format!(
+            r#"{{"auths":{{"{}":{{"auth":"","identitytoken":"{token}"}}}}}}"#,
+            reg.host()
+        ),
+    )
+    .unwrap();
+    let image = format!("{}/id/app:1", reg.host());
+    p.ok(&["pull", &image]);
+    p.assert_images(&[&image]);
+    let grants: Vec<_> = reg
+        .token_server()
+        .requests()
+        .into_iter()
+        .filter(|r| r.scopes == ["repository:id/app:pull"])
+        .collect();
+    assert_eq!(grants.len(), 1, "{grants:?}");
+    assert_eq!(grants[0].method, "POST");
+    assert_eq!(grants[0].grant_type.as_deref(), Some("refresh_token"));
+    assert_eq!(grants[0].user.as_deref(), Some("carol"));
+}
