@@ -1,0 +1,47 @@
+//! What a docker user trips over on first contact, checked against the
+//! real kernel: each test is one of docker's behaviours a script or a
+//! habit relies on (`kill && rm`, `rm -f` of nothing, exec's 126/127,
+//! `-w` of a new directory, `lo` under `--network none`, flag errors).
+
+mod common;
+
+use common::engine::*;
+use husk_fixtures::require_root;
+
+#[test]
+fn kill_returns_once_the_container_is_dead() {
+    require_root!("kill_returns_once_the_container_is_dead");
+    let e = Engine::new();
+    e.ok(&["run", "-d", "--name", "victim", "busybox", "sleep", "500"]);
+    // No sleep between: docker's kill (SIGKILL) answers after the exit.
+    assert_eq!(e.ok(&["kill", "victim"]).trim(), "victim");
+    assert_eq!(
+        e.ok(&[
+            "inspect",
+            "-f",
+            "{{.State.Status}} {{.State.ExitCode}}",
+            "victim"
+        ])
+        .trim(),
+        "exited 137"
+    );
+    e.ok(&["start", "victim"]);
+    e.ok(&["kill", "victim"]);
+    assert_eq!(e.ok(&["rm", "victim"]).trim(), "victim");
+}
+
+#[test]
+fn rm_force_of_a_missing_container_is_silent_success() {
+    require_root!("rm_force_of_a_missing_container_is_silent_success");
+    let e = Engine::new();
+    e.ok(&["create", "--name", "there", "busybox", "true"]);
+    let (code, out, err) = e.code(&["rm", "-f", "no-such-container", "there"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (0, "there\n", ""));
+    // Without -f it is still an error, as in docker.
+    let (code, _, err) = e.code(&["rm", "no-such-container"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("no such container: no-such-container"),
+        "{err}"
+    );
+}
