@@ -45,3 +45,44 @@ fn rm_force_of_a_missing_container_is_silent_success() {
         "{err}"
     );
 }
+
+#[test]
+fn flag_mistakes_are_one_line_and_exit_125() {
+    require_root!("flag_mistakes_are_one_line_and_exit_125");
+    let e = Engine::new();
+    e.ok(&["run", "-d", "--name", "web", "busybox", "sleep", "500"]);
+    for (args, want) in [
+        (
+            &["run", "--restart", "always", "busybox"][..],
+            "husk: unknown flag: --restart: see 'husk run --help'\n",
+        ),
+        (
+            &["exec", "--privileged", "web", "true"][..],
+            "husk: unknown flag: --privileged: see 'husk exec --help'\n",
+        ),
+        (
+            &["run", "--cpus", "abc", "busybox"][..],
+            "husk: invalid value \"abc\" for --cpus: invalid float literal\n",
+        ),
+        (
+            &["kill", "--bogus", "web"][..],
+            "husk: unknown flag: --bogus: see 'husk kill --help'\n",
+        ),
+    ] {
+        let (code, out, err) = e.code(args);
+        assert_eq!(
+            (code, out.as_str(), err.as_str()),
+            (125, "", want),
+            "{args:?}"
+        );
+    }
+    // Nothing was created by the refused commands, and web still runs.
+    assert_eq!(e.ids().len(), 1);
+    let (code, _, err) = e.code(&["top", "web"]);
+    assert_eq!(code, 125);
+    assert!(
+        err.starts_with("husk: 'top' is not a husk command yet: "),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
