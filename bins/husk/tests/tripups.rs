@@ -86,3 +86,53 @@ fn flag_mistakes_are_one_line_and_exit_125() {
     );
     assert_eq!(err.lines().count(), 1, "{err}");
 }
+
+#[test]
+fn exec_of_a_missing_or_unrunnable_command_is_127_or_126() {
+    require_root!("exec_of_a_missing_or_unrunnable_command_is_127_or_126");
+    let e = Engine::new();
+    let tools = tempdir("husk-test-tools-");
+    let script = tools.path().join("hello");
+    std::fs::write(&script, "#!/bin/sh\necho hello from the volume\n").unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let bind = format!("{}:/tools", tools.path().display());
+    e.ok(&[
+        "run", "-d", "--name", "web", "-v", &bind, "busybox", "sleep", "500",
+    ]);
+    e.ok(&["exec", "web", "sh", "-c", "echo data > /tmp/plain"]);
+    for (args, code, msg) in [
+        (
+            &["exec", "web", "no-such-command"][..],
+            127,
+            "exec: \"no-such-command\": executable file not found in $PATH",
+        ),
+        (
+            &["exec", "web", "/etc"][..],
+            126,
+            "exec: \"/etc\": permission denied",
+        ),
+        (
+            &["exec", "web", "/tmp/plain"][..],
+            126,
+            "exec: \"/tmp/plain\": permission denied",
+        ),
+        (
+            &["exec", "-w", "/tmp", "web", "./missing"][..],
+            127,
+            "no such file or directory",
+        ),
+    ] {
+        let (got, out, err) = e.code(args);
+        assert_eq!((got, out.as_str()), (code, ""), "{args:?}: {err}");
+        assert!(err.starts_with("husk: exec failed: "), "{args:?}: {err}");
+        assert!(err.contains(msg), "{args:?}: {err}");
+        assert!(!err.contains("husk-runtime"), "{args:?}: {err}");
+    }
+    // Found where the container sees it (a volume), not only in the image;
+    // the command's own status is still its own.
+    assert_eq!(
+        e.ok(&["exec", "web", "/tools/hello"]),
+        "hello from the volume\n"
+    );
+    assert_eq!(e.code(&["exec", "web", "sh", "-c", "exit 1"]).0, 1);
+}
