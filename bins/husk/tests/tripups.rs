@@ -136,3 +136,38 @@ fn exec_of_a_missing_or_unrunnable_command_is_127_or_126() {
     );
     assert_eq!(e.code(&["exec", "web", "sh", "-c", "exit 1"]).0, 1);
 }
+
+#[test]
+fn workdir_that_does_not_exist_is_created() {
+    require_root!("workdir_that_does_not_exist_is_created");
+    let e = Engine::new();
+    // As docker and runc: made root-owned 0755, also on a read-only root
+    // and for a user who could not have made it.
+    assert_eq!(
+        e.ok(&[
+            "run",
+            "--rm",
+            "-w",
+            "/srv/new/dir",
+            "busybox",
+            "sh",
+            "-c",
+            "pwd; stat -c '%u %a' ."
+        ]),
+        "/srv/new/dir\n0 755\n"
+    );
+    assert_eq!(
+        e.ok(&[
+            "run",
+            "--rm",
+            "--read-only",
+            "-u",
+            "65534",
+            "-w",
+            "/made",
+            "busybox",
+            "pwd"
+        ]),
+        "/made\n"
+    );
+}

@@ -101,6 +101,13 @@ pub fn prepare(
         }
         devices::create_symlinks(&root, has_devpts)?;
     }
+    // runc (and docker's `-w`) create a missing cwd, root-owned 0755, once
+    // the mounts are in place (so it lands in a volume mounted there);
+    // resolved inside the root, so an image's symlink cannot aim it out.
+    if let Some(process) = spec.process() {
+        husk_fs::mkdir_all_in_root(&root, process.cwd(), 0o755)
+            .map_err(|e| Error::Spec(format!("process.cwd: {}", husk_fs::error_chain(&e))))?;
+    }
     drop(root);
     // runc's point for prestart/createRuntime (in the parent) and
     // createContainer hooks: the mounts exist, pivot_root has not happened.
