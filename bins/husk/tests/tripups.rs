@@ -171,3 +171,23 @@ fn workdir_that_does_not_exist_is_created() {
         "/made\n"
     );
 }
+
+#[test]
+fn network_none_still_has_a_loopback() {
+    require_root!("network_none_still_has_a_loopback");
+    let e = Engine::new();
+    let out = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "busybox",
+        "sh",
+        "-c",
+        "ip -o link show lo; ip -o link | wc -l; ping -c1 -W2 127.0.0.1 >/dev/null && echo pong",
+    ]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains("<LOOPBACK,UP,LOWER_UP>"), "{out}");
+    // Only lo: none means no other interface.
+    assert_eq!(&lines[1..], ["1", "pong"], "{out}");
+}
