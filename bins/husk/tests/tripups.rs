@@ -191,3 +191,17 @@ fn network_none_still_has_a_loopback() {
     // Only lo: none means no other interface.
     assert_eq!(&lines[1..], ["1", "pong"], "{out}");
 }
+
+#[test]
+fn ps_quotes_the_command_as_docker_does() {
+    require_root!("ps_quotes_the_command_as_docker_does");
+    let e = Engine::new();
+    e.code(&["run", "--name", "three", "busybox", "sh", "-c", "exit 3"]);
+    let out = e.ok(&["ps", "-a"]);
+    let row = out.lines().nth(1).unwrap_or_default();
+    assert_eq!(columns(row)[2], "\"sh -c 'exit 3'\"", "{out}");
+    assert_eq!(
+        e.ok(&["ps", "-a", "--format", "{{.Command}}"]),
+        "\"sh -c 'exit 3'\"\n"
+    );
+}
