@@ -205,3 +205,69 @@ fn ps_quotes_the_command_as_docker_does() {
         "\"sh -c 'exit 3'\"\n"
     );
 }
+
+#[test]
+fn inspect_shows_dockers_host_config_and_exposed_ports() {
+    require_root!("inspect_shows_dockers_host_config_and_exposed_ports");
+    let e = Engine::new();
+    e.ok(&[
+        "create",
+        "--name",
+        "pub",
+        "-p",
+        "8080:80",
+        "-p",
+        "127.0.0.1::53/udp",
+        "busybox",
+        "true",
+    ]);
+    let v = e.inspect("pub");
+    assert_eq!(
+        v["Config"]["ExposedPorts"],
+        serde_json::json!({"53/udp": {}, "80/tcp": {}})
+    );
+    let hc = &v["HostConfig"];
+    assert_eq!(hc["NetworkMode"], "default");
+    assert_eq!(hc["Runtime"], "husk-runtime");
+    for (k, want) in [
+        ("ShmSize", serde_json::json!(67108864)),
+        ("CpuQuota", serde_json::json!(0)),
+        ("CpuPeriod", serde_json::json!(0)),
+        ("PidMode", serde_json::json!("")),
+        ("IpcMode", serde_json::json!("private")),
+        ("OomScoreAdj", serde_json::json!(0)),
+        ("CgroupnsMode", serde_json::json!("host")),
+        ("ContainerIDFile", serde_json::json!("")),
+        ("BlkioWeightDevice", serde_json::json!([])),
+        ("ConsoleSize", serde_json::json!([0, 0])),
+    ] {
+        assert_eq!(hc[k], want, "HostConfig.{k} in {hc:#}");
+    }
+    assert_eq!(hc["MaskedPaths"][0], "/proc/asound");
+    assert_eq!(hc["ReadonlyPaths"][3], "/proc/sys");
+    // docker's key order, as `docker inspect` prints them.
+    let keys: Vec<&str> = hc.as_object().unwrap().keys().map(String::as_str).collect();
+    assert_eq!(
+        &keys[..4],
+        ["Binds", "ContainerIDFile", "LogConfig", "NetworkMode"]
+    );
+    assert!(keys.len() >= 60, "{keys:?}");
+
+    e.ok(&[
+        "create",
+        "--name",
+        "priv",
+        "--network",
+        "bridge",
+        "--privileged",
+        "busybox",
+        "true",
+    ]);
+    let hc = e.inspect("priv")["HostConfig"].clone();
+    assert_eq!(hc["NetworkMode"], "bridge");
+    assert!(
+        hc["MaskedPaths"].is_null() && hc["ReadonlyPaths"].is_null(),
+        "{hc:#}"
+    );
+    assert!(e.inspect("priv")["Config"]["ExposedPorts"].is_null());
+}
