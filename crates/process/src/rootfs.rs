@@ -104,9 +104,10 @@ pub fn prepare(
     // runc (and docker's `-w`) create a missing cwd, root-owned 0755, once
     // the mounts are in place (so it lands in a volume mounted there);
     // resolved inside the root, so an image's symlink cannot aim it out.
+    // A cwd that cannot be made is left to the chdir before exec, which
+    // names process.cwd and why (a file in the way, a magic link).
     if let Some(process) = spec.process() {
-        husk_fs::mkdir_all_in_root(&root, process.cwd(), 0o755)
-            .map_err(|e| Error::Spec(format!("process.cwd: {}", husk_fs::error_chain(&e))))?;
+        let _ = husk_fs::mkdir_all_in_root(&root, process.cwd(), 0o755);
     }
     drop(root);
     // runc's point for prestart/createRuntime (in the parent) and
