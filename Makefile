@@ -12,7 +12,7 @@ DEBS := busybox-static runc crun skopeo umoci libseccomp-dev pkg-config debootst
 export HUSK_PAYLOAD := $(PAYLOAD)
 export HUSK_INIT := $(INIT)
 
-.PHONY: all deps build payload init static runtime-static test lint demo bench clean
+.PHONY: all deps build install payload init static runtime-static test lint demo bench clean
 
 all: build
 
@@ -33,6 +33,14 @@ build: deps init static
 	mkdir -p $(TARGET_DIR)/release
 	cp --remove-destination $(TARGET_DIR)/static/husk $(TARGET_DIR)/static/husk-runtime \
 	  $(INIT) $(TARGET_DIR)/release/
+
+# Puts husk, husk-runtime and husk-init in $(DESTDIR)$(PREFIX)/bin: husk
+# finds the other two next to itself.
+PREFIX ?= /usr/local
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(TARGET_DIR)/release/husk $(TARGET_DIR)/release/husk-runtime \
+	  $(TARGET_DIR)/release/husk-init $(DESTDIR)$(PREFIX)/bin/
 
 # The payload runs inside busybox rootfs that have no dynamic loader.
 payload: deps

@@ -411,9 +411,20 @@ pub fn kill(p: &Paths, a: &KillArgs) -> Result<i32> {
 }
 
 pub fn rm(p: &Paths, a: &RmArgs) -> Result<i32> {
-    each(&a.containers, |n| {
-        lifecycle::remove_with_volumes(p, n, a.force, a.volumes)
-    })
+    let mut failed = 0;
+    for n in &a.containers {
+        match lifecycle::remove_with_volumes(p, n, a.force, a.volumes) {
+            Ok(()) => println!("{n}"),
+            // docker's `rm -f`: a container that is not there is already
+            // removed, silently, so cleanup scripts under `set -e` go on.
+            Err(husk_engine::Error::NoSuchContainer { .. }) if a.force => {}
+            Err(e) => {
+                eprintln!("husk: {}", husk_fs::Chain(&e));
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
 }
 
 pub fn exec(p: &Paths, a: &ExecArgs) -> Result<i32> {

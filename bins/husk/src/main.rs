@@ -11,11 +11,10 @@ mod output;
 mod pull;
 mod push_output;
 mod registry;
+mod usage;
 mod volumes;
 
-use clap::Parser;
-
-use cli::{Cli, Command, ImageCommand, VolumeCommand};
+use cli::{Command, ImageCommand, VolumeCommand};
 use husk_engine::store::Paths;
 
 fn main() {
@@ -24,7 +23,7 @@ fn main() {
     // depend on the caller's umask: a 077 one would lock every non-root
     // user of the container out of its own root. podman does the same.
     nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o022));
-    let cli = Cli::parse();
+    let cli = usage::parse();
     let root = cli.root.as_path();
     let paths = Paths::new(root, &cli.runroot).with_config(cli.config.clone());
     let ok = |r: anyhow::Result<()>| r.map(|()| 0);

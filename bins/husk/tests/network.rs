@@ -128,7 +128,8 @@ fn eth0_lo_etc_files_and_inspect() {
     assert_eq!(br["Gateway"], "172.17.0.1");
     assert_eq!(br["NetworkID"].as_str().unwrap().len(), 64);
     assert_eq!(br["EndpointID"].as_str().unwrap().len(), 64);
-    assert_eq!(v["HostConfig"]["NetworkMode"], "bridge");
+    // No --network given: docker says "default" (the bridge, as Networks shows).
+    assert_eq!(v["HostConfig"]["NetworkMode"], "default");
     let key = ns["SandboxKey"].as_str().unwrap();
     assert!(key.ends_with(&format!("netns/{id}")), "{key}");
 

@@ -73,6 +73,10 @@ pub enum Error {
     },
     #[error("start container {id}: {msg}")]
     Start { id: String, msg: String, code: i32 },
+    /// docker's words for an exec whose command cannot run (127: not
+    /// found, 126: not executable).
+    #[error("exec failed: unable to start container process: {msg}")]
+    Exec { msg: String, code: i32 },
     #[error("no such volume: {name}")]
     NoSuchVolume { name: String },
     #[error("remove {name}: volume is in use by container(s) {containers}: remove them first")]
@@ -98,7 +102,7 @@ impl Error {
     /// for the engine's own failures, 126/127 when the command cannot run.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Start { code, .. } => *code,
+            Error::Start { code, .. } | Error::Exec { code, .. } => *code,
             _ => 125,
         }
     }

@@ -135,6 +135,11 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         sys::close(fd);
     }
 
+    // runc brings up the loopback of a network namespace it creates (a
+    // container with no network still talks to itself on 127.0.0.1).
+    if cfg.plan.creates(LinuxNamespaceType::Network) {
+        sys::loopback_up().map_err(|e| Error::sys("bring up", "lo", e))?;
+    }
     if let Some(h) = spec.hostname().as_deref().filter(|h| !h.is_empty()) {
         nix::unistd::sethostname(h).ctx("sethostname", h)?;
     }

@@ -101,6 +101,14 @@ pub fn prepare(
         }
         devices::create_symlinks(&root, has_devpts)?;
     }
+    // runc (and docker's `-w`) create a missing cwd, root-owned 0755, once
+    // the mounts are in place (so it lands in a volume mounted there);
+    // resolved inside the root, so an image's symlink cannot aim it out.
+    // A cwd that cannot be made is left to the chdir before exec, which
+    // names process.cwd and why (a file in the way, a magic link).
+    if let Some(process) = spec.process() {
+        let _ = husk_fs::mkdir_all_in_root(&root, process.cwd(), 0o755);
+    }
     drop(root);
     // runc's point for prestart/createRuntime (in the parent) and
     // createContainer hooks: the mounts exist, pivot_root has not happened.

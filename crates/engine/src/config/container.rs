@@ -42,6 +42,9 @@ pub struct HostConfig {
     pub pids_limit: Option<i64>,
     /// "bridge", "none", "host" or "container:<id>".
     pub network_mode: String,
+    /// No `--network` was given: docker shows NetworkMode `default` then.
+    #[serde(default)]
+    pub network_default: bool,
     /// `-p` as given.
     #[serde(default)]
     pub port_bindings: Vec<String>,

@@ -301,6 +301,7 @@ pub fn decide(
         cpu_shares: o.cpu_shares.unwrap_or(0),
         pids_limit: o.pids_limit,
         network_mode,
+        network_default: o.network.is_none(),
         port_bindings: o.publish.clone(),
         publish_all: o.publish_all,
         ip: o.ip.clone().unwrap_or_default(),

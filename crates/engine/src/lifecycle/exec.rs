@@ -46,6 +46,7 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
     let pid_file = paths.runroot.join(format!("exec-{nonce}.pid"));
     let process_file = paths.runroot.join(format!("exec-{nonce}.json"));
     let process = process_json(paths, &c, cmd, o, tty)?;
+    check_command(c.state.pid, &process)?;
     husk_fs::write_json_atomic(&process_file, &process)?;
     // The process file goes once the runtime has read it, whatever happened.
     let _unlink = Unlink(&process_file);
@@ -90,6 +91,67 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
             (None, Some(s)) => 128 + s,
             _ => 125,
         },
+    )
+}
+
+/// Looks the command up as execvp will inside the container (its PATH,
+/// its cwd, through `/proc/PID/root`, so volumes mounted inside count and
+/// no symlink leads out), so a missing or non-executable command gets
+/// docker's message and 127/126 from any runtime, instead of the
+/// runtime's own failure (exit 1, its name as a prefix). Anything the
+/// check cannot tell is left to the runtime.
+fn check_command(pid: i32, process: &serde_json::Value) -> Result<()> {
+    use nix::fcntl::OFlag;
+    use std::os::fd::AsRawFd;
+    let Some(prog) = process["args"][0].as_str() else {
+        return Ok(());
+    };
+    let Ok(root) = husk_fs::open_dir_path(Path::new(&format!("/proc/{pid}/root"))) else {
+        return Ok(());
+    };
+    let cwd = process["cwd"].as_str().unwrap_or("/");
+    // Ok(true): runnable; Ok(false): there but not executable; Err: missing.
+    let probe = |path: &Path| -> std::result::Result<bool, ()> {
+        let fd = husk_fs::open_in_root(&root, path, OFlag::O_PATH).map_err(|_| ())?;
+        let st = nix::sys::stat::fstat(fd.as_raw_fd()).map_err(|_| ())?;
+        let regular = st.st_mode & libc::S_IFMT == libc::S_IFREG;
+        Ok(regular && st.st_mode & 0o111 != 0)
+    };
+    let fail = |code: i32, why: String| Err(Error::Exec { msg: why, code });
+    if prog.contains('/') {
+        let path = Path::new(cwd).join(prog);
+        return match probe(&path) {
+            Ok(true) => Ok(()),
+            Ok(false) => fail(126, format!("exec: {prog:?}: permission denied")),
+            Err(()) => fail(
+                127,
+                format!("exec: {prog:?}: stat {prog}: no such file or directory"),
+            ),
+        };
+    }
+    let path = process["env"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.as_str()?.strip_prefix("PATH="))
+        .next_back()
+        .unwrap_or("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    let mut seen = false;
+    for dir in path.split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        match probe(&Path::new(cwd).join(dir).join(prog)) {
+            Ok(true) => return Ok(()),
+            Ok(false) => seen = true,
+            Err(()) => {}
+        }
+    }
+    if seen {
+        // execvp's EACCES when only non-executable candidates exist.
+        return fail(126, format!("exec: {prog:?}: permission denied"));
+    }
+    fail(
+        127,
+        format!("exec: {prog:?}: executable file not found in $PATH"),
     )
 }
 

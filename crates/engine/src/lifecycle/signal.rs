@@ -27,6 +27,11 @@ pub fn kill(paths: &Paths, name: &str, signal: &str) -> Result<Container> {
     runtime_of(paths, &c).kill(&c.id, &sig.to_string())?;
     if sig == libc::SIGKILL {
         thaw_if_paused(paths, &c);
+        // docker waits for a SIGKILL'd container to be dead before
+        // answering, so `kill && rm`, `kill && start` and an `inspect`
+        // right after see it exited. Other signals may be handled: no wait.
+        proc::wait_gone(c.state.pid, c.state.pid_start, Duration::from_secs(10));
+        wait_recorded(paths, &c.id, Duration::from_secs(10))?;
     }
     Ok(c)
 }

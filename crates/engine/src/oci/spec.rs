@@ -30,7 +30,7 @@ fn bounding_set() -> u64 {
         .unwrap_or(u64::MAX)
 }
 
-const MASKED: &[&str] = &[
+pub(crate) const MASKED: &[&str] = &[
     "/proc/asound",
     "/proc/acpi",
     "/proc/kcore",
@@ -44,7 +44,7 @@ const MASKED: &[&str] = &[
     "/sys/devices/virtual/powercap",
 ];
 
-const READONLY: &[&str] = &[
+pub(crate) const READONLY: &[&str] = &[
     "/proc/bus",
     "/proc/fs",
     "/proc/irq",

@@ -122,9 +122,37 @@ impl Container {
 
     /// `sh -c 'exit 3'` as docker shows COMMAND (before quoting).
     pub fn command_line(&self) -> String {
-        std::iter::once(self.path.as_str())
-            .chain(self.args.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
+        command_line(&self.path, &self.args)
+    }
+}
+
+/// moby's daemon/list.go: an argument holding a space goes in single
+/// quotes, as is (no escaping); the path is left alone.
+fn command_line(path: &str, args: &[String]) -> String {
+    std::iter::once(path.to_string())
+        .chain(args.iter().map(|a| {
+            if a.contains(' ') {
+                format!("'{a}'")
+            } else {
+                a.clone()
+            }
+        }))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod command_line_tests {
+    #[test]
+    fn arguments_with_spaces_are_single_quoted_as_docker_does() {
+        let args = |a: &[&str]| a.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            super::command_line("sh", &args(&["-c", "exit 3"])),
+            "sh -c 'exit 3'"
+        );
+        assert_eq!(
+            super::command_line("/bin/my prog", &args(&["it's", "a b"])),
+            "/bin/my prog it's 'a b'"
+        );
     }
 }

@@ -17,7 +17,139 @@ fn time_or_zero(s: &str) -> &str {
 pub fn inspect(paths: &Paths, c: &Container) -> Value {
     let mut v = inspect_base(paths, c);
     add_flag_fields(&mut v, c);
+    v["HostConfig"] = docker_host_config(c, &v["HostConfig"]);
     v
+}
+
+/// HostConfig with every key docker shows, in docker's order: what husk
+/// decided where it has it, docker's defaults for what it does not
+/// configure (no flag for it yet, so the default is what applies).
+fn docker_host_config(c: &Container, known: &Value) -> Value {
+    let h = &c.host_config;
+    let get = |k: &str, default: Value| match known.get(k) {
+        Some(v) => v.clone(),
+        None => default,
+    };
+    let (masked, readonly) = if h.privileged {
+        (Value::Null, Value::Null)
+    } else {
+        (
+            json!(crate::oci::spec::MASKED),
+            json!(crate::oci::spec::READONLY),
+        )
+    };
+    let network_mode = if h.network_default {
+        json!("default")
+    } else {
+        json!(h.network_mode)
+    };
+    // docker shows the runtime's name (`runc`), not where it lives.
+    let runtime = std::path::Path::new(&h.runtime)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| h.runtime.clone());
+    let mut m = serde_json::Map::new();
+    let mut put = |k: &str, v: Value| {
+        m.insert(k.to_string(), v);
+    };
+    put("Binds", get("Binds", Value::Null));
+    put("ContainerIDFile", json!(""));
+    put("LogConfig", get("LogConfig", Value::Null));
+    put("NetworkMode", network_mode);
+    put("PortBindings", get("PortBindings", json!({})));
+    put(
+        "RestartPolicy",
+        get(
+            "RestartPolicy",
+            json!({"Name": "no", "MaximumRetryCount": 0}),
+        ),
+    );
+    put("AutoRemove", get("AutoRemove", json!(false)));
+    put("VolumeDriver", json!(""));
+    put("VolumesFrom", Value::Null);
+    put("ConsoleSize", json!([0, 0]));
+    put("CapAdd", get("CapAdd", Value::Null));
+    put("CapDrop", get("CapDrop", Value::Null));
+    // husk makes no cgroup namespace: docker's "host" (its v1 default).
+    put("CgroupnsMode", json!("host"));
+    put("Dns", get("Dns", json!([])));
+    put("DnsOptions", json!([]));
+    put("DnsSearch", get("DnsSearch", json!([])));
+    put("ExtraHosts", get("ExtraHosts", Value::Null));
+    put("GroupAdd", Value::Null);
+    put("IpcMode", json!("private"));
+    put("Cgroup", json!(""));
+    put("Links", Value::Null);
+    put("OomScoreAdj", json!(0));
+    put("PidMode", json!(""));
+    put("Privileged", get("Privileged", json!(false)));
+    put("PublishAllPorts", get("PublishAllPorts", json!(false)));
+    put("ReadonlyRootfs", get("ReadonlyRootfs", json!(false)));
+    put("SecurityOpt", get("SecurityOpt", Value::Null));
+    put("UTSMode", json!(""));
+    put("UsernsMode", json!(""));
+    // The /dev/shm tmpfs every container gets (docker's 64 MiB).
+    put("ShmSize", json!(64 * 1024 * 1024));
+    put("Runtime", json!(runtime));
+    put("Isolation", json!(""));
+    put("CpuShares", get("CpuShares", json!(0)));
+    put("Memory", get("Memory", json!(0)));
+    put("NanoCpus", get("NanoCpus", json!(0)));
+    put("CgroupParent", json!(""));
+    put("BlkioWeight", json!(0));
+    for k in [
+        "BlkioWeightDevice",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteIOps",
+    ] {
+        put(k, json!([]));
+    }
+    for k in [
+        "CpuPeriod",
+        "CpuQuota",
+        "CpuRealtimePeriod",
+        "CpuRealtimeRuntime",
+    ] {
+        put(k, json!(0));
+    }
+    put("CpusetCpus", get("CpusetCpus", json!("")));
+    put("CpusetMems", get("CpusetMems", json!("")));
+    put("Devices", get("Devices", json!([])));
+    put("DeviceCgroupRules", Value::Null);
+    put("DeviceRequests", Value::Null);
+    put("MemoryReservation", get("MemoryReservation", json!(0)));
+    put("MemorySwap", get("MemorySwap", json!(0)));
+    put("MemorySwappiness", Value::Null);
+    put("OomKillDisable", json!(false));
+    put("PidsLimit", get("PidsLimit", Value::Null));
+    put("Ulimits", get("Ulimits", Value::Null));
+    for k in [
+        "CpuCount",
+        "CpuPercent",
+        "IOMaximumIOps",
+        "IOMaximumBandwidth",
+    ] {
+        put(k, json!(0));
+    }
+    put("MaskedPaths", masked);
+    put("ReadonlyPaths", readonly);
+    // Set only when given (docker's omitempty).
+    for k in ["Tmpfs", "Mounts", "Init"] {
+        if let Some(v) = known.get(k).filter(|v| !v.is_null()) {
+            put(k, v.clone());
+        }
+    }
+    // Anything husk adds that docker's list above lacks stays visible.
+    if let Some(obj) = known.as_object() {
+        for (k, v) in obj {
+            if !m.contains_key(k) {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    Value::Object(m)
 }
 
 /// The fields of the resource, security and mount flags (kept apart: one
@@ -164,17 +296,21 @@ fn inspect_base(paths: &Paths, c: &Container) -> Value {
     })
 }
 
-/// `{"80/tcp": {}}` or null, as docker's Config.ExposedPorts.
+/// `{"80/tcp": {}}` or null, as docker's Config.ExposedPorts: the
+/// image's EXPOSE and, as docker adds them, every port `-p` publishes.
 fn exposed_ports(c: &Container) -> Value {
-    if c.config.exposed_ports.is_empty() {
+    let mut keys: Vec<String> = c.config.exposed_ports.clone();
+    for spec in &c.host_config.port_bindings {
+        for p in husk_network::parse_port_spec(spec).unwrap_or_default() {
+            keys.push(format!("{}/{}", p.container_port, p.proto));
+        }
+    }
+    if keys.is_empty() {
         return Value::Null;
     }
-    let m: serde_json::Map<String, Value> = c
-        .config
-        .exposed_ports
-        .iter()
-        .map(|p| (p.clone(), json!({})))
-        .collect();
+    // Go's encoding/json writes a map's keys sorted.
+    keys.sort();
+    let m: serde_json::Map<String, Value> = keys.into_iter().map(|p| (p, json!({}))).collect();
     Value::Object(m)
 }
 

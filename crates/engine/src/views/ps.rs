@@ -265,7 +265,7 @@ pub fn row(
     serde_json::json!({
         "ID": if no_trunc { c.id.clone() } else { c.short_id().to_string() },
         "Image": c.config.image,
-        "Command": format!("\"{}\"", c.command_line()),
+        "Command": go_quote(&if no_trunc { c.command_line() } else { ellipsis(&c.command_line(), 20) }),
         "CreatedAt": crate::format::go_time(Some(&c.created)),
         "RunningFor": crate::format::since(Some(&c.created), now),
         "Status": status_text(c, now),
