@@ -35,6 +35,8 @@ pub enum Command {
     Import(ImportArgs),
     /// Load an image from a tar archive or STDIN
     Load(LoadArgs),
+    /// Download an image from a registry
+    Pull(PullArgs),
     /// Save one or more images to a tar archive (streamed to STDOUT by default)
     Save(SaveArgs),
     /// List images
@@ -94,6 +96,12 @@ pub enum Command {
     },
     /// Attach to a running container's output (and wait for its exit)
     Attach(AttachArgs),
+    /// Authenticate to a registry (defaults to Docker Hub)
+    Login(LoginArgs),
+    /// Log out from a registry (defaults to Docker Hub)
+    Logout(LogoutArgs),
+    /// Upload an image to a registry
+    Push(PushArgs),
 }
 
 #[derive(Args)]
@@ -252,6 +260,12 @@ pub struct CreateArgs {
     /// Log driver options: max-size=SIZE (default 20m, -1 for no rotation), max-file=N (default 5)
     #[arg(long)]
     pub log_opt: Vec<String>,
+    /// Pull image before running: missing, always or never
+    #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
+    pub pull: PullPolicy,
+    /// Set platform if server is multi-platform capable: OS/ARCH[/VARIANT]
+    #[arg(long)]
+    pub platform: Option<String>,
     /// IMAGE [COMMAND] [ARG...]: one list, so that flag parsing stops at
     /// the image as docker's does (`run busybox sh -c ...`).
     #[arg(
@@ -405,6 +419,7 @@ pub struct WaitArgs {
 pub enum ImageCommand {
     Import(ImportArgs),
     Load(LoadArgs),
+    Pull(PullArgs),
     Save(SaveArgs),
     #[command(alias = "list")]
     Ls(ImagesArgs),
@@ -427,6 +442,28 @@ pub struct ImportArgs {
     /// Set commit message for imported image
     #[arg(short, long)]
     pub message: Option<String>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PullPolicy {
+    Missing,
+    Always,
+    Never,
+}
+
+#[derive(Args)]
+pub struct PullArgs {
+    /// Download all tagged images in the repository
+    #[arg(short = 'a', long)]
+    pub all_tags: bool,
+    /// Set platform if server is multi-platform capable: OS/ARCH[/VARIANT]
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Suppress verbose output
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// NAME[:TAG|@DIGEST]
+    pub name: String,
 }
 
 #[derive(Args)]
@@ -567,4 +604,37 @@ pub struct VolumeRmArgs {
     pub force: bool,
     #[arg(required = true)]
     pub volumes: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct LoginArgs {
+    /// Username
+    #[arg(short, long)]
+    pub username: Option<String>,
+    /// Password
+    #[arg(short, long)]
+    pub password: Option<String>,
+    /// Take the password from stdin
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// Registry (HOST[:PORT]); Docker Hub when absent
+    pub server: Option<String>,
+}
+
+#[derive(Args)]
+pub struct LogoutArgs {
+    /// Registry (HOST[:PORT]); Docker Hub when absent
+    pub server: Option<String>,
+}
+
+#[derive(Args)]
+pub struct PushArgs {
+    /// Push all tags of the repository
+    #[arg(short, long)]
+    pub all_tags: bool,
+    /// Suppress verbose output
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// NAME[:TAG]
+    pub reference: String,
 }

@@ -79,7 +79,8 @@ fn exe() -> Result<std::path::PathBuf> {
 }
 
 pub fn create(p: &Paths, a: &CreateArgs) -> Result<i32> {
-    let c = lifecycle::create(p, &options(a)?)?;
+    let o = crate::pull::for_container(p, a, options(a)?)?;
+    let c = lifecycle::create(p, &o)?;
     println!("{}", c.id);
     Ok(0)
 }
@@ -118,7 +119,8 @@ pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
     if let Some(k) = &a.detach_keys {
         detach::parse(k)?;
     }
-    let c = lifecycle::create(p, &options(&a.create)?)?;
+    let o = crate::pull::for_container(p, &a.create, options(&a.create)?)?;
+    let c = lifecycle::create(p, &o)?;
     // `-i` in the foreground: the container reads our stdin directly.
     let stdin = std::io::stdin();
     let input = (a.create.interactive && !a.detach).then(|| stdin.as_fd());

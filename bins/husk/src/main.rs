@@ -8,6 +8,9 @@ mod cli;
 mod containers;
 mod images;
 mod output;
+mod pull;
+mod push_output;
+mod registry;
 mod volumes;
 
 use clap::Parser;
@@ -32,6 +35,7 @@ fn main() {
         _ if secured.is_err() => secured.map(|()| 0).map_err(Into::into),
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => ok(images::import(root, a)),
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => ok(images::load(root, a)),
+        Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => ok(pull::pull(&paths, a)),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => ok(images::save(root, a)),
         Command::Images(a) | Command::Image(ImageCommand::Ls(a)) => ok(images::images(root, a)),
         Command::Rmi(a) | Command::Image(ImageCommand::Rm(a)) => ok(images::rmi(root, a)),
@@ -71,6 +75,9 @@ fn main() {
             detach_keys.as_deref(),
         )),
         Command::Attach(a) => containers::attach(&paths, a),
+        Command::Login(a) => ok(registry::login(&paths, a)),
+        Command::Logout(a) => ok(registry::logout(a)),
+        Command::Push(a) => ok(registry::push(&paths, a)),
     };
     match result {
         Ok(code) => std::process::exit(code),

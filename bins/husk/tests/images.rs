@@ -237,7 +237,7 @@ fn errors_are_one_line_with_a_fix_and_exit_1() {
     let err = h.fails(&["history", "foo"]);
     assert_eq!(
         err,
-        "husk: image \"foo:latest\" not found: load it with 'husk load -i FILE' or 'husk import FILE foo:latest'\n"
+        "husk: image \"foo:latest\" not found: pull it with 'husk pull foo:latest', or load it with 'husk load -i FILE'\n"
     );
     let err = h.fails(&["tag", "foo", "Bad"]);
     assert_eq!(err.lines().count(), 1, "{err}");

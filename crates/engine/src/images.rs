@@ -54,11 +54,14 @@ pub fn prune(store: &Store, all: bool) -> Result<(Vec<Removed>, u64)> {
         if in_use.contains(&img.id) || !seen.insert(img.id.clone()) {
             continue;
         }
+        // Untagged goes, even with a digest reference (docker prunes repo:<none>).
         if img.names.is_empty() || all {
             events.extend(store.remove(&img.id.to_string(), true)?);
         }
     }
     store.gc()?;
+    // What interrupted pulls kept to resume is space to give back too.
+    freed += store.blobs.remove_partials()?;
     let after: HashSet<Digest> = store.layers.list()?.into_iter().collect();
     for c in before.difference(&after) {
         freed += sizes.get(c).copied().unwrap_or(0);

@@ -11,7 +11,8 @@
 //! store                      container records, names, ids, paths, locks, resolve
 //! images                     rmi and prune over husk-image's Store
 //! volumes                    local volumes; mount points realized, volume copy-up
-//! network                    bridge/host/none/container: modes over husk-network
+//! network                    bridge/host/none/container: modes over husk-network; config.toml
+//! registry                   config.toml's [registry] → a husk-registry client
 //! oci                        a container record → the OCI runtime spec
 //! monitor                    `husk __monitor`: the runtime driver, supervision, terminal relay,
 //!                            the json-file writer, teardown
@@ -34,6 +35,7 @@ pub mod store;
 
 pub mod images;
 pub mod network;
+pub mod registry;
 pub mod volumes;
 
 pub mod oci;

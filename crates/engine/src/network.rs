@@ -26,6 +26,7 @@ pub const FIREWALL_TABLE: &str = "husk";
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub network: NetworkConfig,
+    pub registry: crate::registry::RegistryConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -83,6 +84,7 @@ impl Config {
             s.parse::<Ipv4Net>()
                 .map_err(|_| bad(format!("network.subnet {s:?}: use a.b.c.d/len")))?;
         }
+        cfg.registry.check().map_err(bad)?;
         Network::bridge(DEFAULT_NETWORK, &n.bridge, "10.0.0.0/24".parse()?)
             .map_err(|e| bad(format!("network.bridge: {}", husk_fs::Chain(&e))))?;
         Ok(cfg)

@@ -92,6 +92,54 @@ impl BlobStore {
         Ok(())
     }
 
+    /// Where an interrupted download of `digest` keeps what it received,
+    /// so the next one asks only for the rest (an HTTP Range). Under tmp/
+    /// with a prefix the writers' tmp/ clean-up leaves alone.
+    pub fn partial_path(&self, digest: &Digest) -> PathBuf {
+        self.root
+            .join("tmp")
+            .join(format!("partial-{}", digest.hex()))
+    }
+
+    /// Removes what interrupted pulls kept to resume; the bytes freed.
+    pub fn remove_partials(&self) -> Result<u64> {
+        let dir = self.root.join("tmp");
+        let entries = match fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(Error::io("read dir", &dir, e)),
+        };
+        let mut freed = 0;
+        for ent in entries {
+            let ent = ent.map_err(|e| Error::io("read dir", &dir, e))?;
+            if !ent.file_name().to_string_lossy().starts_with("partial-") {
+                continue;
+            }
+            let len = ent.metadata().map(|m| m.len()).unwrap_or(0);
+            match fs::remove_file(ent.path()) {
+                Ok(()) => freed += len,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove", ent.path(), e)),
+            }
+        }
+        Ok(freed)
+    }
+
+    /// Makes the complete file at `path` (under the store root) the blob
+    /// `digest`: fsync + rename, as [`BlobStore::commit`].
+    pub fn commit_file(&self, path: &Path, digest: &Digest) -> Result<()> {
+        let target = self.path(digest);
+        if target.exists() {
+            return fs::remove_file(path).map_err(|e| Error::io("remove", path, e));
+        }
+        File::open(path)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| Error::io("fsync", path, e))?;
+        fs::rename(path, &target).map_err(|e| Error::io("rename to", &target, e))?;
+        husk_fs::fsync_dir(&self.root.join("blobs/sha256"))?;
+        Ok(())
+    }
+
     /// Stores what `reader` yields if it hashes to `expected` (when given);
     /// on a mismatch nothing is stored. The registry pull path lands here.
     pub fn put_blob(&self, expected: Option<&Digest>, reader: impl Read) -> Result<(Digest, u64)> {

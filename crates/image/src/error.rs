@@ -14,7 +14,7 @@ pub enum Error {
     #[error(transparent)]
     Layers(#[from] husk_layers::Error),
     #[error(
-        "image {name:?} not found: load it with 'husk load -i FILE' or 'husk import FILE {name}'"
+        "image {name:?} not found: pull it with 'husk pull {name}', or load it with 'husk load -i FILE'"
     )]
     NotFound { name: String },
     #[error("image id prefix {prefix:?} matches several images: give more digits")]

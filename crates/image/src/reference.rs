@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use husk_layers::Digest;
+
 use crate::{Error, Result};
 
 const DEFAULT_DOMAIN: &str = "docker.io";
@@ -19,18 +21,50 @@ pub struct Reference {
 impl Reference {
     /// Parses `NAME[:TAG]`; digests (`@sha256:`) are not names a store can tag.
     pub fn parse(s: &str) -> Result<Reference> {
+        if s.contains('@') {
+            return Err(Error::InvalidReference {
+                name: s.to_string(),
+                reason: "digest references cannot be tagged",
+            });
+        }
+        Ok(Reference::parse_tagged(s)?.0)
+    }
+
+    /// Parses what a registry can serve: `NAME[:TAG][@sha256:HEX]`. Returns
+    /// the name (tag `latest` when none was given), whether a tag was
+    /// given, and the digest, which pins the content whatever the tag says.
+    pub fn parse_pinned(s: &str) -> Result<(Reference, bool, Option<Digest>)> {
+        let (name, digest) = match s.split_once('@') {
+            Some((n, d)) => {
+                let d = d.parse::<Digest>().map_err(|_| Error::InvalidReference {
+                    name: s.to_string(),
+                    reason: "a digest is sha256: and 64 lowercase hex digits",
+                })?;
+                (n, Some(d))
+            }
+            None => (s, None),
+        };
+        let (r, tagged) = Reference::parse_tagged(name).map_err(|e| match e {
+            Error::InvalidReference { reason, .. } => Error::InvalidReference {
+                name: s.to_string(),
+                reason,
+            },
+            other => other,
+        })?;
+        Ok((r, tagged, digest))
+    }
+
+    /// `NAME[:TAG]` and whether the tag was given.
+    fn parse_tagged(s: &str) -> Result<(Reference, bool)> {
         let bad = |reason| Error::InvalidReference {
             name: s.to_string(),
             reason,
         };
-        if s.contains('@') {
-            return Err(bad("digest references cannot be tagged"));
-        }
         // A ':' after the last '/' starts the tag; one before is a registry port.
         let last_slash = s.rfind('/').map_or(0, |i| i + 1);
-        let (name, tag) = match s[last_slash..].rfind(':') {
-            Some(i) => (&s[..last_slash + i], &s[last_slash + i + 1..]),
-            None => (s, DEFAULT_TAG),
+        let (name, tag, tagged) = match s[last_slash..].rfind(':') {
+            Some(i) => (&s[..last_slash + i], &s[last_slash + i + 1..], true),
+            None => (s, DEFAULT_TAG, false),
         };
         if name.is_empty() {
             return Err(bad("empty repository name"));
@@ -51,10 +85,14 @@ impl Reference {
             && (parts[0].contains(['.', ':'])
                 || parts[0] == "localhost"
                 || parts[0].bytes().any(|b| b.is_ascii_uppercase()));
-        let domain = if has_domain {
-            parts.remove(0)
-        } else {
-            DEFAULT_DOMAIN
+        let domain = match has_domain {
+            // docker's legacy name for the same registry.
+            true if parts[0] == "index.docker.io" => {
+                parts.remove(0);
+                DEFAULT_DOMAIN
+            }
+            true => parts.remove(0),
+            false => DEFAULT_DOMAIN,
         };
         for p in &parts {
             let ok = !p.is_empty()
@@ -71,10 +109,28 @@ impl Reference {
         if domain == DEFAULT_DOMAIN && parts.len() == 1 {
             path = format!("{OFFICIAL_PREFIX}{path}");
         }
-        Ok(Reference {
-            repo: format!("{domain}/{path}"),
-            tag: tag.to_string(),
-        })
+        Ok((
+            Reference {
+                repo: format!("{domain}/{path}"),
+                tag: tag.to_string(),
+            },
+            tagged,
+        ))
+    }
+
+    /// The same repository with another tag (checked like a parsed one).
+    pub fn with_tag(&self, tag: &str) -> Result<Reference> {
+        Reference::parse(&format!("{}:{tag}", self.repo))
+    }
+
+    /// The registry: `docker.io`, `localhost:5000`.
+    pub fn domain(&self) -> &str {
+        self.repo.split_once('/').map_or("", |(d, _)| d)
+    }
+
+    /// The repository path on its registry: `library/busybox`.
+    pub fn path(&self) -> &str {
+        self.repo.split_once('/').map_or(&self.repo, |(_, p)| p)
     }
 
     /// `docker.io/library/busybox`.
@@ -117,12 +173,36 @@ mod tests {
         assert_eq!(r.repo(), "localhost:5000/a/b");
         assert_eq!(r.tag(), "v1");
         assert_eq!(r.familiar(), "localhost:5000/a/b:v1");
+        assert_eq!(
+            Reference::parse("index.docker.io/busybox")
+                .unwrap()
+                .to_string(),
+            "docker.io/library/busybox:latest"
+        );
         let r = Reference::parse("docker.io/library/debian:12").unwrap();
         assert_eq!(r.familiar(), "debian:12");
         assert_eq!(
             Reference::parse("user/app").unwrap().familiar(),
             "user/app:latest"
         );
+    }
+
+    #[test]
+    fn pinned_references() {
+        let hex = "a".repeat(64);
+        let (r, tagged, d) = Reference::parse_pinned(&format!("busybox@sha256:{hex}")).unwrap();
+        assert_eq!(r.repo(), "docker.io/library/busybox");
+        assert!(!tagged);
+        assert_eq!(d.unwrap().hex(), hex);
+        let (r, tagged, d) = Reference::parse_pinned("127.0.0.1:5000/x/y:v2").unwrap();
+        assert_eq!(
+            (r.domain(), r.path(), r.tag()),
+            ("127.0.0.1:5000", "x/y", "v2")
+        );
+        assert!(tagged && d.is_none());
+        for bad in ["busybox@sha256:12", "busybox@md5:00", "Busy@sha256:", "@"] {
+            assert!(Reference::parse_pinned(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

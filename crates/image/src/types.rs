@@ -28,6 +28,10 @@ pub struct Descriptor {
     pub annotations: BTreeMap<String, String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,
+    /// Where a foreign (non-distributable) layer can be fetched when the
+    /// registry has no copy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub urls: Vec<String>,
 }
 
 impl Descriptor {
@@ -38,6 +42,7 @@ impl Descriptor {
             size,
             annotations: BTreeMap::new(),
             platform: None,
+            urls: Vec::new(),
         }
     }
 }

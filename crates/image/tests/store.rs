@@ -178,6 +178,6 @@ fn not_found_names_the_image_and_the_fix() {
     let err = store.resolve("foo").unwrap_err();
     assert_eq!(
         err.to_string(),
-        "image \"foo:latest\" not found: load it with 'husk load -i FILE' or 'husk import FILE foo:latest'"
+        "image \"foo:latest\" not found: pull it with 'husk pull foo:latest', or load it with 'husk load -i FILE'"
     );
 }

@@ -4,6 +4,7 @@
 
 pub mod debian;
 pub mod engine;
+pub mod puller;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};

@@ -60,7 +60,7 @@ pub fn inspect(store: &Store, image: &Image) -> Result<ImageInspect> {
     Ok(ImageInspect {
         id: image.id.to_string(),
         repo_tags: tags,
-        repo_digests: Vec::new(),
+        repo_digests: repo_digests(store, image)?,
         parent: String::new(),
         comment: cfg
             .history
@@ -86,6 +86,18 @@ pub fn inspect(store: &Store, image: &Image) -> Result<ImageInspect> {
             last_tag_time: "0001-01-01T00:00:00Z".into(),
         },
     })
+}
+
+/// `busybox@sha256:…` for each reference the image was pulled by.
+fn repo_digests(store: &Store, image: &Image) -> Result<Vec<String>> {
+    let mut out: Vec<String> = store
+        .repo_digests(image)?
+        .iter()
+        .filter_map(|p| husk_image::Reference::parse_pinned(p).ok())
+        .filter_map(|(r, _, d)| Some(format!("{}@{}", r.familiar_repo(), d?)))
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// A JSON array indented with four spaces and a trailing newline, as docker prints.

@@ -40,7 +40,7 @@ pub fn rows(store: &Store, opts: &ListOptions) -> Result<Vec<ImageRow>> {
     let now = chrono::Utc::now();
     let mut out = Vec::new();
     for img in store.images()? {
-        if opts.dangling_only && !img.names.is_empty() {
+        if opts.dangling_only && (!img.names.is_empty() || !store.repo_digests(&img)?.is_empty()) {
             continue;
         }
         let cfg = store.config(&img)?;
@@ -51,11 +51,23 @@ pub fn rows(store: &Store, opts: &ListOptions) -> Result<Vec<ImageRow>> {
             img.id.short().to_string()
         };
         let created = cfg.created.clone().unwrap_or_default();
+        // (familiar repository, digest) of each reference it was pulled by.
+        let pins: Vec<(String, String)> = store
+            .repo_digests(&img)?
+            .iter()
+            .filter_map(|p| husk_image::Reference::parse_pinned(p).ok())
+            .filter_map(|(r, _, d)| Some((r.familiar_repo().to_string(), d?.to_string())))
+            .collect();
+        let digest_of = |repo: &str| {
+            pins.iter()
+                .find(|(r, _)| r == repo)
+                .map_or("<none>".to_string(), |(_, d)| d.clone())
+        };
         let row = |repo: &str, tag: &str| ImageRow {
             containers: "N/A".into(),
             created_at: go_time(cfg.created.as_deref()),
             created_since: since(cfg.created.as_deref(), now),
-            digest: "<none>".into(),
+            digest: digest_of(repo),
             id: id.clone(),
             repository: repo.into(),
             shared_size: "N/A".into(),
@@ -66,7 +78,11 @@ pub fn rows(store: &Store, opts: &ListOptions) -> Result<Vec<ImageRow>> {
             created: created.clone(),
         };
         if img.names.is_empty() {
-            out.push(row("<none>", "<none>"));
+            match pins.first() {
+                // Pulled by digest only: docker lists the repository untagged.
+                Some((repo, _)) => out.push(row(repo, "<none>")),
+                None => out.push(row("<none>", "<none>")),
+            }
         }
         let mut names = img.names.clone();
         names.sort();

@@ -22,6 +22,43 @@ impl Store {
         expected: Option<&Digest>,
         expected_diff_id: Option<&Digest>,
     ) -> Result<StoredLayer> {
+        self.ingest(parent, reader, media_type, expected, expected_diff_id, None)
+    }
+
+    /// [`Store::put_layer`] for a blob the caller writes itself as it
+    /// reads: `reader` yields the blob while appending it to the file at
+    /// `received` (a registry pull's partial blob, see
+    /// [`crate::BlobStore::partial_path`]). Once both digests check, that
+    /// file is renamed into blobs/, so the blob is written once; on any
+    /// error it is left to the caller (kept to resume, or removed).
+    pub fn put_received_layer<R: Read + Send>(
+        &self,
+        parent: Option<&Digest>,
+        reader: R,
+        media_type: Option<&str>,
+        expected: &Digest,
+        expected_diff_id: &Digest,
+        received: &std::path::Path,
+    ) -> Result<StoredLayer> {
+        self.ingest(
+            parent,
+            reader,
+            media_type,
+            Some(expected),
+            Some(expected_diff_id),
+            Some(received),
+        )
+    }
+
+    fn ingest<R: Read + Send>(
+        &self,
+        parent: Option<&Digest>,
+        reader: R,
+        media_type: Option<&str>,
+        expected: Option<&Digest>,
+        expected_diff_id: Option<&Digest>,
+        received: Option<&std::path::Path>,
+    ) -> Result<StoredLayer> {
         self.require_writable()?;
         if let (Some(d), Some(diff_id)) = (expected, expected_diff_id) {
             let chain_id = Digest::chain(parent, diff_id);
@@ -41,26 +78,33 @@ impl Store {
         }
         let known_chain = expected_diff_id.map(|d| Digest::chain(parent, d));
         let unpack_needed = !known_chain.as_ref().is_some_and(|c| self.layers.exists(c));
-        let mut blob = self.blobs.stage()?;
+        let mut blob = match received {
+            Some(_) => None,
+            None => Some(self.blobs.stage()?),
+        };
         let staged = if unpack_needed {
             Some(self.layers.stage()?)
         } else {
             None
         };
         let diff = staged.as_ref().map(|s| s.diff());
-        let u = husk_layers::unpack(reader, media_type, Some(&mut blob.file), diff.as_deref())
-            .map_err(|e| {
-                Error::from(e).explain_no_space(
-                    || match expected.or(expected_diff_id) {
-                        Some(d) => format!("layer {d}"),
-                        None => "a layer".into(),
-                    },
-                    self.root(),
-                )
-            })?;
+        let copy = blob.as_mut().map(|b| &mut b.file);
+        let u = husk_layers::unpack(reader, media_type, copy, diff.as_deref()).map_err(|e| {
+            Error::from(e).explain_no_space(
+                || match expected.or(expected_diff_id) {
+                    Some(d) => format!("layer {d}"),
+                    None => "a layer".into(),
+                },
+                self.root(),
+            )
+        })?;
         check(expected, &u.digest, "layer blob")?;
         check(expected_diff_id, &u.diff_id, "layer diff id (uncompressed)")?;
-        self.blobs.commit(blob, &u.digest)?;
+        match (blob, received) {
+            (Some(blob), _) => self.blobs.commit(blob, &u.digest)?,
+            (None, Some(path)) => self.blobs.commit_file(path, &u.digest)?,
+            (None, None) => {}
+        }
         let chain_id = Digest::chain(parent, &u.diff_id);
         if let Some(staged) = staged {
             let meta = LayerMeta {

@@ -333,9 +333,34 @@ impl Store {
         Ok(total)
     }
 
+    /// `busybox@sha256:…`: the image pulled by that reference, or the one
+    /// whose manifest has that digest.
+    fn resolve_pinned(&self, name: &str) -> Result<Image> {
+        let (r, _, digest) = Reference::parse_pinned(name)?;
+        let not_found = || Error::NotFound {
+            name: name.to_string(),
+        };
+        let digest = digest.ok_or_else(not_found)?;
+        let pin = format!("{}@{digest}", r.repo());
+        let index = self.read_index()?;
+        let manifest = index
+            .manifests
+            .iter()
+            .find(|d| d.annotations.get(ANN_REF_NAME) == Some(&pin))
+            .map(|d| d.digest.clone())
+            .unwrap_or(digest);
+        self.images()?
+            .into_iter()
+            .find(|i| i.manifest.digest == manifest)
+            .ok_or_else(not_found)
+    }
+
     /// Finds an image by name (`busybox`, `busybox:1.36`), by id
     /// (`sha256:<hex>`, `<hex>`) or by a unique id prefix.
     pub fn resolve(&self, name: &str) -> Result<Image> {
+        if name.contains('@') {
+            return self.resolve_pinned(name);
+        }
         let images = self.images()?;
         if let Ok(r) = Reference::parse(name) {
             if let Some(img) = images.iter().find(|i| i.names.contains(&r)) {

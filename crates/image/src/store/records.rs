@@ -58,6 +58,56 @@ impl Store {
         })
     }
 
+    /// Records a pulled image under the digest reference it was pulled by
+    /// (`docker.io/library/busybox@sha256:…`, docker's RepoDigest): listed
+    /// without a tag, found again by that reference. A digest of an index
+    /// may have led to another platform's manifest before: the reference
+    /// moves to this one.
+    pub fn add_pinned(&self, manifest: Descriptor, pin: &str) -> Result<Image> {
+        self.require_writable()?;
+        let m = self.manifest_of(&manifest.digest)?;
+        self.verify_complete(&m)?;
+        let mut index = self.read_index()?;
+        index
+            .manifests
+            .retain(|d| d.annotations.get(ANN_REF_NAME).map(String::as_str) != Some(pin));
+        let mut plain = manifest.clone();
+        plain.annotations.clear();
+        plain.platform = None;
+        // A bare entry for the same manifest says no more than this one.
+        index
+            .manifests
+            .retain(|d| d.digest != plain.digest || !d.annotations.is_empty());
+        let mut d = plain.clone();
+        d.annotations.insert(ANN_REF_NAME.into(), pin.to_string());
+        index.manifests.push(d);
+        self.write_index(&index)?;
+        let names = self
+            .images()?
+            .into_iter()
+            .find(|i| i.manifest.digest == plain.digest)
+            .map(|i| i.names)
+            .unwrap_or_default();
+        Ok(Image {
+            id: m.config.digest,
+            manifest: plain,
+            names,
+        })
+    }
+
+    /// docker's RepoDigests of `image`: the `REPO@sha256:…` references it
+    /// was pulled by (see [`Store::add_pinned`]).
+    pub fn repo_digests(&self, image: &Image) -> Result<Vec<String>> {
+        Ok(self
+            .read_index()?
+            .manifests
+            .into_iter()
+            .filter(|d| d.digest == image.manifest.digest)
+            .filter_map(|d| d.annotations.get(ANN_REF_NAME).cloned())
+            .filter(|n| n.contains('@'))
+            .collect())
+    }
+
     fn verify_complete(&self, m: &Manifest) -> Result<()> {
         if !self.blobs.exists(&m.config.digest) {
             return Err(Error::Unsupported(format!(
