@@ -18,7 +18,8 @@
 # Run by hand, as root (not part of `make test`):
 #   bench/pull.sh [ROUNDS]          (default 5; `make bench-pull`)
 # HUSK picks the husk binary (default target/static/husk, then target/release/husk);
-# without a `pull` command there it is left out.
+# without a `pull` command there it is left out. HUSK2=PATH adds a second husk
+# binary to the same rounds (e.g. before and after a change), shown as "husk2".
 # The stores (and dockerd's data root) live on an ext4 filesystem of their own,
 # made by the script in a loop device (direct I/O, 8 GB sparse file in /var/tmp):
 # this machine's root fs has no journal, and ext4 without one skips every inode
@@ -150,6 +151,8 @@ done
 : > "$W/config.toml"
 HAVE_HUSK=0
 if [ -x "$HUSK" ] && "$HUSK" pull --help >/dev/null 2>&1; then HAVE_HUSK=1; fi
+HUSK2=${HUSK2:-}
+[ -z "$HUSK2" ] || "$HUSK2" pull --help >/dev/null 2>&1 || { echo "HUSK2=$HUSK2 has no pull command" >&2; exit 1; }
 
 # One run of CASE in round I into a fresh store of its own, $M/s/I/CASE.
 run_case() {
@@ -158,6 +161,8 @@ run_case() {
   case $c in
     husk)
       "$HUSK" --root "$d" --runroot "$RUN/husk-$i" --config "$W/config.toml" pull "$REF" ;;
+    husk2)
+      "$HUSK2" --root "$d" --runroot "$RUN/husk2-$i" --config "$W/config.toml" pull "$REF" ;;
     podman)
       private "$d/cache" podman --root "$d/root" --runroot "$RUN/podman-$i" \
         --tmpdir "$RUN/podman-tmp-$i" --cgroup-manager cgroupfs --events-backend file \
@@ -178,6 +183,7 @@ check_case() {
   local c=$1 i=$2 d=$M/s/$2/$1
   case $c in
     husk) "$HUSK" --root "$d" --runroot "$RUN/husk-$i" --config "$W/config.toml" images | grep -q bench/debian ;;
+    husk2) "$HUSK2" --root "$d" --runroot "$RUN/husk2-$i" --config "$W/config.toml" images | grep -q bench/debian ;;
     podman) [ -n "$(private "$d/cache" podman --root "$d/root" --runroot "$RUN/podman-$i" \
                    --tmpdir "$RUN/podman-tmp-$i" --storage-driver overlay images -q "$REF")" ] ;;
     docker) [ -n "$("${DOCKER[@]}" images -q "$REF")" ] ;;
@@ -204,6 +210,7 @@ now() { date +%s%N; }
 declare -A T C
 CASES=(podman docker skopeo floor floor-sync)
 [ "$HAVE_HUSK" = 0 ] || CASES=(husk "${CASES[@]}")
+[ -z "$HUSK2" ] || CASES=(husk2 "${CASES[@]}")
 # CPU time of the /proc/PID/stat process and its reaped children, in clock ticks.
 ticks() { awk '{ print $14 + $15 + $16 + $17 }' "/proc/$1/stat"; }
 HZ=$(getconf CLK_TCK)
@@ -235,7 +242,7 @@ sizes=$(jq -r '.layers[].size' "$IMG/oci/blobs/sha256/$(jq -r '.manifests[0].dig
 untar=$(du -cb "${LAYERS[@]}" | tail -1 | awk '{ printf "%.0f", $1 / 1e6 }')
 echo "image: $REF, ${#LAYERS[@]} layers, $sizes MB gzip, $untar MB as tar; stores on $FS_NOTE"
 sed 's/^/  /' "$IMG/info"
-[ "$HAVE_HUSK" = 1 ] || echo "husk: $HUSK has no pull command: left out"
+if [ "$HAVE_HUSK" = 1 ]; then echo "husk: $HUSK${HUSK2:+, husk2: $HUSK2}"; else echo "husk: $HUSK has no pull command: left out"; fi
 
 PRESSURE0=$(cpu_pressure)
 # Warm-up: one untimed run each (page cache, dockerd's first pull).
@@ -268,7 +275,7 @@ fastest=""
 for c in podman docker skopeo; do
   if [ -z "$fastest" ] || [ "${MED[$c]}" -lt "${MED[$fastest]}" ]; then fastest=$c; fi
 done
-declare -A LABEL=([husk]="husk pull" [podman]="podman pull" [docker]="docker pull (dockerd)"
+declare -A LABEL=([husk]="husk pull" [husk2]="husk2 pull" [podman]="podman pull" [docker]="docker pull (dockerd)"
   [skopeo]="skopeo copy to oci: dir" [floor]="floor: tar -xf of the layers" [floor-sync]="floor + sync -f")
 s() { echo "$1 / 1000000000" | bc -l; }
 printf '\npull, %d interleaved rounds, cold store each run, warm page cache\n' "$N"
