@@ -12,7 +12,7 @@ DEBS := busybox-static runc crun skopeo umoci libseccomp-dev pkg-config debootst
 export HUSK_PAYLOAD := $(PAYLOAD)
 export HUSK_INIT := $(INIT)
 
-.PHONY: all deps build install payload init static runtime-static test lint demo bench clean
+.PHONY: all deps build install payload init static runtime-static test lint demo bench bench-pull clean
 
 all: build
 
@@ -87,6 +87,14 @@ bench: build payload
 	@dpkg -s podman >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null
 	HUSK=$(TARGET_DIR)/static/husk-runtime ./bench/runtime.sh
 	./bench/engine.sh
+
+# The registry pull benchmark: a Debian image from a local docker-registry,
+# pulled by husk, podman, dockerd (a private one) and skopeo, against the tar floor.
+PULL_DEBS := podman docker.io docker-registry skopeo debootstrap curl jq bc
+bench-pull: static
+	@missing=""; for p in $(PULL_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+	HUSK=$(TARGET_DIR)/static/husk ./bench/pull.sh
 
 clean:
 	$(CARGO) clean
