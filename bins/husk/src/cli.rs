@@ -31,6 +31,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
+    /// Build an image from a Dockerfile
+    Build(BuildArgs),
     /// Import the contents from a tarball to create a filesystem image
     Import(ImportArgs),
     /// Load an image from a tar archive or STDIN
@@ -416,6 +418,45 @@ pub enum ImageCommand {
     Inspect(InspectArgs),
     /// Remove unused images
     Prune(PruneArgs),
+}
+
+#[derive(Args)]
+pub struct BuildArgs {
+    /// Name and optionally a tag in the 'name:tag' format
+    #[arg(short, long = "tag")]
+    pub tag: Vec<String>,
+    /// Name of the Dockerfile (default: 'PATH/Dockerfile'; - for STDIN)
+    #[arg(short, long)]
+    pub file: Option<PathBuf>,
+    /// Set build-time variables
+    #[arg(long)]
+    pub build_arg: Vec<String>,
+    /// Set the target build stage to build
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Do not use cache when building the image
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Always attempt to pull a newer version of the image
+    #[arg(long)]
+    pub pull: bool,
+    /// Networking mode for the RUN instructions: bridge (default), none or host
+    #[arg(long)]
+    pub network: Option<String>,
+    /// Set metadata for an image
+    #[arg(long)]
+    pub label: Vec<String>,
+    /// Set platform if server is multi-platform capable (this machine's only)
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Suppress the build output and print image ID on success
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Write the image ID to the file
+    #[arg(long)]
+    pub iidfile: Option<PathBuf>,
+    /// Build context: a directory, or - for a tar archive on STDIN
+    pub context: String,
 }
 
 #[derive(Args)]

@@ -4,6 +4,7 @@
 //! docker's 125 for the engine's own errors (126/127 when the command
 //! cannot run), and a foreground `run` exits with the container's code.
 
+mod build;
 mod cli;
 mod containers;
 mod images;
@@ -30,6 +31,7 @@ fn main() {
     let secured = paths.secure();
     let result = match &cli.command {
         _ if secured.is_err() => secured.map(|()| 0).map_err(Into::into),
+        Command::Build(a) => build::build(&paths, a),
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => ok(images::import(root, a)),
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => ok(images::load(root, a)),
         Command::Save(a) | Command::Image(ImageCommand::Save(a)) => ok(images::save(root, a)),
@@ -85,6 +87,14 @@ fn main() {
                     .downcast_ref::<husk_engine::Error>()
                     .map(|e| e.exit_code())
                     .unwrap_or(125),
+                // A failing RUN's own code; 130 after Ctrl-C.
+                Command::Build(_) => match e.downcast_ref::<husk_engine::Error>() {
+                    Some(
+                        e @ (husk_engine::Error::BuildStep { .. }
+                        | husk_engine::Error::Interrupted),
+                    ) => e.exit_code(),
+                    _ => 1,
+                },
                 _ => 1,
             };
             std::process::exit(code);

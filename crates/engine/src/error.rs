@@ -77,6 +77,16 @@ pub enum Error {
     NoSuchVolume { name: String },
     #[error("remove {name}: volume is in use by container(s) {containers}: remove them first")]
     VolumeInUse { name: String, containers: String },
+    /// A build that cannot go on: bad Dockerfile input, a context escape,
+    /// a missing source (one line naming the thing and the fix).
+    #[error("{msg}")]
+    Build { msg: String },
+    /// A RUN step's command failed: the build stops with its exit code.
+    #[error("{step}: the command returned a non-zero code: {code}")]
+    BuildStep { step: String, code: i32 },
+    /// The build was interrupted (Ctrl-C, SIGTERM); what it made is undone.
+    #[error("build interrupted: its containers, mounts and temp files are removed")]
+    Interrupted,
     #[error("{op} for container {id}: {errno}")]
     Sys {
         op: &'static str,
@@ -99,6 +109,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Start { code, .. } => *code,
+            Error::BuildStep { code, .. } => *code,
+            Error::Interrupted => 130,
             _ => 125,
         }
     }
