@@ -109,5 +109,221 @@ fn multi_stage_build_layers_deleted_file_and_config() {
         "run", "--rm", "--network", "none", "--entrypoint", "", "built:1", "ls", "/app/gone.txt",
     ]);
     assert_ne!(code, 0);
+    // The first stage on its own: its RUN rm is a layer with a whiteout,
+    // so the file made a layer below stays deleted (and it is all cached).
+    let maker = build_ok(
+        &e,
+        ctx.path(),
+        &["--target", "maker", "-t", "maker:1", "--network", "none"],
+    );
+    assert_eq!(maker.matches("--> Using cache").count(), 2, "{maker}");
+    assert!(maker.contains("STEP 3/3"), "{maker}");
+    let m = e.inspect("maker:1");
+    assert_eq!(m["RootFS"]["Layers"].as_array().unwrap().len(), base + 2);
+    assert_eq!(
+        run_out(&e, &["--entrypoint", "", "maker:1", "ls", "/out"]),
+        "made.txt\nsub\n"
+    );
+    assert_clean(&e);
+}
+
+#[test]
+fn unchanged_rebuild_is_all_cache_and_a_changed_source_misses_from_its_step() {
+    require_root!("unchanged_rebuild_is_all_cache_and_a_changed_source_misses_from_its_step");
+    let e = Engine::new();
+    let ctx = tempdir("husk-build-ctx-");
+    write(ctx.path(), "a.txt", "a1\n");
+    write(ctx.path(), "b.txt", "b1\n");
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox\n\
+         RUN echo ran-step-2 && echo one > /one\n\
+         COPY a.txt /a.txt\n\
+         RUN echo ran-step-4 && cat /a.txt > /copy-of-a\n\
+         COPY b.txt /b.txt\n\
+         RUN echo ran-step-6\n\
+         ENV X=1\n",
+    );
+    let first = build_ok(&e, ctx.path(), &["-t", "c:1", "--network", "none"]);
+    for s in ["ran-step-2", "ran-step-4", "ran-step-6"] {
+        assert!(first.lines().any(|l| l == s), "{first}");
+    }
+    assert!(!first.contains("Using cache"), "{first}");
+    let layers = std::fs::read_dir(e.root.path().join("layers")).unwrap().count();
+    // Touched, not changed: the checksum decides, not the time.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write(ctx.path(), "a.txt", "a1\n");
+    let again = build_ok(&e, ctx.path(), &["-t", "c:1", "--network", "none"]);
+    let ran = |out: &str, s: &str| out.lines().any(|l| l == s);
+    assert!(!ran(&again, "ran-step-2"), "a RUN ran again:\n{again}");
+    assert!(!ran(&again, "ran-step-6"), "a RUN ran again:\n{again}");
+    assert_eq!(again.matches("--> Using cache").count(), 6, "{again}");
+    assert_eq!(last_id(&again), last_id(&first));
+    assert_eq!(
+        std::fs::read_dir(e.root.path().join("layers")).unwrap().count(),
+        layers,
+        "an all-cached rebuild made a layer"
+    );
+    // b.txt changes: steps 2-4 hit, 5 (its COPY) and everything after miss.
+    write(ctx.path(), "b.txt", "b2\n");
+    let third = build_ok(&e, ctx.path(), &["-t", "c:1", "--network", "none"]);
+    assert_eq!(third.matches("--> Using cache").count(), 3, "{third}");
+    let step5 = third.find("STEP 5/7").unwrap();
+    assert!(!third[step5..].contains("Using cache"), "{third}");
+    assert!(!ran(&third, "ran-step-2") && !ran(&third, "ran-step-4"), "{third}");
+    assert!(ran(&third, "ran-step-6"), "{third}");
+    assert_ne!(last_id(&third), last_id(&first));
+    assert_eq!(run_out(&e, &["c:1", "cat", "/b.txt", "/copy-of-a"]), "b2\na1\n");
+    // -q: only the id.
+    let quiet = build_ok(&e, ctx.path(), &["-q", "--network", "none"]);
+    assert_eq!(quiet.trim(), last_id(&third));
+    assert_eq!(quiet.lines().count(), 1, "{quiet}");
+    assert_clean(&e);
+}
+
+#[test]
+fn dockerignore_is_honoured() {
+    require_root!("dockerignore_is_honoured");
+    let e = Engine::new();
+    let ctx = tempdir("husk-build-ctx-");
+    write(ctx.path(), "keep.txt", "k\n");
+    write(ctx.path(), "secret.key", "s\n");
+    write(ctx.path(), "logs/a.log", "l\n");
+    write(ctx.path(), "logs/important.log", "i\n");
+    write(ctx.path(), "deep/x/y.tmp", "t\n");
+    write(ctx.path(), ".dockerignore", "*.key\nlogs\n!logs/important.log\n**/*.tmp\n");
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox\nCOPY . /ctx/\n",
+    );
+    build_ok(&e, ctx.path(), &["-t", "ign:1", "--network", "none"]);
+    let listing = run_out(&e, &["ign:1", "find", "/ctx", "-type", "f"]);
+    let mut files: Vec<&str> = listing.lines().collect();
+    files.sort();
+    assert_eq!(
+        files,
+        [
+            "/ctx/.dockerignore",
+            "/ctx/Dockerfile",
+            "/ctx/keep.txt",
+            "/ctx/logs/important.log"
+        ],
+        "{listing}"
+    );
+    // A change to an ignored file does not touch the cache.
+    write(ctx.path(), "secret.key", "changed\n");
+    let again = build_ok(&e, ctx.path(), &["-t", "ign:1", "--network", "none"]);
+    assert!(again.contains("--> Using cache"), "{again}");
+    // Naming an ignored file is an error.
+    write(ctx.path(), "Dockerfile", "FROM busybox\nCOPY secret.key /\n");
+    let (code, _, err) = build(&e, ctx.path(), &["--network", "none"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("secret.key") && err.contains(".dockerignore"), "{err}");
+    assert_clean(&e);
+}
+
+#[test]
+fn context_escapes_are_refused() {
+    require_root!("context_escapes_are_refused");
+    let e = Engine::new();
+    let top = tempdir("husk-build-top-");
+    write(top.path(), "secret", "host secret\n");
+    let ctx = top.path().join("ctx");
+    std::fs::create_dir(&ctx).unwrap();
+    std::os::unix::fs::symlink("../secret", ctx.join("up")).unwrap();
+    std::os::unix::fs::symlink(top.path().join("secret"), ctx.join("abs")).unwrap();
+    std::fs::create_dir(ctx.join("d")).unwrap();
+    std::os::unix::fs::symlink("/etc", ctx.join("d/root")).unwrap();
+    for (src, what) in [
+        ("../secret", "dotdot"),
+        ("up", "relative symlink"),
+        ("abs", "absolute symlink"),
+        ("d/root/passwd", "symlinked directory"),
+        ("sub/../../secret", "dotdot in the middle"),
+    ] {
+        write(&ctx, "Dockerfile", &format!("FROM busybox\nCOPY {src} /x\n"));
+        let (code, out, err) = build(&e, &ctx, &["-t", "esc:1", "--network", "none"]);
+        assert_eq!(code, 1, "{what}: {out}{err}");
+        assert!(
+            err.contains("outside the build context"),
+            "{what}: {err}"
+        );
+        assert!(!out.contains("Successfully"), "{what}: {out}");
+    }
+    // A symlink inside the context to a file inside it is fine; a
+    // directory copy keeps a symlink as a symlink, never reading its target.
+    write(&ctx, "real.txt", "inside\n");
+    std::os::unix::fs::symlink("real.txt", ctx.join("ok")).unwrap();
+    write(&ctx, "Dockerfile", "FROM busybox\nCOPY ok /ok\nCOPY d /d/\n");
+    build_ok(&e, &ctx, &["-t", "esc:2", "--network", "none"]);
+    assert_eq!(run_out(&e, &["esc:2", "cat", "/ok"]), "inside\n");
+    assert_eq!(run_out(&e, &["esc:2", "readlink", "/d/root"]), "/etc\n");
+    assert_clean(&e);
+}
+
+#[test]
+fn a_failing_run_stops_the_build_with_its_code_and_output() {
+    require_root!("a_failing_run_stops_the_build_with_its_code_and_output");
+    let e = Engine::new();
+    let ctx = tempdir("husk-build-ctx-");
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox\nRUN echo before-the-failure; echo to-stderr >&2; exit 7\nRUN echo never\n",
+    );
+    let (code, out, err) = build(&e, ctx.path(), &["-t", "f:1", "--network", "none"]);
+    assert_eq!(code, 7, "{out}{err}");
+    assert!(out.contains("before-the-failure"), "{out}");
+    assert!(err.contains("to-stderr"), "{err}");
+    assert!(err.contains("non-zero code: 7"), "{err}");
+    assert!(!out.contains("never"), "{out}");
+    assert!(!e.ok(&["images"]).contains("f "), "tagged after a failure");
+    // With -q the output is shown on failure too.
+    let (code, out, err) = build(&e, ctx.path(), &["-q", "--network", "none"]);
+    assert_eq!(code, 7);
+    assert!(out.is_empty(), "{out}");
+    assert!(err.contains("before-the-failure"), "{err}");
+    assert_clean(&e);
+}
+
+#[test]
+fn a_syntax_error_names_the_file_and_line() {
+    require_root!("a_syntax_error_names_the_file_and_line");
+    let e = Engine::new();
+    let ctx = tempdir("husk-build-ctx-");
+    write(ctx.path(), "Dockerfile", "FROM busybox\nRUN true\nBOGUS thing\n");
+    let (code, out, err) = build(&e, ctx.path(), &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("Dockerfile:3:"), "{err}");
+    assert!(err.to_lowercase().contains("bogus"), "{err}");
+    assert!(!out.contains("STEP"), "{out}");
+    assert_clean(&e);
+}
+
+#[test]
+fn a_context_tar_on_stdin_builds() {
+    require_root!("a_context_tar_on_stdin_builds");
+    let e = Engine::new();
+    let ctx = tempdir("husk-build-ctx-");
+    write(ctx.path(), "f.txt", "from the tar\n");
+    write(ctx.path(), "Dockerfile", "FROM busybox\nCOPY f.txt /f.txt\n");
+    let tar = tempdir("husk-build-tar-");
+    let tarfile = tar.path().join("ctx.tar");
+    let st = std::process::Command::new("tar")
+        .arg("-C")
+        .arg(ctx.path())
+        .arg("-cf")
+        .arg(&tarfile)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let mut c = e.cmd(&["build", "-t", "tar:1", "-"]);
+    c.stdin(std::fs::File::open(&tarfile).unwrap());
+    let out = husk_fixtures::output_via_files(&mut c);
+    assert!(out.status.success(), "{out:?}");
+    assert_eq!(run_out(&e, &["tar:1", "cat", "/f.txt"]), "from the tar\n");
     assert_clean(&e);
 }

@@ -209,12 +209,17 @@ pub(crate) fn execute(
         // The config's author is not the runtime section: kept in history.
         Kind::Maintainer(_) => {}
     }
+    // The parent fixes the config and the env the words expanded with;
+    // the stage's ARG values are the rest.
     let key = Key {
         parent: state.image.as_ref().map(|i| &i.id),
-        instruction: &format!("CONFIG {}\n{}", cfg, ins.original),
-        extra: &[],
+        instruction: &format!("CONFIG {}", ins.original),
+        extra: &[json!(state.args).to_string()],
     }
     .digest();
+    if hit(b, state, &key, printer)? {
+        return Ok(());
+    }
     state.config = cfg;
     commit(b, state, &key, None, &ins.original, printer)
 }
@@ -243,10 +248,13 @@ pub(crate) fn labels(
     let text = format!("LABEL {}", labels.join(" "));
     let key = Key {
         parent: state.image.as_ref().map(|i| &i.id),
-        instruction: &format!("CONFIG {cfg}\n{text}"),
+        instruction: &format!("CONFIG {text}"),
         extra: &[],
     }
     .digest();
+    if hit(b, state, &key, printer)? {
+        return Ok(());
+    }
     state.config = cfg;
     commit(b, state, &key, None, &text, printer)
 }
