@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::lines::{Lines, Logical};
 use crate::words::{parse_maybe_json, parse_words, split_command, split_whitespace, MaybeJson};
 use crate::{
-    expand, ArgDecl, Command, Copy, Dockerfile, Healthcheck, Heredoc, Instruction, KeyValue, Kind,
+    ArgDecl, Command, Copy, Dockerfile, Healthcheck, Heredoc, Instruction, KeyValue, Kind,
     ParseError, Run, RunCommand, RunNetwork, Source, Stage, Word,
 };
 
@@ -243,7 +243,8 @@ impl Flags {
     }
 }
 
-/// `^(\d*)<<(-?)([^<]*)$` on one word: (delimiter as written, chomp).
+/// BuildKit's reHeredoc `^(\d*)<<(-?)\s*([^<]*)$`: (delimiter as written,
+/// chomp).
 fn heredoc_word(word: &str) -> Option<(&str, bool)> {
     let digits = word
         .find(|c: char| !c.is_ascii_digit())
@@ -253,6 +254,7 @@ fn heredoc_word(word: &str) -> Option<(&str, bool)> {
         Some(r) => (true, r),
         None => (false, rest),
     };
+    let rest = rest.trim_start();
     if rest.is_empty() || rest.contains('<') {
         return None;
     }
@@ -260,29 +262,70 @@ fn heredoc_word(word: &str) -> Option<(&str, bool)> {
 }
 
 /// The heredoc a word names: its delimiter without quotes, whether the body
-/// is expanded (no quoting), chomp.
-fn heredoc_spec(word: &str) -> Option<(String, bool, bool)> {
-    let (raw, chomp) = heredoc_word(word)?;
-    let name = expand(raw, '\\', &|_| None).ok()?;
-    if name.is_empty() {
-        return None;
+/// is expanded (no part of the delimiter quoted), chomp.
+fn heredoc_spec(word: &str) -> Result<Option<(String, bool, bool)>, String> {
+    let Some((raw, chomp)) = heredoc_word(word) else {
+        return Ok(None);
+    };
+    if parse_words(raw, '\\').len() != 1 {
+        return Ok(None);
     }
-    let quoted = raw.contains(['\'', '"', '\\']);
-    Some((name, !quoted, chomp))
+    let name = crate::expand::heredoc_name(raw).map_err(|e| format!("heredoc <<{raw}: {e}"))?;
+    if name.is_empty() {
+        return Ok(None);
+    }
+    // A quote that is not escaped quotes (part of) the delimiter: sh then
+    // leaves the body alone.
+    let mut quoted = false;
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                chars.next();
+            }
+            '\'' | '"' => {
+                quoted = true;
+                break;
+            }
+            _ => {}
+        }
+    }
+    Ok(Some((name, !quoted, chomp)))
+}
+
+/// The line's words as BuildKit's lexer splits them for heredocs: `<<` takes
+/// the blanks after it (`<< EOF` is one word).
+fn heredoc_words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut glue = false;
+    for w in parse_words(text, '\\') {
+        if glue {
+            if let Some(last) = out.last_mut() {
+                last.push(' ');
+                last.push_str(&w);
+            }
+            glue = false;
+            continue;
+        }
+        let digits = w.find(|c: char| !c.is_ascii_digit()).unwrap_or(w.len());
+        glue = matches!(&w[digits..], "<<" | "<<-");
+        out.push(w);
+    }
+    out
 }
 
 fn read_heredocs(
     lines: &mut Lines,
     logical: &Logical,
     text: &str,
-    escape: char,
 ) -> Result<Vec<Heredoc>, ParseError> {
     let mut docs = Vec::new();
     if !text.contains("<<") {
         return Ok(docs);
     }
-    for word in parse_words(text, escape) {
-        if let Some((name, expand, chomp)) = heredoc_spec(&word) {
+    for word in heredoc_words(text) {
+        let spec = heredoc_spec(&word).map_err(|e| ParseError::new(logical.start, e))?;
+        if let Some((name, expand, chomp)) = spec {
             let content = lines.heredoc(logical.start, &name, chomp)?;
             docs.push(Heredoc {
                 name,
@@ -363,7 +406,7 @@ fn parse_instruction(
             };
             let command = command(line, "RUN", args)?;
             let heredocs = match &command {
-                Command::Shell(s) => read_heredocs(lines, logical, s, escape)?,
+                Command::Shell(s) => read_heredocs(lines, logical, s)?,
                 Command::Exec(_) => Vec::new(),
             };
             Kind::Run(Run {
@@ -406,10 +449,10 @@ fn parse_instruction(
             let heredocs = if json {
                 Vec::new()
             } else {
-                read_heredocs(lines, logical, args, escape)?
+                read_heredocs(lines, logical, args)?
             };
             let (dest, srcs) = list.split_last().expect("two or more");
-            if !json && heredoc_spec(dest).is_some() {
+            if !json && matches!(heredoc_spec(dest), Ok(Some(_))) {
                 return Err(ParseError::new(
                     line,
                     format!("{upper} cannot have a heredoc as a destination: expected a path"),
@@ -417,7 +460,7 @@ fn parse_instruction(
             }
             let mut sources = Vec::new();
             for s in srcs {
-                match heredoc_spec(s).filter(|_| !json) {
+                match heredoc_spec(s).ok().flatten().filter(|_| !json) {
                     Some((name, _, _)) => {
                         let doc = heredocs
                             .iter()
@@ -783,8 +826,7 @@ pub(crate) fn run_command(run: &Run) -> RunCommand {
     let Some(first) = run.heredocs.first() else {
         return RunCommand::Shell(script.clone());
     };
-    let trimmed = script.trim();
-    let lone = !trimmed.contains(char::is_whitespace) && heredoc_spec(trimmed).is_some();
+    let lone = matches!(heredoc_spec(script.trim()), Ok(Some(_)));
     if lone {
         if first.content.starts_with("#!") {
             return RunCommand::Script {
