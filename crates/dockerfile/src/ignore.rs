@@ -123,54 +123,40 @@ fn compile(text: &str, line: usize) -> Result<(MatchType, Vec<Tok>), IgnoreError
                 Some(&c) => {
                     i += 1;
                     toks.push(Tok::Lit(c));
+                    kind = MatchType::Regexp;
                 }
-                None => toks.push(Tok::Lit('\\')),
+                None => return Err(bad(text, line, "a trailing \\ escapes nothing")),
             },
             '[' => {
+                // Go's filepath.Match class syntax, which patternmatcher
+                // checks every pattern against: `[^...]`, ranges `a-z`, `\`
+                // escapes; `-` and `]` must be escaped where they could be
+                // read as syntax.
                 let mut negated = false;
                 if chars.get(i) == Some(&'^') {
                     negated = true;
                     i += 1;
                 }
                 let mut ranges = Vec::new();
-                let mut first = true;
                 loop {
-                    let Some(&c) = chars.get(i) else {
-                        return Err(IgnoreError {
-                            line,
-                            message: format!(
-                                "bad pattern \"{text}\": missing closing ] in a character class"
-                            ),
-                        });
-                    };
-                    i += 1;
-                    if c == ']' && !first {
+                    if chars.get(i) == Some(&']') && !ranges.is_empty() {
+                        i += 1;
                         break;
                     }
-                    first = false;
-                    let lo = if c == '\\' {
-                        let Some(&e) = chars.get(i) else { continue };
-                        i += 1;
-                        e
-                    } else {
-                        c
-                    };
+                    let lo = class_char(&chars, &mut i)
+                        .ok_or_else(|| bad(text, line, "bad character class"))?;
                     let mut hi = lo;
-                    if chars.get(i) == Some(&'-') && chars.get(i + 1).is_some_and(|&c| c != ']') {
-                        hi = chars[i + 1];
-                        i += 2;
-                        if hi == '\\' {
-                            if let Some(&e) = chars.get(i) {
-                                hi = e;
-                                i += 1;
-                            }
-                        }
-                        if hi < lo {
-                            return Err(IgnoreError {
-                                line,
-                                message: format!("bad pattern \"{text}\": invalid character class range {lo}-{hi}"),
-                            });
-                        }
+                    if chars.get(i) == Some(&'-') {
+                        i += 1;
+                        hi = class_char(&chars, &mut i)
+                            .ok_or_else(|| bad(text, line, "bad character class"))?;
+                    }
+                    if hi < lo {
+                        return Err(bad(
+                            text,
+                            line,
+                            &format!("invalid character class range {lo}-{hi}"),
+                        ));
                     }
                     ranges.push((lo, hi));
                 }
@@ -182,6 +168,31 @@ fn compile(text: &str, line: usize) -> Result<(MatchType, Vec<Tok>), IgnoreError
         iteration += 1;
     }
     Ok((kind, toks))
+}
+
+fn bad(text: &str, line: usize, what: &str) -> IgnoreError {
+    IgnoreError {
+        line,
+        message: format!("syntax error in pattern \"{text}\": {what}"),
+    }
+}
+
+/// One char of a class (Go's getEsc): not `-` or `]` unescaped, and the
+/// class must go on after it.
+fn class_char(chars: &[char], i: &mut usize) -> Option<char> {
+    let mut c = *chars.get(*i)?;
+    if c == '-' || c == ']' {
+        return None;
+    }
+    if c == '\\' {
+        *i += 1;
+        c = *chars.get(*i)?;
+    }
+    *i += 1;
+    if *i >= chars.len() {
+        return None;
+    }
+    Some(c)
 }
 
 fn matches_toks(toks: &[Tok], path: &[char]) -> bool {
@@ -342,6 +353,10 @@ impl DockerIgnore {
     /// decides (moby/patternmatcher's MatchesOrParentMatches).
     pub fn is_excluded(&self, path: &str) -> bool {
         let file = normalize(path);
+        if file == "." || file.is_empty() {
+            // The context root itself is never excluded.
+            return false;
+        }
         let parents: Vec<&str> = match file.rfind('/') {
             Some(i) => file[..i].split('/').collect(),
             None => Vec::new(),
