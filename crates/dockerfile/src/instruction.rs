@@ -73,7 +73,14 @@ pub fn parse_trigger(text: &str) -> Result<Instruction, ParseError> {
     };
     let (cmd, flags, args) = split_command(&logical.text, '\\');
     check_trigger(&cmd, logical.start)?;
-    parse_instruction(&logical, &mut lines, &cmd, &flags, &args, '\\')
+    let ins = parse_instruction(&logical, &mut lines, &cmd, &flags, &args, '\\')?;
+    if let Some(extra) = lines.next_logical()? {
+        return Err(ParseError::new(
+            extra.start,
+            "ONBUILD trigger holds more than one instruction: expected exactly one",
+        ));
+    }
+    Ok(ins)
 }
 
 fn check_trigger(cmd: &str, line: usize) -> Result<(), ParseError> {
@@ -523,7 +530,9 @@ fn parse_instruction(
         }
         "EXPOSE" => {
             no_flags(flags)?;
-            let ports = split_whitespace(args);
+            let mut ports = split_whitespace(args);
+            // BuildKit sorts them as written (before expansion).
+            ports.sort();
             if ports.is_empty() {
                 return Err(missing(
                     line,
@@ -552,7 +561,7 @@ fn parse_instruction(
                     "VOLUME specified can not be an empty string: expected a path",
                 ));
             }
-            Kind::Volume(list.iter().map(|v| word(v)).collect())
+            Kind::Volume(list.iter().map(|v| word(v.trim())).collect())
         }
         "SHELL" => {
             no_flags(flags)?;
@@ -586,16 +595,40 @@ fn parse_instruction(
                 end: logical.end,
             };
             let inner = parse_instruction(&sub, lines, &sub_cmd, &sub_flags, &sub_args, escape)?;
+            // The stored trigger carries its heredoc bodies, as BuildKit's.
+            let mut trigger = args.to_string();
+            let docs: Vec<&Heredoc> = match &inner.kind {
+                Kind::Run(r) => r.heredocs.iter().collect(),
+                Kind::Copy(c) | Kind::Add(c) => c
+                    .sources
+                    .iter()
+                    .filter_map(|s| match s {
+                        Source::Heredoc(h) => Some(h),
+                        Source::Path(_) => None,
+                    })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for doc in docs {
+                trigger.push('\n');
+                trigger.push_str(&doc.content);
+                trigger.push_str(&doc.name);
+            }
             Kind::Onbuild {
-                trigger: args.to_string(),
+                trigger,
                 instruction: Box::new(inner),
             }
         }
-        "FROM" => unreachable!("FROM is handled by parse_file"),
+        "FROM" => {
+            return Err(ParseError::new(
+                line,
+                "FROM isn't allowed here: expected it at the start of a stage",
+            ))
+        }
         _ => {
             return Err(ParseError::new(
                 line,
-                format!("unknown instruction: {upper} (expected {INSTRUCTIONS})"),
+                format!("unknown instruction: {cmd} (expected {INSTRUCTIONS})"),
             ))
         }
     };

@@ -196,7 +196,8 @@ fn onbuild_run_heredoc() {
             trigger,
             instruction,
         } => {
-            assert_eq!(trigger, "RUN <<EOF");
+            assert_eq!(trigger, "RUN <<EOF\necho x\nEOF");
+            assert_eq!(parse_trigger(trigger).unwrap().kind, instruction.kind);
             assert_eq!(
                 heredocs_of(instruction),
                 vec![d("EOF", "echo x\n", true, false)]
