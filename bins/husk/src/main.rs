@@ -90,8 +90,8 @@ fn main() {
                 // A failing RUN's own code; 130 after Ctrl-C.
                 Command::Build(_) => match e.downcast_ref::<husk_engine::Error>() {
                     Some(
-                        e @ (husk_engine::Error::BuildStep { .. }
-                        | husk_engine::Error::Interrupted),
+                        e
+                        @ (husk_engine::Error::BuildStep { .. } | husk_engine::Error::Interrupted),
                     ) => e.exit_code(),
                     _ => 1,
                 },

@@ -85,7 +85,10 @@ fn multi_stage_build_layers_deleted_file_and_config() {
     );
     let out = build_ok(&e, ctx.path(), &["-t", "built:1", "--network", "none"]);
     assert!(out.contains("STEP 1/11: FROM busybox AS maker"), "{out}");
-    assert!(out.contains("STEP 5/11: COPY --from=maker /out /app/"), "{out}");
+    assert!(
+        out.contains("STEP 5/11: COPY --from=maker /out /app/"),
+        "{out}"
+    );
     assert!(out.contains("Successfully tagged"), "{out}");
     let id = last_id(&out);
     assert_eq!(id.len(), 64, "{out}");
@@ -100,13 +103,20 @@ fn multi_stage_build_layers_deleted_file_and_config() {
     // The config steps, applied by run.
     let ran = run_out(&e, &["built:1"]);
     assert_eq!(
-        ran,
-        "hi\n/app\n1000\nmade\nhello from the context\nhello.txt\nmade.txt\nsub\n",
+        ran, "hi\n/app\n1000\nmade\nhello from the context\nhello.txt\nmade.txt\nsub\n",
         "{ran}"
     );
     // The file the first stage deleted is absent.
     let (code, _, _) = e.code(&[
-        "run", "--rm", "--network", "none", "--entrypoint", "", "built:1", "ls", "/app/gone.txt",
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--entrypoint",
+        "",
+        "built:1",
+        "ls",
+        "/app/gone.txt",
     ]);
     assert_ne!(code, 0);
     // The first stage on its own: its RUN rm is a layer with a whiteout,
@@ -150,7 +160,9 @@ fn unchanged_rebuild_is_all_cache_and_a_changed_source_misses_from_its_step() {
         assert!(first.lines().any(|l| l == s), "{first}");
     }
     assert!(!first.contains("Using cache"), "{first}");
-    let layers = std::fs::read_dir(e.root.path().join("layers")).unwrap().count();
+    let layers = std::fs::read_dir(e.root.path().join("layers"))
+        .unwrap()
+        .count();
     // Touched, not changed: the checksum decides, not the time.
     std::thread::sleep(std::time::Duration::from_millis(20));
     write(ctx.path(), "a.txt", "a1\n");
@@ -161,7 +173,9 @@ fn unchanged_rebuild_is_all_cache_and_a_changed_source_misses_from_its_step() {
     assert_eq!(again.matches("--> Using cache").count(), 6, "{again}");
     assert_eq!(last_id(&again), last_id(&first));
     assert_eq!(
-        std::fs::read_dir(e.root.path().join("layers")).unwrap().count(),
+        std::fs::read_dir(e.root.path().join("layers"))
+            .unwrap()
+            .count(),
         layers,
         "an all-cached rebuild made a layer"
     );
@@ -171,10 +185,16 @@ fn unchanged_rebuild_is_all_cache_and_a_changed_source_misses_from_its_step() {
     assert_eq!(third.matches("--> Using cache").count(), 3, "{third}");
     let step5 = third.find("STEP 5/7").unwrap();
     assert!(!third[step5..].contains("Using cache"), "{third}");
-    assert!(!ran(&third, "ran-step-2") && !ran(&third, "ran-step-4"), "{third}");
+    assert!(
+        !ran(&third, "ran-step-2") && !ran(&third, "ran-step-4"),
+        "{third}"
+    );
     assert!(ran(&third, "ran-step-6"), "{third}");
     assert_ne!(last_id(&third), last_id(&first));
-    assert_eq!(run_out(&e, &["c:1", "cat", "/b.txt", "/copy-of-a"]), "b2\na1\n");
+    assert_eq!(
+        run_out(&e, &["c:1", "cat", "/b.txt", "/copy-of-a"]),
+        "b2\na1\n"
+    );
     // -q: only the id.
     let quiet = build_ok(&e, ctx.path(), &["-q", "--network", "none"]);
     assert_eq!(quiet.trim(), last_id(&third));
@@ -192,12 +212,12 @@ fn dockerignore_is_honoured() {
     write(ctx.path(), "logs/a.log", "l\n");
     write(ctx.path(), "logs/important.log", "i\n");
     write(ctx.path(), "deep/x/y.tmp", "t\n");
-    write(ctx.path(), ".dockerignore", "*.key\nlogs\n!logs/important.log\n**/*.tmp\n");
     write(
         ctx.path(),
-        "Dockerfile",
-        "FROM busybox\nCOPY . /ctx/\n",
+        ".dockerignore",
+        "*.key\nlogs\n!logs/important.log\n**/*.tmp\n",
     );
+    write(ctx.path(), "Dockerfile", "FROM busybox\nCOPY . /ctx/\n");
     build_ok(&e, ctx.path(), &["-t", "ign:1", "--network", "none"]);
     let listing = run_out(&e, &["ign:1", "find", "/ctx", "-type", "f"]);
     let mut files: Vec<&str> = listing.lines().collect();
@@ -217,10 +237,17 @@ fn dockerignore_is_honoured() {
     let again = build_ok(&e, ctx.path(), &["-t", "ign:1", "--network", "none"]);
     assert!(again.contains("--> Using cache"), "{again}");
     // Naming an ignored file is an error.
-    write(ctx.path(), "Dockerfile", "FROM busybox\nCOPY secret.key /\n");
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox\nCOPY secret.key /\n",
+    );
     let (code, _, err) = build(&e, ctx.path(), &["--network", "none"]);
     assert_eq!(code, 1);
-    assert!(err.contains("secret.key") && err.contains(".dockerignore"), "{err}");
+    assert!(
+        err.contains("secret.key") && err.contains(".dockerignore"),
+        "{err}"
+    );
     assert_clean(&e);
 }
 
@@ -243,20 +270,25 @@ fn context_escapes_are_refused() {
         ("d/root/passwd", "symlinked directory"),
         ("sub/../../secret", "dotdot in the middle"),
     ] {
-        write(&ctx, "Dockerfile", &format!("FROM busybox\nCOPY {src} /x\n"));
+        write(
+            &ctx,
+            "Dockerfile",
+            &format!("FROM busybox\nCOPY {src} /x\n"),
+        );
         let (code, out, err) = build(&e, &ctx, &["-t", "esc:1", "--network", "none"]);
         assert_eq!(code, 1, "{what}: {out}{err}");
-        assert!(
-            err.contains("outside the build context"),
-            "{what}: {err}"
-        );
+        assert!(err.contains("outside the build context"), "{what}: {err}");
         assert!(!out.contains("Successfully"), "{what}: {out}");
     }
     // A symlink inside the context to a file inside it is fine; a
     // directory copy keeps a symlink as a symlink, never reading its target.
     write(&ctx, "real.txt", "inside\n");
     std::os::unix::fs::symlink("real.txt", ctx.join("ok")).unwrap();
-    write(&ctx, "Dockerfile", "FROM busybox\nCOPY ok /ok\nCOPY d /d/\n");
+    write(
+        &ctx,
+        "Dockerfile",
+        "FROM busybox\nCOPY ok /ok\nCOPY d /d/\n",
+    );
     build_ok(&e, &ctx, &["-t", "esc:2", "--network", "none"]);
     assert_eq!(run_out(&e, &["esc:2", "cat", "/ok"]), "inside\n");
     assert_eq!(run_out(&e, &["esc:2", "readlink", "/d/root"]), "/etc\n");
@@ -293,7 +325,11 @@ fn a_syntax_error_names_the_file_and_line() {
     require_root!("a_syntax_error_names_the_file_and_line");
     let e = Engine::new();
     let ctx = tempdir("husk-build-ctx-");
-    write(ctx.path(), "Dockerfile", "FROM busybox\nRUN true\nBOGUS thing\n");
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox\nRUN true\nBOGUS thing\n",
+    );
     let (code, out, err) = build(&e, ctx.path(), &[]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("Dockerfile:3:"), "{err}");
@@ -308,7 +344,11 @@ fn a_context_tar_on_stdin_builds() {
     let e = Engine::new();
     let ctx = tempdir("husk-build-ctx-");
     write(ctx.path(), "f.txt", "from the tar\n");
-    write(ctx.path(), "Dockerfile", "FROM busybox\nCOPY f.txt /f.txt\n");
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox\nCOPY f.txt /f.txt\n",
+    );
     let tar = tempdir("husk-build-tar-");
     let tarfile = tar.path().join("ctx.tar");
     let st = std::process::Command::new("tar")

@@ -31,7 +31,12 @@ impl Key<'_> {
     pub fn digest(&self) -> String {
         let mut h = Hasher::default();
         h.add(b"husk-build-cache-v1\0");
-        h.add(self.parent.map(|p| p.as_str()).unwrap_or("scratch").as_bytes());
+        h.add(
+            self.parent
+                .map(|p| p.as_str())
+                .unwrap_or("scratch")
+                .as_bytes(),
+        );
         h.add(b"\0");
         h.add(self.instruction.as_bytes());
         for e in self.extra {
@@ -54,11 +59,7 @@ impl Cache {
     pub fn get(&self, store: &Store, key: &str) -> Option<Image> {
         let text = std::fs::read_to_string(self.dir.join(key)).ok()?;
         let id: Digest = text.trim().parse().ok()?;
-        store
-            .images()
-            .ok()?
-            .into_iter()
-            .find(|i| i.id == id)
+        store.images().ok()?.into_iter().find(|i| i.id == id)
     }
 
     pub fn put(&self, key: &str, image: &Digest) -> Result<()> {

@@ -143,17 +143,18 @@ impl Context {
         let mut clean = clean(rel);
         if self.in_root {
             // `..` at the top of a rootfs is its root, as in a container.
-            clean = clean.components().skip_while(|c| matches!(c, Component::ParentDir)).collect();
+            clean = clean
+                .components()
+                .skip_while(|c| matches!(c, Component::ParentDir))
+                .collect();
         }
-        let how = OpenHow::new()
-            .flags(flags | OFlag::O_CLOEXEC)
-            .resolve(
-                if self.in_root {
-                    ResolveFlag::RESOLVE_IN_ROOT
-                } else {
-                    ResolveFlag::RESOLVE_BENEATH
-                } | ResolveFlag::RESOLVE_NO_MAGICLINKS,
-            );
+        let how = OpenHow::new().flags(flags | OFlag::O_CLOEXEC).resolve(
+            if self.in_root {
+                ResolveFlag::RESOLVE_IN_ROOT
+            } else {
+                ResolveFlag::RESOLVE_BENEATH
+            } | ResolveFlag::RESOLVE_NO_MAGICLINKS,
+        );
         let name = if clean.as_os_str().is_empty() {
             Path::new(".")
         } else {
@@ -224,7 +225,11 @@ impl Context {
             vec![first.to_string()]
         };
         for n in names {
-            let p = if dir.is_empty() { n } else { format!("{dir}/{n}") };
+            let p = if dir.is_empty() {
+                n
+            } else {
+                format!("{dir}/{n}")
+            };
             if self.ignored(&p) && (rest.is_empty() || !self.descend(&p)) {
                 continue;
             }
@@ -232,10 +237,7 @@ impl Context {
                 if self.open(&p, OFlag::O_PATH).is_ok() {
                     found.push(p);
                 }
-            } else if self
-                .open(&p, OFlag::O_PATH | OFlag::O_DIRECTORY)
-                .is_ok()
-            {
+            } else if self.open(&p, OFlag::O_PATH | OFlag::O_DIRECTORY).is_ok() {
                 self.glob(p, rest, depth + 1, found)?;
             }
         }
@@ -288,7 +290,11 @@ impl Context {
             }
             SFlag::S_IFDIR => {
                 for n in self.list(rel)? {
-                    let p = if rel.is_empty() { n } else { format!("{rel}/{n}") };
+                    let p = if rel.is_empty() {
+                        n
+                    } else {
+                        format!("{rel}/{n}")
+                    };
                     if self.ignored(&p) && !self.descend(&p) {
                         continue;
                     }
@@ -323,8 +329,8 @@ impl Context {
 }
 
 pub(crate) fn list_fd(fd: OwnedFd, shown: &Path) -> Result<Vec<String>> {
-    let mut dir =
-        nix::dir::Dir::from_fd(fd.as_raw_fd()).map_err(|e| Error::io("read dir", shown, e.into()))?;
+    let mut dir = nix::dir::Dir::from_fd(fd.as_raw_fd())
+        .map_err(|e| Error::io("read dir", shown, e.into()))?;
     // Dir owns the descriptor now.
     std::mem::forget(fd);
     let mut names: Vec<String> = dir

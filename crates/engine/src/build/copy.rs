@@ -77,21 +77,21 @@ pub fn copy(
                     let d = dir_in(rootfs, &dest_path, o)?;
                     let s = src.open(rel, OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY)?;
                     let target = husk_fs::proc_fd_path(&d);
-                    husk_layers::unpack(File::from(s), None, None, Some(&target)).map_err(
-                        |e| Error::Build {
+                    husk_layers::unpack(File::from(s), None, None, Some(&target)).map_err(|e| {
+                        Error::Build {
                             msg: format!("ADD {rel}: extract the archive: {}", husk_fs::Chain(&e)),
-                        },
-                    )?;
+                        }
+                    })?;
                     continue;
                 }
-                let existing_dir = husk_fs::open_in_root(
-                    rootfs,
-                    &dest_path,
-                    OFlag::O_PATH | OFlag::O_DIRECTORY,
-                )
-                .is_ok();
+                let existing_dir =
+                    husk_fs::open_in_root(rootfs, &dest_path, OFlag::O_PATH | OFlag::O_DIRECTORY)
+                        .is_ok();
                 let target = if into_dir || existing_dir {
-                    let name = Path::new(rel).file_name().map(PathBuf::from).unwrap_or_default();
+                    let name = Path::new(rel)
+                        .file_name()
+                        .map(PathBuf::from)
+                        .unwrap_or_default();
                     dest_path.join(name)
                 } else {
                     dest_path.clone()
@@ -116,8 +116,7 @@ pub fn copy(
 /// A directory of `rootfs` (made with its parents when missing), open for
 /// use as a dirfd.
 fn dir_in(rootfs: &OwnedFd, path: &Path, o: &CopyOpts) -> Result<OwnedFd> {
-    let existed =
-        husk_fs::open_in_root(rootfs, path, OFlag::O_PATH | OFlag::O_DIRECTORY).is_ok();
+    let existed = husk_fs::open_in_root(rootfs, path, OFlag::O_PATH | OFlag::O_DIRECTORY).is_ok();
     husk_fs::mkdir_all_in_root(rootfs, path, 0o755)?;
     let d = husk_fs::open_in_root(rootfs, path, OFlag::O_RDONLY | OFlag::O_DIRECTORY)?;
     if !existed && o.owner != (0, 0) {
@@ -214,7 +213,10 @@ fn copy_tree(
             msg: format!("{}: nested too deep to copy", shown.display()),
         });
     }
-    let names = list_fd(s.try_clone().map_err(|e| Error::io("dup", shown, e))?, shown)?;
+    let names = list_fd(
+        s.try_clone().map_err(|e| Error::io("dup", shown, e))?,
+        shown,
+    )?;
     for n in names {
         if interrupt::requested() {
             return Err(Error::Interrupted);
@@ -233,9 +235,13 @@ fn copy_tree(
             .map_err(sys("stat", &here))?;
         match kind(&st) {
             SFlag::S_IFDIR => {
-                let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-                match nix::sys::stat::fstatat(Some(d.as_raw_fd()), name, AtFlags::AT_SYMLINK_NOFOLLOW)
-                {
+                let flags =
+                    OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+                match nix::sys::stat::fstatat(
+                    Some(d.as_raw_fd()),
+                    name,
+                    AtFlags::AT_SYMLINK_NOFOLLOW,
+                ) {
                     Ok(x) if kind(&x) == SFlag::S_IFDIR => {}
                     Ok(_) => {
                         clear(d, name, &here)?;
@@ -255,7 +261,8 @@ fn copy_tree(
                 nix::sys::stat::fchmod(dc.as_raw_fd(), Mode::from_bits_truncate(mode))
                     .map_err(sys("chmod", &here))?;
                 let (a, m) = times(&st);
-                nix::sys::stat::futimens(dc.as_raw_fd(), &a, &m).map_err(sys("set times", &here))?;
+                nix::sys::stat::futimens(dc.as_raw_fd(), &a, &m)
+                    .map_err(sys("set times", &here))?;
             }
             SFlag::S_IFREG => {
                 let sc = nix::fcntl::openat(
@@ -311,7 +318,9 @@ fn mkdir(d: &OwnedFd, name: &Path, shown: &Path) -> Result<()> {
 /// Whether an ADD source is a tar archive (plain, gzip or zstd), which ADD
 /// extracts: a tar header's `ustar` magic after decompression.
 fn is_archive(fd: &OwnedFd) -> Result<bool> {
-    let dup = fd.try_clone().map_err(|e| Error::io("dup", "ADD source", e))?;
+    let dup = fd
+        .try_clone()
+        .map_err(|e| Error::io("dup", "ADD source", e))?;
     let mut r = std::io::BufReader::new(File::from(dup));
     let Ok(comp) = husk_layers::Compression::detect(&mut r, None) else {
         return Ok(false);

@@ -262,7 +262,12 @@ pub fn build(paths: &Paths, exe: &Path, mut o: BuildOptions, out: &mut dyn Write
     for i in &df.meta_args {
         if let Kind::Arg(decls) = &i.kind {
             for d in decls {
-                let lookup = |n: &str| meta.iter().rev().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+                let lookup = |n: &str| {
+                    meta.iter()
+                        .rev()
+                        .find(|(k, _)| k == n)
+                        .map(|(_, v)| v.clone())
+                };
                 let value = match build_args.get(&d.name) {
                     Some(v) => Some(v.clone()),
                     None => d
@@ -278,11 +283,18 @@ pub fn build(paths: &Paths, exe: &Path, mut o: BuildOptions, out: &mut dyn Write
             }
         }
     }
-    let meta_lookup = |n: &str| meta.iter().rev().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+    let meta_lookup = |n: &str| {
+        meta.iter()
+            .rev()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.clone())
+    };
     let needed = df
         .needed_stages(o.target.as_deref(), &meta_lookup)
         .map_err(|e| build_error(format!("{file}: {e}")))?;
-    let target = *needed.last().ok_or_else(|| build_error("the Dockerfile has no stage"))?;
+    let target = *needed
+        .last()
+        .ok_or_else(|| build_error("the Dockerfile has no stage"))?;
     let total: usize = needed
         .iter()
         .map(|&i| 1 + df.stages[i].instructions.len())
@@ -336,12 +348,10 @@ pub fn build(paths: &Paths, exe: &Path, mut o: BuildOptions, out: &mut dyn Write
         // A stage of only a FROM is its base image.
         b.stages.insert(i, state.image.clone());
     }
-    let fin = b
-        .stages
-        .get(&target)
-        .cloned()
-        .flatten()
-        .ok_or_else(|| build_error("the target stage made no image (FROM scratch with no step)"))?;
+    let fin =
+        b.stages.get(&target).cloned().flatten().ok_or_else(|| {
+            build_error("the target stage made no image (FROM scratch with no step)")
+        })?;
     if !tags.is_empty() {
         let store = Store::open_write(&paths.root)?;
         store.add_image(fin.manifest.clone(), &tags)?;

@@ -37,7 +37,11 @@ impl Drop for RunContainer<'_> {
     fn drop(&mut self) {
         let id = &self.container.id;
         if let Err(e) = lifecycle::remove_with_volumes(self.paths, id, true, true) {
-            eprintln!("husk build: remove container {}: {}", &id[..12], husk_fs::Chain(&e));
+            eprintln!(
+                "husk build: remove container {}: {}",
+                &id[..12],
+                husk_fs::Chain(&e)
+            );
         }
     }
 }
@@ -80,7 +84,10 @@ pub fn run<'p>(
     let mut forward = |sig: i32| {
         // Ctrl-C (or a TERM/HUP) ends the build: the command is killed at
         // once, the container removed by the guard.
-        if matches!(sig, libc::SIGINT | libc::SIGTERM | libc::SIGHUP | libc::SIGQUIT) {
+        if matches!(
+            sig,
+            libc::SIGINT | libc::SIGTERM | libc::SIGHUP | libc::SIGQUIT
+        ) {
             interrupt::request();
             let _ = lifecycle::kill(paths, &id, "KILL");
         }

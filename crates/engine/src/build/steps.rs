@@ -33,9 +33,8 @@ pub(crate) fn execute(
         move |n: &str| st.lookup(n)
     };
     let ex = |st: &State, w: &husk_dockerfile::Word| -> Result<String> {
-        w.expand(&lookup(st)).map_err(|e| {
-            build_error(format!("line {}: {e}", ins.line))
-        })
+        w.expand(&lookup(st))
+            .map_err(|e| build_error(format!("line {}: {e}", ins.line)))
     };
     let mut cfg = state.config.clone();
     if !cfg.is_object() {
@@ -403,7 +402,10 @@ fn run_step(
     let mut env = state.env();
     let mut arg_env = Vec::new();
     for (k, v) in &state.args {
-        if !env.iter().any(|e| e.split_once('=').map(|(x, _)| x) == Some(k.as_str())) {
+        if !env
+            .iter()
+            .any(|e| e.split_once('=').map(|(x, _)| x) == Some(k.as_str()))
+        {
             arg_env.push(format!("{k}={v}"));
         }
     }
@@ -593,9 +595,17 @@ fn copy_step(
     let dest = ex(&c.dest)?;
     let chown = c.chown.as_ref().map(ex).transpose()?;
     let chmod = match c.chmod.as_ref().map(ex).transpose()? {
-        Some(m) => Some(u32::from_str_radix(&m, 8).ok().filter(|m| *m <= 0o7777).ok_or_else(
-            || build_error(format!("line {}: --chmod={m}: give octal permission bits like 755", ins.line)),
-        )?),
+        Some(m) => Some(
+            u32::from_str_radix(&m, 8)
+                .ok()
+                .filter(|m| *m <= 0o7777)
+                .ok_or_else(|| {
+                    build_error(format!(
+                        "line {}: --chmod={m}: give octal permission bits like 755",
+                        ins.line
+                    ))
+                })?,
+        ),
         None => None,
     };
     // The source tree: the context, or a stage's or image's rootfs.
@@ -675,7 +685,11 @@ fn copy_step(
         Some(u) => {
             let (uid, gid, _) = crate::oci::spec::resolve_user_in("build", u, &staging.merged)
                 .map_err(|e| {
-                    build_error(format!("line {}: --chown={u}: {}", ins.line, husk_fs::Chain(&e)))
+                    build_error(format!(
+                        "line {}: --chown={u}: {}",
+                        ins.line,
+                        husk_fs::Chain(&e)
+                    ))
                 })?;
             (uid, gid)
         }
@@ -725,7 +739,10 @@ fn from_image(b: &Build<'_>, name: &str, ins: &Instruction) -> Result<Option<Ima
         .stage_names
         .iter()
         .position(|n| n.as_deref() == Some(lower.as_str()));
-    let by_index = name.parse::<usize>().ok().filter(|i| *i < b.stage_names.len());
+    let by_index = name
+        .parse::<usize>()
+        .ok()
+        .filter(|i| *i < b.stage_names.len());
     if let Some(i) = by_name.or(by_index) {
         return match b.stages.get(&i) {
             Some(img) => Ok(img.clone()),
