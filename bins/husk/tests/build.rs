@@ -367,3 +367,105 @@ fn a_context_tar_on_stdin_builds() {
     assert_eq!(run_out(&e, &["tar:1", "cat", "/f.txt"]), "from the tar\n");
     assert_clean(&e);
 }
+
+#[test]
+fn run_steps_use_the_network_asked_for() {
+    require_root!("run_steps_use_the_network_asked_for");
+    let e = Engine::new();
+    let ctx = tempdir("husk-build-ctx-");
+    // The network namespace each RUN sees, by inode.
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox\n\
+         RUN stat -L -c %i /proc/self/ns/net > /default-net\n\
+         RUN --network=host stat -L -c %i /proc/self/ns/net > /host-net\n\
+         RUN --network=none stat -L -c %i /proc/self/ns/net > /none-net && cat /proc/net/dev | tail -n +3 | cut -d: -f1 | tr -d ' ' > /none-ifs\n",
+    );
+    build_ok(&e, ctx.path(), &["-t", "net:1", "--network", "none"]);
+    let host = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "busybox",
+        "stat",
+        "-L",
+        "-c",
+        "%i",
+        "/proc/self/ns/net",
+    ]);
+    let got = run_out(
+        &e,
+        &[
+            "net:1",
+            "cat",
+            "/default-net",
+            "/host-net",
+            "/none-net",
+            "/none-ifs",
+        ],
+    );
+    let lines: Vec<&str> = got.lines().collect();
+    assert_eq!(lines.len(), 4, "{got}");
+    assert_eq!(
+        lines[1],
+        host.trim(),
+        "RUN --network=host is not the host's: {got}"
+    );
+    assert_ne!(
+        lines[0],
+        host.trim(),
+        "build --network none shared the host's: {got}"
+    );
+    assert_ne!(lines[2], host.trim(), "{got}");
+    assert_eq!(lines[3], "lo", "a none network has only lo: {got}");
+    assert_clean(&e);
+}
+
+#[test]
+fn ctrl_c_during_a_run_step_leaves_nothing() {
+    require_root!("ctrl_c_during_a_run_step_leaves_nothing");
+    let e = Engine::new();
+    let ctx = tempdir("husk-build-ctx-");
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox\nCOPY Dockerfile /d\nRUN echo started; sleep 300\n",
+    );
+    let out_dir = tempdir("husk-build-out-");
+    let out_path = out_dir.path().join("out");
+    let mut c = e.cmd(&[
+        "build",
+        "-t",
+        "int:1",
+        "--network",
+        "none",
+        ctx.path().to_str().unwrap(),
+    ]);
+    c.stdout(std::fs::File::create(&out_path).unwrap());
+    c.stderr(std::fs::File::create(out_dir.path().join("err")).unwrap());
+    let mut child = c.spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !std::fs::read_to_string(&out_path)
+        .unwrap_or_default()
+        .lines()
+        .any(|l| l == "started")
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the RUN never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(e.ids().len(), 1, "the RUN's container should exist now");
+    // SAFETY: kill(2) on our own child, not yet waited for.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130), "{status:?}");
+    let err = std::fs::read_to_string(out_dir.path().join("err")).unwrap();
+    assert!(err.contains("interrupted"), "{err}");
+    reap_all();
+    assert_clean(&e);
+    assert!(!e.ok(&["images"]).contains("int "), "tagged after Ctrl-C");
+}

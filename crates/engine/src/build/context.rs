@@ -368,10 +368,12 @@ pub(crate) fn clean(rel: &str) -> PathBuf {
     for c in Path::new(rel).components() {
         match c {
             Component::Normal(n) => out.push(n),
+            // Above the top stays `..` (which the kernel then refuses).
+            Component::ParentDir if out.as_os_str().is_empty() || out.ends_with("..") => {
+                out.push("..")
+            }
             Component::ParentDir => {
-                if !out.pop() {
-                    out.push("..");
-                }
+                out.pop();
             }
             _ => {}
         }
@@ -490,7 +492,13 @@ mod tests {
         assert!(c.open("ok", OFlag::O_RDONLY).is_ok());
         assert!(c.open("/ok", OFlag::O_RDONLY).is_ok());
         assert!(c.open("inside", OFlag::O_RDONLY).is_ok());
-        for bad in ["../secret", "up", "abs", "sub/../../secret"] {
+        for bad in [
+            "../secret",
+            "up",
+            "abs",
+            "sub/../../secret",
+            "../../x/../secret",
+        ] {
             let e = c.open(bad, OFlag::O_RDONLY).unwrap_err().to_string();
             assert!(e.contains("outside the build context"), "{bad}: {e}");
         }
