@@ -469,3 +469,164 @@ fn ctrl_c_during_a_run_step_leaves_nothing() {
     assert_clean(&e);
     assert!(!e.ok(&["images"]).contains("int "), "tagged after Ctrl-C");
 }
+
+/// Unmounts whatever is mounted under a dir (podman's store bind-mounts
+/// its overlay dir) when dropped, even after a failed assertion.
+struct UnmountUnder(std::path::PathBuf);
+
+impl Drop for UnmountUnder {
+    fn drop(&mut self) {
+        let prefix = self.0.to_string_lossy().into_owned();
+        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut points: Vec<String> = info
+            .lines()
+            .filter_map(|l| l.split(' ').nth(4).map(String::from))
+            .filter(|p| p.starts_with(&prefix))
+            .collect();
+        points.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        for p in points {
+            let _ = nix::mount::umount2(p.as_str(), nix::mount::MntFlags::MNT_DETACH);
+        }
+    }
+}
+
+/// Every file of an image as seen inside a container of it: path, mode,
+/// owner, and content checksum or link target (what the kernel's own
+/// mounts, /proc /sys /dev and the engine's /etc files, hide is left out).
+const LISTING: &str = "find / -xdev \\( -path /proc -o -path /sys -o -path /dev -o -path /etc/hosts \
+    -o -path /etc/hostname -o -path /etc/resolv.conf \\) -prune -o -print | sort | while read f; do \
+    stat -c '%n %f %u %g' \"$f\"; if [ -L \"$f\" ]; then readlink \"$f\"; \
+    elif [ -f \"$f\" ]; then md5sum < \"$f\"; fi; done";
+
+#[test]
+fn podman_build_of_the_same_dockerfile_gives_the_same_files() {
+    require_root!("podman_build_of_the_same_dockerfile_gives_the_same_files");
+    if std::process::Command::new("podman")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        husk_fixtures::skip(
+            "podman_build_of_the_same_dockerfile_gives_the_same_files",
+            "podman is not installed (make deps)",
+        );
+        return;
+    }
+    let e = Engine::new();
+    let ctx = tempdir("husk-build-ctx-");
+    write(ctx.path(), "conf/app.conf", "setting=1\n");
+    write(ctx.path(), "conf/sub/deep.txt", "deep\n");
+    write(ctx.path(), "script.sh", "#!/bin/sh\necho hi\n");
+    std::fs::set_permissions(
+        ctx.path().join("script.sh"),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox AS maker\n\
+         RUN mkdir -p /out/d && echo made > /out/made && echo gone > /out/gone && ln -s made /out/link\n\
+         RUN rm /out/gone && rm -r /home\n\
+         FROM busybox\n\
+         RUN rm -r /var && mkdir -p /srv/data && echo x > /srv/data/x && chmod 0640 /srv/data/x\n\
+         COPY --from=maker /out /out\n\
+         COPY conf /etc/app/\n\
+         COPY --chmod=0700 script.sh /usr/local/bin/\n\
+         COPY --chown=1000:1000 conf/app.conf /home/app.conf\n\
+         WORKDIR /work\n\
+         RUN echo in-workdir > here && rm /srv/data/x\n",
+    );
+    build_ok(&e, ctx.path(), &["-t", "cmp:1", "--network", "none"]);
+    let husk_files = e.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "cmp:1",
+        "sh",
+        "-c",
+        LISTING,
+    ]);
+
+    // podman with a private store, the same busybox imported.
+    let p = tempdir("husk-build-podman-");
+    let _unmount = UnmountUnder(p.path().to_path_buf());
+    let proot = p.path().join("root");
+    let prun = p.path().join("run");
+    let podman = |args: &[&str]| {
+        let out = husk_fixtures::output_via_files(
+            std::process::Command::new("podman")
+                .arg("--root")
+                .arg(&proot)
+                .arg("--runroot")
+                .arg(&prun)
+                .args([
+                    "--storage-driver",
+                    "overlay",
+                    "--cgroup-manager",
+                    "cgroupfs",
+                    "--events-backend",
+                    "file",
+                ])
+                .args(args),
+        );
+        assert!(out.status.success(), "podman {args:?}: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let rootfs = p.path().join("rootfs");
+    husk_fixtures::busybox_rootfs(&rootfs);
+    let tar = p.path().join("busybox.tar");
+    assert!(std::process::Command::new("tar")
+        .args(["--numeric-owner", "-C"])
+        .arg(&rootfs)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap()
+        .success());
+    podman(&["import", tar.to_str().unwrap(), "busybox"]);
+    podman(&[
+        "build",
+        "--network",
+        "none",
+        "-t",
+        "cmp:1",
+        ctx.path().to_str().unwrap(),
+    ]);
+    // The podman image's files: `podman export` of a container of it,
+    // unpacked and listed by the same script in a chroot (podman run
+    // cannot raise its RLIMIT_NOFILE under the test harness).
+    let cid = podman(&["create", "cmp:1", "true"]);
+    let exported = p.path().join("exported.tar");
+    podman(&["export", "-o", exported.to_str().unwrap(), cid.trim()]);
+    podman(&["rm", cid.trim()]);
+    let tree = p.path().join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    assert!(std::process::Command::new("tar")
+        .args(["--numeric-owner", "-xpf"])
+        .arg(&exported)
+        .arg("-C")
+        .arg(&tree)
+        .status()
+        .unwrap()
+        .success());
+    let listed = husk_fixtures::output_via_files(
+        std::process::Command::new("chroot")
+            .arg(&tree)
+            .args(["/bin/sh", "-c", LISTING]),
+    );
+    assert!(listed.status.success(), "{listed:?}");
+    let podman_files = String::from_utf8_lossy(&listed.stdout).into_owned();
+    if husk_files != podman_files {
+        let h: Vec<&str> = husk_files.lines().collect();
+        let q: Vec<&str> = podman_files.lines().collect();
+        let only_husk: Vec<&&str> = h.iter().filter(|l| !q.contains(l)).collect();
+        let only_podman: Vec<&&str> = q.iter().filter(|l| !h.contains(l)).collect();
+        panic!("husk and podman images differ:\nonly husk: {only_husk:#?}\nonly podman: {only_podman:#?}");
+    }
+    assert!(husk_files.contains("/out/link"), "{husk_files}");
+    assert!(!husk_files.contains("/out/gone"), "{husk_files}");
+    assert_clean(&e);
+}

@@ -40,6 +40,8 @@ pub(crate) fn execute(
     if !cfg.is_object() {
         cfg = json!({});
     }
+    // WORKDIR makes its directory, as docker does, when the image lacks it.
+    let mut workdir: Option<String> = None;
     match &ins.kind {
         Kind::Arg(decls) => {
             for d in decls {
@@ -97,7 +99,9 @@ pub(crate) fn execute(
             } else {
                 Path::new(if cur.is_empty() { "/" } else { &cur }).join(&dir)
             };
-            cfg["WorkingDir"] = json!(clean_abs(&joined));
+            let dir = clean_abs(&joined);
+            cfg["WorkingDir"] = json!(dir);
+            workdir = Some(dir);
         }
         Kind::User(w) => cfg["User"] = json!(ex(state, w)?),
         Kind::Cmd(c) => {
@@ -220,7 +224,36 @@ pub(crate) fn execute(
         return Ok(());
     }
     state.config = cfg;
-    commit(b, state, &key, None, &ins.original, printer)
+    let made = match &workdir {
+        Some(dir) => make_workdir(b, state, dir)?,
+        None => None,
+    };
+    commit(
+        b,
+        state,
+        &key,
+        made.as_ref().map(|s| s.upper.as_path()),
+        &ins.original,
+        printer,
+    )
+}
+
+/// The staged layer that creates `dir`, or None when the image has it.
+fn make_workdir(b: &Build<'_>, state: &State, dir: &str) -> Result<Option<Staging>> {
+    let mut staging = Staging::new(b, state.image.as_ref())?;
+    let rootfs: OwnedFd = std::fs::File::open(&staging.merged)
+        .map_err(|e| Error::io("open", &staging.merged, e))?
+        .into();
+    let path = Path::new(dir);
+    match husk_fs::open_in_root(&rootfs, path, nix::fcntl::OFlag::O_PATH) {
+        Ok(_) => return Ok(None),
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => {}
+        Err(e) => return Err(e.into()),
+    }
+    husk_fs::mkdir_all_in_root(&rootfs, path, 0o755)?;
+    drop(rootfs);
+    staging.unmount()?;
+    Ok(Some(staging))
 }
 
 /// `--label K=V` of `husk build`: one last config step on the target.
