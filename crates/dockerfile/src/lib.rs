@@ -11,17 +11,24 @@
 //!   [`Word::expand`] (or [`expand`]) with its own variable lookup.
 //! - [`Dockerfile::needed_stages`]: the stages a `--target` needs.
 //! - [`DockerIgnore`]: `.dockerignore` with moby/patternmatcher's rules.
+//! - [`meta_args`] and [`StageScope`]: docker's ARG/ENV scoping, the lookup
+//!   to expand with; [`expose_ports`], [`Command::argv`], [`Healthcheck::test`]:
+//!   what instructions become in the image config.
 
+mod config;
 mod expand;
 mod ignore;
 mod instruction;
 mod lines;
+mod scope;
 mod stages;
 mod words;
 
-pub use expand::{expand, expand_heredoc, ExpandError};
+pub use config::{default_shell, expose_ports};
+pub use expand::{expand, expand_heredoc, expand_words, ExpandError};
 pub use ignore::{DockerIgnore, IgnoreError};
 pub use instruction::parse_trigger;
+pub use scope::{meta_args, unused_build_args, StageScope, PROXY_ARGS};
 
 use std::time::Duration;
 
@@ -100,9 +107,19 @@ impl Word {
     }
 
     /// Docker's ProcessWord: quote removal, escapes, `$V ${V} ${V:-x} ${V:+x}
-    /// ${V:?msg} ${V-x} ${V+x} ${V?msg}`; unset variables expand to "".
+    /// ${V:?msg} ${V-x} ${V+x} ${V?msg} ${V#p} ${V%p} ${V/p/r}`; unset
+    /// variables expand to "". Pass [`StageScope::lookup`] for docker's
+    /// ARG/ENV rules.
     pub fn expand(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, ExpandError> {
         expand(&self.raw, self.escape, lookup)
+    }
+
+    /// Expanded and split into fields (docker does this for EXPOSE only).
+    pub fn expand_words(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<String>, ExpandError> {
+        expand_words(&self.raw, self.escape, lookup)
     }
 }
 
