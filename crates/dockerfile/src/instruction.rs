@@ -446,19 +446,18 @@ fn parse_instruction(
                 MaybeJson::Json(v) => (v, true),
                 MaybeJson::Text(t) => (split_whitespace(&t), false),
             };
-            if list.len() < 2 {
+            let Some((dest, srcs)) = list.split_last().filter(|(_, srcs)| !srcs.is_empty()) else {
                 return Err(missing(
                     line,
                     &upper,
                     &format!("at least two arguments: {upper} SOURCE... DEST (the destination could not be determined)"),
                 ));
-            }
+            };
             let heredocs = if json {
                 Vec::new()
             } else {
                 read_heredocs(lines, logical, args)?
             };
-            let (dest, srcs) = list.split_last().expect("two or more");
             if !json && matches!(heredoc_spec(dest), Ok(Some(_))) {
                 return Err(ParseError::new(
                     line,
