@@ -193,7 +193,9 @@ pub enum Kind {
     /// Not expanded (the shell, or nothing, sees it).
     Cmd(Command),
     Entrypoint(Command),
-    /// Each word expanded, then split as ports (`80`, `80/tcp`, `8000-8010/udp`).
+    /// Sorted as written; each word expanded into fields
+    /// ([`Word::expand_words`]), then [`expose_ports`] (`80`, `80/tcp`,
+    /// `8000-8010/udp`).
     Expose(Vec<Word>),
     /// Each path expanded.
     Volume(Vec<Word>),

@@ -200,8 +200,9 @@ impl StageScope {
     }
 }
 
-/// `--build-arg` names no ARG of the build uses: docker warns "[Warning] One
-/// or more build-args [..] were not consumed". Proxy args never count.
+/// `--build-arg` names no ARG of the build uses: docker warns
+/// `[Warning] One or more build-args [..] were not consumed`. Proxy args
+/// never count.
 pub fn unused_build_args(df: &Dockerfile, build_args: &BTreeMap<String, String>) -> Vec<String> {
     let mut declared: Vec<&str> = Vec::new();
     let all = df
