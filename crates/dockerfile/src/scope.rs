@@ -24,7 +24,7 @@ pub const PROXY_ARGS: &[&str] = &[
 /// The global scope: predefined args (TARGETPLATFORM, BUILDARCH, ... as the
 /// executor gives them) then the ARGs before the first FROM, in order, each
 /// default expanded with the ones before it and replaced by a `--build-arg`
-/// of the same name. An ARG without a default or build arg is "".
+/// of the same name. An ARG without a default or build arg stays unset.
 pub fn meta_args(
     df: &Dockerfile,
     build_args: &BTreeMap<String, String>,
@@ -36,16 +36,18 @@ pub fn meta_args(
             continue;
         };
         for d in decls {
-            let mut value = match &d.default {
-                Some(w) => w
-                    .expand(&|k| get(&out, k))
-                    .map_err(|e| ParseError::new(ins.line, e.to_string()))?,
-                None => String::new(),
+            let value = match (build_args.get(&d.name), &d.default) {
+                (Some(v), _) => Some(v.clone()),
+                (None, Some(w)) => Some(
+                    w.expand(&|k| get(&out, k))
+                        .map_err(|e| ParseError::new(ins.line, e.to_string()))?,
+                ),
+                (None, None) => None,
             };
-            if let Some(v) = build_args.get(&d.name) {
-                value = v.clone();
+            // An ARG with no value leaves the name unset (or predefined).
+            if let Some(v) = value {
+                set(&mut out, &d.name, v);
             }
-            set(&mut out, &d.name, value);
         }
     }
     Ok(out)

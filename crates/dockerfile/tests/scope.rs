@@ -23,7 +23,7 @@ fn meta_args_expand_in_order_and_build_args_win() {
     let get =
         |m: &[(String, String)], k: &str| m.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
     assert_eq!(get(&meta, "B").as_deref(), Some("12"));
-    assert_eq!(get(&meta, "C").as_deref(), Some(""));
+    assert_eq!(get(&meta, "C"), None, "no default, no build arg: unset");
     assert_eq!(get(&meta, "D").as_deref(), Some("amd64"));
     let meta = meta_args(&df, &args(&[("A", "9"), ("C", "c")]), &predefined).unwrap();
     assert_eq!(get(&meta, "B").as_deref(), Some("92"));
@@ -58,6 +58,18 @@ fn stage_scope_follows_docker() {
         sc.apply(i).unwrap();
     }
     assert_eq!(sc.lookup("VERSION").as_deref(), Some("1.0"));
+    let mut unset = StageScope::new(&meta, &build, &[]);
+    unset
+        .declare(
+            &ArgDecl {
+                name: "NOPE".into(),
+                default: None,
+            },
+            1,
+        )
+        .unwrap();
+    assert_eq!(unset.lookup("NOPE"), None);
+    assert!(unset.run_args().is_empty());
     assert_eq!(
         sc.lookup("USER").as_deref(),
         Some("alice"),
