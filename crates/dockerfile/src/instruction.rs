@@ -142,7 +142,7 @@ fn parse_from(
         base: Word::new(words[0].clone(), escape),
         platform: parsed.string("platform").map(|p| Word::new(p, escape)),
         line,
-        original: logical.text.clone(),
+        original: logical.text.trim_end().to_string(),
         instructions: Vec::new(),
     })
 }
@@ -636,7 +636,7 @@ fn parse_instruction(
     Ok(Instruction {
         line,
         end_line: lines.line_number().max(logical.end),
-        original: logical.text.clone(),
+        original: logical.text.trim_end().to_string(),
         kind,
     })
 }

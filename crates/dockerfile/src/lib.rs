@@ -169,7 +169,8 @@ pub struct Instruction {
     /// Last line (continuations and heredoc bodies included).
     pub end_line: usize,
     /// The instruction as written, continuation lines joined (BuildKit's
-    /// `Node.Original`): for history entries and cache keys.
+    /// `Node.Original`, trailing blanks dropped): for history entries and
+    /// cache keys.
     pub original: String,
     pub kind: Kind,
 }
