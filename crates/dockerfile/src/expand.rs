@@ -21,6 +21,10 @@ struct Lexer<'a> {
     skip_unset: bool,
     /// The last lookup found nothing.
     unset: std::cell::Cell<bool>,
+    /// Nesting of process_until (1: the word itself).
+    depth: usize,
+    /// The word split into fields as it is read.
+    fields: Fields,
     lookup: &'a dyn Fn(&str) -> Option<String>,
 }
 
@@ -40,6 +44,8 @@ pub fn expand(
         raw_escapes: false,
         skip_unset: false,
         unset: Default::default(),
+        depth: 0,
+        fields: Fields::default(),
         lookup,
     };
     lx.process_until(None, false)
@@ -61,6 +67,8 @@ pub fn expand_heredoc(
         raw_escapes: false,
         skip_unset: false,
         unset: Default::default(),
+        depth: 0,
+        fields: Fields::default(),
         lookup,
     };
     lx.process_until(None, false)
@@ -77,9 +85,75 @@ pub(crate) fn heredoc_name(word: &str) -> Result<String, ExpandError> {
         raw_escapes: false,
         skip_unset: true,
         unset: Default::default(),
+        depth: 0,
+        fields: Fields::default(),
         lookup: &|_| None,
     };
     lx.process_until(None, false)
+}
+
+/// Expands a word and splits the result into fields as BuildKit's
+/// ProcessWords does (EXPOSE): blanks from variables and unquoted text
+/// separate fields, quoted text and escaped blanks do not, empty fields are
+/// dropped.
+pub fn expand_words(
+    word: &str,
+    escape: char,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Vec<String>, ExpandError> {
+    let mut lx = Lexer {
+        chars: word.chars().collect(),
+        pos: 0,
+        escape,
+        raw_quotes: false,
+        raw_escapes: false,
+        skip_unset: false,
+        unset: Default::default(),
+        depth: 0,
+        fields: Fields::default(),
+        lookup,
+    };
+    lx.process_until(None, false)
+        .map_err(|e| ExpandError(format!("failed to process \"{word}\": {}", e.0)))?;
+    Ok(lx.fields.finish())
+}
+
+/// BuildKit's wordsStruct.
+#[derive(Default)]
+struct Fields {
+    word: String,
+    words: Vec<String>,
+    in_word: bool,
+}
+
+impl Fields {
+    fn add_char(&mut self, c: char) {
+        if c.is_whitespace() {
+            if self.in_word && !self.word.is_empty() {
+                self.words.push(std::mem::take(&mut self.word));
+                self.in_word = false;
+            }
+        } else {
+            self.add_raw_char(c);
+        }
+    }
+
+    fn add_raw_char(&mut self, c: char) {
+        self.word.push(c);
+        self.in_word = true;
+    }
+
+    fn add_raw_str(&mut self, s: &str) {
+        self.word.push_str(s);
+        self.in_word = true;
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        if !self.word.is_empty() {
+            self.words.push(self.word);
+        }
+        self.words
+    }
 }
 
 fn err<T>(msg: impl Into<String>) -> Result<T, ExpandError> {
@@ -116,6 +190,15 @@ impl Lexer<'_> {
     }
 
     fn process_until_inner(&mut self, stop: Option<char>) -> Result<String, ExpandError> {
+        // Only the outermost pass splits fields (BuildKit's ProcessWords).
+        self.depth += 1;
+        let top = self.depth == 1;
+        let r = self.process_until_body(stop, top);
+        self.depth -= 1;
+        r
+    }
+
+    fn process_until_body(&mut self, stop: Option<char>, top: bool) -> Result<String, ExpandError> {
         let mut out = String::new();
         while let Some(ch) = self.peek() {
             if Some(ch) == stop {
@@ -123,23 +206,51 @@ impl Lexer<'_> {
                 return Ok(out);
             }
             match ch {
-                '\'' if !self.raw_quotes => out.push_str(&self.single_quote()?),
-                '"' if !self.raw_quotes => out.push_str(&self.double_quote()?),
-                '$' => out.push_str(&self.dollar()?),
+                '\'' | '"' if !self.raw_quotes => {
+                    let s = if ch == '\'' {
+                        self.single_quote()?
+                    } else {
+                        self.double_quote()?
+                    };
+                    if top {
+                        self.fields.add_raw_str(&s);
+                    }
+                    out.push_str(&s);
+                }
+                '$' => {
+                    let s = self.dollar()?;
+                    if top {
+                        for c in s.chars() {
+                            self.fields.add_char(c);
+                        }
+                    }
+                    out.push_str(&s);
+                }
                 _ => {
                     self.pos += 1;
                     if ch == self.escape {
                         if self.raw_escapes {
                             out.push(ch);
+                            if top {
+                                self.fields.add_raw_char(ch);
+                            }
                         }
                         // An escape takes the next char literally; at the end
                         // of the word it is dropped.
                         match self.next() {
-                            Some(c) => out.push(c),
+                            Some(c) => {
+                                out.push(c);
+                                if top {
+                                    self.fields.add_raw_char(c);
+                                }
+                            }
                             None => break,
                         }
                     } else {
                         out.push(ch);
+                        if top {
+                            self.fields.add_char(ch);
+                        }
                     }
                 }
             }

@@ -195,39 +195,40 @@ fn class_char(chars: &[char], i: &mut usize) -> Option<char> {
     Some(c)
 }
 
+/// Whether the tokens match all of `path`: a table over (token, position),
+/// linear in each like Go's RE2, so no pattern can make it backtrack.
 fn matches_toks(toks: &[Tok], path: &[char]) -> bool {
-    let Some((tok, rest)) = toks.split_first() else {
-        return path.is_empty();
-    };
-    match tok {
-        Tok::Lit(c) => path.first() == Some(c) && matches_toks(rest, &path[1..]),
-        Tok::One => path.first().is_some_and(|&c| c != '/') && matches_toks(rest, &path[1..]),
-        Tok::Class { negated, ranges } => {
-            path.first().is_some_and(|&c| {
-                // A negated class matches `/` too, as Go's regexp does.
-                let inside = ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi);
-                inside != *negated
-            }) && matches_toks(rest, &path[1..])
-        }
-        Tok::Star => {
-            for k in 0..=path.len() {
-                if matches_toks(rest, &path[k..]) {
-                    return true;
+    let n = path.len();
+    // next[j]: toks[i+1..] matches path[j..]; cur[j]: toks[i..] does.
+    let mut next = vec![false; n + 1];
+    next[n] = true;
+    let mut cur = vec![false; n + 1];
+    for tok in toks.iter().rev() {
+        let mut slash_ahead = false;
+        for j in (0..=n).rev() {
+            let c = path.get(j).copied();
+            cur[j] = match tok {
+                Tok::Lit(l) => c == Some(*l) && next[j + 1],
+                Tok::One => c.is_some_and(|c| c != '/') && next[j + 1],
+                Tok::Class { negated, ranges } => {
+                    // A negated class matches `/` too, as Go's regexp does.
+                    c.is_some_and(|c| ranges.iter().any(|&(lo, hi)| lo <= c && c <= hi) != *negated)
+                        && next[j + 1]
                 }
-                if path.get(k) == Some(&'/') {
-                    break;
+                Tok::Star => next[j] || (c.is_some_and(|c| c != '/') && cur[j + 1]),
+                Tok::Any => next[j] || (c.is_some() && cur[j + 1]),
+                Tok::Dirs => {
+                    // `(.*/)?`: nothing, or anything up to and including a `/`.
+                    if c == Some('/') && next[j + 1] {
+                        slash_ahead = true;
+                    }
+                    next[j] || slash_ahead
                 }
-            }
-            false
+            };
         }
-        Tok::Dirs => {
-            if matches_toks(rest, path) {
-                return true;
-            }
-            (0..path.len()).any(|k| path[k] == '/' && matches_toks(rest, &path[k + 1..]))
-        }
-        Tok::Any => (0..=path.len()).any(|k| matches_toks(rest, &path[k..])),
+        std::mem::swap(&mut cur, &mut next);
     }
+    next[0]
 }
 
 impl Pattern {

@@ -142,7 +142,7 @@ fn parse_from(
         base: Word::new(words[0].clone(), escape),
         platform: parsed.string("platform").map(|p| Word::new(p, escape)),
         line,
-        original: logical.text.clone(),
+        original: logical.text.trim_end().to_string(),
         instructions: Vec::new(),
     })
 }
@@ -230,11 +230,13 @@ impl Flags {
         Ok(Flags { values })
     }
 
+    /// A string flag's value; `--name=` is the same as no flag, as in docker.
     fn string(&self, name: &str) -> Option<String> {
         self.values
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
     }
 
     fn strings(&self, name: &str) -> Vec<String> {
@@ -446,19 +448,18 @@ fn parse_instruction(
                 MaybeJson::Json(v) => (v, true),
                 MaybeJson::Text(t) => (split_whitespace(&t), false),
             };
-            if list.len() < 2 {
+            let Some((dest, srcs)) = list.split_last().filter(|(_, srcs)| !srcs.is_empty()) else {
                 return Err(missing(
                     line,
                     &upper,
                     &format!("at least two arguments: {upper} SOURCE... DEST (the destination could not be determined)"),
                 ));
-            }
+            };
             let heredocs = if json {
                 Vec::new()
             } else {
                 read_heredocs(lines, logical, args)?
             };
-            let (dest, srcs) = list.split_last().expect("two or more");
             if !json && matches!(heredoc_spec(dest), Ok(Some(_))) {
                 return Err(ParseError::new(
                     line,
@@ -635,7 +636,7 @@ fn parse_instruction(
     Ok(Instruction {
         line,
         end_line: lines.line_number().max(logical.end),
-        original: logical.text.clone(),
+        original: logical.text.trim_end().to_string(),
         kind,
     })
 }
@@ -876,4 +877,72 @@ pub(crate) fn run_command(run: &Run) -> RunCommand {
         full.push_str(&doc.name);
     }
     RunCommand::Shell(full)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags(args: &[&str], spec: &[(&str, FlagType)]) -> Result<Flags, ParseError> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        Flags::parse(1, "X", &args, spec)
+    }
+
+    /// moby/buildkit instructions/bflag_test.go TestBuilderFlags.
+    #[test]
+    fn builder_flags() {
+        let spec = [("str1", FlagType::String), ("bool1", FlagType::Bool)];
+        assert!(flags(&[], &[]).is_ok());
+        let f = flags(&[], &spec).unwrap();
+        assert_eq!((f.string("str1"), f.bool("bool1")), (None, false));
+        assert!(flags(&["--str1"], &spec).is_err());
+        assert_eq!(flags(&["--str1="], &spec).unwrap().string("str1"), None);
+        assert_eq!(
+            flags(&["--str1=BYE"], &spec)
+                .unwrap()
+                .string("str1")
+                .as_deref(),
+            Some("BYE")
+        );
+        assert!(flags(&["--bool1"], &spec).unwrap().bool("bool1"));
+        assert!(flags(&["--bool1=true"], &spec).unwrap().bool("bool1"));
+        assert!(flags(&["--bool1=TRUE"], &spec).unwrap().bool("bool1"));
+        assert!(!flags(&["--bool1=false"], &spec).unwrap().bool("bool1"));
+        assert!(flags(&["--bool1=false1"], &spec).is_err());
+        assert!(flags(&["--bool2"], &spec).is_err());
+        let f = flags(&["--bool1", "--str1=BYE"], &spec).unwrap();
+        assert_eq!(
+            (f.string("str1").as_deref(), f.bool("bool1")),
+            (Some("BYE"), true)
+        );
+        assert!(flags(&["-bool1"], &spec).is_err());
+        let e = flags(&["--str1=a", "--str1=b"], &spec)
+            .err()
+            .map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("Dockerfile:1: duplicate flag specified: --str1")
+        );
+        let f = flags(&["--m=a", "--m=b"], &[("m", FlagType::Strings)]).unwrap();
+        assert_eq!(f.strings("m"), vec!["a", "b"]);
+    }
+
+    #[test]
+    fn go_durations() {
+        assert_eq!(
+            parse_duration("1h2m3.5s"),
+            Ok(Duration::from_millis(3_723_500))
+        );
+        assert_eq!(parse_duration("300ms"), Ok(Duration::from_millis(300)));
+        assert_eq!(parse_duration("1.5us"), Ok(Duration::from_nanos(1500)));
+        assert_eq!(parse_duration("2µs"), Ok(Duration::from_nanos(2000)));
+        assert_eq!(parse_duration("0"), Ok(Duration::ZERO));
+        assert_eq!(parse_duration(".5s"), Ok(Duration::from_millis(500)));
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("5").is_err());
+        assert!(parse_duration("1d").is_err());
+        assert!(parse_duration("-1s").is_err());
+        assert!(parse_duration("s").is_err());
+        assert!(parse_duration("1..2s").is_err());
+    }
 }

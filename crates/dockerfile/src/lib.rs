@@ -11,17 +11,24 @@
 //!   [`Word::expand`] (or [`expand`]) with its own variable lookup.
 //! - [`Dockerfile::needed_stages`]: the stages a `--target` needs.
 //! - [`DockerIgnore`]: `.dockerignore` with moby/patternmatcher's rules.
+//! - [`meta_args`] and [`StageScope`]: docker's ARG/ENV scoping, the lookup
+//!   to expand with; [`expose_ports`], [`Command::argv`], [`Healthcheck::test`]:
+//!   what instructions become in the image config.
 
+mod config;
 mod expand;
 mod ignore;
 mod instruction;
 mod lines;
+mod scope;
 mod stages;
 mod words;
 
-pub use expand::{expand, expand_heredoc, ExpandError};
+pub use config::{default_shell, expose_ports};
+pub use expand::{expand, expand_heredoc, expand_words, ExpandError};
 pub use ignore::{DockerIgnore, IgnoreError};
 pub use instruction::parse_trigger;
+pub use scope::{meta_args, unused_build_args, StageScope, PROXY_ARGS};
 
 use std::time::Duration;
 
@@ -100,9 +107,19 @@ impl Word {
     }
 
     /// Docker's ProcessWord: quote removal, escapes, `$V ${V} ${V:-x} ${V:+x}
-    /// ${V:?msg} ${V-x} ${V+x} ${V?msg}`; unset variables expand to "".
+    /// ${V:?msg} ${V-x} ${V+x} ${V?msg} ${V#p} ${V%p} ${V/p/r}`; unset
+    /// variables expand to "". Pass [`StageScope::lookup`] for docker's
+    /// ARG/ENV rules.
     pub fn expand(&self, lookup: &dyn Fn(&str) -> Option<String>) -> Result<String, ExpandError> {
         expand(&self.raw, self.escape, lookup)
+    }
+
+    /// Expanded and split into fields (docker does this for EXPOSE only).
+    pub fn expand_words(
+        &self,
+        lookup: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Vec<String>, ExpandError> {
+        expand_words(&self.raw, self.escape, lookup)
     }
 }
 
@@ -152,7 +169,8 @@ pub struct Instruction {
     /// Last line (continuations and heredoc bodies included).
     pub end_line: usize,
     /// The instruction as written, continuation lines joined (BuildKit's
-    /// `Node.Original`): for history entries and cache keys.
+    /// `Node.Original`, trailing blanks dropped): for history entries and
+    /// cache keys.
     pub original: String,
     pub kind: Kind,
 }
@@ -176,7 +194,9 @@ pub enum Kind {
     /// Not expanded (the shell, or nothing, sees it).
     Cmd(Command),
     Entrypoint(Command),
-    /// Each word expanded, then split as ports (`80`, `80/tcp`, `8000-8010/udp`).
+    /// Sorted as written; each word expanded into fields
+    /// ([`Word::expand_words`]), then [`expose_ports`] (`80`, `80/tcp`,
+    /// `8000-8010/udp`).
     Expose(Vec<Word>),
     /// Each path expanded.
     Volume(Vec<Word>),

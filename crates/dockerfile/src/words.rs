@@ -187,17 +187,16 @@ pub(crate) enum MaybeJson {
     Text(String),
 }
 
-/// BuildKit's parseMaybeJSON: a JSON array of strings (trailing text after
-/// the array is ignored, as Go's json.Decoder does), else the text as is. A
-/// JSON array holding a non-string is an error.
+/// BuildKit's parseMaybeJSON: a JSON array of strings (the whole text, as
+/// Go's json.Unmarshal reads it), else the text as is. A JSON array holding
+/// a non-string is an error.
 pub(crate) fn parse_maybe_json(rest: &str) -> Result<MaybeJson, String> {
     let trimmed = rest.trim_start();
     if !trimmed.starts_with('[') {
         return Ok(MaybeJson::Text(rest.to_string()));
     }
-    let mut stream = serde_json::Deserializer::from_str(trimmed).into_iter::<serde_json::Value>();
-    match stream.next() {
-        Some(Ok(serde_json::Value::Array(items))) => {
+    match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(serde_json::Value::Array(items)) => {
             let mut out = Vec::with_capacity(items.len());
             for item in items {
                 match item {
@@ -266,6 +265,10 @@ mod tests {
             _ => panic!("json"),
         }
         assert!(parse_maybe_json("[1, 2]").is_err());
+        match parse_maybe_json("[\"a\"] trailing") {
+            Ok(MaybeJson::Text(t)) => assert_eq!(t, "[\"a\"] trailing"),
+            _ => panic!("json"),
+        }
         match parse_maybe_json("echo [x]") {
             Ok(MaybeJson::Text(t)) => assert_eq!(t, "echo [x]"),
             _ => panic!("json"),

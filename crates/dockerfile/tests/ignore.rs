@@ -276,3 +276,15 @@ fn exception_with_wildcards_makes_a_walk_descend() {
     assert!(!ig.is_excluded("src/a/b.rs"));
     assert!(ig.is_excluded("src/a/b.o"));
 }
+
+#[test]
+fn many_stars_on_a_long_name() {
+    // A backtracking matcher takes exponential time here; the table does not.
+    let name = "a".repeat(300);
+    assert!(!excluded(&["*a*a*a*a*a*a*a*a*a*a*a*a*b"], &name));
+    assert!(excluded(&["*a*a*a*a*a*a*a*a*a*a*a*a*a"], &name));
+    assert!(excluded(
+        &["**/**/**/**/x/**"],
+        &format!("{}/x/y", "d/".repeat(100))
+    ));
+}

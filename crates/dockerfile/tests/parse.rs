@@ -136,3 +136,12 @@ fn heredocs() {
     }
     assert_eq!(ins[2].line, 8);
 }
+
+#[test]
+fn original_text_and_lines() {
+    let df = Dockerfile::parse("FROM busybox   \n  RUN   a \\\n   b   \n\n").unwrap();
+    assert_eq!(df.stages[0].original, "FROM busybox");
+    let run = &df.stages[0].instructions[0];
+    assert_eq!(run.original, "RUN   a    b");
+    assert_eq!((run.line, run.end_line), (2, 3));
+}
