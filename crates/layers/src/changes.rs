@@ -3,7 +3,8 @@
 //! does, in its order: a walk of the upper dir with names sorted, each path
 //! `A` (not in any lower layer), `C` (in one) or `D` (a whiteout); a
 //! directory that is in a lower layer with the same mode, size and mtime is
-//! not listed unless something in it was added or deleted.
+//! not listed unless something in it was added or deleted. The engine's
+//! mount-point placeholders are not changes (see [`crate::write_tar`]).
 //!
 //! The upper dir and the lower layers are hostile trees: the upper is
 //! walked by fd with `O_NOFOLLOW`, and a lower path is looked up with
@@ -21,7 +22,8 @@ use nix::fcntl::{AtFlags, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::FileStat;
 
 use crate::diff::{
-    file_type, get_xattr, is_whiteout_dev, lstat_at, open_at, open_root, sorted_names,
+    file_type, get_xattr, is_placeholder, is_whiteout_dev, lstat_at, only_placeholders, open_at,
+    open_root, sorted_names,
 };
 use crate::{Error, Result};
 
@@ -94,7 +96,34 @@ impl Walk<'_> {
                 }
                 Err(e) => return Err(e),
             };
+            let rel = path.strip_prefix("/").unwrap_or(&path);
+            if is_placeholder(rel, &st) {
+                continue;
+            }
             let is_dir = file_type(&st) == libc::S_IFDIR;
+            let dir_fd = if is_dir {
+                match open_at(
+                    dir.as_raw_fd(),
+                    &name,
+                    OFlag::O_RDONLY | OFlag::O_DIRECTORY,
+                    &shown_child,
+                ) {
+                    Ok(fd) => Some(fd),
+                    Err(Error::Io { source, .. })
+                        if source.raw_os_error() == Some(libc::ENOENT) =>
+                    {
+                        continue
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                None
+            };
+            if let Some(fd) = &dir_fd {
+                if only_placeholders(dir.as_raw_fd(), &name, fd, rel) {
+                    continue;
+                }
+            }
             let whiteout = is_whiteout_dev(&st)
                 || (file_type(&st) == libc::S_IFREG
                     && st.st_size == 0
@@ -134,25 +163,13 @@ impl Walk<'_> {
                         }
                     }
                 }
-                self.out.push(Change { kind, path });
+                self.out.push(Change {
+                    kind,
+                    path: path.clone(),
+                });
             }
-            if is_dir && !whiteout {
-                let fd = match open_at(
-                    dir.as_raw_fd(),
-                    &name,
-                    OFlag::O_RDONLY | OFlag::O_DIRECTORY,
-                    &shown_child,
-                ) {
-                    Ok(fd) => fd,
-                    Err(Error::Io { source, .. })
-                        if source.raw_os_error() == Some(libc::ENOENT) =>
-                    {
-                        continue
-                    }
-                    Err(e) => return Err(e),
-                };
-                let abs_child = abs.join(&name);
-                self.walk(&fd, &abs_child)?;
+            if let Some(fd) = dir_fd {
+                self.walk(&fd, &path)?;
             }
         }
         Ok(())

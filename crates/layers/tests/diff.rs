@@ -58,7 +58,13 @@ fn setup() -> Ov {
 }
 
 fn mount(ov: &Ov) -> Unmount {
-    husk_layers::mount_overlay(&[ov.lower.clone()], &ov.upper, &ov.work, &ov.merged).unwrap();
+    husk_layers::mount_overlay(
+        std::slice::from_ref(&ov.lower),
+        &ov.upper,
+        &ov.work,
+        &ov.merged,
+    )
+    .unwrap();
     Unmount(ov.merged.clone())
 }
 
