@@ -259,7 +259,7 @@ mod tests {
             })
             .unwrap();
         let cfg = store.config(&first).unwrap();
-        assert_eq!(cfg.rootfs.diff_ids, [l1.diff_id.clone()]);
+        assert_eq!(cfg.rootfs.diff_ids, std::slice::from_ref(&l1.diff_id));
         assert_eq!(cfg.history.len(), 2);
         assert!(cfg.history[1].empty_layer);
         assert!(cfg.history.iter().all(|h| h.created.is_some()));
