@@ -1,7 +1,9 @@
 //! `docker diff`: what an overlay upper dir changed against the layers
 //! below it, computed as moby's overlay differ (`archive.OverlayChanges`)
 //! does, in its order: a walk of the upper dir with names sorted, each path
-//! `A` (not in any lower layer), `C` (in one) or `D` (a whiteout); a
+//! `A` (not in any lower layer), `C` (in one) or `D` (a whiteout, or an
+//! opaque directory replacing one of a lower layer, whose entries follow
+//! as `A`/`C`); a
 //! directory that is in a lower layer with the same mode, size and mtime is
 //! not listed unless something in it was added or deleted. The engine's
 //! mount-point placeholders are not changes (see [`crate::write_tar`]).
@@ -128,10 +130,17 @@ impl Walk<'_> {
                 || (file_type(&st) == libc::S_IFREG
                     && st.st_size == 0
                     && get_xattr(dir.as_raw_fd(), &name, "trusted.overlay.whiteout").is_some());
+            let opaque = is_dir
+                && get_xattr(dir.as_raw_fd(), &name, "trusted.overlay.opaque").as_deref()
+                    == Some(b"y");
             let kind = if whiteout {
                 Some(ChangeKind::Delete)
             } else {
                 match self.lower_stat(&path)? {
+                    // An opaque dir over one below: that one was deleted and
+                    // this one made anew; docker lists it as deleted and
+                    // what it holds now as added.
+                    Some(lst) if opaque && !is_whiteout_dev(&lst) => Some(ChangeKind::Delete),
                     None => Some(ChangeKind::Add),
                     Some(lst) => {
                         let same_dir = is_dir

@@ -265,11 +265,12 @@ fn changes_are_listed_like_docker_diff_without_following_symlinks() {
         [
             "C /a",
             "D /a/gone",
-            "C /d",
+            // Removed and made again: opaque, listed as docker does.
+            "D /d",
             "A /d/new",
             // The lower's hx is a symlink to the host's /etc: hx/passwd
             // is new, whatever /etc/passwd on the host is.
-            "C /hx",
+            "D /hx",
             "A /hx/passwd",
             "A /new",
             "A /new/esc",
