@@ -9,6 +9,7 @@ mod cli;
 mod containers;
 mod images;
 mod output;
+mod snapshot;
 mod volumes;
 
 use clap::Parser;
@@ -73,6 +74,9 @@ fn main() {
             detach_keys.as_deref(),
         )),
         Command::Attach(a) => containers::attach(&paths, a),
+        Command::Commit(a) => ok(snapshot::commit(&paths, a)),
+        Command::Diff(a) => ok(snapshot::diff(&paths, a)),
+        Command::Export(a) => ok(snapshot::export(&paths, a)),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -1,9 +1,12 @@
 //! `docker diff`: what an overlay upper dir changed against the layers
 //! below it, computed as moby's overlay differ (`archive.OverlayChanges`)
 //! does, in its order: a walk of the upper dir with names sorted, each path
-//! `A` (not in any lower layer), `C` (in one) or `D` (a whiteout); a
+//! `A` (not in any lower layer), `C` (in one) or `D` (a whiteout, or an
+//! opaque directory replacing one of a lower layer, whose entries follow
+//! as `A`/`C`); a
 //! directory that is in a lower layer with the same mode, size and mtime is
-//! not listed unless something in it was added or deleted.
+//! not listed unless something in it was added or deleted. The engine's
+//! mount-point placeholders are not changes (see [`crate::write_tar`]).
 //!
 //! The upper dir and the lower layers are hostile trees: the upper is
 //! walked by fd with `O_NOFOLLOW`, and a lower path is looked up with
@@ -21,7 +24,8 @@ use nix::fcntl::{AtFlags, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::FileStat;
 
 use crate::diff::{
-    file_type, get_xattr, is_whiteout_dev, lstat_at, open_at, open_root, sorted_names,
+    file_type, get_xattr, is_placeholder, is_whiteout_dev, lstat_at, only_placeholders, open_at,
+    open_root, sorted_names,
 };
 use crate::{Error, Result};
 
@@ -94,15 +98,49 @@ impl Walk<'_> {
                 }
                 Err(e) => return Err(e),
             };
+            let rel = path.strip_prefix("/").unwrap_or(&path);
+            if is_placeholder(rel, &st) {
+                continue;
+            }
             let is_dir = file_type(&st) == libc::S_IFDIR;
+            let dir_fd = if is_dir {
+                match open_at(
+                    dir.as_raw_fd(),
+                    &name,
+                    OFlag::O_RDONLY | OFlag::O_DIRECTORY,
+                    &shown_child,
+                ) {
+                    Ok(fd) => Some(fd),
+                    Err(Error::Io { source, .. })
+                        if source.raw_os_error() == Some(libc::ENOENT) =>
+                    {
+                        continue
+                    }
+                    Err(e) => return Err(e),
+                }
+            } else {
+                None
+            };
+            if let Some(fd) = &dir_fd {
+                if only_placeholders(dir.as_raw_fd(), &name, fd, rel) {
+                    continue;
+                }
+            }
             let whiteout = is_whiteout_dev(&st)
                 || (file_type(&st) == libc::S_IFREG
                     && st.st_size == 0
                     && get_xattr(dir.as_raw_fd(), &name, "trusted.overlay.whiteout").is_some());
+            let opaque = is_dir
+                && get_xattr(dir.as_raw_fd(), &name, "trusted.overlay.opaque").as_deref()
+                    == Some(b"y");
             let kind = if whiteout {
                 Some(ChangeKind::Delete)
             } else {
                 match self.lower_stat(&path)? {
+                    // An opaque dir over one below: that one was deleted and
+                    // this one made anew; docker lists it as deleted and
+                    // what it holds now as added.
+                    Some(lst) if opaque && !is_whiteout_dev(&lst) => Some(ChangeKind::Delete),
                     None => Some(ChangeKind::Add),
                     Some(lst) => {
                         let same_dir = is_dir
@@ -134,25 +172,13 @@ impl Walk<'_> {
                         }
                     }
                 }
-                self.out.push(Change { kind, path });
+                self.out.push(Change {
+                    kind,
+                    path: path.clone(),
+                });
             }
-            if is_dir && !whiteout {
-                let fd = match open_at(
-                    dir.as_raw_fd(),
-                    &name,
-                    OFlag::O_RDONLY | OFlag::O_DIRECTORY,
-                    &shown_child,
-                ) {
-                    Ok(fd) => fd,
-                    Err(Error::Io { source, .. })
-                        if source.raw_os_error() == Some(libc::ENOENT) =>
-                    {
-                        continue
-                    }
-                    Err(e) => return Err(e),
-                };
-                let abs_child = abs.join(&name);
-                self.walk(&fd, &abs_child)?;
+            if let Some(fd) = dir_fd {
+                self.walk(&fd, &path)?;
             }
         }
         Ok(())

@@ -8,6 +8,13 @@
 //! - [`Tree::Rootfs`]: a plain tree (a container's merged rootfs, for
 //!   `husk export`), written as it is.
 //!
+//! An upper dir also drops the mount-point placeholders a container's
+//! runtime leaves there: empty regular files at `/etc/hosts`,
+//! `/etc/hostname` and `/etc/resolv.conf`, whose contents live in bind
+//! mounts (docker keeps them in its `-init` layer, below the container's,
+//! so they are in no diff, commit or build layer either), and `/etc` itself
+//! when it holds nothing else.
+//!
 //! Both keep ownership, modes, mtimes (seconds), xattrs (PAX
 //! `SCHILY.xattr.*`, as docker and Go write them), hard links as link
 //! entries, devices and fifos; sockets are skipped (tar cannot hold them).
@@ -224,6 +231,43 @@ pub(crate) fn is_whiteout_dev(st: &FileStat) -> bool {
     file_type(st) == libc::S_IFCHR && st.st_rdev == 0
 }
 
+/// Files the engine bind-mounts over, created empty in the upper dir when
+/// the image lacks them.
+const PLACEHOLDERS: [&str; 3] = ["hostname", "hosts", "resolv.conf"];
+
+/// An empty regular file at `etc/hosts`, `etc/hostname` or
+/// `etc/resolv.conf` of an upper dir (`rel` relative to it).
+pub(crate) fn is_placeholder(rel: &Path, st: &FileStat) -> bool {
+    rel.parent() == Some(Path::new("etc"))
+        && rel
+            .file_name()
+            .is_some_and(|n| PLACEHOLDERS.iter().any(|p| OsStr::new(p) == n))
+        && file_type(st) == libc::S_IFREG
+        && st.st_size == 0
+}
+
+/// True for an upper dir's `etc` (open as `dir`) that holds nothing but
+/// placeholders and is not opaque: it is there only because of them.
+pub(crate) fn only_placeholders(parent: i32, name: &OsStr, dir: &OwnedFd, rel: &Path) -> bool {
+    if rel != Path::new("etc")
+        || get_xattr(parent, name, "trusted.overlay.opaque").as_deref() == Some(b"y")
+    {
+        return false;
+    }
+    let Ok(names) = sorted_names(dir, rel) else {
+        return false;
+    };
+    !names.is_empty()
+        && names.iter().all(|n| {
+            nix::sys::stat::fstatat(
+                Some(dir.as_raw_fd()),
+                n.as_os_str(),
+                AtFlags::AT_SYMLINK_NOFOLLOW,
+            )
+            .is_ok_and(|st| is_placeholder(&rel.join(n), &st))
+        })
+}
+
 /// Overlay's private xattrs (root mounts use `trusted.`, user-namespace
 /// mounts `user.`): never part of a layer.
 fn is_overlay_xattr(name: &[u8]) -> bool {
@@ -381,6 +425,9 @@ impl<'a, W: Write> TreeWriter<'a, W> {
             if is_whiteout_dev(&st) || marked {
                 return self.whiteout(&st, rel);
             }
+            if is_placeholder(rel, &st) {
+                return Ok(());
+            }
             if ft == libc::S_IFREG && get_xattr(pfd, name, "trusted.overlay.metacopy").is_some() {
                 return Err(Error::UnsafeEntry {
                     path: shown,
@@ -405,6 +452,9 @@ impl<'a, W: Write> TreeWriter<'a, W> {
                 };
                 let st = nix::sys::stat::fstat(fd.as_raw_fd())
                     .map_err(|e| Error::nix("stat", &shown, e))?;
+                if self.tree == Tree::Upper && only_placeholders(pfd, name, &fd, rel) {
+                    return Ok(());
+                }
                 let xattrs = xattrs_of(pfd, name, &shown, self.tree)?;
                 self.pax(rel, &xattrs)?;
                 let mut h = self.header(&st, tar::EntryType::Directory);

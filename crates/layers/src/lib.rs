@@ -27,6 +27,6 @@ pub use compression::Compression;
 pub use diff::{write_layer, write_tar, HashWriter, TarWritten, Tree, WrittenLayer};
 pub use digest::{Digest, HashReader};
 pub use error::{Error, Result};
-pub use overlay::{mount_overlay, unmount};
+pub use overlay::{mount_overlay, mount_readonly, unmount};
 pub use store::{LayerMeta, LayerStore, Staged};
 pub use unpack::{sync_filesystem, unpack, Unpacked};

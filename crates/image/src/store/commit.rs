@@ -215,3 +215,110 @@ impl Store {
         self.add_image(desc, &new.names)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir_with(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for (name, content) in files {
+            let p = d.path().join(name);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, content).unwrap();
+        }
+        d
+    }
+
+    fn step(by: &str, empty_layer: bool) -> History {
+        History {
+            created_by: Some(by.into()),
+            empty_layer,
+            ..Default::default()
+        }
+    }
+
+    /// FROM scratch, a COPY, an ENV, a RUN: what a build does, step by step.
+    #[test]
+    fn images_from_scratch_and_from_a_parent_with_empty_layer_steps() {
+        let root = tempfile::tempdir().unwrap();
+        let store = Store::open_write(root.path()).unwrap();
+        let copy = dir_with(&[("app/hello", "hi\n")]);
+        let l1 = store.put_layer_from_dir(None, copy.path()).unwrap();
+        assert_eq!(
+            l1.chain_id, l1.diff_id,
+            "a first layer's chain id is its diff id"
+        );
+        let first = store
+            .commit_image(&NewImage {
+                layers: vec![l1.clone()],
+                config: serde_json::json!({"Cmd": ["/app/hello"]}),
+                history: vec![step("COPY hello /app/", false), step("ENV A=1", true)],
+                names: vec![Reference::parse("built:1").unwrap()],
+                ..Default::default()
+            })
+            .unwrap();
+        let cfg = store.config(&first).unwrap();
+        assert_eq!(cfg.rootfs.diff_ids, std::slice::from_ref(&l1.diff_id));
+        assert_eq!(cfg.history.len(), 2);
+        assert!(cfg.history[1].empty_layer);
+        assert!(cfg.history.iter().all(|h| h.created.is_some()));
+        assert_eq!(cfg.os, "linux");
+        assert_eq!(store.resolve("built:1").unwrap().id, first.id);
+        // The unpacked layer is where containers of the image will look.
+        let lowers = store.lowerdirs(&first).unwrap();
+        assert_eq!(std::fs::read(lowers[0].join("app/hello")).unwrap(), b"hi\n");
+
+        // Same content again: the same layer, not a second one.
+        let again = store.put_layer_from_dir(None, copy.path()).unwrap();
+        assert_eq!(again.descriptor, l1.descriptor);
+
+        let run = dir_with(&[("out", "x")]);
+        let top = store.top_chain_id(&first).unwrap();
+        let l2 = store.put_layer_from_dir(top.as_ref(), run.path()).unwrap();
+        let second = store
+            .commit_image(&NewImage {
+                parent: Some(first.clone()),
+                layers: vec![l2.clone()],
+                config: store.runtime_config(&first).unwrap(),
+                history: vec![step("RUN make", false)],
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            store.chain_ids(&second).unwrap(),
+            [l1.chain_id.clone(), l2.chain_id.clone()]
+        );
+        let cfg2 = store.config(&second).unwrap();
+        assert_eq!(cfg2.history.len(), 3);
+        assert_eq!(cfg2.config["Cmd"], serde_json::json!(["/app/hello"]));
+        // Dangling (no names), listed.
+        assert!(store
+            .images()
+            .unwrap()
+            .iter()
+            .any(|i| i.id == second.id && i.names.is_empty()));
+
+        // Wrong counts and wrong parents are refused, nothing listed.
+        let before = store.images().unwrap().len();
+        let err = store
+            .commit_image(&NewImage {
+                parent: Some(first.clone()),
+                layers: vec![l2.clone()],
+                history: vec![step("ENV B=2", true)],
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("must match"), "{err}");
+        let err = store
+            .commit_image(&NewImage {
+                parent: None,
+                layers: vec![l2],
+                history: vec![step("RUN make", false)],
+                ..Default::default()
+            })
+            .unwrap_err();
+        assert!(err.to_string().contains("another parent"), "{err}");
+        assert_eq!(store.images().unwrap().len(), before);
+    }
+}
