@@ -630,3 +630,84 @@ fn podman_build_of_the_same_dockerfile_gives_the_same_files() {
     assert!(!husk_files.contains("/out/gone"), "{husk_files}");
     assert_clean(&e);
 }
+
+#[test]
+fn build_args_labels_iidfile_and_a_named_dockerfile() {
+    require_root!("build_args_labels_iidfile_and_a_named_dockerfile");
+    let e = Engine::new();
+    let ctx = tempdir("husk-build-ctx-");
+    let other = tempdir("husk-build-df-");
+    write(
+        other.path(),
+        "Build.file",
+        "ARG BASE=busybox\n\
+         FROM $BASE\n\
+         ARG WHO=nobody\n\
+         ARG UNUSED\n\
+         ENV GREETING=\"hello ${WHO}\" DIR=/srv\n\
+         WORKDIR ${DIR}/app\n\
+         RUN echo \"$GREETING from $WHO\" > out.txt\n\
+         LABEL made.by=${WHO}\n\
+         EXPOSE 8080 53/udp\n\
+         STOPSIGNAL SIGUSR1\n\
+         CMD cat out.txt\n",
+    );
+    let iid = other.path().join("iid");
+    let df = other.path().join("Build.file");
+    let out = build_ok(
+        &e,
+        ctx.path(),
+        &[
+            "-f",
+            df.to_str().unwrap(),
+            "--build-arg",
+            "WHO=husk",
+            "--label",
+            "extra=yes",
+            "--iidfile",
+            iid.to_str().unwrap(),
+            "-t",
+            "args:1",
+            "--network",
+            "none",
+        ],
+    );
+    let id = last_id(&out);
+    assert_eq!(
+        std::fs::read_to_string(&iid).unwrap(),
+        format!("sha256:{id}")
+    );
+    assert_eq!(run_out(&e, &["args:1"]), "hello husk from husk\n");
+    let cfg = &e.inspect("args:1")["Config"];
+    assert_eq!(cfg["WorkingDir"], "/srv/app", "{cfg}");
+    assert_eq!(cfg["Labels"]["made.by"], "husk", "{cfg}");
+    assert_eq!(cfg["Labels"]["extra"], "yes", "{cfg}");
+    assert_eq!(cfg["StopSignal"], "SIGUSR1", "{cfg}");
+    assert!(cfg["ExposedPorts"]["8080/tcp"].is_object(), "{cfg}");
+    assert!(cfg["ExposedPorts"]["53/udp"].is_object(), "{cfg}");
+    // Build args are not the image's environment.
+    let env = cfg["Env"].to_string();
+    assert!(
+        env.contains("GREETING=hello husk") && !env.contains("WHO="),
+        "{env}"
+    );
+    // Another value of an ARG misses from the first step that uses it.
+    let again = build_ok(
+        &e,
+        ctx.path(),
+        &[
+            "-f",
+            df.to_str().unwrap(),
+            "--build-arg",
+            "WHO=other",
+            "--network",
+            "none",
+        ],
+    );
+    assert!(!again.contains("Using cache"), "{again}");
+    // The history shows the steps.
+    let hist = e.ok(&["history", "--no-trunc", "args:1"]);
+    assert!(hist.contains("RUN /bin/sh -c echo"), "{hist}");
+    assert!(hist.contains("WORKDIR ${DIR}/app"), "{hist}");
+    assert_clean(&e);
+}
