@@ -711,3 +711,32 @@ fn build_args_labels_iidfile_and_a_named_dockerfile() {
     assert!(hist.contains("WORKDIR ${DIR}/app"), "{hist}");
     assert_clean(&e);
 }
+
+#[test]
+fn onbuild_triggers_run_in_the_child_build() {
+    require_root!("onbuild_triggers_run_in_the_child_build");
+    let e = Engine::new();
+    let ctx = tempdir("husk-build-ctx-");
+    write(ctx.path(), "t.txt", "triggered\n");
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox\nONBUILD COPY t.txt /from-trigger.txt\nONBUILD RUN echo ran > /trigger-ran\n",
+    );
+    build_ok(&e, ctx.path(), &["-t", "parent:1", "--network", "none"]);
+    let onbuild = &e.inspect("parent:1")["Config"]["OnBuild"];
+    assert_eq!(onbuild.as_array().map(|a| a.len()), Some(2), "{onbuild}");
+    write(ctx.path(), "Dockerfile", "FROM parent:1\nENV CHILD=1\n");
+    let out = build_ok(&e, ctx.path(), &["-t", "child:1", "--network", "none"]);
+    assert!(out.contains("Executing 2 build trigger"), "{out}");
+    assert_eq!(
+        run_out(&e, &["child:1", "cat", "/from-trigger.txt", "/trigger-ran"]),
+        "triggered\nran\n"
+    );
+    let cfg = &e.inspect("child:1")["Config"];
+    assert!(
+        cfg["OnBuild"].is_null() || cfg["OnBuild"].as_array().is_some_and(|a| a.is_empty()),
+        "{cfg}"
+    );
+    assert_clean(&e);
+}

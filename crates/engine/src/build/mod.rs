@@ -334,6 +334,33 @@ pub fn build(paths: &Paths, exe: &Path, mut o: BuildOptions, out: &mut dyn Write
                 start_state(paths, Some(image))?
             }
         };
+        // The base's ONBUILD triggers run first, as docker runs them; the
+        // new image does not inherit them.
+        let triggers: Vec<String> = state
+            .config
+            .get("OnBuild")
+            .and_then(|v| v.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !triggers.is_empty() {
+            if let Some(m) = state.config.as_object_mut() {
+                m.remove("OnBuild");
+            }
+            printer.note(&format!(
+                "--> Executing {} build trigger(s)",
+                triggers.len()
+            ));
+            for t in &triggers {
+                let ins = husk_dockerfile::parse_trigger(t)
+                    .map_err(|e| build_error(format!("the base image's ONBUILD {t:?}: {e}")))?;
+                printer.note(&format!("ONBUILD {}", ins.original));
+                steps::execute(&mut b, &mut state, &ins, &meta, &build_args, &mut printer)?;
+            }
+        }
         for ins in &stage.instructions {
             if interrupt::requested() {
                 return Err(Error::Interrupted);

@@ -81,6 +81,10 @@ pub fn run<'p>(
         return Err(Error::Interrupted);
     }
     let mut started = lifecycle::start(paths, &id, exe, None)?;
+    // A Ctrl-C while it was starting: not left to run to its end.
+    if interrupt::requested() {
+        let _ = lifecycle::kill(paths, &id, "KILL");
+    }
     let mut forward = |sig: i32| {
         // Ctrl-C (or a TERM/HUP) ends the build: the command is killed at
         // once, the container removed by the guard.
