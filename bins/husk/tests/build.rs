@@ -740,3 +740,43 @@ fn onbuild_triggers_run_in_the_child_build() {
     );
     assert_clean(&e);
 }
+
+#[test]
+fn add_extracts_local_archives_and_copy_writes_heredocs() {
+    require_root!("add_extracts_local_archives_and_copy_writes_heredocs");
+    let e = Engine::new();
+    let ctx = tempdir("husk-build-ctx-");
+    let src = tempdir("husk-build-arc-");
+    write(src.path(), "pkg/bin/tool", "#!/bin/sh\necho tool\n");
+    write(src.path(), "pkg/README", "read me\n");
+    assert!(std::process::Command::new("tar")
+        .arg("-C")
+        .arg(src.path())
+        .args(["-czf"])
+        .arg(ctx.path().join("pkg.tar.gz"))
+        .arg("pkg")
+        .status()
+        .unwrap()
+        .success());
+    write(ctx.path(), "plain.txt", "not an archive\n");
+    write(
+        ctx.path(),
+        "Dockerfile",
+        "FROM busybox\n\
+         ARG NAME=world\n\
+         ADD pkg.tar.gz /opt/\n\
+         ADD plain.txt /opt/plain.txt\n\
+         COPY <<EOF /etc/greeting\n\
+         hello $NAME\n\
+         EOF\n\
+         COPY pkg.tar.gz /kept/\n",
+    );
+    build_ok(&e, ctx.path(), &["-t", "add:1", "--network", "none"]);
+    assert_eq!(
+        run_out(&e, &["add:1", "cat", "/opt/pkg/README", "/opt/plain.txt", "/etc/greeting"]),
+        "read me\nnot an archive\nhello world\n"
+    );
+    // COPY never extracts.
+    assert_eq!(run_out(&e, &["add:1", "ls", "/kept"]), "pkg.tar.gz\n");
+    assert_clean(&e);
+}
