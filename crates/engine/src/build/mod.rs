@@ -214,6 +214,18 @@ pub fn build(paths: &Paths, exe: &Path, mut o: BuildOptions, out: &mut dyn Write
             });
         }
     }
+    if let Some(n) = &o.network {
+        if !matches!(n.as_str(), "none" | "host" | "bridge" | "default") {
+            return Err(Error::InvalidFlag {
+                flag: "--network",
+                value: n.clone(),
+                reason: "a build's RUN steps take none, host or bridge".into(),
+            });
+        }
+        if n == "default" {
+            o.network = None;
+        }
+    }
     if let Some(p) = &o.platform {
         let host = format!("linux/{}", husk_image::types::host_arch());
         if p != &host && p.trim_end_matches("/v8") != host {
