@@ -22,6 +22,8 @@ fi
 TOOLS=(husk)
 command -v podman >/dev/null && TOOLS+=(podman) || echo "podman missing: left out (apt-get install podman)" >&2
 command -v dockerd >/dev/null && TOOLS+=(docker) || echo "dockerd missing: left out (apt-get install docker.io)" >&2
+# BENCH_TOOLS="husk docker" picks a subset.
+[ -z "${BENCH_TOOLS:-}" ] || read -r -a TOOLS <<< "$BENCH_TOOLS"
 DOCKER_BIN=$(dirname "$(command -v dockerd 2>/dev/null || echo /usr/sbin/dockerd)")/../bin/docker
 [ -x "$DOCKER_BIN" ] || DOCKER_BIN=$(command -v docker || true)
 
@@ -114,7 +116,7 @@ declare -A COLD WARM
 order=("${TOOLS[@]}")
 for r in $(seq "$N"); do
   for t in "${order[@]}"; do
-    fresh "$t"; sync
+    fresh "$t"; sync; sleep 2  # what the previous tool left in flight settles
     t0=$(now); build "$t" >/dev/null; t1=$(now)
     COLD[$t]+="$(echo "$t1 - $t0" | bc) "
     t0=$(now); build "$t" >/dev/null; t1=$(now)
