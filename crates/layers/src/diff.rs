@@ -45,6 +45,12 @@ use crate::compression::Compression;
 use crate::digest::Digest;
 use crate::{Error, Result};
 
+/// The diff id of an empty layer (a tar of no entries: 1024 zero bytes),
+/// which an upper dir with no changes gives: docker records such a step as
+/// an `empty_layer` history entry with no layer.
+pub const EMPTY_DIFF_ID: &str =
+    "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+
 /// Which kind of tree [`write_tar`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tree {
@@ -588,4 +594,17 @@ impl<'a, W: Write> TreeWriter<'a, W> {
 /// Removed between readdir and open: a live tree may lose entries.
 fn gone(e: &Error) -> bool {
     matches!(e, Error::Io { source, .. } if source.raw_os_error() == Some(libc::ENOENT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_dir_is_the_empty_layer() {
+        let d = tempfile::tempdir().unwrap();
+        let t = write_tar(d.path(), Tree::Upper, io::sink()).unwrap();
+        assert_eq!(t.diff_id.as_str(), EMPTY_DIFF_ID);
+        assert_eq!((t.diff_size, t.entries), (1024, 0));
+    }
 }
