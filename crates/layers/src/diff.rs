@@ -607,4 +607,29 @@ mod tests {
         assert_eq!(t.diff_id.as_str(), EMPTY_DIFF_ID);
         assert_eq!((t.diff_size, t.entries), (1024, 0));
     }
+
+    /// Names and link targets past ustar's 100 bytes, with xattrs, come
+    /// back through the unpacker as they were.
+    #[test]
+    fn long_names_and_link_targets_round_trip() {
+        let src = tempfile::tempdir().unwrap();
+        let deep = src.path().join("d".repeat(120)).join("e".repeat(120));
+        std::fs::create_dir_all(&deep).unwrap();
+        let long = "f".repeat(200);
+        std::fs::write(deep.join(&long), b"data").unwrap();
+        let target = format!("/{}", "t".repeat(180));
+        std::os::unix::fs::symlink(&target, deep.join("l")).unwrap();
+        let mut tar = Vec::new();
+        let t = write_tar(src.path(), Tree::Upper, &mut tar).unwrap();
+        assert_eq!(t.entries, 4);
+        let dst = tempfile::tempdir().unwrap();
+        let u = crate::unpack(&tar[..], None, None, Some(dst.path())).unwrap();
+        assert_eq!(u.diff_id, t.diff_id);
+        let back = dst.path().join("d".repeat(120)).join("e".repeat(120));
+        assert_eq!(std::fs::read(back.join(&long)).unwrap(), b"data");
+        assert_eq!(
+            std::fs::read_link(back.join("l")).unwrap(),
+            Path::new(&target)
+        );
+    }
 }
