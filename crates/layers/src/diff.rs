@@ -45,6 +45,12 @@ use crate::compression::Compression;
 use crate::digest::Digest;
 use crate::{Error, Result};
 
+/// The diff id of an empty layer (a tar of no entries: 1024 zero bytes),
+/// which an upper dir with no changes gives: docker records such a step as
+/// an `empty_layer` history entry with no layer.
+pub const EMPTY_DIFF_ID: &str =
+    "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+
 /// Which kind of tree [`write_tar`] reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tree {
@@ -588,4 +594,42 @@ impl<'a, W: Write> TreeWriter<'a, W> {
 /// Removed between readdir and open: a live tree may lose entries.
 fn gone(e: &Error) -> bool {
     matches!(e, Error::Io { source, .. } if source.raw_os_error() == Some(libc::ENOENT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_dir_is_the_empty_layer() {
+        let d = tempfile::tempdir().unwrap();
+        let t = write_tar(d.path(), Tree::Upper, io::sink()).unwrap();
+        assert_eq!(t.diff_id.as_str(), EMPTY_DIFF_ID);
+        assert_eq!((t.diff_size, t.entries), (1024, 0));
+    }
+
+    /// Names and link targets past ustar's 100 bytes, with xattrs, come
+    /// back through the unpacker as they were.
+    #[test]
+    fn long_names_and_link_targets_round_trip() {
+        let src = tempfile::tempdir().unwrap();
+        let deep = src.path().join("d".repeat(120)).join("e".repeat(120));
+        std::fs::create_dir_all(&deep).unwrap();
+        let long = "f".repeat(200);
+        std::fs::write(deep.join(&long), b"data").unwrap();
+        let target = format!("/{}", "t".repeat(180));
+        std::os::unix::fs::symlink(&target, deep.join("l")).unwrap();
+        let mut tar = Vec::new();
+        let t = write_tar(src.path(), Tree::Upper, &mut tar).unwrap();
+        assert_eq!(t.entries, 4);
+        let dst = tempfile::tempdir().unwrap();
+        let u = crate::unpack(&tar[..], None, None, Some(dst.path())).unwrap();
+        assert_eq!(u.diff_id, t.diff_id);
+        let back = dst.path().join("d".repeat(120)).join("e".repeat(120));
+        assert_eq!(std::fs::read(back.join(&long)).unwrap(), b"data");
+        assert_eq!(
+            std::fs::read_link(back.join("l")).unwrap(),
+            Path::new(&target)
+        );
+    }
 }

@@ -24,7 +24,7 @@ mod unpack;
 
 pub use changes::{changes, Change, ChangeKind};
 pub use compression::Compression;
-pub use diff::{write_layer, write_tar, HashWriter, TarWritten, Tree, WrittenLayer};
+pub use diff::{write_layer, write_tar, HashWriter, TarWritten, Tree, WrittenLayer, EMPTY_DIFF_ID};
 pub use digest::{Digest, HashReader};
 pub use error::{Error, Result};
 pub use overlay::{mount_overlay, mount_readonly, unmount};

@@ -11,10 +11,9 @@ use super::{reconcile, runtime_of};
 use crate::store::{Paths, Status};
 use crate::{Error, Result};
 
-/// The diff id of an empty tar (1024 zero bytes): docker's empty layer,
-/// which `commit` records as an `empty_layer` history entry instead.
-pub const EMPTY_LAYER_DIFF_ID: &str =
-    "sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef";
+/// docker's empty layer, which `commit` records as an `empty_layer`
+/// history entry instead of a layer.
+pub use husk_layers::EMPTY_DIFF_ID as EMPTY_LAYER_DIFF_ID;
 
 #[derive(Debug, Clone, Default)]
 pub struct CommitOptions {

@@ -7,7 +7,10 @@
 //! is referenced by no image until [`Store::commit_image`] names it, and
 //! another writer's `gc` would remove it between the two if the lock were
 //! let go. A build that commits an image per step (dangling, like docker's
-//! intermediate images) is safe between steps.
+//! intermediate images) is safe between steps, and must let the store go
+//! between them anyway: `Store::open_write` holds images.lock exclusively
+//! (flock: even against the same process's other opens) and the engine's
+//! `create` of a RUN step's container takes it shared.
 
 use std::io::BufReader;
 use std::path::Path;
