@@ -773,7 +773,16 @@ fn add_extracts_local_archives_and_copy_writes_heredocs() {
     );
     build_ok(&e, ctx.path(), &["-t", "add:1", "--network", "none"]);
     assert_eq!(
-        run_out(&e, &["add:1", "cat", "/opt/pkg/README", "/opt/plain.txt", "/etc/greeting"]),
+        run_out(
+            &e,
+            &[
+                "add:1",
+                "cat",
+                "/opt/pkg/README",
+                "/opt/plain.txt",
+                "/etc/greeting"
+            ]
+        ),
         "read me\nnot an archive\nhello world\n"
     );
     // COPY never extracts.
