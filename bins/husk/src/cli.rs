@@ -553,7 +553,7 @@ pub struct ImagesArgs {
     /// Filter output (only dangling=true|false for now)
     #[arg(short, long)]
     pub filter: Vec<String>,
-    /// Show all images (husk keeps no intermediate images; accepted for compatibility)
+    /// Show all images (default hides intermediate images: a build's unnamed steps)
     #[arg(short, long)]
     pub all: bool,
     /// REPOSITORY[:TAG]

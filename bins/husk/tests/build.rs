@@ -92,7 +92,8 @@ fn multi_stage_build_layers_deleted_file_and_config() {
     assert!(out.contains("Successfully tagged"), "{out}");
     let id = last_id(&out);
     assert_eq!(id.len(), 64, "{out}");
-    // busybox's one layer + COPY --from + COPY: metadata steps add none.
+    // busybox's layer + COPY --from + COPY: metadata steps add none (nor
+    // WORKDIR, whose directory the COPY made).
     let img = e.inspect("built:1");
     let layers = img["RootFS"]["Layers"].as_array().unwrap().len();
     let base = e.inspect("busybox")["RootFS"]["Layers"]
@@ -134,6 +135,15 @@ fn multi_stage_build_layers_deleted_file_and_config() {
         run_out(&e, &["--entrypoint", "", "maker:1", "ls", "/out"]),
         "made.txt\nsub\n"
     );
+    // Each step is an image; `images` hides those another builds on, as
+    // docker does (the first stage's last one showed as <none> until
+    // maker:1 named it), and `-a` shows them.
+    assert!(
+        !e.ok(&["images"]).contains("<none>"),
+        "{}",
+        e.ok(&["images"])
+    );
+    assert!(e.ok(&["images", "-a"]).matches("<none>").count() >= 8);
     assert_clean(&e);
 }
 
