@@ -505,14 +505,26 @@ fn run_step(
 
 /// What the runtime made only to mount over (an empty `/etc/hosts`, the
 /// `/proc` directory an image lacked) is not the command's change: docker
-/// and podman leave it out of the layer too.
+/// and podman leave it out of the layer too. The upper dir is the
+/// command's (hostile): everything is resolved inside it and inside the
+/// layers by fd, and removed with `unlinkat` in the resolved parent.
 fn scrub_mount_points(upper: &Path, image: &Image, b: &Build<'_>) -> Result<()> {
+    use nix::fcntl::OFlag;
+    use nix::sys::stat::SFlag;
+    use std::os::fd::AsRawFd;
     let store = Store::open_read(&b.paths.root)?;
     let lowers = store.lowerdirs(image)?;
     drop(store);
-    let upper_fd: OwnedFd = std::fs::File::open(upper)
-        .map_err(|e| Error::io("open", upper, e))?
-        .into();
+    let open_dir = |p: &Path| -> Result<OwnedFd> {
+        Ok(std::fs::File::open(p)
+            .map_err(|e| Error::io("open", p, e))?
+            .into())
+    };
+    let upper_fd = open_dir(upper)?;
+    let lower_fds = lowers
+        .iter()
+        .map(|l| open_dir(&b.paths.root.join(l)))
+        .collect::<Result<Vec<_>>>()?;
     for p in [
         "etc/hosts",
         "etc/hostname",
@@ -522,28 +534,39 @@ fn scrub_mount_points(upper: &Path, image: &Image, b: &Build<'_>) -> Result<()> 
         "dev",
         "etc",
     ] {
+        let path = Path::new(p);
         // Only when no lower layer has it and it is empty in the upper dir.
-        let in_lower = lowers
+        if lower_fds
             .iter()
-            .any(|l| b.paths.root.join(l).join(p).symlink_metadata().is_ok());
-        if in_lower {
+            .any(|l| husk_fs::open_in_root(l, path, OFlag::O_PATH).is_ok())
+        {
             continue;
         }
-        let path = Path::new(p);
-        let Ok(fd) = husk_fs::open_in_root(&upper_fd, path, nix::fcntl::OFlag::O_PATH) else {
+        let (parent, name) = match p.rsplit_once('/') {
+            Some((d, n)) => (Path::new(d), n),
+            None => (Path::new("."), p),
+        };
+        let Ok(dir) = husk_fs::open_in_root(&upper_fd, parent, OFlag::O_PATH | OFlag::O_DIRECTORY)
+        else {
             continue;
         };
-        let st = nix::sys::stat::fstat(std::os::fd::AsRawFd::as_raw_fd(&fd))
-            .map_err(|e| Error::io("stat", upper.join(p), e.into()))?;
-        drop(fd);
+        let Ok(st) = nix::sys::stat::fstatat(
+            Some(dir.as_raw_fd()),
+            name,
+            nix::fcntl::AtFlags::AT_SYMLINK_NOFOLLOW,
+        ) else {
+            continue;
+        };
         let kind = super::context::kind(&st);
-        let target = upper.join(p);
-        if kind == nix::sys::stat::SFlag::S_IFREG && st.st_size == 0 {
-            let _ = std::fs::remove_file(&target);
-        } else if kind == nix::sys::stat::SFlag::S_IFDIR {
+        let how = if kind == SFlag::S_IFREG && st.st_size == 0 {
+            nix::unistd::UnlinkatFlags::NoRemoveDir
+        } else if kind == SFlag::S_IFDIR {
             // Fails, harmlessly, unless empty.
-            let _ = std::fs::remove_dir(&target);
-        }
+            nix::unistd::UnlinkatFlags::RemoveDir
+        } else {
+            continue;
+        };
+        let _ = nix::unistd::unlinkat(Some(dir.as_raw_fd()), name, how);
     }
     Ok(())
 }
