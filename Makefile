@@ -8,7 +8,7 @@ PAYLOAD := $(TARGET_DIR)/x86_64-unknown-linux-gnu/release/husk-payload
 INIT := $(TARGET_DIR)/x86_64-unknown-linux-gnu/release/husk-init
 DEBS := busybox-static runc crun skopeo umoci libseccomp-dev pkg-config debootstrap \
         nftables jq iproute2 util-linux procps python3 \
-        docker-registry apache2-utils docker.io openssl
+        docker-registry apache2-utils docker.io openssl podman
 export HUSK_PAYLOAD := $(PAYLOAD)
 export HUSK_INIT := $(INIT)
 

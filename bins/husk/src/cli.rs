@@ -31,6 +31,8 @@ pub struct Cli {
 
 #[derive(Subcommand)]
 pub enum Command {
+    /// Build an image from a Dockerfile
+    Build(BuildArgs),
     /// Import the contents from a tarball to create a filesystem image
     Import(ImportArgs),
     /// Load an image from a tar archive or STDIN
@@ -102,6 +104,45 @@ pub enum Command {
     Logout(LogoutArgs),
     /// Upload an image to a registry
     Push(PushArgs),
+    /// Create a new image from a container's changes
+    Commit(CommitArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(ExportArgs),
+}
+
+#[derive(Args)]
+pub struct CommitArgs {
+    /// Author (e.g., "John Hannibal Smith <hannibal@a-team.com>")
+    #[arg(short, long)]
+    pub author: Option<String>,
+    /// Apply Dockerfile instruction to the created image
+    #[arg(short, long = "change")]
+    pub change: Vec<String>,
+    /// Commit message
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Pause container during commit (-p=false to not pause)
+    #[arg(short, long, action = ArgAction::Set, default_value_t = true, num_args = 0..=1,
+          default_missing_value = "true", require_equals = true)]
+    pub pause: bool,
+    pub container: String,
+    /// REPOSITORY[:TAG]
+    pub name: Option<String>,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    pub container: String,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Write to a file, instead of STDOUT
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    pub container: String,
 }
 
 #[derive(Args)]
@@ -434,6 +475,45 @@ pub enum ImageCommand {
 }
 
 #[derive(Args)]
+pub struct BuildArgs {
+    /// Name and optionally a tag in the 'name:tag' format
+    #[arg(short, long = "tag")]
+    pub tag: Vec<String>,
+    /// Name of the Dockerfile (default: 'PATH/Dockerfile'; - for STDIN)
+    #[arg(short, long)]
+    pub file: Option<PathBuf>,
+    /// Set build-time variables
+    #[arg(long)]
+    pub build_arg: Vec<String>,
+    /// Set the target build stage to build
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Do not use cache when building the image
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Always attempt to pull a newer version of the image
+    #[arg(long)]
+    pub pull: bool,
+    /// Networking mode for the RUN instructions: bridge (default), none or host
+    #[arg(long)]
+    pub network: Option<String>,
+    /// Set metadata for an image
+    #[arg(long)]
+    pub label: Vec<String>,
+    /// Set platform if server is multi-platform capable (this machine's only)
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Suppress the build output and print image ID on success
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Write the image ID to the file
+    #[arg(long)]
+    pub iidfile: Option<PathBuf>,
+    /// Build context: a directory, or - for a tar archive on STDIN
+    pub context: String,
+}
+
+#[derive(Args)]
 pub struct ImportArgs {
     /// Tarball (tar, tar.gz, tar.zst) or - for STDIN
     pub file: String,
@@ -510,7 +590,7 @@ pub struct ImagesArgs {
     /// Filter output (only dangling=true|false for now)
     #[arg(short, long)]
     pub filter: Vec<String>,
-    /// Show all images (husk keeps no intermediate images; accepted for compatibility)
+    /// Show all images (default hides intermediate images: a build's unnamed steps)
     #[arg(short, long)]
     pub all: bool,
     /// REPOSITORY[:TAG]

@@ -138,6 +138,7 @@ pub fn images(root: &Path, a: &ImagesArgs) -> Result<()> {
         no_trunc: a.no_trunc,
         format: a.format.clone(),
         dangling_only: false,
+        all: a.all,
     };
     for f in &a.filter {
         match f.as_str() {

@@ -4,6 +4,7 @@
 //! docker's 125 for the engine's own errors (126/127 when the command
 //! cannot run), and a foreground `run` exits with the container's code.
 
+mod build;
 mod cli;
 mod containers;
 mod images;
@@ -11,6 +12,7 @@ mod output;
 mod pull;
 mod push_output;
 mod registry;
+mod snapshot;
 mod usage;
 mod volumes;
 
@@ -32,6 +34,7 @@ fn main() {
     let secured = paths.secure();
     let result = match &cli.command {
         _ if secured.is_err() => secured.map(|()| 0).map_err(Into::into),
+        Command::Build(a) => build::build(&paths, a),
         Command::Import(a) | Command::Image(ImageCommand::Import(a)) => ok(images::import(root, a)),
         Command::Load(a) | Command::Image(ImageCommand::Load(a)) => ok(images::load(root, a)),
         Command::Pull(a) | Command::Image(ImageCommand::Pull(a)) => ok(pull::pull(&paths, a)),
@@ -77,6 +80,9 @@ fn main() {
         Command::Login(a) => ok(registry::login(&paths, a)),
         Command::Logout(a) => ok(registry::logout(a)),
         Command::Push(a) => ok(registry::push(&paths, a)),
+        Command::Commit(a) => ok(snapshot::commit(&paths, a)),
+        Command::Diff(a) => ok(snapshot::diff(&paths, a)),
+        Command::Export(a) => ok(snapshot::export(&paths, a)),
     };
     match result {
         Ok(code) => std::process::exit(code),
@@ -91,6 +97,14 @@ fn main() {
                     .downcast_ref::<husk_engine::Error>()
                     .map(|e| e.exit_code())
                     .unwrap_or(125),
+                // A failing RUN's own code; 130 after Ctrl-C.
+                Command::Build(_) => match e.downcast_ref::<husk_engine::Error>() {
+                    Some(
+                        e
+                        @ (husk_engine::Error::BuildStep { .. } | husk_engine::Error::Interrupted),
+                    ) => e.exit_code(),
+                    _ => 1,
+                },
                 _ => 1,
             };
             std::process::exit(code);

@@ -179,8 +179,7 @@ fn instead(name: &str) -> Option<&'static str> {
         "network" => "husk has docker's default bridge network only: choose with run --network bridge|none|host|container:NAME",
         "system" => "use 'husk image prune', 'husk volume rm' and 'husk rm' to free space",
         "container" => "use the short verbs: 'husk ps', 'husk rm', 'husk inspect', 'husk logs', ...",
-        "export" => "'tar -C /proc/$(husk inspect -f {{.State.Pid}} CONTAINER)/root -c .' while it runs",
-        "build" | "builder" | "buildx" | "commit" => "build the root filesystem with your tools and 'husk import ROOTFS.tar NAME'",
+        "builder" | "buildx" => "'husk build' builds a Dockerfile (BuildKit's syntax, no builder instances)",
         "search" => "list a repository's tags with 'skopeo list-tags docker://REGISTRY/NAME'",
         "compose" | "swarm" | "service" | "stack" | "node" | "secret" | "config" | "plugin"
         | "context" | "trust" | "manifest" | "checkpoint" => "husk is a single-host engine without it",

@@ -423,3 +423,32 @@ fn identity_token_pull() {
     assert_eq!(grants[0].grant_type.as_deref(), Some("refresh_token"));
     assert_eq!(grants[0].user.as_deref(), Some("carol"));
 }
+
+/// `husk build` pulls a base image it does not have, through the same
+/// mirror config as `husk pull`, and RUNs on it.
+#[test]
+fn build_pulls_a_missing_base_image() {
+    husk_fixtures::require_root!("build_pulls_a_missing_base_image");
+    let reg = Registry::start_http();
+    reg.push_busybox("library/busybox:latest", 2);
+    let p = Puller::new(&mirror_config(&reg));
+    let ctx = tempdir();
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM busybox\nRUN echo built > /built\nCMD [\"cat\", \"/built\"]\n",
+    )
+    .unwrap();
+    let ctx_path = ctx.path().to_str().unwrap();
+    let out = p.ok(&["build", "--network", "none", "-t", "built:1", ctx_path]);
+    assert!(
+        out.contains("latest: Pulling from library/busybox\n"),
+        "{out}"
+    );
+    assert!(out.contains("\nSuccessfully tagged "), "{out}");
+    let ran = p.ok(&["run", "--rm", "--network", "none", "built:1"]);
+    assert_eq!(ran, "built\n");
+    // -q: only the id, the pull says nothing.
+    let quiet = p.ok(&["build", "-q", "--pull", "--network", "none", ctx_path]);
+    assert_eq!(quiet.lines().count(), 1, "{quiet}");
+    p.ok(&["rmi", "built:1"]);
+}

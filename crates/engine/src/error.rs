@@ -10,6 +10,8 @@ pub enum Error {
     Fs(#[from] husk_fs::Error),
     #[error(transparent)]
     Network(#[from] husk_network::Error),
+    #[error(transparent)]
+    Registry(#[from] husk_registry::Error),
     #[error("config {}: {reason}", path.display())]
     Config { path: PathBuf, reason: String },
     #[error(
@@ -81,6 +83,16 @@ pub enum Error {
     NoSuchVolume { name: String },
     #[error("remove {name}: volume is in use by container(s) {containers}: remove them first")]
     VolumeInUse { name: String, containers: String },
+    /// A build that cannot go on: bad Dockerfile input, a context escape,
+    /// a missing source (one line naming the thing and the fix).
+    #[error("{msg}")]
+    Build { msg: String },
+    /// A RUN step's command failed: the build stops with its exit code.
+    #[error("{step}: the command returned a non-zero code: {code}")]
+    BuildStep { step: String, code: i32 },
+    /// The build was interrupted (Ctrl-C, SIGTERM); what it made is undone.
+    #[error("build interrupted: its containers, mounts and temp files are removed")]
+    Interrupted,
     #[error("{op} for container {id}: {errno}")]
     Sys {
         op: &'static str,
@@ -103,6 +115,8 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Start { code, .. } | Error::Exec { code, .. } => *code,
+            Error::BuildStep { code, .. } => *code,
+            Error::Interrupted => 130,
             _ => 125,
         }
     }

@@ -19,6 +19,7 @@
 //! lifecycle                  one file per verb: create, start, attach/logs, exec, kill/stop/wait,
 //!                            rm, and the reconciliation every verb runs first
 //! views                      docker's shapes: ps, inspect, images, image inspect, history
+//! build                      `husk build`: Dockerfile steps through lifecycle's create/start
 //! ```
 
 // docker's inspect document is one large `json!` literal.
@@ -45,5 +46,7 @@ pub mod monitor;
 pub mod lifecycle;
 
 pub mod views;
+
+pub mod build;
 
 pub use error::{Error, Result};

@@ -33,4 +33,4 @@ pub use import::import;
 pub use load::{load, spool, Loaded, Spooled};
 pub use reference::Reference;
 pub use save::{save, Format, SaveItem};
-pub use store::{Holder, Image, Removed, Store, StoredLayer};
+pub use store::{Holder, Image, NewImage, Removed, Store, StoredLayer};

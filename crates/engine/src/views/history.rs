@@ -25,8 +25,10 @@ pub struct HistoryOptions {
     pub format: Option<String>,
 }
 
-/// Newest entry first; the top one carries the image id, the rest
-/// `<missing>` (their intermediate images never existed here).
+/// Newest entry first; the top one carries the image id, an entry that
+/// ends a local image this one was made from (a `commit`'s or a build
+/// step's parent: same history and layers up to there) that image's id,
+/// the rest `<missing>` (their images never existed here), as docker shows.
 pub fn rows(store: &Store, image: &Image, opts: &HistoryOptions) -> Result<Vec<HistoryRow>> {
     let cfg = store.config(image)?;
     let sizes: Vec<u64> = store
@@ -59,6 +61,16 @@ pub fn rows(store: &Store, image: &Image, opts: &HistoryOptions) -> Result<Vec<H
             size: human_size(size),
         });
     }
+    let ids = ancestors(store, image, &cfg)?;
+    for (i, id) in ids {
+        if let Some(row) = out.get_mut(i) {
+            row.id = if opts.no_trunc {
+                id.to_string()
+            } else {
+                id.short().to_string()
+            };
+        }
+    }
     out.reverse();
     if let Some(top) = out.first_mut() {
         top.id = if opts.no_trunc {
@@ -66,6 +78,41 @@ pub fn rows(store: &Store, image: &Image, opts: &HistoryOptions) -> Result<Vec<H
         } else {
             image.id.short().to_string()
         };
+    }
+    Ok(out)
+}
+
+/// Local images whose history and layers are a proper prefix of the
+/// image's: (index of their last history entry, their id).
+fn ancestors(
+    store: &Store,
+    image: &Image,
+    cfg: &husk_image::types::ImageConfig,
+) -> Result<Vec<(usize, husk_image::Digest)>> {
+    let hist = |c: &husk_image::types::ImageConfig| -> Vec<serde_json::Value> {
+        c.history
+            .iter()
+            .map(|h| serde_json::to_value(h).unwrap_or_default())
+            .collect()
+    };
+    let mine = hist(cfg);
+    let mut out = Vec::new();
+    for other in store.images()? {
+        if other.id == image.id {
+            continue;
+        }
+        // An image whose config cannot be read is not an ancestor to show.
+        let Ok(oc) = store.config(&other) else {
+            continue;
+        };
+        let theirs = hist(&oc);
+        if !theirs.is_empty()
+            && theirs.len() < mine.len()
+            && mine.starts_with(&theirs)
+            && cfg.rootfs.diff_ids.starts_with(&oc.rootfs.diff_ids)
+        {
+            out.push((theirs.len() - 1, other.id.clone()));
+        }
     }
     Ok(out)
 }

@@ -34,16 +34,49 @@ pub struct ListOptions {
     pub format: Option<String>,
     /// Only images with no name (`--filter dangling=true`).
     pub dangling_only: bool,
+    /// `-a`: intermediate images too (a build's unnamed steps that another
+    /// image builds on), which docker hides by default.
+    pub all: bool,
+}
+
+/// What names an image's place in a build: its layers and its history.
+fn lineage(cfg: &husk_image::types::ImageConfig) -> String {
+    serde_json::json!([cfg.rootfs.diff_ids, cfg.history]).to_string()
+}
+
+/// The lineage of the image `cfg` was built on by one step: one history
+/// entry less, and one layer less unless that entry was metadata only.
+fn parent_lineage(cfg: &husk_image::types::ImageConfig) -> Option<String> {
+    let (last, history) = cfg.history.split_last()?;
+    let mut diff_ids = cfg.rootfs.diff_ids.clone();
+    if !last.empty_layer {
+        diff_ids.pop()?;
+    }
+    Some(serde_json::json!([diff_ids, history]).to_string())
 }
 
 pub fn rows(store: &Store, opts: &ListOptions) -> Result<Vec<ImageRow>> {
     let now = chrono::Utc::now();
     let mut out = Vec::new();
-    for img in store.images()? {
+    let images = store.images()?;
+    let configs = images
+        .iter()
+        .map(|i| store.config(i))
+        .collect::<std::result::Result<Vec<_>, _>>()?;
+    // docker hides intermediate images: unnamed ones another image was
+    // built on by one step (`husk build` makes one per step).
+    let parents: std::collections::HashSet<String> = if opts.all {
+        Default::default()
+    } else {
+        configs.iter().filter_map(parent_lineage).collect()
+    };
+    for (img, cfg) in images.into_iter().zip(configs) {
         if opts.dangling_only && (!img.names.is_empty() || !store.repo_digests(&img)?.is_empty()) {
             continue;
         }
-        let cfg = store.config(&img)?;
+        if img.names.is_empty() && parents.contains(&lineage(&cfg)) {
+            continue;
+        }
         let size = human_size(store.size(&img)?);
         let id = if opts.no_trunc {
             img.id.to_string()

@@ -16,8 +16,11 @@
 //! either in tmp/ (removed by the next writer) or complete but unreferenced
 //! (reused by the next load, removed by `rmi`/`image prune`).
 
+mod commit;
 mod layer;
 mod records;
+
+pub use commit::NewImage;
 
 use std::collections::BTreeSet;
 use std::fs;
