@@ -1,7 +1,7 @@
 //! The image commands: parse, call the store/engine, print docker's lines.
 
 use std::fs::File;
-use std::io::{BufWriter, IsTerminal, Write};
+use std::io::{IsTerminal, Write};
 use std::os::fd::AsFd;
 use std::path::Path;
 
@@ -85,49 +85,10 @@ pub fn save(root: &Path, a: &SaveArgs) -> Result<()> {
         SaveFormat::DockerArchive => Format::DockerArchive,
         SaveFormat::OciArchive => Format::OciArchive,
     };
-    match &a.output {
-        Some(path) => {
-            // Written beside the target and renamed: no half archive under the real name.
-            let tmp = path.with_file_name(format!(
-                ".{}.husk-{}",
-                path.file_name()
-                    .map(|n| n.to_string_lossy())
-                    .unwrap_or_default(),
-                std::process::id()
-            ));
-            let result = (|| -> Result<()> {
-                let f = File::create(&tmp).with_context(|| format!("create {}", tmp.display()))?;
-                let w =
-                    husk_image::save(&store, &items, format, BufWriter::with_capacity(1 << 20, f))?;
-                let f = w
-                    .into_inner()
-                    .map_err(|e| e.into_error())
-                    .context("write archive")?;
-                f.sync_all().context("fsync archive")?;
-                std::fs::rename(&tmp, path)
-                    .with_context(|| format!("rename to {}", path.display()))?;
-                Ok(())
-            })();
-            if result.is_err() {
-                let _ = std::fs::remove_file(&tmp);
-            }
-            result
-        }
-        None => {
-            let stdout = std::io::stdout();
-            if stdout.is_terminal() {
-                bail!("cowardly refusing to save to a terminal: use the -o flag or redirect");
-            }
-            let mut w = husk_image::save(
-                &store,
-                &items,
-                format,
-                BufWriter::with_capacity(1 << 20, stdout.lock()),
-            )?;
-            w.flush().context("write archive to stdout")?;
-            Ok(())
-        }
-    }
+    crate::output::write_archive(a.output.as_deref(), |w| {
+        husk_image::save(&store, &items, format, w)?;
+        Ok(())
+    })
 }
 
 pub fn images(root: &Path, a: &ImagesArgs) -> Result<()> {
