@@ -799,3 +799,240 @@ fn add_extracts_local_archives_and_copy_writes_heredocs() {
     assert_eq!(run_out(&e, &["add:1", "ls", "/kept"]), "pkg.tar.gz\n");
     assert_clean(&e);
 }
+
+/// A tiny HTTP/1.1 server on 127.0.0.1 for `ADD <url>`: each path answers
+/// the body set for it (with a fixed Last-Modified), anything else 404.
+/// The test process forks no container, so a thread is fine here.
+struct Http {
+    port: u16,
+    files: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+const LAST_MODIFIED: &str = "Sun, 06 Nov 1994 08:49:37 GMT";
+const LAST_MODIFIED_SECS: u64 = 784111777;
+
+impl Http {
+    /// Listens on 127.0.0.1 of the engine's network namespace (where
+    /// husk runs in these tests).
+    fn start(e: &Engine) -> Http {
+        use std::io::{BufRead, BufReader, Write};
+        use std::sync::atomic::Ordering;
+        let listener = e
+            .netns
+            .run(|| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+        let port = listener.local_addr().unwrap().port();
+        let files = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+            String,
+            Vec<u8>,
+        >::new()));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (f, s) = (files.clone(), stop.clone());
+        let thread = std::thread::spawn(move || {
+            // Polled, so that Drop's flag ends the thread.
+            listener.set_nonblocking(true).unwrap();
+            while !s.load(Ordering::SeqCst) {
+                let mut conn = match listener.accept() {
+                    Ok((c, _)) => c,
+                    Err(_) => {
+                        std::thread::sleep(std::time::Duration::from_millis(10));
+                        continue;
+                    }
+                };
+                if conn.set_nonblocking(false).is_err() {
+                    continue;
+                }
+                let Ok(read) = conn.try_clone() else { continue };
+                let mut r = BufReader::new(read);
+                let mut first = String::new();
+                if r.read_line(&mut first).is_err() {
+                    continue;
+                }
+                loop {
+                    let mut l = String::new();
+                    match r.read_line(&mut l) {
+                        Ok(0) | Err(_) => break,
+                        Ok(_) if l == "\r\n" => break,
+                        Ok(_) => {}
+                    }
+                }
+                let target = first.split_whitespace().nth(1).unwrap_or("");
+                let path = target.split('?').next().unwrap_or("").to_string();
+                let body = f.lock().unwrap().get(&path).cloned();
+                let resp = match body {
+                    Some(b) => {
+                        let mut v = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nLast-Modified: {LAST_MODIFIED}\r\n\
+                             Content-Type: application/octet-stream\r\nConnection: close\r\n\r\n",
+                            b.len()
+                        )
+                        .into_bytes();
+                        v.extend(b);
+                        v
+                    }
+                    None => {
+                        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                            .to_vec()
+                    }
+                };
+                let _ = conn.write_all(&resp);
+            }
+        });
+        Http {
+            port,
+            files,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn serve(&self, path: &str, body: &[u8]) {
+        self.files
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), body.to_vec());
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for Http {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    use std::io::Write;
+    let mut child = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(data).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap()[..64].to_string()
+}
+
+#[test]
+fn add_url_downloads_a_file_unextracted_and_caches_on_its_content() {
+    require_root!("add_url_downloads_a_file_unextracted_and_caches_on_its_content");
+    let e = Engine::new();
+    let http = Http::start(&e);
+    let src = tempdir("husk-build-arc-");
+    write(src.path(), "pkg/README", "read me\n");
+    let tar = src.path().join("pkg.tar");
+    assert!(std::process::Command::new("tar")
+        .arg("-C")
+        .arg(src.path())
+        .arg("-cf")
+        .arg(&tar)
+        .arg("pkg")
+        .status()
+        .unwrap()
+        .success());
+    let tar_body = std::fs::read(&tar).unwrap();
+    http.serve("/files/pkg.tar", &tar_body);
+    http.serve("/files/hello.txt", b"hello over http\n");
+    let ctx = tempdir("husk-build-ctx-");
+    write(
+        ctx.path(),
+        "Dockerfile",
+        &format!(
+            "FROM busybox\n\
+             ADD --chown=1000:1000 --checksum=sha256:{} {} /opt/\n\
+             ADD {} /dl/\n\
+             ADD {} /named.txt\n",
+            sha256_hex(&tar_body),
+            http.url("/files/pkg.tar"),
+            http.url("/files/hello.txt?v=1"),
+            http.url("/files/hello.txt"),
+        ),
+    );
+    // The builder fetches: RUN's network (none) does not apply to ADD.
+    let first = build_ok(&e, ctx.path(), &["-t", "url:1", "--network", "none"]);
+    assert!(!first.contains("Using cache"), "{first}");
+    // Not extracted, even though it is a tar.
+    assert_eq!(run_out(&e, &["url:1", "ls", "/opt"]), "pkg.tar\n");
+    assert_eq!(
+        run_out(&e, &["url:1", "cat", "/dl/hello.txt", "/named.txt"]),
+        "hello over http\nhello over http\n"
+    );
+    assert_eq!(
+        run_out(
+            &e,
+            &[
+                "url:1",
+                "stat",
+                "-c",
+                "%n %a %u %g %Y",
+                "/opt/pkg.tar",
+                "/dl/hello.txt",
+                "/named.txt"
+            ]
+        ),
+        format!(
+            "/opt/pkg.tar 600 1000 1000 {t}\n/dl/hello.txt 600 0 0 {t}\n/named.txt 600 0 0 {t}\n",
+            t = LAST_MODIFIED_SECS
+        )
+    );
+    // The same content again: every step hits, the same image.
+    let again = build_ok(&e, ctx.path(), &["-t", "url:1", "--network", "none"]);
+    assert_eq!(again.matches("--> Using cache").count(), 3, "{again}");
+    assert_eq!(last_id(&again), last_id(&first));
+    // The body changes behind the same URL: its step (3) misses.
+    http.serve("/files/hello.txt", b"changed\n");
+    let third = build_ok(&e, ctx.path(), &["-t", "url:1", "--network", "none"]);
+    assert_eq!(third.matches("--> Using cache").count(), 1, "{third}");
+    let step3 = third.find("STEP 3/4").unwrap();
+    assert!(!third[step3..].contains("Using cache"), "{third}");
+    assert_eq!(
+        run_out(&e, &["url:1", "cat", "/dl/hello.txt", "/named.txt"]),
+        "changed\nchanged\n"
+    );
+    assert_clean(&e);
+}
+
+#[test]
+fn add_url_failures_are_one_line() {
+    require_root!("add_url_failures_are_one_line");
+    let e = Engine::new();
+    let http = Http::start(&e);
+    http.serve("/f", b"body\n");
+    let ctx = tempdir("husk-build-ctx-");
+    let fails = |dockerfile: String| -> String {
+        write(ctx.path(), "Dockerfile", &dockerfile);
+        let (code, out, err) = build(&e, ctx.path(), &["--network", "none"]);
+        assert_ne!(code, 0, "built:\n{out}\n{err}");
+        let err = err.trim().to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        err
+    };
+    let wrong = "0".repeat(64);
+    let err = fails(format!(
+        "FROM busybox\nADD --checksum=sha256:{wrong} {} /f\n",
+        http.url("/f")
+    ));
+    assert!(err.contains(&format!("sha256:{wrong}")), "{err}");
+    assert!(
+        err.contains(&format!("sha256:{}", sha256_hex(b"body\n"))),
+        "{err}"
+    );
+    let err = fails(format!("FROM busybox\nADD {} /f\n", http.url("/missing")));
+    assert!(err.contains("404") && err.contains("/missing"), "{err}");
+    // Nothing listens: the message says the build needs the network.
+    let closed = e
+        .netns
+        .run(|| std::net::TcpListener::bind("127.0.0.1:0").unwrap());
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let err = fails(format!("FROM busybox\nADD http://127.0.0.1:{port}/f /f\n"));
+    assert!(err.contains("needs network access"), "{err}");
+    assert_clean(&e);
+}

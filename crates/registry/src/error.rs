@@ -116,6 +116,10 @@ pub enum Error {
     },
     #[error("registry mirror {mirror:?}: use http://HOST[:PORT] or https://HOST[:PORT]")]
     BadMirror { mirror: String },
+    #[error("{url} is not an http or https URL")]
+    BadUrl { url: String },
+    #[error("{url} answered HTTP {status}")]
+    FetchStatus { url: String, status: u16 },
     #[error("the pull was cancelled")]
     Cancelled,
     #[error("login to {registry} failed: the registry refused the user name or password: check them and log in again")]

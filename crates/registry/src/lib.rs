@@ -10,6 +10,7 @@ pub mod auth;
 pub mod client;
 pub mod credentials;
 mod error;
+pub mod fetch;
 mod login;
 pub mod manifest;
 pub mod progress;

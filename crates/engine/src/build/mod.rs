@@ -21,6 +21,7 @@ pub mod interrupt;
 pub mod output;
 mod run;
 mod steps;
+mod url;
 mod work;
 
 use std::collections::BTreeMap;

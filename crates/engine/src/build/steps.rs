@@ -681,6 +681,14 @@ fn copy_step(
     let mut paths = Vec::new();
     let mut heredocs = Vec::new();
     let mut extra = Vec::new();
+    let mut urls = Vec::new();
+    let checksum = c.checksum.as_ref().map(ex).transpose()?;
+    if checksum.is_some() && c.sources.iter().any(|s| !matches!(s, Source::Path(_))) {
+        return Err(build_error(format!(
+            "line {}: ADD --checksum applies to one URL source only",
+            ins.line
+        )));
+    }
     for s in &c.sources {
         match s {
             Source::Heredoc(h) => {
@@ -695,10 +703,18 @@ fn copy_step(
             }
             Source::Path(w) => {
                 let p = ex(w)?;
-                if p.starts_with("http://") || p.starts_with("https://") || p.starts_with("git@") {
+                let is_url = p.starts_with("http://") || p.starts_with("https://");
+                if is_url && add && from_image.is_none() {
+                    let d = super::url::download(b, &p, checksum.as_deref(), ins.line)?;
+                    // docker re-downloads each build: the content, not
+                    // the URL alone, decides a cache hit.
+                    extra.push(format!("url {p}\0{}", d.digest));
+                    urls.push(d);
+                    continue;
+                }
+                if is_url || p.starts_with("git@") {
                     return Err(build_error(format!(
-                        "line {}: {what} {p}: fetching URLs needs a network and husk build does not fetch yet: \
-                         download it in a RUN step (wget) or into the context",
+                        "line {}: {what} {p}: {what} takes no URL here: use ADD (without --from) to download a file",
                         ins.line
                     )));
                 }
@@ -756,7 +772,7 @@ fn copy_step(
         extract: add,
     };
     let workdir = state.str_field("WorkingDir");
-    let many = paths.len() + heredocs.len() > 1;
+    let many = paths.len() + heredocs.len() + urls.len() > 1;
     let dest_for = |d: &str| {
         if many && !d.ends_with('/') {
             format!("{d}/")
@@ -779,6 +795,22 @@ fn copy_step(
         let hctx = Context::dir(&tmp)?;
         let names: Vec<String> = heredocs.iter().map(|(n, _)| n.clone()).collect();
         copy::copy(&hctx, &names, &rootfs, &dest_for(&dest), &workdir, &o)?;
+    }
+    for d in &urls {
+        // A download is a file, never an archive to unpack.
+        let uctx = Context::dir(&d.dir)?;
+        let uo = CopyOpts {
+            extract: false,
+            ..o
+        };
+        copy::copy(
+            &uctx,
+            std::slice::from_ref(&d.name),
+            &rootfs,
+            &dest_for(&dest),
+            &workdir,
+            &uo,
+        )?;
     }
     drop(rootfs);
     staging.unmount()?;
