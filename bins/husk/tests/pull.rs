@@ -452,3 +452,62 @@ fn build_pulls_a_missing_base_image() {
     assert_eq!(quiet.lines().count(), 1, "{quiet}");
     p.ok(&["rmi", "built:1"]);
 }
+
+#[test]
+fn build_from_another_platform_pulls_it_and_refuses_run() {
+    husk_fixtures::require_root!("build_from_another_platform_pulls_it_and_refuses_run");
+    let reg = Registry::start_http();
+    reg.push_index(
+        "library/busybox:latest",
+        &Seed::busybox(2),
+        &["amd64", "arm64"],
+    );
+    let p = Puller::new(&mirror_config(&reg));
+    let ctx = tempdir();
+    let ctx_path = ctx.path().to_str().unwrap();
+    let dockerfile = |text: &str| std::fs::write(ctx.path().join("Dockerfile"), text).unwrap();
+    // A stage of another platform without RUN: pulled for that platform,
+    // usable by COPY --from; the next FROM is this machine's again.
+    dockerfile(
+        "FROM --platform=linux/arm64 busybox AS arm\n\
+         LABEL stage=arm\n\
+         FROM busybox\n\
+         COPY --from=arm /bin/busybox /arm-busybox\n",
+    );
+    p.ok(&["build", "--network", "none", "-t", "mixed:1", ctx_path]);
+    assert_eq!(p.h.inspect("mixed:1")["Architecture"], "amd64");
+    let ran = p.ok(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "mixed:1",
+        "ls",
+        "/arm-busybox",
+    ]);
+    assert_eq!(ran, "/arm-busybox\n");
+    // A RUN on it: refused in one line, nothing emulated.
+    dockerfile("FROM --platform=linux/arm64 busybox\nRUN echo ran\n");
+    let err = p.fails(&["build", "--network", "none", ctx_path]);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("line 2: RUN on a linux/arm64") && err.contains("does not emulate"),
+        "{err}"
+    );
+    // husk build --platform does the same for every FROM.
+    dockerfile("FROM busybox\nRUN echo ran\n");
+    let err = p.fails(&[
+        "build",
+        "--platform",
+        "linux/arm64",
+        "--network",
+        "none",
+        ctx_path,
+    ]);
+    assert!(err.contains("does not emulate"), "{err}");
+    p.ok(&["build", "--network", "none", ctx_path]);
+    assert_eq!(p.h.inspect("busybox")["Architecture"], "amd64");
+    let err = p.fails(&["build", "--platform", "linux/vax", ctx_path]);
+    assert!(err.contains("linux/vax"), "{err}");
+    p.ok(&["rmi", "mixed:1"]);
+}

@@ -74,17 +74,37 @@ pub enum DockerfileSource {
 /// runs before any RUN container of the stage is made and joins its
 /// download threads before returning, so the build forks its monitors
 /// from a single-threaded process.
-pub fn get_image(paths: &Paths, name: &str, pull: bool, quiet: bool) -> Result<Image> {
+/// With `platform` (`FROM --platform`, `husk build --platform`), a local
+/// image of another platform is pulled again for that one, as docker does.
+pub fn get_image(
+    paths: &Paths,
+    name: &str,
+    pull: bool,
+    quiet: bool,
+    platform: Option<&husk_registry::Platform>,
+) -> Result<Image> {
     if !pull {
         let store = Store::open_read(&paths.root)?;
         match store.resolve(name) {
-            Ok(i) => return Ok(i),
+            Ok(i) => {
+                let fits = match platform {
+                    None => true,
+                    Some(want) => {
+                        let c = store.config(&i)?;
+                        c.architecture.is_empty() || want.matches(&platform_of(&c))
+                    }
+                };
+                if fits {
+                    return Ok(i);
+                }
+            }
             Err(husk_image::Error::NotFound { .. }) => {}
             Err(e) => return Err(e.into()),
         }
     }
     let r = husk_registry::ImageRef::parse(name)?;
-    let (client, opts) = crate::registry::client(paths)?;
+    let (client, mut opts) = crate::registry::client(paths)?;
+    opts.platform = platform.cloned();
     let cancel = std::sync::atomic::AtomicBool::new(false);
     let pulled = if quiet {
         husk_registry::pull(
@@ -103,6 +123,15 @@ pub fn get_image(paths: &Paths, name: &str, pull: bool, quiet: bool) -> Result<I
         println!("Digest: {}", pulled.digest);
     }
     Ok(pulled.image)
+}
+
+/// An image config's platform, as an index entry names one.
+pub(crate) fn platform_of(c: &husk_image::types::ImageConfig) -> husk_image::types::Platform {
+    husk_image::types::Platform {
+        architecture: c.architecture.clone(),
+        os: c.os.clone(),
+        variant: c.variant.clone(),
+    }
 }
 
 /// docker's per-layer pull lines, plain (a build's output is a log).
@@ -259,16 +288,18 @@ pub fn build(paths: &Paths, exe: &Path, mut o: BuildOptions, out: &mut dyn Write
             o.network = None;
         }
     }
-    if let Some(p) = &o.platform {
-        let host = format!("linux/{}", husk_image::types::host_arch());
-        if p != &host && p.trim_end_matches("/v8") != host {
-            return Err(Error::InvalidFlag {
+    // Another platform's base is pulled; a RUN on it is refused (no
+    // emulation), checked where it runs.
+    let platform = match &o.platform {
+        Some(p) => Some(
+            husk_registry::Platform::parse(p).map_err(|e| Error::InvalidFlag {
                 flag: "--platform",
                 value: p.clone(),
-                reason: format!("husk builds for this machine only: use {host}"),
-            });
-        }
-    }
+                reason: e.to_string(),
+            })?,
+        ),
+        None => None,
+    };
     let work = work::Work::new(&paths.root)?;
     let source = std::mem::replace(&mut o.context, ContextSource::Dir(PathBuf::new()));
     let mut ctx = match source {
@@ -375,7 +406,27 @@ pub fn build(paths: &Paths, exe: &Path, mut o: BuildOptions, out: &mut dyn Write
                 start_state(paths, image)?
             }
             BaseRef::Image(name) => {
-                let image = get_image(paths, &name, o.pull, o.quiet)?;
+                let want = match &stage.platform {
+                    Some(w) => {
+                        let p = w.expand(&meta_lookup).map_err(|e| {
+                            build_error(format!("{file}: line {}: {e}", stage.line))
+                        })?;
+                        Some(husk_registry::Platform::parse(&p).map_err(|e| {
+                            build_error(format!(
+                                "{file}: line {}: FROM --platform: {e}",
+                                stage.line
+                            ))
+                        })?)
+                    }
+                    // docker's default: the target platform, this
+                    // machine's unless --platform says.
+                    None => Some(
+                        platform
+                            .clone()
+                            .unwrap_or_else(husk_registry::Platform::host),
+                    ),
+                };
+                let image = get_image(paths, &name, o.pull, o.quiet, want.as_ref())?;
                 start_state(paths, Some(image))?
             }
         };

@@ -416,6 +416,24 @@ fn run_step(
             ins.line
         )));
     };
+    {
+        // No emulation: a RUN needs an image this machine executes.
+        let store = Store::open_read(&b.paths.root)?;
+        let c = store.config(&image)?;
+        let host = husk_registry::Platform::host();
+        if !c.architecture.is_empty() && !host.matches(&super::platform_of(&c)) {
+            let v = c
+                .variant
+                .as_ref()
+                .map(|v| format!("/{v}"))
+                .unwrap_or_default();
+            return Err(build_error(format!(
+                "line {}: RUN on a {}/{}{v} image: husk does not emulate other platforms; \
+                 build on a {}/{} machine, or use this stage only for COPY --from",
+                ins.line, c.os, c.architecture, host.os, host.architecture
+            )));
+        }
+    }
     let argv = match r.run_command() {
         RunCommand::Exec(v) => v,
         RunCommand::Shell(s) => {
@@ -841,5 +859,5 @@ fn from_image(b: &Build<'_>, name: &str, ins: &Instruction) -> Result<Option<Ima
             ))),
         };
     }
-    super::get_image(b.paths, name, b.o.pull, b.o.quiet).map(Some)
+    super::get_image(b.paths, name, b.o.pull, b.o.quiet, None).map(Some)
 }
