@@ -197,7 +197,15 @@ fn readme_examples_run_as_written() {
         .collect();
     assert!(left.is_empty(), "husk-runtime state left: {left:?}");
     // What the README's comments promise.
-    for want in ["hello\n3\n", "419430400", "hello from husk\n"] {
+    for want in [
+        "hello\n3\n",
+        "419430400",
+        "hello from husk\n",
+        "built\n",
+        "D /etc/group\n",
+        "A /note\n",
+        "Using cache",
+    ] {
         assert!(
             all_out.replace("\r\n", "\n").contains(want),
             "README output lacks {want:?}:\n{all_out}"
