@@ -12,7 +12,7 @@ DEBS := busybox-static runc crun skopeo umoci libseccomp-dev pkg-config debootst
 export HUSK_PAYLOAD := $(PAYLOAD)
 export HUSK_INIT := $(INIT)
 
-.PHONY: all deps build install payload init static runtime-static test lint demo bench bench-pull clean
+.PHONY: all deps build install payload init static runtime-static test test-guest lint demo bench bench-pull clean
 
 all: build
 
@@ -78,6 +78,19 @@ test: deps payload init
 	  rc=$${PIPESTATUS[0]}; \
 	  ./scripts/check-skips.sh $(TARGET_DIR)/skips.log tests/expected-skips.txt || rc=1; \
 	  exit $$rc
+
+# The cgroup tests again inside a cgroup v2 + systemd guest (qemu, software
+# emulation): the guest image is built once from Debian packages and cached
+# in $(GUEST_DIR)/image; the last line is the guest's `N passed, M failed`.
+GUEST_DIR := $(TARGET_DIR)/guest
+GUEST_DEBS := qemu-system-x86 qemu-utils debootstrap jq
+test-guest: deps payload init
+	@missing=""; for p in $(GUEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+	./scripts/guest/build.sh $(GUEST_DIR)/image
+	./scripts/guest/tests.sh prepare $(GUEST_DIR)
+	./scripts/guest/run.sh $(GUEST_DIR)/image $(GUEST_DIR) scripts/guest/tests.sh run $(GUEST_DIR); \
+	  rc=$$?; ./scripts/guest/summary.sh $(GUEST_DIR) || rc=1; exit $$rc
 
 demo: build payload
 	./demo/demo.sh

@@ -19,6 +19,7 @@ mod path;
 mod remove;
 mod resources;
 pub mod stats;
+mod systemd;
 
 pub use devices::default_device_rules;
 pub use error::{Error, Result};
@@ -27,3 +28,4 @@ pub use manager::{CgroupDir, Manager};
 pub use resources::blkio::blkio_weight_to_io_weight;
 pub use resources::cpu::shares_to_weight;
 pub use stats::Stats;
+pub use systemd::Unit as SystemdUnit;

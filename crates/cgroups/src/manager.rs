@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::layout::{Layout, Version};
+use crate::systemd::{self, Unit};
 use crate::{freezer, fsio, path, remove, resources, stats};
 
 /// The container's cgroup in one hierarchy.
@@ -26,6 +27,9 @@ pub struct CgroupDir {
 pub struct Manager {
     id: String,
     dirs: Vec<CgroupDir>,
+    /// Set with the systemd driver: the scope unit that is this cgroup.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    systemd: Option<Unit>,
 }
 
 impl Manager {
@@ -42,10 +46,20 @@ impl Manager {
         systemd: bool,
     ) -> Result<Manager> {
         path::validate_id(container_id)?;
-        if systemd {
-            path::check_systemd(cgroups_path, layout.systemd_booted)?;
-        }
-        let inner = path::resolve(cgroups_path, container_id)?;
+        let unit = if systemd {
+            path::check_systemd(layout.systemd_booted)?;
+            Some(Unit::parse(cgroups_path, container_id)?)
+        } else {
+            None
+        };
+        let inner = match &unit {
+            // systemd makes and removes the slices: none of them is ours to rmdir.
+            Some(u) => path::InnerPath {
+                absolute: true,
+                components: u.components()?,
+            },
+            None => path::resolve(cgroups_path, container_id)?,
+        };
         let dirs = layout
             .hierarchies
             .iter()
@@ -60,7 +74,11 @@ impl Manager {
                     version: h.version,
                     controllers: h.controllers.clone(),
                     mount: h.mount.clone(),
-                    first_missing: path::first_missing(&base, &inner.components),
+                    first_missing: if unit.is_some() {
+                        None
+                    } else {
+                        path::first_missing(&base, &inner.components)
+                    },
                     path,
                 }
             })
@@ -68,7 +86,14 @@ impl Manager {
         Ok(Manager {
             id: container_id.to_string(),
             dirs,
+            systemd: unit,
         })
+    }
+
+    /// The systemd driver's scope, when this cgroup is one: it can only be created with
+    /// its first process (`start_unit`), not before (`create`).
+    pub fn systemd_unit(&self) -> Option<&Unit> {
+        self.systemd.as_ref()
     }
 
     pub fn id(&self) -> &str {
@@ -171,6 +196,36 @@ impl Manager {
         Ok(())
     }
 
+    /// The systemd driver's create, apply and set in one: systemd starts the scope with
+    /// `pid` in it and the limits as unit properties, then the limits go to the files as
+    /// `set` writes them, and any hierarchy systemd does not manage is joined by hand.
+    pub fn start_unit(&self, pid: i32, res: &LinuxResources) -> Result<()> {
+        let Some(unit) = &self.systemd else {
+            return Err(Error::Systemd {
+                reason: "start_unit on a cgroupfs manager".into(),
+            });
+        };
+        resources::validate(self, res)?;
+        let pid_u32 = u32::try_from(pid).map_err(|_| Error::Systemd {
+            reason: format!("invalid pid {pid}"),
+        })?;
+        let props = systemd::properties(res, self.is_pure_v2());
+        systemd::Bus::system()?.start_scope(&unit.name, &unit.slice, pid_u32, props)?;
+        // On failure the caller destroys the manager, which stops the unit.
+        {
+            for d in &self.dirs {
+                if !d.path.is_dir() {
+                    std::fs::create_dir_all(&d.path).map_err(|e| Error::io("mkdir", &d.path, e))?;
+                    if d.version == Version::V1 && d.controllers.iter().any(|c| c == "cpuset") {
+                        resources::cpuset::init_v1(&d.mount, &d.path)?;
+                    }
+                }
+                fsio::write(&d.path, "cgroup.procs", &pid.to_string())?;
+            }
+            resources::set(self, res)
+        }
+    }
+
     /// Moves `pid` into the container's cgroup in every hierarchy.
     pub fn apply(&self, pid: i32) -> Result<()> {
         for d in &self.dirs {
@@ -182,6 +237,10 @@ impl Manager {
     /// Applies `resources` (validated first); also the `update` of a running container.
     pub fn set(&self, resources: &LinuxResources) -> Result<()> {
         resources::validate(self, resources)?;
+        if let Some(u) = &self.systemd {
+            let props = systemd::properties(resources, self.is_pure_v2());
+            systemd::Bus::system()?.set_properties(&u.name, props)?;
+        }
         resources::set(self, resources)
     }
 
@@ -226,9 +285,16 @@ impl Manager {
         stats::oom_kill_count(self)
     }
 
-    /// Kills every process in the cgroup and removes its directories everywhere.
+    /// Kills every process in the cgroup and removes its directories everywhere; with the
+    /// systemd driver, stops the scope unit first (systemd kills and removes it), then
+    /// clears what is left in hierarchies systemd does not manage.
     pub fn destroy(&self) -> Result<()> {
-        remove::destroy(self)
+        let stopped = match &self.systemd {
+            Some(u) => systemd::Bus::system().and_then(|mut b| b.stop_unit(&u.name)),
+            None => Ok(()),
+        };
+        let removed = remove::destroy(self);
+        stopped.and(removed)
     }
 }
 

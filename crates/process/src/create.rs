@@ -86,9 +86,14 @@ impl Runtime {
                 serde_json::to_value(&spec).map_err(Error::record("encode", "spec", id))?;
             // Directories and limits first: neither needs the pid, and a
             // process that joins a configured cgroup is limited from the start.
-            if let Err(e) = cgroup.create().and_then(|()| cgroup.set(&resources)) {
-                let _ = cgroup.destroy();
-                return Err(e.into());
+            // A systemd scope cannot exist without a process: it is made
+            // with the init in it, before the init is let go (setup below).
+            let systemd = cgroup.systemd_unit().is_some();
+            if !systemd {
+                if let Err(e) = cgroup.create().and_then(|()| cgroup.set(&resources)) {
+                    let _ = cgroup.destroy();
+                    return Err(e.into());
+                }
             }
             let flags = plan.new.bits() as u64 & !(libc::CLONE_NEWCGROUP as u64);
             let pid = match sys::clone3(flags, None) {
@@ -132,7 +137,11 @@ impl Runtime {
                 systemd_cgroup: self.systemd_cgroup,
             };
             let setup = (|| {
-                cgroup.apply(pid)?;
+                if systemd {
+                    cgroup.start_unit(pid, &resources)?;
+                } else {
+                    cgroup.apply(pid)?;
+                }
                 if let Some(adj) = spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
                     write_oom_score_adj(pid, adj)?;
                 }

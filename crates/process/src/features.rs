@@ -65,7 +65,7 @@ pub fn features() -> Value {
         "linux": {
             "namespaces": ["cgroup", "ipc", "mount", "network", "pid", "uts"],
             "capabilities": caps,
-            "cgroup": {"v1": v1, "v2": v2, "systemd": false, "systemdUser": false, "rdma": true},
+            "cgroup": {"v1": v1, "v2": v2, "systemd": true, "systemdUser": false, "rdma": true},
             "seccomp": {
                 "enabled": seccomp.enabled,
                 "actions": seccomp.actions,
