@@ -168,6 +168,7 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         user: icfg.user().clone(),
         working_dir: icfg.working_dir().clone(),
         exposed_ports: icfg.exposed_ports().clone().unwrap_or_default(),
+        healthcheck: image_healthcheck(&store, &img)?,
     };
     let caller_env = |k: &str| std::env::var(k).ok();
     let Decided {
@@ -243,4 +244,15 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         return Err(e);
     }
     Ok(c)
+}
+
+/// The image's `Healthcheck`, which OCI's config types do not carry.
+fn image_healthcheck(
+    store: &Store,
+    img: &husk_image::Image,
+) -> Result<Option<crate::config::health::Healthcheck>> {
+    let raw: serde_json::Value = serde_json::from_slice(&store.config_bytes(img)?)
+        .map_err(|e| husk_image::Error::json(format!("image config {}", img.id), e))?;
+    crate::config::health::from_image(&raw)
+        .map_err(|e| husk_image::Error::json(format!("Healthcheck of image config {}", img.id), e).into())
 }
