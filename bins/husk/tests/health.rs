@@ -44,7 +44,7 @@ fn a_check_turns_unhealthy_and_back_to_healthy() {
         "run",
         "-d",
         "--name",
-        "h",
+        "hc",
         "--health-cmd",
         "cat /tmp/ok",
         "--health-interval",
@@ -80,8 +80,8 @@ fn a_check_turns_unhealthy_and_back_to_healthy() {
     );
     assert!(ps_status(&e, "slow").ends_with(" (health: starting)"), "{}", ps_status(&e, "slow"));
 
-    wait_for("h unhealthy", LONG, || status_is(&e, "h", "unhealthy"));
-    let h = health(&e, "h");
+    wait_for("hc unhealthy", LONG, || status_is(&e, "hc", "unhealthy"));
+    let h = health(&e, "hc");
     assert!(h["FailingStreak"].as_i64().unwrap() >= 2, "{h}");
     let last = h["Log"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(last["ExitCode"], 1, "{h}");
@@ -92,28 +92,28 @@ fn a_check_turns_unhealthy_and_back_to_healthy() {
     for k in ["Start", "End"] {
         assert!(last[k].as_str().unwrap().starts_with("20"), "{h}");
     }
-    assert!(ps_status(&e, "h").ends_with(" (unhealthy)"), "{}", ps_status(&e, "h"));
-    assert_eq!(names(&e, &["health=unhealthy"]), ["h"]);
+    assert!(ps_status(&e, "hc").ends_with(" (unhealthy)"), "{}", ps_status(&e, "hc"));
+    assert_eq!(names(&e, &["health=unhealthy"]), ["hc"]);
     assert_eq!(names(&e, &["health=starting"]), ["slow"]);
 
     // Fixed from inside: healthy at the next probe, streak reset.
-    e.ok(&["exec", "h", "sh", "-c", "echo fine > /tmp/ok"]);
-    wait_for("h healthy", LONG, || status_is(&e, "h", "healthy"));
-    let h = health(&e, "h");
+    e.ok(&["exec", "hc", "sh", "-c", "echo fine > /tmp/ok"]);
+    wait_for("h healthy", LONG, || status_is(&e, "hc", "healthy"));
+    let h = health(&e, "hc");
     assert_eq!(h["FailingStreak"], 0, "{h}");
     let last = h["Log"].as_array().unwrap().last().unwrap().clone();
     assert_eq!((last["ExitCode"].clone(), last["Output"].clone()), (0.into(), "fine\n".into()));
-    assert!(ps_status(&e, "h").ends_with(" (healthy)"), "{}", ps_status(&e, "h"));
-    assert_eq!(names(&e, &["health=healthy"]), ["h"]);
+    assert!(ps_status(&e, "hc").ends_with(" (healthy)"), "{}", ps_status(&e, "hc"));
+    assert_eq!(names(&e, &["health=healthy"]), ["hc"]);
     assert_eq!(names(&e, &["health=none"]), Vec::<String>::new());
 
     // And broken again: unhealthy after two failures; docker keeps 5 probes.
-    e.ok(&["exec", "h", "rm", "/tmp/ok"]);
-    wait_for("h unhealthy again", LONG, || status_is(&e, "h", "unhealthy"));
-    let log = health(&e, "h")["Log"].as_array().unwrap().len();
+    e.ok(&["exec", "hc", "rm", "/tmp/ok"]);
+    wait_for("h unhealthy again", LONG, || status_is(&e, "hc", "unhealthy"));
+    let log = health(&e, "hc")["Log"].as_array().unwrap().len();
     assert!((2..=5).contains(&log), "{log}");
     // The record holds it too (written by the monitor, atomically).
-    let id = e.inspect("h")["Id"].as_str().unwrap().to_string();
+    let id = e.inspect("hc")["Id"].as_str().unwrap().to_string();
     assert_eq!(e.record(&id)["state"]["health"]["Status"], "unhealthy");
 }
 
@@ -249,28 +249,28 @@ fn ps_filters_volume_network_before_since() {
     let e = Engine::new();
     let bind = tempdir("husk-health-bind-");
     let bind_spec = format!("{}:/hostdir", bind.path().display());
-    e.ok(&["create", "--name", "a", "-v", "vol1:/data", "busybox", "true"]);
-    e.ok(&["create", "--name", "b", "--network", "none", "busybox", "true"]);
-    e.ok(&["create", "--name", "c", "--network", "host", "busybox", "true"]);
-    e.ok(&["create", "--name", "d", "-v", &bind_spec, "busybox", "true"]);
+    e.ok(&["create", "--name", "ca", "-v", "vol1:/data", "busybox", "true"]);
+    e.ok(&["create", "--name", "cb", "--network", "none", "busybox", "true"]);
+    e.ok(&["create", "--name", "cc", "--network", "host", "busybox", "true"]);
+    e.ok(&["create", "--name", "cd", "-v", &bind_spec, "busybox", "true"]);
 
-    assert_eq!(names(&e, &["volume=vol1"]), ["a"]);
-    assert_eq!(names(&e, &["volume=/data"]), ["a"]);
-    assert_eq!(names(&e, &["volume=/hostdir"]), ["d"]);
-    assert_eq!(names(&e, &["volume=vol1", "volume=/hostdir"]), ["d", "a"]);
-    assert_eq!(names(&e, &["network=none"]), ["b"]);
-    assert_eq!(names(&e, &["network=host"]), ["c"]);
-    assert_eq!(names(&e, &["network=bridge"]), ["d", "a"]);
-    assert_eq!(names(&e, &["before=c"]), ["b", "a"]);
-    assert_eq!(names(&e, &["since=a"]), ["d", "c", "b"]);
-    assert_eq!(names(&e, &["since=a", "before=d"]), ["c", "b"]);
-    assert_eq!(names(&e, &["since=a", "network=none"]), ["b"]);
+    assert_eq!(names(&e, &["volume=vol1"]), ["ca"]);
+    assert_eq!(names(&e, &["volume=/data"]), ["ca"]);
+    assert_eq!(names(&e, &["volume=/hostdir"]), ["cd"]);
+    assert_eq!(names(&e, &["volume=vol1", "volume=/hostdir"]), ["cd", "ca"]);
+    assert_eq!(names(&e, &["network=none"]), ["cb"]);
+    assert_eq!(names(&e, &["network=host"]), ["cc"]);
+    assert_eq!(names(&e, &["network=bridge"]), ["cd", "ca"]);
+    assert_eq!(names(&e, &["before=cc"]), ["cb", "ca"]);
+    assert_eq!(names(&e, &["since=ca"]), ["cd", "cc", "cb"]);
+    assert_eq!(names(&e, &["since=ca", "before=cd"]), ["cc", "cb"]);
+    assert_eq!(names(&e, &["since=ca", "network=none"]), ["cb"]);
     // Not running: ps without -a shows none of them.
-    assert_eq!(e.ok(&["ps", "-q", "--filter", "since=a"]), "");
+    assert_eq!(e.ok(&["ps", "-q", "--filter", "since=ca"]), "");
     let (code, _, err) = e.code(&["ps", "-a", "--filter", "before=nosuch"]);
     assert_ne!(code, 0);
     assert!(err.contains("nosuch"), "{err}");
-    for n in ["a", "b", "c", "d"] {
+    for n in ["ca", "cb", "cc", "cd"] {
         e.ok(&["rm", n]);
     }
     e.ok(&["volume", "rm", "vol1"]);
