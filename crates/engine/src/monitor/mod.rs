@@ -189,6 +189,7 @@ fn supervise(
                 // `run` reports it on the sync pipe as `failed`.
                 return Err(e);
             }
+            crate::events::container(paths, &c, "start", &[]);
             let _ = writeln!(sync, "started {pid}");
             let limits = c.host_config.log_config.limits().unwrap_or(Limits {
                 max_size: None,
@@ -215,7 +216,11 @@ fn supervise(
             let checker = health::Checker::new(paths, &c);
             let code = watch(paths, id, pid, out, err, limits, attached, checker);
             let oom = oom_killed(id);
+            if oom {
+                crate::events::container(paths, &c, "oom", &[]);
+            }
             down(paths, &c, &rt);
+            crate::events::container(paths, &c, "die", &[("exitCode", &code.to_string())]);
             let trash = finish(paths, &c, |r| {
                 r.network = None;
                 r.state.status = Status::Exited;
@@ -227,6 +232,9 @@ fn supervise(
                 r.state.monitor_start = 0;
                 r.state.finished_at = proc::now_rfc3339();
             })?;
+            if trash.is_some() {
+                crate::events::container(paths, &c, "destroy", &[]);
+            }
             let _ = writeln!(sync, "exited {code}");
             empty(trash, id);
             Ok(())
