@@ -115,6 +115,23 @@ fn a_check_turns_unhealthy_and_back_to_healthy() {
     // The record holds it too (written by the monitor, atomically).
     let id = e.inspect("hc")["Id"].as_str().unwrap().to_string();
     assert_eq!(e.record(&id)["state"]["health"]["Status"], "unhealthy");
+    // docker's events, one per change of status, in the engine's journal.
+    let journal = std::fs::read_to_string(e.root.path().join("events.log")).unwrap();
+    let changes: Vec<String> = journal
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["Actor"]["ID"] == id.as_str())
+        .filter_map(|v| v["Action"].as_str().map(String::from))
+        .filter(|a| a.starts_with("health_status"))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            "health_status: unhealthy",
+            "health_status: healthy",
+            "health_status: unhealthy"
+        ]
+    );
 }
 
 #[test]

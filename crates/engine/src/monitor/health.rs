@@ -289,22 +289,28 @@ impl Checker {
         let in_start_period = began.duration_since(self.started) < self.check.start_period();
         let retries = self.check.retries();
         let mut status = self.status;
+        let mut changed = None;
         let recorded = paths.update(&self.id, |r| {
             let h = r
                 .state
                 .health
                 .get_or_insert_with(|| Health::starting(None));
-            h.record(result, retries, in_start_period);
+            changed = h.record(result, retries, in_start_period);
             status = h.status;
             Ok(())
         });
         self.status = status;
-        if let Err(e) = recorded {
-            eprintln!(
+        match (recorded, changed) {
+            // docker's event for each change of status.
+            (Ok(Some(c)), Some(s)) => {
+                crate::events::container(paths, &c, &format!("health_status: {}", s.as_str()), &[])
+            }
+            (Err(e), _) => eprintln!(
                 "husk monitor {}: record health: {}",
                 self.id,
                 husk_fs::Chain(&e)
-            );
+            ),
+            _ => {}
         }
         self.next = Instant::now() + self.interval();
     }
