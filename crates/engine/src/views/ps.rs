@@ -573,7 +573,8 @@ mod tests {
         assert_eq!(kept(&["since=a"], true), ["b", "c"]);
         assert_eq!(kept(&["since=a"], false), ["b"]);
         assert_eq!(kept(&["since=a", "before=c"], true), ["b"]);
-        assert_eq!(kept(&["before=1111"], true), Vec::<String>::new());
+        assert_eq!(kept(&["before=1aa"], true), Vec::<String>::new());
+        assert_eq!(kept(&["since=2bb"], true), ["c"]);
         let mut all = vec![a.clone()];
         assert!(f(&["since=zzz"]).retain(&mut all, true).is_err());
     }
