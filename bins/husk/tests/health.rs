@@ -78,7 +78,11 @@ fn a_check_turns_unhealthy_and_back_to_healthy() {
         slow["Config"]["Healthcheck"],
         serde_json::json!({"Test": ["CMD-SHELL", "true"], "Interval": 3_600_000_000_000u64})
     );
-    assert!(ps_status(&e, "slow").ends_with(" (health: starting)"), "{}", ps_status(&e, "slow"));
+    assert!(
+        ps_status(&e, "slow").ends_with(" (health: starting)"),
+        "{}",
+        ps_status(&e, "slow")
+    );
 
     wait_for("hc unhealthy", LONG, || status_is(&e, "hc", "unhealthy"));
     let h = health(&e, "hc");
@@ -92,7 +96,11 @@ fn a_check_turns_unhealthy_and_back_to_healthy() {
     for k in ["Start", "End"] {
         assert!(last[k].as_str().unwrap().starts_with("20"), "{h}");
     }
-    assert!(ps_status(&e, "hc").ends_with(" (unhealthy)"), "{}", ps_status(&e, "hc"));
+    assert!(
+        ps_status(&e, "hc").ends_with(" (unhealthy)"),
+        "{}",
+        ps_status(&e, "hc")
+    );
     assert_eq!(names(&e, &["health=unhealthy"]), ["hc"]);
     assert_eq!(names(&e, &["health=starting"]), ["slow"]);
 
@@ -102,14 +110,23 @@ fn a_check_turns_unhealthy_and_back_to_healthy() {
     let h = health(&e, "hc");
     assert_eq!(h["FailingStreak"], 0, "{h}");
     let last = h["Log"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!((last["ExitCode"].clone(), last["Output"].clone()), (0.into(), "fine\n".into()));
-    assert!(ps_status(&e, "hc").ends_with(" (healthy)"), "{}", ps_status(&e, "hc"));
+    assert_eq!(
+        (last["ExitCode"].clone(), last["Output"].clone()),
+        (0.into(), "fine\n".into())
+    );
+    assert!(
+        ps_status(&e, "hc").ends_with(" (healthy)"),
+        "{}",
+        ps_status(&e, "hc")
+    );
     assert_eq!(names(&e, &["health=healthy"]), ["hc"]);
     assert_eq!(names(&e, &["health=none"]), Vec::<String>::new());
 
     // And broken again: unhealthy after two failures; docker keeps 5 probes.
     e.ok(&["exec", "hc", "rm", "/tmp/ok"]);
-    wait_for("h unhealthy again", LONG, || status_is(&e, "hc", "unhealthy"));
+    wait_for("h unhealthy again", LONG, || {
+        status_is(&e, "hc", "unhealthy")
+    });
     let log = health(&e, "hc")["Log"].as_array().unwrap().len();
     assert!((2..=5).contains(&log), "{log}");
     // The record holds it too (written by the monitor, atomically).
@@ -156,7 +173,9 @@ fn a_hanging_check_is_killed_at_its_timeout() {
         "300",
     ]);
     wait_for("three timed-out probes", LONG, || {
-        health(&e, "hang")["Log"].as_array().is_some_and(|l| l.len() >= 3)
+        health(&e, "hang")["Log"]
+            .as_array()
+            .is_some_and(|l| l.len() >= 3)
     });
     let h = health(&e, "hang");
     assert_eq!(h["Status"], "unhealthy", "{h}");
@@ -218,16 +237,31 @@ fn the_image_check_runs_and_no_healthcheck_turns_it_off() {
         serde_json::json!({"Test": ["CMD-SHELL", "touch /probed"], "Interval": 100_000_000, "Retries": 9})
     );
 
-    e.ok(&["run", "-d", "--name", "off", "--no-healthcheck", "checked", "sleep", "300"]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "off",
+        "--no-healthcheck",
+        "checked",
+        "sleep",
+        "300",
+    ]);
     let off = e.inspect("off");
-    assert_eq!(off["Config"]["Healthcheck"]["Test"], serde_json::json!(["NONE"]));
+    assert_eq!(
+        off["Config"]["Healthcheck"]["Test"],
+        serde_json::json!(["NONE"])
+    );
     std::thread::sleep(Duration::from_millis(700));
     let off = e.inspect("off");
     assert!(off["State"].get("Health").is_none(), "{}", off["State"]);
     let (code, _, _) = e.code(&["exec", "off", "test", "-e", "/probed"]);
     assert_eq!(code, 1, "a disabled check ran");
     let status = ps_status(&e, "off");
-    assert!(status.starts_with("Up ") && !status.contains('('), "{status}");
+    assert!(
+        status.starts_with("Up ") && !status.contains('('),
+        "{status}"
+    );
     assert_eq!(names(&e, &["health=none", "status=running"]), ["off"]);
 }
 
@@ -266,10 +300,36 @@ fn ps_filters_volume_network_before_since() {
     let e = Engine::new();
     let bind = tempdir("husk-health-bind-");
     let bind_spec = format!("{}:/hostdir", bind.path().display());
-    e.ok(&["create", "--name", "ca", "-v", "vol1:/data", "busybox", "true"]);
-    e.ok(&["create", "--name", "cb", "--network", "none", "busybox", "true"]);
-    e.ok(&["create", "--name", "cc", "--network", "host", "busybox", "true"]);
-    e.ok(&["create", "--name", "cd", "-v", &bind_spec, "busybox", "true"]);
+    e.ok(&[
+        "create",
+        "--name",
+        "ca",
+        "-v",
+        "vol1:/data",
+        "busybox",
+        "true",
+    ]);
+    e.ok(&[
+        "create",
+        "--name",
+        "cb",
+        "--network",
+        "none",
+        "busybox",
+        "true",
+    ]);
+    e.ok(&[
+        "create",
+        "--name",
+        "cc",
+        "--network",
+        "host",
+        "busybox",
+        "true",
+    ]);
+    e.ok(&[
+        "create", "--name", "cd", "-v", &bind_spec, "busybox", "true",
+    ]);
 
     assert_eq!(names(&e, &["volume=vol1"]), ["ca"]);
     assert_eq!(names(&e, &["volume=/data"]), ["ca"]);

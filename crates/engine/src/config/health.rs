@@ -171,7 +171,9 @@ pub fn parse(o: &HealthOptions) -> Result<Option<Healthcheck>> {
 
 /// The image config's `config.Healthcheck` (the raw config: the OCI types
 /// do not carry it).
-pub fn from_image(config: &serde_json::Value) -> std::result::Result<Option<Healthcheck>, serde_json::Error> {
+pub fn from_image(
+    config: &serde_json::Value,
+) -> std::result::Result<Option<Healthcheck>, serde_json::Error> {
     match config.get("config").and_then(|c| c.get("Healthcheck")) {
         None | Some(serde_json::Value::Null) => Ok(None),
         Some(v) => serde_json::from_value(v.clone()).map(Some),
@@ -304,7 +306,10 @@ mod tests {
             ..Default::default()
         };
         let m = merge(Some(user), Some(&image)).unwrap();
-        assert_eq!((m.test.clone(), m.interval, m.retries), (image.test.clone(), 9, 7));
+        assert_eq!(
+            (m.test.clone(), m.interval, m.retries),
+            (image.test.clone(), 9, 7)
+        );
         assert_eq!(m.probe().unwrap(), ["/check"]);
         let off = merge(parse(&opts(|o| o.disable = true)).unwrap(), Some(&image)).unwrap();
         assert_eq!(off.probe(), None);

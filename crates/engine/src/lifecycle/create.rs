@@ -254,6 +254,7 @@ fn image_healthcheck(
 ) -> Result<Option<crate::config::health::Healthcheck>> {
     let raw: serde_json::Value = serde_json::from_slice(&store.config_bytes(img)?)
         .map_err(|e| husk_image::Error::json(format!("image config {}", img.id), e))?;
-    crate::config::health::from_image(&raw)
-        .map_err(|e| husk_image::Error::json(format!("Healthcheck of image config {}", img.id), e).into())
+    crate::config::health::from_image(&raw).map_err(|e| {
+        husk_image::Error::json(format!("Healthcheck of image config {}", img.id), e).into()
+    })
 }

@@ -291,10 +291,7 @@ impl Checker {
         let mut status = self.status;
         let mut changed = None;
         let recorded = paths.update(&self.id, |r| {
-            let h = r
-                .state
-                .health
-                .get_or_insert_with(|| Health::starting(None));
+            let h = r.state.health.get_or_insert_with(|| Health::starting(None));
             changed = h.record(result, retries, in_start_period);
             status = h.status;
             Ok(())

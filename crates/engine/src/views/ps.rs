@@ -173,7 +173,13 @@ impl Filters {
                 "status" => c.state.status.as_str() == v,
                 "exited" => c.state.status == Status::Exited && c.state.exit_code.to_string() == *v,
                 "ancestor" => is_ancestor(v, c),
-                "health" => c.state.health.as_ref().map_or("none", |h| h.status.as_str()) == v,
+                "health" => {
+                    c.state
+                        .health
+                        .as_ref()
+                        .map_or("none", |h| h.status.as_str())
+                        == v
+                }
                 "volume" => c
                     .host_config
                     .mount_points
@@ -199,8 +205,7 @@ fn on_network(v: &str, c: &Container) -> bool {
         return true;
     }
     !v.is_empty()
-        && c
-            .network
+        && c.network
             .as_ref()
             .is_some_and(|n| !n.network_id.is_empty() && n.network_id.starts_with(v))
 }
