@@ -352,3 +352,54 @@ fn ps_filters_volume_network_before_since() {
     }
     e.ok(&["volume", "rm", "vol1"]);
 }
+
+#[test]
+fn no_probe_runs_while_paused_and_a_restart_starts_over() {
+    require_root!("no_probe_runs_while_paused_and_a_restart_starts_over");
+    let e = Engine::new();
+    // Always failing, but too many retries to turn unhealthy: the streak
+    // counts the probes.
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "pz",
+        "--health-cmd",
+        "false",
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "1000",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    let streak = |e: &Engine| health(e, "pz")["FailingStreak"].as_i64().unwrap();
+    wait_for("three probes", LONG, || streak(&e) >= 3);
+    e.ok(&["pause", "pz"]);
+    let at_pause = streak(&e);
+    std::thread::sleep(Duration::from_millis(1500));
+    // One probe may have been under way as the container froze.
+    assert!(streak(&e) <= at_pause + 1, "{}", health(&e, "pz"));
+    e.ok(&["unpause", "pz"]);
+    wait_for("probes after unpause", LONG, || streak(&e) >= at_pause + 3);
+
+    e.ok(&["kill", "pz"]);
+    wait_for("pz exited", LONG, || {
+        e.inspect("pz")["State"]["Status"] == "exited"
+    });
+    // Kept after the exit, as docker keeps it.
+    let before = health(&e, "pz");
+    assert_eq!(before["Status"], "starting", "{before}");
+    let streak_before = before["FailingStreak"].as_i64().unwrap();
+    assert!(streak_before >= at_pause + 3, "{before}");
+    e.ok(&["start", "pz"]);
+    let after = e.inspect("pz");
+    let h = &after["State"]["Health"];
+    assert_eq!(h["Status"], "starting", "{h}");
+    assert!(h["FailingStreak"].as_i64().unwrap() < streak_before, "{h}");
+    // The log of the earlier run stays.
+    let started = after["State"]["StartedAt"].as_str().unwrap();
+    let first = h["Log"][0]["Start"].as_str().unwrap();
+    assert!(first < started, "{first} {started}");
+}
