@@ -83,6 +83,10 @@ fn a_check_turns_unhealthy_and_back_to_healthy() {
         "{}",
         ps_status(&e, "slow")
     );
+    // Where docker's Config has it: right after Cmd.
+    let keys: Vec<&String> = slow["Config"].as_object().unwrap().keys().collect();
+    let cmd = keys.iter().position(|k| *k == "Cmd").unwrap();
+    assert_eq!(keys[cmd + 1], "Healthcheck");
 
     wait_for("hc unhealthy", LONG, || status_is(&e, "hc", "unhealthy"));
     let h = health(&e, "hc");

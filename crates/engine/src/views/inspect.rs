@@ -197,7 +197,19 @@ fn add_health(v: &mut Value, c: &Container) {
         v["State"]["Health"] = json!(h);
     }
     if let Some(h) = &c.config.healthcheck {
-        v["Config"]["Healthcheck"] = json!(h);
+        // Right after Cmd, where docker's Config has it.
+        if let Value::Object(cfg) = v["Config"].take() {
+            let mut out = serde_json::Map::new();
+            for (k, x) in cfg {
+                let after = k == "Cmd";
+                out.insert(k, x);
+                if after {
+                    out.insert("Healthcheck".into(), json!(h));
+                }
+            }
+            out.entry("Healthcheck").or_insert_with(|| json!(h));
+            v["Config"] = Value::Object(out);
+        }
     }
 }
 
