@@ -267,6 +267,25 @@ fn the_image_check_runs_and_no_healthcheck_turns_it_off() {
         "{status}"
     );
     assert_eq!(names(&e, &["health=none", "status=running"]), ["off"]);
+
+    // A CMD-SHELL check runs under the image's SHELL, as docker's does.
+    let ctx = tempdir("husk-health-shell-");
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM busybox\n\
+         RUN printf '#!/bin/sh\\necho via-tellsh\\nexec /bin/sh \"$@\"\\n' > /bin/tellsh && chmod +x /bin/tellsh\n\
+         SHELL [\"/bin/tellsh\", \"-c\"]\n\
+         HEALTHCHECK --interval=100ms CMD true\n",
+    )
+    .unwrap();
+    e.ok(&["build", "-q", "-t", "shelled", ctx.path().to_str().unwrap()]);
+    e.ok(&["run", "-d", "--name", "sh", "shelled", "sleep", "300"]);
+    assert_eq!(
+        e.inspect("sh")["Config"]["Shell"],
+        serde_json::json!(["/bin/tellsh", "-c"])
+    );
+    wait_for("sh healthy", LONG, || status_is(&e, "sh", "healthy"));
+    assert_eq!(health(&e, "sh")["Log"][0]["Output"], "via-tellsh\n");
 }
 
 #[test]

@@ -53,14 +53,21 @@ impl Healthcheck {
     /// The command a probe runs, or None when there is no check to run
     /// (`NONE`, no test, an unknown type, as docker's `getProbe`).
     pub fn probe(&self) -> Option<Vec<String>> {
+        self.probe_in(&[])
+    }
+
+    /// The same with `CMD-SHELL` run by `shell` (the image's SHELL; empty
+    /// = `/bin/sh -c`, as docker's `getShell`).
+    pub fn probe_in(&self, shell: &[String]) -> Option<Vec<String>> {
         let (kind, rest) = self.test.split_first()?;
         let argv: Vec<String> = match kind.as_str() {
             "CMD" => rest.to_vec(),
-            "CMD-SHELL" => ["/bin/sh", "-c"]
+            "CMD-SHELL" if shell.is_empty() => ["/bin/sh", "-c"]
                 .iter()
                 .map(|s| s.to_string())
                 .chain(rest.iter().cloned())
                 .collect(),
+            "CMD-SHELL" => shell.iter().chain(rest).cloned().collect(),
             _ => return None,
         };
         (!argv.is_empty()).then_some(argv)
@@ -318,6 +325,11 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(shell.probe().unwrap(), ["/bin/sh", "-c", "exit 1"]);
+        let bash = ["/bin/bash".to_string(), "-ec".to_string()];
+        assert_eq!(
+            shell.probe_in(&bash).unwrap(),
+            ["/bin/bash", "-ec", "exit 1"]
+        );
         assert_eq!(shell.interval(), DEFAULT_INTERVAL);
         assert_eq!(shell.retries(), 3);
     }

@@ -198,6 +198,8 @@ pub struct ImageDefaults {
     pub exposed_ports: Vec<String>,
     /// Its `Healthcheck`, which the `--health-*` flags override field by field.
     pub healthcheck: Option<health::Healthcheck>,
+    /// Its SHELL.
+    pub shell: Vec<String>,
 }
 
 /// The typed container config the flags and the image decided.
@@ -304,6 +306,7 @@ pub fn decide(
         stop_timeout: o.stop_timeout,
         exposed_ports: image.exposed_ports.clone(),
         healthcheck: health::merge(health, image.healthcheck.as_ref()),
+        shell: image.shell.clone(),
     };
     let host_config = HostConfig {
         memory,

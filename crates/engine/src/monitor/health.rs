@@ -71,7 +71,7 @@ impl Checker {
     /// The checker for `c`, just started; None when it has no check.
     pub fn new(paths: &Paths, c: &Container) -> Option<Checker> {
         let check = c.config.healthcheck.clone()?;
-        let argv = check.probe()?;
+        let argv = check.probe_in(&c.config.shell)?;
         let bundle = paths.bundle(&c.id);
         let process_file = bundle.join("health-process.json");
         if let Err(e) = write_process(&bundle, &process_file, &argv) {

@@ -196,6 +196,9 @@ fn add_health(v: &mut Value, c: &Container) {
     if let Some(h) = &c.state.health {
         v["State"]["Health"] = json!(h);
     }
+    if !c.config.shell.is_empty() {
+        v["Config"]["Shell"] = json!(c.config.shell);
+    }
     if let Some(h) = &c.config.healthcheck {
         // Right after Cmd, where docker's Config has it.
         if let Value::Object(cfg) = v["Config"].take() {
