@@ -301,6 +301,8 @@ pub struct CreateArgs {
     /// Log driver options: max-size=SIZE (default 20m, -1 for no rotation), max-file=N (default 5)
     #[arg(long)]
     pub log_opt: Vec<String>,
+    #[command(flatten)]
+    pub health: HealthArgs,
     /// Pull image before running: missing, always or never
     #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
     pub pull: PullPolicy,
@@ -316,6 +318,33 @@ pub struct CreateArgs {
         allow_hyphen_values = true
     )]
     pub image_and_cmd: Vec<String>,
+}
+
+/// `run`/`create`'s healthcheck flags: values are checked by the engine,
+/// so a bad one gets husk's one-line error and exit 125.
+#[derive(Args)]
+pub struct HealthArgs {
+    /// Command to run to check health
+    #[arg(long)]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h) (default 0s)
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (ms|s|m|h) (default 0s)
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_retries: Option<String>,
+    /// Start period for the container to initialize before starting health-retries countdown (ms|s|m|h) (default 0s)
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_start_period: Option<String>,
+    /// Time between running the check during the start period (ms|s|m|h) (default 0s)
+    #[arg(long, allow_hyphen_values = true)]
+    pub health_start_interval: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long)]
+    pub no_healthcheck: bool,
 }
 
 #[derive(Args)]

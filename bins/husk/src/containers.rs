@@ -71,6 +71,15 @@ fn options(a: &CreateArgs) -> Result<CreateOptions> {
         init: a.init,
         log_driver: a.log_driver.clone(),
         log_opts: a.log_opt.clone(),
+        health: husk_engine::config::health::HealthOptions {
+            cmd: a.health.health_cmd.clone(),
+            interval: a.health.health_interval.clone(),
+            timeout: a.health.health_timeout.clone(),
+            start_period: a.health.health_start_period.clone(),
+            start_interval: a.health.health_start_interval.clone(),
+            retries: a.health.health_retries.clone(),
+            disable: a.health.no_healthcheck,
+        },
     })
 }
 
@@ -273,7 +282,7 @@ pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
     let last = if a.latest { Some(1) } else { a.last };
     let show_all = a.all || filters.implies_all() || last.is_some();
     let mut all = lifecycle::list(p)?;
-    all.retain(|c| filters.matches(c) && (show_all || c.is_running()));
+    filters.retain(&mut all, show_all)?;
     if let Some(n) = last {
         // Records come oldest first; -n keeps the newest n.
         all.drain(..all.len().saturating_sub(n));

@@ -802,7 +802,7 @@ fn healthcheck(line: usize, flags: &[String], args: &str) -> Result<Healthcheck,
 
 /// Go's time.ParseDuration: `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+`, units ns us
 /// µs ms s m h; negative durations are refused here.
-pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let orig = s;
     let bad = || format!("time: invalid duration \"{orig}\"");
     let mut s = s;

@@ -27,7 +27,7 @@ mod words;
 pub use config::{default_shell, expose_ports};
 pub use expand::{expand, expand_heredoc, expand_words, ExpandError};
 pub use ignore::{DockerIgnore, IgnoreError};
-pub use instruction::parse_trigger;
+pub use instruction::{parse_duration, parse_trigger};
 pub use scope::{meta_args, unused_build_args, StageScope, PROXY_ARGS};
 
 use std::time::Duration;

@@ -72,6 +72,11 @@ pub fn run<'p>(
         workdir: (!spec.workdir.is_empty()).then(|| spec.workdir.clone()),
         network: spec.network.clone(),
         labels: vec!["husk.build=true".into()],
+        // A RUN step runs no healthcheck, whatever the image says.
+        health: crate::config::health::HealthOptions {
+            disable: true,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let container = lifecycle::create(paths, &o)?;

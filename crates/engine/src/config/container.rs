@@ -29,6 +29,13 @@ pub struct ContainerConfig {
     /// The image's EXPOSE list (`80/tcp`), which `-P` publishes.
     #[serde(default)]
     pub exposed_ports: Vec<String>,
+    /// docker's `Config.Healthcheck`: the flags merged over the image's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<crate::config::health::Healthcheck>,
+    /// The image's SHELL (docker's `Config.Shell`): what a `CMD-SHELL`
+    /// healthcheck runs under; empty = `/bin/sh -c`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub shell: Vec<String>,
 }
 
 /// Resource limits and engine options (docker's HostConfig subset).

@@ -7,6 +7,7 @@
 pub mod caps;
 pub mod container;
 pub mod flags;
+pub mod health;
 pub mod log;
 pub mod mounts;
 pub mod resources;
@@ -92,6 +93,8 @@ pub struct CreateOptions {
     /// `--log-driver` (json-file only) and `--log-opt KEY=VALUE`.
     pub log_driver: Option<String>,
     pub log_opts: Vec<String>,
+    /// `--health-*` and `--no-healthcheck`.
+    pub health: health::HealthOptions,
 }
 
 /// `NET_ADMIN`, `cap_net_admin`, `CAP_NET_ADMIN` → `NET_ADMIN`.
@@ -142,6 +145,7 @@ pub struct Parsed {
     cap_add: Vec<String>,
     cap_drop: Vec<String>,
     log_config: log::LogConfig,
+    health: Option<health::Healthcheck>,
 }
 
 /// Parses and checks `o`'s flags (besides the network ones, which need the
@@ -168,12 +172,14 @@ pub fn parse(o: &CreateOptions, cwd: &Path) -> Result<Parsed> {
         .map(|c| cap_name(c))
         .collect::<Result<Vec<_>>>()?;
     let log_config = log::LogConfig::parse(o.log_driver.as_deref(), &o.log_opts)?;
+    let health = health::parse(&o.health)?;
     Ok(Parsed {
         memory,
         checked,
         cap_add,
         cap_drop,
         log_config,
+        health,
     })
 }
 
@@ -190,6 +196,10 @@ pub struct ImageDefaults {
     pub user: Option<String>,
     pub working_dir: Option<String>,
     pub exposed_ports: Vec<String>,
+    /// Its `Healthcheck`, which the `--health-*` flags override field by field.
+    pub healthcheck: Option<health::Healthcheck>,
+    /// Its SHELL.
+    pub shell: Vec<String>,
 }
 
 /// The typed container config the flags and the image decided.
@@ -222,6 +232,7 @@ pub fn decide(
         cap_add,
         cap_drop,
         log_config,
+        health,
     } = parsed;
     let mut env = image.env.clone();
     for e in &checked.env_from_files {
@@ -294,6 +305,8 @@ pub fn decide(
         stop_signal,
         stop_timeout: o.stop_timeout,
         exposed_ports: image.exposed_ports.clone(),
+        healthcheck: health::merge(health, image.healthcheck.as_ref()),
+        shell: image.shell.clone(),
     };
     let host_config = HostConfig {
         memory,

@@ -61,7 +61,7 @@ pub fn commit(paths: &Paths, name: &str, opts: &CommitOptions) -> Result<Image> 
         ),
     })?;
     if let Some(base) = store.runtime_config(&parent)?.as_object() {
-        // What the container does not carry (Shell, Healthcheck, OnBuild,
+        // What the container does not carry (Shell, OnBuild,
         // Volumes...) stays as the image had it.
         if let Value::Object(cfg) = &mut config {
             for (k, v) in base {
@@ -135,6 +135,11 @@ fn container_config(c: &crate::store::Container) -> Value {
     }
     if !cc.stop_signal.is_empty() {
         m.insert("StopSignal".into(), json!(cc.stop_signal));
+    }
+    // The check the container ran (flags merged over its image's), as
+    // docker commits it.
+    if let Some(h) = &cc.healthcheck {
+        m.insert("Healthcheck".into(), json!(h));
     }
     Value::Object(m)
 }

@@ -150,6 +150,7 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     let icfg = cfg.config().clone().unwrap_or_default();
+    let raw = raw_config(&store, &img)?;
     let image = ImageDefaults {
         env: icfg.env().clone().unwrap_or_default(),
         entrypoint: icfg.entrypoint().clone().unwrap_or_default(),
@@ -168,6 +169,8 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         user: icfg.user().clone(),
         working_dir: icfg.working_dir().clone(),
         exposed_ports: icfg.exposed_ports().clone().unwrap_or_default(),
+        healthcheck: image_healthcheck(&raw, &img)?,
+        shell: image_shell(&raw, &img)?,
     };
     let caller_env = |k: &str| std::env::var(k).ok();
     let Decided {
@@ -242,5 +245,31 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         crate::volumes::remove_anonymous(&paths.root, &c.host_config.mount_points);
         return Err(e);
     }
+    crate::events::container(paths, &c, "create", &[]);
     Ok(c)
+}
+
+/// The image config as stored: `Healthcheck` and `Shell` are docker's,
+/// which OCI's config types do not carry.
+fn raw_config(store: &Store, img: &husk_image::Image) -> Result<serde_json::Value> {
+    Ok(serde_json::from_slice(&store.config_bytes(img)?)
+        .map_err(|e| husk_image::Error::json(format!("image config {}", img.id), e))?)
+}
+
+fn image_shell(raw: &serde_json::Value, img: &husk_image::Image) -> Result<Vec<String>> {
+    match raw.get("config").and_then(|c| c.get("Shell")) {
+        None | Some(serde_json::Value::Null) => Ok(Vec::new()),
+        Some(v) => Ok(serde_json::from_value(v.clone()).map_err(|e| {
+            husk_image::Error::json(format!("Shell of image config {}", img.id), e)
+        })?),
+    }
+}
+
+fn image_healthcheck(
+    raw: &serde_json::Value,
+    img: &husk_image::Image,
+) -> Result<Option<crate::config::health::Healthcheck>> {
+    Ok(crate::config::health::from_image(raw).map_err(|e| {
+        husk_image::Error::json(format!("Healthcheck of image config {}", img.id), e)
+    })?)
 }

@@ -40,6 +40,7 @@ use self::logfile::JsonLog;
 use self::runtime::{Runtime, StartFailure};
 use crate::config::log::Limits;
 pub mod detach;
+pub mod health;
 pub mod logfile;
 pub mod relay;
 pub mod runtime;
@@ -178,6 +179,7 @@ fn supervise(
                 r.state.oom_killed = false;
                 r.state.started_at = started.clone();
                 r.state.finished_at.clear();
+                r.state.health = health::on_start(r);
                 Ok(())
             });
             if let Err(e) = recorded {
@@ -187,6 +189,7 @@ fn supervise(
                 // `run` reports it on the sync pipe as `failed`.
                 return Err(e);
             }
+            crate::events::container(paths, &c, "start", &[]);
             let _ = writeln!(sync, "started {pid}");
             let limits = c.host_config.log_config.limits().unwrap_or(Limits {
                 max_size: None,
@@ -210,9 +213,14 @@ fn supervise(
                 listener,
                 client: None,
             };
-            let code = watch(paths, id, pid, out, err, limits, attached);
+            let checker = health::Checker::new(paths, &c);
+            let code = watch(paths, id, pid, out, err, limits, attached, checker);
             let oom = oom_killed(id);
+            if oom {
+                crate::events::container(paths, &c, "oom", &[]);
+            }
             down(paths, &c, &rt);
+            crate::events::container(paths, &c, "die", &[("exitCode", &code.to_string())]);
             let trash = finish(paths, &c, |r| {
                 r.network = None;
                 r.state.status = Status::Exited;
@@ -224,6 +232,9 @@ fn supervise(
                 r.state.monitor_start = 0;
                 r.state.finished_at = proc::now_rfc3339();
             })?;
+            if trash.is_some() {
+                crate::events::container(paths, &c, "destroy", &[]);
+            }
             let _ = writeln!(sync, "exited {code}");
             empty(trash, id);
             Ok(())
@@ -602,6 +613,7 @@ fn winch_fd() -> Option<nix::sys::signalfd::SignalFd> {
 /// gives the container's terminal the caller's new size: the monitor
 /// holds the caller's terminal, so it reads the size itself and no size
 /// has to travel over a channel.
+#[allow(clippy::too_many_arguments)]
 fn watch(
     paths: &Paths,
     id: &str,
@@ -610,6 +622,7 @@ fn watch(
     err: Option<File>,
     limits: Limits,
     mut att: Attached<'_>,
+    mut health: Option<health::Checker>,
 ) -> i32 {
     let mut log = JsonLog::open(&paths.log(id), limits);
     // Keystrokes go to the terminal's master, which `out` reads.
@@ -663,7 +676,11 @@ fn watch(
             break;
         }
         // SAFETY: fds is a valid array of pollfd of the given length.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 250) };
+        let wait = match (&health, code) {
+            (Some(h), None) => h.wait(250),
+            _ => 250,
+        };
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, wait) };
         if n < 0 && nix::errno::Errno::last() != nix::errno::Errno::EINTR {
             eprintln!("husk monitor: poll: {}", nix::errno::Errno::last());
             std::thread::sleep(Duration::from_millis(100));
@@ -745,25 +762,45 @@ fn watch(
             }
         }
         if code.is_none() {
-            code = reap(pid);
+            // A healthcheck probe's exit comes back through here.
+            code = reap(pid, &mut |p, c| {
+                if let Some(h) = health.as_mut() {
+                    h.reaped(paths, p, c);
+                }
+            });
             if code.is_some() {
                 exited_at = Some(Instant::now());
             }
         } else {
             // Orphans adopted from `exec -d` and friends.
-            let _ = reap(pid);
+            let _ = reap(pid, &mut |p, _| discard(&mut health, p));
+        }
+        if let (Some(h), None) = (health.as_mut(), code) {
+            h.tick(paths);
         }
     }
     log.flush(0);
     log.flush(1);
     log.settle();
     // The init may have died without our pidfd (pidfd_open failed): wait.
-    code.unwrap_or_else(|| loop {
-        if let Some(c) = reap(pid) {
+    let code = code.unwrap_or_else(|| loop {
+        if let Some(c) = reap(pid, &mut |p, _| discard(&mut health, p)) {
             break c;
         }
         std::thread::sleep(Duration::from_millis(50));
-    })
+    });
+    if let Some(h) = health {
+        h.stop();
+    }
+    code
+}
+
+/// A probe that ended with its container counts for nothing (docker
+/// cancels it).
+fn discard(health: &mut Option<health::Checker>, pid: i32) {
+    if let Some(h) = health.as_mut() {
+        h.discard(pid);
+    }
 }
 
 enum Input {
@@ -820,15 +857,21 @@ fn forward_input(
     }
 }
 
-/// Reaps every exited child; returns the init's exit code if it was among them.
-fn reap(init: i32) -> Option<i32> {
+/// Reaps every exited child; returns the init's exit code if it was
+/// among them. Every other child's pid and code go to `other`.
+fn reap(init: i32, other: &mut dyn FnMut(i32, i32)) -> Option<i32> {
     let mut code = None;
     loop {
-        match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::Exited(p, c)) if p.as_raw() == init => code = Some(c),
-            Ok(WaitStatus::Signaled(p, s, _)) if p.as_raw() == init => code = Some(128 + s as i32),
+        let (p, c) = match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+            Ok(WaitStatus::Exited(p, c)) => (p.as_raw(), c),
+            Ok(WaitStatus::Signaled(p, s, _)) => (p.as_raw(), 128 + s as i32),
             Ok(WaitStatus::StillAlive) | Err(_) => break,
-            Ok(_) => {}
+            Ok(_) => continue,
+        };
+        if p == init {
+            code = Some(c);
+        } else {
+            other(p, c);
         }
     }
     code

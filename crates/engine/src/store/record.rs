@@ -56,6 +56,9 @@ pub struct State {
     pub started_at: String,
     #[serde(default)]
     pub finished_at: String,
+    /// docker's `State.Health`: set at the first start with a healthcheck.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<super::health::Health>,
 }
 
 impl State {
@@ -71,6 +74,7 @@ impl State {
             oom_killed: false,
             started_at: String::new(),
             finished_at: String::new(),
+            health: None,
         }
     }
 }

@@ -17,6 +17,7 @@ fn time_or_zero(s: &str) -> &str {
 pub fn inspect(paths: &Paths, c: &Container) -> Value {
     let mut v = inspect_base(paths, c);
     add_flag_fields(&mut v, c);
+    add_health(&mut v, c);
     v["HostConfig"] = docker_host_config(c, &v["HostConfig"]);
     v
 }
@@ -185,6 +186,33 @@ fn add_flag_fields(v: &mut Value, c: &Container) {
     }
     if let Some(t) = c.config.stop_timeout {
         cfg["StopTimeout"] = json!(t);
+    }
+}
+
+/// `State.Health` once a healthcheck has run its course at a start, and
+/// `Config.Healthcheck` when one is configured (`NONE` included), as
+/// docker shows them.
+fn add_health(v: &mut Value, c: &Container) {
+    if let Some(h) = &c.state.health {
+        v["State"]["Health"] = json!(h);
+    }
+    if !c.config.shell.is_empty() {
+        v["Config"]["Shell"] = json!(c.config.shell);
+    }
+    if let Some(h) = &c.config.healthcheck {
+        // Right after Cmd, where docker's Config has it.
+        if let Value::Object(cfg) = v["Config"].take() {
+            let mut out = serde_json::Map::new();
+            for (k, x) in cfg {
+                let after = k == "Cmd";
+                out.insert(k, x);
+                if after {
+                    out.insert("Healthcheck".into(), json!(h));
+                }
+            }
+            out.entry("Healthcheck").or_insert_with(|| json!(h));
+            v["Config"] = Value::Object(out);
+        }
     }
 }
 

@@ -84,7 +84,14 @@ fn tree_bytes(dir: &Path) -> u64 {
 /// docker's `State.String()`.
 pub fn status_text(c: &Container, now: DateTime<Utc>) -> String {
     match c.state.status {
-        Status::Running => format!("Up {}", human_duration(elapsed(&c.state.started_at, now))),
+        Status::Running => match &c.state.health {
+            Some(h) => format!(
+                "Up {} ({})",
+                human_duration(elapsed(&c.state.started_at, now)),
+                h.status.ps_text()
+            ),
+            None => format!("Up {}", human_duration(elapsed(&c.state.started_at, now))),
+        },
         Status::Paused => format!(
             "Up {} (Paused)",
             human_duration(elapsed(&c.state.started_at, now))
@@ -109,7 +116,10 @@ pub fn status_text(c: &Container, now: DateTime<Utc>) -> String {
 /// docker does. Keys: id (prefix), name (substring), status, label
 /// (`k` or `k=v`), exited (code), ancestor (image name, name:tag, or id
 /// prefix; husk keeps no parent chain, so an image's descendants are not
-/// matched).
+/// matched), health (starting, healthy, unhealthy, none), volume (a
+/// volume's name or a mount's destination), network (a network's name or
+/// id prefix), before and since (a container: those created before or
+/// after it, applied by [`Filters::retain`]).
 #[derive(Debug, Default)]
 pub struct Filters {
     by_key: std::collections::BTreeMap<String, Vec<String>>,
@@ -127,11 +137,23 @@ impl Filters {
             let (k, v) = a.split_once('=').ok_or_else(|| bad("use KEY=VALUE"))?;
             if !matches!(
                 k,
-                "id" | "name" | "status" | "label" | "exited" | "ancestor"
+                "id" | "name"
+                    | "status"
+                    | "label"
+                    | "exited"
+                    | "ancestor"
+                    | "health"
+                    | "volume"
+                    | "network"
+                    | "before"
+                    | "since"
             ) {
                 return Err(bad(
-                    "supported keys: id, name, status, label, exited, ancestor",
+                    "supported keys: id, name, status, label, exited, ancestor, health, volume, network, before, since",
                 ));
+            }
+            if k == "health" && !matches!(v, "starting" | "healthy" | "unhealthy" | "none") {
+                return Err(bad("health is one of starting, healthy, unhealthy, none"));
             }
             f.by_key.entry(k.into()).or_default().push(v.into());
         }
@@ -151,6 +173,21 @@ impl Filters {
                 "status" => c.state.status.as_str() == v,
                 "exited" => c.state.status == Status::Exited && c.state.exit_code.to_string() == *v,
                 "ancestor" => is_ancestor(v, c),
+                "health" => {
+                    c.state
+                        .health
+                        .as_ref()
+                        .map_or("none", |h| h.status.as_str())
+                        == v
+                }
+                "volume" => c
+                    .host_config
+                    .mount_points
+                    .iter()
+                    .any(|m| (!m.name.is_empty() && m.name == *v) || m.destination == *v),
+                "network" => on_network(v, c),
+                // Applied by `retain`, which knows the order.
+                "before" | "since" => true,
                 "label" => match v.split_once('=') {
                     Some((lk, lv)) => c.config.labels.get(lk).is_some_and(|x| x == lv),
                     None => c.config.labels.contains_key(v.as_str()),
@@ -158,6 +195,65 @@ impl Filters {
                 _ => false,
             })
         })
+    }
+}
+
+/// docker's network filter: a network's name, or a prefix of its id.
+fn on_network(v: &str, c: &Container) -> bool {
+    let mode = &c.host_config.network_mode;
+    if !mode.starts_with("container:") && mode == v {
+        return true;
+    }
+    !v.is_empty()
+        && c.network
+            .as_ref()
+            .is_some_and(|n| !n.network_id.is_empty() && n.network_id.starts_with(v))
+}
+
+impl Filters {
+    /// Keeps the containers of `all` (oldest first, as the store lists
+    /// them) that match, and only running ones unless `show_all`.
+    /// `before=X`/`since=X` keep those created before/after container X,
+    /// which must exist among them (docker: "No such container").
+    pub fn retain(&self, all: &mut Vec<Container>, show_all: bool) -> crate::Result<()> {
+        let position = |key: &str| -> crate::Result<Vec<usize>> {
+            let values = self.by_key.get(key).map(Vec::as_slice).unwrap_or(&[]);
+            values.iter().map(|v| find(all, v)).collect()
+        };
+        // Several values of one key: the tightest bound, as docker's
+        // single before/since container in effect is the last one given.
+        let before = position("before")?.into_iter().min();
+        let since = position("since")?.into_iter().max();
+        let mut i = 0;
+        all.retain(|c| {
+            let at = i;
+            i += 1;
+            before.is_none_or(|b| at < b)
+                && since.is_none_or(|s| at > s)
+                && self.matches(c)
+                && (show_all || c.is_running())
+        });
+        Ok(())
+    }
+}
+
+/// docker's lookup within a list: exact id or name, then a unique id prefix.
+fn find(all: &[Container], name: &str) -> crate::Result<usize> {
+    let bare = name.strip_prefix('/').unwrap_or(name);
+    if let Some(i) = all.iter().position(|c| c.id == name || c.name == bare) {
+        return Ok(i);
+    }
+    let hits: Vec<usize> = (0..all.len())
+        .filter(|&i| !name.is_empty() && all[i].id.starts_with(name))
+        .collect();
+    match hits.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(crate::Error::NoSuchContainer {
+            name: name.to_string(),
+        }),
+        _ => Err(crate::Error::AmbiguousContainer {
+            prefix: name.to_string(),
+        }),
     }
 }
 
@@ -442,6 +538,63 @@ mod tests {
         }
         assert!(Filters::parse(&["bogus=1".to_string()]).is_err());
         assert!(Filters::parse(&["status".to_string()]).is_err());
+    }
+
+    #[test]
+    fn health_volume_network_and_order_filters() {
+        use crate::store::health::{Health, HealthStatus};
+        let f = |args: &[&str]| {
+            Filters::parse(&args.iter().map(|s| s.to_string()).collect::<Vec<_>>()).unwrap()
+        };
+        let mut a = container("a", Status::Running, 0);
+        a.id = format!("{:a<64}", "1");
+        a.host_config.network_mode = "bridge".into();
+        let mut b = container("b", Status::Running, 0);
+        b.id = format!("{:b<64}", "2");
+        b.host_config.network_mode = "container:x".into();
+        b.state.health = Some(Health::starting(None));
+        let mut c = container("c", Status::Exited, 0);
+        c.id = format!("{:c<64}", "3");
+        c.host_config.network_mode = "none".into();
+        c.host_config.mount_points = vec![serde_json::from_value(serde_json::json!({
+            "kind": "volume", "name": "v1", "destination": "/data", "rw": true
+        }))
+        .unwrap()];
+        assert!(f(&["health=none"]).matches(&a) && !f(&["health=none"]).matches(&b));
+        assert!(f(&["health=starting"]).matches(&b));
+        b.state.health.as_mut().unwrap().status = HealthStatus::Unhealthy;
+        assert!(f(&["health=unhealthy"]).matches(&b) && !f(&["health=healthy"]).matches(&b));
+        assert!(Filters::parse(&["health=sick".to_string()]).is_err());
+        assert!(f(&["volume=v1"]).matches(&c) && f(&["volume=/data"]).matches(&c));
+        assert!(!f(&["volume=v2"]).matches(&c) && !f(&["volume=/data"]).matches(&a));
+        assert!(f(&["network=bridge"]).matches(&a) && !f(&["network=bridge"]).matches(&b));
+        assert!(!f(&["network=container:x"]).matches(&b) && f(&["network=none"]).matches(&c));
+        let kept = |args: &[&str], show_all: bool| -> Vec<String> {
+            let mut all = vec![a.clone(), b.clone(), c.clone()];
+            f(args).retain(&mut all, show_all).unwrap();
+            all.into_iter().map(|c| c.name).collect()
+        };
+        assert_eq!(kept(&["before=c"], true), ["a", "b"]);
+        assert_eq!(kept(&["since=a"], true), ["b", "c"]);
+        assert_eq!(kept(&["since=a"], false), ["b"]);
+        assert_eq!(kept(&["since=a", "before=c"], true), ["b"]);
+        assert_eq!(kept(&["before=1aa"], true), Vec::<String>::new());
+        assert_eq!(kept(&["since=2bb"], true), ["c"]);
+        let mut all = vec![a.clone()];
+        assert!(f(&["since=zzz"]).retain(&mut all, true).is_err());
+    }
+
+    #[test]
+    fn health_shows_after_up_as_docker_shows_it() {
+        use crate::store::health::{Health, HealthStatus};
+        let now = at("2026-01-01T02:00:07Z");
+        let mut c = container("a", Status::Running, 0);
+        c.state.health = Some(Health::starting(None));
+        assert_eq!(status_text(&c, now), "Up 2 hours (health: starting)");
+        c.state.health.as_mut().unwrap().status = HealthStatus::Healthy;
+        assert_eq!(status_text(&c, now), "Up 2 hours (healthy)");
+        c.state.status = Status::Exited;
+        assert_eq!(status_text(&c, now), "Exited (0) 2 hours ago");
     }
 
     #[test]
