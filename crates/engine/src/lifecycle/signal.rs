@@ -24,6 +24,7 @@ pub fn kill(paths: &Paths, name: &str, signal: &str) -> Result<Container> {
         value: signal.into(),
         reason: "use a name like TERM, KILL or RTMIN+3, or a number from 1 to 64".into(),
     })?;
+    crate::store::exit::note_kill(paths, &c.id, "husk kill", sig, None);
     runtime_of(paths, &c).kill(&c.id, &sig.to_string())?;
     if sig == libc::SIGKILL {
         thaw_if_paused(paths, &c);
@@ -141,12 +142,21 @@ pub fn stop_with(paths: &Paths, name: &str, timeout: Option<Duration>) -> Result
         .unwrap_or_else(|| "TERM".into());
     let rt = runtime_of(paths, &c);
     let (pid, start) = (c.state.pid, c.state.pid_start);
+    let number = signal.parse::<i32>().unwrap_or(libc::SIGTERM);
+    crate::store::exit::note_kill(paths, &c.id, "husk stop", number, None);
     let termed = rt.kill(&c.id, &signal).is_ok();
     thaw_if_paused(paths, &c);
     if termed && proc::wait_gone(pid, start, timeout) {
         wait_recorded(paths, &c.id, Duration::from_secs(10))?;
         return Ok(());
     }
+    crate::store::exit::note_kill(
+        paths,
+        &c.id,
+        "husk stop",
+        libc::SIGKILL,
+        Some(timeout.as_secs()),
+    );
     let _ = rt.kill(&c.id, "KILL");
     proc::wait_gone(pid, start, Duration::from_secs(10));
     wait_recorded(paths, &c.id, Duration::from_secs(10))?;

@@ -41,6 +41,7 @@ use self::runtime::{Runtime, StartFailure};
 use crate::config::log::Limits;
 pub mod detach;
 pub mod logfile;
+pub mod postmortem;
 pub mod relay;
 pub mod runtime;
 pub mod teardown;
@@ -178,6 +179,7 @@ fn supervise(
                 r.state.oom_killed = false;
                 r.state.started_at = started.clone();
                 r.state.finished_at.clear();
+                r.state.end = Default::default();
                 Ok(())
             });
             if let Err(e) = recorded {
@@ -212,12 +214,14 @@ fn supervise(
             };
             let code = watch(paths, id, pid, out, err, limits, attached);
             let oom = oom_killed(id);
+            let memory = postmortem::memory_at_exit(paths, id);
             down(paths, &c, &rt);
             let trash = finish(paths, &c, |r| {
                 r.network = None;
                 r.state.status = Status::Exited;
                 r.state.exit_code = code;
                 r.state.oom_killed = oom;
+                r.state.end.memory = memory;
                 r.state.pid = 0;
                 r.state.pid_start = 0;
                 r.state.monitor_pid = 0;

@@ -13,6 +13,7 @@
 //! process), so names stay unique and concurrent verbs never lose an update.
 //! Readers need no lock: records are replaced by rename.
 
+pub mod exit;
 pub mod names;
 pub mod record;
 

@@ -56,6 +56,9 @@ pub struct State {
     pub started_at: String,
     #[serde(default)]
     pub finished_at: String,
+    /// What the monitor and the engine's verbs saw of the end (`husk why`).
+    #[serde(default)]
+    pub end: super::exit::End,
 }
 
 impl State {
@@ -71,6 +74,7 @@ impl State {
             oom_killed: false,
             started_at: String::new(),
             finished_at: String::new(),
+            end: Default::default(),
         }
     }
 }
