@@ -20,7 +20,10 @@ fn status_field(pid: i32, key: &str) -> String {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap()
         .lines()
-        .find_map(|l| l.strip_prefix(&format!("{key}:")).map(|v| v.trim().to_string()))
+        .find_map(|l| {
+            l.strip_prefix(&format!("{key}:"))
+                .map(|v| v.trim().to_string())
+        })
         .unwrap_or_else(|| panic!("no {key} in /proc/{pid}/status"))
 }
 
@@ -34,12 +37,32 @@ fn xray_figures_are_the_kernels() {
     require_root!("xray_figures_are_the_kernels");
     let e = Engine::new();
     // A two-layer image: busybox plus a committed layer.
-    e.ok(&["run", "--name", "base", "busybox", "sh", "-c", "echo hi > /hello"]);
+    e.ok(&[
+        "run",
+        "--name",
+        "base",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /hello",
+    ]);
     e.ok(&["commit", "base", "two"]);
     e.ok(&["rm", "base"]);
     e.ok(&[
-        "run", "-d", "--name", "xr", "-m", "64m", "--pids-limit", "50", "-p", "18089:80", "two",
-        "sh", "-c", "echo x > /changed; sleep 300 & sleep 301 & wait",
+        "run",
+        "-d",
+        "--name",
+        "xr",
+        "-m",
+        "64m",
+        "--pids-limit",
+        "50",
+        "-p",
+        "18089:80",
+        "two",
+        "sh",
+        "-c",
+        "echo x > /changed; sleep 300 & sleep 301 & wait",
     ]);
     let info = e.inspect("xr");
     let id = info["Id"].as_str().unwrap().to_string();
@@ -85,7 +108,14 @@ fn xray_figures_are_the_kernels() {
     for n in x["namespaces"].as_array().unwrap() {
         let kind = n["kind"].as_str().unwrap();
         assert_eq!(n["inode"], ns_inode(pid, kind), "{kind}");
-        assert_eq!(n["host_inode"], ns_inode(1, kind), "{kind}");
+        // husk's own namespaces are the host's, but for the test's netns.
+        if kind != "net" {
+            assert_eq!(
+                n["host_inode"],
+                ns_inode(std::process::id() as i32, kind),
+                "{kind}"
+            );
+        }
         let own = ["mnt", "uts", "ipc", "net", "pid"].contains(&kind);
         assert_eq!(n["shared_with_host"], !own, "{kind}");
     }
@@ -111,8 +141,7 @@ fn xray_figures_are_the_kernels() {
     assert_eq!(value_of(current.path()), current.read());
 
     // The root filesystem: one lower dir per image layer, top first.
-    let mut diff_ids: Vec<String> = json(&e, &["image", "inspect", "two"])[0]["RootFS"]
-        ["Layers"]
+    let mut diff_ids: Vec<String> = json(&e, &["image", "inspect", "two"])[0]["RootFS"]["Layers"]
         .as_array()
         .unwrap()
         .iter()
@@ -180,7 +209,10 @@ fn xray_figures_are_the_kernels() {
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
-    assert!(caps.contains(&"CAP_CHOWN") && !caps.contains(&"CAP_SYS_ADMIN"), "{caps:?}");
+    assert!(
+        caps.contains(&"CAP_CHOWN") && !caps.contains(&"CAP_SYS_ADMIN"),
+        "{caps:?}"
+    );
     let bnd = u64::from_str_radix(&status_field(pid, "CapBnd"), 16).unwrap();
     assert_eq!(
         sec["cap_bounding"].as_array().unwrap().len(),
@@ -215,7 +247,10 @@ fn xray_figures_are_the_kernels() {
     e.ok(&["run", "--name", "done", "busybox", "true"]);
     let (code, _, err) = e.code(&["x-ray", "done"]);
     assert_eq!(code, 1);
-    assert!(err.contains("is not running") && err.contains("husk why done"), "{err}");
+    assert!(
+        err.contains("is not running") && err.contains("husk why done"),
+        "{err}"
+    );
     e.ok(&["rm", "done"]);
 }
 
@@ -224,14 +259,21 @@ fn which_and_ps_pid_name_a_host_process_container() {
     require_root!("which_and_ps_pid_name_a_host_process_container");
     let e = Engine::new();
     e.ok(&[
-        "run", "-d", "--name", "w", "busybox", "sh", "-c", "sleep 300 & wait",
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 300 & wait",
     ]);
-    let info = e.inspect("w");
+    let info = e.inspect("web");
     let id = info["Id"].as_str().unwrap();
     let pid = info["State"]["Pid"].as_i64().unwrap() as i32;
     let out = e.ok(&["which", &pid.to_string()]);
     assert!(
-        out.starts_with(&format!("{pid} is PID 1 in container w ({})", &id[..12])),
+        out.starts_with(&format!("{pid} is PID 1 in container web ({})", &id[..12])),
         "{out}"
     );
     // A child of the init: its pid inside as /proc says.
@@ -253,14 +295,17 @@ fn which_and_ps_pid_name_a_host_process_container() {
     let inside = inside.split_whitespace().last().unwrap();
     let out = e.ok(&["which", &child.to_string()]);
     assert!(
-        out.starts_with(&format!("{child} is PID {inside} in container w")),
+        out.starts_with(&format!("{child} is PID {inside} in container web")),
         "{out}"
     );
     assert!(out.contains("sleep 300"), "{out}");
-    assert_eq!(e.ok(&["ps", "-q", "--pid", &child.to_string()]).trim(), &id[..12]);
+    assert_eq!(
+        e.ok(&["ps", "-q", "--pid", &child.to_string()]).trim(),
+        &id[..12]
+    );
     let table = e.ok(&["ps", "--pid", &pid.to_string()]);
     assert_eq!(table.lines().count(), 2, "{table}");
-    assert!(table.lines().nth(1).unwrap().ends_with(" w"), "{table}");
+    assert!(table.lines().nth(1).unwrap().ends_with(" web"), "{table}");
 
     // A host process (this test) is in no container: exit 1, one line.
     let me = std::process::id().to_string();
@@ -277,7 +322,7 @@ fn which_and_ps_pid_name_a_host_process_container() {
     let (code, _, err) = e.code(&["which", "2147483646"]);
     assert_eq!(code, 1);
     assert!(err.contains("no process 2147483646"), "{err}");
-    e.ok(&["rm", "-f", "w"]);
+    e.ok(&["rm", "-f", "web"]);
 }
 
 fn why(e: &Engine, name: &str) -> (Value, String) {
@@ -298,7 +343,10 @@ fn why_names_the_oom_killer_the_sender_and_the_missing_command() {
     assert_eq!(code, 137, "{err}");
     let (v, text) = why(&e, "hog");
     assert_eq!(v["reason"], "oom-killed", "{v}");
-    assert!(text.contains("OOM-killed") && text.contains("memory limit of 8MiB"), "{text}");
+    assert!(
+        text.contains("OOM-killed") && text.contains("memory limit of 8MiB"),
+        "{text}"
+    );
     let id = e.inspect("hog")["Id"].as_str().unwrap().to_string();
     let mem = &e.record(&id)["state"]["end"]["memory"];
     assert_eq!(mem["limit"], 8 * 1024 * 1024, "{mem}");
@@ -320,22 +368,28 @@ fn why_names_the_oom_killer_the_sender_and_the_missing_command() {
     assert_eq!(code, 126);
     let (v, text) = why(&e, "nx");
     assert_eq!(v["reason"], "not-executable", "{v}");
-    assert!(text.contains("\"/etc/passwd\" exists but cannot be executed"), "{text}");
+    assert!(
+        text.contains("\"/etc/passwd\" exists but cannot be executed"),
+        "{text}"
+    );
 
     // `husk kill`: SIGKILL, and who sent it.
-    e.ok(&["run", "-d", "--name", "k", "busybox", "sleep", "300"]);
-    let (v, _) = why(&e, "k");
+    e.ok(&["run", "-d", "--name", "killed", "busybox", "sleep", "300"]);
+    let (v, _) = why(&e, "killed");
     assert_eq!(v["reason"], "running", "{v}");
-    e.ok(&["kill", "k"]);
-    let (v, text) = why(&e, "k");
+    e.ok(&["kill", "killed"]);
+    let (v, text) = why(&e, "killed");
     assert_eq!(v["reason"], "killed", "{v}");
-    assert!(text.contains("killed by SIGKILL (exit code 137), sent by `husk kill`"), "{text}");
+    assert!(
+        text.contains("killed by SIGKILL (exit code 137), sent by `husk kill`"),
+        "{text}"
+    );
 
     // `husk stop` whose signal is ignored (an init has no default
     // handlers): SIGKILL after the timeout.
-    e.ok(&["run", "-d", "--name", "s", "busybox", "sleep", "300"]);
-    e.ok(&["stop", "-t", "1", "s"]);
-    let (v, text) = why(&e, "s");
+    e.ok(&["run", "-d", "--name", "stopped", "busybox", "sleep", "300"]);
+    e.ok(&["stop", "-t", "1", "stopped"]);
+    let (v, text) = why(&e, "stopped");
     assert_eq!(v["reason"], "killed", "{v}");
     assert!(
         text.contains("sent by `husk stop`") && text.contains("1s timeout"),
@@ -348,7 +402,16 @@ fn why_names_the_oom_killer_the_sender_and_the_missing_command() {
     let (v, text) = why(&e, "three");
     assert_eq!(v["reason"], "exited");
     assert!(text.contains("exited with code 3"), "{text}");
-    e.ok(&["run", "-d", "--name", "ext", "busybox", "sh", "-c", "sleep 300 & wait"]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ext",
+        "busybox",
+        "sh",
+        "-c",
+        "sleep 300 & wait",
+    ]);
     let pid = e.inspect("ext")["State"]["Pid"].as_i64().unwrap() as i32;
     // Ours to signal: the init of the container this test made.
     nix::sys::signal::kill(
@@ -359,9 +422,12 @@ fn why_names_the_oom_killer_the_sender_and_the_missing_command() {
     let code = e.ok(&["wait", "ext"]);
     assert_eq!(code.trim(), "137");
     let (_, text) = why(&e, "ext");
-    assert!(text.contains("killed by SIGKILL") && text.contains("not by husk"), "{text}");
+    assert!(
+        text.contains("killed by SIGKILL") && text.contains("not by husk"),
+        "{text}"
+    );
 
-    for n in ["hog", "nf", "nx", "k", "s", "three", "ext"] {
+    for n in ["hog", "nf", "nx", "killed", "stopped", "three", "ext"] {
         e.ok(&["rm", "-f", n]);
     }
 }
@@ -370,7 +436,9 @@ fn why_names_the_oom_killer_the_sender_and_the_missing_command() {
 fn why_names_the_taken_port_and_the_missing_mount_source() {
     require_root!("why_names_the_taken_port_and_the_missing_mount_source");
     let e = Engine::new();
-    e.ok(&["run", "-d", "--name", "holder", "-p", "18091:80", "busybox", "sleep", "300"]);
+    e.ok(&[
+        "run", "-d", "--name", "holder", "-p", "18091:80", "busybox", "sleep", "300",
+    ]);
     let holder = e.inspect("holder")["Id"].as_str().unwrap().to_string();
     let (code, _, _) = e.code(&[
         "run", "-d", "--name", "second", "-p", "18091:80", "busybox", "sleep", "300",
@@ -380,19 +448,41 @@ fn why_names_the_taken_port_and_the_missing_mount_source() {
     assert_eq!(v["reason"], "port-taken", "{v}");
     assert!(text.contains("18091") && text.contains(&holder), "{text}");
 
-    let src = tempdir("husk-test-src-");
-    let mount = format!("type=bind,source={},target=/data", src.path().display());
-    e.ok(&["create", "--name", "m", "--mount", &mount, "busybox", "true"]);
-    std::fs::remove_dir(src.path()).unwrap();
-    let (code, _, _) = e.code(&["start", "m"]);
-    assert_ne!(code, 0);
-    let (v, text) = why(&e, "m");
-    assert_eq!(v["reason"], "mount-source", "{v}");
+    // A host process listening on the port: this test, in the engine's netns.
+    let listener = e
+        .netns
+        .run(|| std::net::TcpListener::bind("0.0.0.0:18092").unwrap());
+    let (code, _, _) = e.code(&[
+        "run", "-d", "--name", "third", "-p", "18092:80", "busybox", "sleep", "300",
+    ]);
+    assert_eq!(code, 125);
+    let (v, text) = why(&e, "third");
+    assert_eq!(v["reason"], "port-taken", "{v}");
+    let me = std::process::id();
     assert!(
-        text.contains(&format!("mount source {} does not exist", src.path().display())),
+        text.contains(&format!("host port 18092 was taken by host PID {me} (")),
         "{text}"
     );
-    for n in ["holder", "second", "m"] {
+    drop(listener);
+
+    let src = tempdir("husk-test-src-");
+    let mount = format!("type=bind,source={},target=/data", src.path().display());
+    e.ok(&[
+        "create", "--name", "mnt", "--mount", &mount, "busybox", "true",
+    ]);
+    std::fs::remove_dir(src.path()).unwrap();
+    let (code, _, _) = e.code(&["start", "mnt"]);
+    assert_ne!(code, 0);
+    let (v, text) = why(&e, "mnt");
+    assert_eq!(v["reason"], "mount-source", "{v}");
+    assert!(
+        text.contains(&format!(
+            "mount source {} does not exist",
+            src.path().display()
+        )),
+        "{text}"
+    );
+    for n in ["holder", "second", "third", "mnt"] {
         e.ok(&["rm", "-f", n]);
     }
 }

@@ -55,6 +55,9 @@ pub fn note_kill(paths: &Paths, id: &str, by: &str, signal: i32, after_timeout: 
         r.state.end.kill = Some(kill);
         Ok(())
     }) {
-        eprintln!("husk: record the signal sent to {id}: {}", husk_fs::Chain(&e));
+        eprintln!(
+            "husk: record the signal sent to {id}: {}",
+            husk_fs::Chain(&e)
+        );
     }
 }

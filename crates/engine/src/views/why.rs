@@ -88,7 +88,7 @@ fn explain(paths: &Paths, c: &Container) -> (&'static str, String, Vec<String>) 
             .or((c.host_config.memory > 0).then_some(c.host_config.memory as u64));
         let peak = mem.and_then(|m| m.peak);
         details.push(format!(
-            "give it more: husk update --memory ... or run with a larger -m (now {})",
+            "run it with a larger -m (now {})",
             limit.map(mib).unwrap_or_else(|| "none".into())
         ));
         return (
@@ -119,7 +119,10 @@ fn explain(paths: &Paths, c: &Container) -> (&'static str, String, Vec<String>) 
         };
         return (
             "killed",
-            format!("killed by {} (exit code {code}), sent {by}", signal_name(sig)),
+            format!(
+                "killed by {} (exit code {code}), sent {by}",
+                signal_name(sig)
+            ),
             details,
         );
     }
@@ -132,7 +135,10 @@ fn explain(paths: &Paths, c: &Container) -> (&'static str, String, Vec<String>) 
         ));
     }
     let answer = match code {
-        0 => format!("{} exited normally (exit code 0): its command finished", c.name),
+        0 => format!(
+            "{} exited normally (exit code 0): its command finished",
+            c.name
+        ),
         126 => format!("exited with code 126: {} could not be executed", c.path),
         127 => format!(
             "exited with code 127: a command was not found (the shell's or {}'s own)",
@@ -152,7 +158,30 @@ fn explain(paths: &Paths, c: &Container) -> (&'static str, String, Vec<String>) 
 fn start_failure(paths: &Paths, c: &Container) -> (&'static str, String, Vec<String>) {
     let err = &c.state.error;
     let mut details = vec![format!("the start failed: {err}")];
-    if err.contains("executable file not found") || c.state.exit_code == 127 {
+    let missing: Vec<&str> = c
+        .host_config
+        .mount_points
+        .iter()
+        .map(|m| m.source.as_str())
+        .filter(|s| !s.is_empty() && !Path::new(s).exists())
+        .collect();
+    // The source the error names first: a runtime's ENOENT for it reads
+    // like a missing command's.
+    let named = missing
+        .iter()
+        .find(|m| err.contains(**m))
+        .or(missing.first());
+    if let Some(src) = named {
+        details.push("create the directory or file, or drop the -v/--mount".into());
+        return (
+            "mount-source",
+            format!("mount source {src} does not exist on the host"),
+            details,
+        );
+    }
+    if err.contains("executable file not found")
+        || (c.state.exit_code == 127 && err.contains(c.path.as_str()))
+    {
         let path = c
             .config
             .env
@@ -166,11 +195,14 @@ fn start_failure(paths: &Paths, c: &Container) -> (&'static str, String, Vec<Str
         };
         return (
             "not-found",
-            format!("exit code 127: command {:?} not found: looked for {looked}", c.path),
+            format!(
+                "exit code 127: command {:?} not found: looked for {looked}",
+                c.path
+            ),
             details,
         );
     }
-    if err.contains("permission denied") || c.state.exit_code == 126 {
+    if c.state.exit_code == 126 {
         return (
             "not-executable",
             format!(
@@ -205,21 +237,6 @@ fn start_failure(paths: &Paths, c: &Container) -> (&'static str, String, Vec<Str
         return (
             "port-taken",
             format!("host port {port} was taken {by}"),
-            details,
-        );
-    }
-    let missing: Vec<&str> = c
-        .host_config
-        .mount_points
-        .iter()
-        .map(|m| m.source.as_str())
-        .filter(|s| !s.is_empty() && !Path::new(s).exists())
-        .collect();
-    if let Some(src) = missing.first() {
-        details.push("create the directory or file, or drop the -v/--mount".into());
-        return (
-            "mount-source",
-            format!("mount source {src} does not exist on the host"),
             details,
         );
     }

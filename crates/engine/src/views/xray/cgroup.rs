@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-
 /// The container's directory in one hierarchy.
 #[derive(Debug, Clone, Serialize)]
 pub struct CgroupDir {
@@ -14,6 +13,8 @@ pub struct CgroupDir {
     /// The hierarchy's controllers (`cpu,cpuacct`, `memory`, ...).
     pub controllers: Vec<String>,
     pub dir: PathBuf,
+    /// The hierarchy's mount point.
+    pub mount: PathBuf,
 }
 
 /// One cgroup file's content.
@@ -68,8 +69,11 @@ pub fn dirs(pid: i32) -> Vec<CgroupDir> {
         .into_iter()
         .map(|h| CgroupDir {
             version: h.version.name().to_string(),
-            dir: h.mount.join(h.own.strip_prefix("/").unwrap_or(h.own.as_path())),
+            dir: h
+                .mount
+                .join(h.own.strip_prefix("/").unwrap_or(h.own.as_path())),
             controllers: h.controllers,
+            mount: h.mount,
         })
         .filter(|d| d.dir.is_dir())
         .collect()
@@ -97,7 +101,9 @@ pub fn files(dirs: &[CgroupDir]) -> Vec<CgroupFile> {
             let text = std::fs::read_to_string(&file).ok()?;
             let value = if *name == "cpu.stat" {
                 // Only the usage line: the rest is throttling detail.
-                text.lines().find(|l| l.starts_with("usage_usec"))?.to_string()
+                text.lines()
+                    .find(|l| l.starts_with("usage_usec"))?
+                    .to_string()
             } else {
                 text.trim().to_string()
             };

@@ -56,7 +56,7 @@ pub struct Namespace {
     /// `/proc/PID/ns/<kind>`: cgroup, ipc, mnt, net, pid, time, user, uts.
     pub kind: String,
     pub inode: u64,
-    /// The same namespace kind of the host's PID 1.
+    /// The same namespace kind of the `husk` that looks (the host's).
     pub host_inode: u64,
     pub shared_with_host: bool,
 }
@@ -104,7 +104,10 @@ pub fn xray(paths: &Paths, name: &str) -> Result<XRay> {
     let mut commands = vec![format!(
         "nsenter --target {pid} --mount --uts --ipc --net --pid"
     )];
-    if let Some(f) = resources.iter().find(|f| f.limit && f.controller == "memory") {
+    if let Some(f) = resources
+        .iter()
+        .find(|f| f.limit && f.controller == "memory")
+    {
         commands.push(format!("cat {}", f.file.display()));
     }
     Ok(XRay {
@@ -156,7 +159,9 @@ fn namespaces(pid: i32) -> Vec<Namespace> {
         .iter()
         .filter_map(|kind| {
             let inode = procfs::ns_inode(pid, kind)?;
-            let host_inode = procfs::ns_inode(1, kind).unwrap_or(0);
+            // /proc/1/ns is not always readable (a sandboxed host); husk's
+            // own namespaces are the host's it runs in.
+            let host_inode = procfs::ns_inode(std::process::id() as i32, kind).unwrap_or(0);
             Some(Namespace {
                 kind: kind.to_string(),
                 inode,

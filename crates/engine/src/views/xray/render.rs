@@ -16,14 +16,26 @@ pub fn text(x: &XRay) -> String {
         x.name,
         &x.id[..12.min(x.id.len())],
         x.status,
-        x.init.pid.map(|p| p.to_string()).unwrap_or_else(|| "?".into()),
+        x.init
+            .pid
+            .map(|p| p.to_string())
+            .unwrap_or_else(|| "?".into()),
     );
 
     let _ = writeln!(o, "PROCESSES   /proc/PID/status NSpid");
+    let last = x.ancestry.len().saturating_sub(1);
     let chain: Vec<String> = x
         .ancestry
         .iter()
-        .map(|p| format!("{} {}", p.host_pid, first_word(&p.command)))
+        .enumerate()
+        .map(|(n, p)| {
+            let what = if n == last && n > 0 && p.command.contains("__monitor") {
+                "husk __monitor".to_string()
+            } else {
+                first_word(&p.command).to_string()
+            };
+            format!("{} {what}", p.host_pid)
+        })
         .collect();
     let _ = writeln!(o, "  parents   {}", chain.join("  <-  "));
     let _ = writeln!(o, "  {:>9} {:>6} {:>9}  COMMAND", "HOST PID", "PID", "PPID");
@@ -38,7 +50,10 @@ pub fn text(x: &XRay) -> String {
         );
     }
 
-    let _ = writeln!(o, "\nNAMESPACES  /proc/{pid}/ns/*   beside the host's /proc/1/ns/*");
+    let _ = writeln!(
+        o,
+        "\nNAMESPACES  /proc/{pid}/ns/*   beside the host's (/proc/self/ns/*)"
+    );
     for n in &x.namespaces {
         let how = if n.shared_with_host {
             "shared with the host".to_string()
@@ -49,14 +64,24 @@ pub fn text(x: &XRay) -> String {
     }
 
     let _ = writeln!(o, "\nCGROUPS     /proc/{pid}/cgroup");
+    // One line per place in the hierarchies (they are all /husk/<id>
+    // unless --cgroup-parent says otherwise).
+    let mut places: Vec<(String, Vec<String>)> = Vec::new();
     for d in &x.cgroups {
-        let _ = writeln!(
-            o,
-            "  {} {:<16} {}",
-            d.version,
-            d.controllers.join(","),
-            d.dir.display()
-        );
+        let rel = d.dir.strip_prefix(&d.mount).unwrap_or(&d.dir);
+        let place = format!("/{}", rel.display());
+        let name = match d.version.as_str() {
+            "v2" => "unified (v2)".to_string(),
+            _ => d.controllers.join(","),
+        };
+        match places.iter_mut().find(|(p, _)| *p == place) {
+            Some((_, names)) => names.push(name),
+            None => places.push((place, vec![name])),
+        }
+    }
+    for (place, names) in &places {
+        let _ = writeln!(o, "  {place}");
+        let _ = writeln!(o, "    in {}", names.join(" "));
     }
     let (limits, usage): (Vec<&CgroupFile>, Vec<&CgroupFile>) =
         x.resources.iter().partition(|f| f.limit);
@@ -64,12 +89,7 @@ pub fn text(x: &XRay) -> String {
         let _ = writeln!(o, "  {title}:");
         for f in files {
             let name = f.file.file_name().map(|n| n.to_string_lossy().into_owned());
-            let _ = writeln!(
-                o,
-                "    {:<28} {}",
-                name.unwrap_or_default(),
-                annotate(f)
-            );
+            let _ = writeln!(o, "    {:<28} {}", name.unwrap_or_default(), annotate(f));
         }
     }
 
@@ -77,12 +97,7 @@ pub fn text(x: &XRay) -> String {
     let _ = writeln!(o, "\nROOT FS     /proc/self/mountinfo");
     let _ = writeln!(o, "  {}", r.mount);
     for (n, l) in r.lower.iter().enumerate() {
-        let _ = writeln!(
-            o,
-            "  lower {n:<2} {} -> {}",
-            l.dir,
-            l.target.display()
-        );
+        let _ = writeln!(o, "  lower {n:<2} {} -> {}", l.dir, l.target.display());
         let _ = writeln!(
             o,
             "           layer {}  {}  {}",
@@ -92,7 +107,7 @@ pub fn text(x: &XRay) -> String {
         );
     }
     let _ = writeln!(o, "  upper    {}", r.upper.display());
-    let _ = writeln!(o, "  changed  {} paths so far", r.changes.len());
+    let _ = writeln!(o, "  changes  {} so far", r.changes.len());
     for c in r.changes.iter().take(CHANGES_SHOWN) {
         let _ = writeln!(o, "           {c}");
     }
@@ -107,10 +122,16 @@ pub fn text(x: &XRay) -> String {
 
     match &x.network {
         None => {
-            let _ = writeln!(o, "\nNETWORK     no endpoint of its own (host, none or container:)");
+            let _ = writeln!(
+                o,
+                "\nNETWORK     no endpoint of its own (host, none or container:)"
+            );
         }
         Some(n) => {
-            let _ = writeln!(o, "\nNETWORK     netlink: the host's links, then /proc/{pid}/ns/net's");
+            let _ = writeln!(
+                o,
+                "\nNETWORK     netlink: the host's links, then /proc/{pid}/ns/net's"
+            );
             let _ = writeln!(
                 o,
                 "  {} (ifindex {})  {}  mac {}  gateway {}",
@@ -134,6 +155,8 @@ pub fn text(x: &XRay) -> String {
                 n.network
             );
             for rule in &n.nft_rules {
+                // husk's bookkeeping comment is in the JSON.
+                let rule = rule.split(" comment \"").next().unwrap_or(rule);
                 let _ = writeln!(o, "  nft      {rule}");
             }
             for e in &n.errors {
@@ -222,4 +245,3 @@ fn short_digest(d: &str) -> &str {
     let hex = d.strip_prefix("sha256:").unwrap_or(d);
     &hex[..12.min(hex.len())]
 }
-
