@@ -427,7 +427,38 @@ fn why_names_the_oom_killer_the_sender_and_the_missing_command() {
         "{text}"
     );
 
-    for n in ["hog", "nf", "nx", "killed", "stopped", "three", "ext"] {
+    // A seccomp profile that kills on chroot: SIGSYS, the filter's doing.
+    let dir = tempdir("husk-test-seccomp-");
+    let profile = dir.path().join("kill-chroot.json");
+    std::fs::write(
+        &profile,
+        r#"{"defaultAction": "SCMP_ACT_ALLOW",
+            "syscalls": [{"names": ["chroot"], "action": "SCMP_ACT_KILL_PROCESS"}]}"#,
+    )
+    .unwrap();
+    let opt = format!("seccomp={}", profile.display());
+    let (code, _, _) = e.code(&[
+        "run",
+        "--name",
+        "sys",
+        "--security-opt",
+        &opt,
+        "busybox",
+        "payload",
+        "syscall",
+        "chroot",
+    ]);
+    assert_eq!(code, 128 + libc::SIGSYS);
+    let (v, text) = why(&e, "sys");
+    assert_eq!(v["reason"], "seccomp", "{v}");
+    assert!(
+        text.contains("a seccomp denial: killed by SIGSYS"),
+        "{text}"
+    );
+
+    for n in [
+        "hog", "nf", "nx", "killed", "stopped", "three", "ext", "sys",
+    ] {
         e.ok(&["rm", "-f", n]);
     }
 }
