@@ -110,6 +110,35 @@ pub enum Command {
     Diff(DiffArgs),
     /// Export a container's filesystem as a tar archive
     Export(ExportArgs),
+    /// Show a running container as the kernel sees it: processes, namespaces, cgroups, layers, network, capabilities
+    #[command(name = "x-ray")]
+    XRay(XRayArgs),
+    /// Show which container a host process belongs to (from its cgroup)
+    Which(WhichArgs),
+    /// Say why a container stopped or failed to start
+    Why(WhyArgs),
+}
+
+#[derive(Args)]
+pub struct XRayArgs {
+    /// Format output: 'json' (the text is for people)
+    #[arg(long)]
+    pub format: Option<String>,
+    pub container: String,
+}
+
+#[derive(Args)]
+pub struct WhichArgs {
+    /// A process id as the host sees it
+    pub pid: i32,
+}
+
+#[derive(Args)]
+pub struct WhyArgs {
+    /// Format output: 'json' (the text is for people)
+    #[arg(long)]
+    pub format: Option<String>,
+    pub container: String,
 }
 
 #[derive(Args)]
@@ -388,6 +417,9 @@ pub struct PsArgs {
     /// Display total file sizes
     #[arg(short, long)]
     pub size: bool,
+    /// Show only the container host process PID belongs to
+    #[arg(long)]
+    pub pid: Option<i32>,
 }
 
 #[derive(Args)]

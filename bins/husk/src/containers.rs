@@ -283,6 +283,10 @@ pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
     let show_all = a.all || filters.implies_all() || last.is_some();
     let mut all = lifecycle::list(p)?;
     filters.retain(&mut all, show_all)?;
+    if let Some(pid) = a.pid {
+        let id = husk_engine::views::which::which(p, pid)?.container.id;
+        all.retain(|c| c.id == id);
+    }
     if let Some(n) = last {
         // Records come oldest first; -n keeps the newest n.
         all.drain(..all.len().saturating_sub(n));

@@ -15,6 +15,7 @@ mod registry;
 mod snapshot;
 mod usage;
 mod volumes;
+mod xray;
 
 use cli::{Command, ImageCommand, VolumeCommand};
 use husk_engine::store::Paths;
@@ -83,6 +84,9 @@ fn main() {
         Command::Commit(a) => ok(snapshot::commit(&paths, a)),
         Command::Diff(a) => ok(snapshot::diff(&paths, a)),
         Command::Export(a) => ok(snapshot::export(&paths, a)),
+        Command::XRay(a) => ok(xray::xray(&paths, a)),
+        Command::Which(a) => ok(xray::which(&paths, a)),
+        Command::Why(a) => ok(xray::why(&paths, a)),
     };
     match result {
         Ok(code) => std::process::exit(code),

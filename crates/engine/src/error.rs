@@ -93,6 +93,10 @@ pub enum Error {
     /// The build was interrupted (Ctrl-C, SIGTERM); what it made is undone.
     #[error("build interrupted: its containers, mounts and temp files are removed")]
     Interrupted,
+    #[error("no process {pid} on this host: give a PID as the host sees it (ps -e lists them)")]
+    NoSuchProcess { pid: i32 },
+    #[error("process {pid} is not in a husk container (its cgroup is {cgroup})")]
+    NotInContainer { pid: i32, cgroup: String },
     #[error("{op} for container {id}: {errno}")]
     Sys {
         op: &'static str,

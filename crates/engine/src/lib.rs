@@ -19,7 +19,8 @@
 //!                            the json-file writer, teardown
 //! lifecycle                  one file per verb: create, start, attach/logs, exec, kill/stop/wait,
 //!                            rm, and the reconciliation every verb runs first
-//! views                      docker's shapes: ps, inspect, images, image inspect, history
+//! views                      docker's shapes: ps, inspect, images, image inspect, history;
+//!                            x-ray, which, why: the kernel's view of a container
 //! build                      `husk build`: Dockerfile steps through lifecycle's create/start
 //! ```
 

@@ -29,6 +29,11 @@ const DNAT_CHAIN: &str = "dnat";
 const CTR_PREFIX: &str = "ctr-";
 const CTR_TAG: &str = "husk-ctr ";
 
+/// The chain that holds container `id`'s published ports (for `x-ray`).
+pub fn container_chain(id: &str) -> String {
+    format!("{CTR_PREFIX}{id}")
+}
+
 #[derive(Clone, Debug)]
 pub struct Firewall {
     nft: Nft,
@@ -103,6 +108,24 @@ impl Firewall {
     /// Every published port in our table, with the container that holds it.
     pub fn published(&self) -> Result<Vec<(String, PublishedPort)>> {
         Ok(published_in(&self.nft.list()?))
+    }
+
+    /// The rules of container `id`'s chain as `nft list chain` prints
+    /// them, one per line (`tcp dport 8080 dnat to 172.17.0.2:80`); none
+    /// when it publishes nothing.
+    pub fn container_rules(&self, id: &str) -> Result<Vec<String>> {
+        let chain = container_chain(id);
+        if !self.nft.list()?.chains.contains(&chain) {
+            return Ok(Vec::new());
+        }
+        let args = ["list", "chain", FAMILY, &self.nft.table, &chain];
+        let out = self.nft.run("list chain", &args, None)?;
+        Ok(out
+            .lines()
+            .map(str::trim)
+            .filter(|l| l.contains("dnat"))
+            .map(String::from)
+            .collect())
     }
 
     /// Ids of the containers that have rules in our table.

@@ -22,7 +22,7 @@ pub use bridge::BridgeDriver;
 pub use cidr::Ipv4Net;
 pub use driver::{Endpoint, GcReport, NetworkDriver, SetupRequest};
 pub use error::{Error, Result};
-pub use firewall::Firewall;
+pub use firewall::{container_chain, Firewall};
 pub use ipam::Ipam;
 pub use netlink::Netlink;
 pub use network::{check_overlap, host_routes, Network, NetworkStore};

@@ -36,6 +36,8 @@ pub struct Link {
     pub mac: Option<[u8; 6]>,
     /// IFLA_IFALIAS: we record the owning container id there.
     pub alias: Option<String>,
+    /// IFLA_LINK: a veth's peer's index (in the peer's namespace).
+    pub peer: Option<u32>,
 }
 
 /// A netlink socket bound to the network namespace it was created in.
@@ -465,6 +467,7 @@ fn link_from(l: LinkMessage) -> Link {
         master: None,
         mac: None,
         alias: None,
+        peer: None,
     };
     for attr in l.attributes {
         match attr {
@@ -472,6 +475,7 @@ fn link_from(l: LinkMessage) -> Link {
             LinkAttribute::Mtu(m) => link.mtu = Some(m),
             LinkAttribute::Controller(m) => link.master = Some(m),
             LinkAttribute::IfAlias(a) => link.alias = Some(a),
+            LinkAttribute::Link(p) => link.peer = Some(p),
             LinkAttribute::Address(a) => link.mac = <[u8; 6]>::try_from(a.as_slice()).ok(),
             _ => {}
         }

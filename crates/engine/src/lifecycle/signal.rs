@@ -24,6 +24,7 @@ pub fn kill(paths: &Paths, name: &str, signal: &str) -> Result<Container> {
         value: signal.into(),
         reason: "use a name like TERM, KILL or RTMIN+3, or a number from 1 to 64".into(),
     })?;
+    crate::store::exit::note_kill(paths, &c.id, "husk kill", sig, None);
     runtime_of(paths, &c).kill(&c.id, &sig.to_string())?;
     crate::events::container(paths, &c, "kill", &[("signal", &sig.to_string())]);
     if sig == libc::SIGKILL {
@@ -144,10 +145,11 @@ pub fn stop_with(paths: &Paths, name: &str, timeout: Option<Duration>) -> Result
         .unwrap_or_else(|| "TERM".into());
     let rt = runtime_of(paths, &c);
     let (pid, start) = (c.state.pid, c.state.pid_start);
+    let number = signal.parse::<i32>().unwrap_or(libc::SIGTERM);
+    crate::store::exit::note_kill(paths, &c.id, "husk stop", number, None);
     let termed = rt.kill(&c.id, &signal).is_ok();
     if termed {
-        let number = husk_fs::signal_number(&signal).map_or(signal.clone(), |n| n.to_string());
-        crate::events::container(paths, &c, "kill", &[("signal", &number)]);
+        crate::events::container(paths, &c, "kill", &[("signal", &signal)]);
     }
     thaw_if_paused(paths, &c);
     if termed && proc::wait_gone(pid, start, timeout) {
@@ -155,6 +157,13 @@ pub fn stop_with(paths: &Paths, name: &str, timeout: Option<Duration>) -> Result
         crate::events::container(paths, &c, "stop", &[]);
         return Ok(());
     }
+    crate::store::exit::note_kill(
+        paths,
+        &c.id,
+        "husk stop",
+        libc::SIGKILL,
+        Some(timeout.as_secs()),
+    );
     if rt.kill(&c.id, "KILL").is_ok() {
         crate::events::container(paths, &c, "kill", &[("signal", "9")]);
     }

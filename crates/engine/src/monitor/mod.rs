@@ -42,6 +42,7 @@ use crate::config::log::Limits;
 pub mod detach;
 pub mod health;
 pub mod logfile;
+pub mod postmortem;
 pub mod relay;
 pub mod runtime;
 pub mod teardown;
@@ -180,6 +181,7 @@ fn supervise(
                 r.state.started_at = started.clone();
                 r.state.finished_at.clear();
                 r.state.health = health::on_start(r);
+                r.state.end = Default::default();
                 Ok(())
             });
             if let Err(e) = recorded {
@@ -219,6 +221,7 @@ fn supervise(
             if oom {
                 crate::events::container(paths, &c, "oom", &[]);
             }
+            let memory = postmortem::memory_at_exit(paths, id);
             down(paths, &c, &rt);
             crate::events::container(paths, &c, "die", &[("exitCode", &code.to_string())]);
             let trash = finish(paths, &c, |r| {
@@ -226,6 +229,7 @@ fn supervise(
                 r.state.status = Status::Exited;
                 r.state.exit_code = code;
                 r.state.oom_killed = oom;
+                r.state.end.memory = memory;
                 r.state.pid = 0;
                 r.state.pid_start = 0;
                 r.state.monitor_pid = 0;

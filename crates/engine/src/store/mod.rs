@@ -14,6 +14,7 @@
 //! Readers need no lock: records are replaced by rename.
 
 pub mod health;
+pub mod exit;
 pub mod names;
 pub mod record;
 

@@ -59,6 +59,9 @@ pub struct State {
     /// docker's `State.Health`: set at the first start with a healthcheck.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub health: Option<super::health::Health>,
+    /// What the monitor and the engine's verbs saw of the end (`husk why`).
+    #[serde(default)]
+    pub end: super::exit::End,
 }
 
 impl State {
@@ -75,6 +78,7 @@ impl State {
             started_at: String::new(),
             finished_at: String::new(),
             health: None,
+            end: Default::default(),
         }
     }
 }

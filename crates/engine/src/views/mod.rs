@@ -5,4 +5,8 @@ pub mod history;
 pub mod image_inspect;
 pub mod images;
 pub mod inspect;
+pub mod procfs;
 pub mod ps;
+pub mod which;
+pub mod why;
+pub mod xray;
