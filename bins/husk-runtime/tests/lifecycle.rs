@@ -110,7 +110,12 @@ fn create_start_state_kill_delete() {
         .unwrap();
     assert_eq!(ppid, std::process::id() as i32);
     // The cgroup holds it (default path /<id>).
-    let procs = std::fs::read_to_string(format!("/sys/fs/cgroup/pids/{id}/cgroup.procs")).unwrap();
+    let procs = std::fs::read_to_string(
+        husk_fixtures::cgroup_root("pids")
+            .join(&id)
+            .join("cgroup.procs"),
+    )
+    .unwrap();
     assert!(procs.lines().any(|l| l == pid.to_string()), "{procs}");
 
     rt.ok(&["start", &id]);
@@ -224,9 +229,10 @@ fn absolute_cgroups_path_is_used_and_removed() {
     rt.ok(&["run", "-d", "--bundle", p(&b), &id]);
     let pid = rt.state(&id)["pid"].as_i64().unwrap();
     for h in ["memory", "pids", "cpu", "freezer"] {
-        let procs =
-            std::fs::read_to_string(format!("/sys/fs/cgroup/{h}/husk-test/{cg}/cgroup.procs"))
-                .unwrap_or_else(|e| panic!("{h}: {e}"));
+        let procs = std::fs::read_to_string(
+            husk_fixtures::cgroup_root(h).join(format!("husk-test/{cg}/cgroup.procs")),
+        )
+        .unwrap_or_else(|e| panic!("{h}: {e}"));
         assert!(procs.lines().any(|l| l == pid.to_string()), "{h}: {procs}");
     }
     rt.ok(&["delete", "-f", &id]);

@@ -357,8 +357,14 @@ impl CgroupMounts {
                     None,
                 )
                 .ctx("bind cgroup on", &sub)?;
-                // The remount must reach the bind just made: reopen.
-                let target = husk_fs::open_in_root(&base, rel, OFlag::O_PATH | OFlag::O_DIRECTORY)?;
+                // The remount must reach the bind just made: reopen. When v2 is
+                // all there is, the bind covers `dest` itself, which `base` was
+                // opened below: walk to it from the root again.
+                let target = if h.name.is_empty() {
+                    husk_fs::open_in_root(root, dest, OFlag::O_PATH | OFlag::O_DIRECTORY)?
+                } else {
+                    husk_fs::open_in_root(&base, rel, OFlag::O_PATH | OFlag::O_DIRECTORY)?
+                };
                 sys::mount(
                     None,
                     &proc_fd_path(&target),

@@ -13,8 +13,8 @@
 //! process), so names stay unique and concurrent verbs never lose an update.
 //! Readers need no lock: records are replaced by rename.
 
-pub mod health;
 pub mod exit;
+pub mod health;
 pub mod names;
 pub mod record;
 
