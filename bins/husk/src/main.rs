@@ -7,8 +7,10 @@
 mod build;
 mod cli;
 mod containers;
+mod files;
 mod images;
 mod output;
+mod prune;
 mod pull;
 mod push_output;
 mod registry;
@@ -16,7 +18,7 @@ mod snapshot;
 mod usage;
 mod volumes;
 
-use cli::{Command, ImageCommand, VolumeCommand};
+use cli::{Command, ContainerCommand, ImageCommand, SystemCommand, VolumeCommand};
 use husk_engine::store::Paths;
 
 fn main() {
@@ -83,6 +85,11 @@ fn main() {
         Command::Commit(a) => ok(snapshot::commit(&paths, a)),
         Command::Diff(a) => ok(snapshot::diff(&paths, a)),
         Command::Export(a) => ok(snapshot::export(&paths, a)),
+        Command::Cp(a) => files::cp(&paths, a),
+        Command::Rename(a) => files::rename(&paths, a),
+        Command::Container(ContainerCommand::Prune(a)) => prune::containers(&paths, a),
+        Command::Volume(VolumeCommand::Prune(a)) => prune::volumes(&paths, a),
+        Command::System(SystemCommand::Prune(a)) => prune::system(&paths, a),
     };
     match result {
         Ok(code) => std::process::exit(code),

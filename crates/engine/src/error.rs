@@ -93,6 +93,11 @@ pub enum Error {
     /// The build was interrupted (Ctrl-C, SIGTERM); what it made is undone.
     #[error("build interrupted: its containers, mounts and temp files are removed")]
     Interrupted,
+    /// A verb's own refusal, in docker's words where docker has them
+    /// (`cp` to a path that is not there, `rename` to the same name, a
+    /// prune filter it does not know).
+    #[error("{msg}")]
+    Refused { msg: String },
     #[error("{op} for container {id}: {errno}")]
     Sys {
         op: &'static str,

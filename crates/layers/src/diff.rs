@@ -145,6 +145,66 @@ pub fn write_tar<W: Write>(dir: &Path, tree: Tree, out: W) -> Result<TarWritten>
     })
 }
 
+/// Writes one file or tree for `husk cp`: `name` under the directory fd
+/// `parent`, never following a symlink there or below (a symlink is
+/// written as one). Its entries are named `top` and `top/...`; with `top`
+/// None (`cp DIR/.`), `name` must be a directory and only what it holds
+/// is written, named from it. `shown` names `name` in errors. A directory
+/// on another filesystem below it (a mount point) is written empty.
+pub fn write_tar_of<W: Write>(
+    parent: &OwnedFd,
+    name: &OsStr,
+    top: Option<&Path>,
+    shown: &Path,
+    out: W,
+) -> Result<TarWritten> {
+    let mut hw = HashWriter::new(out);
+    let dev = nix::sys::stat::fstat(parent.as_raw_fd())
+        .map_err(|e| Error::nix("stat", shown, e))?
+        .st_dev;
+    let (content_size, entries) = {
+        let mut tar = tar::Builder::new(&mut hw);
+        tar.mode(tar::HeaderMode::Complete);
+        let mut w = TreeWriter {
+            tar,
+            tree: Tree::Rootfs,
+            // `shown` is `name`: with a `top`, errors name `top/...` beside it.
+            root: match top {
+                Some(_) => shown.parent().unwrap_or(shown),
+                None => shown,
+            },
+            root_dev: dev,
+            links: HashMap::new(),
+            content_size: 0,
+            entries: 0,
+        };
+        match top {
+            Some(top) => w.entry(parent, name, top)?,
+            None => {
+                let dir = open_at(
+                    parent.as_raw_fd(),
+                    name,
+                    OFlag::O_RDONLY | OFlag::O_DIRECTORY,
+                    shown,
+                )?;
+                w.walk(&dir, Path::new(""))?;
+            }
+        }
+        let counts = (w.content_size, w.entries);
+        w.tar
+            .finish()
+            .map_err(|e| Error::io("write tar of", shown, e))?;
+        counts
+    };
+    let (diff_id, diff_size, _) = hw.finish();
+    Ok(TarWritten {
+        diff_id,
+        diff_size,
+        content_size,
+        entries,
+    })
+}
+
 /// Writes the overlay upper dir `upper` as an OCI layer blob to `out`,
 /// compressed with `compression`, computing both digests in the same pass.
 /// gzip uses flate2's fast level: a layer is written on every build step,

@@ -3,7 +3,10 @@
 //! diff and export, and the reconciliation every command runs first.
 
 mod commit;
+mod copy;
 mod create;
+mod prune;
+mod rename;
 pub mod exec;
 pub mod logs;
 mod reconcile;
@@ -13,7 +16,10 @@ mod signal;
 mod start;
 
 pub use commit::{apply_change, commit, CommitOptions, EMPTY_LAYER_DIFF_ID};
+pub use copy::{copy_in, copy_out, CopyFrom, CopyOptions, CopyTo};
 pub use create::create;
+pub use prune::{prune_containers, prune_volumes, PruneFilters};
+pub use rename::rename;
 pub(crate) use reconcile::runtime_of;
 pub use reconcile::{discard_ended, list, reconcile, sweep};
 pub use remove::{remove, remove_with_volumes};
