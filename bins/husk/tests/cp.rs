@@ -68,88 +68,88 @@ fn cp_files_dirs_and_streams_both_ways_running_and_stopped() {
     std::os::unix::fs::chown(h.join("src/file.txt"), Some(1234), Some(5678)).unwrap();
     let hs = |p: &str| h.join(p).to_str().unwrap().to_string();
 
-    e.ok(&["run", "-d", "--name", "c", "busybox", "sleep", "500"]);
+    e.ok(&["run", "-d", "--name", "ctr", "busybox", "sleep", "500"]);
     // A file into an existing directory keeps its name; to a new name, takes it.
-    e.ok(&["cp", &hs("src/file.txt"), "c:/tmp"]);
-    e.ok(&["cp", &hs("src/file.txt"), "c:/tmp/renamed.txt"]);
-    assert_eq!(e.ok(&["exec", "c", "cat", "/tmp/file.txt"]), "hello\n");
-    assert_eq!(e.ok(&["exec", "c", "cat", "/tmp/renamed.txt"]), "hello\n");
+    e.ok(&["cp", &hs("src/file.txt"), "ctr:/tmp"]);
+    e.ok(&["cp", &hs("src/file.txt"), "ctr:/tmp/renamed.txt"]);
+    assert_eq!(e.ok(&["exec", "ctr", "cat", "/tmp/file.txt"]), "hello\n");
+    assert_eq!(e.ok(&["exec", "ctr", "cat", "/tmp/renamed.txt"]), "hello\n");
     // docker's default owner in the container is root; the mode is kept.
-    let up = upper(&e, "c");
+    let up = upper(&e, "ctr");
     let m = std::fs::metadata(up.join("tmp/file.txt")).unwrap();
     assert_eq!((m.uid(), m.gid(), m.mode() & 0o7777), (0, 0, 0o640));
     // -a keeps the source's ids.
-    e.ok(&["cp", "-a", &hs("src/file.txt"), "c:/tmp/kept.txt"]);
+    e.ok(&["cp", "-a", &hs("src/file.txt"), "ctr:/tmp/kept.txt"]);
     let m = std::fs::metadata(up.join("tmp/kept.txt")).unwrap();
     assert_eq!((m.uid(), m.gid()), (1234, 5678));
 
     // A directory: into an existing one, as a new one, its contents with /.
-    e.ok(&["cp", &hs("src"), "c:/tmp"]);
-    e.ok(&["cp", &hs("src"), "c:/newdir"]);
-    e.ok(&["exec", "c", "mkdir", "/existing"]);
-    e.ok(&["cp", &format!("{}/.", hs("src")), "c:/existing"]);
+    e.ok(&["cp", &hs("src"), "ctr:/tmp"]);
+    e.ok(&["cp", &hs("src"), "ctr:/newdir"]);
+    e.ok(&["exec", "ctr", "mkdir", "/existing"]);
+    e.ok(&["cp", &format!("{}/.", hs("src")), "ctr:/existing"]);
     for p in [
         "/tmp/src/sub/inner",
         "/newdir/sub/inner",
         "/existing/sub/inner",
     ] {
-        assert_eq!(e.ok(&["exec", "c", "cat", p]), "inner\n", "{p}");
+        assert_eq!(e.ok(&["exec", "ctr", "cat", p]), "inner\n", "{p}");
     }
     // A symlink is copied as a symlink.
-    assert_eq!(e.ok(&["exec", "c", "readlink", "/newdir/link"]), "file.txt\n");
+    assert_eq!(e.ok(&["exec", "ctr", "readlink", "/newdir/link"]), "file.txt\n");
     // A directory never replaces a file.
-    let (code, _, err) = e.code(&["cp", &hs("src"), "c:/tmp/file.txt"]);
+    let (code, _, err) = e.code(&["cp", &hs("src"), "ctr:/tmp/file.txt"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("cannot copy a directory to a file"), "{err}");
 
     // Out: a file to a new name, a directory into an existing one, contents.
-    e.ok(&["exec", "c", "sh", "-c", "echo made-inside > /tmp/src/made"]);
-    e.ok(&["cp", "c:/tmp/src/made", &hs("out.txt")]);
+    e.ok(&["exec", "ctr", "sh", "-c", "echo made-inside > /tmp/src/made"]);
+    e.ok(&["cp", "ctr:/tmp/src/made", &hs("out.txt")]);
     assert_eq!(std::fs::read_to_string(h.join("out.txt")).unwrap(), "made-inside\n");
     std::fs::create_dir(h.join("into")).unwrap();
-    e.ok(&["cp", "c:/tmp/src", &hs("into")]);
+    e.ok(&["cp", "ctr:/tmp/src", &hs("into")]);
     assert_eq!(std::fs::read_to_string(h.join("into/src/sub/inner")).unwrap(), "inner\n");
-    e.ok(&["cp", "c:/tmp/src/.", &hs("into")]);
+    e.ok(&["cp", "ctr:/tmp/src/.", &hs("into")]);
     assert_eq!(std::fs::read_to_string(h.join("into/made")).unwrap(), "made-inside\n");
     assert_eq!(std::fs::read_link(h.join("into/link")).unwrap(), Path::new("file.txt"));
     // Out is owned by the caller (root here), not the container's ids.
-    e.ok(&["exec", "c", "chown", "4321:4321", "/tmp/src/made"]);
-    e.ok(&["cp", "c:/tmp/src/made", &hs("owned")]);
+    e.ok(&["exec", "ctr", "chown", "4321:4321", "/tmp/src/made"]);
+    e.ok(&["cp", "ctr:/tmp/src/made", &hs("owned")]);
     assert_eq!(std::fs::metadata(h.join("owned")).unwrap().uid(), 0);
 
     // docker's errors.
-    let (code, _, err) = e.code(&["cp", "c:/nope", &hs("x")]);
+    let (code, _, err) = e.code(&["cp", "ctr:/nope", &hs("x")]);
     assert_eq!(code, 1);
-    assert!(err.contains("Could not find the file /nope in container c"), "{err}");
-    let (code, _, err) = e.code(&["cp", &hs("src/file.txt"), "c:/no/such/dir/x"]);
+    assert!(err.contains("Could not find the file /nope in container ctr"), "{err}");
+    let (code, _, err) = e.code(&["cp", &hs("src/file.txt"), "ctr:/no/such/dir/x"]);
     assert_eq!(code, 1);
-    assert!(err.contains("Could not find the file /no/such/dir in container c"), "{err}");
-    let (code, _, err) = e.code(&["cp", "c:/a", "c:/b"]);
+    assert!(err.contains("Could not find the file /no/such/dir in container ctr"), "{err}");
+    let (code, _, err) = e.code(&["cp", "ctr:/a", "ctr:/b"]);
     assert!(code == 1 && err.contains("copying between containers is not supported"), "{err}");
 
     // `-`: a tar stream out, and one in.
-    let (code, tar_out, err) = with_stdin(&e, &["cp", "c:/tmp/src", "-"], b"");
+    let (code, tar_out, err) = with_stdin(&e, &["cp", "ctr:/tmp/src", "-"], b"");
     assert_eq!(code, 0, "{err}");
     let names = tar_names(&tar_out);
     assert!(names.contains(&"src/sub/inner".to_string()), "{names:?}");
     assert!(names.contains(&"src/link -> file.txt".to_string()), "{names:?}");
-    let (code, _, err) = with_stdin(&e, &["cp", "-", "c:/existing"], &tar_out);
+    let (code, _, err) = with_stdin(&e, &["cp", "-", "ctr:/existing"], &tar_out);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(e.ok(&["exec", "c", "cat", "/existing/src/made"]), "made-inside\n");
-    let (code, _, err) = with_stdin(&e, &["cp", "-", "c:/tmp/file.txt"], &tar_out);
+    assert_eq!(e.ok(&["exec", "ctr", "cat", "/existing/src/made"]), "made-inside\n");
+    let (code, _, err) = with_stdin(&e, &["cp", "-", "ctr:/tmp/file.txt"], &tar_out);
     assert_eq!(code, 1);
-    assert!(err.contains("destination \"c:/tmp/file.txt\" must be a directory"), "{err}");
+    assert!(err.contains("destination \"ctr:/tmp/file.txt\" must be a directory"), "{err}");
 
     // Stopped: its rootfs is mounted for the copy, and unmounted after.
-    e.ok(&["stop", "-t", "1", "c"]);
-    e.ok(&["cp", &hs("src/file.txt"), "c:/stopped.txt"]);
-    e.ok(&["cp", "c:/tmp/src/sub", &hs("from-stopped")]);
+    e.ok(&["stop", "-t", "1", "ctr"]);
+    e.ok(&["cp", &hs("src/file.txt"), "ctr:/stopped.txt"]);
+    e.ok(&["cp", "ctr:/tmp/src/sub", &hs("from-stopped")]);
     assert_eq!(std::fs::read_to_string(h.join("from-stopped/inner")).unwrap(), "inner\n");
-    let (code, tar_out, err) = with_stdin(&e, &["cp", "c:/stopped.txt", "-"], b"");
+    let (code, tar_out, err) = with_stdin(&e, &["cp", "ctr:/stopped.txt", "-"], b"");
     assert_eq!(code, 0, "{err}");
     assert_eq!(tar_names(&tar_out), ["stopped.txt"]);
     assert!(mounts_under(e.root.path()).is_empty(), "{:?}", mounts_under(e.root.path()));
-    let id = e.inspect("c")["Id"].as_str().unwrap().to_string();
+    let id = e.inspect("ctr")["Id"].as_str().unwrap().to_string();
     let leftovers: Vec<_> = std::fs::read_dir(e.root.path().join("containers").join(&id))
         .unwrap()
         .flatten()
@@ -157,9 +157,9 @@ fn cp_files_dirs_and_streams_both_ways_running_and_stopped() {
         .filter(|n| n.starts_with("cp-"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-    e.ok(&["start", "c"]);
-    assert_eq!(e.ok(&["exec", "c", "cat", "/stopped.txt"]), "hello\n");
-    e.ok(&["rm", "-f", "c"]);
+    e.ok(&["start", "ctr"]);
+    assert_eq!(e.ok(&["exec", "ctr", "cat", "/stopped.txt"]), "hello\n");
+    e.ok(&["rm", "-f", "ctr"]);
 }
 
 #[test]
@@ -169,15 +169,15 @@ fn cp_into_and_out_of_a_volume() {
     let host = tempdir("husk-cp-vol-");
     write(&host.path().join("f"), "to the volume\n");
     let f = host.path().join("f");
-    e.ok(&["run", "-d", "--name", "v", "-v", "data:/data", "busybox", "sleep", "500"]);
-    e.ok(&["cp", f.to_str().unwrap(), "v:/data/f"]);
-    assert_eq!(e.ok(&["exec", "v", "cat", "/data/f"]), "to the volume\n");
+    e.ok(&["run", "-d", "--name", "vol", "-v", "data:/data", "busybox", "sleep", "500"]);
+    e.ok(&["cp", f.to_str().unwrap(), "vol:/data/f"]);
+    assert_eq!(e.ok(&["exec", "vol", "cat", "/data/f"]), "to the volume\n");
     let vol = e.root.path().join("volumes/data/_data/f");
     assert_eq!(std::fs::read_to_string(vol).unwrap(), "to the volume\n");
     let back = host.path().join("back");
-    e.ok(&["cp", "v:/data", back.to_str().unwrap()]);
+    e.ok(&["cp", "vol:/data", back.to_str().unwrap()]);
     assert_eq!(std::fs::read_to_string(back.join("f")).unwrap(), "to the volume\n");
-    e.ok(&["rm", "-f", "v"]);
+    e.ok(&["rm", "-f", "vol"]);
     e.ok(&["volume", "rm", "data"]);
 }
 
@@ -231,7 +231,7 @@ fn cp_hostile_symlinks_never_reach_the_host() {
     let w = |p: &str| work.path().join(p).to_str().unwrap().to_string();
     write(&work.path().join("payload"), "payload\n");
 
-    e.ok(&["run", "-d", "--name", "h", "busybox", "sleep", "500"]);
+    e.ok(&["run", "-d", "--name", "hostile", "busybox", "sleep", "500"]);
     // Links to the host's sentinel path: absolute, relative climbing far
     // above `/`, the root itself, and the last component of a path; a
     // decoy at the same path inside the container shows where they resolve.
@@ -239,28 +239,28 @@ fn cp_hostile_symlinks_never_reach_the_host() {
         "ln -s / /etc/evil && ln -s {s} /abs && ln -s ../../../../../../../..{s} /x \
          && ln -s {s}/secret /leak && mkdir -p {s} && echo decoy > {s}/secret"
     );
-    e.ok(&["exec", "h", "sh", "-c", &setup]);
-    e.ok(&["exec", "h", "mkdir", "-p", "/dst"]);
+    e.ok(&["exec", "hostile", "sh", "-c", &setup]);
+    e.ok(&["exec", "hostile", "mkdir", "-p", "/dst"]);
 
     for stopped in [false, true] {
         if stopped {
-            e.ok(&["stop", "-t", "1", "h"]);
+            e.ok(&["stop", "-t", "1", "hostile"]);
         }
         // Out, through a symlinked directory: the container's file, not the host's.
         for (i, src) in ["/x/secret", "/abs/secret", "/etc/evil/x/secret"].iter().enumerate() {
             let dst = w(&format!("out-{stopped}-{i}"));
-            e.ok(&["cp", &format!("h:{src}"), &dst]);
+            e.ok(&["cp", &format!("hostile:{src}"), &dst]);
             assert_eq!(std::fs::read_to_string(&dst).unwrap(), "decoy\n", "{src}");
         }
         // The last component: copied as the link it is; with -L, followed inside.
         let link = w(&format!("link-{stopped}"));
-        e.ok(&["cp", "h:/leak", &link]);
+        e.ok(&["cp", "hostile:/leak", &link]);
         assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
         let followed = w(&format!("followed-{stopped}"));
-        e.ok(&["cp", "-L", "h:/leak", &followed]);
+        e.ok(&["cp", "-L", "hostile:/leak", &followed]);
         assert_eq!(std::fs::read_to_string(&followed).unwrap(), "decoy\n");
         // A tar stream out of a symlinked path holds the container's file.
-        let (code, out, err) = with_stdin(&e, &["cp", "h:/abs/secret", "-"], b"");
+        let (code, out, err) = with_stdin(&e, &["cp", "hostile:/abs/secret", "-"], b"");
         assert_eq!(code, 0, "{err}");
         let mut a = tar::Archive::new(&out[..]);
         let mut entry = a.entries().unwrap().next().unwrap().unwrap();
@@ -269,9 +269,9 @@ fn cp_hostile_symlinks_never_reach_the_host() {
         assert_eq!(text, "decoy\n");
 
         // In, through every kind of link: all lands inside the container.
-        e.ok(&["cp", &w("payload"), "h:/abs/in-abs"]);
-        e.ok(&["cp", &w("payload"), "h:/x/in-rel"]);
-        e.ok(&["cp", &w("payload"), "h:/etc/evil/x/in-root"]);
+        e.ok(&["cp", &w("payload"), "hostile:/abs/in-abs"]);
+        e.ok(&["cp", &w("payload"), "hostile:/x/in-rel"]);
+        e.ok(&["cp", &w("payload"), "hostile:/etc/evil/x/in-root"]);
         // A stream whose entries plant links and then write through them,
         // climb with .., and hard-link to the host's path.
         let planted = hostile_tar(&[
@@ -285,31 +285,31 @@ fn cp_hostile_symlinks_never_reach_the_host() {
             ),
             ("hard", tar::EntryType::Link, &format!("{s}/secret")[..]),
         ]);
-        let (code, _, err) = with_stdin(&e, &["cp", "-", "h:/dst"], &planted);
+        let (code, _, err) = with_stdin(&e, &["cp", "-", "hostile:/dst"], &planted);
         // The hard link names a file the archive did not write: refused.
         assert_eq!(code, 1, "{err}");
         let climbing = hostile_tar(&[("../../../../escape", tar::EntryType::Regular, "x")]);
-        let (code, _, err) = with_stdin(&e, &["cp", "-", "h:/dst"], &climbing);
+        let (code, _, err) = with_stdin(&e, &["cp", "-", "hostile:/dst"], &climbing);
         assert_eq!(code, 1, "{err}");
         assert!(err.contains("archive entry"), "{err}");
         assert_eq!(sentinel(guard.path()), before, "the host sentinel changed");
         assert!(!guard.path().join("through-abs").exists());
         assert!(!work.path().join("escape").exists());
         if stopped {
-            e.ok(&["start", "h"]);
+            e.ok(&["start", "hostile"]);
         }
     }
     // Over the final-component link: the container's decoy is replaced.
-    e.ok(&["cp", &w("payload"), "h:/leak"]);
+    e.ok(&["cp", &w("payload"), "hostile:/leak"]);
     // Inside the container, where each write was resolved.
-    let inside = e.ok(&["exec", "h", "sh", "-c", &format!("ls {s} | sort")]);
+    let inside = e.ok(&["exec", "hostile", "sh", "-c", &format!("ls {s} | sort")]);
     for name in ["in-abs", "in-rel", "in-root", "through-abs", "through-rel"] {
         assert!(inside.lines().any(|l| l == name), "{name} not in {inside}");
     }
     assert_eq!(
-        e.ok(&["exec", "h", "cat", &format!("{s}/secret")]),
+        e.ok(&["exec", "hostile", "cat", &format!("{s}/secret")]),
         "payload\n"
     );
     assert_eq!(sentinel(guard.path()), before, "the host sentinel changed");
-    e.ok(&["rm", "-f", "h"]);
+    e.ok(&["rm", "-f", "hostile"]);
 }
