@@ -140,6 +140,21 @@ fn cp_files_dirs_and_streams_both_ways_running_and_stopped() {
     assert_eq!(code, 1);
     assert!(err.contains("destination \"ctr:/tmp/file.txt\" must be a directory"), "{err}");
 
+    // husk's /etc files are read where they are (bind-mounted), not from
+    // the rootfs beneath, and never replaced by a copy.
+    let (code, tar_out, err) = with_stdin(&e, &["cp", "ctr:/etc/hostname", "-"], b"");
+    assert_eq!(code, 0, "{err}");
+    let mut a = tar::Archive::new(&tar_out[..]);
+    let mut entry = a.entries().unwrap().next().unwrap().unwrap();
+    assert_eq!(entry.path().unwrap(), Path::new("hostname"));
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+    let id = e.inspect("ctr")["Id"].as_str().unwrap().to_string();
+    assert_eq!(text, format!("{}\n", &id[..12]));
+    let (code, _, err) = e.code(&["cp", &hs("src/file.txt"), "ctr:/etc/hosts"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("/etc/hosts in container ctr is the host file"), "{err}");
+
     // Stopped: its rootfs is mounted for the copy, and unmounted after.
     e.ok(&["stop", "-t", "1", "ctr"]);
     e.ok(&["cp", &hs("src/file.txt"), "ctr:/stopped.txt"]);
@@ -149,7 +164,6 @@ fn cp_files_dirs_and_streams_both_ways_running_and_stopped() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(tar_names(&tar_out), ["stopped.txt"]);
     assert!(mounts_under(e.root.path()).is_empty(), "{:?}", mounts_under(e.root.path()));
-    let id = e.inspect("ctr")["Id"].as_str().unwrap().to_string();
     let leftovers: Vec<_> = std::fs::read_dir(e.root.path().join("containers").join(&id))
         .unwrap()
         .flatten()

@@ -146,7 +146,7 @@ fn system_prune_takes_containers_images_and_with_volumes_anonymous_volumes() {
     let out = e.ok(&["system", "prune", "-f"]);
     assert!(out.starts_with(&format!("Deleted Containers:\n{done}\n\nDeleted Images:\n")), "{out}");
     assert!(out.contains(&format!("deleted: {dangling}\n")), "{out}");
-    assert!(out.ends_with("\nTotal reclaimed space: 0B\n") || out.contains("Total reclaimed space: "), "{out}");
+    assert!(out.lines().last().unwrap().starts_with("Total reclaimed space: "), "{out}");
     assert!(names(&e).is_empty());
     // busybox is tagged: it stays without -a; the anonymous volume without --volumes.
     assert!(e.ok(&["images", "-q"]).lines().count() == 1);

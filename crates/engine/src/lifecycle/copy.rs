@@ -170,18 +170,59 @@ fn open_rootfs(paths: &Paths, c: &Container, write: bool) -> Result<Rootfs> {
     })
 }
 
-/// Finds the tree `rel` (a cleaned container path) lives in: the source
-/// of the deepest volume or bind mount of the container that covers it
-/// (docker copies into and out of those), else the rootfs. Decided on the
-/// path as written: a symlink in the rootfs into a mount's target resolves
-/// in the rootfs beneath it.
-fn locate(c: &Container, rootfs: &Rootfs, rel: &Path, shown: &str) -> Result<Place> {
-    let covering = c
+/// A mount of the container that a copy goes through instead of the rootfs.
+struct Covering {
+    /// Cleaned, relative to the container's `/`.
+    destination: PathBuf,
+    /// Host path; None for a tmpfs.
+    source: Option<PathBuf>,
+}
+
+/// The container's volume and bind mounts, and the /etc files husk
+/// bind-mounts (hostname, hosts, resolv.conf) where no mount replaces them.
+fn coverings(paths: &Paths, c: &Container) -> Vec<Covering> {
+    let mut out: Vec<Covering> = c
         .host_config
         .mount_points
         .iter()
-        .filter(|m| rel.starts_with(clean(&m.destination)))
-        .max_by_key(|m| clean(&m.destination).components().count());
+        .map(|m| Covering {
+            destination: clean(&m.destination),
+            source: (m.kind != MountType::Tmpfs && !m.source.is_empty())
+                .then(|| PathBuf::from(&m.source)),
+        })
+        .collect();
+    for f in ["hostname", "hosts", "resolv.conf"] {
+        let destination = Path::new("etc").join(f);
+        let source = paths.dir(&c.id).join(f);
+        if source.is_file() && !out.iter().any(|m| m.destination == destination) {
+            out.push(Covering {
+                destination,
+                source: Some(source),
+            });
+        }
+    }
+    out
+}
+
+/// Finds the tree `rel` (a cleaned container path) lives in: the source
+/// of the deepest mount of the container that covers it (docker copies
+/// into and out of volumes and binds), else the rootfs. Decided on the
+/// path as written: a symlink in the rootfs into a mount's target resolves
+/// in the rootfs beneath it. A mounted file (a file bind, husk's /etc
+/// files) is read where it is, never replaced: its mount holds its inode.
+fn locate(
+    paths: &Paths,
+    c: &Container,
+    rootfs: &Rootfs,
+    rel: &Path,
+    shown: &str,
+    write: bool,
+) -> Result<Place> {
+    let all = coverings(paths, c);
+    let covering = all
+        .iter()
+        .filter(|m| rel.starts_with(&m.destination))
+        .max_by_key(|m| m.destination.components().count());
     let Some(m) = covering else {
         return Ok(Place {
             top: rootfs.path.clone(),
@@ -192,21 +233,36 @@ fn locate(c: &Container, rootfs: &Rootfs, rel: &Path, shown: &str) -> Result<Pla
             rel: rel.to_path_buf(),
         });
     };
-    if m.kind == MountType::Tmpfs || m.source.is_empty() {
+    let Some(top) = m.source.clone() else {
         return Err(cp_error(format!(
             "{shown} is on a tmpfs mount of container {}, which the host cannot reach: use husk exec with tar",
             c.name
         )));
-    }
-    let top = PathBuf::from(&m.source);
+    };
     let below = rel
-        .strip_prefix(clean(&m.destination))
+        .strip_prefix(&m.destination)
         .unwrap_or(Path::new(""))
         .to_path_buf();
+    if top.is_dir() {
+        return Ok(Place {
+            root: open_dir(&top)?,
+            top,
+            rel: below,
+        });
+    }
+    if write {
+        return Err(cp_error(format!(
+            "{shown} in container {} is the host file {} mounted there: write that file, or use husk exec",
+            c.name,
+            top.display()
+        )));
+    }
+    let dir = top.parent().unwrap_or(Path::new("/")).to_path_buf();
+    let name = top.file_name().unwrap_or(OsStr::new(".")).to_os_string();
     Ok(Place {
-        root: open_dir(&top)?,
-        top,
-        rel: below,
+        root: open_dir(&dir)?,
+        top: dir,
+        rel: PathBuf::from(name).join(below),
     })
 }
 
@@ -342,7 +398,7 @@ pub fn copy_out<W: Write + Send>(
             c.name
         ))
     };
-    let mut place = locate(&c, &rootfs, &clean(src), src)?;
+    let mut place = locate(paths, &c, &rootfs, &clean(src), src, false)?;
     if opts.follow_link || asserts_dir(src) {
         place.rel = follow_final(&place.root, &place.rel)?;
     }
@@ -452,7 +508,7 @@ pub fn copy_in<R: Read + Send>(
         CopyFrom::Stream(r) => Prepared::Stream(r),
     };
     let rootfs = open_rootfs(paths, &c, true)?;
-    let mut place = locate(&c, &rootfs, &clean(dst), dst)?;
+    let mut place = locate(paths, &c, &rootfs, &clean(dst), dst, true)?;
     // docker follows a symlink at the destination (inside the container).
     place.rel = follow_final(&place.root, &place.rel)?;
     let dst_is_dir = stat_in(&place.root, &place.rel)?;
