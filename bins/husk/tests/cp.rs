@@ -96,22 +96,43 @@ fn cp_files_dirs_and_streams_both_ways_running_and_stopped() {
         assert_eq!(e.ok(&["exec", "ctr", "cat", p]), "inner\n", "{p}");
     }
     // A symlink is copied as a symlink.
-    assert_eq!(e.ok(&["exec", "ctr", "readlink", "/newdir/link"]), "file.txt\n");
+    assert_eq!(
+        e.ok(&["exec", "ctr", "readlink", "/newdir/link"]),
+        "file.txt\n"
+    );
     // A directory never replaces a file.
     let (code, _, err) = e.code(&["cp", &hs("src"), "ctr:/tmp/file.txt"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("cannot copy a directory to a file"), "{err}");
 
     // Out: a file to a new name, a directory into an existing one, contents.
-    e.ok(&["exec", "ctr", "sh", "-c", "echo made-inside > /tmp/src/made"]);
+    e.ok(&[
+        "exec",
+        "ctr",
+        "sh",
+        "-c",
+        "echo made-inside > /tmp/src/made",
+    ]);
     e.ok(&["cp", "ctr:/tmp/src/made", &hs("out.txt")]);
-    assert_eq!(std::fs::read_to_string(h.join("out.txt")).unwrap(), "made-inside\n");
+    assert_eq!(
+        std::fs::read_to_string(h.join("out.txt")).unwrap(),
+        "made-inside\n"
+    );
     std::fs::create_dir(h.join("into")).unwrap();
     e.ok(&["cp", "ctr:/tmp/src", &hs("into")]);
-    assert_eq!(std::fs::read_to_string(h.join("into/src/sub/inner")).unwrap(), "inner\n");
+    assert_eq!(
+        std::fs::read_to_string(h.join("into/src/sub/inner")).unwrap(),
+        "inner\n"
+    );
     e.ok(&["cp", "ctr:/tmp/src/.", &hs("into")]);
-    assert_eq!(std::fs::read_to_string(h.join("into/made")).unwrap(), "made-inside\n");
-    assert_eq!(std::fs::read_link(h.join("into/link")).unwrap(), Path::new("file.txt"));
+    assert_eq!(
+        std::fs::read_to_string(h.join("into/made")).unwrap(),
+        "made-inside\n"
+    );
+    assert_eq!(
+        std::fs::read_link(h.join("into/link")).unwrap(),
+        Path::new("file.txt")
+    );
     // Out is owned by the caller (root here), not the container's ids.
     e.ok(&["exec", "ctr", "chown", "4321:4321", "/tmp/src/made"]);
     e.ok(&["cp", "ctr:/tmp/src/made", &hs("owned")]);
@@ -120,25 +141,43 @@ fn cp_files_dirs_and_streams_both_ways_running_and_stopped() {
     // docker's errors.
     let (code, _, err) = e.code(&["cp", "ctr:/nope", &hs("x")]);
     assert_eq!(code, 1);
-    assert!(err.contains("Could not find the file /nope in container ctr"), "{err}");
+    assert!(
+        err.contains("Could not find the file /nope in container ctr"),
+        "{err}"
+    );
     let (code, _, err) = e.code(&["cp", &hs("src/file.txt"), "ctr:/no/such/dir/x"]);
     assert_eq!(code, 1);
-    assert!(err.contains("Could not find the file /no/such/dir in container ctr"), "{err}");
+    assert!(
+        err.contains("Could not find the file /no/such/dir in container ctr"),
+        "{err}"
+    );
     let (code, _, err) = e.code(&["cp", "ctr:/a", "ctr:/b"]);
-    assert!(code == 1 && err.contains("copying between containers is not supported"), "{err}");
+    assert!(
+        code == 1 && err.contains("copying between containers is not supported"),
+        "{err}"
+    );
 
     // `-`: a tar stream out, and one in.
     let (code, tar_out, err) = with_stdin(&e, &["cp", "ctr:/tmp/src", "-"], b"");
     assert_eq!(code, 0, "{err}");
     let names = tar_names(&tar_out);
     assert!(names.contains(&"src/sub/inner".to_string()), "{names:?}");
-    assert!(names.contains(&"src/link -> file.txt".to_string()), "{names:?}");
+    assert!(
+        names.contains(&"src/link -> file.txt".to_string()),
+        "{names:?}"
+    );
     let (code, _, err) = with_stdin(&e, &["cp", "-", "ctr:/existing"], &tar_out);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(e.ok(&["exec", "ctr", "cat", "/existing/src/made"]), "made-inside\n");
+    assert_eq!(
+        e.ok(&["exec", "ctr", "cat", "/existing/src/made"]),
+        "made-inside\n"
+    );
     let (code, _, err) = with_stdin(&e, &["cp", "-", "ctr:/tmp/file.txt"], &tar_out);
     assert_eq!(code, 1);
-    assert!(err.contains("destination \"ctr:/tmp/file.txt\" must be a directory"), "{err}");
+    assert!(
+        err.contains("destination \"ctr:/tmp/file.txt\" must be a directory"),
+        "{err}"
+    );
 
     // husk's /etc files are read where they are (bind-mounted), not from
     // the rootfs beneath, and never replaced by a copy.
@@ -153,17 +192,27 @@ fn cp_files_dirs_and_streams_both_ways_running_and_stopped() {
     assert_eq!(text, format!("{}\n", &id[..12]));
     let (code, _, err) = e.code(&["cp", &hs("src/file.txt"), "ctr:/etc/hosts"]);
     assert_eq!(code, 1);
-    assert!(err.contains("/etc/hosts in container ctr is the host file"), "{err}");
+    assert!(
+        err.contains("/etc/hosts in container ctr is the host file"),
+        "{err}"
+    );
 
     // Stopped: its rootfs is mounted for the copy, and unmounted after.
     e.ok(&["stop", "-t", "1", "ctr"]);
     e.ok(&["cp", &hs("src/file.txt"), "ctr:/stopped.txt"]);
     e.ok(&["cp", "ctr:/tmp/src/sub", &hs("from-stopped")]);
-    assert_eq!(std::fs::read_to_string(h.join("from-stopped/inner")).unwrap(), "inner\n");
+    assert_eq!(
+        std::fs::read_to_string(h.join("from-stopped/inner")).unwrap(),
+        "inner\n"
+    );
     let (code, tar_out, err) = with_stdin(&e, &["cp", "ctr:/stopped.txt", "-"], b"");
     assert_eq!(code, 0, "{err}");
     assert_eq!(tar_names(&tar_out), ["stopped.txt"]);
-    assert!(mounts_under(e.root.path()).is_empty(), "{:?}", mounts_under(e.root.path()));
+    assert!(
+        mounts_under(e.root.path()).is_empty(),
+        "{:?}",
+        mounts_under(e.root.path())
+    );
     let leftovers: Vec<_> = std::fs::read_dir(e.root.path().join("containers").join(&id))
         .unwrap()
         .flatten()
@@ -183,14 +232,27 @@ fn cp_into_and_out_of_a_volume() {
     let host = tempdir("husk-cp-vol-");
     write(&host.path().join("f"), "to the volume\n");
     let f = host.path().join("f");
-    e.ok(&["run", "-d", "--name", "vol", "-v", "data:/data", "busybox", "sleep", "500"]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "vol",
+        "-v",
+        "data:/data",
+        "busybox",
+        "sleep",
+        "500",
+    ]);
     e.ok(&["cp", f.to_str().unwrap(), "vol:/data/f"]);
     assert_eq!(e.ok(&["exec", "vol", "cat", "/data/f"]), "to the volume\n");
     let vol = e.root.path().join("volumes/data/_data/f");
     assert_eq!(std::fs::read_to_string(vol).unwrap(), "to the volume\n");
     let back = host.path().join("back");
     e.ok(&["cp", "vol:/data", back.to_str().unwrap()]);
-    assert_eq!(std::fs::read_to_string(back.join("f")).unwrap(), "to the volume\n");
+    assert_eq!(
+        std::fs::read_to_string(back.join("f")).unwrap(),
+        "to the volume\n"
+    );
     e.ok(&["rm", "-f", "vol"]);
     e.ok(&["volume", "rm", "data"]);
 }
@@ -261,7 +323,10 @@ fn cp_hostile_symlinks_never_reach_the_host() {
             e.ok(&["stop", "-t", "1", "hostile"]);
         }
         // Out, through a symlinked directory: the container's file, not the host's.
-        for (i, src) in ["/x/secret", "/abs/secret", "/etc/evil/x/secret"].iter().enumerate() {
+        for (i, src) in ["/x/secret", "/abs/secret", "/etc/evil/x/secret"]
+            .iter()
+            .enumerate()
+        {
             let dst = w(&format!("out-{stopped}-{i}"));
             e.ok(&["cp", &format!("hostile:{src}"), &dst]);
             assert_eq!(std::fs::read_to_string(&dst).unwrap(), "decoy\n", "{src}");
@@ -269,7 +334,10 @@ fn cp_hostile_symlinks_never_reach_the_host() {
         // The last component: copied as the link it is; with -L, followed inside.
         let link = w(&format!("link-{stopped}"));
         e.ok(&["cp", "hostile:/leak", &link]);
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
         let followed = w(&format!("followed-{stopped}"));
         e.ok(&["cp", "-L", "hostile:/leak", &followed]);
         assert_eq!(std::fs::read_to_string(&followed).unwrap(), "decoy\n");

@@ -41,9 +41,19 @@ fn names(e: &Engine) -> Vec<String> {
 fn container_prune_removes_stopped_ones_the_filters_keep() {
     require_root!("container_prune_removes_stopped_ones_the_filters_keep");
     let e = Engine::new();
-    e.ok(&["run", "--name", "exited", "busybox", "sh", "-c", "echo x > /big"]);
+    e.ok(&[
+        "run",
+        "--name",
+        "exited",
+        "busybox",
+        "sh",
+        "-c",
+        "echo x > /big",
+    ]);
     e.ok(&["create", "--name", "created", "busybox", "true"]);
-    e.ok(&["run", "--name", "kept", "--label", "keep=yes", "busybox", "true"]);
+    e.ok(&[
+        "run", "--name", "kept", "--label", "keep=yes", "busybox", "true",
+    ]);
     e.ok(&["run", "-d", "--name", "running", "busybox", "sleep", "500"]);
     let (exited, created) = (id(&e, "exited"), id(&e, "created"));
 
@@ -83,7 +93,11 @@ fn container_prune_removes_stopped_ones_the_filters_keep() {
 }
 
 fn volumes(e: &Engine) -> Vec<String> {
-    let mut v: Vec<String> = e.ok(&["volume", "ls", "-q"]).lines().map(String::from).collect();
+    let mut v: Vec<String> = e
+        .ok(&["volume", "ls", "-q"])
+        .lines()
+        .map(String::from)
+        .collect();
     v.sort();
     v
 }
@@ -94,12 +108,40 @@ fn volume_prune_takes_unused_anonymous_ones_or_all_with_a() {
     let e = Engine::new();
     e.ok(&["volume", "create", "named"]);
     e.ok(&["volume", "create", "--label", "keep=1", "labeled"]);
-    e.ok(&["run", "--name", "anon", "-v", "/anon", "busybox", "sh", "-c", "echo abc > /anon/f"]);
-    let anon = e.inspect("anon")["Mounts"][0]["Name"].as_str().unwrap().to_string();
+    e.ok(&[
+        "run",
+        "--name",
+        "anon",
+        "-v",
+        "/anon",
+        "busybox",
+        "sh",
+        "-c",
+        "echo abc > /anon/f",
+    ]);
+    let anon = e.inspect("anon")["Mounts"][0]["Name"]
+        .as_str()
+        .unwrap()
+        .to_string();
     e.ok(&["rm", "anon"]);
-    e.ok(&["run", "-d", "--name", "user", "-v", "used:/used", "busybox", "sleep", "500"]);
-    e.ok(&["run", "-d", "--name", "user2", "-v", "/held", "busybox", "sleep", "500"]);
-    let held = e.inspect("user2")["Mounts"][0]["Name"].as_str().unwrap().to_string();
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "user",
+        "-v",
+        "used:/used",
+        "busybox",
+        "sleep",
+        "500",
+    ]);
+    e.ok(&[
+        "run", "-d", "--name", "user2", "-v", "/held", "busybox", "sleep", "500",
+    ]);
+    let held = e.inspect("user2")["Mounts"][0]["Name"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let (_, out, _) = answering(&e, &["volume", "prune"], "");
     assert_eq!(
@@ -111,14 +153,25 @@ fn volume_prune_takes_unused_anonymous_ones_or_all_with_a() {
         out,
         format!("Deleted Volumes:\n{anon}\n\nTotal reclaimed space: 4B\n")
     );
-    let mut want = vec![held.clone(), "labeled".into(), "named".into(), "used".into()];
+    let mut want = vec![
+        held.clone(),
+        "labeled".into(),
+        "named".into(),
+        "used".into(),
+    ];
     want.sort();
     assert_eq!(volumes(&e), want);
 
     let out = e.ok(&["volume", "prune", "-f", "-a", "--filter", "label!=keep"]);
-    assert_eq!(out, "Deleted Volumes:\nnamed\n\nTotal reclaimed space: 0B\n");
+    assert_eq!(
+        out,
+        "Deleted Volumes:\nnamed\n\nTotal reclaimed space: 0B\n"
+    );
     let out = e.ok(&["volume", "prune", "-f", "--filter", "all=true"]);
-    assert_eq!(out, "Deleted Volumes:\nlabeled\n\nTotal reclaimed space: 0B\n");
+    assert_eq!(
+        out,
+        "Deleted Volumes:\nlabeled\n\nTotal reclaimed space: 0B\n"
+    );
     let mut want = vec![held, "used".into()];
     want.sort();
     assert_eq!(volumes(&e), want);
@@ -144,9 +197,18 @@ fn system_prune_takes_containers_images_and_with_volumes_anonymous_volumes() {
     assert_eq!(names(&e), ["done"]);
 
     let out = e.ok(&["system", "prune", "-f"]);
-    assert!(out.starts_with(&format!("Deleted Containers:\n{done}\n\nDeleted Images:\n")), "{out}");
+    assert!(
+        out.starts_with(&format!("Deleted Containers:\n{done}\n\nDeleted Images:\n")),
+        "{out}"
+    );
     assert!(out.contains(&format!("deleted: {dangling}\n")), "{out}");
-    assert!(out.lines().last().unwrap().starts_with("Total reclaimed space: "), "{out}");
+    assert!(
+        out.lines()
+            .last()
+            .unwrap()
+            .starts_with("Total reclaimed space: "),
+        "{out}"
+    );
     assert!(names(&e).is_empty());
     // busybox is tagged: it stays without -a; the anonymous volume without --volumes.
     assert!(e.ok(&["images", "-q"]).lines().count() == 1);
@@ -154,7 +216,10 @@ fn system_prune_takes_containers_images_and_with_volumes_anonymous_volumes() {
 
     let out = e.ok(&["system", "prune", "-f", "-a", "--volumes"]);
     assert!(out.starts_with("Deleted Volumes:\n"), "{out}");
-    assert!(out.contains("Deleted Images:\nuntagged: busybox:latest\n"), "{out}");
+    assert!(
+        out.contains("Deleted Images:\nuntagged: busybox:latest\n"),
+        "{out}"
+    );
     assert!(e.ok(&["images", "-q"]).is_empty());
     assert!(e.ok(&["volume", "ls", "-q"]).is_empty());
 }

@@ -25,13 +25,19 @@ fn rename_running_and_stopped_then_use_the_new_name() {
     // Taken, invalid, the same, empty.
     let (code, _, err) = e.code(&["rename", "new", "other"]);
     assert_eq!(code, 1);
-    assert!(err.contains("\"/other\" is already in use by container"), "{err}");
+    assert!(
+        err.contains("\"/other\" is already in use by container"),
+        "{err}"
+    );
     let (code, _, err) = e.code(&["rename", "new", "bad/name"]);
     assert_eq!(code, 1);
     assert!(err.contains("invalid container name \"bad/name\""), "{err}");
     let (code, _, err) = e.code(&["rename", "new", "new"]);
     assert_eq!(code, 1);
-    assert!(err.contains("Renaming a container with the same name as its current name"), "{err}");
+    assert!(
+        err.contains("Renaming a container with the same name as its current name"),
+        "{err}"
+    );
     let (code, _, err) = e.code(&["rename", "nosuch", "x1"]);
     assert_eq!(code, 1);
     assert!(err.contains("no such container: nosuch"), "{err}");

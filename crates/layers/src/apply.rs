@@ -122,7 +122,8 @@ impl Applier {
             };
             // Not the copier's to set on the destination (overlay's own
             // are dropped for layers too).
-            meta.xattrs.retain(|(k, _)| !k.as_bytes().starts_with(b"trusted."));
+            meta.xattrs
+                .retain(|(k, _)| !k.as_bytes().starts_with(b"trusted."));
         }
         if let Some((cached, _)) = &self.parent {
             if cached.starts_with(&path) {

@@ -155,12 +155,18 @@ mod tests {
             owner: Owner::Keep,
         };
         let err = extract(root_of(root.path()), Path::new("/"), &over[..], &top).unwrap_err();
-        assert!(err.to_string().contains("cannot overwrite a directory"), "{err}");
+        assert!(
+            err.to_string().contains("cannot overwrite a directory"),
+            "{err}"
+        );
         assert!(root.path().join("d/f").is_file());
         // A symlink over a directory entry is refused the same way.
         symlink("/nowhere", root.path().join("l")).unwrap();
         let dir = tar_of(&[("l/", tar::EntryType::Directory, "")]);
         let err = extract(root_of(root.path()), Path::new("/"), &dir[..], &top).unwrap_err();
-        assert!(err.to_string().contains("cannot overwrite a non-directory"), "{err}");
+        assert!(
+            err.to_string().contains("cannot overwrite a non-directory"),
+            "{err}"
+        );
     }
 }

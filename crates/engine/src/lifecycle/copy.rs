@@ -668,7 +668,9 @@ mod tests {
         assert_eq!(plan(true, true, "/d", Some(true)), "d <contents>");
         assert_eq!(plan(true, true, "/d/new", None), "d new");
         assert_eq!(plan(true, false, "/d/new/", None), "d new");
-        assert!(plan(true, false, "/d/f", Some(false)).starts_with("error: cannot copy a directory"));
+        assert!(
+            plan(true, false, "/d/f", Some(false)).starts_with("error: cannot copy a directory")
+        );
     }
 
     #[test]
