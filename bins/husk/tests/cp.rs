@@ -138,6 +138,29 @@ fn cp_files_dirs_and_streams_both_ways_running_and_stopped() {
     e.ok(&["cp", "ctr:/tmp/src/made", &hs("owned")]);
     assert_eq!(std::fs::metadata(h.join("owned")).unwrap().uid(), 0);
 
+    // What the container made cannot grant anything on the host: setuid
+    // bits go, a device node is refused (a `-` stream still carries both).
+    e.ok(&[
+        "exec",
+        "ctr",
+        "sh",
+        "-c",
+        "cp /bin/busybox /tmp/suid && chmod 4755 /tmp/suid && mkdir /tmp/devs && mknod /tmp/devs/disk b 7 0",
+    ]);
+    e.ok(&["cp", "ctr:/tmp/suid", &hs("suid")]);
+    let mode = std::fs::metadata(h.join("suid")).unwrap().mode() & 0o7777;
+    assert_eq!(mode, 0o755);
+    let (code, _, err) = e.code(&["cp", "ctr:/tmp/devs", &hs("devs")]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("is a device node made in the container"),
+        "{err}"
+    );
+    assert!(!h.join("devs/disk").exists());
+    let (code, tar_out, err) = with_stdin(&e, &["cp", "ctr:/tmp/devs", "-"], b"");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(tar_names(&tar_out), ["devs/", "devs/disk"]);
+
     // docker's errors.
     let (code, _, err) = e.code(&["cp", "ctr:/nope", &hs("x")]);
     assert_eq!(code, 1);
@@ -254,6 +277,30 @@ fn cp_into_and_out_of_a_volume() {
         "to the volume\n"
     );
     e.ok(&["rm", "-f", "vol"]);
+    // Read-only: the rootfs (--read-only) and a :ro volume refuse a copy in.
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "ro",
+        "--read-only",
+        "-v",
+        "data:/data:ro",
+        "busybox",
+        "sleep",
+        "500",
+    ]);
+    let (code, _, err) = e.code(&["cp", f.to_str().unwrap(), "ro:/tmp/"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("read-only root filesystem"), "{err}");
+    let (code, _, err) = e.code(&["cp", f.to_str().unwrap(), "ro:/data/g"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("/data/g in container ro is on a read-only mount"),
+        "{err}"
+    );
+    e.ok(&["cp", "ro:/data/f", back.join("again").to_str().unwrap()]);
+    e.ok(&["rm", "-f", "ro"]);
     e.ok(&["volume", "rm", "data"]);
 }
 

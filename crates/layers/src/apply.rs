@@ -51,6 +51,10 @@ pub(crate) struct CopyMode {
     /// Where in the root the archive's entries go.
     pub base: PathBuf,
     pub owner: Owner,
+    /// A container's files landing on the host: no setuid/setgid bits,
+    /// no file capabilities or other non-`user.` xattrs, no device nodes
+    /// (the container made them, not the host's user).
+    pub to_host: bool,
 }
 
 /// Owner, mode, time and xattrs of one entry, read before its data.
@@ -115,6 +119,17 @@ impl Applier {
         let kind = entry.kind;
         let mut meta = read_meta(&entry, &path)?;
         if let Some(copy) = &self.copy {
+            if copy.to_host {
+                if matches!(kind, Kind::Char | Kind::Block) {
+                    return Err(Error::Copy {
+                        path: self.shown(&path),
+                        reason: "is a device node made in the container: not created on the host (copy it as a tar stream with -)",
+                    });
+                }
+                meta.mode &= !0o6000;
+                meta.xattrs
+                    .retain(|(k, _)| k.as_bytes().starts_with(b"user."));
+            }
             meta.owner = match copy.owner {
                 Owner::Keep => meta.owner,
                 Owner::Set(u, g) => Some((u, g)),

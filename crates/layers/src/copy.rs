@@ -20,6 +20,9 @@ pub struct ExtractOptions {
     /// root on every use: a symlink there stays inside it).
     pub base: PathBuf,
     pub owner: Owner,
+    /// The tree is the host's and the archive a container's: see
+    /// [`CopyMode::to_host`](crate::apply).
+    pub to_host: bool,
 }
 
 /// Extracts the tar stream `input` (plain, gzip or zstd, as docker's
@@ -40,6 +43,7 @@ pub fn extract<R: Read + Send>(
         CopyMode {
             base: opts.base.clone(),
             owner: opts.owner,
+            to_host: opts.to_host,
         },
     );
     let mut tar = TarReader::new(decoded);
@@ -101,6 +105,7 @@ mod tests {
         let opts = ExtractOptions {
             base: PathBuf::from("/dst"),
             owner: Owner::Set(0, 0),
+            to_host: false,
         };
         extract(root_of(&root), Path::new("/"), &data[..], &opts).unwrap();
         // Both landed inside the root, where the root's own `/` is.
@@ -118,6 +123,7 @@ mod tests {
         let opts = ExtractOptions {
             base: PathBuf::from("/"),
             owner: Owner::Keep,
+            to_host: false,
         };
         let err = extract(root_of(&root), Path::new("/"), &data[..], &opts).unwrap_err();
         assert!(err.to_string().contains("climbs out"), "{err}");
@@ -135,6 +141,7 @@ mod tests {
         let opts = ExtractOptions {
             base: PathBuf::from("d"),
             owner: Owner::Set(0, 0),
+            to_host: false,
         };
         extract(root_of(root.path()), Path::new("/"), &data[..], &opts).unwrap();
         let f = root.path().join("d/.wh.kept");
@@ -144,6 +151,7 @@ mod tests {
             let keep = ExtractOptions {
                 base: PathBuf::from("d"),
                 owner: Owner::Keep,
+                to_host: false,
             };
             extract(root_of(root.path()), Path::new("/"), &data[..], &keep).unwrap();
             assert_eq!(std::fs::metadata(&f).unwrap().uid(), 1234);
@@ -153,6 +161,7 @@ mod tests {
         let top = ExtractOptions {
             base: PathBuf::new(),
             owner: Owner::Keep,
+            to_host: false,
         };
         let err = extract(root_of(root.path()), Path::new("/"), &over[..], &top).unwrap_err();
         assert!(

@@ -176,6 +176,7 @@ struct Covering {
     destination: PathBuf,
     /// Host path; None for a tmpfs.
     source: Option<PathBuf>,
+    rw: bool,
 }
 
 /// The container's volume and bind mounts, and the /etc files husk
@@ -189,6 +190,7 @@ fn coverings(paths: &Paths, c: &Container) -> Vec<Covering> {
             destination: clean(&m.destination),
             source: (m.kind != MountType::Tmpfs && !m.source.is_empty())
                 .then(|| PathBuf::from(&m.source)),
+            rw: m.rw,
         })
         .collect();
     for f in ["hostname", "hosts", "resolv.conf"] {
@@ -198,6 +200,7 @@ fn coverings(paths: &Paths, c: &Container) -> Vec<Covering> {
             out.push(Covering {
                 destination,
                 source: Some(source),
+                rw: true,
             });
         }
     }
@@ -224,6 +227,12 @@ fn locate(
         .filter(|m| rel.starts_with(&m.destination))
         .max_by_key(|m| m.destination.components().count());
     let Some(m) = covering else {
+        if write && c.host_config.readonly_rootfs {
+            return Err(cp_error(format!(
+                "container {} has a read-only root filesystem (--read-only): {shown} cannot be written",
+                c.name
+            )));
+        }
         return Ok(Place {
             top: rootfs.path.clone(),
             root: rootfs
@@ -233,6 +242,12 @@ fn locate(
             rel: rel.to_path_buf(),
         });
     };
+    if write && !m.rw {
+        return Err(cp_error(format!(
+            "{shown} in container {} is on a read-only mount: it cannot be written",
+            c.name
+        )));
+    }
     let Some(top) = m.source.clone() else {
         return Err(cp_error(format!(
             "{shown} is on a tmpfs mount of container {}, which the host cannot reach: use husk exec with tar",
@@ -365,10 +380,31 @@ fn piped<T>(
         let wrote = writer
             .join()
             .unwrap_or_else(|_| Err(cp_error("the archive writer panicked")));
-        let got = got?;
-        wrote?;
-        Ok(got)
+        // The writer failing first (a source it could not read) cut the
+        // stream short: its error is the cause, the reader's a consequence.
+        match (got, wrote) {
+            (_, Err(e)) if !broken_pipe(&e) => Err(e),
+            (got, wrote) => {
+                let got = got?;
+                wrote?;
+                Ok(got)
+            }
+        }
     })
+}
+
+/// The pipe's reader went away (it failed, and says why).
+fn broken_pipe(e: &Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::BrokenPipe {
+                return true;
+            }
+        }
+        cur = err.source();
+    }
+    false
 }
 
 /// A tar entry error from a hostile stream: named as an archive entry.
@@ -484,6 +520,7 @@ pub fn copy_out<W: Write + Send>(
             let extract = ExtractOptions {
                 base: PathBuf::new(),
                 owner: Owner::Caller,
+                to_host: true,
             };
             piped(
                 |mut w| tar_of(top.as_deref().map(Path::new), &mut w).map(drop),
@@ -529,6 +566,7 @@ pub fn copy_in<R: Read + Send>(
             let extract = ExtractOptions {
                 base: place.rel,
                 owner,
+                to_host: false,
             };
             husk_layers::extract(place.root, &shown, r, &extract).map_err(archive_error)
         }
@@ -541,7 +579,11 @@ pub fn copy_in<R: Read + Send>(
                     c.name
                 )));
             }
-            let extract = ExtractOptions { base: dir, owner };
+            let extract = ExtractOptions {
+                base: dir,
+                owner,
+                to_host: false,
+            };
             piped(
                 |mut w| {
                     husk_layers::write_tar_of(
