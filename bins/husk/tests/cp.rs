@@ -302,6 +302,13 @@ fn cp_into_and_out_of_a_volume() {
     e.ok(&["cp", "ro:/data/f", back.join("again").to_str().unwrap()]);
     e.ok(&["rm", "-f", "ro"]);
     e.ok(&["volume", "rm", "data"]);
+    // A container never started: its rootfs is mounted for the copy too.
+    e.ok(&["create", "--name", "fresh", "busybox", "cat", "/f"]);
+    e.ok(&["cp", f.to_str().unwrap(), "fresh:/f"]);
+    e.ok(&["start", "fresh"]);
+    assert_eq!(e.ok(&["wait", "fresh"]).trim(), "0");
+    assert_eq!(e.ok(&["logs", "fresh"]), "to the volume\n");
+    e.ok(&["rm", "fresh"]);
 }
 
 /// The host sentinel's files and their contents.
