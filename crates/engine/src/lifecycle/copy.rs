@@ -24,7 +24,7 @@ use std::ffi::{OsStr, OsString};
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use husk_layers::{ExtractOptions, Owner};
 use nix::errno::Errno;
@@ -65,18 +65,8 @@ fn cp_error(msg: impl Into<String>) -> Error {
 
 /// docker's `filepath.Clean` of a container path, made relative to the
 /// container's `/` (a relative one is taken from `/`, as docker does).
-fn clean(path: &str) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in Path::new(path).components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::Normal(n) => out.push(n),
-            _ => {}
-        }
-    }
-    out
+fn clean(path: impl AsRef<Path>) -> PathBuf {
+    husk_fs::normalize(path.as_ref())
 }
 
 /// `DIR/.` or `.`: the directory's contents, not the directory.
@@ -307,7 +297,7 @@ fn follow_final(root: &OwnedFd, rel: &Path) -> Result<PathBuf> {
         } else {
             parent.join(target)
         };
-        rel = clean(&joined.to_string_lossy());
+        rel = clean(&joined);
     }
     Err(Error::io("resolve", &rel, Errno::ELOOP.into()))
 }
@@ -661,20 +651,10 @@ fn host_source(p: &Path, follow: bool) -> Result<HostSource> {
     })
 }
 
-/// Lexically folds `.` and `..` of an absolute host path whose last
-/// component is not to be followed (docker's `filepath.Clean`).
+/// docker's `filepath.Clean` of an absolute host path whose last
+/// component is not to be followed.
 fn normalize_host(p: &Path) -> PathBuf {
-    let mut out = PathBuf::from("/");
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::Normal(n) => out.push(n),
-            _ => {}
-        }
-    }
-    out
+    Path::new("/").join(clean(p))
 }
 
 #[cfg(test)]
