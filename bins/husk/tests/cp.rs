@@ -9,7 +9,6 @@ mod common;
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use common::engine::*;
 use husk_fixtures::require_root;
@@ -21,12 +20,7 @@ fn write(p: &Path, data: &str) {
 
 /// `husk ARGS` with `input` on stdin: (exit code, stdout bytes, stderr).
 fn with_stdin(e: &Engine, args: &[&str], input: &[u8]) -> (i32, Vec<u8>, String) {
-    let dir = tempdir("husk-cp-in-");
-    let f = dir.path().join("in");
-    std::fs::write(&f, input).unwrap();
-    let mut cmd = e.cmd(args);
-    cmd.stdin(Stdio::from(std::fs::File::open(&f).unwrap()));
-    let out = husk_fixtures::output_via_files(&mut cmd);
+    let out = e.run_with_stdin(args, input);
     (
         out.status.code().unwrap_or(-1),
         out.stdout,

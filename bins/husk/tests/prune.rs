@@ -3,19 +3,12 @@
 
 mod common;
 
-use std::process::Stdio;
-
 use common::engine::*;
 use husk_fixtures::require_root;
 
 /// `husk ARGS` answering `answer` to the prompt: (code, stdout, stderr).
 fn answering(e: &Engine, args: &[&str], answer: &str) -> (i32, String, String) {
-    let dir = tempdir("husk-prune-in-");
-    let f = dir.path().join("in");
-    std::fs::write(&f, answer).unwrap();
-    let mut cmd = e.cmd(args);
-    cmd.stdin(Stdio::from(std::fs::File::open(&f).unwrap()));
-    let out = husk_fixtures::output_via_files(&mut cmd);
+    let out = e.run_with_stdin(args, answer.as_bytes());
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
