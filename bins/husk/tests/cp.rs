@@ -132,6 +132,14 @@ fn cp_files_dirs_and_streams_both_ways_running_and_stopped() {
     e.ok(&["cp", "ctr:/tmp/src/made", &hs("owned")]);
     assert_eq!(std::fs::metadata(h.join("owned")).unwrap().uid(), 0);
 
+    // The whole root, out of the overlay it is mounted as.
+    e.ok(&["cp", "ctr:/", &hs("wholeroot")]);
+    assert!(h.join("wholeroot/bin/busybox").is_file());
+    assert_eq!(
+        std::fs::read_to_string(h.join("wholeroot/tmp/src/sub/inner")).unwrap(),
+        "inner\n"
+    );
+
     // What the container made cannot grant anything on the host: setuid
     // bits go, a device node is refused (a `-` stream still carries both).
     e.ok(&[

@@ -145,9 +145,9 @@ pub fn write_tar_of<W: Write>(
     shown: &Path,
     out: W,
 ) -> Result<TarWritten> {
-    let dev = nix::sys::stat::fstat(parent.as_raw_fd())
-        .map_err(|e| Error::nix("stat", shown, e))?
-        .st_dev;
+    // The entry's own filesystem (a container's overlay, not the host
+    // directory it is mounted on): only mounts below it are left out.
+    let dev = lstat_at(parent.as_raw_fd(), name, shown)?.st_dev;
     // `shown` is `name`: with a `top`, errors name `top/...` beside it.
     let root = match top {
         Some(_) => shown.parent().unwrap_or(shown),
