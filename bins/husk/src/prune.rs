@@ -5,7 +5,7 @@ use std::io::Write;
 
 use anyhow::Result;
 use husk_engine::format::human_size;
-use husk_engine::lifecycle::{self, PruneFilters};
+use husk_engine::lifecycle::{self, PruneFilters, Pruned};
 use husk_engine::store::Paths;
 
 use crate::cli::*;
@@ -38,14 +38,23 @@ fn total(bytes: u64) {
     println!("Total reclaimed space: {}", human_size(bytes));
 }
 
+/// Prints what was removed and warns about what could not be: the
+/// prune's exit status stays 0 (docker's daemon only logs those).
+fn report(what: &str, p: &Pruned) -> u64 {
+    for f in &p.failed {
+        eprintln!("husk: warning: {f}");
+    }
+    print!("{}", deleted(what, &p.deleted));
+    p.reclaimed
+}
+
 pub fn containers(p: &Paths, a: &ContainerPruneArgs) -> Result<i32> {
     let filters = PruneFilters::parse(&a.filter, &["until", "label"])?;
     if !a.force && !confirm("WARNING! This will remove all stopped containers.")? {
         return Ok(0);
     }
-    let (ids, bytes) = lifecycle::prune_containers(p, &filters)?;
-    print!("{}", deleted("Containers", &ids));
-    total(bytes);
+    let pruned = lifecycle::prune_containers(p, &filters)?;
+    total(report("Containers", &pruned));
     Ok(0)
 }
 
@@ -63,9 +72,8 @@ pub fn volumes(p: &Paths, a: &VolumePruneArgs) -> Result<i32> {
     if !a.force && !confirm(volume_warning(filters.all))? {
         return Ok(0);
     }
-    let (names, bytes) = lifecycle::prune_volumes(p, &filters)?;
-    print!("{}", deleted("Volumes", &names));
-    total(bytes);
+    let pruned = lifecycle::prune_volumes(p, &filters)?;
+    total(report("Volumes", &pruned));
     Ok(0)
 }
 
@@ -103,12 +111,9 @@ pub fn system(p: &Paths, a: &SystemPruneArgs) -> Result<i32> {
         return Ok(0);
     }
     let none = PruneFilters::default();
-    let (ids, mut bytes) = lifecycle::prune_containers(p, &none)?;
-    print!("{}", deleted("Containers", &ids));
+    let mut bytes = report("Containers", &lifecycle::prune_containers(p, &none)?);
     if a.volumes {
-        let (names, b) = lifecycle::prune_volumes(p, &none)?;
-        print!("{}", deleted("Volumes", &names));
-        bytes += b;
+        bytes += report("Volumes", &lifecycle::prune_volumes(p, &none)?);
     }
     let store = husk_engine::images::open_write(&p.root)?;
     let (events, b) = husk_engine::images::prune(&store, a.all)?;

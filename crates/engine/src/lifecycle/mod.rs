@@ -18,7 +18,7 @@ mod start;
 pub use commit::{apply_change, commit, CommitOptions, EMPTY_LAYER_DIFF_ID};
 pub use copy::{copy_in, copy_out, CopyFrom, CopyOptions, CopyTo};
 pub use create::create;
-pub use prune::{prune_containers, prune_volumes, PruneFilters};
+pub use prune::{prune_containers, prune_volumes, PruneFilters, Pruned};
 pub(crate) use reconcile::runtime_of;
 pub use reconcile::{discard_ended, list, reconcile, sweep};
 pub use remove::{remove, remove_with_volumes};

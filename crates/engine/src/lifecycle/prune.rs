@@ -90,14 +90,21 @@ impl PruneFilters {
     }
 }
 
+/// What a prune removed, the bytes that freed, and what it could not
+/// remove (one line each: the prune goes on past them, as docker's does).
+#[derive(Debug, Default)]
+pub struct Pruned {
+    pub deleted: Vec<String>,
+    pub reclaimed: u64,
+    pub failed: Vec<String>,
+}
+
 /// docker's `container prune`: every container not running (created,
-/// exited, dead) that the filters keep is removed; returns their ids and
-/// the bytes of their writable layers. One that cannot be removed is left
-/// (and reported by `rm`), as docker goes on past it.
-pub fn prune_containers(paths: &Paths, filters: &PruneFilters) -> Result<(Vec<String>, u64)> {
+/// exited, dead) that the filters keep is removed, with the bytes of its
+/// writable layer.
+pub fn prune_containers(paths: &Paths, filters: &PruneFilters) -> Result<Pruned> {
     sweep(paths);
-    let mut deleted = Vec::new();
-    let mut reclaimed = 0;
+    let mut out = Pruned::default();
     for c in paths.all()? {
         let Ok(c) = reconcile(paths, &c) else {
             continue;
@@ -109,18 +116,22 @@ pub fn prune_containers(paths: &Paths, filters: &PruneFilters) -> Result<(Vec<St
             continue;
         }
         let size = tree_bytes(&paths.dir(&c.id).join("upper"));
-        if remove(paths, &c.id, false).is_ok() {
-            deleted.push(c.id);
-            reclaimed += size;
+        match remove(paths, &c.id, false) {
+            Ok(()) => {
+                out.deleted.push(c.id);
+                out.reclaimed += size;
+            }
+            Err(e) => out
+                .failed
+                .push(format!("remove container {}: {}", c.id, husk_fs::Chain(&e))),
         }
     }
-    Ok((deleted, reclaimed))
+    Ok(out)
 }
 
 /// docker's `volume prune` (23 and later): the anonymous volumes no
-/// container uses, or with `all` every unused one; returns their names and
-/// the bytes of their data.
-pub fn prune_volumes(paths: &Paths, filters: &PruneFilters) -> Result<(Vec<String>, u64)> {
+/// container uses, or with `all` every unused one, with the bytes of their data.
+pub fn prune_volumes(paths: &Paths, filters: &PruneFilters) -> Result<Pruned> {
     let in_use: HashSet<String> = paths
         .all()?
         .iter()
@@ -128,8 +139,7 @@ pub fn prune_volumes(paths: &Paths, filters: &PruneFilters) -> Result<(Vec<Strin
         .filter(|m| m.kind == MountType::Volume)
         .map(|m| m.name.clone())
         .collect();
-    let mut deleted = Vec::new();
-    let mut reclaimed = 0;
+    let mut out = Pruned::default();
     for v in volumes::list(&paths.root)? {
         if in_use.contains(&v.name)
             || !(filters.all || v.anonymous)
@@ -138,12 +148,17 @@ pub fn prune_volumes(paths: &Paths, filters: &PruneFilters) -> Result<(Vec<Strin
             continue;
         }
         let size = tree_bytes(&volumes::data_dir(&paths.root, &v.name));
-        if volumes::remove(&paths.root, &v.name, &[]).is_ok() {
-            deleted.push(v.name);
-            reclaimed += size;
+        match volumes::remove(&paths.root, &v.name, &[]) {
+            Ok(()) => {
+                out.deleted.push(v.name);
+                out.reclaimed += size;
+            }
+            Err(e) => out
+                .failed
+                .push(format!("remove volume {}: {}", v.name, husk_fs::Chain(&e))),
         }
     }
-    Ok((deleted, reclaimed))
+    Ok(out)
 }
 
 #[cfg(test)]
