@@ -695,6 +695,37 @@ mod tests {
         );
     }
 
+    /// Links at the last component are followed as the container would
+    /// see them: absolute ones and ones climbing past `/` end inside.
+    #[test]
+    fn final_links_resolve_inside_the_root() {
+        let top = tempfile::tempdir().unwrap();
+        let root = top.path().join("root");
+        std::fs::create_dir_all(root.join("etc")).unwrap();
+        let outside = top.path().join("outside");
+        std::fs::create_dir(&outside).unwrap();
+        let link = |target: &Path, name: &str| std::os::unix::fs::symlink(target, root.join(name));
+        link(&outside, "abs").unwrap();
+        link(Path::new("../../../../etc/../.."), "up").unwrap();
+        link(Path::new("loop"), "loop").unwrap();
+        link(Path::new("abs"), "chain").unwrap();
+        let fd = open_dir(&root).unwrap();
+        let abs = clean(&outside);
+        assert_eq!(follow_final(&fd, Path::new("abs")).unwrap(), abs);
+        assert_eq!(follow_final(&fd, Path::new("chain")).unwrap(), abs);
+        assert_eq!(follow_final(&fd, Path::new("up")).unwrap(), Path::new(""));
+        assert_eq!(
+            follow_final(&fd, Path::new("etc")).unwrap(),
+            Path::new("etc")
+        );
+        assert!(follow_final(&fd, Path::new("loop")).is_err());
+        // Missing below a link: the resolved path, for the caller to refuse.
+        assert_eq!(
+            follow_final(&fd, Path::new("nope/x")).unwrap(),
+            Path::new("nope/x")
+        );
+    }
+
     #[test]
     fn container_paths_are_cleaned_from_the_root() {
         assert_eq!(clean("/a/../../b/./c/"), Path::new("b/c"));
