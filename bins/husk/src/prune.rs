@@ -78,8 +78,9 @@ pub fn volumes(p: &Paths, a: &VolumePruneArgs) -> Result<i32> {
 }
 
 /// docker's `system prune` warning: what each pruner takes. husk has no
-/// user-defined networks (nothing of that class to remove) and its build
-/// cache is images, which the image prune takes.
+/// user-defined networks (nothing of that class to remove); its build
+/// cache is step images (the image prune takes them) and the entries
+/// naming them.
 fn system_warning(a: &SystemPruneArgs) -> String {
     let mut items = vec![
         "all stopped containers",
@@ -119,6 +120,8 @@ pub fn system(p: &Paths, a: &SystemPruneArgs) -> Result<i32> {
     let (events, b) = husk_engine::images::prune(&store, a.all)?;
     print!("{}", crate::images::deleted_images(&events));
     bytes += b;
+    let cache = husk_engine::build::cache::Cache::new(&p.root).prune(&store, a.all)?;
+    print!("{}", deleted("build cache objects", &cache));
     total(bytes);
     Ok(0)
 }

@@ -189,7 +189,22 @@ fn system_prune_takes_containers_images_and_with_volumes_anonymous_volumes() {
     );
     assert_eq!(names(&e), ["done"]);
 
+    // A build's cache entry, whose image then goes.
+    let ctx = tempdir("husk-prune-build-");
+    std::fs::write(
+        ctx.path().join("Dockerfile"),
+        "FROM busybox\nLABEL pruned=yes\n",
+    )
+    .unwrap();
+    e.ok(&["build", "-q", "-t", "built", ctx.path().to_str().unwrap()]);
+    let cache = e.root.path().join("build/cache");
+    let keys = || std::fs::read_dir(&cache).map(|d| d.count()).unwrap_or(0);
+    assert!(keys() >= 1);
+    e.ok(&["rmi", "built"]);
+
     let out = e.ok(&["system", "prune", "-f"]);
+    assert!(out.contains("\nDeleted build cache objects:\n"), "{out}");
+    assert_eq!(keys(), 0);
     assert!(
         out.starts_with(&format!("Deleted Containers:\n{done}\n\nDeleted Images:\n")),
         "{out}"
