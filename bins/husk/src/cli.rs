@@ -117,6 +117,16 @@ pub enum Command {
     Which(WhichArgs),
     /// Say why a container stopped or failed to start
     Why(WhyArgs),
+    /// Copy files/folders between a container and the local filesystem
+    Cp(CpArgs),
+    /// Rename a container
+    Rename(RenameArgs),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(ContainerCommand),
+    /// Manage husk
+    #[command(subcommand)]
+    System(SystemCommand),
 }
 
 #[derive(Args)]
@@ -714,6 +724,8 @@ pub enum VolumeCommand {
     /// Remove one or more volumes
     #[command(alias = "remove")]
     Rm(VolumeRmArgs),
+    /// Remove unused local volumes
+    Prune(VolumePruneArgs),
 }
 
 #[derive(Args)]
@@ -778,4 +790,75 @@ pub struct PushArgs {
     pub quiet: bool,
     /// NAME[:TAG]
     pub reference: String,
+}
+
+#[derive(Args)]
+pub struct CpArgs {
+    /// Archive mode (copy all uid/gid information)
+    #[arg(short, long)]
+    pub archive: bool,
+    /// Always follow symbol link in SRC_PATH
+    #[arg(short = 'L', long)]
+    pub follow_link: bool,
+    /// Suppress progress output during copy (it is only shown on a terminal)
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// CONTAINER:SRC_PATH, a local path, or - (a tar archive on STDIN)
+    pub src: String,
+    /// CONTAINER:DEST_PATH, a local path, or - (a tar archive to STDOUT)
+    pub dest: String,
+}
+
+#[derive(Args)]
+pub struct RenameArgs {
+    pub container: String,
+    pub new_name: String,
+}
+
+#[derive(Subcommand)]
+pub enum ContainerCommand {
+    /// Remove all stopped containers
+    Prune(ContainerPruneArgs),
+}
+
+#[derive(Args)]
+pub struct ContainerPruneArgs {
+    /// Provide filter values (e.g. "until=<timestamp>", "label=<key>[=<value>]")
+    #[arg(long)]
+    pub filter: Vec<String>,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct VolumePruneArgs {
+    /// Remove all unused volumes, not just anonymous ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Provide filter values (e.g. "label=<label>")
+    #[arg(long)]
+    pub filter: Vec<String>,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Subcommand)]
+pub enum SystemCommand {
+    /// Remove unused data
+    Prune(SystemPruneArgs),
+}
+
+#[derive(Args)]
+pub struct SystemPruneArgs {
+    /// Remove all unused images not just dangling ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+    /// Prune anonymous volumes
+    #[arg(long)]
+    pub volumes: bool,
 }

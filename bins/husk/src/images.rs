@@ -222,6 +222,24 @@ pub fn inspect(root: &Path, a: &InspectArgs) -> Result<()> {
     Ok(())
 }
 
+/// A prune's "Deleted Images:" block (empty when none went), as docker
+/// prints it for `image prune` and `system prune`.
+pub fn deleted_images(events: &[husk_image::Removed]) -> String {
+    if events.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("Deleted Images:\n");
+    for l in remove::describe(events) {
+        // docker prints these in lower case here.
+        let mut c = l.chars();
+        let first = c.next().map(|ch| ch.to_ascii_lowercase()).into_iter();
+        out.push_str(&first.chain(c).collect::<String>());
+        out.push('\n');
+    }
+    out.push('\n');
+    out
+}
+
 pub fn prune(root: &Path, a: &PruneArgs) -> Result<()> {
     if !a.force {
         let what = if a.all {
@@ -239,16 +257,7 @@ pub fn prune(root: &Path, a: &PruneArgs) -> Result<()> {
     }
     let store = remove::open_write(root)?;
     let (events, freed) = remove::prune(&store, a.all)?;
-    if !events.is_empty() {
-        println!("Deleted Images:");
-        for l in remove::describe(&events) {
-            // docker prints these in lower case here.
-            let mut c = l.chars();
-            let first = c.next().map(|ch| ch.to_ascii_lowercase()).into_iter();
-            println!("{}", first.chain(c).collect::<String>());
-        }
-        println!();
-    }
+    print!("{}", deleted_images(&events));
     println!(
         "Total reclaimed space: {}",
         husk_engine::format::human_size(freed)

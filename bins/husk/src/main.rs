@@ -7,8 +7,10 @@
 mod build;
 mod cli;
 mod containers;
+mod files;
 mod images;
 mod output;
+mod prune;
 mod pull;
 mod push_output;
 mod registry;
@@ -17,7 +19,7 @@ mod usage;
 mod volumes;
 mod xray;
 
-use cli::{Command, ImageCommand, VolumeCommand};
+use cli::{Command, ContainerCommand, ImageCommand, SystemCommand, VolumeCommand};
 use husk_engine::store::Paths;
 
 fn main() {
@@ -87,6 +89,11 @@ fn main() {
         Command::XRay(a) => ok(xray::xray(&paths, a)),
         Command::Which(a) => ok(xray::which(&paths, a)),
         Command::Why(a) => ok(xray::why(&paths, a)),
+        Command::Cp(a) => files::cp(&paths, a),
+        Command::Rename(a) => files::rename(&paths, a),
+        Command::Container(ContainerCommand::Prune(a)) => prune::containers(&paths, a),
+        Command::Volume(VolumeCommand::Prune(a)) => prune::volumes(&paths, a),
+        Command::System(SystemCommand::Prune(a)) => prune::system(&paths, a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -97,6 +97,11 @@ pub enum Error {
     NoSuchProcess { pid: i32 },
     #[error("process {pid} is not in a husk container (its cgroup is {cgroup})")]
     NotInContainer { pid: i32, cgroup: String },
+    /// A verb's own refusal, in docker's words where docker has them
+    /// (`cp` to a path that is not there, `rename` to the same name, a
+    /// prune filter it does not know).
+    #[error("{msg}")]
+    Refused { msg: String },
     #[error("{op} for container {id}: {errno}")]
     Sys {
         op: &'static str,

@@ -17,7 +17,7 @@ pub use lock::Lock;
 pub use private::{close_existing_dir, private_dir, PRIVATE_MODE};
 pub use procstat::ProcStat;
 pub use root::{
-    create_in_root, mkdir_all_in_root, open_dir_path, open_in_root, proc_fd_path,
+    create_in_root, mkdir_all_in_root, normalize, open_dir_path, open_in_root, proc_fd_path,
     read_file_in_root, short_path_in, Kind, MAX_READ_IN_ROOT,
 };
 pub use signal::{reset_signals, signal_number};

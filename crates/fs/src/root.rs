@@ -172,8 +172,9 @@ fn mkdir_all_depth(root: &OwnedFd, rel: &Path, mode: u32, depth: u32) -> Result<
 }
 
 /// Lexically folds `..` without ever climbing above the root, as the kernel
-/// does for paths resolved with RESOLVE_IN_ROOT.
-fn normalize(p: &Path) -> PathBuf {
+/// does for paths resolved with RESOLVE_IN_ROOT; the result is relative
+/// (docker's `filepath.Clean` of a path in a container, without its `/`).
+pub fn normalize(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {

@@ -3,6 +3,12 @@
 //! with `*at` calls relative to that fd, so no `..`, absolute path or symlink
 //! planted by an earlier entry can make a write land outside the layer.
 //! OCI whiteouts become overlayfs whiteouts on the way in.
+//!
+//! `husk cp` writes with the same code ([`CopyMode`]): entries land below a
+//! base directory of a container's rootfs (still resolved in the rootfs,
+//! as docker's chrooted extraction does), names are taken literally (no
+//! whiteouts), owners are set as `cp` sets them, and an existing directory
+//! is never replaced by a non-directory or the reverse.
 
 use std::ffi::{OsStr, OsString};
 use std::fs::File;
@@ -28,11 +34,34 @@ const OPAQUE: &str = ".wh..wh..opq";
 const OPAQUE_XATTR: &str = "trusted.overlay.opaque";
 const OVERLAY_XATTR_PREFIX: &[u8] = b"trusted.overlay.";
 
+/// Whose files a copy makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    /// The ids the archive records (`cp -a`, layers).
+    Keep,
+    /// These ids for every entry (docker's copy into a container: root).
+    Set(u32, u32),
+    /// No chown: whoever runs the copy (docker's copy out of a container).
+    Caller,
+}
+
+/// How a `cp` extraction differs from a layer's.
+#[derive(Debug, Clone)]
+pub(crate) struct CopyMode {
+    /// Where in the root the archive's entries go.
+    pub base: PathBuf,
+    pub owner: Owner,
+    /// A container's files landing on the host: no setuid/setgid bits,
+    /// no file capabilities or other non-`user.` xattrs, no device nodes
+    /// (the container made them, not the host's user).
+    pub to_host: bool,
+}
+
 /// Owner, mode, time and xattrs of one entry, read before its data.
 struct Meta {
     mode: u32,
-    uid: u32,
-    gid: u32,
+    /// None: left as created (no chown).
+    owner: Option<(u32, u32)>,
     mtime: i64,
     xattrs: Vec<(OsString, Vec<u8>)>,
 }
@@ -49,6 +78,7 @@ pub(crate) struct Applier {
     buf: Vec<u8>,
     is_root: bool,
     pub content_bytes: u64,
+    copy: Option<CopyMode>,
 }
 
 impl Applier {
@@ -62,37 +92,85 @@ impl Applier {
             buf: vec![0; 256 * 1024],
             is_root: Uid::effective().is_root(),
             content_bytes: 0,
+            copy: None,
         })
+    }
+
+    /// An applier for `cp`: `root` is the tree nothing may leave (a
+    /// container's rootfs, or the host directory a copy-out writes to),
+    /// `shown` how errors name it.
+    pub fn for_copy(root: OwnedFd, shown: &Path, copy: CopyMode) -> Applier {
+        Applier {
+            root,
+            root_path: shown.to_path_buf(),
+            parent: None,
+            dirs: Vec::new(),
+            buf: vec![0; 256 * 1024],
+            is_root: Uid::effective().is_root(),
+            content_bytes: 0,
+            copy: Some(copy),
+        }
     }
 
     /// Writes one entry; its data, if any, is read from `data`.
     pub fn apply<R: Read>(&mut self, entry: Header, data: &mut TarReader<R>) -> Result<()> {
-        let path = clean_path(&entry.path)?;
+        let clean = clean_path(&entry.path)?;
+        let path = self.based(&clean);
         let kind = entry.kind;
-        let meta = read_meta(&entry, &path)?;
+        let mut meta = read_meta(&entry, &path)?;
+        if let Some(copy) = &self.copy {
+            if copy.to_host {
+                if matches!(kind, Kind::Char | Kind::Block) {
+                    return Err(Error::Copy {
+                        path: self.shown(&path),
+                        reason: "is a device node made in the container: not created on the host (copy it as a tar stream with -)",
+                    });
+                }
+                meta.mode &= !0o6000;
+                meta.xattrs
+                    .retain(|(k, _)| k.as_bytes().starts_with(b"user."));
+            }
+            meta.owner = match copy.owner {
+                Owner::Keep => meta.owner,
+                Owner::Set(u, g) => Some((u, g)),
+                Owner::Caller => None,
+            };
+            // Not the copier's to set on the destination (overlay's own
+            // are dropped for layers too).
+            meta.xattrs
+                .retain(|(k, _)| !k.as_bytes().starts_with(b"trusted."));
+        }
         if let Some((cached, _)) = &self.parent {
             if cached.starts_with(&path) {
                 self.parent = None;
             }
         }
-        let Some(name) = path.file_name().map(OsStr::to_os_string) else {
-            // The layer's own root ("./"): only its metadata can change.
+        let name = path.file_name().map(OsStr::to_os_string);
+        let Some(name) = name.filter(|_| clean.file_name().is_some()) else {
+            // The layer's own root ("./"), or a copy's base: only its
+            // metadata can change, and a copy leaves the destination's alone.
+            if self.copy.is_some() && kind == Kind::Directory {
+                return Ok(());
+            }
             if kind != Kind::Directory {
                 return Err(unsafe_entry(
                     &path,
                     "non-directory entry for the layer root",
                 ));
             }
-            let root = File::from(self.open_dir(Path::new("."))?);
+            let root = File::from(self.open_dir(&path)?);
             self.set_meta_fd(&root, &meta, &path)?;
             self.dirs.push((path, meta.mtime));
             return Ok(());
         };
         let parent_path = path.parent().unwrap_or(Path::new("")).to_path_buf();
-        if name.as_bytes().starts_with(WHITEOUT_PREFIX.as_bytes()) {
+        if self.copy.is_none() && name.as_bytes().starts_with(WHITEOUT_PREFIX.as_bytes()) {
             return self.whiteout(&parent_path, &name, &meta, &path);
         }
         let parent = self.parent_fd(&parent_path)?;
+        if self.copy.is_some() {
+            no_overwrite_dir_nondir(parent, &name, kind == Kind::Directory, &self.shown(&path))?;
+        }
         match kind {
             Kind::Regular => self.regular(parent, &name, &entry, data, &meta, &path)?,
             Kind::Directory => {
@@ -166,6 +244,14 @@ impl Applier {
 
     fn shown(&self, path: &Path) -> PathBuf {
         self.root_path.join(path)
+    }
+
+    /// An archive path (cleaned) as a path of the root: below the copy's base.
+    fn based(&self, clean: &Path) -> PathBuf {
+        match &self.copy {
+            Some(c) => c.base.join(clean),
+            None => clean.to_path_buf(),
+        }
     }
 
     fn open_dir(&self, path: &Path) -> Result<OwnedFd> {
@@ -262,7 +348,7 @@ impl Applier {
         if entry.link.is_empty() {
             return Err(unsafe_entry(path, "hard link without a target"));
         }
-        let target = clean_path(&entry.link)?;
+        let target = self.based(&clean_path(&entry.link)?);
         // Resolved in the root like every other path: a link to
         // "../../etc/shadow" or through a planted symlink stays inside.
         let fd = husk_fs::open_in_root(&self.root, &target, OFlag::O_PATH | OFlag::O_NOFOLLOW)
@@ -314,12 +400,10 @@ impl Applier {
     fn set_meta_fd(&self, file: &File, meta: &Meta, path: &Path) -> Result<()> {
         use xattr::FileExt;
         let raw = file.as_raw_fd();
-        let res = nix::unistd::fchown(
-            raw,
-            Some(Uid::from_raw(meta.uid)),
-            Some(Gid::from_raw(meta.gid)),
-        );
-        self.owner_result(res, path)?;
+        if let Some((uid, gid)) = meta.owner {
+            let res = nix::unistd::fchown(raw, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
+            self.owner_result(res, path)?;
+        }
         // After chown: chown clears setuid/setgid.
         nix::sys::stat::fchmod(raw, Mode::from_bits_truncate(meta.mode & 0o7777))
             .map_err(|e| Error::nix("chmod", self.shown(path), e))?;
@@ -355,11 +439,14 @@ impl Applier {
     }
 
     fn chown_at(&self, parent: i32, name: &OsStr, meta: &Meta, path: &Path) -> Result<()> {
+        let Some((uid, gid)) = meta.owner else {
+            return Ok(());
+        };
         let res = nix::unistd::fchownat(
             Some(parent),
             name,
-            Some(Uid::from_raw(meta.uid)),
-            Some(Gid::from_raw(meta.gid)),
+            Some(Uid::from_raw(uid)),
+            Some(Gid::from_raw(gid)),
             AtFlags::AT_SYMLINK_NOFOLLOW,
         );
         self.owner_result(res, path)
@@ -403,6 +490,26 @@ pub(crate) fn clean_path(raw: &[u8]) -> Result<PathBuf> {
     Ok(out)
 }
 
+/// docker's `NoOverwriteDirNonDir` for `cp`: an entry never replaces a
+/// directory by a non-directory (taking its whole tree) or the reverse.
+fn no_overwrite_dir_nondir(parent: i32, name: &OsStr, entry_dir: bool, shown: &Path) -> Result<()> {
+    let st = match nix::sys::stat::fstatat(Some(parent), name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) => st,
+        Err(Errno::ENOENT) => return Ok(()),
+        Err(e) => return Err(Error::nix("stat", shown, e)),
+    };
+    let is_dir = st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+    let reason = match (is_dir, entry_dir) {
+        (true, false) => "cannot overwrite a directory with a non-directory",
+        (false, true) => "cannot overwrite a non-directory with a directory",
+        _ => return Ok(()),
+    };
+    Err(Error::Copy {
+        path: shown.to_path_buf(),
+        reason,
+    })
+}
+
 fn unsafe_entry(path: &Path, reason: &'static str) -> Error {
     Error::UnsafeEntry {
         path: path.to_path_buf(),
@@ -423,8 +530,7 @@ fn read_meta(entry: &Header, path: &Path) -> Result<Meta> {
     let id = |v: u64| u32::try_from(v).map_err(|_| unsafe_entry(path, "owner id out of range"));
     Ok(Meta {
         mode: entry.mode,
-        uid: id(entry.uid)?,
-        gid: id(entry.gid)?,
+        owner: Some((id(entry.uid)?, id(entry.gid)?)),
         mtime: entry.mtime,
         xattrs,
     })

@@ -126,14 +126,70 @@ impl<W: Write> Write for HashWriter<W> {
 
 /// Writes `dir` as an uncompressed tar stream to `out`, hashing it on the way.
 pub fn write_tar<W: Write>(dir: &Path, tree: Tree, out: W) -> Result<TarWritten> {
+    let dev = nix::sys::stat::stat(dir)
+        .map_err(|e| Error::nix("stat", dir, e))?
+        .st_dev;
+    tar_stream(out, tree, dir, dev, |w| w.write_all())
+}
+
+/// Writes one file or tree for `husk cp`: `name` under the directory fd
+/// `parent`, never following a symlink there or below (a symlink is
+/// written as one). Its entries are named `top` and `top/...`; with `top`
+/// None (`cp DIR/.`), `name` must be a directory and only what it holds
+/// is written, named from it. `shown` names `name` in errors. A directory
+/// on another filesystem below it (a mount point) is written empty.
+pub fn write_tar_of<W: Write>(
+    parent: &OwnedFd,
+    name: &OsStr,
+    top: Option<&Path>,
+    shown: &Path,
+    out: W,
+) -> Result<TarWritten> {
+    // The entry's own filesystem (a container's overlay, not the host
+    // directory it is mounted on): only mounts below it are left out.
+    let dev = lstat_at(parent.as_raw_fd(), name, shown)?.st_dev;
+    // `shown` is `name`: with a `top`, errors name `top/...` beside it.
+    let root = match top {
+        Some(_) => shown.parent().unwrap_or(shown),
+        None => shown,
+    };
+    tar_stream(out, Tree::Rootfs, root, dev, |w| match top {
+        Some(top) => w.entry(parent, name, top),
+        None => {
+            let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY;
+            let dir = open_at(parent.as_raw_fd(), name, flags, shown)?;
+            w.walk(&dir, Path::new(""))
+        }
+    })
+}
+
+/// A tar stream to `out` that `fill` writes the entries of (`root`, on
+/// device `dev`, names the tree in errors), ended and hashed.
+fn tar_stream<W: Write>(
+    out: W,
+    tree: Tree,
+    root: &Path,
+    dev: u64,
+    fill: impl FnOnce(&mut TreeWriter<'_, &mut HashWriter<W>>) -> Result<()>,
+) -> Result<TarWritten> {
     let mut hw = HashWriter::new(out);
     let (content_size, entries) = {
-        let mut w = TreeWriter::new(tar::Builder::new(&mut hw), tree, dir)?;
-        w.write_all()?;
+        let mut tar = tar::Builder::new(&mut hw);
+        tar.mode(tar::HeaderMode::Complete);
+        let mut w = TreeWriter {
+            tar,
+            tree,
+            root,
+            root_dev: dev,
+            links: HashMap::new(),
+            content_size: 0,
+            entries: 0,
+        };
+        fill(&mut w)?;
         let counts = (w.content_size, w.entries);
         w.tar
             .finish()
-            .map_err(|e| Error::io("write tar of", dir, e))?;
+            .map_err(|e| Error::io("write tar of", root, e))?;
         counts
     };
     let (diff_id, diff_size, _) = hw.finish();
@@ -328,21 +384,6 @@ struct TreeWriter<'a, W: Write> {
 }
 
 impl<'a, W: Write> TreeWriter<'a, W> {
-    fn new(tar: tar::Builder<W>, tree: Tree, root: &'a Path) -> Result<Self> {
-        let mut tar = tar;
-        tar.mode(tar::HeaderMode::Complete);
-        let st = nix::sys::stat::stat(root).map_err(|e| Error::nix("stat", root, e))?;
-        Ok(TreeWriter {
-            tar,
-            tree,
-            root,
-            root_dev: st.st_dev,
-            links: HashMap::new(),
-            content_size: 0,
-            entries: 0,
-        })
-    }
-
     fn werr(&self, rel: &Path) -> impl Fn(io::Error) -> Error {
         let p = self.root.join(rel);
         move |e| Error::io("write tar entry for", p.clone(), e)

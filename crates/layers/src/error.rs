@@ -27,6 +27,9 @@ pub enum Error {
     BlobWrite(#[source] std::io::Error),
     #[error("layer entry {}: {reason}", shown(path))]
     UnsafeEntry { path: PathBuf, reason: &'static str },
+    /// A `cp` that would replace what it must not.
+    #[error("{}: {reason}", shown(path))]
+    Copy { path: PathBuf, reason: &'static str },
     #[error("layer entry {}: unsupported tar entry type {kind}", shown(path))]
     UnsupportedEntry { path: PathBuf, kind: String },
     #[error("layer compression: {0}")]

@@ -14,6 +14,7 @@ mod apply;
 mod at;
 mod changes;
 mod compression;
+mod copy;
 mod diff;
 mod digest;
 mod error;
@@ -22,9 +23,13 @@ mod store;
 mod tarstream;
 mod unpack;
 
+pub use apply::Owner;
 pub use changes::{changes, Change, ChangeKind};
 pub use compression::Compression;
-pub use diff::{write_layer, write_tar, HashWriter, TarWritten, Tree, WrittenLayer, EMPTY_DIFF_ID};
+pub use copy::{extract, ExtractOptions};
+pub use diff::{
+    write_layer, write_tar, write_tar_of, HashWriter, TarWritten, Tree, WrittenLayer, EMPTY_DIFF_ID,
+};
 pub use digest::{Digest, HashReader};
 pub use error::{Error, Result};
 pub use overlay::{mount_overlay, mount_readonly, unmount};

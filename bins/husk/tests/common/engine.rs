@@ -218,6 +218,16 @@ impl Engine {
         )
     }
 
+    /// `husk ARGS` with `input` on stdin (a file, as the outputs are).
+    pub fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let dir = tempdir("husk-stdin-");
+        let f = dir.path().join("in");
+        std::fs::write(&f, input).unwrap();
+        let mut cmd = self.cmd(args);
+        cmd.stdin(Stdio::from(std::fs::File::open(&f).unwrap()));
+        husk_fixtures::output_via_files(&mut cmd)
+    }
+
     pub fn inspect(&self, name: &str) -> serde_json::Value {
         let v: serde_json::Value = serde_json::from_str(&self.ok(&["inspect", name])).unwrap();
         v[0].clone()

@@ -62,6 +62,35 @@ impl Cache {
         store.images().ok()?.into_iter().find(|i| i.id == id)
     }
 
+    /// `system prune`'s build cache: the entries whose image is gone (a
+    /// pruned step image: they only miss now), or with `all` every one;
+    /// returns the keys removed.
+    pub fn prune(&self, store: &Store, all: bool) -> Result<Vec<String>> {
+        let rd = match std::fs::read_dir(&self.dir) {
+            Ok(rd) => rd,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(Error::io("read dir", &self.dir, e)),
+        };
+        let images: Vec<Digest> = store.images()?.into_iter().map(|i| i.id).collect();
+        let mut removed = Vec::new();
+        for e in rd.flatten() {
+            let key = e.file_name().to_string_lossy().into_owned();
+            let live = std::fs::read_to_string(e.path())
+                .ok()
+                .and_then(|t| t.trim().parse::<Digest>().ok())
+                .is_some_and(|id| images.contains(&id));
+            if all || !live {
+                match std::fs::remove_file(e.path()) {
+                    Ok(()) => removed.push(key),
+                    Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(err) => return Err(Error::io("remove", e.path(), err)),
+                }
+            }
+        }
+        removed.sort();
+        Ok(removed)
+    }
+
     pub fn put(&self, key: &str, image: &Digest) -> Result<()> {
         crate::store::private_create(&self.dir)?;
         husk_fs::write_atomic(&self.dir.join(key), image.as_str().as_bytes(), 0o600)

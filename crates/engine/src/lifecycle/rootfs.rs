@@ -29,7 +29,7 @@ pub fn diff(paths: &Paths, name: &str) -> Result<Vec<Change>> {
 
 /// True when `dir` is a mount point other than its parent's filesystem
 /// (a container's overlay on `merged`).
-fn mounted(dir: &Path) -> bool {
+pub(super) fn mounted(dir: &Path) -> bool {
     match (std::fs::metadata(dir), dir.parent().map(std::fs::metadata)) {
         (Ok(a), Some(Ok(b))) => a.dev() != b.dev(),
         _ => false,
@@ -37,7 +37,7 @@ fn mounted(dir: &Path) -> bool {
 }
 
 /// A read-only overlay made for one export; unmounted and removed on drop.
-struct TempMount(PathBuf);
+pub(super) struct TempMount(pub(super) PathBuf);
 
 impl Drop for TempMount {
     fn drop(&mut self) {
@@ -51,7 +51,7 @@ impl Drop for TempMount {
 /// process, however it ends (a killed `husk export` leaves no mount that
 /// would keep `husk rm` from removing the container). Only for a
 /// single-threaded process that makes no containers afterwards.
-fn private_mount_namespace() -> Result<()> {
+pub(super) fn private_mount_namespace() -> Result<()> {
     use nix::mount::MsFlags;
     let root = Path::new("/");
     nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWNS)

@@ -256,6 +256,31 @@ impl Paths {
     }
 }
 
+/// Bytes of the files under `dir`, symlinks not followed and hard links
+/// counted once, as docker's directory size is.
+pub fn tree_bytes(dir: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen = std::collections::HashSet::new();
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let Ok(m) = e.path().symlink_metadata() else {
+                continue;
+            };
+            if m.is_dir() {
+                stack.push(e.path());
+            } else if seen.insert((m.dev(), m.ino())) {
+                total += m.len();
+            }
+        }
+    }
+    total
+}
+
 /// What every container holds in the image store: its image, whether it
 /// runs, the layers it stands on. Unreadable records are skipped:
 /// refusing every rmi because one record is corrupt would be worse than

@@ -1,13 +1,11 @@
 //! `husk ps`: docker's columns, durations and tabwriter layout.
 
-use std::collections::{HashMap, HashSet};
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
 use crate::format::{ellipsis, human_duration, human_size, tabwrite};
-use crate::store::{Container, Paths, Status};
+use crate::store::{tree_bytes, Container, Paths, Status};
 
 #[derive(Default)]
 pub struct PsOptions {
@@ -55,30 +53,6 @@ pub fn sizes(paths: &Paths, containers: &[Container]) -> HashMap<String, String>
             (c.id.clone(), size_text(rw, image))
         })
         .collect()
-}
-
-/// Bytes of the files under `dir`, symlinks not followed and hard links
-/// counted once, as docker's directory size is.
-fn tree_bytes(dir: &Path) -> u64 {
-    let mut seen = HashSet::new();
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(rd) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in rd.flatten() {
-            let Ok(m) = e.path().symlink_metadata() else {
-                continue;
-            };
-            if m.is_dir() {
-                stack.push(e.path());
-            } else if seen.insert((m.dev(), m.ino())) {
-                total += m.len();
-            }
-        }
-    }
-    total
 }
 
 /// docker's `State.String()`.
