@@ -85,6 +85,32 @@ pub(crate) fn set(m: &Manager, r: &LinuxResources) -> Result<()> {
     }
 }
 
+/// A new v1 cgroup gets no realtime budget, and a child's cannot exceed
+/// its parent's: the ancestors below the mount (the engine's `/husk`, a
+/// `--cgroup-parent`) get at least `runtime`, as docker's daemon gives its
+/// parent cgroup its `--cpu-rt-runtime`. The root's budget is the host's.
+fn raise_rt_ancestors(d: &CgroupDir, runtime: i64) -> Result<()> {
+    let mut chain = Vec::new();
+    let mut p = d.path.parent();
+    while let Some(q) = p {
+        if q == d.mount || !q.starts_with(&d.mount) {
+            break;
+        }
+        chain.push(q);
+        p = q.parent();
+    }
+    for dir in chain.into_iter().rev() {
+        let have = std::fs::read_to_string(dir.join("cpu.rt_runtime_us"))
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .unwrap_or(0);
+        if have >= 0 && have < runtime {
+            fsio::write(dir, "cpu.rt_runtime_us", &runtime.to_string())?;
+        }
+    }
+    Ok(())
+}
+
 fn set_v1(d: &CgroupDir, c: &LinuxCpu) -> Result<()> {
     let dir = &d.path;
     if let Some(s) = c.shares().filter(|s| *s != 0) {
@@ -116,6 +142,7 @@ fn set_v1(d: &CgroupDir, c: &LinuxCpu) -> Result<()> {
         fsio::write(dir, "cpu.rt_period_us", &p.to_string())?;
     }
     if let Some(r) = c.realtime_runtime().filter(|r| *r != 0) {
+        raise_rt_ancestors(d, r)?;
         fsio::write(dir, "cpu.rt_runtime_us", &r.to_string())?;
     }
     if let Some(i) = c.idle() {

@@ -6,8 +6,11 @@
 
 pub mod caps;
 pub mod container;
+pub mod devices;
+pub mod extra;
 pub mod flags;
 pub mod log;
+pub mod modes;
 pub mod mounts;
 pub mod resources;
 pub mod seccomp_profile;
@@ -92,6 +95,8 @@ pub struct CreateOptions {
     /// `--log-driver` (json-file only) and `--log-opt KEY=VALUE`.
     pub log_driver: Option<String>,
     pub log_opts: Vec<String>,
+    /// The rest of docker's run flags (issue 13).
+    pub extra: extra::ExtraFlags,
 }
 
 /// `NET_ADMIN`, `cap_net_admin`, `CAP_NET_ADMIN` → `NET_ADMIN`.
@@ -142,6 +147,7 @@ pub struct Parsed {
     cap_add: Vec<String>,
     cap_drop: Vec<String>,
     log_config: log::LogConfig,
+    extras: extra::CheckedExtras,
 }
 
 /// Parses and checks `o`'s flags (besides the network ones, which need the
@@ -168,12 +174,19 @@ pub fn parse(o: &CreateOptions, cwd: &Path) -> Result<Parsed> {
         .map(|c| cap_name(c))
         .collect::<Result<Vec<_>>>()?;
     let log_config = log::LogConfig::parse(o.log_driver.as_deref(), &o.log_opts)?;
+    let extras = extra::check(
+        &o.extra,
+        o.cpus.is_some_and(|c| c != 0.0),
+        o.network.as_deref(),
+        o.hostname.as_deref().is_some_and(|h| !h.is_empty()),
+    )?;
     Ok(Parsed {
         memory,
         checked,
         cap_add,
         cap_drop,
         log_config,
+        extras,
     })
 }
 
@@ -222,6 +235,7 @@ pub fn decide(
         cap_add,
         cap_drop,
         log_config,
+        extras,
     } = parsed;
     let mut env = image.env.clone();
     for e in &checked.env_from_files {
@@ -256,6 +270,7 @@ pub fn decide(
     let mut argv = entrypoint.clone();
     argv.extend(cmd.iter().cloned());
     let mut labels = image.labels.clone();
+    labels.extend(extras.labels);
     for l in &o.labels {
         let (k, v) = l.split_once('=').unwrap_or((l, ""));
         labels.insert(k.to_string(), v.to_string());
@@ -293,7 +308,11 @@ pub fn decide(
         open_stdin: o.interactive,
         stop_signal,
         stop_timeout: o.stop_timeout,
-        exposed_ports: image.exposed_ports.clone(),
+        exposed_ports: {
+            let mut p = image.exposed_ports.clone();
+            p.extend(extras.exposed.into_iter().filter(|e| !image.exposed_ports.contains(e)));
+            p
+        },
     };
     let host_config = HostConfig {
         memory,
@@ -335,6 +354,7 @@ pub fn decide(
         mount_points,
         init: o.init,
         log_config,
+        extra: extras.host,
     };
     Ok(Decided {
         argv,

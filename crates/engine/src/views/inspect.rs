@@ -18,6 +18,7 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
     let mut v = inspect_base(paths, c);
     add_flag_fields(&mut v, c);
     v["HostConfig"] = docker_host_config(c, &v["HostConfig"]);
+    super::inspect_flags::apply(&mut v, c);
     v
 }
 

@@ -5,4 +5,5 @@ pub mod history;
 pub mod image_inspect;
 pub mod images;
 pub mod inspect;
+pub mod inspect_flags;
 pub mod ps;
