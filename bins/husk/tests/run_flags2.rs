@@ -108,26 +108,26 @@ fn namespace_modes() {
         ns_of("self", "cgroup")
     );
     // Joining another container's namespaces, by name.
-    e.ok(&["run", "-d", "--name", "x", "busybox", "sleep", "60"]);
-    let xpid = pid_of(&e, "x").to_string();
+    e.ok(&["run", "-d", "--name", "nsx", "busybox", "sleep", "60"]);
+    let xpid = pid_of(&e, "nsx").to_string();
     assert_eq!(
-        inside(&["--pid", "container:x"], "pid"),
+        inside(&["--pid", "container:nsx"], "pid"),
         ns_of(&xpid, "pid")
     );
     assert_eq!(
-        inside(&["--ipc", "container:x"], "ipc"),
+        inside(&["--ipc", "container:nsx"], "ipc"),
         ns_of(&xpid, "ipc")
     );
     // X's processes are visible with its pid namespace.
-    let ps = e.ok(&["run", "--rm", "--pid", "container:x", "busybox", "ps"]);
+    let ps = e.ok(&["run", "--rm", "--pid", "container:nsx", "busybox", "ps"]);
     assert!(ps.contains("sleep 60"), "{ps}");
-    e.ok(&["create", "--name", "j", "--pid", "container:x", "--ipc", "host", "busybox", "true"]);
-    let xid = e.inspect("x")["Id"].as_str().unwrap().to_string();
-    let hc = e.inspect("j")["HostConfig"].clone();
+    e.ok(&["create", "--name", "jn", "--pid", "container:nsx", "--ipc", "host", "busybox", "true"]);
+    let xid = e.inspect("nsx")["Id"].as_str().unwrap().to_string();
+    let hc = e.inspect("jn")["HostConfig"].clone();
     assert_eq!(hc["PidMode"], format!("container:{xid}"));
     assert_eq!(hc["IpcMode"], "host");
     assert_eq!(hc["CgroupnsMode"], "host");
-    e.ok(&["rm", "-f", "j", "x"]);
+    e.ok(&["rm", "-f", "jn", "nsx"]);
     // A container that is not running has no namespaces to join.
     e.ok(&["create", "--name", "idle", "busybox", "true"]);
     let (code, _, err) = e.code(&["run", "--rm", "--pid", "container:idle", "busybox", "true"]);
