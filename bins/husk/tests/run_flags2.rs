@@ -68,7 +68,9 @@ fn short_h_is_hostname_and_uts_flags() {
     let help = e.ok(&["run", "--help"]);
     assert!(help.contains("--hostname"), "{help}");
     // The host's UTS namespace: the host's name, and no -h with it.
-    e.ok(&["create", "--name", "uts", "--uts", "host", "busybox", "true"]);
+    e.ok(&[
+        "create", "--name", "uts", "--uts", "host", "busybox", "true",
+    ]);
     let v = e.inspect("uts");
     assert_eq!(v["HostConfig"]["UTSMode"], "host");
     e.ok(&["rm", "uts"]);
@@ -102,7 +104,10 @@ fn namespace_modes() {
     assert_ne!(inside(&[], "pid"), ns_of("self", "pid"));
     assert_eq!(inside(&["--ipc", "host"], "ipc"), ns_of("self", "ipc"));
     assert_ne!(inside(&["--ipc", "private"], "ipc"), ns_of("self", "ipc"));
-    assert_eq!(inside(&["--cgroupns", "host"], "cgroup"), ns_of("self", "cgroup"));
+    assert_eq!(
+        inside(&["--cgroupns", "host"], "cgroup"),
+        ns_of("self", "cgroup")
+    );
     assert_ne!(
         inside(&["--cgroupns", "private"], "cgroup"),
         ns_of("self", "cgroup")
@@ -121,7 +126,17 @@ fn namespace_modes() {
     // X's processes are visible with its pid namespace.
     let ps = e.ok(&["run", "--rm", "--pid", "container:nsx", "busybox", "ps"]);
     assert!(ps.contains("sleep 60"), "{ps}");
-    e.ok(&["create", "--name", "jn", "--pid", "container:nsx", "--ipc", "host", "busybox", "true"]);
+    e.ok(&[
+        "create",
+        "--name",
+        "jn",
+        "--pid",
+        "container:nsx",
+        "--ipc",
+        "host",
+        "busybox",
+        "true",
+    ]);
     let xid = e.inspect("nsx")["Id"].as_str().unwrap().to_string();
     let hc = e.inspect("jn")["HostConfig"].clone();
     assert_eq!(hc["PidMode"], format!("container:{xid}"));
@@ -162,7 +177,10 @@ fn devices_groups_and_cgroup_rules() {
     e.ok(&["exec", "dev", "sh", "-c", "echo x > /dev/mynull"]);
     let groups = e.ok(&["exec", "dev", "id", "-G"]);
     let groups: Vec<&str> = groups.split_whitespace().collect();
-    assert!(groups.contains(&"10") && groups.contains(&"4321"), "{groups:?}");
+    assert!(
+        groups.contains(&"10") && groups.contains(&"4321"),
+        "{groups:?}"
+    );
     let pid = pid_of(&e, "dev");
     if let Some(f) = cgroup_file(pid, "devices", "devices.list", "") {
         if f.path().exists() {
@@ -180,7 +198,14 @@ fn devices_groups_and_cgroup_rules() {
     assert_eq!(hc["GroupAdd"], serde_json::json!(["wheel", "4321"]));
     e.ok(&["rm", "-f", "dev"]);
     // A group the image does not know fails the start, naming it.
-    let (code, _, err) = e.code(&["run", "--rm", "--group-add", "nosuchgroup", "busybox", "true"]);
+    let (code, _, err) = e.code(&[
+        "run",
+        "--rm",
+        "--group-add",
+        "nosuchgroup",
+        "busybox",
+        "true",
+    ]);
     assert_ne!(code, 0);
     assert!(err.contains("nosuchgroup"), "{err}");
 }
@@ -248,7 +273,8 @@ fn resources_in_the_cgroup_files() {
         "300"
     );
     assert_eq!(
-        e.ok(&["exec", "res", "cat", "/proc/self/oom_score_adj"]).trim(),
+        e.ok(&["exec", "res", "cat", "/proc/self/oom_score_adj"])
+            .trim(),
         "300"
     );
     let hc = e.inspect("res")["HostConfig"].clone();
@@ -348,13 +374,25 @@ fn cidfile_attach_cgroup_parent_and_volumes_from() {
     let e = Engine::new();
     let dir = tempdir("husk-test-cid-");
     let cid = dir.path().join("cid");
-    let id = e.ok(&["create", "--cidfile", cid.to_str().unwrap(), "busybox", "true"]);
+    let id = e.ok(&[
+        "create",
+        "--cidfile",
+        cid.to_str().unwrap(),
+        "busybox",
+        "true",
+    ]);
     assert_eq!(std::fs::read_to_string(&cid).unwrap(), id.trim());
     assert_eq!(
         e.inspect(id.trim())["HostConfig"]["ContainerIDFile"],
         cid.to_str().unwrap()
     );
-    let (code, _, err) = e.code(&["create", "--cidfile", cid.to_str().unwrap(), "busybox", "true"]);
+    let (code, _, err) = e.code(&[
+        "create",
+        "--cidfile",
+        cid.to_str().unwrap(),
+        "busybox",
+        "true",
+    ]);
     assert_eq!(code, 125, "{err}");
     assert!(err.contains("--cidfile"), "{err}");
     assert_eq!(e.ok(&["ps", "-aq"]).lines().count(), 1);
@@ -364,25 +402,56 @@ fn cidfile_attach_cgroup_parent_and_volumes_from() {
     let script = "echo to-out; echo to-err >&2";
     let (code, out, err) = e.code(&["run", "--rm", "-a", "stdout", "busybox", "sh", "-c", script]);
     assert_eq!(code, 0, "{err}");
-    assert!(out.contains("to-out") && !err.contains("to-err"), "{out} / {err}");
+    assert!(
+        out.contains("to-out") && !err.contains("to-err"),
+        "{out} / {err}"
+    );
     let (_, out, err) = e.code(&["run", "--rm", "-a", "STDERR", "busybox", "sh", "-c", script]);
-    assert!(!out.contains("to-out") && err.contains("to-err"), "{out} / {err}");
+    assert!(
+        !out.contains("to-out") && err.contains("to-err"),
+        "{out} / {err}"
+    );
     e.ok(&["create", "--name", "att", "-a", "stdout", "busybox", "true"]);
     let cfg = e.inspect("att")["Config"].clone();
     assert_eq!(
-        (&cfg["AttachStdin"], &cfg["AttachStdout"], &cfg["AttachStderr"]),
-        (&serde_json::json!(false), &serde_json::json!(true), &serde_json::json!(false))
+        (
+            &cfg["AttachStdin"],
+            &cfg["AttachStdout"],
+            &cfg["AttachStderr"]
+        ),
+        (
+            &serde_json::json!(false),
+            &serde_json::json!(true),
+            &serde_json::json!(false)
+        )
     );
     e.ok(&["rm", "att"]);
 
     // --cgroup-parent: the container's cgroup goes under it.
     let parent = format!("husk-test-parent-{}", std::process::id());
-    e.ok(&["run", "-d", "--name", "cg", "--cgroup-parent", &parent, "busybox", "sleep", "60"]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "cg",
+        "--cgroup-parent",
+        &parent,
+        "busybox",
+        "sleep",
+        "60",
+    ]);
     let cgid = e.inspect("cg")["Id"].as_str().unwrap().to_string();
     let f = cgroup_file(pid_of(&e, "cg"), "pids", "pids.max", "pids.max").unwrap();
     let want = format!("/{parent}/{cgid}/");
-    assert!(f.path().display().to_string().contains(&want), "{}", f.path().display());
-    assert_eq!(e.inspect("cg")["HostConfig"]["CgroupParent"], format!("/{parent}"));
+    assert!(
+        f.path().display().to_string().contains(&want),
+        "{}",
+        f.path().display()
+    );
+    assert_eq!(
+        e.inspect("cg")["HostConfig"]["CgroupParent"],
+        format!("/{parent}")
+    );
     e.ok(&["rm", "-f", "cg"]);
     for d in husk_fixtures::cgroup_dirs(&parent) {
         let _ = std::fs::remove_dir(&d);
@@ -390,8 +459,26 @@ fn cidfile_attach_cgroup_parent_and_volumes_from() {
     assert!(husk_fixtures::cgroup_dirs(&parent).is_empty());
 
     // --volumes-from: the other container's volumes, read-only on request.
-    e.ok(&["run", "--name", "src", "-v", "/data", "busybox", "sh", "-c", "echo hi > /data/f"]);
-    let out = e.ok(&["run", "--rm", "--volumes-from", "src", "busybox", "cat", "/data/f"]);
+    e.ok(&[
+        "run",
+        "--name",
+        "src",
+        "-v",
+        "/data",
+        "busybox",
+        "sh",
+        "-c",
+        "echo hi > /data/f",
+    ]);
+    let out = e.ok(&[
+        "run",
+        "--rm",
+        "--volumes-from",
+        "src",
+        "busybox",
+        "cat",
+        "/data/f",
+    ]);
     assert_eq!(out.trim(), "hi");
     let (code, _, _) = e.code(&[
         "run",
@@ -404,7 +491,15 @@ fn cidfile_attach_cgroup_parent_and_volumes_from() {
         "echo no > /data/g",
     ]);
     assert_ne!(code, 0, "a :ro volume took a write");
-    e.ok(&["create", "--name", "user", "--volumes-from", "src", "busybox", "true"]);
+    e.ok(&[
+        "create",
+        "--name",
+        "user",
+        "--volumes-from",
+        "src",
+        "busybox",
+        "true",
+    ]);
     assert_eq!(
         e.inspect("user")["HostConfig"]["VolumesFrom"],
         serde_json::json!(["src"])
@@ -425,11 +520,20 @@ fn bad_values_are_refused_before_anything_exists() {
     let cases: Vec<(Vec<&str>, &str)> = vec![
         (vec!["--device", "/no/such/dev"], "--device"),
         (vec!["--device", "/dev/null:rel"], "--device"),
-        (vec!["--device-cgroup-rule", "x 1:2 r"], "--device-cgroup-rule"),
+        (
+            vec!["--device-cgroup-rule", "x 1:2 r"],
+            "--device-cgroup-rule",
+        ),
         (vec!["--group-add", "4294967295"], "--group-add"),
         (vec!["--sysctl", "kernel.panic=1"], "--sysctl"),
-        (vec!["--sysctl", "net.ipv4.ip_forward=1", "--network", "host"], "--sysctl"),
-        (vec!["--sysctl", "kernel.shmmax=1", "--ipc", "host"], "--sysctl"),
+        (
+            vec!["--sysctl", "net.ipv4.ip_forward=1", "--network", "host"],
+            "--sysctl",
+        ),
+        (
+            vec!["--sysctl", "kernel.shmmax=1", "--ipc", "host"],
+            "--sysctl",
+        ),
         (vec!["--shm-size", "lots"], "--shm-size"),
         (vec!["--ipc", "bogus"], "--ipc"),
         (vec!["--pid", "bogus"], "--pid"),
@@ -448,9 +552,15 @@ fn bad_values_are_refused_before_anything_exists() {
         (vec!["--cpus", "1", "--cpu-quota", "50000"], "--cpu-quota"),
         (vec!["--cpu-rt-runtime", "99999999"], "--cpu-rt-runtime"),
         (vec!["--blkio-weight", "5"], "--blkio-weight"),
-        (vec!["--blkio-weight-device", "/dev/null:100"], "--blkio-weight-device"),
+        (
+            vec!["--blkio-weight-device", "/dev/null:100"],
+            "--blkio-weight-device",
+        ),
         (vec!["--device-read-bps", &bad_bps], "--device-read-bps"),
-        (vec!["--device-write-iops", "/dev/null:5"], "--device-write-iops"),
+        (
+            vec!["--device-write-iops", "/dev/null:5"],
+            "--device-write-iops",
+        ),
         (vec!["--label-file", "/no/such/labels"], "label file"),
         (vec!["--annotation", "=x"], "--annotation"),
         (vec!["--volumes-from", "nosuch"], "--volumes-from"),
@@ -458,7 +568,10 @@ fn bad_values_are_refused_before_anything_exists() {
         (vec!["--domainname", "bad name"], "--domainname"),
         (vec!["--expose", "99999"], "--expose"),
         (vec!["--dns-option", "a b"], "--dns-option"),
-        (vec!["--security-opt", "apparmor=docker-default"], "AppArmor"),
+        (
+            vec!["--security-opt", "apparmor=docker-default"],
+            "AppArmor",
+        ),
         (vec!["--security-opt", "label=user:system_u"], "SELinux"),
         (vec!["--oom-score-adj", "x"], "--oom-score-adj"),
     ];

@@ -129,7 +129,9 @@ pub fn parse_cgroup_rule(s: &str) -> Result<serde_json::Value> {
         if n == "*" {
             Ok(serde_json::Value::Null)
         } else {
-            n.parse::<i64>().map(|v| serde_json::json!(v)).map_err(|_| bad())
+            n.parse::<i64>()
+                .map(|v| serde_json::json!(v))
+                .map_err(|_| bad())
         }
     };
     Ok(serde_json::json!({

@@ -310,7 +310,12 @@ pub fn decide(
         stop_timeout: o.stop_timeout,
         exposed_ports: {
             let mut p = image.exposed_ports.clone();
-            p.extend(extras.exposed.into_iter().filter(|e| !image.exposed_ports.contains(e)));
+            p.extend(
+                extras
+                    .exposed
+                    .into_iter()
+                    .filter(|e| !image.exposed_ports.contains(e)),
+            );
             p
         },
     };

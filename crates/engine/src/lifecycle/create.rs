@@ -305,7 +305,9 @@ fn shared_with_others(paths: &Paths, h: &mut crate::store::HostConfig) -> Result
         })?;
         for m in &t.host_config.mount_points {
             if m.kind == crate::config::mounts::MountType::Tmpfs
-                || h.mount_points.iter().any(|p| p.destination == m.destination)
+                || h.mount_points
+                    .iter()
+                    .any(|p| p.destination == m.destination)
             {
                 continue;
             }

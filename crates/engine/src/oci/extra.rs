@@ -112,14 +112,12 @@ fn resolve_groups(c: &Container, rootfs: &Path, names: &[String]) -> Result<Vec<
         });
         match gid {
             Some(n) => out.push(n),
-            None => {
-                return Err(Error::Conflict {
-                    id: c.id.clone(),
-                    reason: format!(
-                        "unable to find group {g}: no matching entries in the container's /etc/group"
-                    ),
-                })
-            }
+            None => return Err(Error::Conflict {
+                id: c.id.clone(),
+                reason: format!(
+                    "unable to find group {g}: no matching entries in the container's /etc/group"
+                ),
+            }),
         }
     }
     Ok(out)

@@ -31,11 +31,7 @@ pub fn apply(v: &mut Value, c: &Container) {
         ("UTSMode", json!(x.uts_mode)),
         (
             "ShmSize",
-            json!(if x.shm_size > 0 {
-                x.shm_size
-            } else {
-                64 << 20
-            }),
+            json!(if x.shm_size > 0 { x.shm_size } else { 64 << 20 }),
         ),
         ("CgroupParent", json!(x.cgroup_parent)),
         ("BlkioWeight", json!(x.blkio_weight)),
