@@ -498,14 +498,21 @@ fn cidfile_attach_cgroup_parent_and_volumes_from() {
         "--volumes-from",
         "src",
         "busybox",
-        "true",
+        "cat",
+        "/data/f",
     ]);
     assert_eq!(
         e.inspect("user")["HostConfig"]["VolumesFrom"],
         serde_json::json!(["src"])
     );
-    e.ok(&["rm", "user"]);
+    // `rm -v` of the source keeps a volume another container still
+    // mounts; the last one's `rm -v` removes it, as docker does.
     e.ok(&["rm", "-v", "src"]);
+    assert_eq!(e.ok(&["start", "-a", "user"]).trim(), "hi");
+    let volumes = e.ok(&["volume", "ls", "-q"]);
+    assert_eq!(volumes.lines().count(), 1, "{volumes}");
+    e.ok(&["rm", "-v", "user"]);
+    assert_eq!(e.ok(&["volume", "ls", "-q"]), "");
 }
 
 #[test]

@@ -281,7 +281,8 @@ fn write_cidfile(c: &Container) -> Result<()> {
 /// `--ipc container:NAME`, `--pid container:NAME` become `container:<id>`
 /// (as --network does), and `--volumes-from NAME[:ro|rw]` brings NAME's
 /// volumes and binds (not its tmpfs) to the paths no flag of ours took.
-/// Volumes taken from another container are never ours to remove.
+/// An anonymous volume stays anonymous: `rm -v` of whichever container
+/// mounts it last removes it (volumes::remove_anonymous_unshared).
 fn shared_with_others(paths: &Paths, h: &mut crate::store::HostConfig) -> Result<()> {
     for (flag, mode) in [
         ("--ipc", &mut h.extra.ipc_mode),
@@ -312,7 +313,6 @@ fn shared_with_others(paths: &Paths, h: &mut crate::store::HostConfig) -> Result
                 continue;
             }
             let mut m = m.clone();
-            m.anonymous = false;
             match access {
                 "ro" => {
                     m.rw = false;

@@ -230,7 +230,7 @@ pub fn take_files(paths: &Paths, id: &str) -> Result<Option<Trash>> {
     };
     let _ = std::fs::remove_dir_all(paths.bundle(id));
     if let Some(c) = auto {
-        crate::volumes::remove_anonymous(&paths.root, &c.host_config.mount_points);
+        crate::volumes::remove_anonymous_unshared(paths, &c);
     }
     Ok(Some(Trash {
         path: trash,

@@ -112,12 +112,14 @@ fn resolve_groups(c: &Container, rootfs: &Path, names: &[String]) -> Result<Vec<
         });
         match gid {
             Some(n) => out.push(n),
-            None => return Err(Error::Conflict {
-                id: c.id.clone(),
-                reason: format!(
+            None => {
+                return Err(Error::Conflict {
+                    id: c.id.clone(),
+                    reason: format!(
                     "unable to find group {g}: no matching entries in the container's /etc/group"
                 ),
-            }),
+                })
+            }
         }
     }
     Ok(out)
