@@ -292,7 +292,26 @@ fn resources_in_the_cgroup_files() {
         hc["BlkioDeviceWriteIOps"],
         serde_json::json!([{"Path": dev.display().to_string(), "Rate": 100}])
     );
-    e.ok(&["rm", "-f", "res"]);
+    // A second realtime container: the parent's budget grows to hold both.
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "res2",
+        "--cpu-rt-runtime",
+        "20000",
+        "busybox",
+        "sleep",
+        "60",
+    ]);
+    let f = cgroup_file(
+        pid_of(&e, "res2"),
+        "cpu",
+        "cpu.rt_runtime_us",
+        "cpu.rt_runtime_us",
+    );
+    assert_eq!(f.unwrap().read(), "20000");
+    e.ok(&["rm", "-f", "res", "res2"]);
     // Block I/O weights: applied where the controller has them, refused
     // in one line where it does not (never dropped in silence).
     let weight_files = ["blkio.weight", "blkio.bfq.weight"]
