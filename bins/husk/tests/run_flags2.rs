@@ -197,6 +197,28 @@ fn devices_groups_and_cgroup_rules() {
     assert_eq!(hc["DeviceCgroupRules"], serde_json::json!(["c 1:5 rwm"]));
     assert_eq!(hc["GroupAdd"], serde_json::json!(["wheel", "4321"]));
     e.ok(&["rm", "-f", "dev"]);
+    // A directory brings the device nodes under it.
+    let dir = tempdir("husk-test-devdir-");
+    let sub = dir.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    let st = std::process::Command::new("mknod")
+        .arg(sub.join("zero"))
+        .args(["c", "1", "5"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let spec = format!("{}:/dev/mine", dir.path().display());
+    let ls = e.ok(&[
+        "run",
+        "--rm",
+        "--device",
+        &spec,
+        "busybox",
+        "ls",
+        "-l",
+        "/dev/mine/sub/zero",
+    ]);
+    assert!(ls.starts_with('c') && ls.contains("1,   5"), "{ls}");
     // A group the image does not know fails the start, naming it.
     let (code, _, err) = e.code(&[
         "run",

@@ -73,6 +73,31 @@ fn valid_perms(p: &str) -> bool {
     !p.is_empty() && p.len() <= 3 && p.chars().all(|c| "rwm".contains(c))
 }
 
+/// The device nodes under `dir` (depth-limited, symlinks not followed),
+/// each with its path below `dir`, as docker's `--device DIR` takes them.
+pub fn nodes_under(dir: &Path) -> Vec<(std::path::PathBuf, Node)> {
+    fn walk(root: &Path, dir: &Path, depth: u32, out: &mut Vec<(std::path::PathBuf, Node)>) {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in rd.flatten() {
+            let Ok(ft) = e.file_type() else { continue };
+            let p = e.path();
+            if ft.is_dir() && depth < 8 {
+                walk(root, &p, depth + 1, out);
+            } else if !ft.is_symlink() {
+                if let (Ok(n), Ok(rel)) = (node(&p), p.strip_prefix(root)) {
+                    out.push((rel.to_path_buf(), n));
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, 0, &mut out);
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
 /// `--device HOST[:CTR[:PERMS]]` (docker's parseDevice: a second field
 /// made of r, w, m only is the permissions). The host path must be a
 /// device node now.
@@ -99,7 +124,10 @@ pub fn parse_device(s: &str) -> Result<DeviceMapping> {
     if !host.starts_with('/') {
         return Err(bad(format!("the host path must be absolute, not {host:?}")));
     }
-    node(Path::new(host)).map_err(|e| bad(format!("gathering device {host}: {e}")))?;
+    // A directory (`--device /dev/snd`) brings every device node under it.
+    if !Path::new(host).is_dir() {
+        node(Path::new(host)).map_err(|e| bad(format!("gathering device {host}: {e}")))?;
+    }
     Ok(DeviceMapping {
         path_on_host: host.to_string(),
         path_in_container: ctr.to_string(),

@@ -50,8 +50,19 @@ impl ExtraFacts {
         let x = &c.host_config.extra;
         let mut f = ExtraFacts::default();
         for d in &x.devices {
-            let n = devices::node(Path::new(&d.path_on_host))
-                .map_err(|e| gone(c, "--device", &d.path_on_host, e))?;
+            let host = Path::new(&d.path_on_host);
+            if host.is_dir() {
+                for (rel, n) in devices::nodes_under(host) {
+                    let mut one = d.clone();
+                    one.path_in_container = Path::new(&d.path_in_container)
+                        .join(rel)
+                        .to_string_lossy()
+                        .into_owned();
+                    f.devices.push((one, n));
+                }
+                continue;
+            }
+            let n = devices::node(host).map_err(|e| gone(c, "--device", &d.path_on_host, e))?;
             f.devices.push((d.clone(), n));
         }
         for w in &x.blkio_weight_device {
