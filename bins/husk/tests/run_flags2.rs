@@ -113,7 +113,19 @@ fn namespace_modes() {
         ns_of("self", "cgroup")
     );
     // Joining another container's namespaces, by name.
-    e.ok(&["run", "-d", "--name", "nsx", "busybox", "sleep", "60"]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "nsx",
+        "--ipc",
+        "shareable",
+        "--shm-size",
+        "8m",
+        "busybox",
+        "sleep",
+        "60",
+    ]);
     let xpid = pid_of(&e, "nsx").to_string();
     assert_eq!(
         inside(&["--pid", "container:nsx"], "pid"),
@@ -123,6 +135,29 @@ fn namespace_modes() {
         inside(&["--ipc", "container:nsx"], "ipc"),
         ns_of(&xpid, "ipc")
     );
+    // Its /dev/shm is shared with the containers that join its IPC.
+    e.ok(&["exec", "nsx", "sh", "-c", "echo shared > /dev/shm/f"]);
+    let out = e.ok(&[
+        "run",
+        "--rm",
+        "--ipc",
+        "container:nsx",
+        "busybox",
+        "sh",
+        "-c",
+        "cat /dev/shm/f; grep ' /dev/shm ' /proc/mounts",
+    ]);
+    assert!(
+        out.starts_with("shared\n") && out.contains("size=8192k"),
+        "{out}"
+    );
+    assert_eq!(e.inspect("nsx")["HostConfig"]["IpcMode"], "shareable");
+    // docker's rule: a private IPC namespace is not for joining.
+    e.ok(&["run", "-d", "--name", "priv", "busybox", "sleep", "60"]);
+    let (code, _, err) = e.code(&["run", "--rm", "--ipc", "container:priv", "busybox", "true"]);
+    assert_eq!(code, 125, "{err}");
+    assert!(err.contains("--ipc shareable"), "{err}");
+    e.ok(&["rm", "-f", "priv"]);
     // X's processes are visible with its pid namespace.
     let ps = e.ok(&["run", "--rm", "--pid", "container:nsx", "busybox", "ps"]);
     assert!(ps.contains("sleep 60"), "{ps}");

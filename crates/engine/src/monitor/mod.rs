@@ -314,6 +314,8 @@ fn prepare_and_create(
     // the container's files name its address.
     let net = network::connect(paths, c).map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
     write_etc_files(paths, c, &dir, &net).map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
+    crate::oci::extra::prepare_shm(paths, c)
+        .map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
     let mut spec = spec::build(c, &merged, &dir, &net.sandbox)
         .map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
     crate::oci::extra::join_namespaces(paths, c, &mut spec)

@@ -123,6 +123,8 @@ impl<'a> Teardown<'a> {
             })
             .then(Step::Bundle, move || {
                 let b = paths.bundle(id);
+                // A shareable container's /dev/shm (oci/extra.rs).
+                unmount_rootfs(&crate::oci::extra::shm_path(paths, id))?;
                 match std::fs::remove_dir_all(&b) {
                     Ok(()) => Ok(()),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),

@@ -298,23 +298,82 @@ pub fn apply(spec: &mut Value, c: &Container, f: &ExtraFacts) {
     }
 }
 
+/// The host-side /dev/shm of a `--ipc shareable` container (docker's
+/// `mounts/shm`): a tmpfs in its bundle dir, which the containers that
+/// join its IPC namespace bind too. The bundle's teardown unmounts it.
+pub fn shm_path(paths: &Paths, id: &str) -> std::path::PathBuf {
+    paths.bundle(id).join("shm")
+}
+
+/// Mounts [`shm_path`] for a shareable container (a fresh one: what a
+/// killed run left is unmounted first).
+pub fn prepare_shm(paths: &Paths, c: &Container) -> Result<()> {
+    use nix::mount::{mount, umount2, MntFlags, MsFlags};
+    if c.host_config.extra.ipc_mode != "shareable" {
+        return Ok(());
+    }
+    let p = shm_path(paths, &c.id);
+    let _ = umount2(&p, MntFlags::MNT_DETACH | MntFlags::UMOUNT_NOFOLLOW);
+    std::fs::create_dir_all(&p).map_err(|e| Error::io("create", &p, e))?;
+    let size = match c.host_config.extra.shm_size {
+        0 => 64 << 20,
+        n => n,
+    };
+    let data = format!("mode=1777,size={size}");
+    mount(
+        Some("shm"),
+        &p,
+        Some("tmpfs"),
+        MsFlags::MS_NOSUID | MsFlags::MS_NODEV | MsFlags::MS_NOEXEC,
+        Some(data.as_str()),
+    )
+    .map_err(|e| Error::Conflict {
+        id: c.id.clone(),
+        reason: format!("mount the shareable /dev/shm on {}: {e}", p.display()),
+    })
+}
+
+fn bind_shm(spec: &mut Value, source: &Path) {
+    if let Some(m) = default_shm(spec) {
+        *m = json!({"destination": "/dev/shm", "type": "bind", "source": source,
+                    "options": ["rbind", "rprivate"]});
+    }
+}
+
 /// `--pid container:X` and `--ipc container:X`: X's namespaces, from its
-/// init's /proc entry; X must be running.
+/// init's /proc entry; X must be running, and for IPC shareable (or on the
+/// host's IPC namespace), as docker requires: its /dev/shm is shared too.
+/// A shareable container's own /dev/shm is [`shm_path`].
 pub fn join_namespaces(paths: &Paths, c: &Container, spec: &mut Value) -> Result<()> {
     let x = &c.host_config.extra;
+    if x.ipc_mode == "shareable" {
+        bind_shm(spec, &shm_path(paths, &c.id));
+    }
     for (flag, mode, kind) in [("--pid", &x.pid_mode, "pid"), ("--ipc", &x.ipc_mode, "ipc")] {
         let Some(target) = mode.strip_prefix("container:") else {
             continue;
         };
         let t = paths.resolve(target)?;
+        let refuse = |why: &str| Error::Conflict {
+            id: c.id.clone(),
+            reason: format!(
+                "{flag} container:{}: cannot join the {kind} namespace of container {}: {why}",
+                t.name, t.name
+            ),
+        };
         if !t.is_running() || t.state.pid <= 0 || !crate::store::container_alive(&t) {
-            return Err(Error::Conflict {
-                id: c.id.clone(),
-                reason: format!(
-                    "{flag} container:{}: cannot join the {kind} namespace of container {}: it is not running",
-                    t.name, t.name
-                ),
-            });
+            return Err(refuse("it is not running"));
+        }
+        if kind == "ipc" {
+            match t.host_config.extra.ipc_mode.as_str() {
+                "shareable" => bind_shm(spec, &shm_path(paths, &t.id)),
+                "host" => bind_shm(spec, Path::new("/dev/shm")),
+                _ => {
+                    return Err(refuse(
+                        "its IPC is not shareable: run it with --ipc shareable",
+                    ))
+                }
+            }
         }
         set_namespace_path(spec, kind, format!("/proc/{}/ns/{kind}", t.state.pid));
     }
