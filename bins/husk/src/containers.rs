@@ -115,8 +115,22 @@ fn exe() -> Result<std::path::PathBuf> {
     std::env::current_exe().context("locate the husk binary (/proc/self/exe)")
 }
 
+/// docker's streams when `-a` names none: stdout and stderr (and stdin
+/// with `-i`) unless detached; what inspect's Config.Attach* show.
+fn default_attach(o: &mut CreateOptions, detached: bool) {
+    if detached || !o.extra.attach.is_empty() {
+        return;
+    }
+    if o.interactive {
+        o.extra.attach.push("stdin".into());
+    }
+    o.extra.attach.extend(["stdout".into(), "stderr".into()]);
+}
+
 pub fn create(p: &Paths, a: &CreateArgs) -> Result<i32> {
-    let o = crate::pull::for_container(p, a, options(a)?)?;
+    let mut o = options(a)?;
+    default_attach(&mut o, false);
+    let o = crate::pull::for_container(p, a, o)?;
     let c = lifecycle::create(p, &o)?;
     println!("{}", c.id);
     Ok(0)
@@ -159,7 +173,9 @@ pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
     if a.detach && !a.create.attach.is_empty() {
         bail!("conflicting options: -a (--attach) and -d (--detach) cannot both be given");
     }
-    let o = crate::pull::for_container(p, &a.create, options(&a.create)?)?;
+    let mut o = options(&a.create)?;
+    default_attach(&mut o, a.detach);
+    let o = crate::pull::for_container(p, &a.create, o)?;
     let c = lifecycle::create(p, &o)?;
     // `-i` in the foreground: the container reads our stdin directly.
     let stdin = std::io::stdin();

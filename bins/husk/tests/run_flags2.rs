@@ -502,6 +502,12 @@ fn cidfile_attach_cgroup_parent_and_volumes_from() {
         )
     );
     e.ok(&["rm", "att"]);
+    // Without -a: docker's stdout and stderr, none when detached.
+    e.ok(&["run", "--name", "fg", "busybox", "true"]);
+    assert_eq!(e.inspect("fg")["Config"]["AttachStderr"], true);
+    e.ok(&["run", "-d", "--name", "bg", "busybox", "true"]);
+    assert_eq!(e.inspect("bg")["Config"]["AttachStdout"], false);
+    e.ok(&["rm", "-f", "fg", "bg"]);
 
     // --cgroup-parent: the container's cgroup goes under it.
     let parent = format!("husk-test-parent-{}", std::process::id());
