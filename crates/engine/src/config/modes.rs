@@ -37,13 +37,11 @@ pub fn uts(v: Option<&str>) -> Result<String> {
     }
 }
 
-/// `--cgroupns`: docker's default on a cgroup v1 host is `host`, on v2
-/// `private`.
+/// `--cgroupns`: `host` unless asked (docker's default on cgroup v1; on
+/// v2 docker's is `private`, which husk has not been tried with as a
+/// default, so it stays opt-in there).
 pub fn cgroupns(v: Option<&str>) -> Result<String> {
     match v.unwrap_or("") {
-        "" if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() => {
-            Ok("private".into())
-        }
         "" => Ok("host".into()),
         m @ ("host" | "private") => Ok(m.into()),
         m => Err(flag_err("--cgroupns", m, "use host or private")),
