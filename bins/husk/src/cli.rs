@@ -213,7 +213,11 @@ pub struct AttachArgs {
 }
 
 #[derive(Args)]
+#[command(disable_help_flag = true)]
 pub struct CreateArgs {
+    /// Print help (`-h` is --hostname, as in docker)
+    #[arg(long, action = ArgAction::Help)]
+    pub help: Option<bool>,
     /// Automatically remove the container when it exits
     #[arg(long)]
     pub rm: bool,
@@ -230,7 +234,7 @@ pub struct CreateArgs {
     #[arg(long)]
     pub entrypoint: Option<String>,
     /// Container host name
-    #[arg(long)]
+    #[arg(short = 'h', long)]
     pub hostname: Option<String>,
     /// Username or UID (format: <name|uid>[:<group|gid>])
     #[arg(short, long)]
@@ -348,6 +352,96 @@ pub struct CreateArgs {
     /// Set platform if server is multi-platform capable: OS/ARCH[/VARIANT]
     #[arg(long)]
     pub platform: Option<String>,
+    /// Add a host device to the container: HOST[:CONTAINER[:rwm]]
+    #[arg(long)]
+    pub device: Vec<String>,
+    /// Add a rule to the cgroup allowed devices list: 'c 1:3 mr'
+    #[arg(long)]
+    pub device_cgroup_rule: Vec<String>,
+    /// Add additional groups to join
+    #[arg(long)]
+    pub group_add: Vec<String>,
+    /// Sysctl options: KEY=VALUE (namespaced ones only)
+    #[arg(long)]
+    pub sysctl: Vec<String>,
+    /// Size of /dev/shm (default 64m)
+    #[arg(long)]
+    pub shm_size: Option<String>,
+    /// IPC mode: none, private, shareable, host or container:NAME
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// PID namespace: host or container:NAME
+    #[arg(long)]
+    pub pid: Option<String>,
+    /// UTS namespace: host
+    #[arg(long)]
+    pub uts: Option<String>,
+    /// Cgroup namespace: host or private
+    #[arg(long)]
+    pub cgroupns: Option<String>,
+    /// Parent cgroup for the container
+    #[arg(long)]
+    pub cgroup_parent: Option<String>,
+    /// Write the container ID to the file
+    #[arg(long)]
+    pub cidfile: Option<PathBuf>,
+    /// Attach to STDIN, STDOUT or STDERR
+    #[arg(short = 'a', long)]
+    pub attach: Vec<String>,
+    /// Disable OOM Killer
+    #[arg(long)]
+    pub oom_kill_disable: bool,
+    /// Tune host's OOM preferences (-1000 to 1000)
+    #[arg(long, allow_negative_numbers = true)]
+    pub oom_score_adj: Option<i64>,
+    /// Tune container memory swappiness (0 to 100, -1 for the kernel's)
+    #[arg(long, allow_negative_numbers = true)]
+    pub memory_swappiness: Option<i64>,
+    /// Limit CPU CFS (Completely Fair Scheduler) period
+    #[arg(long)]
+    pub cpu_period: Option<i64>,
+    /// Limit CPU CFS (Completely Fair Scheduler) quota
+    #[arg(long, allow_negative_numbers = true)]
+    pub cpu_quota: Option<i64>,
+    /// Limit CPU real-time runtime in microseconds
+    #[arg(long)]
+    pub cpu_rt_runtime: Option<i64>,
+    /// Block IO (relative weight), between 10 and 1000, or 0 to disable
+    #[arg(long)]
+    pub blkio_weight: Option<i64>,
+    /// Block IO weight (relative device weight): DEVICE:WEIGHT
+    #[arg(long)]
+    pub blkio_weight_device: Vec<String>,
+    /// Limit read rate (bytes per second) from a device: DEVICE:RATE
+    #[arg(long)]
+    pub device_read_bps: Vec<String>,
+    /// Limit write rate (bytes per second) to a device: DEVICE:RATE
+    #[arg(long)]
+    pub device_write_bps: Vec<String>,
+    /// Limit read rate (IO per second) from a device: DEVICE:N
+    #[arg(long)]
+    pub device_read_iops: Vec<String>,
+    /// Limit write rate (IO per second) to a device: DEVICE:N
+    #[arg(long)]
+    pub device_write_iops: Vec<String>,
+    /// Read in a line delimited file of labels
+    #[arg(long)]
+    pub label_file: Vec<PathBuf>,
+    /// Add an annotation to the container (passed through to the OCI runtime)
+    #[arg(long)]
+    pub annotation: Vec<String>,
+    /// Mount volumes from the specified container(s): NAME[:ro|rw]
+    #[arg(long)]
+    pub volumes_from: Vec<String>,
+    /// Container NIS domain name
+    #[arg(long)]
+    pub domainname: Option<String>,
+    /// Expose a port or a range of ports
+    #[arg(long)]
+    pub expose: Vec<String>,
+    /// Set DNS options
+    #[arg(long)]
+    pub dns_option: Vec<String>,
     /// IMAGE [COMMAND] [ARG...]: one list, so that flag parsing stops at
     /// the image as docker's does (`run busybox sh -c ...`).
     #[arg(

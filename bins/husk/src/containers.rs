@@ -80,15 +80,66 @@ fn options(a: &CreateArgs) -> Result<CreateOptions> {
             retries: a.health.health_retries.clone(),
             disable: a.health.no_healthcheck,
         },
+        extra: extra_flags(a),
     })
+}
+
+/// The rest of docker's run flags (the engine's config/extra.rs).
+fn extra_flags(a: &CreateArgs) -> husk_engine::config::extra::ExtraFlags {
+    husk_engine::config::extra::ExtraFlags {
+        devices: a.device.clone(),
+        device_cgroup_rules: a.device_cgroup_rule.clone(),
+        group_add: a.group_add.clone(),
+        sysctls: a.sysctl.clone(),
+        shm_size: a.shm_size.clone(),
+        ipc: a.ipc.clone(),
+        pid: a.pid.clone(),
+        uts: a.uts.clone(),
+        cgroupns: a.cgroupns.clone(),
+        cgroup_parent: a.cgroup_parent.clone(),
+        cidfile: a.cidfile.clone(),
+        attach: a.attach.clone(),
+        oom_kill_disable: a.oom_kill_disable,
+        oom_score_adj: a.oom_score_adj,
+        memory_swappiness: a.memory_swappiness,
+        cpu_period: a.cpu_period,
+        cpu_quota: a.cpu_quota,
+        cpu_rt_runtime: a.cpu_rt_runtime,
+        blkio_weight: a.blkio_weight,
+        blkio_weight_device: a.blkio_weight_device.clone(),
+        device_read_bps: a.device_read_bps.clone(),
+        device_write_bps: a.device_write_bps.clone(),
+        device_read_iops: a.device_read_iops.clone(),
+        device_write_iops: a.device_write_iops.clone(),
+        label_files: a.label_file.clone(),
+        annotations: a.annotation.clone(),
+        volumes_from: a.volumes_from.clone(),
+        domainname: a.domainname.clone(),
+        expose: a.expose.clone(),
+        dns_options: a.dns_option.clone(),
+    }
 }
 
 fn exe() -> Result<std::path::PathBuf> {
     std::env::current_exe().context("locate the husk binary (/proc/self/exe)")
 }
 
+/// docker's streams when `-a` names none: stdout and stderr (and stdin
+/// with `-i`) unless detached; what inspect's Config.Attach* show.
+fn default_attach(o: &mut CreateOptions, detached: bool) {
+    if detached || !o.extra.attach.is_empty() {
+        return;
+    }
+    if o.interactive {
+        o.extra.attach.push("stdin".into());
+    }
+    o.extra.attach.extend(["stdout".into(), "stderr".into()]);
+}
+
 pub fn create(p: &Paths, a: &CreateArgs) -> Result<i32> {
-    let o = crate::pull::for_container(p, a, options(a)?)?;
+    let mut o = options(a)?;
+    default_attach(&mut o, false);
+    let o = crate::pull::for_container(p, a, o)?;
     let c = lifecycle::create(p, &o)?;
     println!("{}", c.id);
     Ok(0)
@@ -128,7 +179,12 @@ pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
     if let Some(k) = &a.detach_keys {
         detach::parse(k)?;
     }
-    let o = crate::pull::for_container(p, &a.create, options(&a.create)?)?;
+    if a.detach && !a.create.attach.is_empty() {
+        bail!("conflicting options: -a (--attach) and -d (--detach) cannot both be given");
+    }
+    let mut o = options(&a.create)?;
+    default_attach(&mut o, a.detach);
+    let o = crate::pull::for_container(p, &a.create, o)?;
     let c = lifecycle::create(p, &o)?;
     // `-i` in the foreground: the container reads our stdin directly.
     let stdin = std::io::stdin();
@@ -147,7 +203,13 @@ pub fn run(p: &Paths, a: &RunArgs) -> Result<i32> {
         println!("{}", c.id);
         return Ok(0);
     }
-    foreground(p, &c.id, &mut started, attach_tty, a.sig_proxy)
+    // `-a stdout` alone: the container's stderr is not shown (nor kept
+    // from the log), as docker attaches only the streams named.
+    let shown = |s: &str| {
+        a.create.attach.is_empty() || a.create.attach.iter().any(|x| x.eq_ignore_ascii_case(s))
+    };
+    let streams = (shown("stdout"), shown("stderr"));
+    foreground(p, &c.id, &mut started, attach_tty, a.sig_proxy, streams)
 }
 
 /// The attached part of `run` and `start -a`: the container's output on
@@ -161,14 +223,23 @@ fn foreground(
     started: &mut Started,
     tty: bool,
     sig_proxy: bool,
+    (show_out, show_err): (bool, bool),
 ) -> Result<i32> {
     let raw = if tty {
         Some(RawTerminal::enter()?)
     } else {
         None
     };
-    let mut out = std::io::stdout().lock();
-    let mut err = std::io::stderr().lock();
+    let mut out: Box<dyn Write> = if show_out {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(std::io::sink())
+    };
+    let mut err: Box<dyn Write> = if show_err {
+        Box::new(std::io::stderr().lock())
+    } else {
+        Box::new(std::io::sink())
+    };
     let mut forward = |sig: i32| {
         if let Err(e) = lifecycle::kill(p, id, &sig.to_string()) {
             eprintln!("husk: forward signal {sig}: {}", husk_fs::Chain(&e));
@@ -239,7 +310,7 @@ fn start_attached(p: &Paths, a: &StartArgs) -> Result<i32> {
     let input = with_input.then(|| stdin.as_fd());
     let mut started =
         lifecycle::start_attached(p, &c.id, &exe()?, input, a.detach_keys.as_deref())?;
-    foreground(p, &c.id, &mut started, tty, true)
+    foreground(p, &c.id, &mut started, tty, true, (true, true))
 }
 
 /// `husk attach`: the output of a running container until it exits, with

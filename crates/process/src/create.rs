@@ -271,7 +271,7 @@ pub fn check_preserved_fds(n: u32) -> Result<()> {
 }
 
 /// Lowering the score needs CAP_SYS_RESOURCE; say so rather than a bare EACCES.
-fn write_oom_score_adj(pid: i32, adj: i32) -> Result<()> {
+pub(crate) fn write_oom_score_adj(pid: i32, adj: i32) -> Result<()> {
     let path = format!("/proc/{pid}/oom_score_adj");
     std::fs::write(&path, adj.to_string()).map_err(|e| {
         let hint = if matches!(e.raw_os_error(), Some(libc::EACCES) | Some(libc::EPERM)) {

@@ -119,6 +119,12 @@ impl Runtime {
             Some(m) => m.apply(pid).map_err(Error::from),
             None => Ok(()),
         };
+        // As runc: the exec'd process gets the process's oomScoreAdj too
+        // (docker's exec hands it the container's).
+        let placed = placed.and_then(|()| match process.oom_score_adj() {
+            Some(adj) => crate::create::write_oom_score_adj(pid, adj),
+            None => Ok(()),
+        });
         let outcome = placed.and_then(|()| {
             parent.send(&Msg::Go)?;
             // The child's end is close-on-exec: EOF means it exec'd (or died).

@@ -85,6 +85,47 @@ pub(crate) fn set(m: &Manager, r: &LinuxResources) -> Result<()> {
     }
 }
 
+/// A new v1 cgroup gets no realtime budget, and the children of a cgroup
+/// together cannot exceed its budget: each ancestor below the mount (the
+/// engine's `/husk`, a `--cgroup-parent`) is raised to what its other
+/// children hold plus what the chain below it needs, as docker's daemon
+/// gives its parent cgroup `--cpu-rt-runtime`. The root's budget is the
+/// host's: past it the kernel refuses (EINVAL).
+fn raise_rt_ancestors(d: &CgroupDir, runtime: i64) -> Result<()> {
+    let budget = |dir: &std::path::Path| {
+        std::fs::read_to_string(dir.join("cpu.rt_runtime_us"))
+            .ok()
+            .and_then(|s| s.trim().parse::<i64>().ok())
+            .unwrap_or(0)
+            .max(0)
+    };
+    let others = |dir: &std::path::Path, except: &std::path::Path| -> i64 {
+        std::fs::read_dir(dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()) && e.path() != except)
+            .map(|e| budget(&e.path()))
+            .sum()
+    };
+    let mut needs = Vec::new();
+    let (mut child, mut need) = (d.path.as_path(), runtime);
+    while let Some(parent) = child.parent() {
+        if parent == d.mount || !parent.starts_with(&d.mount) {
+            break;
+        }
+        need += others(parent, child);
+        needs.push((parent, need));
+        child = parent;
+    }
+    for (dir, need) in needs.into_iter().rev() {
+        if budget(dir) < need {
+            fsio::write(dir, "cpu.rt_runtime_us", &need.to_string())?;
+        }
+    }
+    Ok(())
+}
+
 fn set_v1(d: &CgroupDir, c: &LinuxCpu) -> Result<()> {
     let dir = &d.path;
     if let Some(s) = c.shares().filter(|s| *s != 0) {
@@ -116,6 +157,7 @@ fn set_v1(d: &CgroupDir, c: &LinuxCpu) -> Result<()> {
         fsio::write(dir, "cpu.rt_period_us", &p.to_string())?;
     }
     if let Some(r) = c.realtime_runtime().filter(|r| *r != 0) {
+        raise_rt_ancestors(d, r)?;
         fsio::write(dir, "cpu.rt_runtime_us", &r.to_string())?;
     }
     if let Some(i) = c.idle() {

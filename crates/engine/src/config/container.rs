@@ -125,4 +125,7 @@ pub struct HostConfig {
     /// `--log-driver`/`--log-opt`, husk's rotation defaults filled in.
     #[serde(default)]
     pub log_config: crate::config::log::LogConfig,
+    /// The rest of docker's run flags (config/extra.rs).
+    #[serde(default)]
+    pub extra: crate::config::extra::HostExtras,
 }

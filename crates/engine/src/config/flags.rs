@@ -144,9 +144,7 @@ pub(crate) fn check_flags(o: &CreateOptions, memory: i64) -> Result<Checked> {
                 seccomp = true;
                 seccomp_profile = Some(body);
             }
-            // No AppArmor or SELinux here: accepted and recorded, as docker
-            // does on such hosts.
-            ("apparmor" | "label", Some(_)) => {}
+            ("apparmor" | "label", Some(v)) => super::extra::check_lsm_opt(opt, k, v)?,
             _ => return Err(flag_err(
                 "--security-opt",
                 opt,

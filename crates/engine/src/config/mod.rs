@@ -6,9 +6,12 @@
 
 pub mod caps;
 pub mod container;
+pub mod devices;
+pub mod extra;
 pub mod flags;
 pub mod health;
 pub mod log;
+pub mod modes;
 pub mod mounts;
 pub mod resources;
 pub mod seccomp_profile;
@@ -95,6 +98,8 @@ pub struct CreateOptions {
     pub log_opts: Vec<String>,
     /// `--health-*` and `--no-healthcheck`.
     pub health: health::HealthOptions,
+    /// The rest of docker's run flags (issue 13).
+    pub extra: extra::ExtraFlags,
 }
 
 /// `NET_ADMIN`, `cap_net_admin`, `CAP_NET_ADMIN` → `NET_ADMIN`.
@@ -146,6 +151,7 @@ pub struct Parsed {
     cap_drop: Vec<String>,
     log_config: log::LogConfig,
     health: Option<health::Healthcheck>,
+    extras: extra::CheckedExtras,
 }
 
 /// Parses and checks `o`'s flags (besides the network ones, which need the
@@ -173,6 +179,12 @@ pub fn parse(o: &CreateOptions, cwd: &Path) -> Result<Parsed> {
         .collect::<Result<Vec<_>>>()?;
     let log_config = log::LogConfig::parse(o.log_driver.as_deref(), &o.log_opts)?;
     let health = health::parse(&o.health)?;
+    let extras = extra::check(
+        &o.extra,
+        o.cpus.is_some_and(|c| c != 0.0),
+        o.network.as_deref(),
+        o.hostname.as_deref().is_some_and(|h| !h.is_empty()),
+    )?;
     Ok(Parsed {
         memory,
         checked,
@@ -180,6 +192,7 @@ pub fn parse(o: &CreateOptions, cwd: &Path) -> Result<Parsed> {
         cap_drop,
         log_config,
         health,
+        extras,
     })
 }
 
@@ -233,6 +246,7 @@ pub fn decide(
         cap_drop,
         log_config,
         health,
+        extras,
     } = parsed;
     let mut env = image.env.clone();
     for e in &checked.env_from_files {
@@ -267,6 +281,7 @@ pub fn decide(
     let mut argv = entrypoint.clone();
     argv.extend(cmd.iter().cloned());
     let mut labels = image.labels.clone();
+    labels.extend(extras.labels);
     for l in &o.labels {
         let (k, v) = l.split_once('=').unwrap_or((l, ""));
         labels.insert(k.to_string(), v.to_string());
@@ -304,7 +319,16 @@ pub fn decide(
         open_stdin: o.interactive,
         stop_signal,
         stop_timeout: o.stop_timeout,
-        exposed_ports: image.exposed_ports.clone(),
+        exposed_ports: {
+            let mut p = image.exposed_ports.clone();
+            p.extend(
+                extras
+                    .exposed
+                    .into_iter()
+                    .filter(|e| !image.exposed_ports.contains(e)),
+            );
+            p
+        },
         healthcheck: health::merge(health, image.healthcheck.as_ref()),
         shell: image.shell.clone(),
     };
@@ -348,6 +372,7 @@ pub fn decide(
         mount_points,
         init: o.init,
         log_config,
+        extra: extras.host,
     };
     Ok(Decided {
         argv,

@@ -212,8 +212,13 @@ const HOSTNAME_MAX: usize = 64;
 /// '-' and '_', each starting and ending with a letter or digit. A newline
 /// would forge /etc/hosts lines.
 pub fn check_hostname(value: &str) -> Result<()> {
+    check_uts_name("--hostname", value)
+}
+
+/// [`check_hostname`]'s rules for `flag` (`--domainname` too).
+pub fn check_uts_name(flag: &'static str, value: &str) -> Result<()> {
     let bad = |reason: String| Error::InvalidFlag {
-        flag: "--hostname",
+        flag,
         value: value.to_string(),
         reason,
     };

@@ -186,6 +186,7 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         network,
         runtime.to_string_lossy().into_owned(),
     )?;
+    shared_with_others(paths, &mut host_config)?;
     // What a killed `create` or `rm` left goes before the new record.
     super::sweep(paths);
     let _lock = paths.lock()?;
@@ -214,6 +215,12 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
             .unwrap_or_else(|| id[..12].to_string()),
     };
     crate::volumes::realize(&paths.root, &mut host_config.mount_points)?;
+    if host_config.extra.uts_mode == "host" {
+        // The host's UTS namespace: its name is the container's.
+        config.hostname = nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default();
+    }
     if config.hostname.is_empty() {
         config.hostname = id[..12].to_string();
     }
@@ -237,7 +244,12 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         .try_for_each(|d| {
             std::fs::create_dir_all(dir.join(d)).map_err(|e| Error::io("create", dir.join(d), e))
         })
-        .and_then(|()| paths.save(&c));
+        .and_then(|()| write_cidfile(&c))
+        .and_then(|()| {
+            paths.save(&c).inspect_err(|_| {
+                let _ = std::fs::remove_file(&c.host_config.extra.container_id_file);
+            })
+        });
     if let Err(e) = stored {
         // Nothing of a container that was never recorded may stay: its
         // directory, and the anonymous volumes made for it above.
@@ -272,4 +284,77 @@ fn image_healthcheck(
     Ok(crate::config::health::from_image(raw).map_err(|e| {
         husk_image::Error::json(format!("Healthcheck of image config {}", img.id), e)
     })?)
+}
+
+/// `--cidfile`: the new id in a file that must not exist yet (docker's
+/// guard against two runs sharing one).
+fn write_cidfile(c: &Container) -> Result<()> {
+    use std::io::Write;
+    let path = &c.host_config.extra.container_id_file;
+    if path.is_empty() {
+        return Ok(());
+    }
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| Error::InvalidFlag {
+            flag: "--cidfile",
+            value: path.clone(),
+            reason: format!("cannot create the container ID file: {e}"),
+        })?;
+    f.write_all(c.id.as_bytes())
+        .map_err(|e| Error::io("write", path, e))
+}
+
+/// `--ipc container:NAME`, `--pid container:NAME` become `container:<id>`
+/// (as --network does), and `--volumes-from NAME[:ro|rw]` brings NAME's
+/// volumes and binds (not its tmpfs) to the paths no flag of ours took.
+/// An anonymous volume stays anonymous: `rm -v` of whichever container
+/// mounts it last removes it (volumes::remove_anonymous_unshared).
+fn shared_with_others(paths: &Paths, h: &mut crate::store::HostConfig) -> Result<()> {
+    for (flag, mode) in [
+        ("--ipc", &mut h.extra.ipc_mode),
+        ("--pid", &mut h.extra.pid_mode),
+    ] {
+        if let Some(name) = mode.strip_prefix("container:") {
+            let t = paths.resolve(name).map_err(|e| Error::InvalidFlag {
+                flag,
+                value: mode.clone(),
+                reason: husk_fs::Chain(&e).to_string(),
+            })?;
+            *mode = format!("container:{}", t.id);
+        }
+    }
+    for v in h.extra.volumes_from.clone() {
+        let (name, access) = v.split_once(':').unwrap_or((&v, ""));
+        let t = paths.resolve(name).map_err(|e| Error::InvalidFlag {
+            flag: "--volumes-from",
+            value: v.clone(),
+            reason: husk_fs::Chain(&e).to_string(),
+        })?;
+        for m in &t.host_config.mount_points {
+            if m.kind == crate::config::mounts::MountType::Tmpfs
+                || h.mount_points
+                    .iter()
+                    .any(|p| p.destination == m.destination)
+            {
+                continue;
+            }
+            let mut m = m.clone();
+            match access {
+                "ro" => {
+                    m.rw = false;
+                    m.mode = "ro".into();
+                }
+                "rw" => {
+                    m.rw = true;
+                    m.mode = "rw".into();
+                }
+                _ => {}
+            }
+            h.mount_points.push(m);
+        }
+    }
+    Ok(())
 }

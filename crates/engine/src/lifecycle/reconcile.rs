@@ -42,8 +42,8 @@ fn release_after_crash(paths: &Paths, c: &Container) {
         })
         .chain(Teardown::container(paths, c, &rt, false))
         .then(Step::Cgroups, || {
-            // The path spec.rs gives every container (linux.cgroupsPath).
-            let cgroups = format!("/husk/{}", c.id);
+            // The path the spec gives the container (linux.cgroupsPath).
+            let cgroups = crate::oci::extra::cgroups_path(c);
             match husk_cgroups::Manager::new(Some(&cgroups), &c.id, false) {
                 Ok(m) if m.dirs().iter().any(|d| d.path.exists()) => m
                     .destroy()

@@ -16,7 +16,7 @@ pub fn remove_with_volumes(paths: &Paths, name: &str, force: bool, volumes: bool
     let c = paths.resolve(name)?;
     remove_swept(paths, name, force)?;
     if volumes {
-        crate::volumes::remove_anonymous(&paths.root, &c.host_config.mount_points);
+        crate::volumes::remove_anonymous_unshared(paths, &c);
     }
     Ok(())
 }

@@ -329,7 +329,11 @@ fn prepare_and_create(
     // the container's files name its address.
     let net = network::connect(paths, c).map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
     write_etc_files(paths, c, &dir, &net).map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
-    let spec = spec::build(c, &merged, &dir, &net.sandbox)
+    crate::oci::extra::prepare_shm(paths, c)
+        .map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
+    let mut spec = spec::build(c, &merged, &dir, &net.sandbox)
+        .map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
+    crate::oci::extra::join_namespaces(paths, c, &mut spec)
         .map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
     husk_fs::write_json_atomic(&bundle.join("config.json"), &spec)
         .map_err(|e| StartFailure::engine(husk_fs::Chain(&e)))?;
@@ -499,15 +503,26 @@ fn write_etc_files(paths: &Paths, c: &Container, dir: &Path, net: &Connected) ->
         .collect::<Result<Vec<_>>>()?;
     let resolv = match mode {
         // Without a network there is no resolver to reach, unless asked.
-        Some(network::Mode::None) if dns.is_empty() && hc.dns_search.is_empty() => String::new(),
-        Some(network::Mode::None) => dnsfiles::resolv_conf_content("", &dns, &hc.dns_search, &[]),
+        Some(network::Mode::None)
+            if dns.is_empty() && hc.dns_search.is_empty() && hc.extra.dns_options.is_empty() =>
+        {
+            String::new()
+        }
+        Some(network::Mode::None) => {
+            dnsfiles::resolv_conf_content("", &dns, &hc.dns_search, &hc.extra.dns_options)
+        }
         // The host's resolver works as is from the host's stack.
-        Some(network::Mode::Host) if dns.is_empty() && hc.dns_search.is_empty() => {
+        Some(network::Mode::Host)
+            if dns.is_empty() && hc.dns_search.is_empty() && hc.extra.dns_options.is_empty() =>
+        {
             std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default()
         }
-        _ => {
-            dnsfiles::resolv_conf_content(&dnsfiles::host_resolv_conf()?, &dns, &hc.dns_search, &[])
-        }
+        _ => dnsfiles::resolv_conf_content(
+            &dnsfiles::host_resolv_conf()?,
+            &dns,
+            &hc.dns_search,
+            &hc.extra.dns_options,
+        ),
     };
     write_in_place(&dir.join("resolv.conf"), &resolv)?;
     Ok(())

@@ -123,6 +123,8 @@ impl<'a> Teardown<'a> {
             })
             .then(Step::Bundle, move || {
                 let b = paths.bundle(id);
+                // A shareable container's /dev/shm (oci/extra.rs).
+                unmount_rootfs(&crate::oci::extra::shm_path(paths, id))?;
                 match std::fs::remove_dir_all(&b) {
                     Ok(()) => Ok(()),
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
@@ -230,7 +232,7 @@ pub fn take_files(paths: &Paths, id: &str) -> Result<Option<Trash>> {
     };
     let _ = std::fs::remove_dir_all(paths.bundle(id));
     if let Some(c) = auto {
-        crate::volumes::remove_anonymous(&paths.root, &c.host_config.mount_points);
+        crate::volumes::remove_anonymous_unshared(paths, &c);
     }
     Ok(Some(Trash {
         path: trash,

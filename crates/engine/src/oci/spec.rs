@@ -98,6 +98,8 @@ pub struct HostFacts {
     pub seccomp: crate::config::seccomp_profile::Host,
     /// The husk-init binary, for `--init`.
     pub init: Option<std::path::PathBuf>,
+    /// What the rest of docker's run flags need (oci/extra.rs).
+    pub extra: super::extra::ExtraFacts,
 }
 
 impl HostFacts {
@@ -119,6 +121,7 @@ impl HostFacts {
             } else {
                 None
             },
+            extra: super::extra::ExtraFacts::gather(c, rootfs)?,
         })
     }
 }
@@ -315,6 +318,7 @@ pub fn spec(
             spec["linux"]["seccomp"] = p;
         }
     }
+    super::extra::apply(&mut spec, c, &facts.extra);
     if let Some(init) = facts.init.as_deref().filter(|_| c.host_config.init) {
         super::init::apply(&mut spec, init);
     }
@@ -704,6 +708,7 @@ mod tests {
                 kernel: (6, 1),
             },
             init: None,
+            extra: Default::default(),
         }
     }
 

@@ -19,6 +19,7 @@ pub fn inspect(paths: &Paths, c: &Container) -> Value {
     add_flag_fields(&mut v, c);
     add_health(&mut v, c);
     v["HostConfig"] = docker_host_config(c, &v["HostConfig"]);
+    super::inspect_flags::apply(&mut v, c);
     v
 }
 

@@ -6,6 +6,7 @@ pub mod image_inspect;
 pub mod images;
 pub mod inspect;
 pub mod procfs;
+pub mod inspect_flags;
 pub mod ps;
 pub mod which;
 pub mod why;

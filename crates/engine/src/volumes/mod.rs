@@ -223,6 +223,26 @@ pub fn remove_anonymous(root: &Path, points: &[MountPoint]) {
     }
 }
 
+/// [`remove_anonymous`] of `c`'s volumes but those another container
+/// still mounts (through `--volumes-from`): docker keeps a volume in use.
+/// When the records cannot be read nothing goes (prune can, later).
+pub fn remove_anonymous_unshared(paths: &crate::store::Paths, c: &crate::store::Container) {
+    let Ok(all) = paths.all() else { return };
+    let used: std::collections::HashSet<&str> = all
+        .iter()
+        .filter(|o| o.id != c.id)
+        .flat_map(|o| o.host_config.mount_points.iter().map(|m| m.name.as_str()))
+        .collect();
+    let mine: Vec<MountPoint> = c
+        .host_config
+        .mount_points
+        .iter()
+        .filter(|m| !used.contains(m.name.as_str()))
+        .cloned()
+        .collect();
+    remove_anonymous(&paths.root, &mine);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
