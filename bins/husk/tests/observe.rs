@@ -219,9 +219,10 @@ fn events_follows_new_events() {
         .unwrap();
     // Events from before the follower started are not its business.
     std::thread::sleep(Duration::from_millis(300));
-    e.ok(&[
+    let (code, _, _) = e.code(&[
         "run", "--rm", "--name", "ev2", "busybox", "sh", "-c", "exit 3",
     ]);
+    assert_eq!(code, 3);
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut seen = String::new();
     while Instant::now() < deadline {
@@ -553,6 +554,21 @@ fn info_version_and_system_df() {
         ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
     );
     assert_eq!(columns(lines[3])[..3], ["Local Volumes", "2", "1"]);
+
+    let verbose = e.ok(&["system", "df", "-v"]);
+    for want in [
+        "Images space usage:\n\nREPOSITORY ",
+        "\nContainers space usage:\n\nCONTAINER ID ",
+        "\nLocal Volumes space usage:\n\nVOLUME NAME ",
+        "\nBuild cache usage: 0B\n",
+    ] {
+        assert!(verbose.contains(want), "{want:?} not in:\n{verbose}");
+    }
+    let vol_line = verbose.lines().find(|l| l.starts_with("data ")).unwrap();
+    assert_eq!(columns(vol_line), ["data", "1", "6B"], "{verbose}");
+    let img_line = verbose.lines().find(|l| l.starts_with("busybox ")).unwrap();
+    assert_eq!(columns(img_line).last().unwrap(), "2", "{verbose}");
+    assert_eq!(e.code(&["system", "df", "-v", "--format", "json"]).0, 1);
 
     e.ok(&["rm", "-f", "up"]);
     e.ok(&["rm", "down"]);

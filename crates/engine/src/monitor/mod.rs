@@ -216,8 +216,9 @@ fn supervise(
             if oom {
                 crate::events::container(paths, &c, "oom", &[]);
             }
-            down(paths, &c, &rt);
+            // docker's order: die, then the network's disconnect.
             crate::events::container(paths, &c, "die", &[("exitCode", &code.to_string())]);
+            down(paths, &c, &rt);
             let trash = finish(paths, &c, |r| {
                 r.network = None;
                 r.state.status = Status::Exited;
