@@ -199,6 +199,99 @@ fn events_of_a_run_stop_rm_with_filters_and_times() {
 }
 
 #[test]
+fn events_of_exec_pause_commit_restart_volumes_and_images() {
+    require_root!("events_of_exec_pause_commit_restart_volumes_and_images");
+    let e = Engine::new();
+    let t0 = unix_now();
+    e.ok(&["run", "-d", "--name", "ev3", "busybox", "sleep", "100"]);
+    assert_eq!(e.code(&["exec", "ev3", "sh", "-c", "exit 4"]).0, 4);
+    e.ok(&["pause", "ev3"]);
+    e.ok(&["unpause", "ev3"]);
+    e.ok(&["commit", "-m", "snap", "ev3", "snap:1"]);
+    e.ok(&["restart", "-t", "0", "ev3"]);
+    e.ok(&["volume", "create", "v3"]);
+    e.ok(&["volume", "rm", "v3"]);
+    e.ok(&["tag", "busybox", "other:2"]);
+    e.ok(&["rmi", "other:2"]);
+    e.ok(&["rm", "-f", "ev3"]);
+    e.ok(&["rmi", "snap:1"]);
+    let t1 = unix_now();
+    let all = json_lines(&e.ok(&["events", "--since", &t0, "--until", &t1, "--format", "json"]));
+    let line = |ev: &Value| {
+        format!(
+            "{} {}",
+            ev["Type"].as_str().unwrap(),
+            ev["Action"].as_str().unwrap()
+        )
+    };
+    let seen: Vec<String> = all
+        .iter()
+        .filter(|v| v["Type"] != "network")
+        .map(line)
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "container create",
+            "container start",
+            "container exec_create: sh -c exit 4",
+            "container exec_start: sh -c exit 4",
+            "container exec_die",
+            "container pause",
+            "container unpause",
+            "container commit",
+            "container kill",
+            "container kill",
+            "container die",
+            "container stop",
+            "container start",
+            "container restart",
+            "volume create",
+            "volume destroy",
+            "image tag",
+            "image untag",
+            "container kill",
+            "container die",
+            "container destroy",
+            "image untag",
+            "image delete",
+        ],
+        "{all:#?}"
+    );
+    let by = |action: &str| all.iter().find(|v| v["Action"] == action).unwrap();
+    assert_eq!(by("exec_die")["Actor"]["Attributes"]["exitCode"], "4");
+    let exec_id = by("exec_die")["Actor"]["Attributes"]["execID"].clone();
+    assert_eq!(exec_id.as_str().unwrap().len(), 64);
+    assert_eq!(
+        by("exec_start: sh -c exit 4")["Actor"]["Attributes"]["execID"],
+        exec_id
+    );
+    assert_eq!(by("commit")["Actor"]["Attributes"]["comment"], "snap");
+    assert_eq!(by("commit")["Actor"]["Attributes"]["imageRef"], "snap:1");
+    assert_eq!(by("tag")["Actor"]["Attributes"]["name"], "other:2");
+    assert!(by("tag")["Actor"]["ID"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    assert_eq!(by("create")["Actor"]["Attributes"]["name"], "ev3");
+    let volume = by("destroy");
+    assert_eq!(volume["Type"], "volume");
+    assert_eq!(volume["Actor"]["ID"], "v3");
+    assert!(volume.get("status").is_none(), "{volume}");
+    // `event=exec_start` matches the action with its command.
+    let starts = e.ok(&[
+        "events",
+        "--since",
+        &t0,
+        "--until",
+        &t1,
+        "--filter",
+        "event=exec_start",
+    ]);
+    assert_eq!(starts.lines().count(), 1, "{starts}");
+}
+
+#[test]
 fn events_follows_new_events() {
     require_root!("events_follows_new_events");
     let e = Engine::new();

@@ -39,17 +39,6 @@ fn os_release() -> (String, String) {
     (get("PRETTY_NAME"), get("VERSION_ID"))
 }
 
-/// Go's GOARCH for this machine (docker's `OS/Arch`).
-fn go_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64le",
-        other => other,
-    }
-}
-
 /// The CPUs this process may run on (Go's runtime.NumCPU).
 fn ncpu() -> usize {
     nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0))
@@ -59,17 +48,6 @@ fn ncpu() -> usize {
                 .count()
         })
         .unwrap_or(1)
-}
-
-fn mem_total() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// docker's name for the filesystem under the root (`Backing Filesystem`).
@@ -201,7 +179,7 @@ pub fn info(paths: &Paths) -> Result<Value> {
         "Architecture": arch,
         "IndexServerAddress": "https://index.docker.io/v1/",
         "NCPU": ncpu(),
-        "MemTotal": mem_total(),
+        "MemTotal": super::stats::host_memory().unwrap_or(0),
         "DockerRootDir": paths.root,
         "Name": name,
         "Labels": [],
@@ -311,7 +289,7 @@ pub fn render_info(v: &Value) -> String {
 /// with its components (the engine, the OCI runtime, the init).
 pub fn version() -> Value {
     let (kernel, _) = uname();
-    let os_arch = (std::env::consts::OS, go_arch());
+    let os_arch = (std::env::consts::OS, husk_image::types::host_arch());
     let mut components = vec![json!({
         "Name": "Engine",
         "Version": VERSION,
