@@ -292,6 +292,30 @@ fn events_of_exec_pause_commit_restart_volumes_and_images() {
 }
 
 #[test]
+fn events_say_oom_before_die() {
+    require_root!("events_say_oom_before_die");
+    let e = Engine::new();
+    let t0 = unix_now();
+    let (code, _, err) = e.code(&[
+        "run", "--name", "hog", "-m", "8m", "busybox", "payload", "memhog", "64",
+    ]);
+    assert_eq!(code, 137, "{err}");
+    let t1 = unix_now();
+    let out = e.ok(&[
+        "events",
+        "--since",
+        &t0,
+        "--until",
+        &t1,
+        "--filter",
+        "container=hog",
+        "--format",
+        "{{.Action}} {{index .Actor.Attributes \"exitCode\"}}",
+    ]);
+    assert_eq!(out, "create \nstart \noom \ndie 137\n");
+}
+
+#[test]
 fn events_follows_new_events() {
     require_root!("events_follows_new_events");
     let e = Engine::new();
