@@ -538,6 +538,29 @@ fn stats_match_the_cgroup_files() {
         "{{.Name}} {{.MemUsage}} {{.PIDs}}",
     ]);
     assert!(all.contains("idle 0B / 0B 0\n"), "{all}");
+    // Without --no-stream it goes on drawing, once a second.
+    let dir = tempdir("husk-test-stats-");
+    let out_path = dir.path().join("out");
+    let mut streaming = e
+        .cmd(&["stats", "--format", "{{.Name}} {{.PIDs}}", "st"])
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut frames = String::new();
+    while Instant::now() < deadline {
+        frames = std::fs::read_to_string(&out_path).unwrap();
+        if frames.lines().count() >= 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Ours, by the PID we started.
+    let _ = streaming.kill();
+    let _ = streaming.wait();
+    assert!(frames.lines().count() >= 3, "{frames:?}");
+    assert!(frames.lines().all(|l| l == "st 3"), "{frames:?}");
     let (code, _, err) = e.code(&["stats", "--no-stream", "nosuch"]);
     assert_eq!(code, 1);
     assert!(err.contains("no such container"), "{err}");
