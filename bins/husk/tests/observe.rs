@@ -319,12 +319,20 @@ fn events_say_oom_before_die() {
 fn events_follows_new_events() {
     require_root!("events_follows_new_events");
     let e = Engine::new();
+    let t0 = unix_now();
+    e.ok(&[
+        "create", "--rm", "--name", "ev2", "busybox", "sh", "-c", "exit 3",
+    ]);
     let dir = tempdir("husk-test-events-");
     let out_path = dir.path().join("out");
     let out = std::fs::File::create(&out_path).unwrap();
+    // --since without --until: the past events, then the new ones as
+    // they come.
     let mut follower = e
         .cmd(&[
             "events",
+            "--since",
+            &t0,
             "--filter",
             "container=ev2",
             "--format",
@@ -334,24 +342,25 @@ fn events_follows_new_events() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Events from before the follower started are not its business.
-    std::thread::sleep(Duration::from_millis(300));
-    let (code, _, _) = e.code(&[
-        "run", "--rm", "--name", "ev2", "busybox", "sh", "-c", "exit 3",
-    ]);
-    assert_eq!(code, 3);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = String::new();
-    while Instant::now() < deadline {
-        seen = std::fs::read_to_string(&out_path).unwrap();
-        if seen.contains("destroy") {
-            break;
+    let wait_for_output = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let seen = std::fs::read_to_string(&out_path).unwrap();
+            if seen.contains(want) || Instant::now() > deadline {
+                return seen;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    };
+    // From the journal's past: the follower is now following.
+    let past = wait_for_output("create\n");
+    let (code, _, _) = e.code(&["start", "-a", "ev2"]);
+    let seen = wait_for_output("destroy\n");
     // Ours, by the PID we started.
     let _ = follower.kill();
     let _ = follower.wait();
+    assert_eq!(past, "create\n");
+    assert_eq!(code, 3);
     assert_eq!(seen, "create\nstart\ndie\ndestroy\n");
 }
 
