@@ -7,8 +7,10 @@
 mod build;
 mod cli;
 mod containers;
+mod events;
 mod files;
 mod images;
+mod observe;
 mod output;
 mod prune;
 mod pull;
@@ -94,6 +96,12 @@ fn main() {
         Command::Container(ContainerCommand::Prune(a)) => prune::containers(&paths, a),
         Command::Volume(VolumeCommand::Prune(a)) => prune::volumes(&paths, a),
         Command::System(SystemCommand::Prune(a)) => prune::system(&paths, a),
+        Command::Events(a) | Command::System(SystemCommand::Events(a)) => events::events(&paths, a),
+        Command::Top(a) => observe::top(&paths, a),
+        Command::Stats(a) => observe::stats(&paths, a),
+        Command::Info(a) | Command::System(SystemCommand::Info(a)) => observe::info(&paths, a),
+        Command::Version(a) => observe::version(a),
+        Command::System(SystemCommand::Df(a)) => observe::df(&paths, a),
     };
     match result {
         Ok(code) => std::process::exit(code),

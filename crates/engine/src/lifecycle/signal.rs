@@ -25,8 +25,9 @@ pub fn kill(paths: &Paths, name: &str, signal: &str) -> Result<Container> {
         reason: "use a name like TERM, KILL or RTMIN+3, or a number from 1 to 64".into(),
     })?;
     crate::store::exit::note_kill(paths, &c.id, "husk kill", sig, None);
-    runtime_of(paths, &c).kill(&c.id, &sig.to_string())?;
+    // Recorded before it is sent: the monitor's `die` must come after it.
     crate::events::container(paths, &c, "kill", &[("signal", &sig.to_string())]);
+    runtime_of(paths, &c).kill(&c.id, &sig.to_string())?;
     if sig == libc::SIGKILL {
         thaw_if_paused(paths, &c);
         // docker waits for a SIGKILL'd container to be dead before
@@ -145,12 +146,18 @@ pub fn stop_with(paths: &Paths, name: &str, timeout: Option<Duration>) -> Result
         .unwrap_or_else(|| "TERM".into());
     let rt = runtime_of(paths, &c);
     let (pid, start) = (c.state.pid, c.state.pid_start);
-    let number = signal.parse::<i32>().unwrap_or(libc::SIGTERM);
-    crate::store::exit::note_kill(paths, &c.id, "husk stop", number, None);
+    let number = husk_fs::signal_number(&signal).map_or(signal.clone(), |n| n.to_string());
+    crate::store::exit::note_kill(
+        paths,
+        &c.id,
+        "husk stop",
+        number.parse().unwrap_or(libc::SIGTERM),
+        None,
+    );
+    // Each kill is recorded before it is sent: the monitor's `die` must
+    // come after it in the journal.
+    crate::events::container(paths, &c, "kill", &[("signal", &number)]);
     let termed = rt.kill(&c.id, &signal).is_ok();
-    if termed {
-        crate::events::container(paths, &c, "kill", &[("signal", &signal)]);
-    }
     thaw_if_paused(paths, &c);
     if termed && proc::wait_gone(pid, start, timeout) {
         wait_recorded(paths, &c.id, Duration::from_secs(10))?;
@@ -164,9 +171,8 @@ pub fn stop_with(paths: &Paths, name: &str, timeout: Option<Duration>) -> Result
         libc::SIGKILL,
         Some(timeout.as_secs()),
     );
-    if rt.kill(&c.id, "KILL").is_ok() {
-        crate::events::container(paths, &c, "kill", &[("signal", "9")]);
-    }
+    crate::events::container(paths, &c, "kill", &[("signal", "9")]);
+    let _ = rt.kill(&c.id, "KILL");
     proc::wait_gone(pid, start, Duration::from_secs(10));
     wait_recorded(paths, &c.id, Duration::from_secs(10))?;
     crate::events::container(paths, &c, "stop", &[]);

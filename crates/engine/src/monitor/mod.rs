@@ -222,8 +222,9 @@ fn supervise(
                 crate::events::container(paths, &c, "oom", &[]);
             }
             let memory = postmortem::memory_at_exit(paths, id);
-            down(paths, &c, &rt);
+            // docker's order: die, then the network's disconnect.
             crate::events::container(paths, &c, "die", &[("exitCode", &code.to_string())]);
+            down(paths, &c, &rt);
             let trash = finish(paths, &c, |r| {
                 r.network = None;
                 r.state.status = Status::Exited;
