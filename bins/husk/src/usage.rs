@@ -173,7 +173,6 @@ fn instead(name: &str) -> Option<&'static str> {
         "stats" => "read the container's cgroup files under /sys/fs/cgroup/*/husk/<id>/ (memory.usage_in_bytes, pids.current, cpuacct.usage)",
         "cp" => "copy through the container's root as the kernel shows it: cp FILE /proc/$(husk inspect -f {{.State.Pid}} CONTAINER)/root/PATH",
         "events" => "'husk wait CONTAINER' blocks until it exits; 'husk ps -a' shows how each one ended",
-        "update" => "recreate the container with the new limits ('husk rm -f' then 'husk run'), or write its cgroup files",
         "rename" => "recreate the container with 'husk create --name NEW' (its volumes are kept with named -v volumes)",
         "info" | "version" => "'husk --version' prints husk's version",
         "network" => "husk has docker's default bridge network only: choose with run --network bridge|none|host|container:NAME",
@@ -202,8 +201,8 @@ mod tests {
     #[test]
     fn unknown_flags_are_named_as_docker_names_them() {
         assert_eq!(
-            line(&["husk", "run", "--restart", "always", "busybox"]),
-            "unknown flag: --restart: see 'husk run --help'"
+            line(&["husk", "run", "--restart-always", "busybox"]),
+            "unknown flag: --restart-always: see 'husk run --help'"
         );
         assert_eq!(
             line(&["husk", "exec", "--privileged", "web", "true"]),

@@ -118,4 +118,15 @@ pub struct HostConfig {
     /// `--log-driver`/`--log-opt`, husk's rotation defaults filled in.
     #[serde(default)]
     pub log_config: crate::config::log::LogConfig,
+    /// `--restart`, or `husk update --restart`.
+    #[serde(default)]
+    pub restart_policy: crate::config::restart::RestartPolicy,
+    /// `husk update --cpu-period/--cpu-quota` (µs; 0 = unset).
+    #[serde(default)]
+    pub cpu_period: i64,
+    #[serde(default)]
+    pub cpu_quota: i64,
+    /// `husk update --blkio-weight` (10-1000; 0 = unset).
+    #[serde(default)]
+    pub blkio_weight: u16,
 }

@@ -10,6 +10,7 @@ pub mod flags;
 pub mod log;
 pub mod mounts;
 pub mod resources;
+pub mod restart;
 pub mod seccomp_profile;
 
 use std::collections::BTreeMap;
@@ -92,6 +93,8 @@ pub struct CreateOptions {
     /// `--log-driver` (json-file only) and `--log-opt KEY=VALUE`.
     pub log_driver: Option<String>,
     pub log_opts: Vec<String>,
+    /// `--restart no|on-failure[:N]|always|unless-stopped`.
+    pub restart: Option<String>,
 }
 
 /// `NET_ADMIN`, `cap_net_admin`, `CAP_NET_ADMIN` → `NET_ADMIN`.
@@ -168,6 +171,7 @@ pub fn parse(o: &CreateOptions, cwd: &Path) -> Result<Parsed> {
         .map(|c| cap_name(c))
         .collect::<Result<Vec<_>>>()?;
     let log_config = log::LogConfig::parse(o.log_driver.as_deref(), &o.log_opts)?;
+    restart::RestartPolicy::parse(o.restart.as_deref())?.check_auto_remove(o.auto_remove)?;
     Ok(Parsed {
         memory,
         checked,
@@ -335,6 +339,8 @@ pub fn decide(
         mount_points,
         init: o.init,
         log_config,
+        restart_policy: restart::RestartPolicy::parse(o.restart.as_deref())?,
+        ..HostConfig::default()
     };
     Ok(Decided {
         argv,

@@ -101,6 +101,38 @@ impl Runtime {
         })
     }
 
+    /// `update --resources - ID`: new limits for the live cgroups, the
+    /// OCI `LinuxResources` JSON on stdin (runc's contract).
+    pub fn update(&self, id: &str, resources: &serde_json::Value) -> Result<()> {
+        use std::io::Write;
+        let mut child = self
+            .command(&["update", "--resources", "-", id])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|source| Error::Spawn {
+                what: self.binary.display().to_string(),
+                source,
+            })?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // A runtime that fails before reading says why on stderr.
+            let _ = stdin.write_all(resources.to_string().as_bytes());
+        }
+        let out = child.wait_with_output().map_err(|source| Error::Spawn {
+            what: self.binary.display().to_string(),
+            source,
+        })?;
+        if !out.status.success() {
+            return Err(Error::Runtime {
+                op: "update",
+                id: id.to_string(),
+                msg: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(())
+    }
+
     /// `state ID` as JSON; `None` when the runtime does not know the id.
     pub fn state(&self, id: &str) -> Option<serde_json::Value> {
         let out = self.run("state", id, &["state", id]).ok()?;

@@ -60,7 +60,7 @@ pub fn default_seccomp(caps: &[String]) -> Value {
 
 /// Whether this host limits memory+swap: on cgroup v1 only with swap
 /// accounting (`memory.memsw.*`); docker drops the swap limit otherwise.
-fn swap_limit_supported() -> bool {
+pub(crate) fn swap_limit_supported() -> bool {
     let v1 = Path::new("/sys/fs/cgroup/memory");
     !v1.is_dir() || v1.join("memory.memsw.limit_in_bytes").exists()
 }
@@ -248,6 +248,16 @@ pub fn spec(
             }
             resources["cpu"][key] = json!(v);
         }
+    }
+    // What `husk update` set: the next start keeps it.
+    if c.host_config.cpu_period > 0 {
+        resources["cpu"]["period"] = json!(c.host_config.cpu_period);
+    }
+    if c.host_config.cpu_quota != 0 {
+        resources["cpu"]["quota"] = json!(c.host_config.cpu_quota);
+    }
+    if c.host_config.blkio_weight > 0 {
+        resources["blockIO"]["weight"] = json!(c.host_config.blkio_weight);
     }
     let cwd = if c.config.working_dir.is_empty() {
         "/".to_string()

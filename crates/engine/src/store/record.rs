@@ -56,6 +56,14 @@ pub struct State {
     pub started_at: String,
     #[serde(default)]
     pub finished_at: String,
+    /// docker's `HasBeenManuallyStopped`: a `stop` or `kill` since the
+    /// last start (`unless-stopped` stays down, at boot too).
+    #[serde(default)]
+    pub manually_stopped: bool,
+    /// The restart policy is off until the next start: a `stop`, a `kill`
+    /// with the stop signal, an `rm -f` (docker's `ExitOnNext`).
+    #[serde(default)]
+    pub restart_cancelled: bool,
 }
 
 impl State {
@@ -71,6 +79,8 @@ impl State {
             oom_killed: false,
             started_at: String::new(),
             finished_at: String::new(),
+            manually_stopped: false,
+            restart_cancelled: false,
         }
     }
 }

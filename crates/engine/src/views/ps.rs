@@ -282,7 +282,10 @@ pub fn row(
 pub fn render(containers: &[Container], o: &PsOptions, now: DateTime<Utc>) -> String {
     let shown: Vec<&Container> = containers
         .iter()
-        .filter(|c| o.all || o.last.is_some() || c.is_running())
+        .filter(|c| {
+            // docker lists a restarting container as a running one.
+            o.all || o.last.is_some() || c.is_running() || c.state.status == Status::Restarting
+        })
         .rev()
         .take(o.last.unwrap_or(usize::MAX))
         .collect();
