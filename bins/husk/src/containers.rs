@@ -277,7 +277,11 @@ pub fn ps(p: &Paths, a: &PsArgs) -> Result<i32> {
     let last = if a.latest { Some(1) } else { a.last };
     let show_all = a.all || filters.implies_all() || last.is_some();
     let mut all = lifecycle::list(p)?;
-    all.retain(|c| filters.matches(c) && (show_all || c.is_running()));
+    // docker lists a restarting container with the running ones.
+    let up = |c: &husk_engine::store::Container| {
+        c.is_running() || c.state.status == husk_engine::store::Status::Restarting
+    };
+    all.retain(|c| filters.matches(c) && (show_all || up(c)));
     if let Some(n) = last {
         // Records come oldest first; -n keeps the newest n.
         all.drain(..all.len().saturating_sub(n));

@@ -99,10 +99,10 @@ fn flag_errors_are_dockers_and_create_nothing() {
     }
     assert!(e.ids().is_empty());
     // `no` with --rm is fine, as in docker; and inspect shows the default.
-    e.ok(&["create", "--rm", "--restart", "no", "--name", "plain", "busybox"]);
+    e.ok(&["create", "--rm", "--restart", "no", "--name", "plain", "busybox", "true"]);
     assert_eq!(
         field(&e, "plain", "{{json .HostConfig.RestartPolicy}}"),
-        r#"{"MaximumRetryCount":0,"Name":"no"}"#
+        r#"{"Name":"no","MaximumRetryCount":0}"#
     );
 }
 
@@ -365,7 +365,7 @@ fn update_changes_the_live_cgroup_and_the_record() {
     e.ok(&["update", "--restart", "on-failure:3", "tuned"]);
     assert_eq!(
         field(&e, "tuned", "{{json .HostConfig.RestartPolicy}}"),
-        r#"{"MaximumRetryCount":3,"Name":"on-failure"}"#
+        r#"{"Name":"on-failure","MaximumRetryCount":3}"#
     );
     sigkill(pid_of(&e, "tuned"));
     wait_for("the restart", Duration::from_secs(20), || {
@@ -379,14 +379,32 @@ fn update_changes_the_live_cgroup_and_the_record() {
     assert_eq!(cgroup_file(&id, "pids", "pids.max"), "50");
     // A stopped container: the record only, in force at its next start.
     e.ok(&["stop", "-t", "1", "tuned"]);
-    e.ok(&["update", "--pids-limit", "20", "--cpu-quota", "20000", "--cpu-period", "50000", "tuned"]);
-    let (code, _, err) = e.code(&["update", "--cpus", "1", "tuned"]);
+    e.ok(&["update", "--pids-limit", "20", "tuned"]);
+    // --cpus set CFS values docker will not let a period override.
+    let (code, _, err) = e.code(&["update", "--cpu-period", "50000", "tuned"]);
     assert_eq!(code, 1);
-    assert!(err.contains("Nano CPUs cannot be updated as CPU Period has already been set") || err.contains("NanoCPUs"), "{err}");
+    assert!(
+        err.contains("CPU Period cannot be updated as NanoCPUs has already been set"),
+        "{err}"
+    );
     e.ok(&["start", "tuned"]);
     assert_eq!(cgroup_file(&id, "pids", "pids.max"), "20");
-    assert_eq!(cgroup_file(&id, "cpu", "cpu.cfs_quota_us"), "20000");
-    assert_eq!(cgroup_file(&id, "cpu", "cpu.cfs_period_us"), "50000");
+    assert_eq!(cgroup_file(&id, "cpu", "cpu.cfs_quota_us"), "50000");
+    // Period and quota on a created container, and the reverse refusal.
+    e.ok(&["create", "--name", "cfs", "busybox", "sleep", "1000"]);
+    e.ok(&["update", "--cpu-quota", "20000", "--cpu-period", "50000", "cfs"]);
+    let (code, _, err) = e.code(&["update", "--cpus", "1", "cfs"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("Nano CPUs cannot be updated as CPU Period has already been set"),
+        "{err}"
+    );
+    e.ok(&["start", "cfs"]);
+    let cfs = id_of(&e, "cfs");
+    assert_eq!(cgroup_file(&cfs, "cpu", "cpu.cfs_quota_us"), "20000");
+    assert_eq!(cgroup_file(&cfs, "cpu", "cpu.cfs_period_us"), "50000");
+    let hc = e.inspect("cfs")["HostConfig"].clone();
+    assert_eq!((hc["CpuQuota"].clone(), hc["CpuPeriod"].clone()), (20000.into(), 50000.into()));
     // --restart with --rm's container: docker's refusal.
     e.ok(&["run", "-d", "--rm", "--name", "gone", "busybox", "sleep", "1000"]);
     let (code, _, err) = e.code(&["update", "--restart", "always", "gone"]);
