@@ -115,6 +115,19 @@ pub enum Command {
     Diff(DiffArgs),
     /// Export a container's filesystem as a tar archive
     Export(ExportArgs),
+    /// Get real time events from the server
+    Events(EventsArgs),
+    /// Display the running processes of a container
+    Top(TopArgs),
+    /// Display a live stream of container(s) resource usage statistics
+    Stats(StatsArgs),
+    /// Display system-wide information
+    Info(FormatArgs),
+    /// Show the husk version information
+    Version(FormatArgs),
+    /// Manage husk
+    #[command(subcommand)]
+    System(SystemCommand),
 }
 
 #[derive(Args)]
@@ -770,4 +783,72 @@ pub struct PushArgs {
     pub quiet: bool,
     /// NAME[:TAG]
     pub reference: String,
+}
+
+#[derive(Args)]
+pub struct EventsArgs {
+    /// Show all events created since timestamp (RFC 3339, unix seconds or a duration like 10m)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Stream events until this timestamp
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Filter output: type=, event=, container=, image=, label=, volume=, network=
+    #[arg(short, long)]
+    pub filter: Vec<String>,
+    /// Format output: 'json' or a Go template
+    #[arg(long)]
+    pub format: Option<String>,
+}
+
+#[derive(Args)]
+pub struct TopArgs {
+    pub container: String,
+    /// ps options (default -ef)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub ps_args: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct StatsArgs {
+    /// Show all containers (default shows just running)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Disable streaming stats and only pull the first result
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Format output: 'table', 'json' or a Go template
+    #[arg(long)]
+    pub format: Option<String>,
+    pub containers: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct FormatArgs {
+    /// Format output: 'json' or a Go template
+    #[arg(short, long)]
+    pub format: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum SystemCommand {
+    /// Show husk disk usage
+    Df(DfArgs),
+    /// Display system-wide information
+    Info(FormatArgs),
+    /// Get real time events from the server
+    Events(EventsArgs),
+}
+
+#[derive(Args)]
+pub struct DfArgs {
+    /// Show detailed information on space usage
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// Format output: 'table', 'json' or a Go template
+    #[arg(long)]
+    pub format: Option<String>,
 }

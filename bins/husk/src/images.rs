@@ -33,6 +33,8 @@ pub fn import(root: &Path, a: &ImportArgs) -> Result<()> {
     };
     let img = husk_image::import(&store, reader, &a.file, name.as_ref(), a.message.as_deref())
         .with_context(|| format!("import {shown}"))?;
+    let id = img.id.to_string();
+    remove::event(root, "import", &id, &id);
     println!("{}", img.id);
     Ok(())
 }
@@ -52,6 +54,8 @@ pub fn load(root: &Path, a: &LoadArgs) -> Result<()> {
         }
     };
     for l in loaded {
+        let id = l.image.id.to_string();
+        remove::event(root, "load", &id, &id);
         if l.names.is_empty() {
             println!("Loaded image ID: {}", l.image.id);
         }
@@ -88,7 +92,12 @@ pub fn save(root: &Path, a: &SaveArgs) -> Result<()> {
     crate::output::write_archive(a.output.as_deref(), |w| {
         husk_image::save(&store, &items, format, w)?;
         Ok(())
-    })
+    })?;
+    for item in &items {
+        let id = item.image.id.to_string();
+        remove::event(root, "save", &id, &id);
+    }
+    Ok(())
 }
 
 pub fn images(root: &Path, a: &ImagesArgs) -> Result<()> {
@@ -150,6 +159,9 @@ pub fn rmi(root: &Path, a: &RmiArgs) -> Result<()> {
 pub fn tag(root: &Path, a: &TagArgs) -> Result<()> {
     let store = Store::open_write(root)?;
     store.tag(&a.source, &a.target)?;
+    let id = store.resolve(&a.target)?.id.to_string();
+    let name = Reference::parse(&a.target).map_or(a.target.clone(), |r| r.familiar());
+    remove::event(root, "tag", &id, &name);
     Ok(())
 }
 

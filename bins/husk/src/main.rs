@@ -7,7 +7,9 @@
 mod build;
 mod cli;
 mod containers;
+mod events;
 mod images;
+mod observe;
 mod output;
 mod pull;
 mod push_output;
@@ -17,7 +19,7 @@ mod update;
 mod usage;
 mod volumes;
 
-use cli::{Command, ImageCommand, VolumeCommand};
+use cli::{Command, ImageCommand, SystemCommand, VolumeCommand};
 use husk_engine::store::Paths;
 
 fn main() {
@@ -89,6 +91,12 @@ fn main() {
         Command::Commit(a) => ok(snapshot::commit(&paths, a)),
         Command::Diff(a) => ok(snapshot::diff(&paths, a)),
         Command::Export(a) => ok(snapshot::export(&paths, a)),
+        Command::Events(a) | Command::System(SystemCommand::Events(a)) => events::events(&paths, a),
+        Command::Top(a) => observe::top(&paths, a),
+        Command::Stats(a) => observe::stats(&paths, a),
+        Command::Info(a) | Command::System(SystemCommand::Info(a)) => observe::info(&paths, a),
+        Command::Version(a) => observe::version(a),
+        Command::System(SystemCommand::Df(a)) => observe::df(&paths, a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -117,6 +117,8 @@ fn pull_one(
         husk_registry::pull(client, &paths.root, r, opts, &Lines(out), &cancel)
     }
     .with_context(|| format!("pull {}", r.familiar()))?;
+    let name = r.familiar().to_string();
+    husk_engine::images::event(&paths.root, "pull", &name, &name);
     if !quiet {
         out.write_line(&format!("Digest: {}", pulled.digest));
         let status = match pulled.status {

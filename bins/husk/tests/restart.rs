@@ -63,6 +63,21 @@ fn on_failure_stops_after_n_restarts_with_restart_count_n() {
     );
     // Three runs in all, each logged.
     assert_eq!(e.ok(&["logs", "flaky"]), "ran\nran\nran\n");
+    // docker's events for a policy's restarts: die, then start again.
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    let events = e.ok(&[
+        "events", "--since", "1", "--until", &now.to_string(), "--filter", "container=flaky",
+        "--format", "{{.Action}}",
+    ]);
+    assert_eq!(
+        events.split_whitespace().collect::<Vec<_>>(),
+        ["create", "start", "die", "start", "die", "start", "die"],
+        "{events}"
+    );
     let ps = e.ok(&["ps", "-a", "--format", "{{.Status}}"]);
     assert!(ps.starts_with("Exited (3) "), "{ps}");
     // A clean exit is no failure: no restart.
@@ -339,6 +354,16 @@ fn update_changes_the_live_cgroup_and_the_record() {
     assert_eq!(cgroup_file(&id, "cpu", "cpu.cfs_period_us"), "100000");
     assert_eq!(cgroup_file(&id, "cpu", "cpu.shares"), "512");
     assert_eq!(cgroup_file(&id, "pids", "pids.max"), "50");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    let events = e.ok(&[
+        "events", "--since", "1", "--until", &now.to_string(), "--filter", "event=update",
+        "--format", "{{.Actor.Attributes.name}}",
+    ]);
+    assert_eq!(events, "tuned\n");
     let hc = e.inspect("tuned")["HostConfig"].clone();
     assert_eq!(hc["Memory"], 32 << 20);
     assert_eq!(hc["NanoCpus"], 500_000_000);

@@ -12,6 +12,8 @@ pub enum Error {
     Network(#[from] husk_network::Error),
     #[error(transparent)]
     Registry(#[from] husk_registry::Error),
+    #[error(transparent)]
+    Cgroups(#[from] husk_cgroups::Error),
     #[error("config {}: {reason}", path.display())]
     Config { path: PathBuf, reason: String },
     #[error(

@@ -31,7 +31,32 @@ pub fn describe(events: &[Removed]) -> Vec<String> {
 
 /// `husk rmi [-f] NAME` on a store from [`open_write`].
 pub fn rmi(store: &Store, name: &str, force: bool) -> Result<Vec<Removed>> {
-    Ok(store.remove(name, force)?)
+    let removed = store.remove(name, force)?;
+    journal_removed(store.root(), &removed);
+    Ok(removed)
+}
+
+/// An image event as docker logs them: the actor is the image (its id,
+/// or the reference for pull), `name` the reference the event concerns.
+pub fn event(root: &Path, action: &str, id: &str, name: &str) {
+    let paths = crate::store::Paths::new(root, Path::new(""));
+    crate::events::emit(
+        &paths,
+        crate::events::Kind::Image,
+        action,
+        id,
+        &[("name", name)],
+    );
+}
+
+/// `untag` and `delete` events for what a removal took.
+fn journal_removed(root: &Path, removed: &[Removed]) {
+    for r in removed {
+        match r {
+            Removed::Untagged(n) => event(root, "untag", n, n),
+            Removed::Deleted(d) => event(root, "delete", &d.to_string(), &d.to_string()),
+        }
+    }
 }
 
 /// Removes dangling images (or, with `all`, every image no container
@@ -56,7 +81,9 @@ pub fn prune(store: &Store, all: bool) -> Result<(Vec<Removed>, u64)> {
         }
         // Untagged goes, even with a digest reference (docker prunes repo:<none>).
         if img.names.is_empty() || all {
-            events.extend(store.remove(&img.id.to_string(), true)?);
+            let removed = store.remove(&img.id.to_string(), true)?;
+            journal_removed(store.root(), &removed);
+            events.extend(removed);
         }
     }
     store.gc()?;

@@ -9,6 +9,7 @@
 //! proc, logtime, format      leaves: /proc and flock; log timestamps; docker's output conventions
 //! config                     docker's flags → checked values (caps, mounts, resources, seccomp, log)
 //! store                      container records, names, ids, paths, locks, resolve
+//! events                     the events journal every verb and monitor appends to
 //! images                     rmi and prune over husk-image's Store
 //! volumes                    local volumes; mount points realized, volume copy-up
 //! network                    bridge/host/none/container: modes over husk-network; config.toml
@@ -33,6 +34,8 @@ pub mod proc;
 
 pub mod config;
 pub mod store;
+
+pub mod events;
 
 pub mod images;
 pub mod network;

@@ -327,15 +327,18 @@ fn connect_bridge(paths: &Paths, c: &Container) -> Result<Connected> {
     let _lock = setup_lock(&store)?;
     husk_network::netns::create_handle(&handle)?;
     match driver.setup(&req) {
-        Ok(ep) => Ok(Connected {
-            sandbox: Sandbox::Join(handle.clone()),
-            state: Some(NetworkState {
-                sandbox_key: handle.to_string_lossy().into_owned(),
-                endpoint_id: names::new_id(),
-                network_id: net.id.clone(),
-                endpoint: Some(ep),
-            }),
-        }),
+        Ok(ep) => {
+            journal(paths, &net, "connect", &c.id);
+            Ok(Connected {
+                sandbox: Sandbox::Join(handle.clone()),
+                state: Some(NetworkState {
+                    sandbox_key: handle.to_string_lossy().into_owned(),
+                    endpoint_id: names::new_id(),
+                    network_id: net.id.clone(),
+                    endpoint: Some(ep),
+                }),
+            })
+        }
         Err(e) => {
             let _ = husk_network::netns::remove_handle(&handle);
             Err(e.into())
@@ -393,8 +396,9 @@ pub fn disconnect(paths: &Paths, c: &Container) -> Result<()> {
                 };
                 Ok(r?)
             });
-            if let Err(e) = done {
-                errors.push(husk_fs::error_chain(&e));
+            match done {
+                Ok(()) => journal(paths, &net, "disconnect", &c.id),
+                Err(e) => errors.push(husk_fs::error_chain(&e)),
             }
         }
     }
@@ -484,6 +488,21 @@ pub fn gc(paths: &Paths) -> Result<()> {
             reason: format!("network gc: {}", errors.join("; ")),
         })
     }
+}
+
+/// A network event as docker logs them: the actor is the network.
+fn journal(paths: &Paths, net: &Network, action: &str, container: &str) {
+    crate::events::emit(
+        paths,
+        crate::events::Kind::Network,
+        action,
+        &net.id,
+        &[
+            ("container", container),
+            ("name", &net.name),
+            ("type", &net.driver),
+        ],
+    );
 }
 
 #[cfg(test)]

@@ -54,6 +54,31 @@ pub fn human_size(bytes: u64) -> String {
     format!("{}{}", go_g(size, 3), UNITS[i])
 }
 
+/// go-units' HumanSizeWithPrecision (base 1000): `system df` shows 4 digits.
+pub fn human_size_precision(bytes: u64, precision: usize) -> String {
+    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
+    let mut size = bytes as f64;
+    let mut i = 0;
+    while size >= 1000.0 && i < UNITS.len() - 1 {
+        size /= 1000.0;
+        i += 1;
+    }
+    format!("{}{}", go_g(size, precision), UNITS[i])
+}
+
+/// go-units' BytesSize (binary units, 4 significant digits), which
+/// `docker stats` shows memory in: "1.5MiB", "7.667GiB", "0B".
+pub fn bytes_size(bytes: u64) -> String {
+    const UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+    let mut size = bytes as f64;
+    let mut i = 0;
+    while size >= 1024.0 && i < UNITS.len() - 1 {
+        size /= 1024.0;
+        i += 1;
+    }
+    format!("{}{}", go_g(size, 4), UNITS[i])
+}
+
 /// Go's `%.{prec}g`: shortest of fixed and exponent form, trailing zeros
 /// dropped (so 999.9 kB really prints as "1e+03kB", as docker does).
 fn go_g(v: f64, prec: usize) -> String {

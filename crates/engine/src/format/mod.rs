@@ -5,6 +5,7 @@ pub mod human;
 pub mod table;
 pub mod template;
 
+pub use human::{bytes_size, human_size_precision};
 pub use human::{human_duration, human_size};
 pub use table::tabwrite;
 pub use template::Template;

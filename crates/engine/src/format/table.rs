@@ -2,13 +2,17 @@
 //! spaces; the text after a line's last tab is not a column and not padded.
 
 pub fn tabwrite(lines: &[String]) -> String {
-    const MIN: usize = 10;
+    tabwrite_min(lines, 10)
+}
+
+/// As [`tabwrite`] with another minimum column width (`docker top`'s is 20).
+pub fn tabwrite_min(lines: &[String], min: usize) -> String {
     const PAD: usize = 3;
     let rows: Vec<Vec<&str>> = lines.iter().map(|l| l.split('\t').collect()).collect();
     let mut widths: Vec<usize> = Vec::new();
     for r in &rows {
         for (i, cell) in r.iter().enumerate().take(r.len().saturating_sub(1)) {
-            let w = (cell.chars().count() + PAD).max(MIN);
+            let w = (cell.chars().count() + PAD).max(min);
             if widths.len() <= i {
                 widths.push(w);
             } else {

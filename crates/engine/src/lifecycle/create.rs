@@ -242,5 +242,6 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         crate::volumes::remove_anonymous(&paths.root, &c.host_config.mount_points);
         return Err(e);
     }
+    crate::events::container(paths, &c, "create", &[]);
     Ok(c)
 }

@@ -41,12 +41,16 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
     // `exec -d -t` in docker, it gets none.
     let tty = o.tty && !o.detach;
     // Short (a unix socket path has 108 bytes) and private to this exec.
-    let nonce = &names::new_id()[..16];
+    let exec_id = names::new_id();
+    let nonce = &exec_id[..16];
     let socket = paths.runroot.join(format!("exec-{nonce}.sock"));
     let pid_file = paths.runroot.join(format!("exec-{nonce}.pid"));
     let process_file = paths.runroot.join(format!("exec-{nonce}.json"));
     let process = process_json(paths, &c, cmd, o, tty)?;
     check_command(c.state.pid, &process)?;
+    let shown = cmd.join(" ");
+    let id_attr = [("execID", exec_id.as_str())];
+    crate::events::container(paths, &c, &format!("exec_create: {shown}"), &id_attr);
     husk_fs::write_json_atomic(&process_file, &process)?;
     // The process file goes once the runtime has read it, whatever happened.
     let _unlink = Unlink(&process_file);
@@ -75,14 +79,14 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
     if !o.interactive || tty {
         command.stdin(std::process::Stdio::null());
     }
-    if tty {
-        return exec_tty(&c.id, &rt, command, &socket, &pid_file, o);
-    }
-    let status = command.status().map_err(|source| Error::Spawn {
-        what: rt.binary.display().to_string(),
-        source,
-    })?;
-    Ok(
+    crate::events::container(paths, &c, &format!("exec_start: {shown}"), &id_attr);
+    let code = if tty {
+        exec_tty(&c.id, &rt, command, &socket, &pid_file, o)?
+    } else {
+        let status = command.status().map_err(|source| Error::Spawn {
+            what: rt.binary.display().to_string(),
+            source,
+        })?;
         match (
             status.code(),
             std::os::unix::process::ExitStatusExt::signal(&status),
@@ -90,8 +94,15 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
             (Some(c), _) => c,
             (None, Some(s)) => 128 + s,
             _ => 125,
-        },
-    )
+        }
+    };
+    // A detached exec's end is not seen here: only its start is recorded.
+    if !o.detach {
+        let code = code.to_string();
+        let attrs = [id_attr[0], ("exitCode", code.as_str())];
+        crate::events::container(paths, &c, "exec_die", &attrs);
+    }
+    Ok(code)
 }
 
 /// Looks the command up as execvp will inside the container (its PATH,

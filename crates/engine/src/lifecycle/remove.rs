@@ -54,7 +54,9 @@ fn remove_swept(paths: &Paths, name: &str, force: bool) -> Result<()> {
                     reason: "cannot remove a running container: stop it first or use rm -f".into(),
                 });
             }
-            let _ = runtime_of(paths, &c).kill(&c.id, "KILL");
+            if runtime_of(paths, &c).kill(&c.id, "KILL").is_ok() {
+                crate::events::container(paths, &c, "kill", &[("signal", "9")]);
+            }
             thaw_if_paused(paths, &c);
             proc::wait_gone(c.state.pid, c.state.pid_start, Duration::from_secs(10));
             wait_recorded(paths, &c.id, Duration::from_secs(10))?;
@@ -95,5 +97,7 @@ fn remove_swept(paths: &Paths, name: &str, force: bool) -> Result<()> {
     }
     // Whatever a dead monitor left: runtime state, mount, bundle, network.
     release(paths, &c);
-    remove_files(paths, &c.id)
+    remove_files(paths, &c.id)?;
+    crate::events::container(paths, &c, "destroy", &[]);
+    Ok(())
 }

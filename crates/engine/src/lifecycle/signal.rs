@@ -35,6 +35,7 @@ pub fn kill(paths: &Paths, name: &str, signal: &str) -> Result<Container> {
         return Ok(c);
     }
     runtime_of(paths, &c).kill(&c.id, &sig.to_string())?;
+    crate::events::container(paths, &c, "kill", &[("signal", &sig.to_string())]);
     if sig == libc::SIGKILL {
         thaw_if_paused(paths, &c);
         // docker waits for a SIGKILL'd container to be dead before
@@ -65,6 +66,7 @@ pub fn pause(paths: &Paths, name: &str) -> Result<()> {
         }
     }
     runtime_of(paths, &c).pause(&c.id)?;
+    crate::events::container(paths, &c, "pause", &[]);
     paths.update(&c.id, |r| {
         if r.state.status == Status::Running {
             r.state.status = Status::Paused;
@@ -84,6 +86,7 @@ pub fn unpause(paths: &Paths, name: &str) -> Result<()> {
         });
     }
     runtime_of(paths, &c).resume(&c.id)?;
+    crate::events::container(paths, &c, "unpause", &[]);
     paths.update(&c.id, |r| {
         if r.state.status == Status::Paused {
             r.state.status = Status::Running;
@@ -159,14 +162,22 @@ pub fn stop_with(paths: &Paths, name: &str, timeout: Option<Duration>) -> Result
     let rt = runtime_of(paths, &c);
     let (pid, start) = (c.state.pid, c.state.pid_start);
     let termed = rt.kill(&c.id, &signal).is_ok();
+    if termed {
+        let number = husk_fs::signal_number(&signal).map_or(signal.clone(), |n| n.to_string());
+        crate::events::container(paths, &c, "kill", &[("signal", &number)]);
+    }
     thaw_if_paused(paths, &c);
     if termed && proc::wait_gone(pid, start, timeout) {
         wait_recorded(paths, &c.id, Duration::from_secs(10))?;
+        crate::events::container(paths, &c, "stop", &[]);
         return Ok(());
     }
-    let _ = rt.kill(&c.id, "KILL");
+    if rt.kill(&c.id, "KILL").is_ok() {
+        crate::events::container(paths, &c, "kill", &[("signal", "9")]);
+    }
     proc::wait_gone(pid, start, Duration::from_secs(10));
     wait_recorded(paths, &c.id, Duration::from_secs(10))?;
+    crate::events::container(paths, &c, "stop", &[]);
     Ok(())
 }
 

@@ -348,6 +348,7 @@ pub fn update(paths: &Paths, name: &str, o: &UpdateOptions) -> Result<Vec<String
         }
     }
     paths.update(&c.id, |r| changes.apply(&c.id, &mut r.host_config))?;
+    crate::events::container(paths, &c, "update", &[]);
     Ok(warnings)
 }
 

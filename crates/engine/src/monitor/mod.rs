@@ -210,6 +210,7 @@ fn supervise_runs(
                     // `run` reports it on the sync pipe as `failed`.
                     return Err(e);
                 }
+                crate::events::container(paths, &c, "start", &[]);
                 if cancelled {
                     // A `stop` came while this restart was on its way.
                     let _ = rt.kill(id, "KILL");
@@ -240,7 +241,11 @@ fn supervise_runs(
                 let up = Instant::now();
                 let code = watch(paths, id, pid, out, err, limits, attached);
                 let oom = oom_killed(id);
+                if oom {
+                    crate::events::container(paths, &c, "oom", &[]);
+                }
                 down(paths, &c, rt);
+                crate::events::container(paths, &c, "die", &[("exitCode", &code.to_string())]);
                 if let Some(next) = policy.after_exit(paths, id, code, oom, up.elapsed(), sync)? {
                     c = next;
                     attempt = prepare_and_create(paths, &c, rt, None);
@@ -257,6 +262,9 @@ fn supervise_runs(
                     r.state.monitor_start = 0;
                     r.state.finished_at = proc::now_rfc3339();
                 })?;
+                if trash.is_some() {
+                    crate::events::container(paths, &c, "destroy", &[]);
+                }
                 let _ = writeln!(sync, "exited {code}");
                 empty(trash, id);
                 return Ok(());

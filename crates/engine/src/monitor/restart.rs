@@ -196,8 +196,9 @@ fn resume_inner(paths: &Paths, id: &str) -> Result<()> {
         Some(wait_exit(c.state.pid, c.state.pid_start))
     };
     let oom = super::oom_killed(id);
-    if code.is_some() {
+    if let Some(code) = code {
         super::down(paths, &c, &rt);
+        crate::events::container(paths, &c, "die", &[("exitCode", &code.to_string())]);
     }
     let mut policy = Policy::default();
     let next = match code {

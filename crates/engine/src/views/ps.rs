@@ -59,7 +59,7 @@ pub fn sizes(paths: &Paths, containers: &[Container]) -> HashMap<String, String>
 
 /// Bytes of the files under `dir`, symlinks not followed and hard links
 /// counted once, as docker's directory size is.
-fn tree_bytes(dir: &Path) -> u64 {
+pub fn tree_bytes(dir: &Path) -> u64 {
     let mut seen = HashSet::new();
     let mut total = 0;
     let mut stack = vec![dir.to_path_buf()];

@@ -101,7 +101,20 @@ fn make(
         anonymous,
     };
     husk_fs::write_json_atomic(&meta(root, name), &v)?;
+    journal(root, "create", name);
     Ok(v)
+}
+
+/// A volume event (docker's attributes: the driver).
+fn journal(root: &Path, action: &str, name: &str) {
+    let paths = crate::store::Paths::new(root, Path::new(""));
+    crate::events::emit(
+        &paths,
+        crate::events::Kind::Volume,
+        action,
+        name,
+        &[("driver", "local")],
+    );
 }
 
 pub fn load(root: &Path, name: &str) -> Result<Option<Volume>> {
@@ -157,7 +170,9 @@ pub fn remove(root: &Path, name: &str, in_use: &[String]) -> Result<()> {
     let d = dir(root).join(name);
     let trash = dir(root).join(format!(".rm-{name}"));
     std::fs::rename(&d, &trash).map_err(|e| Error::io("rename", &d, e))?;
-    std::fs::remove_dir_all(&trash).map_err(|e| Error::io("remove", &trash, e))
+    std::fs::remove_dir_all(&trash).map_err(|e| Error::io("remove", &trash, e))?;
+    journal(root, "destroy", name);
+    Ok(())
 }
 
 /// docker's `volume inspect` shape.
