@@ -382,7 +382,10 @@ pub fn logs(p: &Paths, a: &LogsArgs) -> Result<i32> {
 }
 
 /// Runs `f` for each name, echoing it on success as docker does.
-pub(crate) fn each(names: &[String], mut f: impl FnMut(&str) -> husk_engine::Result<()>) -> Result<i32> {
+pub(crate) fn each(
+    names: &[String],
+    mut f: impl FnMut(&str) -> husk_engine::Result<()>,
+) -> Result<i32> {
     let mut failed = 0;
     for n in names {
         match f(n) {

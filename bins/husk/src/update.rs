@@ -25,7 +25,9 @@ pub fn update(p: &Paths, a: &UpdateArgs) -> Result<i32> {
         restart: a.restart.clone(),
     };
     if o.is_empty() {
-        bail!("you must provide one or more flags when using this command: see 'husk update --help'");
+        bail!(
+            "you must provide one or more flags when using this command: see 'husk update --help'"
+        );
     }
     crate::containers::each(&a.containers, |n| {
         for w in lifecycle::update(p, n, &o)? {
@@ -38,7 +40,9 @@ pub fn update(p: &Paths, a: &UpdateArgs) -> Result<i32> {
 /// `husk start --all-restartable`: the names of the containers started.
 pub fn start_restartable(p: &Paths, a: &StartArgs) -> Result<i32> {
     if !a.containers.is_empty() {
-        bail!("--all-restartable starts every container whose restart policy says so: give no names");
+        bail!(
+            "--all-restartable starts every container whose restart policy says so: give no names"
+        );
     }
     let exe = std::env::current_exe().context("locate the husk binary (/proc/self/exe)")?;
     let mut failed = 0;

@@ -24,7 +24,10 @@ fn pid_of(e: &Engine, name: &str) -> i32 {
 fn running(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|s| s.rfind(')').map(|i| s[i + 2..].starts_with(|c| c != 'Z' && c != 'X')))
+        .and_then(|s| {
+            s.rfind(')')
+                .map(|i| s[i + 2..].starts_with(|c| c != 'Z' && c != 'X'))
+        })
         .unwrap_or(false)
 }
 
@@ -45,7 +48,15 @@ fn on_failure_stops_after_n_restarts_with_restart_count_n() {
     require_root!("on_failure_stops_after_n_restarts_with_restart_count_n");
     let e = Engine::new();
     e.ok(&[
-        "run", "-d", "--restart", "on-failure:2", "--name", "flaky", "busybox", "sh", "-c",
+        "run",
+        "-d",
+        "--restart",
+        "on-failure:2",
+        "--name",
+        "flaky",
+        "busybox",
+        "sh",
+        "-c",
         "echo ran; exit 3",
     ]);
     wait_for("the policy to give up", Duration::from_secs(30), || {
@@ -70,8 +81,15 @@ fn on_failure_stops_after_n_restarts_with_restart_count_n() {
         .as_secs()
         + 1;
     let events = e.ok(&[
-        "events", "--since", "1", "--until", &now.to_string(), "--filter", "container=flaky",
-        "--format", "{{.Action}}",
+        "events",
+        "--since",
+        "1",
+        "--until",
+        &now.to_string(),
+        "--filter",
+        "container=flaky",
+        "--format",
+        "{{.Action}}",
     ]);
     assert_eq!(
         events.split_whitespace().collect::<Vec<_>>(),
@@ -81,7 +99,16 @@ fn on_failure_stops_after_n_restarts_with_restart_count_n() {
     let ps = e.ok(&["ps", "-a", "--format", "{{.Status}}"]);
     assert!(ps.starts_with("Exited (3) "), "{ps}");
     // A clean exit is no failure: no restart.
-    e.ok(&["run", "-d", "--restart", "on-failure", "--name", "clean", "busybox", "true"]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--restart",
+        "on-failure",
+        "--name",
+        "clean",
+        "busybox",
+        "true",
+    ]);
     wait_for("clean to exit", Duration::from_secs(10), || {
         field(&e, "clean", "{{.State.Status}}") == "exited"
     });
@@ -114,7 +141,16 @@ fn flag_errors_are_dockers_and_create_nothing() {
     }
     assert!(e.ids().is_empty());
     // `no` with --rm is fine, as in docker; and inspect shows the default.
-    e.ok(&["create", "--rm", "--restart", "no", "--name", "plain", "busybox", "true"]);
+    e.ok(&[
+        "create",
+        "--rm",
+        "--restart",
+        "no",
+        "--name",
+        "plain",
+        "busybox",
+        "true",
+    ]);
     assert_eq!(
         field(&e, "plain", "{{json .HostConfig.RestartPolicy}}"),
         r#"{"Name":"no","MaximumRetryCount":0}"#
@@ -126,7 +162,15 @@ fn always_restarts_after_kill_9_of_the_init_and_stop_ends_the_policy() {
     require_root!("always_restarts_after_kill_9_of_the_init_and_stop_ends_the_policy");
     let e = Engine::new();
     e.ok(&[
-        "run", "-d", "--restart", "always", "--name", "keeper", "busybox", "sleep", "1000",
+        "run",
+        "-d",
+        "--restart",
+        "always",
+        "--name",
+        "keeper",
+        "busybox",
+        "sleep",
+        "1000",
     ]);
     let first = pid_of(&e, "keeper");
     assert!(running(first));
@@ -165,7 +209,16 @@ fn a_crash_loop_shows_restarting_with_backoff_and_stop_ends_it() {
     require_root!("a_crash_loop_shows_restarting_with_backoff_and_stop_ends_it");
     let e = Engine::new();
     e.ok(&[
-        "run", "-d", "--restart", "always", "--name", "loop", "busybox", "sh", "-c", "exit 1",
+        "run",
+        "-d",
+        "--restart",
+        "always",
+        "--name",
+        "loop",
+        "busybox",
+        "sh",
+        "-c",
+        "exit 1",
     ]);
     // 100 ms, 200, 400, 800, ...: soon the wait is long enough to see.
     wait_for("a restarting state", Duration::from_secs(30), || {
@@ -202,7 +255,15 @@ fn a_killed_monitor_is_taken_over_and_the_policy_goes_on() {
     require_root!("a_killed_monitor_is_taken_over_and_the_policy_goes_on");
     let e = Engine::new();
     e.ok(&[
-        "run", "-d", "--restart", "always", "--name", "orphan", "busybox", "sleep", "1000",
+        "run",
+        "-d",
+        "--restart",
+        "always",
+        "--name",
+        "orphan",
+        "busybox",
+        "sleep",
+        "1000",
     ]);
     let id = id_of(&e, "orphan");
     let init = pid_of(&e, "orphan");
@@ -210,7 +271,9 @@ fn a_killed_monitor_is_taken_over_and_the_policy_goes_on() {
     assert!(running(monitor));
     sigkill(monitor);
     reap_all();
-    wait_for("the monitor to die", Duration::from_secs(5), || !running(monitor));
+    wait_for("the monitor to die", Duration::from_secs(5), || {
+        !running(monitor)
+    });
     // The container runs on without it.
     assert!(running(init));
     // The next command notices and a new monitor takes over.
@@ -220,7 +283,9 @@ fn a_killed_monitor_is_taken_over_and_the_policy_goes_on() {
     );
     let resumed = e.record(&id)["state"]["monitor_pid"].as_i64().unwrap() as i32;
     assert_ne!(resumed, monitor);
-    wait_for("the new monitor", Duration::from_secs(5), || running(resumed));
+    wait_for("the new monitor", Duration::from_secs(5), || {
+        running(resumed)
+    });
     // It applies the policy when the init dies.
     sigkill(init);
     wait_for("the restart", Duration::from_secs(20), || {
@@ -240,14 +305,24 @@ fn a_taken_over_container_exits_with_its_real_code() {
     let e = Engine::new();
     // on-failure: an unknown code would pass for a failure and restart it.
     e.ok(&[
-        "run", "-d", "--restart", "on-failure:3", "--name", "job", "busybox", "sh", "-c",
+        "run",
+        "-d",
+        "--restart",
+        "on-failure:3",
+        "--name",
+        "job",
+        "busybox",
+        "sh",
+        "-c",
         "while [ ! -e /tmp/go ]; do sleep 1; done; exit 0",
     ]);
     let id = id_of(&e, "job");
     let monitor = e.record(&id)["state"]["monitor_pid"].as_i64().unwrap() as i32;
     sigkill(monitor);
     reap_all();
-    wait_for("the monitor to die", Duration::from_secs(5), || !running(monitor));
+    wait_for("the monitor to die", Duration::from_secs(5), || {
+        !running(monitor)
+    });
     // Any command takes it over; exec lets it finish.
     e.ok(&["exec", "job", "touch", "/tmp/go"]);
     wait_for("the exit", Duration::from_secs(20), || {
@@ -291,7 +366,9 @@ fn reboot(e: &Engine) {
 
 #[test]
 fn start_all_restartable_brings_back_what_a_reboot_took_and_unless_stopped_remembers() {
-    require_root!("start_all_restartable_brings_back_what_a_reboot_took_and_unless_stopped_remembers");
+    require_root!(
+        "start_all_restartable_brings_back_what_a_reboot_took_and_unless_stopped_remembers"
+    );
     let e = Engine::new();
     for (name, policy) in [
         ("always-up", "always"),
@@ -301,10 +378,24 @@ fn start_all_restartable_brings_back_what_a_reboot_took_and_unless_stopped_remem
         ("never", "no"),
     ] {
         e.ok(&[
-            "run", "-d", "--restart", policy, "--name", name, "busybox", "sleep", "1000",
+            "run",
+            "-d",
+            "--restart",
+            policy,
+            "--name",
+            name,
+            "busybox",
+            "sleep",
+            "1000",
         ]);
     }
-    e.ok(&["stop", "-t", "1", "unless-stopped-by-hand", "always-stopped-by-hand"]);
+    e.ok(&[
+        "stop",
+        "-t",
+        "1",
+        "unless-stopped-by-hand",
+        "always-stopped-by-hand",
+    ]);
     reboot(&e);
     let started = e.ok(&["start", "--all-restartable"]);
     let mut names: Vec<&str> = started.lines().collect();
@@ -341,7 +432,15 @@ fn update_changes_the_live_cgroup_and_the_record() {
     );
     assert_eq!(
         e.ok(&[
-            "update", "-m", "32m", "--cpus", "0.5", "--pids-limit", "50", "--cpu-shares", "512",
+            "update",
+            "-m",
+            "32m",
+            "--cpus",
+            "0.5",
+            "--pids-limit",
+            "50",
+            "--cpu-shares",
+            "512",
             "tuned"
         ]),
         "tuned\n"
@@ -360,8 +459,15 @@ fn update_changes_the_live_cgroup_and_the_record() {
         .as_secs()
         + 1;
     let events = e.ok(&[
-        "events", "--since", "1", "--until", &now.to_string(), "--filter", "event=update",
-        "--format", "{{.Actor.Attributes.name}}",
+        "events",
+        "--since",
+        "1",
+        "--until",
+        &now.to_string(),
+        "--filter",
+        "event=update",
+        "--format",
+        "{{.Actor.Attributes.name}}",
     ]);
     assert_eq!(events, "tuned\n");
     let hc = e.inspect("tuned")["HostConfig"].clone();
@@ -378,7 +484,10 @@ fn update_changes_the_live_cgroup_and_the_record() {
     );
     let (code, _, err) = e.code(&["update", "-m", "300m", "--memory-swap", "200m", "tuned"]);
     assert_eq!(code, 1);
-    assert!(err.contains("Minimum memoryswap limit should be larger than memory limit"), "{err}");
+    assert!(
+        err.contains("Minimum memoryswap limit should be larger than memory limit"),
+        "{err}"
+    );
     let (code, _, err) = e.code(&["update", "tuned"]);
     assert_eq!(code, 1);
     assert!(err.contains("you must provide one or more flags"), "{err}");
@@ -417,7 +526,14 @@ fn update_changes_the_live_cgroup_and_the_record() {
     assert_eq!(cgroup_file(&id, "cpu", "cpu.cfs_quota_us"), "50000");
     // Period and quota on a created container, and the reverse refusal.
     e.ok(&["create", "--name", "cfs", "busybox", "sleep", "1000"]);
-    e.ok(&["update", "--cpu-quota", "20000", "--cpu-period", "50000", "cfs"]);
+    e.ok(&[
+        "update",
+        "--cpu-quota",
+        "20000",
+        "--cpu-period",
+        "50000",
+        "cfs",
+    ]);
     let (code, _, err) = e.code(&["update", "--cpus", "1", "cfs"]);
     assert_eq!(code, 1);
     assert!(
@@ -429,9 +545,14 @@ fn update_changes_the_live_cgroup_and_the_record() {
     assert_eq!(cgroup_file(&cfs, "cpu", "cpu.cfs_quota_us"), "20000");
     assert_eq!(cgroup_file(&cfs, "cpu", "cpu.cfs_period_us"), "50000");
     let hc = e.inspect("cfs")["HostConfig"].clone();
-    assert_eq!((hc["CpuQuota"].clone(), hc["CpuPeriod"].clone()), (20000.into(), 50000.into()));
+    assert_eq!(
+        (hc["CpuQuota"].clone(), hc["CpuPeriod"].clone()),
+        (20000.into(), 50000.into())
+    );
     // --restart with --rm's container: docker's refusal.
-    e.ok(&["run", "-d", "--rm", "--name", "gone", "busybox", "sleep", "1000"]);
+    e.ok(&[
+        "run", "-d", "--rm", "--name", "gone", "busybox", "sleep", "1000",
+    ]);
     let (code, _, err) = e.code(&["update", "--restart", "always", "gone"]);
     assert_eq!(code, 1);
     assert!(err.contains("AutoRemove is enabled"), "{err}");
@@ -443,11 +564,23 @@ fn update_below_usage_is_refused_by_the_kernel_and_changes_nothing() {
     let e = Engine::new();
     // 30 MiB in /dev/shm: memory the kernel cannot reclaim without swap.
     e.ok(&[
-        "run", "-d", "-m", "64m", "--memory-swap", "64m", "--name", "full", "busybox", "sh",
-        "-c", "dd if=/dev/zero of=/dev/shm/f bs=1M count=30 && touch /tmp/filled && sleep 1000",
+        "run",
+        "-d",
+        "-m",
+        "64m",
+        "--memory-swap",
+        "64m",
+        "--name",
+        "full",
+        "busybox",
+        "sh",
+        "-c",
+        "dd if=/dev/zero of=/dev/shm/f bs=1M count=30 && touch /tmp/filled && sleep 1000",
     ]);
     wait_for("the fill", Duration::from_secs(20), || {
-        e.run(&["exec", "full", "test", "-e", "/tmp/filled"]).status.success()
+        e.run(&["exec", "full", "test", "-e", "/tmp/filled"])
+            .status
+            .success()
     });
     let id = id_of(&e, "full");
     let (code, _, err) = e.code(&["update", "-m", "10m", "--memory-swap", "10m", "full"]);

@@ -200,14 +200,15 @@ mod tests {
     fn rejects_what_docker_rejects_with_its_words() {
         let msg = |s: &str| p(s).unwrap_err().to_string();
         assert!(msg("sometimes").contains("unknown policy 'sometimes'; use one of 'no', 'always', 'on-failure', or 'unless-stopped'"));
-        assert!(msg("always:3")
-            .contains("maximum retry count can only be used with 'on-failure'"));
+        assert!(msg("always:3").contains("maximum retry count can only be used with 'on-failure'"));
         assert!(msg("always:-1").ends_with("and cannot be negative"));
         assert!(msg("on-failure:-1").contains("maximum retry count cannot be negative"));
         assert!(msg("on-failure:x").contains("maximum retry count must be an integer"));
         assert!(msg(":3").contains("no policy provided before colon"));
         let rm = p("always").unwrap().check_auto_remove(true).unwrap_err();
-        assert!(rm.to_string().contains("cannot specify both --restart and --rm"));
+        assert!(rm
+            .to_string()
+            .contains("cannot specify both --restart and --rm"));
         assert!(p("no").unwrap().check_auto_remove(true).is_ok());
     }
 
@@ -223,7 +224,9 @@ mod tests {
         assert!(!f2.should_restart(0, 0, false, false));
         assert!(f2.should_restart(1, 1, false, false));
         assert!(!f2.should_restart(1, 2, false, false));
-        assert!(p("on-failure").unwrap().should_restart(1, 1000, false, false));
+        assert!(p("on-failure")
+            .unwrap()
+            .should_restart(1, 1000, false, false));
         assert!(!p("no").unwrap().should_restart(1, 0, false, false));
     }
 

@@ -124,12 +124,7 @@ pub fn start_restartable(paths: &Paths, exe: &Path) -> Result<Vec<(String, Resul
     for c in super::list(paths)? {
         let p = &c.host_config.restart_policy;
         let down = c.state.status == Status::Exited && !c.state.started_at.is_empty();
-        if !down
-            || !p.restart_at_boot(
-                c.state.exit_code,
-                c.restart_count,
-                c.state.manually_stopped,
-            )
+        if !down || !p.restart_at_boot(c.state.exit_code, c.restart_count, c.state.manually_stopped)
         {
             continue;
         }

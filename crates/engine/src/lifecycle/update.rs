@@ -120,7 +120,10 @@ impl UpdateOptions {
         if let Some(c) = self.cpus {
             resources::check_cpus(c, &resources::online("cpus"))?;
         }
-        let nano_cpus = self.cpus.map(|c| (c * 1e9).round() as i64).and_then(nonzero);
+        let nano_cpus = self
+            .cpus
+            .map(|c| (c * 1e9).round() as i64)
+            .and_then(nonzero);
         let cpu_period = self.cpu_period.and_then(nonzero);
         let cpu_quota = self.cpu_quota.and_then(nonzero);
         if nano_cpus.is_some() && cpu_period.is_some() {
@@ -210,7 +213,9 @@ impl Changes {
             return Err(refuse("Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set"));
         }
         if self.cpu_quota.is_some() && h.nano_cpus > 0 {
-            return Err(refuse("Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set"));
+            return Err(refuse(
+                "Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set",
+            ));
         }
         if let Some(m) = self.memory {
             if m > h.memory_swap && self.memory_swap.is_none() {
@@ -372,7 +377,9 @@ mod tests {
         };
         let mut h = host(400 << 20, 800 << 20);
         let e = o.check().unwrap().apply("c", &mut h).unwrap_err();
-        assert!(e.to_string().contains("update the memoryswap at the same time"));
+        assert!(e
+            .to_string()
+            .contains("update the memoryswap at the same time"));
         let o = UpdateOptions {
             memory: Some("1g".into()),
             memory_swap: Some("2g".into()),

@@ -162,7 +162,15 @@ fn supervise(
         log: Some(bundle.join("runtime.log")),
     };
     let first = prepare_and_create(paths, &c, &rt, stdin);
-    supervise_runs(paths, c, &rt, sync, detach_keys, first, restart::Policy::default())
+    supervise_runs(
+        paths,
+        c,
+        &rt,
+        sync,
+        detach_keys,
+        first,
+        restart::Policy::default(),
+    )
 }
 
 /// Runs the container from a `create` (`attempt`) until it ends for

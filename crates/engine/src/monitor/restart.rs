@@ -167,7 +167,8 @@ fn resume_inner(paths: &Paths, id: &str) -> Result<()> {
         c.state.status,
         Status::Running | Status::Paused | Status::Restarting
     ) && !c.state.restart_cancelled;
-    if !eligible || !(ours || !proc::alive(c.state.monitor_pid, c.state.monitor_start)) {
+    let another_lives = !ours && proc::alive(c.state.monitor_pid, c.state.monitor_start);
+    if !eligible || another_lives {
         return Ok(());
     }
     let Some(c) = paths.update(id, |r| {
