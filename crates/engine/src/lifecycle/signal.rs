@@ -191,7 +191,9 @@ pub fn wait(paths: &Paths, name: &str) -> Result<i32> {
             return Ok(c.state.exit_code);
         };
         let now = reconcile(paths, &now)?;
-        if !now.is_running() && now.state.status != Status::Created {
+        // A policy restarting it: docker's wait goes on too.
+        let restarting = now.state.status == Status::Restarting;
+        if !now.is_running() && now.state.status != Status::Created && !restarting {
             return Ok(now.state.exit_code);
         }
         std::thread::sleep(Duration::from_millis(50));

@@ -209,7 +209,9 @@ fn resume_inner(paths: &Paths, id: &str) -> Result<()> {
     match next {
         Some(next) => {
             let attempt = super::prepare_and_create(paths, &next, &rt, None);
-            super::supervise_runs(paths, next, &rt, &mut sync, Vec::new(), attempt, policy)
+            // `husk attach` to a tty container gets docker's detach keys.
+            let keys = super::detach::parse(super::detach::DEFAULT)?;
+            super::supervise_runs(paths, next, &rt, &mut sync, keys, attempt, policy)
         }
         None => {
             let code = code.unwrap_or(c.state.exit_code);
