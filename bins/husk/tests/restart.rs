@@ -39,6 +39,14 @@ fn cgroup_file(id: &str, controller: &str, file: &str) -> String {
         .to_string()
 }
 
+/// A second from now, as `events --until` takes it.
+fn soon() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap();
+    (now.as_secs() + 1).to_string()
+}
+
 fn id_of(e: &Engine, name: &str) -> String {
     field(e, name, "{{.Id}}")
 }
@@ -75,17 +83,12 @@ fn on_failure_stops_after_n_restarts_with_restart_count_n() {
     // Three runs in all, each logged.
     assert_eq!(e.ok(&["logs", "flaky"]), "ran\nran\nran\n");
     // docker's events for a policy's restarts: die, then start again.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 1;
     let events = e.ok(&[
         "events",
         "--since",
         "1",
         "--until",
-        &now.to_string(),
+        &soon(),
         "--filter",
         "container=flaky",
         "--format",
@@ -453,17 +456,12 @@ fn update_changes_the_live_cgroup_and_the_record() {
     assert_eq!(cgroup_file(&id, "cpu", "cpu.cfs_period_us"), "100000");
     assert_eq!(cgroup_file(&id, "cpu", "cpu.shares"), "512");
     assert_eq!(cgroup_file(&id, "pids", "pids.max"), "50");
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-        + 1;
     let events = e.ok(&[
         "events",
         "--since",
         "1",
         "--until",
-        &now.to_string(),
+        &soon(),
         "--filter",
         "event=update",
         "--format",

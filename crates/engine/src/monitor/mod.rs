@@ -259,17 +259,7 @@ fn supervise_runs(
                     attempt = prepare_and_create(paths, &c, rt, None);
                     continue;
                 }
-                let trash = finish(paths, &c, |r| {
-                    r.network = None;
-                    r.state.status = Status::Exited;
-                    r.state.exit_code = code;
-                    r.state.oom_killed = oom;
-                    r.state.pid = 0;
-                    r.state.pid_start = 0;
-                    r.state.monitor_pid = 0;
-                    r.state.monitor_start = 0;
-                    r.state.finished_at = proc::now_rfc3339();
-                })?;
+                let trash = finish(paths, &c, |r| exited(r, code, oom))?;
                 if trash.is_some() {
                     crate::events::container(paths, &c, "destroy", &[]);
                 }
@@ -300,6 +290,19 @@ fn supervise_runs(
             }
         }
     }
+}
+
+/// The record of a container that ended for good with `code`.
+fn exited(r: &mut Container, code: i32, oom: bool) {
+    r.network = None;
+    r.state.status = Status::Exited;
+    r.state.exit_code = code;
+    r.state.oom_killed = oom;
+    r.state.pid = 0;
+    r.state.pid_start = 0;
+    r.state.monitor_pid = 0;
+    r.state.monitor_start = 0;
+    r.state.finished_at = proc::now_rfc3339();
 }
 
 /// Takes down what the start set up (see [`Teardown::container`]),

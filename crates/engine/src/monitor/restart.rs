@@ -215,17 +215,7 @@ fn resume_inner(paths: &Paths, id: &str) -> Result<()> {
         }
         None => {
             let code = code.unwrap_or(c.state.exit_code);
-            let trash = super::finish(paths, &c, |r| {
-                r.network = None;
-                r.state.status = Status::Exited;
-                r.state.exit_code = code;
-                r.state.oom_killed = oom;
-                r.state.pid = 0;
-                r.state.pid_start = 0;
-                r.state.monitor_pid = 0;
-                r.state.monitor_start = 0;
-                r.state.finished_at = proc::now_rfc3339();
-            })?;
+            let trash = super::finish(paths, &c, |r| super::exited(r, code, oom))?;
             super::empty(trash, id);
             Ok(())
         }
