@@ -491,7 +491,10 @@ pub fn restart(p: &Paths, a: &StopArgs) -> Result<i32> {
     let exe = exe()?;
     each(&a.containers, |n| {
         lifecycle::stop_with(p, n, stop_timeout(a))?;
-        lifecycle::start(p, n, &exe, None).map(drop)
+        lifecycle::start(p, n, &exe, None)?;
+        let c = p.resolve(n)?;
+        husk_engine::events::container(p, &c, "restart", &[]);
+        Ok(())
     })
 }
 

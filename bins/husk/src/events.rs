@@ -30,11 +30,12 @@ pub fn events(paths: &Paths, a: &EventsArgs) -> Result<i32> {
     let out = std::io::stdout();
     let mut out = out.lock();
     let show = |out: &mut dyn Write, ev: &Event| -> Result<bool> {
-        if since.is_some_and(|s| ev.time_nano < s) || !filters.include(ev) {
+        // Skipped, not an end: writers stamp an event before they take
+        // the journal's lock, so lines can be a little out of order.
+        let outside =
+            since.is_some_and(|s| ev.time_nano < s) || until.is_some_and(|u| ev.time_nano > u);
+        if outside || !filters.include(ev) {
             return Ok(true);
-        }
-        if until.is_some_and(|u| ev.time_nano > u) {
-            return Ok(false);
         }
         let line = format.render(ev)?;
         // A reader that went away (`| head`) ends the stream quietly.

@@ -131,6 +131,15 @@ pub fn version(a: &FormatArgs) -> Result<i32> {
 }
 
 pub fn df(paths: &Paths, a: &DfArgs) -> Result<i32> {
+    if a.verbose {
+        if a.format.is_some() {
+            anyhow::bail!(
+                "the verbose and the format options conflict: give one of -v and --format"
+            );
+        }
+        print!("{}", system::df_verbose(paths)?);
+        return Ok(0);
+    }
     let rows = system::df(paths)?;
     match a
         .format

@@ -199,15 +199,140 @@ fn events_of_a_run_stop_rm_with_filters_and_times() {
 }
 
 #[test]
+fn events_of_exec_pause_commit_restart_volumes_and_images() {
+    require_root!("events_of_exec_pause_commit_restart_volumes_and_images");
+    let e = Engine::new();
+    let t0 = unix_now();
+    e.ok(&["run", "-d", "--name", "ev3", "busybox", "sleep", "100"]);
+    assert_eq!(e.code(&["exec", "ev3", "sh", "-c", "exit 4"]).0, 4);
+    e.ok(&["pause", "ev3"]);
+    e.ok(&["unpause", "ev3"]);
+    e.ok(&["commit", "-m", "snap", "ev3", "snap:1"]);
+    e.ok(&["restart", "-t", "0", "ev3"]);
+    e.ok(&["volume", "create", "v3"]);
+    e.ok(&["volume", "rm", "v3"]);
+    e.ok(&["tag", "busybox", "other:2"]);
+    e.ok(&["rmi", "other:2"]);
+    e.ok(&["rm", "-f", "ev3"]);
+    e.ok(&["rmi", "snap:1"]);
+    let t1 = unix_now();
+    let all = json_lines(&e.ok(&["events", "--since", &t0, "--until", &t1, "--format", "json"]));
+    let line = |ev: &Value| {
+        format!(
+            "{} {}",
+            ev["Type"].as_str().unwrap(),
+            ev["Action"].as_str().unwrap()
+        )
+    };
+    let seen: Vec<String> = all
+        .iter()
+        .filter(|v| v["Type"] != "network")
+        .map(line)
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            "container create",
+            "container start",
+            "container exec_create: sh -c exit 4",
+            "container exec_start: sh -c exit 4",
+            "container exec_die",
+            "container pause",
+            "container unpause",
+            "container commit",
+            "container kill",
+            "container kill",
+            "container die",
+            "container stop",
+            "container start",
+            "container restart",
+            "volume create",
+            "volume destroy",
+            "image tag",
+            "image untag",
+            "container kill",
+            "container die",
+            "container destroy",
+            "image untag",
+            "image delete",
+        ],
+        "{all:#?}"
+    );
+    let by = |action: &str| all.iter().find(|v| v["Action"] == action).unwrap();
+    assert_eq!(by("exec_die")["Actor"]["Attributes"]["exitCode"], "4");
+    let exec_id = by("exec_die")["Actor"]["Attributes"]["execID"].clone();
+    assert_eq!(exec_id.as_str().unwrap().len(), 64);
+    assert_eq!(
+        by("exec_start: sh -c exit 4")["Actor"]["Attributes"]["execID"],
+        exec_id
+    );
+    assert_eq!(by("commit")["Actor"]["Attributes"]["comment"], "snap");
+    assert_eq!(by("commit")["Actor"]["Attributes"]["imageRef"], "snap:1");
+    assert_eq!(by("tag")["Actor"]["Attributes"]["name"], "other:2");
+    assert!(by("tag")["Actor"]["ID"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    assert_eq!(by("create")["Actor"]["Attributes"]["name"], "ev3");
+    let volume = by("destroy");
+    assert_eq!(volume["Type"], "volume");
+    assert_eq!(volume["Actor"]["ID"], "v3");
+    assert!(volume.get("status").is_none(), "{volume}");
+    // `event=exec_start` matches the action with its command.
+    let starts = e.ok(&[
+        "events",
+        "--since",
+        &t0,
+        "--until",
+        &t1,
+        "--filter",
+        "event=exec_start",
+    ]);
+    assert_eq!(starts.lines().count(), 1, "{starts}");
+}
+
+#[test]
+fn events_say_oom_before_die() {
+    require_root!("events_say_oom_before_die");
+    let e = Engine::new();
+    let t0 = unix_now();
+    let (code, _, err) = e.code(&[
+        "run", "--name", "hog", "-m", "8m", "busybox", "payload", "memhog", "64",
+    ]);
+    assert_eq!(code, 137, "{err}");
+    let t1 = unix_now();
+    let out = e.ok(&[
+        "events",
+        "--since",
+        &t0,
+        "--until",
+        &t1,
+        "--filter",
+        "container=hog",
+        "--format",
+        "{{.Action}} {{index .Actor.Attributes \"exitCode\"}}",
+    ]);
+    assert_eq!(out, "create \nstart \noom \ndie 137\n");
+}
+
+#[test]
 fn events_follows_new_events() {
     require_root!("events_follows_new_events");
     let e = Engine::new();
+    let t0 = unix_now();
+    e.ok(&[
+        "create", "--rm", "--name", "ev2", "busybox", "sh", "-c", "exit 3",
+    ]);
     let dir = tempdir("husk-test-events-");
     let out_path = dir.path().join("out");
     let out = std::fs::File::create(&out_path).unwrap();
+    // --since without --until: the past events, then the new ones as
+    // they come.
     let mut follower = e
         .cmd(&[
             "events",
+            "--since",
+            &t0,
             "--filter",
             "container=ev2",
             "--format",
@@ -217,23 +342,25 @@ fn events_follows_new_events() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Events from before the follower started are not its business.
-    std::thread::sleep(Duration::from_millis(300));
-    e.ok(&[
-        "run", "--rm", "--name", "ev2", "busybox", "sh", "-c", "exit 3",
-    ]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let mut seen = String::new();
-    while Instant::now() < deadline {
-        seen = std::fs::read_to_string(&out_path).unwrap();
-        if seen.contains("destroy") {
-            break;
+    let wait_for_output = |want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let seen = std::fs::read_to_string(&out_path).unwrap();
+            if seen.contains(want) || Instant::now() > deadline {
+                return seen;
+            }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    };
+    // From the journal's past: the follower is now following.
+    let past = wait_for_output("create\n");
+    let (code, _, _) = e.code(&["start", "-a", "ev2"]);
+    let seen = wait_for_output("destroy\n");
     // Ours, by the PID we started.
     let _ = follower.kill();
     let _ = follower.wait();
+    assert_eq!(past, "create\n");
+    assert_eq!(code, 3);
     assert_eq!(seen, "create\nstart\ndie\ndestroy\n");
 }
 
@@ -420,6 +547,29 @@ fn stats_match_the_cgroup_files() {
         "{{.Name}} {{.MemUsage}} {{.PIDs}}",
     ]);
     assert!(all.contains("idle 0B / 0B 0\n"), "{all}");
+    // Without --no-stream it goes on drawing, once a second.
+    let dir = tempdir("husk-test-stats-");
+    let out_path = dir.path().join("out");
+    let mut streaming = e
+        .cmd(&["stats", "--format", "{{.Name}} {{.PIDs}}", "st"])
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut frames = String::new();
+    while Instant::now() < deadline {
+        frames = std::fs::read_to_string(&out_path).unwrap();
+        if frames.lines().count() >= 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Ours, by the PID we started.
+    let _ = streaming.kill();
+    let _ = streaming.wait();
+    assert!(frames.lines().count() >= 3, "{frames:?}");
+    assert!(frames.lines().all(|l| l == "st 3"), "{frames:?}");
     let (code, _, err) = e.code(&["stats", "--no-stream", "nosuch"]);
     assert_eq!(code, 1);
     assert!(err.contains("no such container"), "{err}");
@@ -553,6 +703,21 @@ fn info_version_and_system_df() {
         ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
     );
     assert_eq!(columns(lines[3])[..3], ["Local Volumes", "2", "1"]);
+
+    let verbose = e.ok(&["system", "df", "-v"]);
+    for want in [
+        "Images space usage:\n\nREPOSITORY ",
+        "\nContainers space usage:\n\nCONTAINER ID ",
+        "\nLocal Volumes space usage:\n\nVOLUME NAME ",
+        "\nBuild cache usage: 0B\n",
+    ] {
+        assert!(verbose.contains(want), "{want:?} not in:\n{verbose}");
+    }
+    let vol_line = verbose.lines().find(|l| l.starts_with("data ")).unwrap();
+    assert_eq!(columns(vol_line), ["data", "1", "6B"], "{verbose}");
+    let img_line = verbose.lines().find(|l| l.starts_with("busybox ")).unwrap();
+    assert_eq!(columns(img_line).last().unwrap(), "2", "{verbose}");
+    assert_eq!(e.code(&["system", "df", "-v", "--format", "json"]).0, 1);
 
     e.ok(&["rm", "-f", "up"]);
     e.ok(&["rm", "down"]);

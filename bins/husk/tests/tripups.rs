@@ -78,10 +78,10 @@ fn flag_mistakes_are_one_line_and_exit_125() {
     }
     // Nothing was created by the refused commands, and web still runs.
     assert_eq!(e.ids().len(), 1);
-    let (code, _, err) = e.code(&["top", "web"]);
+    let (code, _, err) = e.code(&["search", "busybox"]);
     assert_eq!(code, 125);
     assert!(
-        err.starts_with("husk: 'top' is not a husk command yet: "),
+        err.starts_with("husk: 'search' is not a husk command yet: "),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");

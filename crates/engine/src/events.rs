@@ -178,6 +178,10 @@ fn append(paths: &Paths, event: &Event) -> Result<()> {
             break locked;
         }
     };
+    // A line a full disk cut short must not swallow this one: end it first.
+    if !ends_with_newline(&file) {
+        line.insert(0, b'\n');
+    }
     (&*file)
         .write_all(&line)
         .map_err(|e| Error::io("append to", &path, e))?;
@@ -193,8 +197,17 @@ fn append(paths: &Paths, event: &Event) -> Result<()> {
     Ok(())
 }
 
+/// Whether the journal is empty or its last byte ends a line.
+fn ends_with_newline(file: &File) -> bool {
+    use std::os::unix::fs::FileExt;
+    let len = file.metadata().map_or(0, |m| m.len());
+    let mut last = [b'\n'];
+    len == 0 || (file.read_at(&mut last, len - 1).is_ok() && last[0] == b'\n')
+}
+
 fn open_append(path: &Path) -> Result<File> {
     OpenOptions::new()
+        .read(true)
         .append(true)
         .create(true)
         .mode(0o600)
@@ -382,6 +395,23 @@ mod tests {
         }
         let all = read_all(&p).unwrap();
         assert_eq!(all.last().unwrap().actor.id, "last");
+    }
+
+    #[test]
+    fn a_cut_line_costs_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = paths(dir.path());
+        emit(&p, Kind::Volume, "create", "a", &[]);
+        // As a full disk leaves a write: part of a line, no newline.
+        let mut f = OpenOptions::new().append(true).open(journal(&p)).unwrap();
+        f.write_all(b"{\"Type\":\"vol").unwrap();
+        emit(&p, Kind::Volume, "create", "b", &[]);
+        let ids: Vec<String> = read_all(&p)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.actor.id)
+            .collect();
+        assert_eq!(ids, ["a", "b"]);
     }
 
     #[test]

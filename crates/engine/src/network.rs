@@ -326,19 +326,19 @@ fn connect_bridge(paths: &Paths, c: &Container) -> Result<Connected> {
     // is being handed out.
     let _lock = setup_lock(&store)?;
     husk_network::netns::create_handle(&handle)?;
-    match driver.setup(&req) {
-        Ok(ep) => {
-            journal(paths, &net, "connect", &c.id);
-            Ok(Connected {
-                sandbox: Sandbox::Join(handle.clone()),
-                state: Some(NetworkState {
-                    sandbox_key: handle.to_string_lossy().into_owned(),
-                    endpoint_id: names::new_id(),
-                    network_id: net.id.clone(),
-                    endpoint: Some(ep),
-                }),
-            })
-        }
+    match driver
+        .setup(&req)
+        .inspect(|_| journal(paths, &net, "connect", &c.id))
+    {
+        Ok(ep) => Ok(Connected {
+            sandbox: Sandbox::Join(handle.clone()),
+            state: Some(NetworkState {
+                sandbox_key: handle.to_string_lossy().into_owned(),
+                endpoint_id: names::new_id(),
+                network_id: net.id.clone(),
+                endpoint: Some(ep),
+            }),
+        }),
         Err(e) => {
             let _ = husk_network::netns::remove_handle(&handle);
             Err(e.into())

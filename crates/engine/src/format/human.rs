@@ -44,39 +44,31 @@ pub fn human_duration(d: Duration) -> String {
 
 /// Base-1000 size with 3 significant digits: "4.26MB", "975kB", "0B".
 pub fn human_size(bytes: u64) -> String {
-    const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-    let mut size = bytes as f64;
-    let mut i = 0;
-    while size >= 1000.0 && i < UNITS.len() - 1 {
-        size /= 1000.0;
-        i += 1;
-    }
-    format!("{}{}", go_g(size, 3), UNITS[i])
+    human_size_precision(bytes, 3)
 }
 
 /// go-units' HumanSizeWithPrecision (base 1000): `system df` shows 4 digits.
 pub fn human_size_precision(bytes: u64, precision: usize) -> String {
     const UNITS: [&str; 9] = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
-    let mut size = bytes as f64;
-    let mut i = 0;
-    while size >= 1000.0 && i < UNITS.len() - 1 {
-        size /= 1000.0;
-        i += 1;
-    }
-    format!("{}{}", go_g(size, precision), UNITS[i])
+    custom_size(bytes, 1000.0, &UNITS, precision)
 }
 
 /// go-units' BytesSize (binary units, 4 significant digits), which
 /// `docker stats` shows memory in: "1.5MiB", "7.667GiB", "0B".
 pub fn bytes_size(bytes: u64) -> String {
     const UNITS: [&str; 9] = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+    custom_size(bytes, 1024.0, &UNITS, 4)
+}
+
+/// go-units' CustomSize: `bytes` in the largest unit below `base` steps.
+fn custom_size(bytes: u64, base: f64, units: &[&str], precision: usize) -> String {
     let mut size = bytes as f64;
     let mut i = 0;
-    while size >= 1024.0 && i < UNITS.len() - 1 {
-        size /= 1024.0;
+    while size >= base && i < units.len() - 1 {
+        size /= base;
         i += 1;
     }
-    format!("{}{}", go_g(size, 4), UNITS[i])
+    format!("{}{}", go_g(size, precision), units[i])
 }
 
 /// Go's `%.{prec}g`: shortest of fixed and exponent form, trailing zeros

@@ -103,6 +103,13 @@ pub fn commit(paths: &Paths, name: &str, opts: &CommitOptions) -> Result<Image> 
         // The empty layer written to find out is referenced by nothing.
         let _ = store.gc();
     }
+    let image_id = image.id.to_string();
+    let attrs = [
+        ("comment", opts.message.as_deref().unwrap_or("")),
+        ("imageID", image_id.as_str()),
+        ("imageRef", opts.name.as_deref().unwrap_or("")),
+    ];
+    crate::events::container(paths, &c, "commit", &attrs);
     Ok(image)
 }
 

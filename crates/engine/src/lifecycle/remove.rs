@@ -54,9 +54,8 @@ fn remove_swept(paths: &Paths, name: &str, force: bool) -> Result<()> {
                     reason: "cannot remove a running container: stop it first or use rm -f".into(),
                 });
             }
-            if runtime_of(paths, &c).kill(&c.id, "KILL").is_ok() {
-                crate::events::container(paths, &c, "kill", &[("signal", "9")]);
-            }
+            crate::events::container(paths, &c, "kill", &[("signal", "9")]);
+            let _ = runtime_of(paths, &c).kill(&c.id, "KILL");
             thaw_if_paused(paths, &c);
             proc::wait_gone(c.state.pid, c.state.pid_start, Duration::from_secs(10));
             wait_recorded(paths, &c.id, Duration::from_secs(10))?;

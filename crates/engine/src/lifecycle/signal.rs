@@ -34,8 +34,9 @@ pub fn kill(paths: &Paths, name: &str, signal: &str) -> Result<Container> {
         }
         return Ok(c);
     }
-    runtime_of(paths, &c).kill(&c.id, &sig.to_string())?;
+    // Recorded before it is sent: the monitor's `die` must come after it.
     crate::events::container(paths, &c, "kill", &[("signal", &sig.to_string())]);
+    runtime_of(paths, &c).kill(&c.id, &sig.to_string())?;
     if sig == libc::SIGKILL {
         thaw_if_paused(paths, &c);
         // docker waits for a SIGKILL'd container to be dead before
@@ -161,20 +162,19 @@ pub fn stop_with(paths: &Paths, name: &str, timeout: Option<Duration>) -> Result
         .unwrap_or_else(|| "TERM".into());
     let rt = runtime_of(paths, &c);
     let (pid, start) = (c.state.pid, c.state.pid_start);
+    // Each kill is recorded before it is sent: the monitor's `die` must
+    // come after it in the journal.
+    let number = husk_fs::signal_number(&signal).map_or(signal.clone(), |n| n.to_string());
+    crate::events::container(paths, &c, "kill", &[("signal", &number)]);
     let termed = rt.kill(&c.id, &signal).is_ok();
-    if termed {
-        let number = husk_fs::signal_number(&signal).map_or(signal.clone(), |n| n.to_string());
-        crate::events::container(paths, &c, "kill", &[("signal", &number)]);
-    }
     thaw_if_paused(paths, &c);
     if termed && proc::wait_gone(pid, start, timeout) {
         wait_recorded(paths, &c.id, Duration::from_secs(10))?;
         crate::events::container(paths, &c, "stop", &[]);
         return Ok(());
     }
-    if rt.kill(&c.id, "KILL").is_ok() {
-        crate::events::container(paths, &c, "kill", &[("signal", "9")]);
-    }
+    crate::events::container(paths, &c, "kill", &[("signal", "9")]);
+    let _ = rt.kill(&c.id, "KILL");
     proc::wait_gone(pid, start, Duration::from_secs(10));
     wait_recorded(paths, &c.id, Duration::from_secs(10))?;
     crate::events::container(paths, &c, "stop", &[]);

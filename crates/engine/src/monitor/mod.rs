@@ -252,8 +252,9 @@ fn supervise_runs(
                 if oom {
                     crate::events::container(paths, &c, "oom", &[]);
                 }
-                down(paths, &c, rt);
+                // docker's order: die, then the network's disconnect.
                 crate::events::container(paths, &c, "die", &[("exitCode", &code.to_string())]);
+                down(paths, &c, rt);
                 if let Some(next) = policy.after_exit(paths, id, code, oom, up.elapsed(), sync)? {
                     c = next;
                     attempt = prepare_and_create(paths, &c, rt, None);

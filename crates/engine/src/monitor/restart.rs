@@ -198,8 +198,8 @@ fn resume_inner(paths: &Paths, id: &str) -> Result<()> {
     };
     let oom = super::oom_killed(id);
     if let Some(code) = code {
-        super::down(paths, &c, &rt);
         crate::events::container(paths, &c, "die", &[("exitCode", &code.to_string())]);
+        super::down(paths, &c, &rt);
     }
     let mut policy = Policy::default();
     let next = match code {

@@ -164,7 +164,7 @@ fn parse_proc_stat(text: &str) -> (u64, u64) {
 }
 
 /// MemTotal from /proc/meminfo, in bytes.
-fn host_memory() -> Option<u64> {
+pub fn host_memory() -> Option<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").ok()?;
     text.lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))

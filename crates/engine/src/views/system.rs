@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use crate::format::{human_size_precision, tabwrite};
+use crate::format::{human_size, human_size_precision, tabwrite};
 use crate::store::{Container, Paths, Status};
 use crate::Result;
 
@@ -39,17 +39,6 @@ fn os_release() -> (String, String) {
     (get("PRETTY_NAME"), get("VERSION_ID"))
 }
 
-/// Go's GOARCH for this machine (docker's `OS/Arch`).
-fn go_arch() -> &'static str {
-    match std::env::consts::ARCH {
-        "x86_64" => "amd64",
-        "aarch64" => "arm64",
-        "x86" => "386",
-        "powerpc64" => "ppc64le",
-        other => other,
-    }
-}
-
 /// The CPUs this process may run on (Go's runtime.NumCPU).
 fn ncpu() -> usize {
     nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0))
@@ -59,17 +48,6 @@ fn ncpu() -> usize {
                 .count()
         })
         .unwrap_or(1)
-}
-
-fn mem_total() -> u64 {
-    std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("MemTotal:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .map_or(0, |kb| kb * 1024)
 }
 
 /// docker's name for the filesystem under the root (`Backing Filesystem`).
@@ -201,7 +179,7 @@ pub fn info(paths: &Paths) -> Result<Value> {
         "Architecture": arch,
         "IndexServerAddress": "https://index.docker.io/v1/",
         "NCPU": ncpu(),
-        "MemTotal": mem_total(),
+        "MemTotal": super::stats::host_memory().unwrap_or(0),
         "DockerRootDir": paths.root,
         "Name": name,
         "Labels": [],
@@ -311,7 +289,7 @@ pub fn render_info(v: &Value) -> String {
 /// with its components (the engine, the OCI runtime, the init).
 pub fn version() -> Value {
     let (kernel, _) = uname();
-    let os_arch = (std::env::consts::OS, go_arch());
+    let os_arch = (std::env::consts::OS, husk_image::types::host_arch());
     let mut components = vec![json!({
         "Name": "Engine",
         "Version": VERSION,
@@ -526,6 +504,144 @@ pub fn df(paths: &Paths) -> Result<Vec<DfRow>> {
             reclaimable: cache_size,
         },
     ])
+}
+
+/// `system df -v`: each image, container, volume and build cache entry
+/// with what it takes, in docker's four sections.
+pub fn df_verbose(paths: &Paths) -> Result<String> {
+    let now = chrono::Utc::now();
+    let containers = crate::lifecycle::list(paths)?;
+    let store = husk_image::Store::open_read(&paths.root)?;
+    let images = store.images()?;
+    // How many images stand on each layer: a layer of several is shared.
+    let mut layers_of: BTreeMap<String, Vec<(String, u64)>> = BTreeMap::new();
+    let mut users: BTreeMap<String, usize> = BTreeMap::new();
+    for img in &images {
+        let id = img.id.to_string();
+        if layers_of.contains_key(&id) {
+            continue;
+        }
+        let mut layers = Vec::new();
+        for chain in store.chain_ids(img)? {
+            let size = store.layers.meta(&chain).map(|m| m.size).unwrap_or(0);
+            *users.entry(chain.to_string()).or_default() += 1;
+            layers.push((chain.to_string(), size));
+        }
+        layers_of.insert(id, layers);
+    }
+    let opts = super::images::ListOptions {
+        quiet: false,
+        digests: false,
+        no_trunc: false,
+        format: None,
+        dangling_only: false,
+        all: false,
+    };
+    let mut out = String::from("Images space usage:\n\n");
+    let mut lines = vec![
+        "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\tSHARED SIZE\tUNIQUE SIZE\tCONTAINERS"
+            .to_string(),
+    ];
+    for row in super::images::rows(&store, &opts)? {
+        let Some(full) = images
+            .iter()
+            .map(|i| i.id.to_string())
+            .find(|id| id.trim_start_matches("sha256:").starts_with(&row.id))
+        else {
+            continue;
+        };
+        let layers = layers_of.get(&full).cloned().unwrap_or_default();
+        let size: u64 = layers.iter().map(|l| l.1).sum();
+        let shared: u64 = layers
+            .iter()
+            .filter(|l| users.get(&l.0).copied().unwrap_or(0) > 1)
+            .map(|l| l.1)
+            .sum();
+        let used = containers.iter().filter(|c| c.image_id == full).count();
+        lines.push(format!(
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{used}",
+            row.repository,
+            row.tag,
+            row.id,
+            row.created_since,
+            human_size(size),
+            human_size(shared),
+            human_size(size - shared),
+        ));
+    }
+    out.push_str(&tabwrite(&lines));
+
+    out.push_str("\nContainers space usage:\n\n");
+    let mut lines = vec![
+        "CONTAINER ID\tIMAGE\tCOMMAND\tLOCAL VOLUMES\tSIZE\tCREATED\tSTATUS\tNAMES".to_string(),
+    ];
+    for c in containers.iter().rev() {
+        let row = super::ps::row(c, false, None, now);
+        let s = |k: &str| row[k].as_str().unwrap_or("").to_string();
+        let volumes = c
+            .host_config
+            .mount_points
+            .iter()
+            .filter(|m| m.kind == crate::config::mounts::MountType::Volume)
+            .count();
+        let rw = super::ps::tree_bytes(&paths.dir(&c.id).join("upper"));
+        lines.push(format!(
+            "{}\t{}\t{}\t{volumes}\t{}\t{}\t{}\t{}",
+            s("ID"),
+            s("Image"),
+            s("Command"),
+            human_size(rw),
+            s("RunningFor"),
+            s("Status"),
+            s("Names"),
+        ));
+    }
+    out.push_str(&tabwrite(&lines));
+
+    out.push_str("\nLocal Volumes space usage:\n\n");
+    let mut lines = vec!["VOLUME NAME\tLINKS\tSIZE".to_string()];
+    for v in crate::volumes::list(&paths.root)? {
+        let links = containers
+            .iter()
+            .filter(|c| {
+                c.host_config
+                    .mount_points
+                    .iter()
+                    .any(|m| m.kind == crate::config::mounts::MountType::Volume && m.name == v.name)
+            })
+            .count();
+        let size = super::ps::tree_bytes(&crate::volumes::data_dir(&paths.root, &v.name));
+        lines.push(format!("{}\t{links}\t{}", v.name, human_size(size)));
+    }
+    out.push_str(&tabwrite(&lines));
+
+    let cache_dir = paths.root.join("build").join("cache");
+    out.push_str(&format!(
+        "\nBuild cache usage: {}\n\n",
+        human_size(super::ps::tree_bytes(&cache_dir))
+    ));
+    let mut lines =
+        vec!["CACHE ID\tCACHE TYPE\tSIZE\tCREATED\tLAST USED\tUSAGE\tSHARED".to_string()];
+    for entry in std::fs::read_dir(&cache_dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let meta = entry.metadata().ok();
+        let created = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339());
+        lines.push(format!(
+            "{}\tregular\t{}\t{}\tN/A\tN/A\tfalse",
+            name.chars().take(12).collect::<String>(),
+            human_size(meta.map_or(0, |m| m.len())),
+            crate::format::since(created.as_deref(), now),
+        ));
+    }
+    out.push_str(&tabwrite(&lines));
+    Ok(out)
 }
 
 /// docker's formatter row for one [`DfRow`] (`{{json .}}` keys).
