@@ -85,6 +85,8 @@ pub enum Command {
     Volume(VolumeCommand),
     /// List port mappings or a specific mapping for the container
     Port(PortArgs),
+    /// Update configuration of one or more containers
+    Update(UpdateArgs),
     /// The per-container monitor (started by `start`; not for humans)
     #[command(name = "__monitor", hide = true)]
     Monitor {
@@ -95,6 +97,9 @@ pub enum Command {
         /// Key sequence that detaches the attached terminal
         #[arg(long)]
         detach_keys: Option<String>,
+        /// Take over a running container whose monitor died
+        #[arg(long)]
+        resume: bool,
     },
     /// Attach to a running container's output (and wait for its exit)
     Attach(AttachArgs),
@@ -356,6 +361,9 @@ pub struct CreateArgs {
     pub log_opt: Vec<String>,
     #[command(flatten)]
     pub health: HealthArgs,
+    /// Restart policy to apply when a container exits: no, on-failure[:N], always, unless-stopped
+    #[arg(long)]
+    pub restart: Option<String>,
     /// Pull image before running: missing, always or never
     #[arg(long, value_enum, default_value_t = PullPolicy::Missing)]
     pub pull: PullPolicy,
@@ -501,6 +509,51 @@ pub struct StartArgs {
     /// Override the key sequence for detaching a container (default ctrl-p,ctrl-q)
     #[arg(long)]
     pub detach_keys: Option<String>,
+    /// Start every container its restart policy would bring back after a reboot
+    #[arg(long, conflicts_with_all = ["attach", "interactive"])]
+    pub all_restartable: bool,
+    #[arg(required_unless_present = "all_restartable")]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct UpdateArgs {
+    /// Block IO (relative weight), between 10 and 1000, or 0 to disable
+    #[arg(long)]
+    pub blkio_weight: Option<u16>,
+    /// Limit CPU CFS (Completely Fair Scheduler) period
+    #[arg(long)]
+    pub cpu_period: Option<i64>,
+    /// Limit CPU CFS (Completely Fair Scheduler) quota
+    #[arg(long, allow_negative_numbers = true)]
+    pub cpu_quota: Option<i64>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<i64>,
+    /// Number of CPUs
+    #[arg(long)]
+    pub cpus: Option<f64>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long)]
+    pub cpuset_cpus: Option<String>,
+    /// MEMs in which to allow execution (0-3, 0,1)
+    #[arg(long)]
+    pub cpuset_mems: Option<String>,
+    /// Memory limit
+    #[arg(short, long)]
+    pub memory: Option<String>,
+    /// Memory soft limit
+    #[arg(long)]
+    pub memory_reservation: Option<String>,
+    /// Swap limit equal to memory plus swap: -1 to enable unlimited swap
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Tune container pids limit (set -1 for unlimited)
+    #[arg(long, allow_negative_numbers = true)]
+    pub pids_limit: Option<i64>,
+    /// Restart policy to apply when a container exits
+    #[arg(long)]
+    pub restart: Option<String>,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }

@@ -81,6 +81,7 @@ fn options(a: &CreateArgs) -> Result<CreateOptions> {
             disable: a.health.no_healthcheck,
         },
         extra: extra_flags(a),
+        restart: a.restart.clone(),
     })
 }
 
@@ -278,6 +279,9 @@ fn foreground(
 }
 
 pub fn start(p: &Paths, a: &StartArgs) -> Result<i32> {
+    if a.all_restartable {
+        return crate::update::start_restartable(p, a);
+    }
     if a.attach || a.interactive {
         return start_attached(p, a);
     }
@@ -458,7 +462,10 @@ pub fn logs(p: &Paths, a: &LogsArgs) -> Result<i32> {
 }
 
 /// Runs `f` for each name, echoing it on success as docker does.
-fn each(names: &[String], mut f: impl FnMut(&str) -> husk_engine::Result<()>) -> Result<i32> {
+pub(crate) fn each(
+    names: &[String],
+    mut f: impl FnMut(&str) -> husk_engine::Result<()>,
+) -> Result<i32> {
     let mut failed = 0;
     for n in names {
         match f(n) {

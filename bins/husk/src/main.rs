@@ -17,6 +17,7 @@ mod pull;
 mod push_output;
 mod registry;
 mod snapshot;
+mod update;
 mod usage;
 mod volumes;
 mod xray;
@@ -71,10 +72,15 @@ fn main() {
         Command::Volume(VolumeCommand::Inspect(a)) => volumes::inspect(root, a),
         Command::Volume(VolumeCommand::Rm(a)) => volumes::rm(root, a),
         Command::Port(a) => containers::port(&paths, a),
+        Command::Update(a) => update::update(&paths, a),
+        Command::Monitor {
+            id, resume: true, ..
+        } => Ok(husk_engine::monitor::restart::resume(&paths, id)),
         Command::Monitor {
             id,
             stdin,
             detach_keys,
+            ..
         } => Ok(containers::monitor(
             &paths,
             id,

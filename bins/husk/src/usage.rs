@@ -193,8 +193,8 @@ mod tests {
     #[test]
     fn unknown_flags_are_named_as_docker_names_them() {
         assert_eq!(
-            line(&["husk", "run", "--restart", "always", "busybox"]),
-            "unknown flag: --restart: see 'husk run --help'"
+            line(&["husk", "run", "--restart-always", "busybox"]),
+            "unknown flag: --restart-always: see 'husk run --help'"
         );
         assert_eq!(
             line(&["husk", "exec", "--privileged", "web", "true"]),

@@ -53,8 +53,8 @@ fn flag_mistakes_are_one_line_and_exit_125() {
     e.ok(&["run", "-d", "--name", "web", "busybox", "sleep", "500"]);
     for (args, want) in [
         (
-            &["run", "--restart", "always", "busybox"][..],
-            "husk: unknown flag: --restart: see 'husk run --help'\n",
+            &["run", "--restart-always", "busybox"][..],
+            "husk: unknown flag: --restart-always: see 'husk run --help'\n",
         ),
         (
             &["exec", "--privileged", "web", "true"][..],

@@ -128,4 +128,7 @@ pub struct HostConfig {
     /// The rest of docker's run flags (config/extra.rs).
     #[serde(default)]
     pub extra: crate::config::extra::HostExtras,
+    /// `--restart`, or `husk update --restart`.
+    #[serde(default)]
+    pub restart_policy: crate::config::restart::RestartPolicy,
 }

@@ -14,6 +14,7 @@ pub mod log;
 pub mod modes;
 pub mod mounts;
 pub mod resources;
+pub mod restart;
 pub mod seccomp_profile;
 
 use std::collections::BTreeMap;
@@ -100,6 +101,8 @@ pub struct CreateOptions {
     pub health: health::HealthOptions,
     /// The rest of docker's run flags (issue 13).
     pub extra: extra::ExtraFlags,
+    /// `--restart no|on-failure[:N]|always|unless-stopped`.
+    pub restart: Option<String>,
 }
 
 /// `NET_ADMIN`, `cap_net_admin`, `CAP_NET_ADMIN` → `NET_ADMIN`.
@@ -185,6 +188,7 @@ pub fn parse(o: &CreateOptions, cwd: &Path) -> Result<Parsed> {
         o.network.as_deref(),
         o.hostname.as_deref().is_some_and(|h| !h.is_empty()),
     )?;
+    restart::RestartPolicy::parse(o.restart.as_deref())?.check_auto_remove(o.auto_remove)?;
     Ok(Parsed {
         memory,
         checked,
@@ -373,6 +377,7 @@ pub fn decide(
         init: o.init,
         log_config,
         extra: extras.host,
+        restart_policy: restart::RestartPolicy::parse(o.restart.as_deref())?,
     };
     Ok(Decided {
         argv,

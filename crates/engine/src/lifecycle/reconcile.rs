@@ -96,6 +96,12 @@ fn orphaned(c: &Container) -> bool {
 /// left as a failed start. A live init without its monitor stays
 /// running: it is, though nobody collects its output any more.
 pub fn reconcile(paths: &Paths, c: &Container) -> Result<Container> {
+    // A dead monitor whose restart policy had work: a new one takes over.
+    if crate::monitor::restart::needs_resume(paths, c) {
+        if let Some(c) = super::restartable::resume(paths, c)? {
+            return Ok(c);
+        }
+    }
     if !orphaned(c) {
         return Ok(c.clone());
     }

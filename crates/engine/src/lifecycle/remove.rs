@@ -31,12 +31,22 @@ pub fn remove(paths: &Paths, name: &str, force: bool) -> Result<()> {
 
 fn remove_swept(paths: &Paths, name: &str, force: bool) -> Result<()> {
     let id = paths.resolve(name)?.id;
+    if force {
+        // Before the kill: the monitor must not start it again.
+        super::restartable::mark_stopped(paths, &id, true)?;
+    }
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     let _owner = loop {
         let Some(c) = paths.load(&id)? else {
             return Ok(());
         };
         let c = reconcile(paths, &c)?;
+        if c.state.status == crate::store::Status::Restarting && !force {
+            return Err(Error::Conflict {
+                id: c.id,
+                reason: "cannot remove a restarting container: stop it first or use rm -f".into(),
+            });
+        }
         if c.is_running() {
             if !force {
                 return Err(Error::Conflict {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::{reconcile, runtime_of};
+use super::{reconcile, restartable, runtime_of};
 use crate::proc;
 use crate::store::{Container, Paths, Status};
 use crate::{Error, Result};
@@ -11,7 +11,8 @@ use crate::{Error, Result};
 /// Sends `signal` through the runtime (`kill ID SIG`).
 pub fn kill(paths: &Paths, name: &str, signal: &str) -> Result<Container> {
     let c = reconcile(paths, &paths.resolve(name)?)?;
-    if !c.is_running() {
+    let restarting = c.state.status == Status::Restarting;
+    if !c.is_running() && !restarting {
         return Err(Error::Conflict {
             id: c.id,
             reason: "is not running".into(),
@@ -25,6 +26,15 @@ pub fn kill(paths: &Paths, name: &str, signal: &str) -> Result<Container> {
         reason: "use a name like TERM, KILL or RTMIN+3, or a number from 1 to 64".into(),
     })?;
     crate::store::exit::note_kill(paths, &c.id, "husk kill", sig, None);
+    let cancels = restartable::kill_cancels(&c, sig);
+    restartable::mark_stopped(paths, &c.id, cancels)?;
+    if restarting {
+        // No process to signal: the mark stops the coming restart.
+        if cancels {
+            restartable::wait_down(paths, &c.id, Duration::from_secs(10))?;
+        }
+        return Ok(c);
+    }
     // Recorded before it is sent: the monitor's `die` must come after it.
     crate::events::container(paths, &c, "kill", &[("signal", &sig.to_string())]);
     runtime_of(paths, &c).kill(&c.id, &sig.to_string())?;
@@ -114,7 +124,8 @@ pub(crate) fn wait_recorded(
             return Ok(None);
         };
         let c = reconcile(paths, &c)?;
-        if !c.is_running() || std::time::Instant::now() >= deadline {
+        let restarting = c.state.status == Status::Restarting;
+        if !(c.is_running() || restarting) || std::time::Instant::now() >= deadline {
             return Ok(Some(c));
         }
         std::thread::sleep(Duration::from_millis(20));
@@ -132,9 +143,15 @@ pub fn stop(paths: &Paths, name: &str, timeout: Duration) -> Result<()> {
 /// `None`. A timeout past a day stands for docker's "wait forever" (-1).
 pub fn stop_with(paths: &Paths, name: &str, timeout: Option<Duration>) -> Result<()> {
     let c = reconcile(paths, &paths.resolve(name)?)?;
+    if c.state.status == Status::Restarting {
+        // docker's stop of a restarting container: no restart comes.
+        restartable::mark_stopped(paths, &c.id, true)?;
+        return restartable::wait_down(paths, &c.id, Duration::from_secs(10));
+    }
     if !c.is_running() {
         return Ok(());
     }
+    restartable::mark_stopped(paths, &c.id, true)?;
     let timeout = timeout.unwrap_or_else(|| match c.config.stop_timeout {
         // docker's -1: as good as forever, without overflowing an Instant.
         Some(t) if t < 0 => Duration::from_secs(100 * 365 * 86_400),
@@ -189,7 +206,9 @@ pub fn wait(paths: &Paths, name: &str) -> Result<i32> {
             return Ok(c.state.exit_code);
         };
         let now = reconcile(paths, &now)?;
-        if !now.is_running() && now.state.status != Status::Created {
+        // A policy restarting it: docker's wait goes on too.
+        let restarting = now.state.status == Status::Restarting;
+        if !now.is_running() && now.state.status != Status::Created && !restarting {
             return Ok(now.state.exit_code);
         }
         std::thread::sleep(Duration::from_millis(50));

@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
 use super::reconcile;
 use crate::monitor;
@@ -145,22 +145,7 @@ pub fn start_attached(
         .map_err(|e| Error::io("stat", &log, e))?
         .len();
     let mlog = paths.dir(&c.id).join("monitor.log");
-    let stderr = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&mlog)
-        .map_err(|e| Error::io("open", &mlog, e))?;
-    let mut cmd = Command::new(exe);
-    cmd.arg("--root").arg(&paths.root);
-    cmd.arg("--runroot").arg(&paths.runroot);
-    if let Some(config) = &paths.config {
-        cmd.arg("--config").arg(config);
-    }
-    cmd.arg("__monitor")
-        .arg(&c.id)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(stderr);
+    let mut cmd = super::restartable::monitor_command(paths, exe, &c.id, &[])?;
     if input.is_some() {
         cmd.arg("--stdin");
     }

@@ -44,6 +44,7 @@ pub mod health;
 pub mod logfile;
 pub mod postmortem;
 pub mod relay;
+pub mod restart;
 pub mod runtime;
 pub mod teardown;
 
@@ -149,6 +150,7 @@ fn supervise(
         .update(id, |r| {
             r.state.monitor_pid = me;
             r.state.monitor_start = me_start;
+            restart::started_by_hand(r);
             Ok(())
         })?
         .ok_or_else(|| Error::NoSuchContainer {
@@ -161,111 +163,156 @@ fn supervise(
         root: paths.runtime_root(),
         log: Some(bundle.join("runtime.log")),
     };
-    match prepare_and_create(paths, &c, &rt, stdin) {
-        Ok(Created {
-            pid,
-            out,
-            err,
-            input,
-            network,
-        }) => {
-            let started = proc::now_rfc3339();
-            let recorded = paths.update(id, |r| {
-                r.network = network.clone();
-                r.state.status = Status::Running;
-                r.state.pid = pid;
-                r.state.pid_start = proc::start_time(pid).unwrap_or(0);
-                r.state.exit_code = 0;
-                r.state.error.clear();
-                r.state.oom_killed = false;
-                r.state.started_at = started.clone();
-                r.state.finished_at.clear();
-                r.state.health = health::on_start(r);
-                r.state.end = Default::default();
-                Ok(())
-            });
-            if let Err(e) = recorded {
-                // A container no record says runs must not run on with
-                // nobody owning it: undo it all and say why.
-                down(paths, &c, &rt);
-                // `run` reports it on the sync pipe as `failed`.
-                return Err(e);
-            }
-            crate::events::container(paths, &c, "start", &[]);
-            let _ = writeln!(sync, "started {pid}");
-            let limits = c.host_config.log_config.limits().unwrap_or(Limits {
-                max_size: None,
-                max_file: 1,
-            });
-            // `husk attach` hands a terminal over here (tty containers:
-            // only a terminal's input can be swapped in at will).
-            let listener = c
-                .config
-                .tty
-                .then(|| UnixListener::bind(paths.attach_socket(id)))
-                .and_then(|r| {
-                    r.map_err(|e| eprintln!("husk monitor: attach socket: {e}"))
-                        .ok()
-                })
-                .and_then(|l| l.set_nonblocking(true).ok().map(|()| l));
-            let attached = Attached {
+    let first = prepare_and_create(paths, &c, &rt, stdin);
+    supervise_runs(
+        paths,
+        c,
+        &rt,
+        sync,
+        detach_keys,
+        first,
+        restart::Policy::default(),
+    )
+}
+
+/// Runs the container from a `create` (`attempt`) until it ends for
+/// good: each exit goes to the restart policy (monitor/restart.rs),
+/// which may start it again.
+fn supervise_runs(
+    paths: &Paths,
+    mut c: Container,
+    rt: &Runtime,
+    sync: &mut File,
+    detach_keys: Vec<u8>,
+    mut attempt: std::result::Result<Created, StartFailure>,
+    mut policy: restart::Policy,
+) -> Result<()> {
+    let id = c.id.clone();
+    let id = id.as_str();
+    loop {
+        match attempt {
+            Ok(Created {
+                pid,
+                out,
+                err,
                 input,
-                detach: Matcher::new(detach_keys),
-                sync,
-                listener,
-                client: None,
-            };
-            let checker = health::Checker::new(paths, &c);
-            let code = watch(paths, id, pid, out, err, limits, attached, checker);
-            let oom = oom_killed(id);
-            if oom {
-                crate::events::container(paths, &c, "oom", &[]);
-            }
-            let memory = postmortem::memory_at_exit(paths, id);
-            // docker's order: die, then the network's disconnect.
-            crate::events::container(paths, &c, "die", &[("exitCode", &code.to_string())]);
-            down(paths, &c, &rt);
-            let trash = finish(paths, &c, |r| {
-                r.network = None;
-                r.state.status = Status::Exited;
-                r.state.exit_code = code;
-                r.state.oom_killed = oom;
-                r.state.end.memory = memory;
-                r.state.pid = 0;
-                r.state.pid_start = 0;
-                r.state.monitor_pid = 0;
-                r.state.monitor_start = 0;
-                r.state.finished_at = proc::now_rfc3339();
-            })?;
-            if trash.is_some() {
-                crate::events::container(paths, &c, "destroy", &[]);
-            }
-            let _ = writeln!(sync, "exited {code}");
-            empty(trash, id);
-            Ok(())
-        }
-        Err(StartFailure { code, message: msg }) => {
-            down(paths, &c, &rt);
-            // docker leaves a container whose start failed "created" (or
-            // "exited" once it has run before) with the code and message.
-            let trash = finish(paths, &c, |r| {
-                if r.state.started_at.is_empty() {
-                    r.state.status = Status::Created;
-                } else {
-                    r.state.status = Status::Exited;
-                    r.state.finished_at = proc::now_rfc3339();
+                network,
+            }) => {
+                let started = proc::now_rfc3339();
+                let mut cancelled = false;
+                let recorded = paths.update(id, |r| {
+                    r.network = network.clone();
+                    r.state.status = Status::Running;
+                    r.state.pid = pid;
+                    r.state.pid_start = proc::start_time(pid).unwrap_or(0);
+                    r.state.exit_code = 0;
+                    r.state.error.clear();
+                    r.state.oom_killed = false;
+                    r.state.started_at = started.clone();
+                    r.state.finished_at.clear();
+                    r.state.health = health::on_start(r);
+                    r.state.end = Default::default();
+                    cancelled = r.state.restart_cancelled;
+                    Ok(())
+                });
+                if let Err(e) = recorded {
+                    // A container no record says runs must not run on with
+                    // nobody owning it: undo it all and say why.
+                    down(paths, &c, rt);
+                    // `run` reports it on the sync pipe as `failed`.
+                    return Err(e);
                 }
-                r.state.exit_code = code;
-                r.state.error = msg.clone();
-                r.state.pid = 0;
-                r.state.monitor_pid = 0;
-                r.network = None;
-            })?;
-            let _ = writeln!(sync, "failed {code} {msg}");
-            empty(trash, id);
-            Ok(())
+                crate::events::container(paths, &c, "start", &[]);
+                if cancelled {
+                    // A `stop` came while this restart was on its way.
+                    let _ = rt.kill(id, "KILL");
+                }
+                let _ = writeln!(sync, "started {pid}");
+                let limits = c.host_config.log_config.limits().unwrap_or(Limits {
+                    max_size: None,
+                    max_file: 1,
+                });
+                // `husk attach` hands a terminal over here (tty containers:
+                // only a terminal's input can be swapped in at will).
+                let listener = c
+                    .config
+                    .tty
+                    .then(|| UnixListener::bind(paths.attach_socket(id)))
+                    .and_then(|r| {
+                        r.map_err(|e| eprintln!("husk monitor: attach socket: {e}"))
+                            .ok()
+                    })
+                    .and_then(|l| l.set_nonblocking(true).ok().map(|()| l));
+                let attached = Attached {
+                    input,
+                    detach: Matcher::new(detach_keys.clone()),
+                    sync,
+                    listener,
+                    client: None,
+                };
+                let up = Instant::now();
+                let checker = health::Checker::new(paths, &c);
+                let code = watch(paths, id, pid, out, err, limits, attached, checker);
+                let oom = oom_killed(id);
+                if oom {
+                    crate::events::container(paths, &c, "oom", &[]);
+                }
+                let memory = postmortem::memory_at_exit(paths, id);
+                // docker's order: die, then the network's disconnect.
+                crate::events::container(paths, &c, "die", &[("exitCode", &code.to_string())]);
+                down(paths, &c, rt);
+                if let Some(next) = policy.after_exit(paths, id, code, oom, up.elapsed(), sync)? {
+                    c = next;
+                    attempt = prepare_and_create(paths, &c, rt, None);
+                    continue;
+                }
+                let trash = finish(paths, &c, |r| {
+                    exited(r, code, oom);
+                    r.state.end.memory = memory;
+                })?;
+                if trash.is_some() {
+                    crate::events::container(paths, &c, "destroy", &[]);
+                }
+                let _ = writeln!(sync, "exited {code}");
+                empty(trash, id);
+                return Ok(());
+            }
+            Err(StartFailure { code, message: msg }) => {
+                down(paths, &c, rt);
+                // docker leaves a container whose start failed "created" (or
+                // "exited" once it has run before) with the code and message.
+                let trash = finish(paths, &c, |r| {
+                    if r.state.started_at.is_empty() {
+                        r.state.status = Status::Created;
+                    } else {
+                        r.state.status = Status::Exited;
+                        r.state.finished_at = proc::now_rfc3339();
+                    }
+                    r.state.exit_code = code;
+                    r.state.error = msg.clone();
+                    r.state.pid = 0;
+                    r.state.monitor_pid = 0;
+                    r.network = None;
+                })?;
+                let _ = writeln!(sync, "failed {code} {msg}");
+                empty(trash, id);
+                return Ok(());
+            }
         }
     }
+}
+
+/// The record of a container that ended for good with `code`.
+fn exited(r: &mut Container, code: i32, oom: bool) {
+    r.network = None;
+    r.state.status = Status::Exited;
+    r.state.exit_code = code;
+    r.state.oom_killed = oom;
+    r.state.pid = 0;
+    r.state.pid_start = 0;
+    r.state.monitor_pid = 0;
+    r.state.monitor_start = 0;
+    r.state.finished_at = proc::now_rfc3339();
 }
 
 /// Takes down what the start set up (see [`Teardown::container`]),

@@ -44,14 +44,38 @@ impl Runtime {
     /// Runs one verb to completion with captured output; errors carry the
     /// runtime's own message.
     fn run(&self, op: &'static str, id: &str, args: &[&str]) -> Result<String> {
-        let out = self
+        self.run_with_input(op, id, args, None)
+    }
+
+    /// [`Self::run`] with `input` on the runtime's stdin.
+    fn run_with_input(
+        &self,
+        op: &'static str,
+        id: &str,
+        args: &[&str],
+        input: Option<&[u8]>,
+    ) -> Result<String> {
+        use std::io::Write;
+        let spawn_error = |source| Error::Spawn {
+            what: self.binary.display().to_string(),
+            source,
+        };
+        let mut child = self
             .command(args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|source| Error::Spawn {
-                what: self.binary.display().to_string(),
-                source,
-            })?;
+            .stdin(if input.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(spawn_error)?;
+        if let (Some(mut stdin), Some(data)) = (child.stdin.take(), input) {
+            // A runtime that fails before reading says why on stderr.
+            let _ = stdin.write_all(data);
+        }
+        let out = child.wait_with_output().map_err(spawn_error)?;
         if !out.status.success() {
             return Err(Error::Runtime {
                 op,
@@ -99,6 +123,19 @@ impl Runtime {
             child,
             id: id.to_string(),
         })
+    }
+
+    /// `update --resources - ID`: new limits for the live cgroups, the
+    /// OCI `LinuxResources` JSON on stdin (runc's contract).
+    pub fn update(&self, id: &str, resources: &serde_json::Value) -> Result<()> {
+        let json = resources.to_string();
+        self.run_with_input(
+            "update",
+            id,
+            &["update", "--resources", "-", id],
+            Some(json.as_bytes()),
+        )
+        .map(drop)
     }
 
     /// `state ID` as JSON; `None` when the runtime does not know the id.

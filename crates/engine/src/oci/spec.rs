@@ -60,7 +60,7 @@ pub fn default_seccomp(caps: &[String]) -> Value {
 
 /// Whether this host limits memory+swap: on cgroup v1 only with swap
 /// accounting (`memory.memsw.*`); docker drops the swap limit otherwise.
-fn swap_limit_supported() -> bool {
+pub(crate) fn swap_limit_supported() -> bool {
     let v1 = Path::new("/sys/fs/cgroup/memory");
     !v1.is_dir() || v1.join("memory.memsw.limit_in_bytes").exists()
 }

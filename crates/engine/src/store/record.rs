@@ -62,6 +62,14 @@ pub struct State {
     /// What the monitor and the engine's verbs saw of the end (`husk why`).
     #[serde(default)]
     pub end: super::exit::End,
+    /// docker's `HasBeenManuallyStopped`: a `stop` or `kill` since the
+    /// last start (`unless-stopped` stays down, at boot too).
+    #[serde(default)]
+    pub manually_stopped: bool,
+    /// The restart policy is off until the next start: a `stop`, a `kill`
+    /// with the stop signal, an `rm -f` (docker's `ExitOnNext`).
+    #[serde(default)]
+    pub restart_cancelled: bool,
 }
 
 impl State {
@@ -79,6 +87,8 @@ impl State {
             finished_at: String::new(),
             health: None,
             end: Default::default(),
+            manually_stopped: false,
+            restart_cancelled: false,
         }
     }
 }

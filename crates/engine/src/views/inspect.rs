@@ -98,7 +98,7 @@ fn docker_host_config(c: &Container, known: &Value) -> Value {
     put("Memory", get("Memory", json!(0)));
     put("NanoCpus", get("NanoCpus", json!(0)));
     put("CgroupParent", json!(""));
-    put("BlkioWeight", json!(0));
+    put("BlkioWeight", get("BlkioWeight", json!(0)));
     for k in [
         "BlkioWeightDevice",
         "BlkioDeviceReadBps",
@@ -114,7 +114,7 @@ fn docker_host_config(c: &Container, known: &Value) -> Value {
         "CpuRealtimePeriod",
         "CpuRealtimeRuntime",
     ] {
-        put(k, json!(0));
+        put(k, get(k, json!(0)));
     }
     put("CpusetCpus", get("CpusetCpus", json!("")));
     put("CpusetMems", get("CpusetMems", json!("")));
@@ -154,6 +154,7 @@ fn docker_host_config(c: &Container, known: &Value) -> Value {
     Value::Object(m)
 }
 
+/// The limits only `husk update` sets yet.
 /// The fields of the resource, security and mount flags (kept apart: one
 /// `json!` literal for everything exceeds the macro's recursion limit).
 fn add_flag_fields(v: &mut Value, c: &Container) {
@@ -235,7 +236,8 @@ fn inspect_base(paths: &Paths, c: &Container) -> Value {
         "Args": c.args,
         "State": {
             "Status": st.status.as_str(),
-            "Running": running,
+            // docker's Running stays true while a policy restarts it.
+            "Running": running || st.status == crate::store::Status::Restarting,
             "Paused": st.status == crate::store::Status::Paused,
             "Restarting": st.status == crate::store::Status::Restarting,
             "OOMKilled": st.oom_killed,
@@ -269,7 +271,7 @@ fn inspect_base(paths: &Paths, c: &Container) -> Value {
             "Dns": c.host_config.dns,
             "DnsSearch": c.host_config.dns_search,
             "ExtraHosts": opt_vec(&c.host_config.extra_hosts),
-            "RestartPolicy": {"Name": "no", "MaximumRetryCount": 0},
+            "RestartPolicy": c.host_config.restart_policy,
             "AutoRemove": c.host_config.auto_remove,
             "Runtime": c.host_config.runtime,
             "CapAdd": opt_vec(&c.host_config.cap_add),

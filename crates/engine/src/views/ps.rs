@@ -205,7 +205,8 @@ impl Filters {
             before.is_none_or(|b| at < b)
                 && since.is_none_or(|s| at > s)
                 && self.matches(c)
-                && (show_all || c.is_running())
+                // docker lists a restarting container with the running ones.
+                && (show_all || c.is_running() || c.state.status == Status::Restarting)
         });
         Ok(())
     }
@@ -352,7 +353,10 @@ pub fn row(
 pub fn render(containers: &[Container], o: &PsOptions, now: DateTime<Utc>) -> String {
     let shown: Vec<&Container> = containers
         .iter()
-        .filter(|c| o.all || o.last.is_some() || c.is_running())
+        .filter(|c| {
+            // docker lists a restarting container as a running one.
+            o.all || o.last.is_some() || c.is_running() || c.state.status == Status::Restarting
+        })
         .rev()
         .take(o.last.unwrap_or(usize::MAX))
         .collect();
