@@ -184,26 +184,15 @@ fn lsm_missing(field: &str, lsm: &str) -> Result<()> {
 /// Only keys that live in a namespace the container owns may be set:
 /// anything else would change the host for everyone.
 pub fn validate_sysctl(key: &str, plan: &Plan) -> Result<()> {
-    const IPC: [&str; 8] = [
-        "kernel.msgmax",
-        "kernel.msgmnb",
-        "kernel.msgmni",
-        "kernel.sem",
-        "kernel.shmall",
-        "kernel.shmmax",
-        "kernel.shmmni",
-        "kernel.shm_rmid_forced",
-    ];
-    let (ok, ns) = if IPC.contains(&key) || key.starts_with("fs.mqueue.") {
-        (plan.has(LinuxNamespaceType::Ipc), "ipc")
-    } else if key.starts_with("net.") {
-        (plan.has(LinuxNamespaceType::Network), "network")
-    } else if key == "kernel.hostname" || key == "kernel.domainname" {
-        (plan.has(LinuxNamespaceType::Uts), "uts")
-    } else {
-        return Err(Error::Spec(format!(
-            "linux.sysctl: {key} is not namespaced: setting it would change the host"
-        )));
+    let (ok, ns) = match husk_spec::sysctl_namespace(key) {
+        Some(ns @ "ipc") => (plan.has(LinuxNamespaceType::Ipc), ns),
+        Some(ns @ "network") => (plan.has(LinuxNamespaceType::Network), ns),
+        Some(ns @ "uts") => (plan.has(LinuxNamespaceType::Uts), ns),
+        _ => {
+            return Err(Error::Spec(format!(
+                "linux.sysctl: {key} is not namespaced: setting it would change the host"
+            )))
+        }
     };
     if !ok {
         return Err(Error::Spec(format!(

@@ -5,8 +5,10 @@
 mod default;
 mod error;
 mod load;
+mod sysctl;
 pub mod units;
 
 pub use default::{default_spec, rootless_spec};
 pub use error::{Error, Result};
 pub use load::{load_bundle, load_config};
+pub use sysctl::sysctl_namespace;

@@ -83,16 +83,6 @@ pub fn sysctl(
     ipc_mode: &str,
     uts_mode: &str,
 ) -> Result<(String, String)> {
-    const IPC: [&str; 8] = [
-        "kernel.msgmax",
-        "kernel.msgmnb",
-        "kernel.msgmni",
-        "kernel.sem",
-        "kernel.shmall",
-        "kernel.shmmax",
-        "kernel.shmmni",
-        "kernel.shm_rmid_forced",
-    ];
     let (k, v) = s
         .split_once('=')
         .filter(|(k, _)| !k.is_empty())
@@ -107,24 +97,30 @@ pub fn sysctl(
             format!("{k} cannot be set with the host's {what} namespace: it would change the host"),
         )
     };
-    if IPC.contains(&k) || k.starts_with("fs.mqueue.") {
-        if ipc_mode == "host" || ipc_mode.starts_with("container:") {
-            return Err(shared("IPC"));
+    match husk_spec::sysctl_namespace(k) {
+        Some("ipc") => {
+            if ipc_mode == "host" || ipc_mode.starts_with("container:") {
+                return Err(shared("IPC"));
+            }
         }
-    } else if k.starts_with("net.") {
-        if network_mode.is_some_and(|m| m == "host" || m.starts_with("container:")) {
-            return Err(shared("network"));
+        Some("network") => {
+            if network_mode.is_some_and(|m| m == "host" || m.starts_with("container:")) {
+                return Err(shared("network"));
+            }
         }
-    } else if k == "kernel.domainname" {
-        if uts_mode == "host" {
-            return Err(shared("UTS"));
+        // docker takes the hostname from --hostname only.
+        Some("uts") if k == "kernel.domainname" => {
+            if uts_mode == "host" {
+                return Err(shared("UTS"));
+            }
         }
-    } else {
-        return Err(flag_err(
-            "--sysctl",
-            s,
-            format!("{k} is not a namespaced sysctl: only kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.* and kernel.domainname"),
-        ));
+        _ => {
+            return Err(flag_err(
+                "--sysctl",
+                s,
+                format!("{k} is not a namespaced sysctl: only kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*, net.* and kernel.domainname"),
+            ));
+        }
     }
     Ok((k.to_string(), v.to_string()))
 }
