@@ -16,9 +16,10 @@ fi
 rm -rf "$dir" && mkdir -p "$dir"
 root=$dir/root
 echo "guest: debootstrap bookworm (systemd, linux-image-amd64) into $root"
-# busybox-static: the test fixtures build their rootfs from /bin/busybox.
+# busybox-static: the test fixtures build their rootfs from /bin/busybox;
+# runc and crun: the tests that compare husk-runtime with them run them too.
 if ! debootstrap --variant=minbase \
-  --include=systemd,systemd-sysv,udev,kmod,dbus,linux-image-amd64,iproute2,procps,busybox-static,nftables \
+  --include=systemd,systemd-sysv,udev,kmod,dbus,linux-image-amd64,iproute2,procps,busybox-static,nftables,runc,crun \
   bookworm "$root" "$mirror" >"$dir/debootstrap.log" 2>&1; then
   tail -20 "$dir/debootstrap.log" >&2
   echo "guest: debootstrap failed (log: $dir/debootstrap.log)" >&2
@@ -29,9 +30,11 @@ echo '/dev/vda / ext4 rw,relatime 0 1' >"$root/etc/fstab"
 install -m 0644 "$here/husk-guest.service" "$root/etc/systemd/system/"
 install -m 0755 "$here/husk-guest-start" "$root/usr/local/sbin/"
 ln -sf /etc/systemd/system/husk-guest.service "$root/etc/systemd/system/multi-user.target.wants/"
-# Nothing waits on a login prompt: the serial console is the test's output.
-for u in serial-getty@ttyS0 getty@tty1 apt-daily apt-daily-upgrade e2scrub_all man-db; do
-  ln -sf /dev/null "$root/etc/systemd/system/$u.service"
+# Nothing waits on a login prompt (the serial console is the test's output),
+# and no timer starts maintenance jobs during the tests.
+for u in serial-getty@ttyS0.service getty@tty1.service apt-daily.timer apt-daily-upgrade.timer \
+  e2scrub_all.timer man-db.timer fstrim.timer; do
+  ln -sf /dev/null "$root/etc/systemd/system/$u"
 done
 cp "$root"/boot/vmlinuz-* "$dir/vmlinuz"
 cp "$root"/boot/initrd.img-* "$dir/initrd.img"

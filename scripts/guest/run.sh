@@ -5,6 +5,8 @@
 # machine's nested KVM; HUSK_GUEST_ACCEL=kvm tries KVM where it works.
 #
 # usage: run.sh IMAGE_DIR OUT COMMAND [ARGS...]
+# Exits with the job's status; 3 when the guest never reached the job, 4 when
+# the job started and gave no result (a hang: HUSK_GUEST_TIMEOUT, default 1500 s).
 # COMMAND runs in the guest from the repository's root; OUT (inside the
 # repository) gets the job script and the serial console (OUT/console.log).
 set -euo pipefail
@@ -24,7 +26,7 @@ job=$out/job.sh
 accel=${HUSK_GUEST_ACCEL:-tcg}
 cpu=max
 [[ $accel == kvm ]] && cpu=host
-timeout=${HUSK_GUEST_TIMEOUT:-3600}
+timeout=${HUSK_GUEST_TIMEOUT:-1500}
 rm -f "$out/console.log"
 start=$(date +%s)
 # The disk is used copy-on-write: the cached image stays as built.
@@ -44,10 +46,17 @@ set -e
 rm -f "$snapshot"
 secs=$(($(date +%s) - start))
 done_line=$(grep -a -o 'GUEST-DONE [0-9].*' "$out/console.log" | tail -1 || true)
+booted=$(grep -a -o 'GUEST-BOOTED [0-9.]*' "$out/console.log" | tail -1 | cut -d' ' -f2 || true)
 if [[ -z $done_line ]]; then
-  echo "guest: no result after ${secs}s (qemu exit $qrc; console: $out/console.log, qemu: $out/qemu.log)" >&2
-  exit 3
+  # Exit 3 only when the guest never reached its job (qemu cannot boot it
+  # here); a job that started and did not finish is a failure like any other.
+  if [[ -z $booted ]]; then
+    echo "guest: never reached its job in ${secs}s (qemu exit $qrc; console: $out/console.log, qemu: $out/qemu.log)" >&2
+    exit 3
+  fi
+  echo "guest: the job started ${booted}s after boot and gave no result in ${secs}s (console: $out/console.log)" >&2
+  exit 4
 fi
-echo "guest: job done in ${secs}s (boot and run): $done_line"
+echo "guest: job done in ${secs}s (guest booted to its job in ${booted:-?}s): $done_line"
 rc=${done_line#GUEST-DONE }
 exit "${rc%% *}"
