@@ -559,7 +559,10 @@ fn podman_build_of_the_same_dockerfile_gives_the_same_files() {
         LISTING,
     ]);
 
-    // podman with a private store, the same busybox imported.
+    // podman with a private store, the same busybox imported. Its runtime is
+    // crun, which refuses this hybrid host while the unified hierarchy owns
+    // hugetlb (a fresh machine): hold hugetlb on v1 for as long as podman runs.
+    let _hugetlb = husk_fixtures::HugetlbV1::acquire();
     let p = tempdir("husk-build-podman-");
     let _unmount = UnmountUnder(p.path().to_path_buf());
     let proot = p.path().join("root");
