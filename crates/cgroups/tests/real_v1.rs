@@ -231,7 +231,19 @@ fn apply_joins_every_hierarchy_and_destroy_leaves_nothing() {
     let i = cg.spawn("sleep 100 & sleep 100");
     let pid = cg.pid(i);
     let own = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
+    let mounted = husk_fixtures::mounted_v1_controllers();
     for line in own.lines() {
+        let mut f = line.splitn(3, ':');
+        let (id, controllers) = (f.next().unwrap(), f.next().unwrap());
+        // A v1 hierarchy that is no longer mounted (hugetlb, just after a
+        // test put it back on the unified hierarchy) cannot be joined.
+        if id != "0"
+            && !controllers
+                .split(',')
+                .any(|c| mounted.iter().any(|m| m == c))
+        {
+            continue;
+        }
         assert!(line.ends_with(&path), "{line} (wanted {path})");
     }
     assert!(wait_until(Duration::from_secs(2), || cg
@@ -333,6 +345,11 @@ fn devices_v1_deny_blocks_open() {
 #[test]
 fn hugetlb_on_the_unified_hierarchy_of_a_hybrid_host() {
     require_root!("hugetlb_on_the_unified_hierarchy_of_a_hybrid_host");
+    // A test binary before this one may have left hugetlb on an unmounted
+    // v1 hierarchy the kernel has not destroyed yet: nothing can use it
+    // there, so mount it (the v1 side of this test) until the test ends.
+    let _hugetlb = (!husk_fixtures::hugetlb_settled(Duration::from_secs(5)))
+        .then(husk_fixtures::HugetlbV1::acquire);
     let cg = Cg::new(&unique("huge"));
     let Some(dir) = cg.m.path_of("hugetlb").map(|p| p.to_path_buf()) else {
         skip(
