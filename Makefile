@@ -85,8 +85,15 @@ test: deps payload init
 GUEST_DIR := $(TARGET_DIR)/guest
 GUEST_DEBS := qemu-system-x86 qemu-utils debootstrap jq
 test-guest: deps payload init
-	@missing=""; for p in $(GUEST_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
+	@# Twice: installing Debian's qemu-system-x86 removes a newer qemu-utils
+	@# (a backport) instead of keeping both; the second pass puts the matching one back.
+	@for pass in 1 2; do \
+	  missing=""; for p in $(GUEST_DEBS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	  done; \
+	  if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; fi; \
+	done
 	./scripts/guest/build.sh $(GUEST_DIR)/image
 	./scripts/guest/tests.sh prepare $(GUEST_DIR)
 	@rm -f $(GUEST_DIR)/boot-skip.log
