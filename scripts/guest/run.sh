@@ -45,7 +45,8 @@ qrc=$?
 set -e
 rm -f "$snapshot"
 secs=$(($(date +%s) - start))
-done_line=$(grep -a -o 'GUEST-DONE [0-9].*' "$out/console.log" | tail -1 || true)
+# Digits only: the serial console ends its lines with \r, which `exit` refuses.
+done_line=$(grep -a -o -E 'GUEST-DONE [0-9]+' "$out/console.log" | tail -1 || true)
 booted=$(grep -a -o 'GUEST-BOOTED [0-9.]*' "$out/console.log" | tail -1 | cut -d' ' -f2 || true)
 if [[ -z $done_line ]]; then
   # Exit 3 only when the guest never reached its job (qemu cannot boot it
@@ -58,5 +59,4 @@ if [[ -z $done_line ]]; then
   exit 4
 fi
 echo "guest: job done in ${secs}s (guest booted to its job in ${booted:-?}s): $done_line"
-rc=${done_line#GUEST-DONE }
-exit "${rc%% *}"
+exit "${done_line#GUEST-DONE }"
