@@ -113,23 +113,59 @@ fn hooks_time_out() {
     assert!(start.elapsed() < std::time::Duration::from_secs(20));
 }
 
+/// The runtime spec: a failing poststart or poststop hook is a warning and
+/// the remaining hooks still run. A hook without `env` gets the runtime's
+/// environment (runc's), one with `env` exactly that.
 #[test]
-fn a_failing_poststart_hook_is_only_a_warning() {
-    require_root!("a_failing_poststart_hook_is_only_a_warning");
+fn failing_poststart_and_poststop_hooks_warn_and_the_rest_run() {
+    require_root!("failing_poststart_and_poststop_hooks_warn_and_the_rest_run");
     let rt = Rt::new();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("hooks.log");
+    let env_hook = |name: &str, env: Option<&[&str]>| {
+        let mut h = serde_json::json!({
+            "path": "/bin/sh",
+            "args": ["sh", "-c", format!("echo {name} probe=${{HUSK_HOOK_PROBE:-unset}} >> {}", log.display())]
+        });
+        if let Some(env) = env {
+            h["env"] = serde_json::json!(env);
+        }
+        h
+    };
     let mut b = bundle(&["sleep", "30"]);
     b.edit(|c| {
-        c["hooks"] = serde_json::json!({"poststart": [{"path": "/bin/false"}], "poststop": [{"path": "/bin/false"}]});
+        c["hooks"] = serde_json::json!({
+            "poststart": [{"path": "/bin/false"}, env_hook("poststart", None), {"path": "/bin/false"}],
+            "poststop": [{"path": "/bin/false"}, env_hook("poststop", Some(&["PATH=/bin"])), {"path": "/bin/false"}],
+        });
     });
     let id = rt.id("poststart");
     rt.ok(&["create", "--bundle", p(&b), &id]);
-    let out = rt.run(&["start", &id]);
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: hooks.poststart[0]"));
+    let out = husk_fixtures::output_via_files(
+        rt.cmd()
+            .args(["start", &id])
+            .env("HUSK_HOOK_PROBE", "inherited")
+            .stdin(std::process::Stdio::null()),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning: hooks.poststart[0]"), "{err}");
+    assert!(err.contains("warning: hooks.poststart[2]"), "{err}");
     assert_eq!(rt.status(&id), "running");
-    let out = rt.run(&["delete", "--force", &id]);
-    assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("warning: hooks.poststop[0]"));
+    let out = husk_fixtures::output_via_files(
+        rt.cmd()
+            .args(["delete", "--force", &id])
+            .env("HUSK_HOOK_PROBE", "inherited")
+            .stdin(std::process::Stdio::null()),
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("warning: hooks.poststop[0]"), "{err}");
+    assert!(err.contains("warning: hooks.poststop[2]"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "poststart probe=inherited\npoststop probe=unset\n"
+    );
 }
 
 /// docker's default seccomp profile (from the captured dockerd config)

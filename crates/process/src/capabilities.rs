@@ -95,7 +95,12 @@ impl CapSets {
         set(CapSet::Effective, &self.effective, "effective")?;
         caps::clear(None, CapSet::Ambient)
             .map_err(|e| Error::Spec(format!("process.capabilities.ambient: {e}")))?;
-        for cap in &self.ambient {
+        // The kernel raises an ambient capability only if it is also
+        // permitted and inheritable. runc and crun skip the others (runc's
+        // own `runc spec` lists ambient capabilities without inheritable
+        // ones), so a spec written for them must run here too; the parent
+        // has warned about them (`unraisable_ambient`).
+        for cap in self.ambient.intersection(&self.raisable_ambient()) {
             caps::raise(None, CapSet::Ambient, *cap).map_err(|e| {
                 Error::Spec(format!(
                     "process.capabilities.ambient: raise {cap}: {e} (an ambient capability must also be permitted and inheritable)"
@@ -103,6 +108,29 @@ impl CapSets {
             })?;
         }
         Ok(())
+    }
+}
+
+impl CapSets {
+    fn raisable_ambient(&self) -> CapsHashSet {
+        self.permitted
+            .intersection(&self.inheritable)
+            .copied()
+            .collect()
+    }
+
+    /// The ambient capabilities the kernel will refuse to raise, sorted,
+    /// for the warning the parent prints before anything starts.
+    pub fn unraisable_ambient(&self) -> Vec<String> {
+        let ok = self.raisable_ambient();
+        let mut v: Vec<String> = self
+            .ambient
+            .iter()
+            .filter(|c| !ok.contains(c))
+            .map(|c| c.to_string())
+            .collect();
+        v.sort();
+        v
     }
 }
 
@@ -127,5 +155,16 @@ mod tests {
         assert!(s.bounding.contains(&Capability::CAP_CHOWN));
         assert_eq!(s.effective.len(), 1);
         assert!(s.permitted.is_empty());
+    }
+
+    #[test]
+    fn ambient_outside_permitted_and_inheritable_is_reported() {
+        let c: LinuxCapabilities = serde_json::from_str(
+            r#"{"permitted":["CAP_KILL","CAP_CHOWN"],"inheritable":["CAP_KILL"],
+                "ambient":["CAP_KILL","CAP_CHOWN","CAP_AUDIT_WRITE"]}"#,
+        )
+        .unwrap();
+        let s = CapSets::from_spec(Some(&c)).unwrap();
+        assert_eq!(s.unraisable_ambient(), ["CAP_AUDIT_WRITE", "CAP_CHOWN"]);
     }
 }

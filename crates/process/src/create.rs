@@ -31,12 +31,6 @@ impl Runtime {
         let (bundle, spec) = husk_spec::load_bundle(&opts.bundle)?;
         let linux = spec.linux().as_ref();
         let plan = Plan::from_spec(linux.and_then(|l| l.namespaces().as_deref()).unwrap_or(&[]))?;
-        if !plan.has(LinuxNamespaceType::Mount) {
-            return Err(Error::Spec(
-                "linux.namespaces: a mount namespace is required (add {\"type\": \"mount\"})"
-                    .into(),
-            ));
-        }
         validate::validate(&spec, &plan, opts.console_socket.is_some())?;
         let seccomp = validate::seccomp_filter(&spec, self.store.root())?;
         let cgroups_path = linux
@@ -59,8 +53,22 @@ impl Runtime {
 
         let dir = self.store.create_dir(id)?;
         let lock = self.store.lock(id);
+        let host_mounts = crate::host_root::shares_host_mounts(&plan);
+        // Released exactly once, before the cgroups go (a host mount of a
+        // cgroup dir keeps it busy); a second detach would take the
+        // caller's own mount of the rootfs.
+        let bound = std::cell::Cell::new(false);
+        let release = || {
+            if bound.replace(false) {
+                crate::host_root::release(&rootfs);
+            }
+        };
         let result = (|| {
             let _lock = lock?;
+            if host_mounts {
+                crate::host_root::bind(&rootfs)?;
+                bound.set(true);
+            }
             let listener = {
                 let dirfd = husk_fs::open_dir_path(&dir)?;
                 UnixListener::bind(husk_fs::short_path_in(&dirfd, EXEC_SOCK))
@@ -204,12 +212,14 @@ impl Runtime {
                     nix::sys::signal::Signal::SIGKILL,
                 );
                 reap(pid);
+                release();
                 let _ = cgroup.destroy();
                 return Err(e);
             }
             Ok(pid)
         })();
         if result.is_err() {
+            release();
             let _ = self.store.remove(id);
         }
         result
@@ -245,7 +255,14 @@ fn add_default_device_rules(
         serde_json::json!({"allow": true, "type": "c", "major": 10, "minor": 200, "access": "rwm"}),
     );
     for d in devices {
-        rules.push(serde_json::json!({"allow": true, "type": d.typ(), "major": d.major(), "minor": d.minor(), "access": "rwm"}));
+        // A FIFO is not a device the cgroup controls (runc adds no rule for
+        // it); "u" (unbuffered) is a character device to the cgroup.
+        let typ = match d.typ() {
+            oci_spec::runtime::LinuxDeviceType::P => continue,
+            oci_spec::runtime::LinuxDeviceType::U => oci_spec::runtime::LinuxDeviceType::C,
+            t => t,
+        };
+        rules.push(serde_json::json!({"allow": true, "type": typ, "major": d.major(), "minor": d.minor(), "access": "rwm"}));
     }
     let extra: Vec<oci_spec::runtime::LinuxDeviceCgroup> =
         serde_json::from_value(serde_json::Value::Array(rules)).unwrap_or_default();

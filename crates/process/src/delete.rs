@@ -44,6 +44,12 @@ impl Runtime {
                 })
             }
         }
+        // Before the cgroups: a host mount of a cgroup dir would keep it busy.
+        let spec: oci_spec::runtime::Spec = serde_json::from_value(state.spec.clone())
+            .map_err(Error::record("decode", "spec", &state.id))?;
+        if crate::host_root::spec_shares_host_mounts(&spec)? {
+            crate::host_root::release(&state.rootfs);
+        }
         if let Some(m) = self.cgroup(&state)? {
             m.destroy()?;
         }

@@ -77,6 +77,14 @@ impl Runtime {
                 ns.push((typ, File::open(&path).ctx("open", &path)?));
             }
         }
+        // Without a mount namespace of its own the container's root is a
+        // chroot: the init's root, entered by the child.
+        let root = if crate::host_root::shares_host_mounts(&plan) {
+            let path = format!("/proc/{}/root", state.pid);
+            Some(File::open(&path).ctx("open", &path)?)
+        } else {
+            None
+        };
         if !husk_state::pid_alive(state.pid, state.pid_start) {
             return Err(Error::WrongState {
                 id: id.into(),
@@ -108,6 +116,7 @@ impl Runtime {
                 process,
                 filter,
                 &fds,
+                root.as_ref().map(|f| f.as_raw_fd()),
                 console.as_ref().map(|c| c.as_raw_fd()),
                 opts.preserve_fds,
             );
@@ -115,6 +124,7 @@ impl Runtime {
         drop(child);
         drop(console);
         drop(ns);
+        drop(root);
         let placed = match &cgroup {
             Some(m) => m.apply(pid).map_err(Error::from),
             None => Ok(()),
@@ -156,6 +166,7 @@ fn child_main(
     process: &Process,
     filter: Option<husk_seccomp::Filter>,
     ns: &[(LinuxNamespaceType, RawFd)],
+    root: Option<RawFd>,
     console: Option<RawFd>,
     preserve_fds: u32,
 ) -> ! {
@@ -167,6 +178,7 @@ fn child_main(
         // Before joining the mount namespace, while /proc is still ours.
         let mut keep: Vec<RawFd> = ns.iter().map(|(_, fd)| *fd).collect();
         keep.push(chan.raw_fd());
+        keep.extend(root);
         keep.extend(console);
         close_others(&keep, preserve_fds)?;
         for (typ, fd) in ns {
@@ -180,6 +192,11 @@ fn child_main(
         }
         for (_, fd) in ns {
             sys::close(*fd);
+        }
+        if let Some(fd) = root {
+            nix::unistd::fchdir(fd).ctx("enter", "the container's root")?;
+            nix::unistd::chroot(".").ctx("chroot", "the container's root")?;
+            sys::close(fd);
         }
         if process.terminal() == Some(true) {
             let fd = console

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 /// Mount options `mounts[].options` understands (mounts.rs's table).
-const MOUNT_OPTIONS: [&str; 36] = [
+pub(crate) const MOUNT_OPTIONS: [&str; 54] = [
     "async",
     "atime",
     "bind",
@@ -22,14 +22,34 @@ const MOUNT_OPTIONS: [&str; 36] = [
     "norelatime",
     "nostrictatime",
     "nosuid",
+    "notmpcopyup",
     "private",
+    "ratime",
     "rbind",
+    "rdev",
+    "rdiratime",
+    "rdonly",
     "relatime",
     "remount",
+    "rexec",
+    "rnoatime",
+    "rnodev",
+    "rnodiratime",
+    "rnoexec",
+    "rnorelatime",
+    "rnostrictatime",
+    "rnosuid",
+    "rnosymfollow",
     "ro",
     "rprivate",
+    "rrelatime",
+    "rro",
+    "rrw",
     "rshared",
     "rslave",
+    "rstrictatime",
+    "rsuid",
+    "rsymfollow",
     "runbindable",
     "rw",
     "shared",
@@ -37,10 +57,8 @@ const MOUNT_OPTIONS: [&str; 36] = [
     "strictatime",
     "suid",
     "sync",
-    "unbindable",
     "tmpcopyup",
-    "notmpcopyup",
-    "rdonly",
+    "unbindable",
 ];
 
 pub fn features() -> Value {

@@ -39,6 +39,14 @@ pub fn prepare(process: &Process, filter: Option<husk_seccomp::Filter>) -> Resul
     // CAP_SYS_ADMIN install a filter: load it now, before the capabilities
     // are dropped (runc's order). With no_new_privs, load it at the last
     // moment so the fewest of our own syscalls run under it.
+    let early_filter = filter.is_some() && !no_new_privs;
+    if early_filter {
+        // The filter may deny getcwd, which proves the cwd is inside the
+        // root: prove it first. The chdir after the uid switch resolves the
+        // same path in the same namespace (this process is alone and no
+        // mount changes in between); it checks only the user's permissions.
+        enter_cwd(process.cwd())?;
+    }
     let late_filter = match filter {
         Some(f) if !no_new_privs => {
             f.load()?;
@@ -54,7 +62,11 @@ pub fn prepare(process: &Process, filter: Option<husk_seccomp::Filter>) -> Resul
     sys::prctl(libc::PR_SET_KEEPCAPS, 0).ctx("prctl", "PR_SET_KEEPCAPS")?;
     user::umask(process.user());
     // After the uid switch, so the user's own permissions apply to cwd.
-    enter_cwd(process.cwd())?;
+    if early_filter {
+        nix::unistd::chdir(process.cwd()).map_err(|e| cwd_error(process.cwd(), e))?;
+    } else {
+        enter_cwd(process.cwd())?;
+    }
     caps.apply_rest()?;
     if no_new_privs {
         sys::prctl(libc::PR_SET_NO_NEW_PRIVS, 1).ctx("prctl", "PR_SET_NO_NEW_PRIVS")?;
@@ -123,8 +135,7 @@ fn exec_failed(msg: &str, code: i32) -> ! {
 /// kernel reports a cwd outside the root as unreachable, which getcwd
 /// turns into an error.
 fn enter_cwd(cwd: &Path) -> Result<()> {
-    nix::unistd::chdir(cwd)
-        .map_err(|e| Error::Spec(format!("process.cwd: {}: {e}", cwd.display())))?;
+    nix::unistd::chdir(cwd).map_err(|e| cwd_error(cwd, e))?;
     match nix::unistd::getcwd() {
         Ok(p) if p.is_absolute() => Ok(()),
         _ => Err(Error::Spec(format!(
@@ -132,6 +143,10 @@ fn enter_cwd(cwd: &Path) -> Result<()> {
             cwd.display()
         ))),
     }
+}
+
+fn cwd_error(cwd: &Path, e: nix::errno::Errno) -> Error {
+    Error::Spec(format!("process.cwd: {}: {e}", cwd.display()))
 }
 
 /// runc sets HOME from the container's /etc/passwd when the spec has none.

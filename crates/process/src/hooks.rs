@@ -23,10 +23,16 @@ pub fn run(kind: &str, hooks: &[Hook], state: &str) -> Result<()> {
     Ok(())
 }
 
-/// As [`run`], but failures are reported and do not stop anything.
+/// As [`run`], but every hook runs: a failure is a warning and the next
+/// hook runs anyway (the runtime spec's rule for poststart and poststop).
 pub fn run_warn(kind: &str, hooks: &[Hook], state: &str) {
-    if let Err(e) = run(kind, hooks, state) {
-        eprintln!("husk-runtime: warning: {}", husk_fs::Chain(&e));
+    for (i, h) in hooks.iter().enumerate() {
+        if let Err(why) = run_one(h, state) {
+            eprintln!(
+                "husk-runtime: warning: hooks.{kind}[{i}] {}: {why}",
+                h.path().display()
+            );
+        }
     }
 }
 
@@ -36,10 +42,14 @@ fn run_one(h: &Hook, state: &str) -> std::result::Result<(), String> {
     if let Some((argv0, rest)) = args.split_first() {
         cmd.arg0(argv0).args(rest);
     }
-    cmd.env_clear();
-    for kv in h.env().as_deref().unwrap_or(&[]) {
-        if let Some((k, v)) = kv.split_once('=') {
-            cmd.env(k, v);
+    // A hook with `env` gets exactly that; one without inherits the
+    // runtime's environment, as runc's (Go's exec with a nil Env) does.
+    if let Some(env) = h.env() {
+        cmd.env_clear();
+        for kv in env {
+            if let Some((k, v)) = kv.split_once('=') {
+                cmd.env(k, v);
+            }
         }
     }
     let mut child = cmd

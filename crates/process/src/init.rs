@@ -116,7 +116,7 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         spec,
         cfg.rootfs,
         cfg.bundle,
-        cfg.no_pivot,
+        rootfs::RootEntry::of(cfg.plan, cfg.no_pivot),
         new_cgroupns,
         &mut placed,
         &mut pre_pivot,
@@ -170,6 +170,7 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
     if spec.root().as_ref().and_then(|r| r.readonly()) == Some(true) {
         rootfs::remount_root_readonly()?;
     }
+    rootfs::finish_propagation(spec)?;
 
     if let Some(p) = linux.and_then(|l| l.personality().as_ref()) {
         crate::sched::apply_personality(p)?;

@@ -15,6 +15,7 @@ mod exec;
 pub mod features;
 mod finalize;
 mod hooks;
+mod host_root;
 mod init;
 mod kill;
 mod mounts;

@@ -2,7 +2,7 @@
 //! Destinations are resolved by fd inside the rootfs (a symlink in the image
 //! pointing at /etc on the host must not put a mount on the host's /etc).
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use husk_fs::{create_in_root, proc_fd_path, Kind};
@@ -21,6 +21,10 @@ pub struct Options {
     pub propagation: Vec<libc::c_ulong>,
     pub data: Vec<String>,
     pub bind: bool,
+    /// `rro`, `rnosuid`, ...: mount_setattr(2) attributes set and cleared
+    /// on the mount and every mount below it.
+    pub rec_set: u64,
+    pub rec_clear: u64,
 }
 
 impl Options {
@@ -96,6 +100,13 @@ pub fn parse_options(options: &[String]) -> Options {
                 o.propagation.push(libc::MS_UNBINDABLE | libc::MS_REC);
                 (0, 0)
             }
+            opt if recursive_attr(opt).is_some() => {
+                if let Some((set, clear)) = recursive_attr(opt) {
+                    o.rec_set = (o.rec_set & !clear) | set;
+                    o.rec_clear = (o.rec_clear & !set) | clear;
+                }
+                (0, 0)
+            }
             // crun/podman extensions that only matter for copy-up semantics.
             "tmpcopyup" | "notmpcopyup" | "copy-symlink" | "defaults" => (0, 0),
             other => {
@@ -107,6 +118,32 @@ pub fn parse_options(options: &[String]) -> Options {
         o.cleared |= clear;
     }
     o
+}
+
+/// The recursive options of runc and crun as (attributes to set, to clear).
+/// The atime modes are one field: changing it clears the whole field.
+fn recursive_attr(opt: &str) -> Option<(u64, u64)> {
+    const ATIME: u64 = libc::MOUNT_ATTR__ATIME;
+    Some(match opt {
+        "rro" => (libc::MOUNT_ATTR_RDONLY, 0),
+        "rrw" => (0, libc::MOUNT_ATTR_RDONLY),
+        "rnosuid" => (libc::MOUNT_ATTR_NOSUID, 0),
+        "rsuid" => (0, libc::MOUNT_ATTR_NOSUID),
+        "rnodev" => (libc::MOUNT_ATTR_NODEV, 0),
+        "rdev" => (0, libc::MOUNT_ATTR_NODEV),
+        "rnoexec" => (libc::MOUNT_ATTR_NOEXEC, 0),
+        "rexec" => (0, libc::MOUNT_ATTR_NOEXEC),
+        "rnodiratime" => (libc::MOUNT_ATTR_NODIRATIME, 0),
+        "rdiratime" => (0, libc::MOUNT_ATTR_NODIRATIME),
+        "rnosymfollow" => (libc::MOUNT_ATTR_NOSYMFOLLOW, 0),
+        "rsymfollow" => (0, libc::MOUNT_ATTR_NOSYMFOLLOW),
+        "rnoatime" => (libc::MOUNT_ATTR_NOATIME, ATIME),
+        "rstrictatime" => (libc::MOUNT_ATTR_STRICTATIME, ATIME),
+        "rrelatime" | "ratime" | "rnostrictatime" | "rnorelatime" => {
+            (libc::MOUNT_ATTR_RELATIME, ATIME)
+        }
+        _ => return None,
+    })
 }
 
 /// Mounts one spec mount. `root` is an fd of the rootfs (after its self
@@ -127,7 +164,18 @@ pub fn mount_one(root: &OwnedFd, m: &Mount, bundle: &Path, cgroups: &CgroupMount
     }
     let bind = opts.bind || typ == "bind";
     if bind {
+        // mount(2) ignores the data of a bind mount: an option we do not
+        // know would be dropped without a word.
+        if let Some(unknown) = opts.data.first() {
+            return Err(Error::Spec(format!(
+                "mounts: option {unknown:?} on the bind mount {} is not known to husk-runtime (remove it)",
+                dest.display()
+            )));
+        }
         return bind_mount(root, m, bundle, &opts);
+    }
+    if typ == "proc" || typ == "sysfs" {
+        refuse_symlink(root, dest, typ)?;
     }
     let target = create_in_root(root, dest, Kind::Dir)?;
     let target_path = proc_fd_path(&target);
@@ -155,6 +203,7 @@ pub fn mount_one(root: &OwnedFd, m: &Mount, bundle: &Path, cgroups: &CgroupMount
         }
     })
     .ctx("mount", dest)?;
+    apply_recursive_attrs(root, dest, Kind::Dir, &opts)?;
     apply_propagation(root, dest, Kind::Dir, &opts)
 }
 
@@ -200,7 +249,38 @@ fn bind_mount(root: &OwnedFd, m: &Mount, bundle: &Path, opts: &Options) -> Resul
         )
         .ctx("remount", dest)?;
     }
+    apply_recursive_attrs(root, dest, kind, opts)?;
     apply_propagation(root, dest, kind, opts)
+}
+
+/// An image whose /proc (or /sys) is a symlink would have the kernel's
+/// files mounted wherever the link points inside the root, and the masked
+/// paths miss them there: refused, as runc refuses it.
+fn refuse_symlink(root: &OwnedFd, dest: &Path, typ: &str) -> Result<()> {
+    let fd = match husk_fs::open_in_root(root, dest, OFlag::O_PATH | OFlag::O_NOFOLLOW) {
+        Ok(fd) => fd,
+        Err(e) if e.raw_os_error() == Some(libc::ENOENT) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    let st = nix::sys::stat::fstat(fd.as_raw_fd()).ctx("stat", dest)?;
+    if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+        return Err(Error::Spec(format!(
+            "mounts: {typ} must be mounted on a directory, and {} is a symlink in the rootfs (make it a directory in the image)",
+            dest.display()
+        )));
+    }
+    Ok(())
+}
+
+/// `rro`, `rnosuid`, ...: on the mount just made and every mount below it
+/// (a remount reaches only the top one).
+fn apply_recursive_attrs(root: &OwnedFd, dest: &Path, kind: Kind, opts: &Options) -> Result<()> {
+    if opts.rec_set == 0 && opts.rec_clear == 0 {
+        return Ok(());
+    }
+    let target = create_in_root(root, dest, kind)?;
+    sys::mount_setattr(target.as_raw_fd(), true, opts.rec_set, opts.rec_clear)
+        .ctx("set recursive mount attributes on", dest)
 }
 
 /// Propagation applies to the mount just made: reopen the destination so
@@ -412,6 +492,35 @@ mod tests {
         assert_eq!(o.propagation, vec![libc::MS_PRIVATE | libc::MS_REC]);
         assert_eq!(o.data_string(), "mode=755,size=65536k");
         assert!(!o.bind);
+    }
+
+    #[test]
+    fn recursive_options_become_mount_attributes() {
+        let o = parse_options(&s(&["rbind", "rro", "rnosuid", "rnoatime", "rnosymfollow"]));
+        assert_eq!(
+            o.rec_set,
+            libc::MOUNT_ATTR_RDONLY
+                | libc::MOUNT_ATTR_NOSUID
+                | libc::MOUNT_ATTR_NOATIME
+                | libc::MOUNT_ATTR_NOSYMFOLLOW
+        );
+        assert_eq!(o.rec_clear, libc::MOUNT_ATTR__ATIME);
+        assert!(o.data.is_empty());
+        // A later option wins over an earlier opposite one.
+        let o = parse_options(&s(&["rro", "rrw", "rstrictatime", "ratime"]));
+        assert_eq!(o.rec_set, libc::MOUNT_ATTR_RELATIME);
+        assert_eq!(
+            o.rec_clear,
+            libc::MOUNT_ATTR_RDONLY | libc::MOUNT_ATTR__ATIME
+        );
+    }
+
+    #[test]
+    fn every_option_features_reports_is_known() {
+        for opt in crate::features::MOUNT_OPTIONS {
+            let o = parse_options(&s(&[opt]));
+            assert!(o.data.is_empty(), "{opt} is passed on as fs data");
+        }
     }
 
     #[test]

@@ -30,6 +30,28 @@ pub fn propagation_flags(value: Option<&str>) -> Result<libc::c_ulong> {
     })
 }
 
+/// How the init makes the rootfs its `/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootEntry {
+    PivotRoot,
+    /// `--no-pivot`: MS_MOVE onto `/` and chroot, for a ramfs root.
+    Move,
+    /// No mount namespace of its own: only chroot (see host_root).
+    Chroot,
+}
+
+impl RootEntry {
+    pub fn of(plan: &husk_namespaces::Plan, no_pivot: bool) -> RootEntry {
+        if crate::host_root::shares_host_mounts(plan) {
+            RootEntry::Chroot
+        } else if no_pivot {
+            RootEntry::Move
+        } else {
+            RootEntry::PivotRoot
+        }
+    }
+}
+
 /// Everything up to and including pivot_root. Runs in the init, inside the
 /// new mount namespace. Afterwards the cwd is the new `/`.
 ///
@@ -41,30 +63,36 @@ pub fn prepare(
     spec: &Spec,
     rootfs: &Path,
     bundle: &Path,
-    no_pivot: bool,
+    entry: RootEntry,
     cgroupns: bool,
     placed: &mut dyn FnMut() -> Result<()>,
     pre_pivot: &mut dyn FnMut() -> Result<()>,
 ) -> Result<()> {
     let linux = spec.linux().as_ref();
     let prop = propagation_flags(linux.and_then(|l| l.rootfs_propagation().as_deref()))?;
-    // Shared propagation would push our mounts to the host: make / a slave
-    // (or private) first, so nothing below leaks out.
-    let first = if prop & libc::MS_SHARED != 0 {
+    // Shared propagation would push our mounts to the host, and an
+    // unbindable tree could not be bind mounted (the rootfs onto itself,
+    // the masked and read-only paths): make / a slave first, and let
+    // `finish_propagation` apply those two once the last bind is done.
+    let first = if deferred(prop) {
         libc::MS_SLAVE | libc::MS_REC
     } else {
         prop
     };
-    sys::mount(None, Path::new("/"), None, first, None).ctx("set propagation of", "/")?;
-    // pivot_root needs the new root to be a mount point.
-    sys::mount(
-        Some(rootfs),
-        rootfs,
-        None,
-        libc::MS_BIND | libc::MS_REC,
-        None,
-    )
-    .ctx("bind mount rootfs", rootfs)?;
+    // Without a mount namespace of our own, `/` is the host's: the parent
+    // made the rootfs its own private mount already (host_root::bind).
+    if entry != RootEntry::Chroot {
+        sys::mount(None, Path::new("/"), None, first, None).ctx("set propagation of", "/")?;
+        // pivot_root needs the new root to be a mount point.
+        sys::mount(
+            Some(rootfs),
+            rootfs,
+            None,
+            libc::MS_BIND | libc::MS_REC,
+            None,
+        )
+        .ctx("bind mount rootfs", rootfs)?;
+    }
     let root = open_root(rootfs)?;
 
     let mut cgroup_mounts: Option<CgroupMounts> = None;
@@ -114,12 +142,24 @@ pub fn prepare(
     // createContainer hooks: the mounts exist, pivot_root has not happened.
     pre_pivot()?;
 
-    if no_pivot {
-        move_root(rootfs)?;
-    } else {
-        pivot(rootfs)?;
+    match entry {
+        RootEntry::Chroot => crate::host_root::enter(rootfs)?,
+        RootEntry::Move => move_root(rootfs)?,
+        RootEntry::PivotRoot => pivot(rootfs)?,
     }
-    if prop & libc::MS_SHARED != 0 {
+    Ok(())
+}
+
+fn deferred(prop: libc::c_ulong) -> bool {
+    prop & (libc::MS_SHARED | libc::MS_UNBINDABLE) != 0
+}
+
+/// After pivot_root and the last bind mount of the init's setup: a shared
+/// or unbindable `linux.rootfsPropagation` is applied to the new `/`.
+pub fn finish_propagation(spec: &Spec) -> Result<()> {
+    let linux = spec.linux().as_ref();
+    let prop = propagation_flags(linux.and_then(|l| l.rootfs_propagation().as_deref()))?;
+    if deferred(prop) {
         sys::mount(None, Path::new("/"), None, prop, None).ctx("set propagation of", "/")?;
     }
     Ok(())

@@ -50,6 +50,38 @@ pub fn mount(
     })
 }
 
+/// mount_setattr(2) on the mount `fd` refers to (an O_PATH fd of its
+/// root), and with `recursive` on every mount below it.
+pub fn mount_setattr(fd: RawFd, recursive: bool, set: u64, clear: u64) -> io::Result<()> {
+    let attr = libc::mount_attr {
+        attr_set: set,
+        attr_clr: clear,
+        propagation: 0,
+        userns_fd: 0,
+    };
+    let mut flags = libc::AT_EMPTY_PATH as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: an fd we hold, an empty C string with AT_EMPTY_PATH, and a
+    // mount_attr that outlives the call with its exact size.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd,
+            c"".as_ptr(),
+            flags,
+            &attr as *const libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
+    };
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
 pub fn umount2(target: &Path, flags: libc::c_int) -> io::Result<()> {
     let t = cstr(target)?;
     // SAFETY: t is a valid C string.

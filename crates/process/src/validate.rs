@@ -25,6 +25,14 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
         )));
     }
     validate_user(process.user())?;
+    let caps = crate::capabilities::CapSets::from_spec(process.capabilities().as_ref())?;
+    let unraisable = caps.unraisable_ambient();
+    if !unraisable.is_empty() {
+        eprintln!(
+            "husk-runtime: warning: process.capabilities.ambient: {} not raised: an ambient capability must also be permitted and inheritable",
+            unraisable.join(", ")
+        );
+    }
     if process.terminal() == Some(true) && !has_console_socket {
         return Err(Error::Spec(
             "process.terminal: a terminal needs --console-socket (or set terminal to false)".into(),
