@@ -127,15 +127,11 @@ fn unsupported_fields_are_refused_by_name() {
         ("selinux", "selinuxLabel", |c| {
             c["process"]["selinuxLabel"] = json!("system_u:system_r:container_t:s0")
         }),
-        ("userns", "user", |c| {
+        ("timens", "time", |c| {
             c["linux"]["namespaces"]
                 .as_array_mut()
                 .unwrap()
-                .push(json!({"type": "user"}));
-            c["linux"]["uidMappings"] =
-                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
-            c["linux"]["gidMappings"] =
-                json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+                .push(json!({"type": "time"}));
         }),
         ("uidmaps", "uidMappings", |c| {
             c["linux"]["uidMappings"] =

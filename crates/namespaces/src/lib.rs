@@ -51,7 +51,7 @@ impl Plan {
                 return Err(Error::Invalid(format!("{} listed twice", name(typ))));
             }
             seen.push(typ);
-            if matches!(typ, LinuxNamespaceType::User | LinuxNamespaceType::Time) {
+            if typ == LinuxNamespaceType::Time {
                 return Err(Error::Invalid(format!(
                     "{} namespaces are not supported yet (remove it from linux.namespaces)",
                     name(typ)
@@ -171,8 +171,13 @@ mod tests {
     }
 
     #[test]
-    fn user_namespace_fails_closed() {
-        let e = Plan::from_spec(&ns(r#"[{"type":"user"}]"#)).unwrap_err();
-        assert!(e.to_string().contains("not supported"), "{e}");
+    fn user_namespace_is_created_and_time_fails_closed() {
+        let plan = Plan::from_spec(&ns(r#"[{"type":"user"},{"type":"mount"}]"#)).unwrap();
+        assert!(plan.creates(LinuxNamespaceType::User));
+        let e = Plan::from_spec(&ns(r#"[{"type":"time"}]"#)).unwrap_err();
+        assert!(
+            e.to_string().contains("time namespaces are not supported"),
+            "{e}"
+        );
     }
 }

@@ -145,6 +145,11 @@ impl Runtime {
                 systemd_cgroup: self.systemd_cgroup,
             };
             let setup = (|| {
+                if plan.creates(LinuxNamespaceType::User) {
+                    if let Some(l) = linux {
+                        crate::userns::write_maps(pid, l)?;
+                    }
+                }
                 if systemd {
                     cgroup.start_unit(pid, &resources)?;
                 } else {

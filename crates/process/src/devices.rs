@@ -97,9 +97,42 @@ fn mknod(
     // entry is fine.
     unsafe { libc::unlinkat(dir.as_raw_fd(), cname.as_ptr(), 0) };
     let dev = libc::makedev(major as u32, minor as u32);
+    if crate::userns::in_user_namespace() {
+        // No mknod in a user namespace: the host's node, bind mounted onto
+        // a plain file (runc's way); its owner and mode are the host's.
+        return bind_host_node(&dir, &cname, path);
+    }
     sys::mknodat(dir.as_raw_fd(), &cname, kind | mode, dev).ctx("mknod", path)?;
     sys::fchownat(dir.as_raw_fd(), &cname, uid, gid).ctx("chown", path)?;
     Ok(())
+}
+
+/// The init still sees the host's /dev at `path` (before pivot_root).
+fn bind_host_node(dir: &OwnedFd, name: &CString, path: &Path) -> Result<()> {
+    // SAFETY: openat on a dir fd we own and a valid C string; the fd is
+    // closed at once.
+    let fd = unsafe {
+        libc::openat(
+            dir.as_raw_fd(),
+            name.as_ptr(),
+            libc::O_CREAT | libc::O_EXCL | libc::O_WRONLY | libc::O_CLOEXEC | libc::O_NOFOLLOW,
+            0o644,
+        )
+    };
+    if fd < 0 {
+        return Err(Error::sys("create", path, std::io::Error::last_os_error()));
+    }
+    sys::close(fd);
+    let name = Path::new(std::ffi::OsStr::from_bytes(name.as_bytes()));
+    let target = open_in_root(dir, name, OFlag::O_PATH)?;
+    sys::mount(
+        Some(path),
+        &husk_fs::proc_fd_path(&target),
+        None,
+        libc::MS_BIND,
+        None,
+    )
+    .ctx("bind mount the host's", path)
 }
 
 /// /dev/fd, stdin, stdout, stderr and ptmx links, as every runtime makes them.

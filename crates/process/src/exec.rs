@@ -23,9 +23,12 @@ pub struct ExecOptions {
     pub preserve_fds: u32,
 }
 
-/// Namespaces are joined in this order; mount last, since after it host
-/// paths are gone (every ns fd is opened before the first join anyway).
-const JOIN_ORDER: [LinuxNamespaceType; 6] = [
+/// Namespaces are joined in this order; user first, since it owns the
+/// others (joining it gives the privilege to join them); mount last, since
+/// after it host paths are gone (every ns fd is opened before the first
+/// join anyway).
+const JOIN_ORDER: [LinuxNamespaceType; 7] = [
+    LinuxNamespaceType::User,
     LinuxNamespaceType::Cgroup,
     LinuxNamespaceType::Ipc,
     LinuxNamespaceType::Uts,

@@ -56,7 +56,11 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         }
     }
     let new_cgroupns = cfg.plan.creates(LinuxNamespaceType::Cgroup);
+    let mut go = false;
     let mut placed = || -> Result<()> {
+        if std::mem::replace(&mut go, true) {
+            return Ok(());
+        }
         match cfg.channel.recv()? {
             Some(Msg::Go) => {}
             _ => return Err(Error::Init("parent went away before setup".into())),
@@ -68,6 +72,18 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         }
         Ok(())
     };
+    if cfg.plan.creates(LinuxNamespaceType::User) {
+        // Until the parent wrote our maps every id is unmapped here: no
+        // file could be made, no keyring owned. The parent sends Go after.
+        placed()?;
+        // Still the host's root (unmapped inside, the overflow id): become
+        // the namespace's root, the id the runtime's files get.
+        let root = nix::unistd::Gid::from_raw(0);
+        nix::unistd::setresgid(root, root, root).ctx("setresgid", "0 in the user namespace")?;
+        nix::unistd::setgroups(&[]).ctx("setgroups", "[] in the user namespace")?;
+        let root = nix::unistd::Uid::from_raw(0);
+        nix::unistd::setresuid(root, root, root).ctx("setresuid", "0 in the user namespace")?;
+    }
     if !cfg.no_new_keyring {
         if let Err(e) = sys::join_session_keyring(cfg.id) {
             // Kernels without keyrings, or a seccomp profile on the caller.

@@ -29,6 +29,7 @@ mod sys;
 mod tty;
 mod update;
 mod user;
+mod userns;
 mod validate;
 
 pub use capabilities::known_names as capability_names;

@@ -202,6 +202,32 @@ pub fn mount_one(root: &OwnedFd, m: &Mount, bundle: &Path, cgroups: &CgroupMount
             Err(e)
         }
     })
+    .or_else(|e| {
+        // A user namespace that does not own the network namespace may not
+        // mount sysfs at all: the host's /sys, bound (runc's way).
+        if e.raw_os_error() == Some(libc::EPERM) && typ == "sysfs" {
+            let host = Path::new("/sys");
+            sys::mount(
+                Some(host),
+                &target_path,
+                None,
+                libc::MS_BIND | libc::MS_REC,
+                None,
+            )?;
+            let keep = crate::userns::locked_flags(host).unwrap_or(0);
+            // Through the new mount: reopen the destination.
+            let bound = create_in_root(root, dest, Kind::Dir).map_err(std::io::Error::other)?;
+            sys::mount(
+                None,
+                &proc_fd_path(&bound),
+                None,
+                flags | keep | libc::MS_BIND | libc::MS_REMOUNT,
+                None,
+            )
+        } else {
+            Err(e)
+        }
+    })
     .ctx("mount", dest)?;
     apply_recursive_attrs(root, dest, Kind::Dir, &opts)?;
     apply_propagation(root, dest, Kind::Dir, &opts)
@@ -309,6 +335,8 @@ pub struct CgroupMounts {
 
 #[derive(Debug, Clone)]
 pub struct CgroupHierarchy {
+    /// The controllers as /proc/self/cgroup names the hierarchy.
+    pub key: String,
     pub name: String,
     pub fstype: String,
     pub options: String,
@@ -373,11 +401,20 @@ impl CgroupMounts {
                 (ctrl == key).then(|| p.to_string())
             });
             let Some(path) = path else { continue };
+            // The same hierarchy mounted again later (a copy the init bound
+            // into the rootfs with the host's /sys): the host's comes first.
+            if hierarchies
+                .iter()
+                .any(|h: &CgroupHierarchy| h.fstype == *fstype && h.key == key)
+            {
+                continue;
+            }
             let rel = Path::new(&path)
                 .strip_prefix(root)
                 .map(Path::to_path_buf)
                 .unwrap_or_default();
             hierarchies.push(CgroupHierarchy {
+                key,
                 name,
                 fstype: fstype.to_string(),
                 options: options.join(","),

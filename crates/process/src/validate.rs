@@ -93,11 +93,7 @@ pub fn validate(spec: &Spec, plan: &Plan, has_console_socket: bool) -> Result<()
     let Some(linux) = spec.linux().as_ref() else {
         return Ok(());
     };
-    if linux.uid_mappings().as_ref().is_some_and(|v| !v.is_empty())
-        || linux.gid_mappings().as_ref().is_some_and(|v| !v.is_empty())
-    {
-        return unsupported("linux.uidMappings/gidMappings (user namespaces)");
-    }
+    crate::userns::validate(linux, plan)?;
     if linux
         .mount_label()
         .as_deref()

@@ -1,0 +1,197 @@
+//! A new user namespace: the init is cloned into it with the container's
+//! other namespaces (so the user namespace owns them), and waits until the
+//! parent has written its `uid_map` and `gid_map` before it makes a single
+//! file or mount, so everything the runtime creates inside belongs to the
+//! mapped root. Inside, device nodes cannot be made: the host's are bind
+//! mounted (runc's way), and flags the kernel locked on mounts that came
+//! from the host are kept on remounts.
+
+use std::path::Path;
+
+use husk_namespaces::Plan;
+use oci_spec::runtime::{Linux, LinuxIdMapping, LinuxNamespaceType};
+
+use crate::error::Context;
+use crate::{Error, Result};
+
+/// The checks before anything exists.
+pub fn validate(linux: &Linux, plan: &Plan) -> Result<()> {
+    let uids = linux.uid_mappings().as_deref().unwrap_or(&[]);
+    let gids = linux.gid_mappings().as_deref().unwrap_or(&[]);
+    if !plan.has(LinuxNamespaceType::User) {
+        if !uids.is_empty() || !gids.is_empty() {
+            return Err(Error::Spec(
+                "linux.uidMappings/gidMappings: mappings need a user namespace (add {\"type\": \"user\"} to linux.namespaces)".into(),
+            ));
+        }
+        return Ok(());
+    }
+    if !plan.creates(LinuxNamespaceType::User) {
+        return Err(Error::Spec(
+            "linux.namespaces: joining a user namespace by path is not supported by husk-runtime yet (let it create one with uidMappings and gidMappings)".into(),
+        ));
+    }
+    if uids.is_empty() || gids.is_empty() {
+        return Err(Error::Spec(
+            "linux.uidMappings/gidMappings: a new user namespace needs both (for example [{\"containerID\": 0, \"hostID\": 100000, \"size\": 65536}])".into(),
+        ));
+    }
+    check_mappings("uidMappings", uids)?;
+    check_mappings("gidMappings", gids)?;
+    // The init is cloned straight into the new user namespace, where it
+    // holds no privilege over the host's namespaces: it could not join them.
+    if let Some((typ, path)) = plan
+        .join
+        .iter()
+        .find(|(t, _)| *t != LinuxNamespaceType::Pid)
+    {
+        return Err(Error::Spec(format!(
+            "linux.namespaces: joining the {} namespace {} together with a new user namespace is not supported by husk-runtime yet (let it create that namespace too)",
+            husk_namespaces::name(*typ),
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn check_mappings(field: &str, maps: &[LinuxIdMapping]) -> Result<()> {
+    // The kernel takes at most 340 lines and refuses overlaps with EINVAL:
+    // say which entry is wrong instead.
+    if maps.len() > 340 {
+        return Err(Error::Spec(format!(
+            "linux.{field}: {} entries, the kernel takes at most 340",
+            maps.len()
+        )));
+    }
+    let mut ranges: Vec<(u64, u64, usize)> = Vec::new();
+    for (i, m) in maps.iter().enumerate() {
+        if m.size() == 0 {
+            return Err(Error::Spec(format!("linux.{field}[{i}]: size is 0")));
+        }
+        let (c, h, n) = (
+            u64::from(m.container_id()),
+            u64::from(m.host_id()),
+            u64::from(m.size()),
+        );
+        if c + n > 1 << 32 || h + n > 1 << 32 {
+            return Err(Error::Spec(format!(
+                "linux.{field}[{i}]: the range goes past the last id 4294967295"
+            )));
+        }
+        for &(oc, oh, j) in &ranges {
+            let on = u64::from(maps[j].size());
+            if c < oc + on && oc < c + n {
+                return Err(Error::Spec(format!(
+                    "linux.{field}[{i}]: containerID range overlaps entry {j}"
+                )));
+            }
+            if h < oh + on && oh < h + n {
+                return Err(Error::Spec(format!(
+                    "linux.{field}[{i}]: hostID range overlaps entry {j}"
+                )));
+            }
+        }
+        ranges.push((c, h, i));
+    }
+    Ok(())
+}
+
+fn map_text(maps: &[LinuxIdMapping]) -> String {
+    maps.iter()
+        .map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size()))
+        .collect()
+}
+
+/// The parent, before it lets the init go: the maps of `pid`'s new user
+/// namespace. The runtime holds CAP_SETUID/CAP_SETGID in the parent
+/// namespace, so setgroups stays allowed (the container's user may have
+/// additional groups).
+pub fn write_maps(pid: i32, linux: &Linux) -> Result<()> {
+    for (file, maps) in [
+        ("uid_map", linux.uid_mappings()),
+        ("gid_map", linux.gid_mappings()),
+    ] {
+        let path = format!("/proc/{pid}/{file}");
+        let text = map_text(maps.as_deref().unwrap_or(&[]));
+        std::fs::write(&path, &text).ctx("write", &path)?;
+    }
+    Ok(())
+}
+
+/// Whether this process is in a user namespace other than the host's:
+/// /proc/self/uid_map is not the identity map of every id.
+pub fn in_user_namespace() -> bool {
+    std::fs::read_to_string("/proc/self/uid_map").is_ok_and(|m| {
+        let f: Vec<&str> = m.split_whitespace().collect();
+        f != ["0", "0", "4294967295"]
+    })
+}
+
+/// The mount flags of `path`'s mount the kernel locks when the mount came
+/// from a more privileged mount namespace (a remount may not clear them).
+pub fn locked_flags(path: &Path) -> Result<libc::c_ulong> {
+    let st = nix::sys::statvfs::statvfs(path).ctx("statvfs", path)?;
+    let f = st.flags();
+    use nix::sys::statvfs::FsFlags;
+    let mut out = 0;
+    for (st_flag, ms) in [
+        (FsFlags::ST_RDONLY, libc::MS_RDONLY),
+        (FsFlags::ST_NOSUID, libc::MS_NOSUID),
+        (FsFlags::ST_NODEV, libc::MS_NODEV),
+        (FsFlags::ST_NOEXEC, libc::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, libc::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, libc::MS_RELATIME),
+    ] {
+        if f.contains(st_flag) {
+            out |= ms;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn linux(json: &str) -> Linux {
+        serde_json::from_str(json).unwrap()
+    }
+
+    fn plan(json: &str) -> Plan {
+        Plan::from_spec(&serde_json::from_str::<Vec<_>>(json).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn mappings_are_checked_before_anything_exists() {
+        let userns = plan(r#"[{"type":"user"},{"type":"mount"}]"#);
+        let none = plan(r#"[{"type":"mount"}]"#);
+        let m = r#"[{"containerID":0,"hostID":100000,"size":65536}]"#;
+        let ok = linux(&format!(r#"{{"uidMappings":{m},"gidMappings":{m}}}"#));
+        assert!(validate(&ok, &userns).is_ok());
+        let e = validate(&ok, &none).unwrap_err().to_string();
+        assert!(e.contains("need a user namespace"), "{e}");
+        let e = validate(&linux("{}"), &userns).unwrap_err().to_string();
+        assert!(e.contains("needs both"), "{e}");
+        let overlap = linux(&format!(
+            r#"{{"uidMappings":[{{"containerID":0,"hostID":100000,"size":10}},{{"containerID":5,"hostID":200000,"size":10}}],"gidMappings":{m}}}"#
+        ));
+        let e = validate(&overlap, &userns).unwrap_err().to_string();
+        assert!(
+            e.contains("uidMappings[1]: containerID range overlaps entry 0"),
+            "{e}"
+        );
+        let joined = plan(r#"[{"type":"user"},{"type":"network","path":"/proc/self/ns/net"}]"#);
+        let e = validate(&ok, &joined).unwrap_err().to_string();
+        assert!(e.contains("joining the network namespace"), "{e}");
+    }
+
+    #[test]
+    fn maps_are_written_as_the_kernel_reads_them() {
+        let m: Vec<LinuxIdMapping> = serde_json::from_str(
+            r#"[{"containerID":0,"hostID":100000,"size":1000},{"containerID":1000,"hostID":1000,"size":1}]"#,
+        )
+        .unwrap();
+        assert_eq!(map_text(&m), "0 100000 1000\n1000 1000 1\n");
+    }
+}
