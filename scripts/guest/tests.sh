@@ -14,6 +14,8 @@ TESTS=(
   "husk-runtime lifecycle"
   "husk-runtime config_linux"
   "husk-runtime systemd_cgroup"
+  "husk-runtime userns"
+  "husk-runtime conformance"
   "husk signals_and_limits"
 )
 mode=$1 out=$2

@@ -211,7 +211,9 @@ fn features_describe_this_runtime() {
         .iter()
         .any(|h| h == "createRuntime"));
     let ns = v["linux"]["namespaces"].as_array().unwrap();
-    assert!(ns.iter().any(|n| n == "pid") && !ns.iter().any(|n| n == "user"));
+    assert!(ns.iter().any(|n| n == "pid") && ns.iter().any(|n| n == "user"));
+    assert!(!ns.iter().any(|n| n == "time"));
+    assert_eq!(v["linux"]["mountExtensions"]["idmap"]["enabled"], true);
     assert!(v["linux"]["capabilities"]
         .as_array()
         .unwrap()
@@ -229,6 +231,12 @@ fn features_describe_this_runtime() {
         .unwrap()
         .iter()
         .any(|o| o == "rbind"));
+    for o in ["rro", "rnosymfollow", "idmap", "ridmap"] {
+        assert!(
+            v["mountOptions"].as_array().unwrap().iter().any(|x| x == o),
+            "{o}"
+        );
+    }
 }
 
 #[test]

@@ -58,7 +58,127 @@ pub fn user_namespace(rt: &Peer) {
     );
 }
 
-peer_suite!(husk, runc, crun; [user_namespace]);
+/// A host dir owned by the host's root, bound with `idmap` into a
+/// container with a user namespace: its files show with their owners seen
+/// through the container's mapping (root's as root, 1000's as 1000), and
+/// a file the container's root makes is the host's root's on disk. A
+/// plain bind of the same dir shows the overflow id.
+pub fn idmapped_bind_mount(rt: &Peer) {
+    let src = host_dir(&format!("idmap-{}", rt.name));
+    std::fs::write(src.path().join("f0"), "x").unwrap();
+    std::fs::write(src.path().join("f1000"), "x").unwrap();
+    std::os::unix::fs::chown(src.path().join("f1000"), Some(1000), Some(1000)).unwrap();
+    let mut b = rt.bundle(&[
+        "sh",
+        "-c",
+        "stat -c '%n %u:%g' /id/f0 /id/f1000 /plain/f0; touch /id/made && echo made",
+    ]);
+    userns_bundle(&mut b);
+    b.edit(|c| {
+        let ms = c["mounts"].as_array_mut().unwrap();
+        ms.push(json!({"destination": "/id", "type": "bind", "source": src.path(), "options": ["rbind", "idmap"]}));
+        ms.push(json!({"destination": "/plain", "type": "bind", "source": src.path(), "options": ["rbind"]}));
+    });
+    let (code, out, err) = rt.run_bundle(&b, "idmap");
+    if rt.name == "runc" && rt.version().starts_with("1.1.") {
+        // runc 1.1 predates idmapped mounts (1.2 added them): the option
+        // is ignored and the owners show unmapped.
+        assert!(out.contains("/id/f0 65534:65534"), "runc: {out}{err}");
+        skip(
+            "runc::idmapped_bind_mount",
+            "runc 1.1 does not support idmap mounts",
+        );
+        return;
+    }
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            0,
+            "/id/f0 0:0\n/id/f1000 1000:1000\n/plain/f0 65534:65534\nmade\n"
+        ),
+        "{}: {err}",
+        rt.name
+    );
+    use std::os::unix::fs::MetadataExt;
+    let made = std::fs::metadata(src.path().join("made")).unwrap();
+    assert_eq!((made.uid(), made.gid()), (0, 0), "{}", rt.name);
+}
+
+peer_suite!(husk, runc, crun; [user_namespace, idmapped_bind_mount]);
+
+/// `ridmap` reaches a mount below the source; mappings given on the mount
+/// itself are used instead of the container's.
+#[test]
+fn ridmap_and_mappings_of_the_mount() {
+    require_root!("ridmap_and_mappings_of_the_mount");
+    use nix::mount::{mount, MsFlags};
+    let rt = Rt::new();
+    let src = host_dir("ridmap");
+    let sub = src.path().join("sub");
+    std::fs::create_dir(&sub).unwrap();
+    // A bind of another dir of the same filesystem as the mount below: not
+    // a tmpfs, which kernels before 6.3 cannot idmap.
+    let other = host_dir("ridmap-sub");
+    mount(
+        Some(other.path()),
+        &sub,
+        None::<&str>,
+        MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .unwrap();
+    let _sub = MountGuard(sub.clone());
+    std::fs::write(sub.join("f"), "x").unwrap();
+    std::fs::write(src.path().join("g"), "x").unwrap();
+    std::os::unix::fs::chown(src.path().join("g"), Some(2000), Some(2000)).unwrap();
+    let mut b = bundle(&["stat", "-c", "%n %u:%g", "/r/sub/f", "/m/g"]);
+    userns_bundle(&mut b);
+    b.edit(|c| {
+        let ms = c["mounts"].as_array_mut().unwrap();
+        ms.push(json!({"destination": "/r", "type": "bind", "source": src.path(), "options": ["rbind", "ridmap"]}));
+        // The mount's own mapping goes from the ids on the source
+        // (containerID) to host ids: on-disk 2000 is host id BASE+7, which
+        // the container's user namespace shows as 7.
+        ms.push(json!({"destination": "/m", "type": "bind", "source": src.path(), "options": ["bind", "idmap"],
+            "uidMappings": [{"containerID": 2000, "hostID": BASE + 7, "size": 1}],
+            "gidMappings": [{"containerID": 2000, "hostID": BASE + 7, "size": 1}]}));
+    });
+    assert_eq!(run_ok(&rt, &b, "ridmap"), "/r/sub/f 0:0\n/m/g 7:7\n");
+}
+
+/// Wrong idmap configs are refused before anything exists, naming the mount.
+#[test]
+fn bad_idmap_mounts_are_refused() {
+    require_root!("bad_idmap_mounts_are_refused");
+    let rt = Rt::new();
+    type Edit = fn(&mut serde_json::Value);
+    let cases: [(&str, Edit); 3] = [
+        ("idmap is only supported on bind mounts", |c| {
+            c["mounts"].as_array_mut().unwrap().push(
+                json!({"destination": "/t", "type": "tmpfs", "source": "tmpfs", "options": ["idmap"]}),
+            );
+        }),
+        ("need the idmap or ridmap option", |c| {
+            c["mounts"].as_array_mut().unwrap().push(
+                json!({"destination": "/t", "type": "bind", "source": "/tmp", "options": ["rbind"],
+                "uidMappings": [{"containerID": 0, "hostID": BASE, "size": 1}],
+                "gidMappings": [{"containerID": 0, "hostID": BASE, "size": 1}]}),
+            );
+        }),
+        ("idmap needs uidMappings and gidMappings", |c| {
+            c["mounts"].as_array_mut().unwrap().push(
+                json!({"destination": "/t", "type": "bind", "source": "/tmp", "options": ["rbind", "idmap"]}),
+            );
+        }),
+    ];
+    for (want, edit) in cases {
+        let mut b = bundle(&["true"]);
+        b.edit(edit);
+        let id = rt.id("idmap-bad");
+        let err = rt.fails(&["create", "--bundle", p(&b), &id]);
+        assert!(err.contains(want) && err.contains("/t"), "{want}: {err}");
+    }
+}
 
 /// Seen from the host: the init runs as the mapped root, an exec joins the
 /// user namespace (its own map, its user mapped too), and the host's view of

@@ -33,6 +33,9 @@ impl Runtime {
         let plan = Plan::from_spec(linux.and_then(|l| l.namespaces().as_deref()).unwrap_or(&[]))?;
         validate::validate(&spec, &plan, opts.console_socket.is_some())?;
         let seccomp = validate::seccomp_filter(&spec, self.store.root())?;
+        // Before anything exists: a source that cannot be idmapped is an
+        // error of the spec.
+        let idmapped = crate::idmap::Idmapped::prepare(&spec, &bundle)?;
         let cgroups_path = linux
             .and_then(|l| l.cgroups_path().as_ref())
             .map(|p| p.to_string_lossy().into_owned());
@@ -126,11 +129,13 @@ impl Runtime {
                     listener: &listener,
                     channel: &child,
                     seccomp: seccomp.clone(),
+                    idmapped: &idmapped,
                 });
             }
             drop(child);
             drop(listener);
             drop(console);
+            drop(idmapped);
             let state = ContainerState {
                 id: id.to_string(),
                 pid,

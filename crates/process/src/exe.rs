@@ -23,17 +23,6 @@ const SEALS: libc::c_int =
 /// attribute cannot make us loop.
 const MARKER: &str = "_HUSK_RUNTIME_PROTECTED";
 
-const OPEN_TREE_CLONE: libc::c_uint = 1;
-const MOUNT_ATTR_RDONLY: u64 = 0x1;
-
-#[repr(C)]
-struct MountAttr {
-    attr_set: u64,
-    attr_clr: u64,
-    propagation: u64,
-    userns_fd: u64,
-}
-
 /// True when /proc/self/exe cannot be opened for writing: it lives on a
 /// read-only mount, or it is our sealed memfd.
 pub fn is_protected() -> bool {
@@ -72,41 +61,8 @@ pub fn ensure_protected() -> io::Result<()> {
 }
 
 fn readonly_bind() -> io::Result<OwnedFd> {
-    // SAFETY: open_tree with a valid C string; returns a new fd or -1.
-    let fd = unsafe {
-        libc::syscall(
-            libc::SYS_open_tree,
-            libc::AT_FDCWD,
-            c"/proc/self/exe".as_ptr(),
-            OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint,
-        )
-    };
-    if fd < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: fd is a fresh descriptor from open_tree that we own.
-    let fd = unsafe { OwnedFd::from_raw_fd(fd as i32) };
-    let attr = MountAttr {
-        attr_set: MOUNT_ATTR_RDONLY,
-        attr_clr: 0,
-        propagation: 0,
-        userns_fd: 0,
-    };
-    // SAFETY: mount_setattr on the detached mount fd with AT_EMPTY_PATH and
-    // a mount_attr of the size passed.
-    let rc = unsafe {
-        libc::syscall(
-            libc::SYS_mount_setattr,
-            fd.as_raw_fd(),
-            c"".as_ptr(),
-            libc::AT_EMPTY_PATH,
-            &attr as *const MountAttr,
-            std::mem::size_of::<MountAttr>(),
-        )
-    };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    let fd = crate::sys::open_tree(std::path::Path::new("/proc/self/exe"), false)?;
+    crate::sys::mount_setattr(fd.as_raw_fd(), false, libc::MOUNT_ATTR_RDONLY, 0, None)?;
     Ok(fd)
 }
 

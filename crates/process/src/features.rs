@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 /// Mount options `mounts[].options` understands (mounts.rs's table).
-pub(crate) const MOUNT_OPTIONS: [&str; 54] = [
+pub(crate) const MOUNT_OPTIONS: [&str; 56] = [
     "async",
     "atime",
     "bind",
@@ -13,6 +13,7 @@ pub(crate) const MOUNT_OPTIONS: [&str; 54] = [
     "diratime",
     "dirsync",
     "exec",
+    "idmap",
     "mand",
     "noatime",
     "nodev",
@@ -32,6 +33,7 @@ pub(crate) const MOUNT_OPTIONS: [&str; 54] = [
     "relatime",
     "remount",
     "rexec",
+    "ridmap",
     "rnoatime",
     "rnodev",
     "rnodiratime",
@@ -95,7 +97,7 @@ pub fn features() -> Value {
             "apparmor": {"enabled": false},
             "selinux": {"enabled": false},
             "intelRdt": {"enabled": false},
-            "mountExtensions": {"idmap": {"enabled": false}},
+            "mountExtensions": {"idmap": {"enabled": true}},
         },
         "annotations": {
             "io.github.husk.runtime.version": env!("CARGO_PKG_VERSION"),

@@ -30,6 +30,8 @@ pub struct InitConfig<'a> {
     pub channel: &'a Channel,
     /// `linux.seccomp`, compiled by the parent before the clone.
     pub seccomp: Option<husk_seccomp::Filter>,
+    /// The idmapped mounts, made by the parent before the clone.
+    pub idmapped: &'a crate::idmap::Idmapped,
 }
 
 /// Entry point in the child. Never returns: it execs or exits.
@@ -131,7 +133,10 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
     rootfs::prepare(
         spec,
         cfg.rootfs,
-        cfg.bundle,
+        &rootfs::Sources {
+            bundle: cfg.bundle,
+            idmapped: cfg.idmapped,
+        },
         rootfs::RootEntry::of(cfg.plan, cfg.no_pivot),
         new_cgroupns,
         &mut placed,
@@ -224,11 +229,12 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
 /// CVE-2024-21626 let `cwd: /proc/self/fd/N` escape the rootfs.
 fn close_leaked_fds(cfg: &InitConfig<'_>) -> Result<()> {
     let keep_to = 3 + cfg.preserve_fds as RawFd;
-    let keep = [
+    let mut keep = vec![
         Some(cfg.channel.raw_fd()),
         Some(cfg.listener.as_raw_fd()),
         cfg.console,
     ];
+    keep.extend(cfg.idmapped.raw_fds().into_iter().map(Some));
     let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
         .ctx("read", "/proc/self/fd")?
         .flatten()

@@ -16,6 +16,7 @@ pub mod features;
 mod finalize;
 mod hooks;
 mod host_root;
+mod idmap;
 mod init;
 mod kill;
 mod mounts;

@@ -25,6 +25,8 @@ pub struct Options {
     /// on the mount and every mount below it.
     pub rec_set: u64,
     pub rec_clear: u64,
+    /// `idmap` (Some(false)) or `ridmap` (Some(true)): see idmap.rs.
+    pub idmap: Option<bool>,
 }
 
 impl Options {
@@ -100,6 +102,14 @@ pub fn parse_options(options: &[String]) -> Options {
                 o.propagation.push(libc::MS_UNBINDABLE | libc::MS_REC);
                 (0, 0)
             }
+            "idmap" => {
+                o.idmap = Some(false);
+                (0, 0)
+            }
+            "ridmap" => {
+                o.idmap = Some(true);
+                (0, 0)
+            }
             opt if recursive_attr(opt).is_some() => {
                 if let Some((set, clear)) = recursive_attr(opt) {
                     o.rec_set = (o.rec_set & !clear) | set;
@@ -149,7 +159,13 @@ fn recursive_attr(opt: &str) -> Option<(u64, u64)> {
 /// Mounts one spec mount. `root` is an fd of the rootfs (after its self
 /// bind mount), `bundle` resolves relative bind sources, `cgroup_mounts`
 /// is how `cgroup` mounts are expanded.
-pub fn mount_one(root: &OwnedFd, m: &Mount, bundle: &Path, cgroups: &CgroupMounts) -> Result<()> {
+pub fn mount_one(
+    root: &OwnedFd,
+    m: &Mount,
+    bundle: &Path,
+    cgroups: &CgroupMounts,
+    idmapped: Option<&OwnedFd>,
+) -> Result<()> {
     let dest = m.destination();
     if !dest.is_absolute() {
         return Err(Error::Spec(format!(
@@ -172,7 +188,7 @@ pub fn mount_one(root: &OwnedFd, m: &Mount, bundle: &Path, cgroups: &CgroupMount
                 dest.display()
             )));
         }
-        return bind_mount(root, m, bundle, &opts);
+        return bind_mount(root, m, bundle, &opts, idmapped);
     }
     if typ == "proc" || typ == "sysfs" {
         refuse_symlink(root, dest, typ)?;
@@ -233,7 +249,13 @@ pub fn mount_one(root: &OwnedFd, m: &Mount, bundle: &Path, cgroups: &CgroupMount
     apply_propagation(root, dest, Kind::Dir, &opts)
 }
 
-fn bind_mount(root: &OwnedFd, m: &Mount, bundle: &Path, opts: &Options) -> Result<()> {
+fn bind_mount(
+    root: &OwnedFd,
+    m: &Mount,
+    bundle: &Path,
+    opts: &Options,
+    idmapped: Option<&OwnedFd>,
+) -> Result<()> {
     let dest = m.destination();
     let src = m.source().clone().ok_or_else(|| {
         Error::Spec(format!(
@@ -257,8 +279,13 @@ fn bind_mount(root: &OwnedFd, m: &Mount, bundle: &Path, opts: &Options) -> Resul
     let target = create_in_root(root, dest, kind)?;
     let target_path = proc_fd_path(&target);
     let rec = opts.flags & libc::MS_REC;
-    sys::mount(Some(&src), &target_path, None, libc::MS_BIND | rec, None)
-        .ctx("bind mount", dest)?;
+    match idmapped {
+        // Made idmapped by the runtime before the clone (idmap.rs).
+        Some(tree) => sys::move_mount(tree.as_raw_fd(), target.as_raw_fd())
+            .ctx("attach the idmapped mount on", dest)?,
+        None => sys::mount(Some(&src), &target_path, None, libc::MS_BIND | rec, None)
+            .ctx("bind mount", dest)?,
+    }
     // Attributes of a bind mount only apply through a remount.
     let attrs = opts.flags & !(libc::MS_BIND | libc::MS_REC | libc::MS_REMOUNT);
     if attrs != 0 {
@@ -305,7 +332,7 @@ fn apply_recursive_attrs(root: &OwnedFd, dest: &Path, kind: Kind, opts: &Options
         return Ok(());
     }
     let target = create_in_root(root, dest, kind)?;
-    sys::mount_setattr(target.as_raw_fd(), true, opts.rec_set, opts.rec_clear)
+    sys::mount_setattr(target.as_raw_fd(), true, opts.rec_set, opts.rec_clear, None)
         .ctx("set recursive mount attributes on", dest)
 }
 

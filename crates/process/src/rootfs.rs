@@ -52,6 +52,13 @@ impl RootEntry {
     }
 }
 
+/// Where bind mounts come from: relative sources under the bundle, the
+/// idmapped ones already made by the parent.
+pub struct Sources<'a> {
+    pub bundle: &'a Path,
+    pub idmapped: &'a crate::idmap::Idmapped,
+}
+
 /// Everything up to and including pivot_root. Runs in the init, inside the
 /// new mount namespace. Afterwards the cwd is the new `/`.
 ///
@@ -62,7 +69,7 @@ impl RootEntry {
 pub fn prepare(
     spec: &Spec,
     rootfs: &Path,
-    bundle: &Path,
+    sources: &Sources<'_>,
     entry: RootEntry,
     cgroupns: bool,
     placed: &mut dyn FnMut() -> Result<()>,
@@ -98,7 +105,7 @@ pub fn prepare(
     let mut cgroup_mounts: Option<CgroupMounts> = None;
     let mut dev_is_bind = false;
     let mut has_devpts = false;
-    for m in spec.mounts().as_deref().unwrap_or(&[]) {
+    for (i, m) in spec.mounts().as_deref().unwrap_or(&[]).iter().enumerate() {
         if m.destination() == Path::new("/dev") {
             dev_is_bind = m.typ().as_deref() == Some("bind")
                 || m.options()
@@ -115,8 +122,9 @@ pub fn prepare(
         mounts::mount_one(
             &root,
             m,
-            bundle,
+            sources.bundle,
             cgroup_mounts.as_ref().unwrap_or(&CgroupMounts::default()),
+            sources.idmapped.tree(i),
         )?;
     }
     if cgroup_mounts.is_none() {

@@ -51,13 +51,21 @@ pub fn mount(
 }
 
 /// mount_setattr(2) on the mount `fd` refers to (an O_PATH fd of its
-/// root), and with `recursive` on every mount below it.
-pub fn mount_setattr(fd: RawFd, recursive: bool, set: u64, clear: u64) -> io::Result<()> {
+/// root, or a detached tree from [`open_tree`]), and with `recursive` on
+/// every mount below it. `userns` is the namespace of an idmapping
+/// (`set` then holds MOUNT_ATTR_IDMAP).
+pub fn mount_setattr(
+    fd: RawFd,
+    recursive: bool,
+    set: u64,
+    clear: u64,
+    userns: Option<RawFd>,
+) -> io::Result<()> {
     let attr = libc::mount_attr {
         attr_set: set,
         attr_clr: clear,
         propagation: 0,
-        userns_fd: 0,
+        userns_fd: userns.map_or(0, |f| f as u64),
     };
     let mut flags = libc::AT_EMPTY_PATH as libc::c_uint;
     if recursive {
@@ -73,6 +81,47 @@ pub fn mount_setattr(fd: RawFd, recursive: bool, set: u64, clear: u64) -> io::Re
             flags,
             &attr as *const libc::mount_attr,
             std::mem::size_of::<libc::mount_attr>(),
+        )
+    };
+    if rc < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
+    }
+}
+
+/// open_tree(2) with OPEN_TREE_CLONE: a detached copy of the mount at
+/// `path` (with the mounts below it when `recursive`), close-on-exec.
+pub fn open_tree(path: &Path, recursive: bool) -> io::Result<std::os::fd::OwnedFd> {
+    const OPEN_TREE_CLONE: libc::c_uint = 1;
+    let p = cstr(path)?;
+    let mut flags = OPEN_TREE_CLONE | libc::O_CLOEXEC as libc::c_uint;
+    if recursive {
+        flags |= libc::AT_RECURSIVE as libc::c_uint;
+    }
+    // SAFETY: open_tree with a valid C string; returns a new fd or -1.
+    let fd = unsafe { libc::syscall(libc::SYS_open_tree, libc::AT_FDCWD, p.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor from open_tree that nothing else owns.
+    Ok(unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as RawFd) })
+}
+
+/// move_mount(2): attaches the detached tree `from` onto the O_PATH fd
+/// `onto`.
+pub fn move_mount(from: RawFd, onto: RawFd) -> io::Result<()> {
+    const MOVE_MOUNT_F_EMPTY_PATH: libc::c_uint = 0x4;
+    const MOVE_MOUNT_T_EMPTY_PATH: libc::c_uint = 0x40;
+    // SAFETY: two fds we hold and empty C strings with the EMPTY_PATH flags.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            from,
+            c"".as_ptr(),
+            onto,
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
         )
     };
     if rc < 0 {

@@ -12,6 +12,7 @@ use husk_namespaces::Plan;
 use oci_spec::runtime::{Linux, LinuxIdMapping, LinuxNamespaceType};
 
 use crate::error::Context;
+use crate::idmap::map_text;
 use crate::{Error, Result};
 
 /// The checks before anything exists.
@@ -96,24 +97,22 @@ fn check_mappings(field: &str, maps: &[LinuxIdMapping]) -> Result<()> {
     Ok(())
 }
 
-fn map_text(maps: &[LinuxIdMapping]) -> String {
-    maps.iter()
-        .map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size()))
-        .collect()
-}
-
 /// The parent, before it lets the init go: the maps of `pid`'s new user
 /// namespace. The runtime holds CAP_SETUID/CAP_SETGID in the parent
 /// namespace, so setgroups stays allowed (the container's user may have
 /// additional groups).
 pub fn write_maps(pid: i32, linux: &Linux) -> Result<()> {
-    for (file, maps) in [
-        ("uid_map", linux.uid_mappings()),
-        ("gid_map", linux.gid_mappings()),
-    ] {
+    write_id_maps(
+        pid,
+        linux.uid_mappings().as_deref().unwrap_or(&[]),
+        linux.gid_mappings().as_deref().unwrap_or(&[]),
+    )
+}
+
+pub fn write_id_maps(pid: i32, uids: &[LinuxIdMapping], gids: &[LinuxIdMapping]) -> Result<()> {
+    for (file, maps) in [("uid_map", uids), ("gid_map", gids)] {
         let path = format!("/proc/{pid}/{file}");
-        let text = map_text(maps.as_deref().unwrap_or(&[]));
-        std::fs::write(&path, &text).ctx("write", &path)?;
+        std::fs::write(&path, map_text(maps)).ctx("write", &path)?;
     }
     Ok(())
 }
