@@ -141,23 +141,22 @@ fn failing_poststart_and_poststop_hooks_warn_and_the_rest_run() {
     });
     let id = rt.id("poststart");
     rt.ok(&["create", "--bundle", p(&b), &id]);
-    let out = husk_fixtures::output_via_files(
-        rt.cmd()
-            .args(["start", &id])
-            .env("HUSK_HOOK_PROBE", "inherited")
-            .stdin(std::process::Stdio::null()),
-    );
+    // The runtime's own environment, which a hook without `env` inherits.
+    let with_probe = |args: &[&str]| {
+        husk_fixtures::output_via_files(
+            rt.cmd()
+                .args(args)
+                .env("HUSK_HOOK_PROBE", "inherited")
+                .stdin(std::process::Stdio::null()),
+        )
+    };
+    let out = with_probe(&["start", &id]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("warning: hooks.poststart[0]"), "{err}");
     assert!(err.contains("warning: hooks.poststart[2]"), "{err}");
     assert_eq!(rt.status(&id), "running");
-    let out = husk_fixtures::output_via_files(
-        rt.cmd()
-            .args(["delete", "--force", &id])
-            .env("HUSK_HOOK_PROBE", "inherited")
-            .stdin(std::process::Stdio::null()),
-    );
+    let out = with_probe(&["delete", "--force", &id]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{err}");
     assert!(err.contains("warning: hooks.poststop[0]"), "{err}");

@@ -151,7 +151,6 @@ fn ridmap_and_mappings_of_the_mount() {
 fn bad_idmap_mounts_are_refused() {
     require_root!("bad_idmap_mounts_are_refused");
     let rt = Rt::new();
-    type Edit = fn(&mut serde_json::Value);
     let cases: [(&str, Edit); 3] = [
         ("idmap is only supported on bind mounts", |c| {
             c["mounts"].as_array_mut().unwrap().push(
@@ -171,12 +170,8 @@ fn bad_idmap_mounts_are_refused() {
             );
         }),
     ];
-    for (want, edit) in cases {
-        let mut b = bundle(&["true"]);
-        b.edit(edit);
-        let id = rt.id("idmap-bad");
-        let err = rt.fails(&["create", "--bundle", p(&b), &id]);
-        assert!(err.contains(want) && err.contains("/t"), "{want}: {err}");
+    for err in refusals(&rt, &cases) {
+        assert!(err.contains("/t"), "{err}");
     }
 }
 
@@ -243,7 +238,6 @@ fn host_network_and_cgroup_namespace() {
 fn bad_user_namespace_configs_are_refused() {
     require_root!("bad_user_namespace_configs_are_refused");
     let rt = Rt::new();
-    type Edit = fn(&mut serde_json::Value);
     let cases: [(&str, Edit); 3] = [
         ("need a user namespace", |c| {
             c["linux"]["uidMappings"] = json!([{"containerID": 0, "hostID": BASE, "size": 1}]);
@@ -257,12 +251,23 @@ fn bad_user_namespace_configs_are_refused() {
             ns.push(json!({"type": "user", "path": "/proc/self/ns/user"}));
         }),
     ];
+    refusals(&rt, &cases);
+}
+
+type Edit = fn(&mut serde_json::Value);
+
+/// Each edit of the default bundle makes `create` fail with its message in
+/// one line (and nothing left: `fails` checks the exit); the messages.
+fn refusals(rt: &Rt, cases: &[(&str, Edit)]) -> Vec<String> {
+    let mut errs = Vec::new();
     for (want, edit) in cases {
         let mut b = bundle(&["true"]);
         b.edit(edit);
-        let id = rt.id("userns-bad");
+        let id = rt.id("refused");
         let err = rt.fails(&["create", "--bundle", p(&b), &id]);
         assert!(err.contains(want), "{want}: {err}");
         assert_eq!(err.trim().lines().count(), 1, "{err}");
+        errs.push(err);
     }
+    errs
 }

@@ -35,14 +35,7 @@ pub fn spec_shares_host_mounts(spec: &Spec) -> Result<bool> {
 /// private (recursively: whatever the caller had mounted below it is
 /// carried along and stops propagating too).
 pub fn bind(rootfs: &Path) -> Result<()> {
-    sys::mount(
-        Some(rootfs),
-        rootfs,
-        None,
-        libc::MS_BIND | libc::MS_REC,
-        None,
-    )
-    .ctx("bind mount rootfs", rootfs)?;
+    crate::rootfs::bind_onto_itself(rootfs)?;
     if let Err(e) = sys::mount(None, rootfs, None, libc::MS_PRIVATE | libc::MS_REC, None) {
         release(rootfs);
         return Err(crate::Error::sys("make private", rootfs, e));

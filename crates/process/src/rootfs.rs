@@ -91,14 +91,7 @@ pub fn prepare(
     if entry != RootEntry::Chroot {
         sys::mount(None, Path::new("/"), None, first, None).ctx("set propagation of", "/")?;
         // pivot_root needs the new root to be a mount point.
-        sys::mount(
-            Some(rootfs),
-            rootfs,
-            None,
-            libc::MS_BIND | libc::MS_REC,
-            None,
-        )
-        .ctx("bind mount rootfs", rootfs)?;
+        bind_onto_itself(rootfs)?;
     }
     let root = open_root(rootfs)?;
 
@@ -156,6 +149,19 @@ pub fn prepare(
         RootEntry::PivotRoot => pivot(rootfs)?,
     }
     Ok(())
+}
+
+/// The rootfs bound onto itself, with the mounts below it: a mount of its
+/// own, which pivot_root needs and a read-only remount may change alone.
+pub fn bind_onto_itself(rootfs: &Path) -> Result<()> {
+    sys::mount(
+        Some(rootfs),
+        rootfs,
+        None,
+        libc::MS_BIND | libc::MS_REC,
+        None,
+    )
+    .ctx("bind mount rootfs", rootfs)
 }
 
 fn deferred(prop: libc::c_ulong) -> bool {
