@@ -205,6 +205,8 @@ fn readme_examples_run_as_written() {
         "D /etc/group\n",
         "A /note\n",
         "Using cache",
+        // husk-runtime exec's view of a user namespace's uid_map.
+        "         0     100000      65536\n",
     ] {
         assert!(
             all_out.replace("\r\n", "\n").contains(want),
