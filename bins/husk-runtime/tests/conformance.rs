@@ -261,7 +261,7 @@ fn no_mount_namespace_masks_execs_and_cleans_up() {
 procsys=1
 "
     );
-    rt.ok(&["delete", "--force", &id]);
+    assert!(rt.remove(&id).status.success());
     assert_eq!(mounts.mounts(), Vec::<PathBuf>::new(), "left by delete");
 
     // A bind source that does not exist, after /proc and /dev are mounted.

@@ -206,7 +206,7 @@ fn host_sees_mapped_ids_and_exec_joins() {
     let meta = std::fs::metadata(b.rootfs().join("tmp/by-1000")).unwrap();
     use std::os::unix::fs::MetadataExt;
     assert_eq!((meta.uid(), meta.gid()), (BASE + 1000, BASE + 1000));
-    rt.ok(&["delete", "--force", &id]);
+    assert!(rt.remove(&id).status.success());
 }
 
 /// Without a network namespace the user namespace does not own one and may
@@ -232,6 +232,66 @@ fn host_network_and_cgroup_namespace() {
     assert_eq!(run_ok(&rt, &b, "userns-hostnet"), "sys-ok\ncgroup-ok\n");
 }
 
+/// A pod with `hostUsers: false`, as containerd lays it out: the sandbox
+/// creates the user namespace (and the network and ipc ones), a container
+/// joins them by path and creates its own pid, mount and uts namespaces,
+/// which then belong to the pod's user namespace (its /proc mounts, it is
+/// PID 1 of its own pid namespace); exec joins the same user namespace.
+#[test]
+fn a_container_joins_the_pods_user_namespace() {
+    require_root!("a_container_joins_the_pods_user_namespace");
+    let rt = Rt::new();
+    let mut sandbox = bundle(&["sleep", "60"]);
+    userns_bundle(&mut sandbox);
+    let pod = rt.id("pod");
+    rt.ok(&["run", "--detach", "--bundle", p(&sandbox), &pod]);
+    let pid = rt.state(&pod)["pid"].as_i64().unwrap();
+    let ns = |t: &str| {
+        std::fs::read_link(format!("/proc/{pid}/ns/{t}"))
+            .unwrap()
+            .display()
+            .to_string()
+    };
+    let mut b = bundle(&[
+        "sh",
+        "-c",
+        "echo $$; for t in user net ipc; do readlink /proc/self/ns/$t; done; cat /proc/self/uid_map | tr -s ' '; \
+         [ \"$(readlink /proc/self/ns/pid)\" != \"$(readlink /proc/1/ns/pid)\" ] || echo own-pid-ns; sleep 60",
+    ]);
+    userns_bundle(&mut b);
+    b.edit(|c| {
+        let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.retain(|n| !["user", "network", "ipc"].contains(&n["type"].as_str().unwrap()));
+        for t in ["user", "net", "ipc"] {
+            let typ = if t == "net" { "network" } else { t };
+            ns.push(json!({"type": typ, "path": format!("/proc/{pid}/ns/{t}")}));
+        }
+    });
+    let ctr = rt.id("pod-ctr");
+    rt.ok(&["run", "--detach", "--bundle", p(&b), &ctr]);
+    let out = rt.ok(&[
+        "exec",
+        &ctr,
+        "sh",
+        "-c",
+        "readlink /proc/self/ns/user; id -u",
+    ]);
+    assert_eq!(out, format!("{}\n0\n", ns("user")));
+    let ctr_pid = rt.state(&ctr)["pid"].as_i64().unwrap();
+    let status = std::fs::read_to_string(format!("/proc/{ctr_pid}/status")).unwrap();
+    assert_eq!(
+        field(&status, "NSpid").split('\t').next_back(),
+        Some("1"),
+        "{status}"
+    );
+    assert_eq!(
+        field(&status, "Uid"),
+        format!("{BASE}\t{BASE}\t{BASE}\t{BASE}")
+    );
+    assert!(rt.remove(&ctr).status.success());
+    assert!(rt.remove(&pod).status.success());
+}
+
 /// What husk-runtime cannot do yet, or what is wrong, is refused before
 /// anything exists, in one line naming the field.
 #[test]
@@ -246,9 +306,14 @@ fn bad_user_namespace_configs_are_refused() {
             let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
             ns.push(json!({"type": "user"}));
         }),
-        ("joining a user namespace by path is not supported", |c| {
+        ("together with a new user namespace is not supported", |c| {
             let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
-            ns.push(json!({"type": "user", "path": "/proc/self/ns/user"}));
+            ns.retain(|n| n["type"] != "network");
+            ns.push(json!({"type": "network", "path": "/proc/self/ns/net"}));
+            ns.push(json!({"type": "user"}));
+            let map = json!([{"containerID": 0, "hostID": BASE, "size": 65536}]);
+            c["linux"]["uidMappings"] = map.clone();
+            c["linux"]["gidMappings"] = map;
         }),
     ];
     refusals(&rt, &cases);

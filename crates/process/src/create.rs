@@ -10,7 +10,7 @@ use oci_spec::runtime::LinuxNamespaceType;
 use crate::channel::{self, Msg};
 use crate::error::Context;
 use crate::init::{self, InitConfig};
-use crate::{console, hooks, sys, validate, Error, Result, Runtime};
+use crate::{console, hooks, validate, Error, Result, Runtime};
 
 #[derive(Debug, Clone, Default)]
 pub struct CreateOptions {
@@ -107,11 +107,11 @@ impl Runtime {
                 }
             }
             let flags = plan.new.bits() as u64 & !(libc::CLONE_NEWCGROUP as u64);
-            let pid = match sys::clone3(flags, None) {
+            let pid = match crate::userns::clone_init(flags, &plan) {
                 Ok(pid) => pid,
                 Err(e) => {
                     let _ = cgroup.destroy();
-                    return Err(Error::sys("clone3", "container init", e));
+                    return Err(e);
                 }
             };
             if pid == 0 {

@@ -52,8 +52,10 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
     // is set once the user is switched.
     sys::umask(0);
     close_leaked_fds(cfg)?;
+    // The pid namespace was joined before the clone, a user namespace by
+    // the helper that cloned us (userns::clone_init).
     for (typ, path) in &cfg.plan.join {
-        if *typ != LinuxNamespaceType::Pid {
+        if !matches!(typ, LinuxNamespaceType::Pid | LinuxNamespaceType::User) {
             husk_namespaces::join(*typ, path)?;
         }
     }
@@ -78,13 +80,9 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
         // Until the parent wrote our maps every id is unmapped here: no
         // file could be made, no keyring owned. The parent sends Go after.
         placed()?;
-        // Still the host's root (unmapped inside, the overflow id): become
-        // the namespace's root, the id the runtime's files get.
-        let root = nix::unistd::Gid::from_raw(0);
-        nix::unistd::setresgid(root, root, root).ctx("setresgid", "0 in the user namespace")?;
-        nix::unistd::setgroups(&[]).ctx("setgroups", "[] in the user namespace")?;
-        let root = nix::unistd::Uid::from_raw(0);
-        nix::unistd::setresuid(root, root, root).ctx("setresuid", "0 in the user namespace")?;
+        crate::userns::become_root()?;
+    } else if cfg.plan.has(LinuxNamespaceType::User) {
+        crate::userns::become_root()?;
     }
     if !cfg.no_new_keyring {
         if let Err(e) = sys::join_session_keyring(cfg.id) {

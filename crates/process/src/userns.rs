@@ -6,6 +6,7 @@
 //! mounted (runc's way), and flags the kernel locked on mounts that came
 //! from the host are kept on remounts.
 
+use std::os::fd::AsRawFd;
 use std::path::Path;
 
 use husk_namespaces::Plan;
@@ -28,9 +29,9 @@ pub fn validate(linux: &Linux, plan: &Plan) -> Result<()> {
         return Ok(());
     }
     if !plan.creates(LinuxNamespaceType::User) {
-        return Err(Error::Spec(
-            "linux.namespaces: joining a user namespace by path is not supported by husk-runtime yet (let it create one with uidMappings and gidMappings)".into(),
-        ));
+        // Joined by path (a pod's): its maps are already written, and the
+        // namespaces joined with it are owned by it.
+        return Ok(());
     }
     if uids.is_empty() || gids.is_empty() {
         return Err(Error::Spec(
@@ -117,6 +118,74 @@ pub fn write_id_maps(pid: i32, uids: &[LinuxIdMapping], gids: &[LinuxIdMapping])
     Ok(())
 }
 
+/// The clone of a container's init. When the spec joins a user namespace
+/// by path, a helper joins it first and clones the init from there with
+/// CLONE_PARENT: the init's new namespaces then belong to that user
+/// namespace (a pid namespace made by us could not be mounted as /proc
+/// inside it), and the init is still the runtime's child. The helper
+/// reports the init's pid over a pipe and exits.
+pub fn clone_init(flags: u64, plan: &Plan) -> Result<i32> {
+    let Some((_, path)) = plan
+        .join
+        .iter()
+        .find(|(t, _)| *t == LinuxNamespaceType::User)
+    else {
+        return crate::sys::clone3(flags, None)
+            .map_err(|e| Error::sys("clone3", "container init", e));
+    };
+    let ns = std::fs::File::open(path).ctx("open", path)?;
+    let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).ctx("pipe", "init pid")?;
+    let helper = crate::sys::clone3(0, None)
+        .map_err(|e| Error::sys("clone3", "user namespace joiner", e))?;
+    if helper == 0 {
+        drop(rd);
+        let pid = nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWUSER)
+            .map_err(std::io::Error::from)
+            .and_then(|()| crate::sys::clone3(flags | libc::CLONE_PARENT as u64, None));
+        match pid {
+            Ok(0) => return Ok(0),
+            Ok(pid) => {
+                let _ = nix::unistd::write(&wr, &pid.to_le_bytes());
+                crate::sys::exit_now(0)
+            }
+            Err(e) => {
+                let code = -e.raw_os_error().unwrap_or(libc::EINVAL);
+                let _ = nix::unistd::write(&wr, &code.to_le_bytes());
+                crate::sys::exit_now(1)
+            }
+        }
+    }
+    drop(wr);
+    let mut buf = [0u8; 4];
+    let n = nix::unistd::read(rd.as_raw_fd(), &mut buf).unwrap_or(0);
+    crate::create::reap(helper);
+    let pid = if n == 4 { i32::from_le_bytes(buf) } else { 0 };
+    if pid > 0 {
+        return Ok(pid);
+    }
+    let why = if pid < 0 {
+        std::io::Error::from_raw_os_error(-pid)
+    } else {
+        std::io::Error::other("the helper died")
+    };
+    Err(Error::sys(
+        "join user namespace and clone the init in",
+        path,
+        why,
+    ))
+}
+
+/// The init, in its user namespace once the maps exist: from the host's
+/// root (unmapped inside, the overflow id) to the namespace's root, the
+/// id the runtime's files get.
+pub fn become_root() -> Result<()> {
+    let gid = nix::unistd::Gid::from_raw(0);
+    nix::unistd::setresgid(gid, gid, gid).ctx("setresgid", "0 in the user namespace")?;
+    nix::unistd::setgroups(&[]).ctx("setgroups", "[] in the user namespace")?;
+    let uid = nix::unistd::Uid::from_raw(0);
+    nix::unistd::setresuid(uid, uid, uid).ctx("setresuid", "0 in the user namespace")
+}
+
 /// Whether this process is in a user namespace other than the host's:
 /// /proc/self/uid_map is not the identity map of every id.
 pub fn in_user_namespace() -> bool {
@@ -183,6 +252,10 @@ mod tests {
         let joined = plan(r#"[{"type":"user"},{"type":"network","path":"/proc/self/ns/net"}]"#);
         let e = validate(&ok, &joined).unwrap_err().to_string();
         assert!(e.contains("joining the network namespace"), "{e}");
+        let pod = plan(
+            r#"[{"type":"user","path":"/proc/self/ns/user"},{"type":"network","path":"/proc/self/ns/net"}]"#,
+        );
+        assert!(validate(&linux("{}"), &pod).is_ok());
     }
 
     #[test]

@@ -148,18 +148,29 @@ impl Rt {
     }
 }
 
+impl Rt {
+    /// `delete --force ID`, then the init is reaped: a zombie adopted by
+    /// this (subreaper) process would keep its cgroups alive, dying, and
+    /// a dying cgroup on the unified hierarchy keeps hugetlb there
+    /// (crun's tests then cannot move it to v1).
+    pub fn remove(&self, id: &str) -> Output {
+        let pid = self
+            .run(&["state", id])
+            .status
+            .success()
+            .then(|| self.state(id)["pid"].as_i64().unwrap_or(0) as i32);
+        let out = self.run(&["delete", "--force", id]);
+        if let Some(pid) = pid.filter(|p| *p > 0) {
+            reap(pid);
+        }
+        out
+    }
+}
+
 impl Drop for Rt {
     fn drop(&mut self) {
         for id in self.ids.borrow().iter() {
-            let pid = self
-                .run(&["state", id])
-                .status
-                .success()
-                .then(|| self.state(id)["pid"].as_i64().unwrap_or(0) as i32);
-            let _ = self.run(&["delete", "--force", id]);
-            if let Some(pid) = pid.filter(|p| *p > 0) {
-                reap(pid);
-            }
+            self.remove(id);
             let leftover = cgroup_dirs(id);
             if !leftover.is_empty() && !std::thread::panicking() {
                 panic!("cgroup dirs left for {id}: {leftover:?}");
