@@ -292,6 +292,36 @@ fn a_container_joins_the_pods_user_namespace() {
     assert!(rt.remove(&pod).status.success());
 }
 
+/// A new user namespace with a network namespace made beforehand (as
+/// netavark or CNI make one and pass its path): the container is in it,
+/// and the runtime's prestart hook still runs in the runtime's own.
+#[test]
+fn new_user_namespace_joins_a_network_namespace_by_path() {
+    require_root!("new_user_namespace_joins_a_network_namespace_by_path");
+    let rt = Rt::new();
+    let net = husk_fixtures::TestNetns::new("uns");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("hook");
+    let mut b = bundle(&["readlink", "/proc/self/ns/net"]);
+    userns_bundle(&mut b);
+    b.edit(|c| {
+        let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
+        ns.retain(|n| n["type"] != "network");
+        ns.push(json!({"type": "network", "path": net.path}));
+        c["hooks"] = json!({"prestart": [{"path": "/bin/sh",
+            "args": ["sh", "-c", format!("readlink /proc/self/ns/net > {}", log.display())]}]});
+    });
+    assert_eq!(
+        run_ok(&rt, &b, "userns-netns"),
+        format!("{}\n", net.ns_id())
+    );
+    let ours = std::fs::read_link("/proc/self/ns/net").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        format!("{}\n", ours.display())
+    );
+}
+
 /// What husk-runtime cannot do yet, or what is wrong, is refused before
 /// anything exists, in one line naming the field.
 #[test]
@@ -308,8 +338,8 @@ fn bad_user_namespace_configs_are_refused() {
         }),
         ("together with a new user namespace is not supported", |c| {
             let ns = c["linux"]["namespaces"].as_array_mut().unwrap();
-            ns.retain(|n| n["type"] != "network");
-            ns.push(json!({"type": "network", "path": "/proc/self/ns/net"}));
+            ns.retain(|n| n["type"] != "mount");
+            ns.push(json!({"type": "mount", "path": "/proc/self/ns/mnt"}));
             ns.push(json!({"type": "user"}));
             let map = json!([{"containerID": 0, "hostID": BASE, "size": 65536}]);
             c["linux"]["uidMappings"] = map.clone();

@@ -52,10 +52,10 @@ fn run(cfg: &InitConfig<'_>) -> Result<Never> {
     // is set once the user is switched.
     sys::umask(0);
     close_leaked_fds(cfg)?;
-    // The pid namespace was joined before the clone, a user namespace by
-    // the helper that cloned us (userns::clone_init).
+    // A pid namespace was joined before the clone; others by the helper
+    // that cloned us (userns::clone_init).
     for (typ, path) in &cfg.plan.join {
-        if !matches!(typ, LinuxNamespaceType::Pid | LinuxNamespaceType::User) {
+        if *typ != LinuxNamespaceType::Pid && !crate::userns::joined_by_helper(cfg.plan, *typ) {
             husk_namespaces::join(*typ, path)?;
         }
     }

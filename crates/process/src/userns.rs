@@ -41,11 +41,13 @@ pub fn validate(linux: &Linux, plan: &Plan) -> Result<()> {
     check_mappings("uidMappings", uids)?;
     check_mappings("gidMappings", gids)?;
     // The init is cloned straight into the new user namespace, where it
-    // holds no privilege over the host's namespaces: it could not join them.
+    // holds no privilege over the host's namespaces: a helper joins them
+    // and clones it (clone_init). Not a mount or cgroup namespace yet: the
+    // helper must still see the runtime's paths and cgroups.
     if let Some((typ, path)) = plan
         .join
         .iter()
-        .find(|(t, _)| *t != LinuxNamespaceType::Pid)
+        .find(|(t, _)| matches!(t, LinuxNamespaceType::Mount | LinuxNamespaceType::Cgroup))
     {
         return Err(Error::Spec(format!(
             "linux.namespaces: joining the {} namespace {} together with a new user namespace is not supported by husk-runtime yet (let it create that namespace too)",
@@ -118,30 +120,53 @@ pub fn write_id_maps(pid: i32, uids: &[LinuxIdMapping], gids: &[LinuxIdMapping])
     Ok(())
 }
 
-/// The clone of a container's init. When the spec joins a user namespace
-/// by path, a helper joins it first and clones the init from there with
-/// CLONE_PARENT: the init's new namespaces then belong to that user
-/// namespace (a pid namespace made by us could not be mounted as /proc
-/// inside it), and the init is still the runtime's child. The helper
-/// reports the init's pid over a pipe and exits.
+/// The namespaces joined by path that the helper of [`clone_init`] joins
+/// before it clones the init: a user namespace (the init's new namespaces
+/// then belong to it), and with a new user namespace the network, ipc and
+/// uts ones (the init, born in it, holds no privilege over them; it
+/// inherits them instead). The init joins the others itself.
+pub fn joined_by_helper(plan: &Plan, typ: LinuxNamespaceType) -> bool {
+    typ == LinuxNamespaceType::User
+        || (plan.creates(LinuxNamespaceType::User)
+            && matches!(
+                typ,
+                LinuxNamespaceType::Network | LinuxNamespaceType::Ipc | LinuxNamespaceType::Uts
+            ))
+}
+
+/// The clone of a container's init. When namespaces must be joined before
+/// it exists ([`joined_by_helper`]), a helper joins them and clones the
+/// init from there with CLONE_PARENT: the init is still the runtime's
+/// child, and the runtime itself (and the hooks it runs) stays in its own
+/// namespaces, as with runc's nsexec. A pid namespace made from inside a
+/// joined user namespace belongs to it, so the init can mount its /proc.
+/// The helper reports the init's pid over a pipe and exits.
 pub fn clone_init(flags: u64, plan: &Plan) -> Result<i32> {
-    let Some((_, path)) = plan
+    let mut joins: Vec<(LinuxNamespaceType, &Path)> = plan
         .join
         .iter()
-        .find(|(t, _)| *t == LinuxNamespaceType::User)
-    else {
+        .filter(|(t, _)| joined_by_helper(plan, *t))
+        .map(|(t, p)| (*t, p.as_path()))
+        .collect();
+    if joins.is_empty() {
         return crate::sys::clone3(flags, None)
             .map_err(|e| Error::sys("clone3", "container init", e));
-    };
-    let ns = std::fs::File::open(path).ctx("open", path)?;
+    }
+    // The user namespace first: it grants the right to join the others.
+    joins.sort_by_key(|(t, _)| *t != LinuxNamespaceType::User);
+    let mut files = Vec::new();
+    for (typ, path) in &joins {
+        files.push((*typ, std::fs::File::open(path).ctx("open", *path)?));
+    }
     let (rd, wr) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).ctx("pipe", "init pid")?;
-    let helper = crate::sys::clone3(0, None)
-        .map_err(|e| Error::sys("clone3", "user namespace joiner", e))?;
+    let helper =
+        crate::sys::clone3(0, None).map_err(|e| Error::sys("clone3", "namespace joiner", e))?;
     if helper == 0 {
         drop(rd);
-        let pid = nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWUSER)
-            .map_err(std::io::Error::from)
-            .and_then(|()| crate::sys::clone3(flags | libc::CLONE_PARENT as u64, None));
+        let joined = files.iter().try_for_each(|(typ, f)| {
+            nix::sched::setns(f, husk_namespaces::flag(*typ)).map_err(std::io::Error::from)
+        });
+        let pid = joined.and_then(|()| crate::sys::clone3(flags | libc::CLONE_PARENT as u64, None));
         match pid {
             Ok(0) => return Ok(0),
             Ok(pid) => {
@@ -168,9 +193,13 @@ pub fn clone_init(flags: u64, plan: &Plan) -> Result<i32> {
     } else {
         std::io::Error::other("the helper died")
     };
+    let names: Vec<&str> = joins
+        .iter()
+        .map(|(t, _)| husk_namespaces::name(*t))
+        .collect();
     Err(Error::sys(
-        "join user namespace and clone the init in",
-        path,
+        "join the namespaces and clone the init",
+        format!("{} ({})", joins[0].1.display(), names.join(", ")),
         why,
     ))
 }
@@ -250,8 +279,10 @@ mod tests {
             "{e}"
         );
         let joined = plan(r#"[{"type":"user"},{"type":"network","path":"/proc/self/ns/net"}]"#);
+        assert!(validate(&ok, &joined).is_ok());
+        let joined = plan(r#"[{"type":"user"},{"type":"mount","path":"/proc/self/ns/mnt"}]"#);
         let e = validate(&ok, &joined).unwrap_err().to_string();
-        assert!(e.contains("joining the network namespace"), "{e}");
+        assert!(e.contains("joining the mount namespace"), "{e}");
         let pod = plan(
             r#"[{"type":"user","path":"/proc/self/ns/user"},{"type":"network","path":"/proc/self/ns/net"}]"#,
         );
