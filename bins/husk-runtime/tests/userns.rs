@@ -322,6 +322,110 @@ fn new_user_namespace_joins_a_network_namespace_by_path() {
     );
 }
 
+/// podman drives husk-runtime (`--runtime`) with a user namespace
+/// (`--uidmap`; podman shifts the image's files itself): the client path
+/// of a rootful `podman run --uidmap`. (With a user namespace podman lets
+/// the runtime make the network namespace and configures it afterwards;
+/// one passed by path is owned by the host's user namespace, and podman's
+/// default ping_group_range sysctl then fails for runc as for husk.) Its
+/// containers go under a cgroup parent of the test's own, removed
+/// afterwards; podman's default RLIMIT_NOFILE and RLIMIT_NPROC are above
+/// the test's hard limits (no CAP_SYS_RESOURCE here: runc fails the
+/// same), so the test lowers them.
+#[test]
+fn podman_runs_husk_runtime_in_a_user_namespace() {
+    require_root!("podman_runs_husk_runtime_in_a_user_namespace");
+    let p = tempfile::Builder::new()
+        .prefix("husk-userns-podman-")
+        .tempdir()
+        .unwrap();
+    let parent = unique("husk-pm");
+    let _cleanup = PodmanCleanup {
+        dir: p.path().to_path_buf(),
+        parent: parent.clone(),
+    };
+    let podman = |args: &[&str]| {
+        let out = husk_fixtures::output_via_files(
+            Command::new("podman")
+                .arg("--root")
+                .arg(p.path().join("root"))
+                .arg("--runroot")
+                .arg(p.path().join("run"))
+                .args([
+                    "--storage-driver",
+                    "overlay",
+                    "--cgroup-manager",
+                    "cgroupfs",
+                ])
+                .args(["--events-backend", "file", "--runtime"])
+                .arg(bin())
+                .args(args)
+                .stdin(std::process::Stdio::null()),
+        );
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "podman {args:?}: {err}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let rootfs = p.path().join("rootfs");
+    husk_fixtures::busybox_rootfs(&rootfs);
+    let tar = p.path().join("busybox.tar");
+    assert!(Command::new("tar")
+        .args(["--numeric-owner", "-C"])
+        .arg(&rootfs)
+        .arg("-cf")
+        .arg(&tar)
+        .arg(".")
+        .status()
+        .unwrap()
+        .success());
+    podman(&["import", tar.to_str().unwrap(), "busybox"]);
+    let out = podman(&[
+        "run",
+        "--rm",
+        "--cgroup-parent",
+        &format!("/{parent}"),
+        "--network",
+        "none",
+        "--ulimit",
+        "nofile=1024:1024",
+        "--ulimit",
+        "nproc=1024:1024",
+        "--uidmap",
+        &format!("0:{BASE}:65536"),
+        "busybox",
+        "sh",
+        "-c",
+        "id -u; cat /proc/self/uid_map | tr -s ' '; stat -c %u /bin/busybox; echo $$",
+    ]);
+    assert_eq!(out, format!("0\n 0 {BASE} 65536\n0\n1\n"));
+}
+
+/// What podman leaves of a test: its mounts under the test's dir, and the
+/// cgroup parent in every hierarchy.
+struct PodmanCleanup {
+    dir: std::path::PathBuf,
+    parent: String,
+}
+
+impl Drop for PodmanCleanup {
+    fn drop(&mut self) {
+        let info = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+        let mut mounts: Vec<&str> = info
+            .lines()
+            .filter_map(|l| l.split(' ').nth(4))
+            .filter(|m| std::path::Path::new(m).starts_with(&self.dir))
+            .collect();
+        mounts.sort_by_key(|m| std::cmp::Reverse(m.len()));
+        for m in mounts {
+            let _ = nix::mount::umount2(m, nix::mount::MntFlags::MNT_DETACH);
+        }
+        // The parent holds podman's `conmon` cgroup (and the containers').
+        for d in husk_fixtures::cgroup_dirs(&self.parent) {
+            remove_cgroup_tree(&d);
+        }
+    }
+}
+
 /// What husk-runtime cannot do yet, or what is wrong, is refused before
 /// anything exists, in one line naming the field.
 #[test]
@@ -365,4 +469,14 @@ fn refusals(rt: &Rt, cases: &[(&str, Edit)]) -> Vec<String> {
         errs.push(err);
     }
     errs
+}
+
+/// Removes a cgroup dir and the (empty) cgroups below it, deepest first.
+fn remove_cgroup_tree(dir: &std::path::Path) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_cgroup_tree(&e.path());
+        }
+    }
+    let _ = std::fs::remove_dir(dir);
 }
