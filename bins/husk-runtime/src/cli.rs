@@ -16,14 +16,10 @@ use crate::log::Logger;
     arg_required_else_help = true
 )]
 pub struct Cli {
-    /// Directory for container state
-    #[arg(
-        long,
-        global = true,
-        default_value = "/run/husk-runtime",
-        env = "HUSK_RUNTIME_ROOT"
-    )]
-    pub root: PathBuf,
+    /// Directory for container state (default /run/husk-runtime, or
+    /// $XDG_RUNTIME_DIR/husk-runtime when rootless)
+    #[arg(long, global = true, env = "HUSK_RUNTIME_ROOT")]
+    pub root: Option<PathBuf>,
     /// Log file (errors also go to stderr)
     #[arg(long, global = true)]
     pub log: Option<PathBuf>,
@@ -303,6 +299,35 @@ pub fn version_text() -> String {
     )
 }
 
+impl Cli {
+    /// runc's rule: `--rootless true|false`, or for `auto` (the default)
+    /// whether the caller is not root.
+    pub fn is_rootless(&self) -> bool {
+        match self.rootless.as_deref() {
+            Some("true") => true,
+            Some("false") => false,
+            _ => !nix::unistd::geteuid().is_root(),
+        }
+    }
+
+    /// `--root`, or where runc keeps state: /run for root, the user's
+    /// runtime dir rootless.
+    pub fn state_root(&self, rootless: bool) -> Result<PathBuf> {
+        if let Some(r) = &self.root {
+            return Ok(r.clone());
+        }
+        if !rootless {
+            return Ok(PathBuf::from("/run/husk-runtime"));
+        }
+        match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
+            Some(d) => Ok(PathBuf::from(d).join("husk-runtime")),
+            None => bail!(
+                "rootless: no --root and XDG_RUNTIME_DIR is not set (pass --root DIR, a directory you own)"
+            ),
+        }
+    }
+}
+
 pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
     let Some(command) = &cli.command else {
         if cli.version {
@@ -316,7 +341,11 @@ pub fn dispatch(cli: &Cli, log: &Logger) -> Result<u8> {
             "--systemd-cgroup: systemd is not running on this host (drop the flag to use cgroupfs)"
         );
     }
-    let rt = || Runtime::new(&cli.root, cli.systemd_cgroup);
+    let rootless = cli.is_rootless();
+    let rt = || -> Result<Runtime> {
+        let root = cli.state_root(rootless)?;
+        Ok(Runtime::new(&root, cli.systemd_cgroup)?.rootless(rootless))
+    };
     let mut out = std::io::stdout().lock();
     match command {
         Command::Create { id, opts } => {

@@ -32,6 +32,11 @@ impl Runtime {
         let linux = spec.linux().as_ref();
         let plan = Plan::from_spec(linux.and_then(|l| l.namespaces().as_deref()).unwrap_or(&[]))?;
         validate::validate(&spec, &plan, opts.console_socket.is_some())?;
+        if self.rootless && !plan.has(LinuxNamespaceType::User) {
+            return Err(Error::Spec(
+                "rootless: linux.namespaces needs a user namespace (husk-runtime spec --rootless writes one)".into(),
+            ));
+        }
         let seccomp = validate::seccomp_filter(&spec, self.store.root())?;
         // Before anything exists: a source that cannot be idmapped is an
         // error of the spec.
@@ -100,12 +105,23 @@ impl Runtime {
             // A systemd scope cannot exist without a process: it is made
             // with the init in it, before the init is let go (setup below).
             let systemd = cgroup.systemd_unit().is_some();
+            let mut use_cgroup = true;
             if !systemd {
                 if let Err(e) = cgroup.create().and_then(|()| cgroup.set(&resources)) {
                     let _ = cgroup.destroy();
-                    return Err(e.into());
+                    // runc's rootless rule: a cgroup the user may not write
+                    // is done without, unless the spec asks for limits.
+                    if !(self.rootless && permission_denied(&e) && !asks_for_limits(&spec)) {
+                        return Err(rootless_cgroup_error(self.rootless, e));
+                    }
+                    use_cgroup = false;
                 }
             }
+            let cgroup_record = if use_cgroup {
+                cgroup_record
+            } else {
+                serde_json::Value::Null
+            };
             let flags = plan.new.bits() as u64 & !(libc::CLONE_NEWCGROUP as u64);
             let pid = match crate::userns::clone_init(flags, &plan) {
                 Ok(pid) => pid,
@@ -143,7 +159,7 @@ impl Runtime {
                 bundle: bundle.clone(),
                 rootfs: rootfs.clone(),
                 created: husk_fs::now_rfc3339(),
-                owner: String::new(),
+                owner: owner_name(),
                 annotations: spec.annotations().clone().unwrap_or_default(),
                 cgroup: cgroup_record,
                 spec: spec_record,
@@ -157,7 +173,7 @@ impl Runtime {
                 }
                 if systemd {
                     cgroup.start_unit(pid, &resources)?;
-                } else {
+                } else if use_cgroup {
                     cgroup.apply(pid)?;
                 }
                 if let Some(adj) = spec.process().as_ref().and_then(|p| p.oom_score_adj()) {
@@ -234,6 +250,50 @@ impl Runtime {
         }
         result
     }
+}
+
+/// `list`'s OWNER: the name of the user who created the container (runc's
+/// column), its uid when the host has no name for it.
+fn owner_name() -> String {
+    let uid = nix::unistd::geteuid();
+    nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |u| u.name)
+}
+
+/// Whether `e` (a cgroup error) comes from the kernel refusing access.
+fn permission_denied(e: &husk_cgroups::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::PermissionDenied
+                || io.raw_os_error() == Some(libc::EPERM);
+        }
+        source = err.source();
+    }
+    false
+}
+
+/// Whether the spec sets a limit (anything in linux.resources but device
+/// rules): rootless, it then needs a cgroup it may write.
+fn asks_for_limits(spec: &oci_spec::runtime::Spec) -> bool {
+    let Some(r) = spec.linux().as_ref().and_then(|l| l.resources().as_ref()) else {
+        return false;
+    };
+    let mut r = r.clone();
+    r.set_devices(None);
+    r != oci_spec::runtime::LinuxResources::default()
+}
+
+fn rootless_cgroup_error(rootless: bool, e: husk_cgroups::Error) -> Error {
+    if rootless && permission_denied(&e) {
+        return Error::Spec(format!(
+            "rootless: linux.resources sets limits, and the cgroup is not writable by this user: {} (delegate a cgroup subtree to the user, or remove the limits)",
+            husk_fs::Chain(&e)
+        ));
+    }
+    e.into()
 }
 
 /// runc's rule: whatever the spec's device rules say, the devices every

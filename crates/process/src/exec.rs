@@ -102,18 +102,30 @@ impl Runtime {
             .map(console::connect)
             .transpose()?;
         let (parent, child) = channel::pair()?;
+        // A pid namespace applies to children: joined here, before the
+        // clone. Rootless, joining it needs the privilege its user
+        // namespace gives, so that one is joined here first (no cgroup is
+        // written from here then).
+        let by_parent = |typ: LinuxNamespaceType| {
+            typ == LinuxNamespaceType::Pid || (self.rootless && typ == LinuxNamespaceType::User)
+        };
         for (typ, f) in &ns {
-            if *typ == LinuxNamespaceType::Pid {
-                nix::sched::setns(f, husk_namespaces::flag(*typ))
-                    .ctx("join pid namespace of", id)?;
+            if by_parent(*typ) {
+                nix::sched::setns(f, husk_namespaces::flag(*typ)).ctx(
+                    "join namespace of",
+                    format!("{id} ({})", husk_namespaces::name(*typ)),
+                )?;
             }
         }
         let mask = run::forwarded_set();
         let pid = sys::clone3(0, None).ctx("clone3", "exec")?;
         if pid == 0 {
             drop(parent);
-            let fds: Vec<(LinuxNamespaceType, RawFd)> =
-                ns.iter().map(|(t, f)| (*t, f.as_raw_fd())).collect();
+            let fds: Vec<(LinuxNamespaceType, RawFd)> = ns
+                .iter()
+                .filter(|(t, _)| !by_parent(*t))
+                .map(|(t, f)| (*t, f.as_raw_fd()))
+                .collect();
             child_main(
                 &child,
                 process,

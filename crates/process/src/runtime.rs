@@ -9,6 +9,10 @@ use crate::{Error, Result};
 pub struct Runtime {
     pub(crate) store: Store,
     pub(crate) systemd_cgroup: bool,
+    /// Run by a user without privileges over the host (`--rootless`,
+    /// decided as runc decides `auto`): the container needs a user
+    /// namespace, and cgroups it may not write are done without.
+    pub(crate) rootless: bool,
 }
 
 impl Runtime {
@@ -16,7 +20,14 @@ impl Runtime {
         Ok(Runtime {
             store: Store::open(root)?,
             systemd_cgroup,
+            rootless: false,
         })
+    }
+
+    /// The same, run rootless (see [`Runtime::rootless`]).
+    pub fn rootless(mut self, rootless: bool) -> Runtime {
+        self.rootless = rootless;
+        self
     }
 
     pub fn store(&self) -> &Store {

@@ -70,7 +70,11 @@ pub fn switch_user(user: &User) -> Result<()> {
         .map(|g| Gid::from_raw(*g))
         .collect();
     groups.dedup();
-    nix::unistd::setgroups(&groups).ctx("setgroups", "process.user.additionalGids")?;
+    // A rootless user namespace denies setgroups: fine while the process
+    // asks for no additional groups (it keeps none anyway).
+    if !(groups.is_empty() && crate::userns::setgroups_denied()) {
+        nix::unistd::setgroups(&groups).ctx("setgroups", "process.user.additionalGids")?;
+    }
     let gid = Gid::from_raw(user.gid());
     nix::unistd::setresgid(gid, gid, gid)
         .ctx("setgid", format!("process.user.gid {}", user.gid()))?;

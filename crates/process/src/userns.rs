@@ -113,11 +113,70 @@ pub fn write_maps(pid: i32, linux: &Linux) -> Result<()> {
 }
 
 pub fn write_id_maps(pid: i32, uids: &[LinuxIdMapping], gids: &[LinuxIdMapping]) -> Result<()> {
+    let euid = nix::unistd::geteuid();
+    if !euid.is_root() {
+        return write_maps_unprivileged(pid, uids, gids, euid.as_raw());
+    }
     for (file, maps) in [("uid_map", uids), ("gid_map", gids)] {
         let path = format!("/proc/{pid}/{file}");
         std::fs::write(&path, map_text(maps)).ctx("write", &path)?;
     }
     Ok(())
+}
+
+/// Rootless: the kernel lets a user map only its own ids, one each, and the
+/// gid map only once setgroups is denied; anything wider goes through the
+/// setuid helpers newuidmap/newgidmap (Debian's `uidmap`), which check
+/// /etc/subuid and /etc/subgid.
+fn write_maps_unprivileged(
+    pid: i32,
+    uids: &[LinuxIdMapping],
+    gids: &[LinuxIdMapping],
+    euid: u32,
+) -> Result<()> {
+    let egid = nix::unistd::getegid().as_raw();
+    let only = |maps: &[LinuxIdMapping], id: u32| {
+        maps.len() == 1 && maps[0].size() == 1 && maps[0].host_id() == id
+    };
+    if only(uids, euid) && only(gids, egid) {
+        let setgroups = format!("/proc/{pid}/setgroups");
+        std::fs::write(&setgroups, "deny").ctx("write", &setgroups)?;
+        for (file, maps) in [("uid_map", uids), ("gid_map", gids)] {
+            let path = format!("/proc/{pid}/{file}");
+            std::fs::write(&path, map_text(maps)).ctx("write", &path)?;
+        }
+        return Ok(());
+    }
+    for (helper, maps) in [("newuidmap", uids), ("newgidmap", gids)] {
+        let mut cmd = std::process::Command::new(helper);
+        cmd.arg(pid.to_string());
+        for m in maps {
+            cmd.args([
+                m.container_id().to_string(),
+                m.host_id().to_string(),
+                m.size().to_string(),
+            ]);
+        }
+        let out = cmd.output().map_err(|e| {
+            Error::Spec(format!(
+                "rootless: mapping more than your own ids needs {helper}: {e} (apt-get install uidmap, and give the user ranges in /etc/subuid and /etc/subgid)"
+            ))
+        })?;
+        if !out.status.success() {
+            let why = String::from_utf8_lossy(&out.stderr);
+            return Err(Error::Spec(format!(
+                "rootless: {helper} refused the mapping: {} (the user's ranges in /etc/subuid and /etc/subgid must cover it)",
+                why.trim()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether this process may not call setgroups: a user namespace whose
+/// gid map was written without privileges.
+pub fn setgroups_denied() -> bool {
+    std::fs::read_to_string("/proc/self/setgroups").is_ok_and(|s| s.trim() == "deny")
 }
 
 /// The namespaces joined by path that the helper of [`clone_init`] joins
@@ -210,7 +269,9 @@ pub fn clone_init(flags: u64, plan: &Plan) -> Result<i32> {
 pub fn become_root() -> Result<()> {
     let gid = nix::unistd::Gid::from_raw(0);
     nix::unistd::setresgid(gid, gid, gid).ctx("setresgid", "0 in the user namespace")?;
-    nix::unistd::setgroups(&[]).ctx("setgroups", "[] in the user namespace")?;
+    if !setgroups_denied() {
+        nix::unistd::setgroups(&[]).ctx("setgroups", "[] in the user namespace")?;
+    }
     let uid = nix::unistd::Uid::from_raw(0);
     nix::unistd::setresuid(uid, uid, uid).ctx("setresuid", "0 in the user namespace")
 }

@@ -53,6 +53,13 @@ pub fn rootless_spec(uid: u32, gid: u32) -> serde_json::Value {
     if let Some(mounts) = v["mounts"].as_array_mut() {
         mounts.retain(|m| m["destination"] != "/sys/fs/cgroup");
         for m in mounts.iter_mut() {
+            // Ids other than the user's own are not mapped (devpts' gid=5).
+            if let Some(opts) = m["options"].as_array_mut() {
+                opts.retain(|o| {
+                    !o.as_str()
+                        .is_some_and(|o| o.starts_with("gid=") || o.starts_with("uid="))
+                });
+            }
             if m["destination"] == "/sys" {
                 *m = serde_json::json!({"destination": "/sys", "type": "none", "source": "/sys",
                     "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
@@ -76,5 +83,12 @@ mod tests {
     fn defaults_parse() {
         assert!(check_parses(&default_spec()));
         assert!(check_parses(&rootless_spec(1000, 1000)));
+    }
+
+    #[test]
+    fn rootless_mounts_name_no_unmapped_id() {
+        let v = rootless_spec(1000, 1000);
+        let text = v["mounts"].to_string();
+        assert!(!text.contains("gid=") && !text.contains("uid="), "{text}");
     }
 }
