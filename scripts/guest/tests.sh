@@ -16,6 +16,7 @@ TESTS=(
   "husk-runtime systemd_cgroup"
   "husk-runtime userns"
   "husk-runtime conformance"
+  "husk-runtime rootless"
   "husk signals_and_limits"
 )
 mode=$1 out=$2
