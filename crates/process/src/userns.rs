@@ -208,8 +208,8 @@ pub fn clone_init(flags: u64, plan: &Plan) -> Result<i32> {
         .map(|(t, p)| (*t, p.as_path()))
         .collect();
     if joins.is_empty() {
-        return crate::sys::clone3(flags, None)
-            .map_err(|e| Error::sys("clone3", "container init", e));
+        let root = nix::unistd::geteuid().is_root();
+        return crate::sys::clone3(flags, None).map_err(|e| clone_error(flags, e, root));
     }
     // The user namespace first: it grants the right to join the others.
     joins.sort_by_key(|(t, _)| *t != LinuxNamespaceType::User);
@@ -261,6 +261,18 @@ pub fn clone_init(flags: u64, plan: &Plan) -> Result<i32> {
         format!("{} ({})", joins[0].1.display(), names.join(", ")),
         why,
     ))
+}
+
+/// A refused clone of the init; for a user namespace made without
+/// privileges, the host settings that refuse them.
+fn clone_error(flags: u64, e: std::io::Error, root: bool) -> Error {
+    let userns = flags & libc::CLONE_NEWUSER as u64 != 0;
+    if userns && !root && matches!(e.raw_os_error(), Some(libc::EPERM) | Some(libc::ENOSPC)) {
+        return Error::Spec(format!(
+            "rootless: the kernel refused a new user namespace ({e}): check user.max_user_namespaces > 0, and kernel.unprivileged_userns_clone = 1 or kernel.apparmor_restrict_unprivileged_userns = 0 where the host has them"
+        ));
+    }
+    Error::sys("clone3", "container init", e)
 }
 
 /// The init, in its user namespace once the maps exist: from the host's
@@ -348,6 +360,18 @@ mod tests {
             r#"[{"type":"user","path":"/proc/self/ns/user"},{"type":"network","path":"/proc/self/ns/net"}]"#,
         );
         assert!(validate(&linux("{}"), &pod).is_ok());
+    }
+
+    #[test]
+    fn a_refused_rootless_user_namespace_names_the_host_settings() {
+        let eperm = || std::io::Error::from_raw_os_error(libc::EPERM);
+        let newuser = libc::CLONE_NEWUSER as u64 | libc::CLONE_NEWPID as u64;
+        let e = clone_error(newuser, eperm(), false).to_string();
+        assert!(e.contains("user.max_user_namespaces"), "{e}");
+        let e = clone_error(newuser, eperm(), true).to_string();
+        assert!(!e.contains("rootless"), "{e}");
+        let e = clone_error(libc::CLONE_NEWPID as u64, eperm(), false).to_string();
+        assert!(!e.contains("rootless"), "{e}");
     }
 
     #[test]
