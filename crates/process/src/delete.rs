@@ -45,9 +45,11 @@ impl Runtime {
             }
         }
         // Before the cgroups: a host mount of a cgroup dir would keep it busy.
-        let spec: oci_spec::runtime::Spec = serde_json::from_value(state.spec.clone())
-            .map_err(Error::record("decode", "spec", &state.id))?;
-        if crate::host_root::spec_shares_host_mounts(&spec)? {
+        // A record that does not decode fails at the hooks below, after
+        // the cgroups are gone.
+        let shares = serde_json::from_value::<oci_spec::runtime::Spec>(state.spec.clone())
+            .is_ok_and(|spec| crate::host_root::spec_shares_host_mounts(&spec));
+        if shares {
             crate::host_root::release(&state.rootfs);
         }
         if let Some(m) = self.cgroup(&state)? {

@@ -21,14 +21,16 @@ pub fn shares_host_mounts(plan: &Plan) -> bool {
     !plan.has(LinuxNamespaceType::Mount)
 }
 
-/// The same, for a stored spec.
-pub fn spec_shares_host_mounts(spec: &Spec) -> Result<bool> {
-    let ns = spec
+/// The same, for a stored spec. Read from the list itself, not through a
+/// [`Plan`]: at `delete` a namespace joined by path may be gone.
+pub fn spec_shares_host_mounts(spec: &Spec) -> bool {
+    !spec
         .linux()
         .as_ref()
         .and_then(|l| l.namespaces().as_deref())
-        .unwrap_or(&[]);
-    Ok(shares_host_mounts(&Plan::from_spec(ns)?))
+        .unwrap_or(&[])
+        .iter()
+        .any(|n| n.typ() == LinuxNamespaceType::Mount)
 }
 
 /// The parent, before the clone: the rootfs bound onto itself and made
