@@ -483,16 +483,26 @@ impl CgroupMounts {
             };
             let target = create_in_root(&base, rel, Kind::Dir)?;
             let tp = proc_fd_path(&target);
-            if self.cgroupns {
-                sys::mount(
+            let mounted = if self.cgroupns {
+                match sys::mount(
                     Some(Path::new(&h.fstype)),
                     &tp,
                     Some(&h.fstype),
                     flags | ro,
                     Some(&h.options),
-                )
-                .ctx("mount cgroup on", &sub)?;
+                ) {
+                    Ok(()) => true,
+                    // The host's cgroup2 is already mounted here (a user
+                    // namespace that got the host's /sys bound): the kernel
+                    // refuses the same filesystem twice on one mount point.
+                    // A bind of the container's own dir shows the same.
+                    Err(e) if e.raw_os_error() == Some(libc::EBUSY) => false,
+                    Err(e) => return Err(Error::sys("mount cgroup on", &sub, e)),
+                }
             } else {
+                false
+            };
+            if !mounted {
                 sys::mount(
                     Some(&h.host_dir),
                     &tp,
@@ -509,14 +519,25 @@ impl CgroupMounts {
                 } else {
                     husk_fs::open_in_root(&base, rel, OFlag::O_PATH | OFlag::O_DIRECTORY)?
                 };
-                sys::mount(
-                    None,
-                    &proc_fd_path(&target),
-                    None,
-                    flags | ro | libc::MS_BIND | libc::MS_REMOUNT,
-                    None,
-                )
-                .ctx("remount cgroup on", &sub)?;
+                let remount = |extra: libc::c_ulong| {
+                    sys::mount(
+                        None,
+                        &proc_fd_path(&target),
+                        None,
+                        flags | ro | extra | libc::MS_BIND | libc::MS_REMOUNT,
+                        None,
+                    )
+                };
+                // In a user namespace the host mount's flags are locked: a
+                // remount must keep them.
+                remount(0)
+                    .or_else(|e| match e.raw_os_error() {
+                        Some(libc::EPERM) => {
+                            remount(crate::userns::locked_flags(&h.host_dir).unwrap_or(0))
+                        }
+                        _ => Err(e),
+                    })
+                    .ctx("remount cgroup on", &sub)?;
             }
         }
         if !unified_only && ro != 0 {
