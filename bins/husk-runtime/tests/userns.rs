@@ -376,15 +376,7 @@ fn podman_runs_husk_runtime_in_a_user_namespace() {
     let rootfs = p.path().join("rootfs");
     husk_fixtures::busybox_rootfs(&rootfs);
     let tar = p.path().join("busybox.tar");
-    assert!(Command::new("tar")
-        .args(["--numeric-owner", "-C"])
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap()
-        .success());
+    husk_fixtures::tar_tree(&rootfs, &tar);
     podman(&["import", tar.to_str().unwrap(), "busybox"]);
     let out = podman(&[
         "run",

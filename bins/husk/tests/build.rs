@@ -599,15 +599,7 @@ fn podman_build_of_the_same_dockerfile_gives_the_same_files() {
     let rootfs = p.path().join("rootfs");
     husk_fixtures::busybox_rootfs(&rootfs);
     let tar = p.path().join("busybox.tar");
-    assert!(std::process::Command::new("tar")
-        .args(["--numeric-owner", "-C"])
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap()
-        .success());
+    husk_fixtures::tar_tree(&rootfs, &tar);
     podman(&["import", tar.to_str().unwrap(), "busybox"]);
     podman(&[
         "build",

@@ -707,15 +707,7 @@ fn hostile_targets_stay_inside_the_rootfs() {
     )
     .unwrap();
     let tar = work.path().join("evil.tar");
-    let st = std::process::Command::new("tar")
-        .args(["--numeric-owner", "-C"])
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tar)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(st.success());
+    husk_fixtures::tar_tree(&rootfs, &tar);
     e.ok(&["import", tar.to_str().unwrap(), "evil"]);
     let o = outside
         .path()

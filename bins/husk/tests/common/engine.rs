@@ -107,15 +107,7 @@ impl Engine {
         let rootfs = work.path().join("rootfs");
         husk_fixtures::busybox_rootfs(&rootfs);
         let tar = work.path().join("busybox.tar");
-        let st = Command::new("tar")
-            .args(["--numeric-owner", "-C"])
-            .arg(&rootfs)
-            .arg("-cf")
-            .arg(&tar)
-            .arg(".")
-            .status()
-            .unwrap();
-        assert!(st.success());
+        husk_fixtures::tar_tree(&rootfs, &tar);
         e.ok(&["import", tar.to_str().unwrap(), "busybox"]);
         e
     }
