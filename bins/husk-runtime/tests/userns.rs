@@ -346,14 +346,25 @@ fn podman_runs_husk_runtime_in_a_user_namespace() {
         .prefix("husk-userns-podman-")
         .tempdir()
         .unwrap();
+    // podman (libpod with cgroupfs) makes its dirs in every v1 hierarchy
+    // /proc/self/cgroup names: were hugetlb unmounted and mounted again by
+    // a crun test meanwhile, they would land on the bare /sys/fs/cgroup
+    // tmpfs, out of the cleanup's sight. Held mounted until the cleanup
+    // (declared after, dropped before) ran, as build.rs's podman test does.
+    let _hugetlb = husk_fixtures::HugetlbV1::acquire();
     let parent = unique("husk-pm");
     let _cleanup = PodmanCleanup {
         dir: p.path().to_path_buf(),
         parent: parent.clone(),
     };
     let podman = |args: &[&str]| {
+        // In a pid namespace of its own: podman's conmon outlives it and
+        // would be adopted by this (subreaper) test process, whose zombie
+        // would keep its cgroups, and hugetlb's v1 root with them, alive.
+        // When podman ends, the kernel kills and reaps what it left.
         let out = husk_fixtures::output_via_files(
-            Command::new("podman")
+            Command::new("unshare")
+                .args(["--fork", "--pid", "--mount-proc", "--kill-child", "podman"])
                 .arg("--root")
                 .arg(p.path().join("root"))
                 .arg("--runroot")
