@@ -23,10 +23,13 @@ const DEFAULT_DEVICES: [(&str, u64, u64); 6] = [
     ("/dev/tty", 5, 0),
 ];
 
-pub fn create_default_devices(root: &OwnedFd) -> Result<()> {
+/// `bind_host`: in a user namespace, where no node can be made, the
+/// host's are bound instead (computed once by the caller).
+pub fn create_default_devices(root: &OwnedFd, bind_host: bool) -> Result<()> {
     for (path, major, minor) in DEFAULT_DEVICES {
         mknod(
             root,
+            bind_host,
             Path::new(path),
             libc::S_IFCHR,
             0o666,
@@ -39,7 +42,7 @@ pub fn create_default_devices(root: &OwnedFd) -> Result<()> {
     Ok(())
 }
 
-pub fn create_spec_devices(root: &OwnedFd, devices: &[LinuxDevice]) -> Result<()> {
+pub fn create_spec_devices(root: &OwnedFd, devices: &[LinuxDevice], bind_host: bool) -> Result<()> {
     for (i, d) in devices.iter().enumerate() {
         let kind = match d.typ() {
             LinuxDeviceType::C | LinuxDeviceType::U => libc::S_IFCHR,
@@ -61,6 +64,7 @@ pub fn create_spec_devices(root: &OwnedFd, devices: &[LinuxDevice]) -> Result<()
         let mode = d.file_mode().unwrap_or(0o666) & 0o7777;
         mknod(
             root,
+            bind_host,
             path,
             kind,
             mode,
@@ -76,6 +80,7 @@ pub fn create_spec_devices(root: &OwnedFd, devices: &[LinuxDevice]) -> Result<()
 #[allow(clippy::too_many_arguments)]
 fn mknod(
     root: &OwnedFd,
+    bind_host: bool,
     path: &Path,
     kind: libc::mode_t,
     mode: u32,
@@ -97,7 +102,7 @@ fn mknod(
     // entry is fine.
     unsafe { libc::unlinkat(dir.as_raw_fd(), cname.as_ptr(), 0) };
     let dev = libc::makedev(major as u32, minor as u32);
-    if crate::userns::in_user_namespace() {
+    if bind_host {
         // No mknod in a user namespace: the host's node, bind mounted onto
         // a plain file (runc's way); its owner and mode are the host's.
         return bind_host_node(&dir, &cname, path);

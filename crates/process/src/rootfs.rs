@@ -124,9 +124,10 @@ pub fn prepare(
         placed()?;
     }
     if !dev_is_bind {
-        devices::create_default_devices(&root)?;
+        let bind_host = crate::userns::in_user_namespace();
+        devices::create_default_devices(&root, bind_host)?;
         if let Some(devs) = linux.and_then(|l| l.devices().as_ref()) {
-            devices::create_spec_devices(&root, devs)?;
+            devices::create_spec_devices(&root, devs, bind_host)?;
         }
         devices::create_symlinks(&root, has_devpts)?;
     }
