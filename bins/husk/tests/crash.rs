@@ -470,16 +470,40 @@ fn quiesce(e: &Engine, ctx: &str) {
     }
 }
 
+/// `ps -a` as id → state, taken again while a container it lists running
+/// has nothing alive: an init whose monitor was killed runs on, and may
+/// end between the listing and the look at its pid (the next `ps`
+/// settles it). One that stays so over several listings is an error the
+/// caller reports.
+fn listed_settled(e: &Engine, ctx: &str) -> BTreeMap<String, String> {
+    let mut tries = 0;
+    loop {
+        let ps = e.run(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.State}}"]);
+        let err = String::from_utf8_lossy(&ps.stderr);
+        assert!(ps.status.success(), "{ctx}: ps -a: {err}");
+        let listed: BTreeMap<String, String> = String::from_utf8_lossy(&ps.stdout)
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let ended_since = listed.iter().any(|(id, state)| {
+            let rec = e.record(id);
+            (state == "running" || state == "paused")
+                && !alive(rec["state"]["pid"].as_i64().unwrap_or(0))
+                && !alive(rec["state"]["monitor_pid"].as_i64().unwrap_or(0))
+        });
+        tries += 1;
+        if !ended_since || tries == 5 {
+            return listed;
+        }
+        reap_all();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// `ps -a` and `images` agree with what is on disk and in the kernel.
 fn assert_consistent(e: &Engine, seen: &BTreeSet<String>, ctx: &str) {
-    let ps = e.run(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.State}}"]);
-    let err = String::from_utf8_lossy(&ps.stderr);
-    assert!(ps.status.success(), "{ctx}: ps -a: {err}");
-    let listed: BTreeMap<String, String> = String::from_utf8_lossy(&ps.stdout)
-        .lines()
-        .filter_map(|l| l.split_once(' '))
-        .map(|(a, b)| (a.to_string(), b.to_string()))
-        .collect();
+    let listed = listed_settled(e, ctx);
     let on_disk: BTreeMap<String, String> =
         e.ids().into_iter().map(|i| (i, String::new())).collect();
     assert_eq!(
