@@ -6,7 +6,9 @@
 #   2. 50 `run -d` then 50 `rm -f` in a row;
 #   3. `run --rm busybox true` on each engine's bridge network, inside a
 #      network namespace made for the benchmark (both engines' bridges, veths
-#      and firewall rules vanish with it).
+#      and firewall rules vanish with it);
+#   4. the same on a user-defined network of each (`network create`; podman's
+#      network configs go to a directory of the benchmark's own).
 # Run by hand, as root: bench/engine.sh [ITERATIONS]   (not part of CI)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +33,7 @@ NS=husk-bench-$$
 # This machine lacks CAP_SYS_RESOURCE: podman's default rlimits (raising
 # nofile/nproc to 1M) fail, so it gets explicit ones within the current limits.
 PODMAN=(podman --root "$W/podman" --runroot "$RUN/podman" --cgroup-manager cgroupfs
-        --events-backend file)
+        --events-backend file --network-config-dir "$W/podman-networks")
 PODMAN_RUN=(--ulimit nofile=4096:4096 --ulimit nproc=4096:4096)
 # An empty engine config of the benchmark's own: defaults, whatever /etc/husk says.
 : > "$W/config.toml"
@@ -145,3 +147,22 @@ bh=$(echo "${T[bhusk]}" | median); bp=$(echo "${T[bpodman]}" | median)
 printf '\nrun --rm busybox true on the bridge network (%d interleaved iterations, median)\n' "$N"
 printf '  %-10s %8.1f ms\n' husk "$(ms "$bh")" podman "$(ms "$bp")"
 printf '  husk/podman = %.3f (target <= 0.2)\n' "$(echo "$bh / $bp" | bc -l)"
+
+# A user-defined network of each engine, in the same namespace.
+"${IN[@]}" "${H[@]}" network create benchnet >/dev/null
+"${IN[@]}" "${PODMAN[@]}" network create benchnet >/dev/null
+"${IN[@]}" "${H[@]}" run --rm --network benchnet busybox true
+"${IN[@]}" "${PODMAN[@]}" run "${PODMAN_RUN[@]}" --rm --network benchnet localhost/busybox true >/dev/null
+for ((i = 0; i < N; i++)); do
+  if ((i % 2)); then
+    one uhusk "${IN[@]}" "${H[@]}" run --rm --network benchnet busybox true
+    one upodman "${IN[@]}" "${PODMAN[@]}" run "${PODMAN_RUN[@]}" --rm --network benchnet localhost/busybox true
+  else
+    one upodman "${IN[@]}" "${PODMAN[@]}" run "${PODMAN_RUN[@]}" --rm --network benchnet localhost/busybox true
+    one uhusk "${IN[@]}" "${H[@]}" run --rm --network benchnet busybox true
+  fi
+done
+uh=$(echo "${T[uhusk]}" | median); up=$(echo "${T[upodman]}" | median)
+printf '\nrun --rm --network benchnet busybox true, a user-defined network (%d interleaved iterations, median)\n' "$N"
+printf '  %-10s %8.1f ms\n' husk "$(ms "$uh")" podman "$(ms "$up")"
+printf '  husk/podman = %.3f (target <= 0.2)\n' "$(echo "$uh / $up" | bc -l)"

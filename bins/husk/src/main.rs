@@ -10,6 +10,7 @@ mod containers;
 mod events;
 mod files;
 mod images;
+mod networks;
 mod observe;
 mod output;
 mod prune;
@@ -22,7 +23,7 @@ mod usage;
 mod volumes;
 mod xray;
 
-use cli::{Command, ContainerCommand, ImageCommand, SystemCommand, VolumeCommand};
+use cli::{Command, ContainerCommand, ImageCommand, NetworkCommand, SystemCommand, VolumeCommand};
 use husk_engine::store::Paths;
 
 fn main() {
@@ -71,6 +72,13 @@ fn main() {
         Command::Volume(VolumeCommand::Ls(a)) => volumes::ls(root, a),
         Command::Volume(VolumeCommand::Inspect(a)) => volumes::inspect(root, a),
         Command::Volume(VolumeCommand::Rm(a)) => volumes::rm(root, a),
+        Command::Network(NetworkCommand::Create(a)) => networks::create(&paths, a),
+        Command::Network(NetworkCommand::Ls(a)) => networks::ls(&paths, a),
+        Command::Network(NetworkCommand::Inspect(a)) => networks::inspect(&paths, a),
+        Command::Network(NetworkCommand::Rm(a)) => networks::rm(&paths, a),
+        Command::Network(NetworkCommand::Prune(a)) => networks::prune(&paths, a),
+        Command::Network(NetworkCommand::Connect(a)) => networks::connect(&paths, a),
+        Command::Network(NetworkCommand::Disconnect(a)) => networks::disconnect(&paths, a),
         Command::Port(a) => containers::port(&paths, a),
         Command::Update(a) => update::update(&paths, a),
         Command::Monitor {

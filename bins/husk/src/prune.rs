@@ -12,7 +12,7 @@ use crate::cli::*;
 
 /// docker's `PromptForConfirmation`: the warning, then a y/N answer read
 /// from stdin (anything but y or yes, end of input included, is no).
-fn confirm(warning: &str) -> Result<bool> {
+pub(crate) fn confirm(warning: &str) -> Result<bool> {
     print!("{warning}\nAre you sure you want to continue? [y/N] ");
     std::io::stdout().flush()?;
     let mut answer = String::new();
@@ -21,7 +21,7 @@ fn confirm(warning: &str) -> Result<bool> {
 }
 
 /// "Deleted THINGS:" and one line each, then a blank line; empty when none.
-fn deleted(what: &str, items: &[String]) -> String {
+pub(crate) fn deleted(what: &str, items: &[String]) -> String {
     if items.is_empty() {
         return String::new();
     }
@@ -77,8 +77,7 @@ pub fn volumes(p: &Paths, a: &VolumePruneArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// docker's `system prune` warning: what each pruner takes. husk has no
-/// user-defined networks (nothing of that class to remove); its build
+/// docker's `system prune` warning: what each pruner takes. husk's build
 /// cache is step images (the image prune takes them) and the entries
 /// naming them.
 fn system_warning(a: &SystemPruneArgs) -> String {
@@ -113,6 +112,10 @@ pub fn system(p: &Paths, a: &SystemPruneArgs) -> Result<i32> {
     }
     let none = PruneFilters::default();
     let mut bytes = report("Containers", &lifecycle::prune_containers(p, &none)?);
+    print!(
+        "{}",
+        deleted("Networks", &husk_engine::network::user::prune(p)?)
+    );
     if a.volumes {
         bytes += report("Volumes", &lifecycle::prune_volumes(p, &none)?);
     }

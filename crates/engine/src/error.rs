@@ -57,6 +57,8 @@ pub enum Error {
     NoCommand { id: String },
     #[error("container {id}: {reason}")]
     Conflict { id: String, reason: String },
+    #[error("network {name}: {reason}")]
+    NetworkConflict { name: String, reason: String },
     #[error("user {user:?} in container {id}: {reason}")]
     User {
         id: String,

@@ -91,7 +91,10 @@ impl BridgeDriver {
         ports: &[PublishedPort],
     ) -> Result<Endpoint> {
         let net = &self.network;
-        let host = veth_name(&req.container_id);
+        let (host, ifname) = match &req.extra {
+            Some(x) => (x.host_veth.clone(), x.ifname.as_str()),
+            None => (veth_name(&req.container_id), CONTAINER_IFNAME),
+        };
         let mut nl = Netlink::new()?;
         // A leftover of a crash of this same container would make the create
         // fail; a link of another container (7 hex of two ids can collide)
@@ -110,8 +113,7 @@ impl BridgeDriver {
             }
         }
         // The peer is born inside the container's namespace as eth0.
-        let host_index =
-            nl.create_veth_in(&host, CONTAINER_IFNAME, net.mtu, Some(netns.as_fd()))?;
+        let host_index = nl.create_veth_in(&host, ifname, net.mtu, Some(netns.as_fd()))?;
         nl.set_alias(
             host_index,
             &format!("{ALIAS_PREFIX}{}", req.container_id),
@@ -122,19 +124,24 @@ impl BridgeDriver {
         nl.set_up(host_index, &host)?;
 
         let mut cnl = Netlink::in_netns_fd(netns, &req.netns)?;
-        let idx = cnl.index(CONTAINER_IFNAME)?;
+        let idx = cnl.index(ifname)?;
         let mac = req.mac.unwrap_or_else(|| mac_for(ip));
-        cnl.set_mac(idx, mac, CONTAINER_IFNAME)?;
-        cnl.add_address(idx, ip, net.subnet.prefix(), CONTAINER_IFNAME)?;
-        cnl.set_up(idx, CONTAINER_IFNAME)?;
+        cnl.set_mac(idx, mac, ifname)?;
+        cnl.add_address(idx, ip, net.subnet.prefix(), ifname)?;
+        cnl.set_up(idx, ifname)?;
         let lo = cnl.index("lo")?;
         cnl.set_up(lo, "lo")?;
-        cnl.add_default_route(net.gateway)?;
+        // An internal network has no way out, and says so by having no
+        // default route (as docker's); a further network adds its subnet
+        // only, the first one keeps the way out.
+        if !net.internal && req.extra.is_none() {
+            cnl.add_default_route(net.gateway)?;
+        }
 
         self.firewall.add_container(&req.container_id, ip, ports)?;
         Ok(Endpoint {
             network: net.name.clone(),
-            ifname: CONTAINER_IFNAME.into(),
+            ifname: ifname.into(),
             host_veth: host,
             ip,
             prefix: net.subnet.prefix(),
@@ -175,8 +182,12 @@ impl BridgeDriver {
     /// Undoes a failed setup. Unlike teardown it deletes the host veth even
     /// without our alias: setup may have failed before setting it, and
     /// `attach` has already refused to touch another container's link.
-    fn rollback(&self, id: &str) {
-        let name = veth_name(id);
+    fn rollback(&self, req: &SetupRequest) {
+        let id = req.container_id.as_str();
+        let name = match &req.extra {
+            Some(x) => x.host_veth.clone(),
+            None => veth_name(id),
+        };
         if let Ok(mut nl) = Netlink::new() {
             if let Ok(Some(link)) = nl.link(&name) {
                 let foreign = link.alias.as_deref().is_some_and(|a| {
@@ -187,14 +198,17 @@ impl BridgeDriver {
                 }
             }
         }
-        let _ = self.firewall.remove_container(id);
+        // A further endpoint published nothing: the container's rules are
+        // its first network's.
+        if req.extra.is_none() {
+            let _ = self.firewall.remove_container(id);
+        }
         let _ = self.ipam.release(id);
     }
 
-    /// Deletes the host veth of `id` (its peer goes with it).
-    fn remove_veth(nl: &mut Netlink, id: &str) -> Result<()> {
-        let name = veth_name(id);
-        let Some(link) = nl.link(&name)? else {
+    /// Deletes the host veth `name` of `id` (its peer goes with it).
+    fn remove_veth(nl: &mut Netlink, id: &str, name: &str) -> Result<()> {
+        let Some(link) = nl.link(name)? else {
             return Ok(());
         };
         // Only ours, and only this container's: 7 hex of an id can collide.
@@ -202,7 +216,7 @@ impl BridgeDriver {
         if link.alias.as_deref() != Some(alias.as_str()) {
             return Ok(());
         }
-        match nl.delete_link(link.index, &name) {
+        match nl.delete_link(link.index, name) {
             Err(e) if e.errno() != Some(libc::ENODEV) => Err(e),
             _ => Ok(()),
         }
@@ -233,7 +247,7 @@ impl NetworkDriver for BridgeDriver {
             Ok(ep) => Ok(ep),
             Err(e) => {
                 // Undo what was done; the original error is the one to show.
-                self.rollback(&req.container_id);
+                self.rollback(req);
                 Err(e)
             }
         }
@@ -243,7 +257,7 @@ impl NetworkDriver for BridgeDriver {
         let mut errors = Vec::new();
         match Netlink::new() {
             Ok(mut nl) => {
-                if let Err(e) = Self::remove_veth(&mut nl, container_id) {
+                if let Err(e) = Self::remove_veth(&mut nl, container_id, &veth_name(container_id)) {
                     errors.push(e);
                 }
             }
@@ -266,6 +280,26 @@ impl NetworkDriver for BridgeDriver {
         let mut errors = Vec::new();
         if let Err(e) = self.firewall.remove_container(container_id) {
             errors.push(e);
+        }
+        if let Err(e) = self.ipam.release(container_id) {
+            errors.push(e);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Teardown(errors))
+        }
+    }
+
+    fn detach(&self, container_id: &str, ep: &Endpoint) -> Result<()> {
+        let mut errors = Vec::new();
+        match Netlink::new() {
+            Ok(mut nl) => {
+                if let Err(e) = Self::remove_veth(&mut nl, container_id, &ep.host_veth) {
+                    errors.push(e);
+                }
+            }
+            Err(e) => errors.push(e),
         }
         if let Err(e) = self.ipam.release(container_id) {
             errors.push(e);

@@ -21,6 +21,18 @@ pub struct SetupRequest {
     pub mac: Option<[u8; 6]>,
     /// `-p`, parsed with `ports::parse_port_spec`.
     pub ports: Vec<PortSpec>,
+    /// A further network of the container (`network connect`): the
+    /// interface inside and the host end of its veth, both free names the
+    /// caller chose; no default route and no published ports. None: the
+    /// container's first network, `eth0` and [`veth_name`].
+    pub extra: Option<ExtraLink>,
+}
+
+/// The names of a container's further endpoint.
+#[derive(Clone, Debug)]
+pub struct ExtraLink {
+    pub ifname: String,
+    pub host_veth: String,
 }
 
 /// What the container got; the engine records it for inspect, /etc/hosts
@@ -59,6 +71,9 @@ pub trait NetworkDriver {
     fn release(&self, container_id: &str) -> Result<()> {
         self.teardown(container_id)
     }
+    /// Takes a further endpoint (see [`SetupRequest::extra`]) of a
+    /// running container away: its veth and its address.
+    fn detach(&self, container_id: &str, ep: &Endpoint) -> Result<()>;
     /// Removes whatever belongs to containers not in `live` (crash repair).
     fn gc(&self, live: &BTreeSet<String>) -> Result<GcReport>;
 }
@@ -72,6 +87,12 @@ pub fn veth_name(container_id: &str) -> String {
         .take(7)
         .collect();
     format!("veth{short}")
+}
+
+/// The host end of a container's further veth number `n` (1..=99):
+/// [`veth_name`], `x`, `n`: still within 15 bytes.
+pub fn extra_veth_name(container_id: &str, n: u8) -> String {
+    format!("{}x{n}", veth_name(container_id))
 }
 
 /// docker's MAC for an address: 02:42 then the four octets.
@@ -116,6 +137,8 @@ mod tests {
     #[test]
     fn names_and_macs() {
         assert_eq!(veth_name("0123456789abcdef"), "veth0123456");
+        assert_eq!(extra_veth_name("0123456789abcdef", 99), "veth0123456x99");
+        assert!(extra_veth_name("0123456789abcdef", 99).len() <= 15);
         assert_eq!(
             mac_for(Ipv4Addr::new(172, 17, 0, 2)),
             [2, 0x42, 172, 17, 0, 2]

@@ -73,8 +73,19 @@ pub enum Error {
         network: String,
         route: String,
     },
-    #[error("no free 172.x.0.0/16 subnet: every candidate overlaps a host route")]
+    #[error("no free subnet in the default pools (172.17-31.0.0/16, 192.168.x.0/20): every one overlaps a host route or another network: give one with --subnet")]
     NoFreeSubnet,
+    #[error("gateway {gateway} is not a host address of subnet {subnet}: choose one inside it")]
+    InvalidGateway { gateway: Ipv4Addr, subnet: String },
+    #[error("ip range {range} is not inside subnet {subnet}: choose a range of the subnet")]
+    InvalidIpRange { range: String, subnet: String },
+    #[error("subnet {subnet} of network {network} overlaps network {other} ({other_subnet}): choose another subnet")]
+    NetworkOverlap {
+        subnet: String,
+        network: String,
+        other: String,
+        other_subnet: String,
+    },
     #[error("host port {host_ip}:{port}/{proto} is already published by container {owner}")]
     PortPublished {
         host_ip: String,

@@ -7,6 +7,9 @@
 //! - `dnat`: one `jump ctr-<id>` per container with published ports;
 //! - `ctr-<id>`: that container's DNAT rules, so teardown deletes exactly
 //!   them by deleting the chain;
+//! - `forward` (filter) and the set `bridges`: per network, a drop of
+//!   what its bridge would route into another of ours (and, internal,
+//!   anywhere else);
 //! - `postrouting` (nat): per network, masquerade of the subnet going
 //!   elsewhere, of DNAT'ed traffic between its containers (hairpin), and of
 //!   127.0.0.0/8 leaving through the bridge (from the host's 127.0.0.1,
@@ -26,6 +29,10 @@ use crate::ports::{Proto, PublishedPort};
 use crate::{Error, Result};
 
 const DNAT_CHAIN: &str = "dnat";
+/// Filter chain on the forward hook: isolation between networks.
+const FORWARD_CHAIN: &str = "forward";
+/// Every bridge of every network of ours, for the isolation rules.
+const BRIDGES_SET: &str = "bridges";
 const CTR_PREFIX: &str = "ctr-";
 const CTR_TAG: &str = "husk-ctr ";
 
@@ -76,11 +83,27 @@ impl Firewall {
             }
         }
         let tag = net_tag(&net.name);
-        if !listing.has_comment(&tag) {
+        // An internal network has no way out: nothing to masquerade.
+        if !net.internal && !listing.has_comment(&tag) {
             batch.extend(
                 masquerade_rules(net)
                     .into_iter()
                     .map(|expr| self.nft.add_rule("postrouting", &tag, expr)),
+            );
+        }
+        let listed = listing
+            .sets
+            .get(BRIDGES_SET)
+            .is_some_and(|b| b.contains(&net.bridge));
+        if !listed {
+            batch.push(self.bridge_element("add", &net.bridge));
+        }
+        let iso = iso_tag(&net.name);
+        if !listing.has_comment(&iso) {
+            batch.extend(
+                isolation_rules(net)
+                    .into_iter()
+                    .map(|expr| self.nft.add_rule(FORWARD_CHAIN, &iso, expr)),
             );
         }
         if batch.is_empty() {
@@ -91,18 +114,33 @@ impl Firewall {
         self.nft.apply("set up table", all)
     }
 
-    /// Removes a network's masquerade rules.
+    /// Removes a network's masquerade and isolation rules and forgets its
+    /// bridge.
     pub fn remove_network(&self, net: &Network) -> Result<()> {
         let _lock = husk_fs::Lock::exclusive(&self.lock)?;
-        let tag = net_tag(&net.name);
+        let tags = [net_tag(&net.name), iso_tag(&net.name)];
         let listing = self.nft.list()?;
-        let batch = listing
+        let mut batch: Vec<Value> = listing
             .rules
             .iter()
-            .filter(|r| r.comment == tag)
+            .filter(|r| tags.contains(&r.comment))
             .map(|r| self.nft.delete_rule(r))
             .collect();
+        // Deleting an absent element fails the whole batch.
+        let listed = listing
+            .sets
+            .get(BRIDGES_SET)
+            .is_some_and(|b| b.contains(&net.bridge));
+        if listed {
+            batch.push(self.bridge_element("delete", &net.bridge));
+        }
         self.nft.apply("remove network rules", batch)
+    }
+
+    fn bridge_element(&self, verb: &str, bridge: &str) -> Value {
+        json!({verb: {"element": {
+            "family": FAMILY, "table": self.nft.table, "name": BRIDGES_SET, "elem": [bridge]
+        }}})
     }
 
     /// Every published port in our table, with the container that holds it.
@@ -233,6 +271,13 @@ impl Firewall {
             base("output", -100),
             base("postrouting", 100),
             json!({"add": {"chain": {"family": FAMILY, "table": t, "name": DNAT_CHAIN}}}),
+            json!({"add": {"chain": {
+                "family": FAMILY, "table": t, "name": FORWARD_CHAIN,
+                "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"
+            }}}),
+            json!({"add": {"set": {
+                "family": FAMILY, "table": t, "name": BRIDGES_SET, "type": "ifname"
+            }}}),
         ]
     }
 }
@@ -278,6 +323,29 @@ fn masquerade_rules(net: &Network) -> Vec<Vec<Value>> {
     ]
 }
 
+/// What docker's isolation chains do, in one rule a network: nothing
+/// routed from its bridge into another network's bridge. An internal
+/// network also routes nothing out or in.
+fn isolation_rules(net: &Network) -> Vec<Vec<Value>> {
+    let ifname = |key: &str| json!({"meta": {"key": key}});
+    let mut rules = vec![vec![
+        matches("==", ifname("iifname"), json!(net.bridge)),
+        matches("!=", ifname("oifname"), json!(net.bridge)),
+        matches("==", ifname("oifname"), json!(format!("@{BRIDGES_SET}"))),
+        json!({"drop": null}),
+    ]];
+    if net.internal {
+        for (here, there) in [("iifname", "oifname"), ("oifname", "iifname")] {
+            rules.push(vec![
+                matches("==", ifname(here), json!(net.bridge)),
+                matches("!=", ifname(there), json!(net.bridge)),
+                json!({"drop": null}),
+            ]);
+        }
+    }
+    rules
+}
+
 fn dnat_rule(ip: Ipv4Addr, p: &PublishedPort) -> Vec<Value> {
     let mut expr = Vec::new();
     if let Some(hip) = p.host_ip {
@@ -306,6 +374,10 @@ fn published_in(listing: &Listing) -> Vec<(String, PublishedPort)> {
 
 fn net_tag(name: &str) -> String {
     format!("husk-net {name}")
+}
+
+fn iso_tag(name: &str) -> String {
+    format!("husk-iso {name}")
 }
 
 /// `husk-port <id> <proto> <host ip or *> <host port> <container port>`

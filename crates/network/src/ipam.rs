@@ -109,9 +109,11 @@ impl Ipam {
 
     fn first_free(&self, a: &Allocations) -> Result<Ipv4Addr> {
         let subnet = self.network.subnet;
+        let pool = self.network.ip_range.unwrap_or(subnet);
         // Skip the network address (0) and stop before the broadcast one.
-        (1..subnet.size().saturating_sub(1))
-            .filter_map(|n| u32::try_from(n).ok().and_then(|n| subnet.nth(n)))
+        (0..pool.size())
+            .filter_map(|n| u32::try_from(n).ok().and_then(|n| pool.nth(n)))
+            .filter(|ip| *ip != subnet.network() && *ip != subnet.broadcast())
             .find(|ip| *ip != self.network.gateway && !a.allocations.contains_key(ip))
             .ok_or_else(|| Error::SubnetExhausted {
                 network: self.network.name.clone(),
@@ -235,6 +237,32 @@ mod tests {
             assert!(err.contains(want), "{ip}: {err}");
         }
         assert!(ipam.allocations().unwrap().is_empty());
+    }
+
+    #[test]
+    fn an_ip_range_bounds_what_is_handed_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = NetworkStore::open(dir.path()).unwrap();
+        let net = Network::bridge("t", "husk-t", "10.9.0.0/24".parse().unwrap())
+            .unwrap()
+            .with_ip_range("10.9.0.128/30".parse().unwrap())
+            .unwrap();
+        let ipam = Ipam::new(&store, &net);
+        let got: Vec<Ipv4Addr> = (0..4)
+            .map(|i| ipam.allocate(&format!("c{i}"), None).unwrap())
+            .collect();
+        assert_eq!(got[0], Ipv4Addr::new(10, 9, 0, 128));
+        assert_eq!(got[3], Ipv4Addr::new(10, 9, 0, 131));
+        assert!(ipam.allocate("c4", None).is_err());
+        // --ip may still name any host address of the subnet.
+        ipam.allocate("c5", Some(Ipv4Addr::new(10, 9, 0, 9)))
+            .unwrap();
+        assert!(
+            Network::bridge("t", "husk-t", "10.9.0.0/24".parse().unwrap())
+                .unwrap()
+                .with_ip_range("10.9.1.0/28".parse().unwrap())
+                .is_err()
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ mod sysctl;
 
 pub use bridge::BridgeDriver;
 pub use cidr::Ipv4Net;
-pub use driver::{Endpoint, GcReport, NetworkDriver, SetupRequest};
+pub use driver::{Endpoint, ExtraLink, GcReport, NetworkDriver, SetupRequest};
 pub use error::{Error, Result};
 pub use firewall::{container_chain, Firewall};
 pub use ipam::Ipam;

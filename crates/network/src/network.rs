@@ -1,6 +1,7 @@
 //! A network is a value on disk (`networks/<name>.json`) with a driver
 //! behind it; the default one is chosen once and then stays as recorded.
 
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +26,21 @@ pub struct Network {
     pub subnet: Ipv4Net,
     pub gateway: Ipv4Addr,
     pub mtu: u32,
+    /// RFC 3339; empty for a default network recorded before it was kept.
+    #[serde(default)]
+    pub created: String,
+    /// `--internal`: no route out, no masquerade.
+    #[serde(default)]
+    pub internal: bool,
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+    /// `--opt`, as given (docker's `Options`).
+    #[serde(default)]
+    pub options: BTreeMap<String, String>,
+    /// `--ip-range`: where addresses are handed out from (the subnet when
+    /// unset).
+    #[serde(default)]
+    pub ip_range: Option<Ipv4Net>,
 }
 
 impl Network {
@@ -49,16 +65,52 @@ impl Network {
             subnet,
             gateway,
             mtu: DEFAULT_MTU,
+            created: String::new(),
+            internal: false,
+            labels: BTreeMap::new(),
+            options: BTreeMap::new(),
+            ip_range: None,
         })
+    }
+
+    /// Sets a gateway other than the first host address: it must be a
+    /// host address of the subnet.
+    pub fn with_gateway(mut self, gateway: Ipv4Addr) -> Result<Network> {
+        let s = self.subnet;
+        if !s.contains(gateway) || gateway == s.network() || gateway == s.broadcast() {
+            return Err(Error::InvalidGateway {
+                gateway,
+                subnet: s.to_string(),
+            });
+        }
+        self.gateway = gateway;
+        Ok(self)
+    }
+
+    /// Hands out addresses from `range` only: it must lie in the subnet.
+    pub fn with_ip_range(mut self, range: Ipv4Net) -> Result<Network> {
+        let s = self.subnet;
+        if range.prefix() < s.prefix() || !s.contains(range.network()) {
+            return Err(Error::InvalidIpRange {
+                range: range.to_string(),
+                subnet: s.to_string(),
+            });
+        }
+        self.ip_range = Some(range);
+        Ok(self)
     }
 }
 
-/// The first of 172.17.0.0/16 .. 172.31.0.0/16 that overlaps none of
-/// `routes` (a default route, 0.0.0.0/0, does not count: it overlaps
+/// The first of docker's default pools (172.17.0.0/16 .. 172.31.0.0/16,
+/// then 192.168.0.0/20 .. 192.168.240.0/20) that overlaps none of
+/// `routes`, the host's routes and the subnets of the networks already
+/// recorded (a default route, 0.0.0.0/0, does not count: it overlaps
 /// everything and docker ignores it too).
 pub fn choose_subnet(routes: &[Ipv4Net]) -> Result<Ipv4Net> {
-    (17..=31u8)
-        .filter_map(|b| Ipv4Net::new(Ipv4Addr::new(172, b, 0, 0), 16).ok())
+    let wide = (17..=31u8).filter_map(|b| Ipv4Net::new(Ipv4Addr::new(172, b, 0, 0), 16).ok());
+    let narrow =
+        (0..16u8).filter_map(|i| Ipv4Net::new(Ipv4Addr::new(192, 168, i * 16, 0), 20).ok());
+    wide.chain(narrow)
         .find(|cand| {
             routes
                 .iter()
@@ -226,7 +278,11 @@ mod tests {
             choose_subnet(&[net("172.17.0.0/16"), net("172.18.0.0/15")]).unwrap(),
             net("172.20.0.0/16")
         );
-        assert!(choose_subnet(&[net("172.16.0.0/12")]).is_err());
+        assert_eq!(
+            choose_subnet(&[net("172.16.0.0/12"), net("192.168.0.0/24")]).unwrap(),
+            net("192.168.16.0/20")
+        );
+        assert!(choose_subnet(&[net("172.16.0.0/12"), net("192.168.0.0/16")]).is_err());
     }
 
     #[test]

@@ -27,6 +27,8 @@ pub(crate) struct Rule {
 pub(crate) struct Listing {
     pub chains: Vec<String>,
     pub rules: Vec<Rule>,
+    /// Named sets and their elements (strings: husk's sets hold names).
+    pub sets: std::collections::BTreeMap<String, Vec<String>>,
 }
 
 impl Listing {
@@ -63,6 +65,9 @@ impl Nft {
             }
             if let Some(r) = o.get("rule").and_then(parse_rule) {
                 listing.rules.push(r);
+            }
+            if let Some((name, elems)) = o.get("set").and_then(parse_set) {
+                listing.sets.insert(name, elems);
             }
         }
         Ok(listing)
@@ -150,6 +155,21 @@ fn parse_rule(r: &Value) -> Option<Rule> {
     })
 }
 
+/// A set's name and elements; nft prints one element as a bare value.
+fn parse_set(s: &Value) -> Option<(String, Vec<String>)> {
+    let name = s.get("name")?.as_str()?.to_string();
+    let elems = match s.get("elem") {
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
+        Some(Value::String(one)) => vec![one.clone()],
+        _ => Vec::new(),
+    };
+    Some((name, elems))
+}
+
 /// What nft prints when the kernel has no nf_tables (EPROTONOSUPPORT from
 /// the netlink socket, or EOPNOTSUPP from a missing family or expression).
 fn kernel_lacks_nftables(stderr: &str) -> bool {
@@ -200,5 +220,21 @@ mod tests {
         );
         let bare = json!({"chain": "c", "handle": 1});
         assert_eq!(parse_rule(&bare).unwrap().comment, "");
+    }
+
+    #[test]
+    fn sets_are_read_back_with_their_elements() {
+        let two = json!({"name": "bridges", "elem": ["br-a", "husk0"]});
+        assert_eq!(
+            parse_set(&two).unwrap(),
+            (
+                "bridges".to_string(),
+                vec!["br-a".to_string(), "husk0".to_string()]
+            )
+        );
+        let one = json!({"name": "bridges", "elem": "husk0"});
+        assert_eq!(parse_set(&one).unwrap().1, vec!["husk0".to_string()]);
+        let none = json!({"name": "bridges", "type": "ifname"});
+        assert!(parse_set(&none).unwrap().1.is_empty());
     }
 }

@@ -125,6 +125,39 @@ pub const VOLUME: Schema = Schema {
     fields: &[],
 };
 
+/// `network.Inspect`.
+pub const NETWORK: Schema = Schema {
+    root: "*network.Inspect",
+    maps: &[
+        ("Containers", Zero::Nil),
+        ("Labels", Zero::Str),
+        ("Options", Zero::Str),
+    ],
+    slices: &[],
+    context: false,
+    methods: &[],
+    fields: &[],
+};
+
+/// `docker network ls --format`'s row.
+pub const NETWORKS: Schema = Schema {
+    root: "*formatter.networkContext",
+    maps: &[],
+    slices: &[],
+    context: true,
+    methods: &["Label"],
+    fields: &[
+        "CreatedAt",
+        "Driver",
+        "ID",
+        "IPv6",
+        "Internal",
+        "Labels",
+        "Name",
+        "Scope",
+    ],
+};
+
 /// `docker ps --format`'s row.
 pub const PS: Schema = Schema {
     root: "*formatter.ContainerContext",

@@ -120,21 +120,27 @@ impl Engine {
         std::fs::write(self.config_path(), text).unwrap();
     }
 
-    /// Addresses IPAM holds on the default network, with their owners.
+    /// Addresses IPAM holds on every network, with their owners.
     pub fn allocations(&self) -> Vec<(String, String)> {
-        let p = self.root.path().join("network/ipam/bridge.json");
-        let Ok(data) = std::fs::read(p) else {
-            return Vec::new();
-        };
-        let v: serde_json::Value = serde_json::from_slice(&data).unwrap();
-        v["allocations"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(ip, id)| (ip.clone(), id.as_str().unwrap_or("").to_string()))
-                    .collect()
-            })
-            .unwrap_or_default()
+        let dir = self.root.path().join("network/ipam");
+        let mut all = Vec::new();
+        for f in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+            if f.path().extension().is_none_or(|x| x != "json") {
+                continue;
+            }
+            let Ok(data) = std::fs::read(f.path()) else {
+                continue;
+            };
+            let v: serde_json::Value = serde_json::from_slice(&data).unwrap();
+            all.extend(
+                v["allocations"]
+                    .as_object()
+                    .into_iter()
+                    .flatten()
+                    .map(|(ip, id)| (ip.clone(), id.as_str().unwrap_or("").to_string())),
+            );
+        }
+        all
     }
 
     /// What containers left on the network: veths, nft rules, addresses,

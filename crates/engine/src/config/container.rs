@@ -38,6 +38,18 @@ pub struct ContainerConfig {
     pub shell: Vec<String>,
 }
 
+/// A further network of a container, as `network connect` asked for it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkAttachment {
+    /// The network's name.
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// `--ip`; empty: the lowest free address.
+    #[serde(default)]
+    pub ip: String,
+}
+
 /// Resource limits and engine options (docker's HostConfig subset).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct HostConfig {
@@ -47,7 +59,8 @@ pub struct HostConfig {
     pub cpu_shares: i64,
     /// None = unlimited.
     pub pids_limit: Option<i64>,
-    /// "bridge", "none", "host" or "container:<id>".
+    /// "bridge", "none", "host", "container:<id>" or the name of a
+    /// user-defined network.
     pub network_mode: String,
     /// No `--network` was given: docker shows NetworkMode `default` then.
     #[serde(default)]
@@ -63,6 +76,14 @@ pub struct HostConfig {
     pub ip: String,
     #[serde(default)]
     pub mac_address: String,
+    /// `--network-alias` (docker keeps them per endpoint; husk connects a
+    /// container to one network).
+    #[serde(default)]
+    pub network_aliases: Vec<String>,
+    /// Networks besides the first one (`network connect`, more
+    /// `--network` flags): connected at every start, in this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra_networks: Vec<NetworkAttachment>,
     /// `--add-host name:ip`, `--dns`, `--dns-search`.
     #[serde(default)]
     pub extra_hosts: Vec<String>,

@@ -59,6 +59,12 @@ pub struct CreateOptions {
     pub publish_all: bool,
     pub ip: Option<String>,
     pub mac_address: Option<String>,
+    /// `--network-alias`: more names the container answers to on a
+    /// user-defined network.
+    pub network_aliases: Vec<String>,
+    /// The second and later `--network` flags: user-defined networks the
+    /// container is also connected to.
+    pub extra_networks: Vec<String>,
     /// `--add-host name:ip`.
     pub add_hosts: Vec<String>,
     pub dns: Vec<String>,
@@ -347,6 +353,9 @@ pub fn decide(
         publish_all: o.publish_all,
         ip: o.ip.clone().unwrap_or_default(),
         mac_address: o.mac_address.clone().unwrap_or_default(),
+        network_aliases: o.network_aliases.clone(),
+        // Resolved against the network store by `create`.
+        extra_networks: Vec::new(),
         extra_hosts: o.add_hosts.clone(),
         dns: o.dns.clone(),
         dns_search: o.dns_search.clone(),

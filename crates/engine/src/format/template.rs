@@ -6,7 +6,9 @@
 use husk_template::docker::{self, FormatError};
 use serde_json::Value;
 
-pub use husk_template::docker::{Output, CONTAINER, HISTORY, IMAGE, IMAGES, PS, VOLUME, VOLUMES};
+pub use husk_template::docker::{
+    Output, CONTAINER, HISTORY, IMAGE, IMAGES, NETWORK, NETWORKS, PS, VOLUME, VOLUMES,
+};
 pub use husk_template::Schema;
 
 use crate::format::table::tabwrite;

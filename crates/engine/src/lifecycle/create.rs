@@ -32,16 +32,60 @@ fn network_mode(paths: &Paths, o: &CreateOptions) -> Result<String> {
                 .map_err(|e| bad(format!("cannot share its network: {}", husk_fs::Chain(&e))))?;
             Ok(format!("container:{}", t.id))
         }
+        // By name or id; recorded by name, as docker's NetworkMode.
+        Some(Mode::Named(n)) => network::user::resolve(paths, &n)
+            .map(|net| net.name)
+            .map_err(|e| bad(husk_fs::Chain(&e).to_string())),
         None => Err(bad(
-            "use bridge, none, host or container:NAME (user-defined networks come later)".into(),
+            "use bridge, none, host, container:NAME or a network's name".into(),
         )),
     }
+}
+
+/// The second and later `--network` flags, each a user-defined network
+/// (or the default one) named once, beside a first one of that kind.
+fn extra_networks(
+    paths: &Paths,
+    o: &CreateOptions,
+    first: &str,
+) -> Result<Vec<crate::config::container::NetworkAttachment>> {
+    let mut out: Vec<crate::config::container::NetworkAttachment> = Vec::new();
+    for n in &o.extra_networks {
+        let bad = |reason: String| Error::InvalidFlag {
+            flag: "--network",
+            value: n.clone(),
+            reason,
+        };
+        let name = match Mode::parse(n) {
+            Some(Mode::Bridge) => husk_network::network::DEFAULT_NETWORK.to_string(),
+            Some(Mode::Named(n)) => network::user::resolve(paths, &n)?.name,
+            _ => {
+                return Err(bad(
+                    "only networks can be combined: not host, none or container:NAME".into(),
+                ))
+            }
+        };
+        if !matches!(Mode::parse(first), Some(Mode::Bridge | Mode::Named(_))) {
+            return Err(bad(format!(
+                "a container on {first} cannot join other networks"
+            )));
+        }
+        if name == first || out.iter().any(|a| a.name == name) {
+            return Err(bad("the container is connected to it once".into()));
+        }
+        out.push(crate::config::container::NetworkAttachment {
+            name,
+            ..Default::default()
+        });
+    }
+    Ok(out)
 }
 
 /// The network flags, checked before anything is recorded: docker's
 /// conflicts, then each value (an `--ip` against the network's subnet).
 fn check_network_flags(paths: &Paths, o: &CreateOptions, mode: &str) -> Result<()> {
-    let bridge = mode == "bridge";
+    let named = matches!(Mode::parse(mode), Some(Mode::Named(_)));
+    let bridge = mode == "bridge" || named;
     let conflict = |flag: &'static str, value: &str| Error::InvalidFlag {
         flag,
         value: value.to_string(),
@@ -58,6 +102,26 @@ fn check_network_flags(paths: &Paths, o: &CreateOptions, mode: &str) -> Result<(
                 return Err(conflict(flag, v));
             }
         }
+    }
+    if let Some(a) = o.network_aliases.first() {
+        if !named {
+            return Err(Error::InvalidFlag {
+                flag: "--network-alias",
+                value: a.clone(),
+                reason: format!("network-scoped aliases need a user-defined network, not {mode}"),
+            });
+        }
+    }
+    if let Some(bad) = o
+        .network_aliases
+        .iter()
+        .find(|a| a.is_empty() || a.contains(char::is_whitespace) || a.contains('#'))
+    {
+        return Err(Error::InvalidFlag {
+            flag: "--network-alias",
+            value: bad.clone(),
+            reason: "a host name without spaces".into(),
+        });
     }
     if mode.starts_with("container:") {
         if let Some(h) = o.add_hosts.first() {
@@ -92,8 +156,10 @@ fn check_network_flags(paths: &Paths, o: &CreateOptions, mode: &str) -> Result<(
         network::parse_mac(mac)?;
     }
     if let Some(ip) = network::parse_ip(o.ip.as_deref().unwrap_or(""))? {
-        let net = network::default_network(paths)?;
-        husk_network::Ipam::new(&network::store(paths)?, &net).validate(ip)?;
+        let mode = Mode::parse(mode).unwrap_or(Mode::Bridge);
+        if let Some(net) = network::network_of(paths, &mode)? {
+            husk_network::Ipam::new(&network::store(paths)?, &net).validate(ip)?;
+        }
     }
     Ok(())
 }
@@ -187,6 +253,7 @@ pub fn create(paths: &Paths, o: &CreateOptions) -> Result<Container> {
         runtime.to_string_lossy().into_owned(),
     )?;
     shared_with_others(paths, &mut host_config)?;
+    host_config.extra_networks = extra_networks(paths, o, &host_config.network_mode)?;
     // What a killed `create` or `rm` left goes before the new record.
     super::sweep(paths);
     let _lock = paths.lock()?;

@@ -16,7 +16,7 @@ pub fn rename(paths: &Paths, name: &str, new_name: &str) -> Result<()> {
     if !names::valid_name(new) {
         return Err(Error::InvalidName { name: new.into() });
     }
-    let _lock = paths.lock()?;
+    let lock = paths.lock()?;
     let mut c = paths.resolve(name)?;
     if c.name == new {
         return Err(Error::Refused {
@@ -30,5 +30,13 @@ pub fn rename(paths: &Paths, name: &str, new_name: &str) -> Result<()> {
         });
     }
     c.name = new.to_string();
-    paths.save(&c)
+    paths.save(&c)?;
+    drop(lock);
+    // Its peers on a user-defined network resolve the new name, not the old.
+    if let Some(ep) = c.network.as_ref().and_then(|n| n.endpoint.as_ref()) {
+        if ep.network != husk_network::network::DEFAULT_NETWORK {
+            crate::network::hosts::refresh(paths, &ep.network, None)?;
+        }
+    }
+    Ok(())
 }

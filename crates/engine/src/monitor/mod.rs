@@ -223,6 +223,8 @@ fn supervise_runs(
                     return Err(e);
                 }
                 crate::events::container(paths, &c, "start", &[]);
+                // Before `run -d` returns: its peers resolve it from then on.
+                refresh_peers(paths, network.as_ref());
                 if cancelled {
                     // A `stop` came while this restart was on its way.
                     let _ = rt.kill(id, "KILL");
@@ -298,6 +300,21 @@ fn supervise_runs(
                 empty(trash, id);
                 return Ok(());
             }
+        }
+    }
+}
+
+/// Rewrites the /etc/hosts of the members of a user-defined network
+/// the container just joined. A failure costs name resolution, not the
+/// container: the monitor's log says it.
+fn refresh_peers(paths: &Paths, network: Option<&NetworkState>) {
+    let user = network
+        .into_iter()
+        .flat_map(|n| n.endpoints())
+        .filter(|e| e.network != husk_network::network::DEFAULT_NETWORK);
+    for ep in user {
+        if let Err(e) = network::hosts::refresh(paths, &ep.network, None) {
+            eprintln!("husk monitor: {}", husk_fs::Chain(&e));
         }
     }
 }
@@ -521,15 +538,10 @@ fn copy_window_size(from: &File, to: &File) {
 /// spec. Existing files are rewritten in place: a bind mount holds the
 /// inode, and a rename would leave a running container on the old one.
 fn write_etc_files(paths: &Paths, c: &Container, dir: &Path, net: &Connected) -> Result<()> {
-    use husk_network::dnsfiles::{self, HostEntry};
+    use husk_network::dnsfiles;
     let host = &c.config.hostname;
     let hc = &c.host_config;
     write_in_place(&dir.join("hostname"), &dnsfiles::hostname_content(host))?;
-    let extra = hc
-        .extra_hosts
-        .iter()
-        .map(|h| dnsfiles::parse_add_host(h))
-        .collect::<std::result::Result<Vec<HostEntry>, _>>()?;
     let mode = network::Mode::parse(&hc.network_mode);
     // The container's own address: its endpoint's, or for container:NAME
     // the address of the stack it shares.
@@ -542,7 +554,7 @@ fn write_etc_files(paths: &Paths, c: &Container, dir: &Path, net: &Connected) ->
     let own = own.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::new(127, 0, 1, 1)));
     write_in_place(
         &dir.join("hosts"),
-        &dnsfiles::hosts_content(host, Some(own), &extra),
+        &network::hosts::content(paths, c, net.state.as_ref(), own)?,
     )?;
     let dns = hc
         .dns

@@ -20,7 +20,9 @@ pub mod record;
 
 use std::path::{Path, PathBuf};
 
-pub use record::{Container, ContainerConfig, HostConfig, NetworkState, State, Status};
+pub use record::{
+    Container, ContainerConfig, ExtraEndpoint, HostConfig, NetworkState, State, Status,
+};
 
 use crate::{Error, Result};
 

@@ -127,6 +127,32 @@ pub struct NetworkState {
     #[serde(default)]
     pub network_id: String,
     pub endpoint: Option<husk_network::Endpoint>,
+    /// Endpoints on the further networks (`network connect`, a second
+    /// `--network`), in the order they were made.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub extra: Vec<ExtraEndpoint>,
+}
+
+/// A running container's endpoint on a further network.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExtraEndpoint {
+    pub endpoint_id: String,
+    pub network_id: String,
+    pub endpoint: husk_network::Endpoint,
+}
+
+impl NetworkState {
+    /// Every endpoint: the first network's, then the further ones.
+    pub fn endpoints(&self) -> impl Iterator<Item = &husk_network::Endpoint> {
+        self.endpoint
+            .iter()
+            .chain(self.extra.iter().map(|x| &x.endpoint))
+    }
+
+    /// The endpoint on `network`, if the container has one there.
+    pub fn on(&self, network: &str) -> Option<&husk_network::Endpoint> {
+        self.endpoints().find(|e| e.network == network)
+    }
 }
 
 impl Container {

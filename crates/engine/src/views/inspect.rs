@@ -405,9 +405,20 @@ fn network_settings(c: &Container) -> Value {
         }
     }
     let mut networks = serde_json::Map::new();
+    let mode = crate::network::Mode::parse(&c.host_config.network_mode);
+    let user_defined = matches!(mode, Some(crate::network::Mode::Named(_)));
+    // docker's embedded DNS answers these on a user-defined network.
+    let (aliases, dns_names) = if user_defined {
+        let mut names = vec![c.name.clone(), c.short_id().to_string()];
+        names.extend(c.host_config.network_aliases.iter().cloned());
+        (json!(c.host_config.network_aliases), json!(names))
+    } else {
+        (Value::Null, Value::Null)
+    };
     if c.host_config.network_mode == "bridge"
         || c.host_config.network_mode == "host"
         || c.host_config.network_mode == "none"
+        || user_defined
     {
         networks.insert(
             c.host_config.network_mode.clone(),
@@ -418,7 +429,7 @@ fn network_settings(c: &Container) -> Value {
                     json!({"IPv4Address": c.host_config.ip})
                 },
                 "Links": Value::Null,
-                "Aliases": Value::Null,
+                "Aliases": aliases,
                 "MacAddress": mac,
                 "NetworkID": state.network_id,
                 "EndpointID": state.endpoint_id,
@@ -428,10 +439,49 @@ fn network_settings(c: &Container) -> Value {
                 "IPv6Gateway": "",
                 "GlobalIPv6Address": "",
                 "GlobalIPv6PrefixLen": 0,
-                "DNSNames": Value::Null,
+                "DNSNames": dns_names,
             }),
         );
     }
+    for x in &state.extra {
+        let ep = &x.endpoint;
+        let attached = c
+            .host_config
+            .extra_networks
+            .iter()
+            .find(|a| a.name == ep.network);
+        let aliases = attached.map(|a| a.aliases.clone()).unwrap_or_default();
+        let user = ep.network != husk_network::network::DEFAULT_NETWORK;
+        let mut names = vec![c.name.clone(), c.short_id().to_string()];
+        names.extend(aliases.iter().cloned());
+        networks.insert(
+            ep.network.clone(),
+            json!({
+                "IPAMConfig": match attached {
+                    Some(a) if !a.ip.is_empty() => json!({"IPv4Address": a.ip}),
+                    _ => Value::Null,
+                },
+                "Links": Value::Null,
+                "Aliases": if user { json!(aliases) } else { Value::Null },
+                "MacAddress": husk_network::driver::format_mac(ep.mac),
+                "NetworkID": x.network_id,
+                "EndpointID": x.endpoint_id,
+                "Gateway": ep.gateway.to_string(),
+                "IPAddress": ep.ip.to_string(),
+                "IPPrefixLen": ep.prefix,
+                "IPv6Gateway": "",
+                "GlobalIPv6Address": "",
+                "GlobalIPv6PrefixLen": 0,
+                "DNSNames": if user { json!(names) } else { Value::Null },
+            }),
+        );
+    }
+    // The legacy top-level fields describe the default bridge only.
+    let (ip, gw, prefix, mac) = if user_defined {
+        (String::new(), String::new(), 0, String::new())
+    } else {
+        (ip, gw, prefix, mac)
+    };
     json!({
         "Bridge": "",
         "SandboxID": state.endpoint_id,

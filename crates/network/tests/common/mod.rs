@@ -115,6 +115,7 @@ pub fn request(id: &str, ns: &TestNetns, ports: &[&str], ip: Option<Ipv4Addr>) -
             .iter()
             .flat_map(|p| husk_network::parse_port_spec(p).unwrap())
             .collect(),
+        extra: None,
     }
 }
 

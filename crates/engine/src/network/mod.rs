@@ -17,6 +17,12 @@ use serde::Deserialize;
 use crate::store::{names, Container, NetworkState, Paths};
 use crate::{Error, Result};
 
+mod attach;
+pub mod hosts;
+pub mod user;
+
+pub use attach::{connect_to, disconnect_from};
+
 pub const DEFAULT_CONFIG: &str = "/etc/husk/config.toml";
 /// husk's own nftables table (`ip husk`); no other table is touched.
 pub const FIREWALL_TABLE: &str = "husk";
@@ -99,6 +105,8 @@ pub enum Mode {
     Host,
     /// `container:<id>`: the id of the container whose stack is shared.
     Container(String),
+    /// A network made with `husk network create`, by name.
+    Named(String),
 }
 
 impl Mode {
@@ -107,11 +115,35 @@ impl Mode {
             "bridge" | "default" => Some(Mode::Bridge),
             "none" => Some(Mode::None),
             "host" => Some(Mode::Host),
-            _ => s
-                .strip_prefix("container:")
-                .filter(|t| !t.is_empty())
-                .map(|t| Mode::Container(t.to_string())),
+            _ => match s.strip_prefix("container:") {
+                Some(t) if !t.is_empty() => Some(Mode::Container(t.to_string())),
+                Some(_) => None,
+                None if user::valid_name(s) => Some(Mode::Named(s.to_string())),
+                None => None,
+            },
         }
+    }
+
+    /// The network a container of this mode gets an endpoint on.
+    pub fn network_name(&self) -> Option<&str> {
+        match self {
+            Mode::Bridge => Some(DEFAULT_NETWORK),
+            Mode::Named(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
+/// The network of a bridge-type mode: the default one (recorded on first
+/// use), or a user-defined one, which must exist.
+pub fn network_of(paths: &Paths, mode: &Mode) -> Result<Option<Network>> {
+    match mode {
+        Mode::Bridge => default_network(paths).map(Some),
+        Mode::Named(n) => match store(paths)?.get(n)? {
+            Some(net) => Ok(Some(net)),
+            None => Err(user::not_found(n)),
+        },
+        _ => Ok(None),
     }
 }
 
@@ -187,7 +219,12 @@ pub fn default_network(paths: &Paths) -> Result<Network> {
             husk_network::check_overlap(DEFAULT_NETWORK, n, &routes)?;
             n
         }
-        None => choose_subnet(&routes)?,
+        None => {
+            // User-defined networks' subnets are taken too, bridges up or not.
+            let mut taken = routes;
+            taken.extend(store.list()?.iter().map(|n| n.subnet));
+            choose_subnet(&taken)?
+        }
     };
     let mut net = Network::bridge(DEFAULT_NETWORK, &cfg.bridge, subnet)?;
     net.mtu = cfg.mtu;
@@ -270,13 +307,16 @@ pub fn connect(paths: &Paths, c: &Container) -> Result<Connected> {
     let mode = Mode::parse(&c.host_config.network_mode).ok_or_else(|| Error::InvalidFlag {
         flag: "--network",
         value: c.host_config.network_mode.clone(),
-        reason: "use bridge, none, host or container:NAME".into(),
+        reason: "use bridge, none, host, container:NAME or a network's name".into(),
     })?;
     let sandbox = match mode {
         Mode::Host => Sandbox::Host,
         Mode::None => Sandbox::New,
         Mode::Container(target) => joined_sandbox(paths, c, &target)?,
-        Mode::Bridge => return connect_bridge(paths, c),
+        Mode::Bridge | Mode::Named(_) => {
+            let net = network_of(paths, &mode)?.ok_or_else(|| user::not_found("bridge"))?;
+            return connect_network(paths, c, net);
+        }
     };
     Ok(Connected {
         sandbox,
@@ -309,8 +349,7 @@ fn joined_sandbox(paths: &Paths, c: &Container, target: &str) -> Result<Sandbox>
     }))
 }
 
-fn connect_bridge(paths: &Paths, c: &Container) -> Result<Connected> {
-    let net = default_network(paths)?;
+fn connect_network(paths: &Paths, c: &Container, net: Network) -> Result<Connected> {
     let store = store(paths)?;
     let driver = driver_for(&store, &net)?;
     let handle = paths.netns(&c.id);
@@ -321,29 +360,50 @@ fn connect_bridge(paths: &Paths, c: &Container) -> Result<Connected> {
         ip: parse_ip(&hc.ip)?,
         mac: parse_mac(&hc.mac_address)?,
         ports: port_specs(c)?,
+        extra: None,
     };
     // gc takes this lock too: it never judges liveness while an address
-    // is being handed out.
+    // is being handed out; `network rm` too: a network is not removed
+    // while a container joins it.
     let _lock = setup_lock(&store)?;
+    if store.get(&net.name)?.is_none() {
+        return Err(user::not_found(&net.name));
+    }
     husk_network::netns::create_handle(&handle)?;
-    match driver
-        .setup(&req)
-        .inspect(|_| journal(paths, &net, "connect", &c.id))
-    {
-        Ok(ep) => Ok(Connected {
-            sandbox: Sandbox::Join(handle.clone()),
-            state: Some(NetworkState {
-                sandbox_key: handle.to_string_lossy().into_owned(),
-                endpoint_id: names::new_id(),
-                network_id: net.id.clone(),
-                endpoint: Some(ep),
-            }),
-        }),
+    let ep = match driver.setup(&req) {
+        Ok(ep) => ep,
         Err(e) => {
             let _ = husk_network::netns::remove_handle(&handle);
-            Err(e.into())
+            return Err(e.into());
+        }
+    };
+    journal(paths, &net, "connect", &c.id);
+    let mut state = NetworkState {
+        sandbox_key: handle.to_string_lossy().into_owned(),
+        endpoint_id: names::new_id(),
+        network_id: net.id.clone(),
+        endpoint: Some(ep),
+        extra: Vec::new(),
+    };
+    for a in &c.host_config.extra_networks {
+        match attach::endpoint(paths, &store, &c.id, &handle, a, &state.extra) {
+            Ok(x) => state.extra.push(x),
+            Err(e) => {
+                // All or nothing: what was made goes, with the handle
+                // (the veths die with the namespace once the start fails).
+                for x in &state.extra {
+                    attach::release(paths, &store, &c.id, &x.endpoint, false);
+                }
+                let _ = driver.teardown(&c.id);
+                let _ = husk_network::netns::remove_handle(&handle);
+                return Err(e);
+            }
         }
     }
+    Ok(Connected {
+        sandbox: Sandbox::Join(handle.clone()),
+        state: Some(state),
+    })
 }
 
 pub fn parse_ip(s: &str) -> Result<Option<Ipv4Addr>> {
@@ -385,9 +445,20 @@ pub fn disconnect(paths: &Paths, c: &Container) -> Result<()> {
     if let Err(e) = husk_network::netns::remove_handle(&handle) {
         errors.push(husk_fs::error_chain(&e));
     }
-    if Mode::parse(&c.host_config.network_mode) == Some(Mode::Bridge) {
+    // The network it was given an endpoint on, else the one its mode
+    // names (a crash before the record had the endpoint).
+    let name = c
+        .network
+        .as_ref()
+        .and_then(|s| s.endpoint.as_ref())
+        .map(|e| e.network.clone())
+        .or_else(|| {
+            Mode::parse(&c.host_config.network_mode)
+                .and_then(|m| m.network_name().map(String::from))
+        });
+    if let Some(name) = name {
         let store = store(paths)?;
-        if let Some(net) = store.get(DEFAULT_NETWORK)? {
+        if let Some(net) = store.get(&name)? {
             let done = driver_for(&store, &net).and_then(|d| {
                 let r = if joined {
                     d.teardown(&c.id)
@@ -400,7 +471,16 @@ pub fn disconnect(paths: &Paths, c: &Container) -> Result<()> {
                 Ok(()) => journal(paths, &net, "disconnect", &c.id),
                 Err(e) => errors.push(husk_fs::error_chain(&e)),
             }
+            if net.name != DEFAULT_NETWORK {
+                if let Err(e) = hosts::refresh(paths, &net.name, Some(&c.id)) {
+                    errors.push(husk_fs::error_chain(&e));
+                }
+            }
         }
+    }
+    let store = store(paths)?;
+    for x in c.network.iter().flat_map(|s| s.extra.iter()) {
+        errors.extend(attach::release(paths, &store, &c.id, &x.endpoint, joined));
     }
     if errors.is_empty() {
         Ok(())
@@ -452,17 +532,17 @@ pub fn gc(paths: &Paths) -> Result<()> {
         })
         .unwrap_or_default();
     let store = store(paths)?;
-    let net = store.get(DEFAULT_NETWORK)?;
-    let allocations: BTreeMap<Ipv4Addr, String> = match &net {
-        Some(n) => Ipam::new(&store, n).allocations()?,
-        None => BTreeMap::new(),
-    };
-    if handles.is_empty() && allocations.is_empty() {
+    let nets = store.list()?;
+    let mut owners: BTreeSet<String> = BTreeSet::new();
+    for n in &nets {
+        let held: BTreeMap<Ipv4Addr, String> = Ipam::new(&store, n).allocations()?;
+        owners.extend(held.into_values());
+    }
+    if handles.is_empty() && owners.is_empty() {
         return Ok(());
     }
     let live = live_ids(paths)?;
-    let clean =
-        handles.iter().all(|h| live.contains(h)) && allocations.values().all(|o| live.contains(o));
+    let clean = handles.iter().all(|h| live.contains(h)) && owners.iter().all(|o| live.contains(o));
     if clean {
         return Ok(());
     }
@@ -475,9 +555,17 @@ pub fn gc(paths: &Paths) -> Result<()> {
             errors.push(husk_fs::error_chain(&e));
         }
     }
-    if let Some(n) = &net {
-        if let Err(e) = driver_for(&store, n).and_then(|d| Ok(d.gc(&live)?)) {
-            errors.push(husk_fs::error_chain(&e));
+    for n in &nets {
+        match driver_for(&store, n).and_then(|d| Ok(d.gc(&live)?)) {
+            // Names that went with the dead stay in their peers' hosts
+            // files until someone rewrites them: now.
+            Ok(report) if !report.addresses.is_empty() && n.name != DEFAULT_NETWORK => {
+                if let Err(e) = hosts::refresh(paths, &n.name, None) {
+                    errors.push(husk_fs::error_chain(&e));
+                }
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(husk_fs::error_chain(&e)),
         }
     }
     if errors.is_empty() {
@@ -492,17 +580,12 @@ pub fn gc(paths: &Paths) -> Result<()> {
 
 /// A network event as docker logs them: the actor is the network.
 fn journal(paths: &Paths, net: &Network, action: &str, container: &str) {
-    crate::events::emit(
-        paths,
-        crate::events::Kind::Network,
-        action,
-        &net.id,
-        &[
-            ("container", container),
-            ("name", &net.name),
-            ("type", &net.driver),
-        ],
-    );
+    let mut attrs = vec![("name", net.name.as_str()), ("type", net.driver.as_str())];
+    // create and destroy concern no container.
+    if !container.is_empty() {
+        attrs.insert(0, ("container", container));
+    }
+    crate::events::emit(paths, crate::events::Kind::Network, action, &net.id, &attrs);
 }
 
 #[cfg(test)]
@@ -584,7 +667,11 @@ mod tests {
             Some(Mode::Container("abc".into()))
         );
         assert_eq!(Mode::parse("container:"), None);
-        assert_eq!(Mode::parse("weird"), None);
+        // Any other valid name is a user-defined network's (checked to
+        // exist when a container is created on it).
+        assert_eq!(Mode::parse("weird"), Some(Mode::Named("weird".into())));
+        assert_eq!(Mode::parse("no/slash"), None);
+        assert_eq!(Mode::parse("-x"), None);
         assert_eq!(parse_exposed("80/tcp"), Some((80, Proto::Tcp)));
         assert_eq!(parse_exposed("53/udp"), Some((53, Proto::Udp)));
         assert_eq!(parse_exposed("x/tcp"), None);

@@ -1,0 +1,255 @@
+//! A container on more than one network: `husk network connect` and
+//! `disconnect`, and the second and later `--network` flags. A further
+//! network gets an interface of its own inside (`eth1`, `eth2`, ...)
+//! with its subnet's route only; the first network keeps the default
+//! route and the published ports.
+
+use std::path::Path;
+
+use husk_network::driver::extra_veth_name;
+use husk_network::network::DEFAULT_NETWORK;
+use husk_network::{Endpoint, ExtraLink, NetworkStore, SetupRequest};
+
+use super::{driver_for, hosts, journal, parse_ip, setup_lock, store, user, Mode};
+use crate::config::container::NetworkAttachment;
+use crate::store::{names, Container, ExtraEndpoint, Paths};
+use crate::{Error, Result};
+
+/// Makes the endpoint `a` asks for in the namespace at `handle`, beside
+/// the ones already `made`. The caller holds the setup lock.
+pub(super) fn endpoint(
+    paths: &Paths,
+    store: &NetworkStore,
+    id: &str,
+    handle: &Path,
+    a: &NetworkAttachment,
+    made: &[ExtraEndpoint],
+) -> Result<ExtraEndpoint> {
+    let net = store
+        .get(&a.name)?
+        .ok_or_else(|| user::not_found(&a.name))?;
+    let driver = driver_for(store, &net)?;
+    let used =
+        |f: &dyn Fn(&Endpoint) -> String, name: &str| made.iter().any(|x| f(&x.endpoint) == name);
+    let host_veth = (1..=99u8)
+        .map(|n| extra_veth_name(id, n))
+        .find(|v| !used(&|e| e.host_veth.clone(), v))
+        .ok_or_else(|| Error::Conflict {
+            id: id.to_string(),
+            reason: "it is on 100 networks already".into(),
+        })?;
+    let ifname = (1..)
+        .map(|n| format!("eth{n}"))
+        .find(|i| !used(&|e| e.ifname.clone(), i))
+        .unwrap_or_else(|| "eth1".into());
+    let req = SetupRequest {
+        container_id: id.to_string(),
+        netns: handle.to_path_buf(),
+        ip: parse_ip(&a.ip)?,
+        mac: None,
+        ports: Vec::new(),
+        extra: Some(ExtraLink { ifname, host_veth }),
+    };
+    let ep = driver.setup(&req)?;
+    journal(paths, &net, "connect", id);
+    Ok(ExtraEndpoint {
+        endpoint_id: names::new_id(),
+        network_id: net.id.clone(),
+        endpoint: ep,
+    })
+}
+
+/// Frees a further endpoint: its address, and its veth too when the
+/// namespace lives on (`now`: a disconnect of a running container, or a
+/// namespace another container shares). Returns what failed.
+pub(super) fn release(
+    paths: &Paths,
+    store: &NetworkStore,
+    id: &str,
+    ep: &Endpoint,
+    now: bool,
+) -> Vec<String> {
+    let mut errors = Vec::new();
+    let Ok(Some(net)) = store.get(&ep.network) else {
+        return errors;
+    };
+    let done = driver_for(store, &net).and_then(|d| {
+        if now {
+            Ok(d.detach(id, ep)?)
+        } else {
+            Ok(d.release(id)?)
+        }
+    });
+    match done {
+        Ok(()) => journal(paths, &net, "disconnect", id),
+        Err(e) => errors.push(husk_fs::error_chain(&e)),
+    }
+    if net.name != DEFAULT_NETWORK {
+        if let Err(e) = hosts::refresh(paths, &net.name, Some(id)) {
+            errors.push(husk_fs::error_chain(&e));
+        }
+    }
+    errors
+}
+
+fn conflict(c: &Container, reason: String) -> Error {
+    Error::Conflict {
+        id: c.name.clone(),
+        reason,
+    }
+}
+
+/// `husk network connect [--ip IP] [--alias A]... NETWORK CONTAINER`:
+/// recorded for every later start, and made now if it runs.
+pub fn connect_to(
+    paths: &Paths,
+    network: &str,
+    container: &str,
+    ip: Option<&str>,
+    aliases: &[String],
+) -> Result<()> {
+    let net = user::resolve(paths, network)?;
+    let c = paths.resolve(container)?;
+    if !matches!(
+        Mode::parse(&c.host_config.network_mode),
+        Some(Mode::Bridge | Mode::Named(_))
+    ) {
+        return Err(conflict(
+            &c,
+            format!(
+                "its network mode is {}: only a container on a network can join another",
+                c.host_config.network_mode
+            ),
+        ));
+    }
+    let on = c.host_config.network_mode == net.name
+        || c.host_config
+            .extra_networks
+            .iter()
+            .any(|a| a.name == net.name);
+    if on {
+        return Err(conflict(
+            &c,
+            format!("it is already connected to network {}", net.name),
+        ));
+    }
+    if !aliases.is_empty() && net.name == DEFAULT_NETWORK {
+        return Err(Error::InvalidFlag {
+            flag: "--alias",
+            value: aliases.join(","),
+            reason: "network-scoped aliases need a user-defined network, not bridge".into(),
+        });
+    }
+    if let Some(ip) = parse_ip(ip.unwrap_or(""))? {
+        husk_network::Ipam::new(&store(paths)?, &net).validate(ip)?;
+    }
+    let a = NetworkAttachment {
+        name: net.name.clone(),
+        aliases: aliases.to_vec(),
+        ip: ip.unwrap_or("").to_string(),
+    };
+    let store = store(paths)?;
+    let lock = setup_lock(&store)?;
+    let handle = paths.netns(&c.id);
+    // The record first: a start from now on connects it too. Then, if
+    // the container runs (its namespace handle is there), the endpoint.
+    let c = paths.update(&c.id, |r| {
+        r.host_config.extra_networks.push(a.clone());
+        Ok(())
+    })?;
+    let c = c.ok_or_else(|| Error::NoSuchContainer {
+        name: container.to_string(),
+    })?;
+    // A container still starting has no endpoint recorded yet: recorded
+    // only, the endpoint comes at its next start.
+    let running = c.is_running()
+        && c.network.is_some()
+        && crate::store::container_alive(&c)
+        && handle.exists();
+    if !running {
+        return Ok(());
+    }
+    let made: Vec<ExtraEndpoint> = c.network.iter().flat_map(|s| s.extra.clone()).collect();
+    let x = match endpoint(paths, &store, &c.id, &handle, &a, &made) {
+        Ok(x) => x,
+        Err(e) => {
+            let _ = paths.update(&c.id, |r| {
+                r.host_config.extra_networks.retain(|o| o.name != a.name);
+                Ok(())
+            });
+            return Err(e);
+        }
+    };
+    let recorded = paths.update(&c.id, |r| {
+        if let Some(s) = r.network.as_mut() {
+            s.extra.push(x.clone());
+        }
+        Ok(())
+    });
+    drop(lock);
+    if let Err(e) = recorded {
+        release(paths, &store, &c.id, &x.endpoint, true);
+        return Err(e);
+    }
+    hosts::refresh(paths, &net.name, None)
+}
+
+/// `husk network disconnect NETWORK CONTAINER`: forgotten for later
+/// starts, and taken away now if it runs. A container's first network
+/// stays: it carries its default route and published ports.
+pub fn disconnect_from(paths: &Paths, network: &str, container: &str, force: bool) -> Result<()> {
+    let net = user::resolve(paths, network)?;
+    let c = paths.resolve(container)?;
+    if c.host_config.network_mode == net.name {
+        return Err(conflict(
+            &c,
+            format!(
+                "network {} is the one it was created on, with its default route and published ports: remove the container, or create it on another network",
+                net.name
+            ),
+        ));
+    }
+    let configured = c
+        .host_config
+        .extra_networks
+        .iter()
+        .any(|a| a.name == net.name);
+    let ep = c.network.as_ref().and_then(|s| {
+        s.extra
+            .iter()
+            .find(|x| x.endpoint.network == net.name)
+            .cloned()
+    });
+    if !configured && ep.is_none() {
+        if force {
+            return Ok(());
+        }
+        return Err(conflict(
+            &c,
+            format!("it is not connected to network {}", net.name),
+        ));
+    }
+    let store = store(paths)?;
+    let lock = setup_lock(&store)?;
+    let c = paths
+        .update(&c.id, |r| {
+            r.host_config.extra_networks.retain(|a| a.name != net.name);
+            if let Some(s) = r.network.as_mut() {
+                s.extra.retain(|x| x.endpoint.network != net.name);
+            }
+            Ok(())
+        })?
+        .ok_or_else(|| Error::NoSuchContainer {
+            name: container.to_string(),
+        })?;
+    drop(lock);
+    if let Some(x) = ep {
+        let failed = release(paths, &store, &c.id, &x.endpoint, true);
+        if !failed.is_empty() {
+            return Err(conflict(&c, format!("disconnect: {}", failed.join("; "))));
+        }
+        // It names no member of that network any more.
+        hosts::rewrite_own(paths, &c)?;
+    }
+    Ok(())
+}
