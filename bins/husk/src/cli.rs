@@ -86,6 +86,8 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(NetworkCommand),
+    /// Define and run multi-container applications (Compose files)
+    Compose(crate::compose::ComposeArgs),
     /// List port mappings or a specific mapping for the container
     Port(PortArgs),
     /// Update configuration of one or more containers

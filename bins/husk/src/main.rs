@@ -6,6 +6,7 @@
 
 mod build;
 mod cli;
+mod compose;
 mod containers;
 mod events;
 mod files;
@@ -79,6 +80,7 @@ fn main() {
         Command::Network(NetworkCommand::Prune(a)) => networks::prune(&paths, a),
         Command::Network(NetworkCommand::Connect(a)) => networks::connect(&paths, a),
         Command::Network(NetworkCommand::Disconnect(a)) => networks::disconnect(&paths, a),
+        Command::Compose(a) => compose::compose(&paths, a),
         Command::Port(a) => containers::port(&paths, a),
         Command::Update(a) => update::update(&paths, a),
         Command::Monitor {

@@ -130,6 +130,21 @@ fn pull_one(
     Ok(pulled)
 }
 
+/// `compose up`/`pull`: `image` pulled when it is missing (or `always`),
+/// docker's pull lines on stderr.
+pub fn ensure(p: &Paths, image: &str, always: bool) -> Result<()> {
+    let present = husk_image::Store::open_read(&p.root)
+        .and_then(|s| s.resolve(image))
+        .is_ok();
+    if present && !always {
+        return Ok(());
+    }
+    let r = ImageRef::parse(image).with_context(|| format!("image {image}"))?;
+    let (client, opts) = husk_engine::registry::client(p)?;
+    pull_one(p, &client, &r, &opts, false, Out::Stderr)?;
+    Ok(())
+}
+
 /// `run`/`create --pull`: the image pulled as the policy says; the options
 /// unchanged (the store resolves the name, or the digest reference, now).
 pub fn for_container(p: &Paths, a: &CreateArgs, o: CreateOptions) -> Result<CreateOptions> {

@@ -14,6 +14,8 @@ pub enum Error {
     Registry(#[from] husk_registry::Error),
     #[error(transparent)]
     Cgroups(#[from] husk_cgroups::Error),
+    #[error(transparent)]
+    Compose(#[from] husk_compose::Error),
     #[error("config {}: {reason}", path.display())]
     Config { path: PathBuf, reason: String },
     #[error(
@@ -57,6 +59,8 @@ pub enum Error {
     NoCommand { id: String },
     #[error("container {id}: {reason}")]
     Conflict { id: String, reason: String },
+    #[error("compose project {project}: {reason}")]
+    ComposeConflict { project: String, reason: String },
     #[error("network {name}: {reason}")]
     NetworkConflict { name: String, reason: String },
     #[error("user {user:?} in container {id}: {reason}")]

@@ -53,4 +53,6 @@ pub mod views;
 
 pub mod build;
 
+pub mod compose;
+
 pub use error::{Error, Result};

@@ -179,6 +179,31 @@ impl BridgeDriver {
         }
     }
 
+    /// What teardown, release and detach share: the host veth `veth`
+    /// (if given: its peer goes with it), the container's rules (with
+    /// `rules`) and its address; keeps going past failures.
+    fn take_down(&self, id: &str, veth: Option<&str>, rules: bool) -> Result<()> {
+        let mut errors = Vec::new();
+        if let Some(veth) = veth {
+            if let Err(e) = Netlink::new().and_then(|mut nl| Self::remove_veth(&mut nl, id, veth)) {
+                errors.push(e);
+            }
+        }
+        if rules {
+            if let Err(e) = self.firewall.remove_container(id) {
+                errors.push(e);
+            }
+        }
+        if let Err(e) = self.ipam.release(id) {
+            errors.push(e);
+        }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Teardown(errors))
+        }
+    }
+
     /// Undoes a failed setup. Unlike teardown it deletes the host veth even
     /// without our alias: setup may have failed before setting it, and
     /// `attach` has already refused to touch another container's link.
@@ -254,61 +279,17 @@ impl NetworkDriver for BridgeDriver {
     }
 
     fn teardown(&self, container_id: &str) -> Result<()> {
-        let mut errors = Vec::new();
-        match Netlink::new() {
-            Ok(mut nl) => {
-                if let Err(e) = Self::remove_veth(&mut nl, container_id, &veth_name(container_id)) {
-                    errors.push(e);
-                }
-            }
-            Err(e) => errors.push(e),
-        }
-        if let Err(e) = self.firewall.remove_container(container_id) {
-            errors.push(e);
-        }
-        if let Err(e) = self.ipam.release(container_id) {
-            errors.push(e);
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Teardown(errors))
-        }
+        self.take_down(container_id, Some(&veth_name(container_id)), true)
     }
 
     fn release(&self, container_id: &str) -> Result<()> {
-        let mut errors = Vec::new();
-        if let Err(e) = self.firewall.remove_container(container_id) {
-            errors.push(e);
-        }
-        if let Err(e) = self.ipam.release(container_id) {
-            errors.push(e);
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Teardown(errors))
-        }
+        self.take_down(container_id, None, true)
     }
 
     fn detach(&self, container_id: &str, ep: &Endpoint) -> Result<()> {
-        let mut errors = Vec::new();
-        match Netlink::new() {
-            Ok(mut nl) => {
-                if let Err(e) = Self::remove_veth(&mut nl, container_id, &ep.host_veth) {
-                    errors.push(e);
-                }
-            }
-            Err(e) => errors.push(e),
-        }
-        if let Err(e) = self.ipam.release(container_id) {
-            errors.push(e);
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Teardown(errors))
-        }
+        // A further endpoint published nothing: the rules are the first
+        // network's.
+        self.take_down(container_id, Some(&ep.host_veth), false)
     }
 
     fn gc(&self, live: &BTreeSet<String>) -> Result<GcReport> {

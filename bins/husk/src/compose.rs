@@ -1,0 +1,464 @@
+//! `husk compose`: docker compose's commands over the engine, daemonless.
+//! The file is read by husk-compose; the engine's compose module makes
+//! the project real; this file parses the command line, gets the images
+//! (pulled or built) and prints docker compose's lines.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Subcommand};
+use husk_compose::{LoadOptions, Project, PullPolicy, Service};
+use husk_engine::compose::{self, DownOptions, Progress, UpOptions};
+use husk_engine::lifecycle::{self, logs::LogsOptions};
+use husk_engine::store::{Container, Paths};
+
+#[derive(Args)]
+pub struct ComposeArgs {
+    /// Compose configuration files
+    #[arg(short, long = "file")]
+    pub file: Vec<PathBuf>,
+    /// Project name
+    #[arg(short, long = "project-name")]
+    pub project_name: Option<String>,
+    /// Specify a profile to enable
+    #[arg(long)]
+    pub profile: Vec<String>,
+    /// Specify an alternate environment file
+    #[arg(long)]
+    pub env_file: Vec<PathBuf>,
+    /// Specify an alternate working directory (default: the first file's)
+    #[arg(long)]
+    pub project_directory: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: ComposeCommand,
+}
+
+#[derive(Subcommand)]
+pub enum ComposeCommand {
+    /// Create and start containers
+    Up(UpArgs),
+    /// Stop and remove containers, networks
+    Down(DownArgs),
+    /// List containers
+    Ps(ComposePsArgs),
+    /// Parse, resolve and render compose file in canonical format
+    Config(ConfigArgs),
+    /// View output from containers
+    Logs(ComposeLogsArgs),
+    /// Stop services
+    Stop(ServicesTimeoutArgs),
+    /// Start services
+    Start(ServicesArgs),
+    /// Restart service containers
+    Restart(ServicesTimeoutArgs),
+    /// Pull service images
+    Pull(ServicesArgs),
+    /// Build or rebuild services
+    Build(ServicesArgs),
+}
+
+#[derive(Args)]
+pub struct UpArgs {
+    /// Detached mode: run containers in the background (husk compose always detaches; -d is accepted)
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Build images before starting containers
+    #[arg(long)]
+    pub build: bool,
+    /// Recreate containers even if their configuration and image haven't changed
+    #[arg(long)]
+    pub force_recreate: bool,
+    /// If containers already exist, don't recreate them
+    #[arg(long)]
+    pub no_recreate: bool,
+    /// Remove containers for services not defined in the Compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Seconds to wait for a container to stop when it is recreated
+    #[arg(short, long)]
+    pub timeout: Option<u64>,
+    pub services: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct DownArgs {
+    /// Remove named volumes declared in the "volumes" section of the Compose file
+    #[arg(short, long)]
+    pub volumes: bool,
+    /// Remove containers for services not defined in the Compose file
+    #[arg(long)]
+    pub remove_orphans: bool,
+    /// Seconds to wait for a container to stop
+    #[arg(short, long)]
+    pub timeout: Option<u64>,
+}
+
+#[derive(Args)]
+pub struct ComposePsArgs {
+    /// Show all stopped containers
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only display IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Display services
+    #[arg(long)]
+    pub services: bool,
+}
+
+#[derive(Args)]
+pub struct ConfigArgs {
+    /// Print the service names, one per line
+    #[arg(long)]
+    pub services: bool,
+    /// Only validate the configuration, don't print anything
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct ComposeLogsArgs {
+    /// Follow log output
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Number of lines to show from the end of the logs for each container
+    #[arg(long)]
+    pub tail: Option<usize>,
+    /// Don't print prefix in logs
+    #[arg(long)]
+    pub no_log_prefix: bool,
+    pub services: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct ServicesArgs {
+    pub services: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct ServicesTimeoutArgs {
+    /// Seconds to wait for a container to stop
+    #[arg(short, long)]
+    pub timeout: Option<u64>,
+    pub services: Vec<String>,
+}
+
+/// docker compose's progress lines, on stderr as docker compose prints them.
+struct Lines;
+
+impl Progress for Lines {
+    fn event(&mut self, kind: &str, name: &str, what: &str) {
+        eprintln!(" {kind} {name}  {what}");
+    }
+}
+
+fn load(a: &ComposeArgs) -> Result<Project> {
+    let cwd = std::env::current_dir().context("read the current directory")?;
+    let mut o = LoadOptions::new(cwd);
+    o.files = a.file.clone();
+    o.project_name = a.project_name.clone();
+    o.project_dir = a.project_directory.clone();
+    o.env = std::env::vars().collect();
+    o.env_files = a.env_file.clone();
+    o.profiles = a.profile.clone();
+    let project = husk_compose::load(&o)?;
+    for w in &project.warnings {
+        eprintln!("WARN[0000] {w}");
+    }
+    Ok(project)
+}
+
+pub fn compose(p: &Paths, a: &ComposeArgs) -> Result<i32> {
+    let project = load(a)?;
+    match &a.command {
+        ComposeCommand::Config(c) => config(&project, c),
+        ComposeCommand::Up(u) => up(p, &project, u),
+        ComposeCommand::Down(d) => {
+            let o = DownOptions {
+                volumes: d.volumes,
+                remove_orphans: d.remove_orphans,
+                timeout: d.timeout.map(Duration::from_secs),
+            };
+            compose::down(p, &project, &o, &mut Lines)?;
+            Ok(0)
+        }
+        ComposeCommand::Ps(o) => ps(p, &project, o),
+        ComposeCommand::Logs(o) => logs(p, &project, o),
+        ComposeCommand::Stop(o) => each(p, &project, &o.services, |c| {
+            lifecycle::stop_with(p, &c.id, o.timeout.map(Duration::from_secs))?;
+            Ok("Stopped")
+        }),
+        ComposeCommand::Restart(o) => each(p, &project, &o.services, |c| {
+            lifecycle::stop_with(p, &c.id, o.timeout.map(Duration::from_secs))?;
+            lifecycle::start(p, &c.id, &exe()?, None)?;
+            Ok("Restarted")
+        }),
+        ComposeCommand::Start(o) => each(p, &project, &o.services, |c| {
+            if lifecycle::reconcile(p, c)?.is_running() {
+                return Ok("Running");
+            }
+            lifecycle::start(p, &c.id, &exe()?, None)?;
+            Ok("Started")
+        }),
+        ComposeCommand::Pull(o) => {
+            for s in project.services_for(&o.services)? {
+                if let Some(image) = &s.image {
+                    crate::pull::ensure(p, image, true)?;
+                }
+            }
+            Ok(0)
+        }
+        ComposeCommand::Build(o) => {
+            for s in project.services_for(&o.services)? {
+                if s.build.is_some() {
+                    build(p, &project, s)?;
+                }
+            }
+            Ok(0)
+        }
+    }
+}
+
+fn exe() -> Result<PathBuf> {
+    std::env::current_exe().context("locate the husk binary (/proc/self/exe)")
+}
+
+fn config(project: &Project, c: &ConfigArgs) -> Result<i32> {
+    if c.quiet {
+        return Ok(0);
+    }
+    if c.services {
+        for s in project.active_services() {
+            println!("{}", s.name);
+        }
+        return Ok(0);
+    }
+    print!("{}", project.canonical_yaml());
+    Ok(0)
+}
+
+/// The image a service runs: docker compose's `<project>-<service>` for
+/// a service built without an `image:`.
+fn image_of(project: &Project, s: &Service) -> String {
+    s.image
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}", project.name, s.name))
+}
+
+fn build(p: &Paths, project: &Project, s: &Service) -> Result<String> {
+    use husk_engine::build::{BuildOptions, ContextSource, DockerfileSource};
+    let Some(b) = &s.build else {
+        bail!("service {} has no build section", s.name);
+    };
+    let tag = image_of(project, s);
+    let context = project.project_dir.join(&b.context);
+    let dockerfile = match (&b.dockerfile_inline, &b.dockerfile) {
+        (Some(text), _) => Some(DockerfileSource::Text(text.clone())),
+        (None, Some(f)) => Some(DockerfileSource::Path(context.join(f))),
+        (None, None) => None,
+    };
+    let o = BuildOptions {
+        context: ContextSource::Dir(context),
+        dockerfile,
+        tags: std::iter::once(tag.clone())
+            .chain(b.tags.iter().cloned())
+            .collect(),
+        build_args: b
+            .args
+            .iter()
+            .map(|(k, v)| v.as_ref().map_or_else(|| k.clone(), |v| format!("{k}={v}")))
+            .collect(),
+        target: b.target.clone(),
+        no_cache: b.no_cache,
+        pull: b.pull,
+        network: b.network.clone(),
+        labels: b.labels.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        platform: None,
+        quiet: true,
+        iidfile: None,
+    };
+    eprintln!(" Image {tag}  Building");
+    husk_engine::build::build(p, &exe()?, o, &mut std::io::sink())
+        .with_context(|| format!("build service {}", s.name))?;
+    eprintln!(" Image {tag}  Built");
+    Ok(tag)
+}
+
+fn up(p: &Paths, project: &Project, u: &UpArgs) -> Result<i32> {
+    let mut images = BTreeMap::new();
+    for s in project.services_for(&u.services)? {
+        let image = image_of(project, s);
+        let present = husk_image::Store::open_read(&p.root)
+            .and_then(|st| st.resolve(&image))
+            .is_ok();
+        let policy = s.pull_policy;
+        let build_now =
+            s.build.is_some() && (u.build || !present || policy == Some(PullPolicy::Build));
+        if build_now {
+            build(p, project, s)?;
+        } else if policy == Some(PullPolicy::Always) || !present {
+            if policy == Some(PullPolicy::Never) {
+                bail!(
+                    "service {}: image {image} is not here and pull_policy is never",
+                    s.name
+                );
+            }
+            crate::pull::ensure(p, &image, policy == Some(PullPolicy::Always))?;
+        }
+        images.insert(s.name.clone(), image);
+    }
+    let o = UpOptions {
+        services: u.services.clone(),
+        force_recreate: u.force_recreate,
+        no_recreate: u.no_recreate,
+        remove_orphans: u.remove_orphans,
+        timeout: u.timeout.map(Duration::from_secs),
+    };
+    compose::up(p, &exe()?, project, &images, &o, &mut Lines)?;
+    Ok(0)
+}
+
+/// The project's containers of `services` (all when empty).
+fn selected(p: &Paths, project: &Project, services: &[String]) -> Result<Vec<Container>> {
+    for s in services {
+        if !project.services.contains_key(s) {
+            bail!("no such service: {s}");
+        }
+    }
+    Ok(compose::containers(p, &project.name)?
+        .into_iter()
+        .filter(|c| services.is_empty() || services.iter().any(|s| s == compose::service_of(c)))
+        .collect())
+}
+
+fn each(
+    p: &Paths,
+    project: &Project,
+    services: &[String],
+    f: impl Fn(&Container) -> Result<&'static str>,
+) -> Result<i32> {
+    let mut failed = 0;
+    for c in selected(p, project, services)? {
+        match f(&c) {
+            Ok(what) => eprintln!(" Container {}  {what}", c.name),
+            Err(e) => {
+                eprintln!("husk: container {}: {e:#}", c.name);
+                failed += 1;
+            }
+        }
+    }
+    Ok(if failed > 0 { 1 } else { 0 })
+}
+
+/// docker compose ps: NAME IMAGE COMMAND SERVICE CREATED STATUS PORTS.
+fn ps(p: &Paths, project: &Project, o: &ComposePsArgs) -> Result<i32> {
+    let mut rows = Vec::new();
+    for c in compose::containers(p, &project.name)? {
+        let c = lifecycle::reconcile(p, &c)?;
+        if o.all || c.is_running() {
+            rows.push(c);
+        }
+    }
+    if o.services {
+        let mut names: Vec<&str> = rows.iter().map(compose::service_of).collect();
+        names.dedup();
+        for n in names {
+            println!("{n}");
+        }
+        return Ok(0);
+    }
+    if o.quiet {
+        for c in &rows {
+            println!("{}", c.id);
+        }
+        return Ok(0);
+    }
+    let now = chrono::Utc::now();
+    let mut lines = vec!["NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS".to_string()];
+    for c in &rows {
+        let command = std::iter::once(c.path.as_str())
+            .chain(c.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let created = husk_engine::format::since(Some(&c.created), now);
+        lines.push(format!(
+            "{}\t{}\t\"{}\"\t{}\t{}\t{}\t{}",
+            c.name,
+            c.config.image,
+            husk_engine::format::ellipsis(&command, 20),
+            compose::service_of(c),
+            created,
+            husk_engine::views::ps::status_text(c, now),
+            husk_engine::views::ps::ports_text(c),
+        ));
+    }
+    print!("{}", husk_engine::format::table::tabwrite(&lines));
+    Ok(0)
+}
+
+fn logs(p: &Paths, project: &Project, o: &ComposeLogsArgs) -> Result<i32> {
+    let cs = selected(p, project, &o.services)?;
+    let width = cs.iter().map(|c| c.name.len()).max().unwrap_or(0);
+    let out = Mutex::new(std::io::stdout());
+    let opts = LogsOptions {
+        tail: o.tail,
+        follow: o.follow,
+        ..Default::default()
+    };
+    // One reader a container: with -f each blocks on its own log.
+    std::thread::scope(|scope| {
+        for c in &cs {
+            let prefix = if o.no_log_prefix {
+                String::new()
+            } else {
+                format!("{:<width$}  | ", c.name)
+            };
+            let (out, opts) = (&out, &opts);
+            scope.spawn(move || {
+                let mut w = Prefixed {
+                    prefix,
+                    out,
+                    partial: Vec::new(),
+                };
+                let mut e = Prefixed {
+                    prefix: w.prefix.clone(),
+                    out,
+                    partial: Vec::new(),
+                };
+                if let Err(err) = lifecycle::logs::logs(p, &c.id, opts, &mut w, &mut e) {
+                    eprintln!("husk: logs of {}: {}", c.name, husk_fs::Chain(&err));
+                }
+            });
+        }
+    });
+    Ok(0)
+}
+
+/// Whole lines, each with the container's prefix, onto the shared stdout.
+struct Prefixed<'a> {
+    prefix: String,
+    out: &'a Mutex<std::io::Stdout>,
+    partial: Vec<u8>,
+}
+
+impl Write for Prefixed<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.partial.extend_from_slice(buf);
+        while let Some(at) = self.partial.iter().position(|b| *b == b'\n') {
+            let line: Vec<u8> = self.partial.drain(..=at).collect();
+            let mut o = self.out.lock().unwrap_or_else(|e| e.into_inner());
+            o.write_all(self.prefix.as_bytes())?;
+            o.write_all(&line)?;
+            o.flush()?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
