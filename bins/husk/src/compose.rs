@@ -3,17 +3,21 @@
 //! the project real; this file parses the command line, gets the images
 //! (pulled or built) and prints docker compose's lines.
 
+mod attached;
+mod exec;
+mod follow;
+mod run;
+mod tty;
+
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand};
 use husk_compose::{LoadOptions, Project, PullPolicy, Service};
 use husk_engine::compose::{self, DownOptions, Progress, UpOptions};
-use husk_engine::lifecycle::{self, logs::LogsOptions};
+use husk_engine::lifecycle;
 use husk_engine::store::{Container, Paths};
 
 #[derive(Args)]
@@ -59,13 +63,29 @@ pub enum ComposeCommand {
     Pull(ServicesArgs),
     /// Build or rebuild services
     Build(ServicesArgs),
+    /// Execute a command in a running container
+    Exec(exec::ComposeExecArgs),
+    /// Run a one-off command on a service
+    Run(run::ComposeRunArgs),
 }
 
 #[derive(Args)]
 pub struct UpArgs {
-    /// Detached mode: run containers in the background (husk compose always detaches; -d is accepted)
+    /// Detached mode: Run containers in the background
     #[arg(short, long)]
     pub detach: bool,
+    /// Stops all containers if any container was stopped. Incompatible with -d
+    #[arg(long)]
+    pub abort_on_container_exit: bool,
+    /// Return the exit code of the selected service container. Implies --abort-on-container-exit
+    #[arg(long, value_name = "SERVICE")]
+    pub exit_code_from: Option<String>,
+    /// Attach to dependent containers too (default: only the services named)
+    #[arg(long)]
+    pub attach_dependencies: bool,
+    /// Don't prefix the output with the container's name
+    #[arg(long)]
+    pub no_log_prefix: bool,
     /// Build images before starting containers
     #[arg(long)]
     pub build: bool,
@@ -78,9 +98,12 @@ pub struct UpArgs {
     /// Remove containers for services not defined in the Compose file
     #[arg(long)]
     pub remove_orphans: bool,
-    /// Seconds to wait for a container to stop when it is recreated
+    /// Seconds to wait for a container to stop when it is recreated, or stopped by Ctrl-C or an abort
     #[arg(short, long)]
     pub timeout: Option<u64>,
+    /// Scale SERVICE to NUM instances; overrides the `scale` setting in the Compose file if present
+    #[arg(long, value_name = "SERVICE=NUM")]
+    pub scale: Vec<String>,
     pub services: Vec<String>,
 }
 
@@ -187,7 +210,9 @@ pub fn compose(p: &Paths, a: &ComposeArgs) -> Result<i32> {
             Ok(0)
         }
         ComposeCommand::Ps(o) => ps(p, &project, o),
-        ComposeCommand::Logs(o) => logs(p, &project, o),
+        ComposeCommand::Logs(o) => follow::logs(p, &project, o),
+        ComposeCommand::Exec(o) => exec::exec(p, &project, o),
+        ComposeCommand::Run(o) => run::run(p, &project, o),
         ComposeCommand::Stop(o) => each(p, &project, &o.services, |c| {
             lifecycle::stop_with(p, &c.id, o.timeout.map(Duration::from_secs))?;
             Ok("Stopped")
@@ -288,16 +313,23 @@ fn build(p: &Paths, project: &Project, s: &Service) -> Result<String> {
     Ok(tag)
 }
 
-fn up(p: &Paths, project: &Project, u: &UpArgs) -> Result<i32> {
+/// The image each of `services` (and what they depend on) runs: built
+/// or pulled when missing, as its pull_policy says (`build`: rebuild).
+fn images_for(
+    p: &Paths,
+    project: &Project,
+    services: &[String],
+    rebuild: bool,
+) -> Result<BTreeMap<String, String>> {
     let mut images = BTreeMap::new();
-    for s in project.services_for(&u.services)? {
+    for s in project.services_for(services)? {
         let image = image_of(project, s);
         let present = husk_image::Store::open_read(&p.root)
             .and_then(|st| st.resolve(&image))
             .is_ok();
         let policy = s.pull_policy;
         let build_now =
-            s.build.is_some() && (u.build || !present || policy == Some(PullPolicy::Build));
+            s.build.is_some() && (rebuild || !present || policy == Some(PullPolicy::Build));
         if build_now {
             build(p, project, s)?;
         } else if policy == Some(PullPolicy::Always) || !present {
@@ -311,6 +343,41 @@ fn up(p: &Paths, project: &Project, u: &UpArgs) -> Result<i32> {
         }
         images.insert(s.name.clone(), image);
     }
+    Ok(images)
+}
+
+/// The project with `--scale SERVICE=NUM` applied, as docker compose
+/// applies it: in place of the service's `scale` / `deploy.replicas`.
+fn with_scale(project: &Project, scale: &[String]) -> Result<Project> {
+    let mut p = project.clone();
+    for s in scale {
+        let parsed = s
+            .split_once('=')
+            .and_then(|(name, n)| Some((name, n.parse::<u32>().ok()?)));
+        let Some((name, n)) = parsed else {
+            bail!("--scale {s}: use SERVICE=NUM, e.g. --scale web=3");
+        };
+        let Some(svc) = p.services.get_mut(name) else {
+            bail!("--scale {s}: no such service in the project");
+        };
+        svc.scale = Some(n);
+    }
+    Ok(p)
+}
+
+fn up(p: &Paths, project: &Project, u: &UpArgs) -> Result<i32> {
+    let abort = u.abort_on_container_exit || u.exit_code_from.is_some();
+    if u.detach && abort {
+        bail!("--abort-on-container-exit and --exit-code-from cannot be used with -d (--detach): drop one");
+    }
+    if let Some(s) = &u.exit_code_from {
+        if !project.services.contains_key(s) {
+            bail!("--exit-code-from {s}: no such service in the project");
+        }
+    }
+    let scaled = with_scale(project, &u.scale)?;
+    let project = &scaled;
+    let images = images_for(p, project, &u.services, u.build)?;
     let o = UpOptions {
         services: u.services.clone(),
         force_recreate: u.force_recreate,
@@ -318,8 +385,23 @@ fn up(p: &Paths, project: &Project, u: &UpArgs) -> Result<i32> {
         remove_orphans: u.remove_orphans,
         timeout: u.timeout.map(Duration::from_secs),
     };
-    compose::up(p, &exe()?, project, &images, &o, &mut Lines)?;
-    Ok(0)
+    let since = chrono::Utc::now();
+    let ids = compose::up(p, &exe()?, project, &images, &o, &mut Lines)?;
+    if u.detach {
+        return Ok(0);
+    }
+    let a = attached::Attach {
+        abort,
+        exit_code_from: u.exit_code_from.clone(),
+        prefix: !u.no_log_prefix,
+        timeout: o.timeout,
+    };
+    let only = if u.attach_dependencies {
+        &[][..]
+    } else {
+        &u.services[..]
+    };
+    attached::attached(p, project, &ids, only, since, &a)
 }
 
 /// The project's containers of `services` (all when empty).
@@ -398,67 +480,4 @@ fn ps(p: &Paths, project: &Project, o: &ComposePsArgs) -> Result<i32> {
     }
     print!("{}", husk_engine::format::table::tabwrite(&lines));
     Ok(0)
-}
-
-fn logs(p: &Paths, project: &Project, o: &ComposeLogsArgs) -> Result<i32> {
-    let cs = selected(p, project, &o.services)?;
-    let width = cs.iter().map(|c| c.name.len()).max().unwrap_or(0);
-    let out = Mutex::new(std::io::stdout());
-    let opts = LogsOptions {
-        tail: o.tail,
-        follow: o.follow,
-        ..Default::default()
-    };
-    // One reader a container: with -f each blocks on its own log.
-    std::thread::scope(|scope| {
-        for c in &cs {
-            let prefix = if o.no_log_prefix {
-                String::new()
-            } else {
-                format!("{:<width$}  | ", c.name)
-            };
-            let (out, opts) = (&out, &opts);
-            scope.spawn(move || {
-                let mut w = Prefixed {
-                    prefix,
-                    out,
-                    partial: Vec::new(),
-                };
-                let mut e = Prefixed {
-                    prefix: w.prefix.clone(),
-                    out,
-                    partial: Vec::new(),
-                };
-                if let Err(err) = lifecycle::logs::logs(p, &c.id, opts, &mut w, &mut e) {
-                    eprintln!("husk: logs of {}: {}", c.name, husk_fs::Chain(&err));
-                }
-            });
-        }
-    });
-    Ok(0)
-}
-
-/// Whole lines, each with the container's prefix, onto the shared stdout.
-struct Prefixed<'a> {
-    prefix: String,
-    out: &'a Mutex<std::io::Stdout>,
-    partial: Vec<u8>,
-}
-
-impl Write for Prefixed<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.partial.extend_from_slice(buf);
-        while let Some(at) = self.partial.iter().position(|b| *b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=at).collect();
-            let mut o = self.out.lock().unwrap_or_else(|e| e.into_inner());
-            o.write_all(self.prefix.as_bytes())?;
-            o.write_all(&line)?;
-            o.flush()?;
-        }
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }

@@ -205,3 +205,273 @@ fn bad_compose_files_are_refused_in_one_line() {
     }
     assert_eq!(e.ok(&["ps", "-aq"]), "", "nothing was made");
 }
+
+/// `husk compose ARGS` for project demo of `text`: (code, stdout, stderr).
+fn compose_code(e: &Engine, dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let file = dir.join("compose.yaml");
+    let mut all = vec!["compose", "-f", file.to_str().unwrap(), "-p", "demo"];
+    all.extend_from_slice(args);
+    e.code(&all)
+}
+
+const ONE_SHOTS: &str = r#"
+services:
+  a:
+    image: busybox
+    command: ["sh", "-c", "echo from-a; echo err-a >&2"]
+  bb:
+    image: busybox
+    command: ["sh", "-c", "sleep 1; echo from-bb; exit 3"]
+  srv:
+    image: busybox
+    command: ["sleep", "300"]
+    profiles: [long]
+  retry:
+    image: busybox
+    # Slow enough that up follows it from its first run on.
+    command: ["sh", "-c", "sleep 1; echo try; exit 1"]
+    restart: on-failure:2
+    profiles: [retry]
+"#;
+
+#[test]
+fn attached_up_follows_the_services_until_they_exit() {
+    require_root!("attached_up_follows_the_services_until_they_exit");
+    let e = Engine::new();
+    let dir = tempdir("husk-compose-attached-");
+    std::fs::write(dir.path().join("compose.yaml"), ONE_SHOTS).unwrap();
+
+    // Both exit by themselves: up returns 0 once they have, their lines
+    // behind docker compose's prefixes (padded to the longest name).
+    let (code, out, err) = compose_code(&e, dir.path(), &["up"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("demo-a-1   | from-a\n"), "{out}");
+    assert!(out.contains("demo-a-1   | err-a\n"), "{out}");
+    assert!(out.contains("demo-bb-1  | from-bb\n"), "{out}");
+    assert!(out.contains("demo-bb-1 exited with code 3"), "{out}");
+    assert!(out.starts_with("Attaching to "), "{out}");
+
+    // Restarted by its policy: followed on through each run.
+    let (code, out, err) = compose_code(&e, dir.path(), &["up", "retry"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_eq!(out.matches("demo-retry-1  | try\n").count(), 3, "{out}");
+    assert_eq!(
+        out.matches("demo-retry-1 exited with code 1").count(),
+        3,
+        "{out}"
+    );
+
+    // A long-running service: the first exit stops it, and its code is
+    // up's; --exit-code-from picks the service whose code it is.
+    let (code, out, err) = compose_code(
+        &e,
+        dir.path(),
+        &[
+            "--profile",
+            "long",
+            "up",
+            "--abort-on-container-exit",
+            "-t",
+            "1",
+        ],
+    );
+    assert_eq!(code, 0, "a exits first, with 0: {out}\n{err}");
+    assert_eq!(e.inspect("demo-srv-1")["State"]["Status"], "exited");
+    let (code, out, err) = compose_code(
+        &e,
+        dir.path(),
+        &[
+            "--profile",
+            "long",
+            "up",
+            "--exit-code-from",
+            "bb",
+            "-t",
+            "1",
+            "bb",
+            "srv",
+        ],
+    );
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(out.contains("demo-bb-1   | from-bb"), "{out}");
+    assert!(!out.contains("from-a"), "a was not asked for: {out}");
+    assert_eq!(e.inspect("demo-srv-1")["State"]["Status"], "exited");
+
+    // SIGINT (Ctrl-C) while attached: the project stopped, 130.
+    let file = dir.path().join("compose.yaml");
+    let log = dir.path().join("up.out");
+    let mut child = e
+        .cmd(&[
+            "compose",
+            "-f",
+            file.to_str().unwrap(),
+            "-p",
+            "demo",
+            "up",
+            "-t",
+            "1",
+            "srv",
+        ])
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::create(dir.path().join("up.err")).unwrap())
+        .spawn()
+        .unwrap();
+    wait_for(
+        "the attached up to follow srv",
+        Duration::from_secs(20),
+        || std::fs::read_to_string(&log).is_ok_and(|s| s.contains("Attaching to")),
+    );
+    // SAFETY: kill(2) on our own child, not yet waited for.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = child.wait().unwrap();
+    let err = std::fs::read_to_string(dir.path().join("up.err")).unwrap();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(err.contains("Gracefully stopping..."), "{err}");
+    assert_eq!(e.inspect("demo-srv-1")["State"]["Status"], "exited");
+
+    let (code, _, err) = compose_code(&e, dir.path(), &["up", "-d", "--abort-on-container-exit"]);
+    assert_ne!(code, 0);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    compose(&e, dir.path(), &["--profile", "long", "down", "-t", "1"]);
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+}
+
+const SERVER: &str = r#"
+services:
+  srv:
+    image: busybox
+    command: ["sleep", "300"]
+    environment:
+      WHO: srv
+  job:
+    image: busybox
+    command: ["echo", "from-service"]
+    ports: ["18481:80"]
+    depends_on: [srv]
+"#;
+
+#[test]
+fn exec_runs_in_the_services_container() {
+    require_root!("exec_runs_in_the_services_container");
+    let e = Engine::new();
+    let dir = tempdir("husk-compose-exec-");
+    std::fs::write(dir.path().join("compose.yaml"), SERVER).unwrap();
+    compose(&e, dir.path(), &["up", "-d", "srv"]);
+
+    let (code, out, err) = compose_code(
+        &e,
+        dir.path(),
+        &[
+            "exec",
+            "-e",
+            "X=1",
+            "-w",
+            "/tmp",
+            "srv",
+            "sh",
+            "-c",
+            "echo $WHO-$X-$(pwd); exit 5",
+        ],
+    );
+    assert_eq!(code, 5, "{err}");
+    assert_eq!(out.trim(), "srv-1-/tmp");
+    let out = compose(
+        &e,
+        dir.path(),
+        &["exec", "-T", "-u", "1000", "srv", "id", "-u"],
+    );
+    assert_eq!(out.trim(), "1000");
+    // --privileged: every capability, beyond the container's own.
+    let caps = |extra: &[&str]| {
+        let mut args = vec!["exec", "-T"];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["srv", "grep", "CapEff", "/proc/self/status"]);
+        compose(&e, dir.path(), &args)
+    };
+    assert_ne!(caps(&[]), caps(&["--privileged"]));
+
+    let (code, _, err) = compose_code(&e, dir.path(), &["exec", "--index", "2", "srv", "true"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("srv") && err.contains("index 2"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    let (code, _, err) = compose_code(&e, dir.path(), &["exec", "job", "true"]);
+    assert_ne!(code, 0, "job has no container");
+    assert!(err.contains("service job"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+
+    compose(&e, dir.path(), &["down", "-t", "1"]);
+    assert_eq!(e.ok(&["ps", "-aq"]), "");
+}
+
+#[test]
+fn run_makes_a_one_off_container() {
+    require_root!("run_makes_a_one_off_container");
+    let e = Engine::new();
+    let dir = tempdir("husk-compose-run-");
+    std::fs::write(dir.path().join("compose.yaml"), SERVER).unwrap();
+
+    // Detached: its name printed, docker compose's name and labels, its
+    // dependency started first, its ports not published.
+    let name = compose(&e, dir.path(), &["run", "-d", "job", "sleep", "300"]);
+    let name = name.trim();
+    let slug = name
+        .strip_prefix("demo-job-run-")
+        .unwrap_or_else(|| panic!("{name}"));
+    assert!(
+        slug.len() == 12 && slug.bytes().all(|b| b.is_ascii_hexdigit()),
+        "{name}"
+    );
+    let c = e.inspect(name);
+    assert_eq!(c["Config"]["Labels"]["com.docker.compose.oneoff"], "True");
+    assert_eq!(c["Config"]["Labels"]["com.docker.compose.service"], "job");
+    assert_eq!(c["Config"]["Labels"]["com.docker.compose.project"], "demo");
+    assert_eq!(c["HostConfig"]["NetworkMode"], "demo_default");
+    let ports = &c["HostConfig"]["PortBindings"];
+    assert!(
+        ports.is_null() || ports.as_object().is_some_and(|o| o.is_empty()),
+        "{ports}"
+    );
+    assert_eq!(e.inspect("demo-srv-1")["State"]["Status"], "running");
+    // One-offs are neither listed nor counted by the service's commands.
+    let ps = compose(&e, dir.path(), &["ps", "-a"]);
+    assert!(!ps.contains("run-"), "{ps}");
+    let (code, _, err) = compose_code(&e, dir.path(), &["exec", "job", "true"]);
+    assert_ne!(code, 0, "{err}");
+
+    // Attached with --rm: its output, its exit code, then gone.
+    let (code, out, err) = compose_code(
+        &e,
+        dir.path(),
+        &[
+            "run",
+            "--rm",
+            "-e",
+            "X=2",
+            "job",
+            "sh",
+            "-c",
+            "echo one-off-$X; exit 7",
+        ],
+    );
+    assert_eq!(code, 7, "{out}\n{err}");
+    assert_eq!(out.trim(), "one-off-2");
+    // A command that is not there: docker's 127, and nothing left.
+    let (code, _, err) = compose_code(&e, dir.path(), &["run", "--rm", "job", "nosuchcmd"]);
+    assert_eq!(code, 127, "{err}");
+    let left = e.ok(&[
+        "ps",
+        "-a",
+        "--filter",
+        "label=com.docker.compose.oneoff=True",
+        "--format",
+        "{{.Names}}",
+    ]);
+    assert_eq!(left.trim(), name, "the --rm ones are gone");
+    // The service's own command when none is given; --no-deps.
+    let (code, out, err) = compose_code(&e, dir.path(), &["run", "--rm", "--no-deps", "job"]);
+    assert_eq!((code, out.trim()), (0, "from-service"), "{err}");
+
+    compose(&e, dir.path(), &["down", "-t", "1"]);
+    assert_eq!(e.ok(&["ps", "-aq"]), "", "down removes one-offs too");
+}

@@ -175,8 +175,12 @@ pub(super) fn create_options(
                     .clone()
                     .ok_or_else(|| bad(format!("bind mount of {} has no source", m.target)))?;
                 let create = m.bind.as_ref().is_none_or(|b| b.create_host_path);
+                // docker compose makes a missing bind source (as docker run
+                // -v does); failing to is the user's to hear about now, not
+                // as a confusing mount error at start.
                 if create {
-                    std::fs::create_dir_all(&src).ok();
+                    std::fs::create_dir_all(&src)
+                        .map_err(|e| Error::io("create bind mount source", &src, e))?;
                 }
                 let ro = if m.read_only { ":ro" } else { "" };
                 o.volumes.push(format!("{src}:{}{ro}", m.target));

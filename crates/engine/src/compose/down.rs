@@ -1,6 +1,7 @@
-//! `compose down`: the project's containers stopped and removed (last
-//! started first), then its networks, and with `-v` its volumes; what is
-//! external, or carries another project's label, stays.
+//! `compose down`: the project's containers stopped and removed (one-off
+//! `run` containers, then the services', last started first), then its
+//! networks, and with `-v` its volumes; what is external, or carries
+//! another project's label, stays.
 
 use std::time::Duration;
 
@@ -32,6 +33,16 @@ pub fn down(
         let at = order.iter().position(|s| s == service_of(c));
         (std::cmp::Reverse(at.map_or(0, |p| p + 1)), number_of(c))
     });
+    // One-off `run` containers go too, first: what users of docker
+    // compose v2's down expect, and they would hold the networks.
+    for c in oneoffs(paths, &project.name)? {
+        match stop_and_remove(paths, &c, o.timeout) {
+            // A `--rm` one-off goes by itself once stopped.
+            Ok(()) | Err(crate::Error::NoSuchContainer { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        progress.event("Container", &c.name, "Removed");
+    }
     for c in &mine {
         let orphan = !project.services.contains_key(service_of(c));
         if orphan && !o.remove_orphans {

@@ -9,10 +9,12 @@
 
 mod convert;
 mod down;
+mod run;
 mod up;
 
 pub use convert::container_name;
 pub use down::{down, DownOptions};
+pub use run::{create_oneoff, RunOptions};
 pub use up::{up, Progress, UpOptions};
 
 use crate::store::{Container, Paths};
@@ -23,6 +25,8 @@ pub const SERVICE: &str = "com.docker.compose.service";
 pub const NUMBER: &str = "com.docker.compose.container-number";
 pub const CONFIG_HASH: &str = "com.docker.compose.config-hash";
 pub const ONEOFF: &str = "com.docker.compose.oneoff";
+/// A one-off's full random id; its name carries the first 12 digits.
+pub const SLUG: &str = "com.docker.compose.slug";
 pub const WORKING_DIR: &str = "com.docker.compose.project.working_dir";
 pub const CONFIG_FILES: &str = "com.docker.compose.project.config_files";
 pub const DEPENDS_ON: &str = "com.docker.compose.depends_on";
@@ -44,6 +48,16 @@ pub fn containers(paths: &Paths, project: &str) -> Result<Vec<Container>> {
         .collect();
     out.sort_by_key(|c| (service_of(c).to_string(), number_of(c)));
     Ok(out)
+}
+
+/// The project's one-off `run` containers.
+pub fn oneoffs(paths: &Paths, project: &str) -> Result<Vec<Container>> {
+    Ok(paths
+        .all()?
+        .into_iter()
+        .filter(|c| c.config.labels.get(PROJECT).map(String::as_str) == Some(project))
+        .filter(|c| c.config.labels.get(ONEOFF).map(String::as_str) == Some("True"))
+        .collect())
 }
 
 pub fn service_of(c: &Container) -> &str {

@@ -113,7 +113,7 @@ fn orphans(
     Ok(())
 }
 
-fn ensure_network(
+pub(super) fn ensure_network(
     paths: &Paths,
     project: &Project,
     key: &str,
@@ -134,7 +134,16 @@ fn ensure_network(
             ),
         ));
     }
-    let pool = net.ipam.as_ref().and_then(|i| i.config.first());
+    // Every pool: an IPv4 and an IPv6 one make a dual-stack network.
+    let pools = net
+        .ipam
+        .as_ref()
+        .map(|i| i.config.as_slice())
+        .unwrap_or_default();
+    let each = |f: fn(&husk_compose::IpamPool) -> Option<&String>| {
+        let values: Vec<String> = pools.iter().filter_map(f).cloned().collect();
+        user::join_flags(&values)
+    };
     let mut labels = net.labels.clone();
     labels.insert(PROJECT.into(), project.name.clone());
     labels.insert(NETWORK.into(), key.to_string());
@@ -144,9 +153,9 @@ fn ensure_network(
         &user::CreateOptions {
             name: net.name.clone(),
             driver: net.driver.clone().unwrap_or_else(|| "bridge".into()),
-            subnet: pool.and_then(|p| p.subnet.clone()),
-            gateway: pool.and_then(|p| p.gateway.clone()),
-            ip_range: pool.and_then(|p| p.ip_range.clone()),
+            subnet: each(|p| p.subnet.as_ref()),
+            gateway: each(|p| p.gateway.as_ref()),
+            ip_range: each(|p| p.ip_range.as_ref()),
             internal: net.internal,
             ipv6: net.enable_ipv6.unwrap_or(false),
             labels,
@@ -157,7 +166,7 @@ fn ensure_network(
     Ok(())
 }
 
-fn ensure_volume(
+pub(super) fn ensure_volume(
     paths: &Paths,
     project: &Project,
     key: &str,
@@ -197,7 +206,7 @@ fn ensure_volume(
 }
 
 /// Waits until every dependency of `svc` is where its condition says.
-fn wait_dependencies(
+pub(super) fn wait_dependencies(
     paths: &Paths,
     project: &Project,
     svc: &Service,

@@ -25,6 +25,22 @@ pub struct ExecOptions {
 
 /// Runs `cmd` in the container; returns its exit code.
 pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Result<i32> {
+    exec_as(paths, name, cmd, o, false)
+}
+
+/// [`exec`] with `--privileged`: the process gets every capability the
+/// host grants, whatever the container's own set.
+pub fn exec_privileged(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Result<i32> {
+    exec_as(paths, name, cmd, o, true)
+}
+
+fn exec_as(
+    paths: &Paths,
+    name: &str,
+    cmd: &[String],
+    o: &ExecOptions,
+    privileged: bool,
+) -> Result<i32> {
     let c = lifecycle::reconcile(paths, &paths.resolve(name)?)?;
     if !c.is_running() {
         return Err(Error::Conflict {
@@ -46,7 +62,13 @@ pub fn exec(paths: &Paths, name: &str, cmd: &[String], o: &ExecOptions) -> Resul
     let socket = paths.runroot.join(format!("exec-{nonce}.sock"));
     let pid_file = paths.runroot.join(format!("exec-{nonce}.pid"));
     let process_file = paths.runroot.join(format!("exec-{nonce}.json"));
-    let process = process_json(paths, &c, cmd, o, tty)?;
+    let mut process = process_json(paths, &c, cmd, o, tty)?;
+    if privileged {
+        let caps = host_capabilities();
+        for set in ["bounding", "effective", "permitted"] {
+            process["capabilities"][set] = serde_json::json!(caps);
+        }
+    }
     check_command(c.state.pid, &process)?;
     let shown = cmd.join(" ");
     let id_attr = [("execID", exec_id.as_str())];
@@ -164,6 +186,21 @@ fn check_command(pid: i32, process: &serde_json::Value) -> Result<()> {
         127,
         format!("exec: {prog:?}: executable file not found in $PATH"),
     )
+}
+
+/// The capabilities in this process's bounding set (all when unreadable),
+/// as a privileged container's: asking for one the host withholds would
+/// fail the runtime's capset.
+fn host_capabilities() -> Vec<String> {
+    let bounding = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapBnd:"))
+                .and_then(|h| u64::from_str_radix(h.trim(), 16).ok())
+        })
+        .unwrap_or(u64::MAX);
+    crate::config::caps::capabilities(&["ALL".to_string()], &[], bounding)
 }
 
 struct Unlink<'a>(&'a Path);
