@@ -7,8 +7,8 @@ PAYLOAD := $(TARGET_DIR)/x86_64-unknown-linux-gnu/release/husk-payload
 # takes it from next to the husk binary, or from $HUSK_INIT.
 INIT := $(TARGET_DIR)/x86_64-unknown-linux-gnu/release/husk-init
 DEBS := busybox-static runc crun skopeo umoci libseccomp-dev pkg-config debootstrap \
-        nftables jq iproute2 util-linux procps python3 \
-        docker-registry apache2-utils docker.io openssl podman
+        nftables jq iproute2 util-linux procps python3 strace \
+        docker-registry apache2-utils docker.io openssl podman docker-compose
 export HUSK_PAYLOAD := $(PAYLOAD)
 export HUSK_INIT := $(INIT)
 

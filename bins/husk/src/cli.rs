@@ -286,6 +286,9 @@ pub struct CreateArgs {
     /// IPv4 address (e.g., 172.30.100.104)
     #[arg(long)]
     pub ip: Option<String>,
+    /// IPv6 address (e.g., 2001:db8::33), on a --ipv6 network
+    #[arg(long)]
+    pub ip6: Option<String>,
     /// Container MAC address (e.g., 92:d0:c6:0a:29:33)
     #[arg(long)]
     pub mac_address: Option<String>,
@@ -918,6 +921,9 @@ pub struct NetworkConnectArgs {
     /// IPv4 address (e.g., 172.30.100.104)
     #[arg(long)]
     pub ip: Option<String>,
+    /// IPv6 address (e.g., 2001:db8::33), on a --ipv6 network
+    #[arg(long)]
+    pub ip6: Option<String>,
     /// Add network-scoped alias for the container
     #[arg(long)]
     pub alias: Vec<String>,
@@ -939,15 +945,16 @@ pub struct NetworkCreateArgs {
     /// Driver to manage the Network (only bridge)
     #[arg(short, long, default_value = "bridge")]
     pub driver: String,
-    /// Subnet in CIDR format that represents a network segment
+    /// Subnet in CIDR format that represents a network segment (one IPv4
+    /// and, with --ipv6, one IPv6)
     #[arg(long)]
-    pub subnet: Option<String>,
-    /// IPv4 Gateway for the master subnet
+    pub subnet: Vec<String>,
+    /// IPv4 or IPv6 Gateway for the master subnet of its family
     #[arg(long)]
-    pub gateway: Option<String>,
-    /// Allocate container ip from a sub-range
+    pub gateway: Vec<String>,
+    /// Allocate container ip from a sub-range (one per family)
     #[arg(long)]
-    pub ip_range: Option<String>,
+    pub ip_range: Vec<String>,
     /// Restrict external access to the network
     #[arg(long)]
     pub internal: bool,

@@ -44,7 +44,9 @@ fn options(a: &CreateArgs) -> Result<CreateOptions> {
         extra_networks: a.network.iter().skip(1).cloned().collect(),
         publish: a.publish.clone(),
         publish_all: a.publish_all,
-        ip: a.ip.clone(),
+        // The record keeps both in one field, told apart by family.
+        ip: (a.ip.is_some() || a.ip6.is_some())
+            .then(|| husk_engine::network::join_ips(a.ip.as_deref(), a.ip6.as_deref())),
         mac_address: a.mac_address.clone(),
         network_aliases: a.network_alias.clone(),
         add_hosts: a.add_host.clone(),

@@ -28,9 +28,9 @@ pub fn create(paths: &Paths, a: &NetworkCreateArgs) -> Result<i32> {
     let o = user::CreateOptions {
         name: a.name.clone(),
         driver: a.driver.clone(),
-        subnet: a.subnet.clone(),
-        gateway: a.gateway.clone(),
-        ip_range: a.ip_range.clone(),
+        subnet: user::join_flags(&a.subnet),
+        gateway: user::join_flags(&a.gateway),
+        ip_range: user::join_flags(&a.ip_range),
         internal: a.internal,
         ipv6: a.ipv6,
         labels: key_values("--label", &a.label)?,
@@ -268,7 +268,14 @@ pub fn prune(paths: &Paths, a: &NetworkPruneArgs) -> Result<i32> {
 }
 
 pub fn connect(paths: &Paths, a: &NetworkConnectArgs) -> Result<i32> {
-    husk_engine::network::connect_to(paths, &a.network, &a.container, a.ip.as_deref(), &a.alias)?;
+    husk_engine::network::connect_to(
+        paths,
+        &a.network,
+        &a.container,
+        a.ip.as_deref(),
+        a.ip6.as_deref(),
+        &a.alias,
+    )?;
     Ok(0)
 }
 

@@ -298,7 +298,10 @@ fn bad_network_requests_are_refused_in_one_line() {
         (&["network", "create", "one"], "already exists"),
         (&["network", "create", "bridge"], "invalid name"),
         (&["network", "create", "-d", "overlay", "x"], "only bridge"),
-        (&["network", "create", "--ipv6", "x"], "IPv6"),
+        (
+            &["network", "create", "--subnet", "fd00:9::/64", "x"],
+            "needs --ipv6",
+        ),
         (
             &["network", "create", "--subnet", "10.125.0.128/25", "x"],
             "overlaps network one",
@@ -549,4 +552,396 @@ fn connect_and_disconnect_change_reachability_and_resolution() {
     assert!(pings(&e, "pw", "py"));
     e.ok(&["rm", "-f", "px", "py", "pz", "pw"]);
     e.ok(&["network", "rm", "n1", "n2"]);
+}
+
+/// `id`'s address on `net` as docker's inspect shows it: (GlobalIPv6Address,
+/// GlobalIPv6PrefixLen, IPv6Gateway).
+fn net_ip6(e: &Engine, ctr: &str, net: &str) -> (String, u64, String) {
+    let v = e.inspect(ctr);
+    let n = &v["NetworkSettings"]["Networks"][net];
+    (
+        n["GlobalIPv6Address"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        n["GlobalIPv6PrefixLen"].as_u64().unwrap_or_default(),
+        n["IPv6Gateway"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+fn pings6(e: &Engine, from: &str, to: &str) -> bool {
+    let (code, _, _) = e.code(&["exec", from, "ping", "-6", "-c", "1", "-W", "2", to]);
+    code == 0
+}
+
+fn network_inspect(e: &Engine, net: &str) -> serde_json::Value {
+    let v: serde_json::Value = serde_json::from_str(&e.ok(&["network", "inspect", net])).unwrap();
+    v[0].clone()
+}
+
+/// The IPv6 book of `net`: address → container id.
+fn book6(e: &Engine, net: &str) -> serde_json::Map<String, serde_json::Value> {
+    let path = e.root.path().join(format!("network/ipam/v6/{net}.json"));
+    let Ok(data) = std::fs::read(&path) else {
+        return serde_json::Map::new();
+    };
+    let v: serde_json::Value = serde_json::from_slice(&data).unwrap();
+    v["allocations"].as_object().cloned().unwrap_or_default()
+}
+
+#[test]
+fn an_ipv6_network_carries_v6_between_its_containers() {
+    require_root!("an_ipv6_network_carries_v6_between_its_containers");
+    let e = Engine::new();
+    e.ok(&[
+        "network",
+        "create",
+        "--ipv6",
+        "--subnet",
+        "fd00:1::/64",
+        "--subnet",
+        "10.131.0.0/24",
+        "six",
+    ]);
+    let n = network_inspect(&e, "six");
+    assert_eq!(n["EnableIPv6"], true, "{n}");
+    let cfg = n["IPAM"]["Config"].as_array().unwrap();
+    assert_eq!(cfg.len(), 2, "{n}");
+    assert_eq!(cfg[0]["Subnet"], "10.131.0.0/24", "{n}");
+    assert_eq!(cfg[1]["Subnet"], "fd00:1::/64", "{n}");
+    assert_eq!(cfg[1]["Gateway"], "fd00:1::1", "{n}");
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "s1",
+        "--network",
+        "six",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "s2",
+        "--network",
+        "six",
+        "--ip6",
+        "fd00:1::99",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    assert_eq!(
+        net_ip6(&e, "s1", "six"),
+        ("fd00:1::2".to_string(), 64, "fd00:1::1".to_string())
+    );
+    assert_eq!(net_ip6(&e, "s2", "six").0, "fd00:1::99");
+    assert_eq!(net_ip(&e, "s1", "six"), "10.131.0.2");
+    let v = e.inspect("s2");
+    let ipam = &v["NetworkSettings"]["Networks"]["six"]["IPAMConfig"];
+    assert_eq!(ipam["IPv6Address"], "fd00:1::99", "{v}");
+    let n = network_inspect(&e, "six");
+    let members: Vec<String> = n["Containers"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|c| c["IPv6Address"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert!(members.contains(&"fd00:1::2/64".to_string()), "{n}");
+    assert!(members.contains(&"fd00:1::99/64".to_string()), "{n}");
+
+    // Usable at once (no DAD wait): by address, by name, the gateway.
+    assert!(pings6(&e, "s1", "fd00:1::99"));
+    assert!(pings6(&e, "s2", "fd00:1::2"));
+    assert!(pings6(&e, "s1", "fd00:1::1"));
+    let h = hosts(&e, "s1");
+    assert!(h.contains("fd00:1::99\ts2 "), "{h}");
+    assert!(pings6(&e, "s1", "s2"), "{h}");
+    let routes = e.ok(&["exec", "s1", "ip", "-6", "route"]);
+    assert!(routes.contains("default via fd00:1::1"), "{routes}");
+    let addrs = e.ok(&["exec", "s1", "ip", "-o", "-6", "addr"]);
+    // No DAD for ours (the link-local one is the kernel's, with DAD).
+    let global = addrs.lines().find(|l| l.contains("inet6 fd00:1::2/64"));
+    assert!(global.is_some_and(|l| !l.contains("tentative")), "{addrs}");
+
+    // A held address is refused, in one line; the book is unchanged.
+    let (code, _, err) = e.code(&[
+        "run",
+        "--rm",
+        "--network",
+        "six",
+        "--ip6",
+        "fd00:1::99",
+        "busybox",
+        "true",
+    ]);
+    assert_ne!(code, 0);
+    assert!(err.contains("already in use by container"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert_eq!(book6(&e, "six").len(), 2);
+
+    e.ok(&["rm", "-f", "s1", "s2"]);
+    assert!(book6(&e, "six").is_empty(), "{:?}", book6(&e, "six"));
+    e.ok(&["network", "rm", "six"]);
+    assert!(e
+        .netns
+        .command("ip")
+        .args(["link", "show", "dev", "br-x"])
+        .output()
+        .is_ok());
+}
+
+#[test]
+fn ipv6_by_connect_with_a_chosen_ula_and_gone_at_disconnect() {
+    require_root!("ipv6_by_connect_with_a_chosen_ula_and_gone_at_disconnect");
+    let e = Engine::new();
+    e.ok(&["network", "create", "--ipv6", "auto6"]);
+    e.ok(&["network", "create", "plain4"]);
+    let n = network_inspect(&e, "auto6");
+    let subnet = n["IPAM"]["Config"][1]["Subnet"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(subnet.starts_with("fd") && subnet.ends_with("::/64"), "{n}");
+    let prefix = subnet.trim_end_matches("/64").to_string();
+    assert_eq!(
+        n["IPAM"]["Config"][1]["Gateway"],
+        format!("{prefix}1"),
+        "{n}"
+    );
+    assert_eq!(network_inspect(&e, "plain4")["EnableIPv6"], false);
+
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "c4",
+        "--network",
+        "plain4",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    e.ok(&[
+        "run",
+        "-d",
+        "--name",
+        "c6",
+        "--network",
+        "auto6",
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    // Not an IPv6 network: refused.
+    let (code, _, err) = e.code(&["network", "connect", "--ip6", "fd00:7::5", "plain4", "c6"]);
+    assert_ne!(code, 0);
+    assert!(err.contains("without --ipv6"), "{err}");
+    let want = format!("{prefix}77");
+    e.ok(&["network", "connect", "--ip6", &want, "auto6", "c4"]);
+    assert_eq!(net_ip6(&e, "c4", "auto6").0, want);
+    let addrs = e.ok(&["exec", "c4", "ip", "-o", "-6", "addr"]);
+    assert!(
+        addrs.contains(&format!("eth1    inet6 {want}/64")),
+        "{addrs}"
+    );
+    // A further network adds no default route.
+    let routes = e.ok(&["exec", "c4", "ip", "-6", "route"]);
+    assert!(!routes.contains("default"), "{routes}");
+    hosts_follow(&e, "c6", "c4", true);
+    assert!(pings6(&e, "c6", "c4"), "{}", hosts(&e, "c6"));
+    assert!(pings6(&e, "c4", "c6"), "{}", hosts(&e, "c4"));
+
+    e.ok(&["network", "disconnect", "auto6", "c4"]);
+    hosts_follow(&e, "c6", "c4", false);
+    let addrs = e.ok(&["exec", "c4", "ip", "-o", "-6", "addr"]);
+    assert!(!addrs.contains(&want), "{addrs}");
+    assert!(!pings6(&e, "c6", &want));
+    assert_eq!(book6(&e, "auto6").len(), 1);
+    assert_eq!(net_ip6(&e, "c4", "auto6").0, "");
+
+    e.ok(&["rm", "-f", "c4", "c6"]);
+    assert!(book6(&e, "auto6").is_empty());
+    e.ok(&["network", "rm", "auto6", "plain4"]);
+}
+
+#[test]
+fn bad_ipv6_requests_are_refused_in_one_line() {
+    require_root!("bad_ipv6_requests_are_refused_in_one_line");
+    let e = Engine::new();
+    e.ok(&[
+        "network",
+        "create",
+        "--ipv6",
+        "--subnet",
+        "fd00:5::/64",
+        "y",
+    ]);
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["network", "create", "--subnet", "fd00:9::/64", "x"],
+            "needs --ipv6",
+        ),
+        (
+            &["network", "create", "--ipv6", "--subnet", "fd00::/40", "x"],
+            "/48 to /120",
+        ),
+        (
+            &["network", "create", "--ipv6", "--subnet", "fd00::/124", "x"],
+            "/48 to /120",
+        ),
+        (
+            &[
+                "network",
+                "create",
+                "--ipv6",
+                "--subnet",
+                "fd00:1::/64",
+                "--subnet",
+                "fd00:2::/64",
+                "x",
+            ],
+            "at most one IPv4 and one IPv6",
+        ),
+        (
+            &[
+                "network",
+                "create",
+                "--ipv6",
+                "--subnet",
+                "fd00:6::/64",
+                "--gateway",
+                "fd00:7::1",
+                "x",
+            ],
+            "not a host address",
+        ),
+        (
+            &["network", "create", "--ipv6", "--gateway", "fd00:7::1", "x"],
+            "needs an IPv6 --subnet",
+        ),
+        (
+            &[
+                "network",
+                "create",
+                "--ipv6",
+                "--subnet",
+                "fd00:5:0:0:1::/80",
+                "x",
+            ],
+            "overlaps network y",
+        ),
+        (
+            &[
+                "network",
+                "create",
+                "--ipv6",
+                "--subnet",
+                "fd00::zz/64",
+                "x",
+            ],
+            "--subnet",
+        ),
+        (
+            &[
+                "run",
+                "--rm",
+                "--network",
+                "y",
+                "--ip6",
+                "fd00:9::5",
+                "busybox",
+                "true",
+            ],
+            "outside the subnet",
+        ),
+        (
+            &[
+                "run",
+                "--rm",
+                "--network",
+                "y",
+                "--ip6",
+                "fd00:5::1",
+                "busybox",
+                "true",
+            ],
+            "gateway",
+        ),
+    ];
+    for (args, want) in cases {
+        let (code, _, err) = e.code(args);
+        assert_ne!(code, 0, "{args:?}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: {err}");
+    }
+    let ls = e.ok(&["network", "ls", "--filter", "type=custom", "-q"]);
+    assert_eq!(ls.lines().count(), 1, "{ls}");
+    assert!(book6(&e, "y").is_empty());
+    e.ok(&["network", "rm", "y"]);
+}
+
+#[test]
+fn ipv6_survives_a_restart_is_repaired_after_a_kill_and_internal_has_no_way_out() {
+    require_root!("ipv6_survives_a_restart_is_repaired_after_a_kill_and_internal_has_no_way_out");
+    let e = Engine::new();
+    e.ok(&[
+        "network",
+        "create",
+        "--ipv6",
+        "--internal",
+        "--subnet",
+        "fd00:44::/64",
+        "iso6",
+    ]);
+    for name in ["stay", "doomed"] {
+        e.ok(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--network",
+            "iso6",
+            "busybox",
+            "sleep",
+            "300",
+        ]);
+    }
+    let routes = e.ok(&["exec", "stay", "ip", "-6", "route"]);
+    assert!(!routes.contains("default"), "{routes}");
+    assert!(pings6(&e, "stay", "doomed"));
+    // Stopped, its address goes back to the book; started, it has one again.
+    e.ok(&["stop", "-t", "0", "stay"]);
+    assert_eq!(book6(&e, "iso6").len(), 1);
+    e.ok(&["start", "stay"]);
+    assert_eq!(net_ip6(&e, "stay", "iso6").0, "fd00:44::2");
+    assert!(pings6(&e, "doomed", "stay"));
+
+    let rec = e.record(e.inspect("doomed")["Id"].as_str().unwrap());
+    let pid = rec["state"]["pid"].as_i64().unwrap() as i32;
+    for p in [&rec["state"]["monitor_pid"], &rec["state"]["pid"]] {
+        husk_fixtures::sigkill(p.as_i64().unwrap() as i32);
+    }
+    wait_for(
+        "the container's processes to die",
+        Duration::from_secs(10),
+        || {
+            reap_all();
+            !std::path::Path::new(&format!("/proc/{pid}/cmdline")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| s.contains(") Z "))
+        },
+    );
+    // The next command repairs: both books forget it, and its name goes.
+    e.ok(&["ps", "-a"]);
+    let book = book6(&e, "iso6");
+    assert_eq!(book.len(), 1, "{book:?}");
+    assert!(book.contains_key("fd00:44::2"), "{book:?}");
+    hosts_follow(&e, "stay", "doomed", false);
+    e.ok(&["rm", "-f", "stay", "doomed"]);
+    assert!(book6(&e, "iso6").is_empty());
+    e.ok(&["network", "rm", "iso6"]);
 }

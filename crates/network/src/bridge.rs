@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::fs::File;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::os::fd::AsFd;
 
 use crate::driver::{mac_for, veth_name, Endpoint, GcReport, NetworkDriver, SetupRequest};
@@ -12,6 +12,7 @@ use crate::firewall::Firewall;
 use crate::hostports::resolve_ports;
 use crate::ipam::Ipam;
 use crate::netlink::Netlink;
+use crate::netns::NetnsGuard;
 use crate::network::{Network, NetworkStore};
 use crate::ports::PublishedPort;
 use crate::{sysctl, Error, Result};
@@ -24,6 +25,10 @@ pub(crate) const ALIAS_PREFIX: &str = "husk:";
 pub struct BridgeDriver {
     pub(crate) network: Network,
     pub(crate) ipam: Ipam,
+    /// The IPv6 book of a `--ipv6` network. Every path releases its
+    /// address before the IPv4 one, so the IPv4 book (which gc reads)
+    /// names whoever may still hold one here.
+    pub(crate) ipam6: Option<Ipam<Ipv6Addr>>,
     pub(crate) firewall: Firewall,
 }
 
@@ -31,6 +36,7 @@ impl BridgeDriver {
     pub fn new(store: &NetworkStore, network: Network, firewall: Firewall) -> Self {
         BridgeDriver {
             ipam: Ipam::new(store, &network),
+            ipam6: Ipam::new_v6(store, &network),
             network,
             firewall,
         }
@@ -44,9 +50,85 @@ impl BridgeDriver {
         &self.ipam
     }
 
+    pub fn ipam6(&self) -> Option<&Ipam<Ipv6Addr>> {
+        self.ipam6.as_ref()
+    }
+
+    /// The IPv6 side of the bridge: IPv6 on (a host booted or configured
+    /// with it off by default would leave the bridge without), the gateway
+    /// address without DAD so containers can use it at once, and
+    /// forwarding unless the network is internal.
+    fn ensure_bridge6(&self, nl: &mut Netlink, index: u32) -> Result<()> {
+        let net = &self.network;
+        let Some(v6) = &net.ipv6 else {
+            return Ok(());
+        };
+        if !sysctl::ipv6_available() {
+            return Err(Error::NoIpv6(net.name.clone()));
+        }
+        sysctl::set(&format!("ipv6/conf/{}/disable_ipv6", net.bridge), "0")?;
+        let has_gateway = nl
+            .addresses6(index)?
+            .iter()
+            .any(|(ip, _)| *ip == v6.gateway);
+        if !has_gateway {
+            match nl.add_address6(index, v6.gateway, v6.subnet.prefix(), &net.bridge) {
+                Err(e) if e.errno() != Some(libc::EEXIST) => return Err(e),
+                _ => {}
+            }
+        }
+        if !net.internal {
+            // As docker does for IPv6 networks: the only switch the kernel
+            // has for IPv6 forwarding is the global one.
+            sysctl::set("ipv6/conf/all/forwarding", "1")?;
+        }
+        Ok(())
+    }
+
+    /// The container's side of IPv6: on for its interface (a namespace
+    /// inherits the host's default, which may be off), no router
+    /// advertisements (addresses and routes are ours to give), then the
+    /// address. The default route comes once the link is up: before, the
+    /// kernel has no route to the gateway.
+    fn attach6(
+        &self,
+        req: &SetupRequest,
+        netns: &File,
+        cnl: &mut Netlink,
+        idx: u32,
+        ifname: &str,
+        ip6: Ipv6Addr,
+    ) -> Result<()> {
+        let Some(v6) = &self.network.ipv6 else {
+            return Ok(());
+        };
+        let guard = NetnsGuard::enter_fd(netns, &req.netns)?;
+        let set = sysctl::set(&format!("ipv6/conf/{ifname}/disable_ipv6"), "0")
+            .and_then(|()| sysctl::set(&format!("ipv6/conf/{ifname}/accept_ra"), "0"));
+        guard.leave()?;
+        set?;
+        cnl.add_address6(idx, ip6, v6.subnet.prefix(), ifname)
+    }
+
+    /// Releases the container's IPv6 address, if the network has them.
+    fn release6(&self, id: &str) -> Result<()> {
+        match &self.ipam6 {
+            Some(ipam) => ipam.release(id).map(drop),
+            None => Ok(()),
+        }
+    }
+
     /// The bridge, up with its gateway address, plus forwarding and NAT;
     /// every step tolerates finding the work already done.
     pub fn ensure_bridge(&self, nl: &mut Netlink) -> Result<u32> {
+        let index = self.bring_up(nl)?;
+        self.firewall.ensure_network(&self.network)?;
+        Ok(index)
+    }
+
+    /// `ensure_bridge` less the firewall, which a setup does in its own
+    /// session.
+    fn bring_up(&self, nl: &mut Netlink) -> Result<u32> {
         let net = &self.network;
         let (index, mtu) = match nl.link(&net.bridge)? {
             Some(l) => (l.index, l.mtu),
@@ -73,12 +155,12 @@ impl BridgeDriver {
                 _ => {}
             }
         }
+        self.ensure_bridge6(nl, index)?;
         nl.set_up(index, &net.bridge)?;
         sysctl::set("ipv4/ip_forward", "1")?;
         // Lets DNAT'ed packets from the host's 127.0.0.1 leave through the
         // bridge instead of being dropped as martians.
         sysctl::set(&format!("ipv4/conf/{}/route_localnet", net.bridge), "1")?;
-        self.firewall.ensure_network(net)?;
         Ok(index)
     }
 
@@ -88,6 +170,7 @@ impl BridgeDriver {
         netns: &File,
         bridge: u32,
         ip: Ipv4Addr,
+        ip6: Option<Ipv6Addr>,
         ports: &[PublishedPort],
     ) -> Result<Endpoint> {
         let net = &self.network;
@@ -128,6 +211,9 @@ impl BridgeDriver {
         let mac = req.mac.unwrap_or_else(|| mac_for(ip));
         cnl.set_mac(idx, mac, ifname)?;
         cnl.add_address(idx, ip, net.subnet.prefix(), ifname)?;
+        if let Some(ip6) = ip6 {
+            self.attach6(req, netns, &mut cnl, idx, ifname, ip6)?;
+        }
         cnl.set_up(idx, ifname)?;
         let lo = cnl.index("lo")?;
         cnl.set_up(lo, "lo")?;
@@ -136,9 +222,11 @@ impl BridgeDriver {
         // only, the first one keeps the way out.
         if !net.internal && req.extra.is_none() {
             cnl.add_default_route(net.gateway)?;
+            if let (Some(v6), Some(_)) = (&net.ipv6, ip6) {
+                cnl.add_default_route6(v6.gateway, idx)?;
+            }
         }
 
-        self.firewall.add_container(&req.container_id, ip, ports)?;
         Ok(Endpoint {
             network: net.name.clone(),
             ifname: ifname.into(),
@@ -169,6 +257,9 @@ impl BridgeDriver {
         if let Err(e) = self.firewall.remove_network(&self.network) {
             errors.push(e);
         }
+        if let Some(Err(e)) = self.ipam6.as_ref().map(|i| i.retain(|_| false)) {
+            errors.push(e);
+        }
         if let Err(e) = self.ipam.retain(|_| false) {
             errors.push(e);
         }
@@ -193,6 +284,9 @@ impl BridgeDriver {
             if let Err(e) = self.firewall.remove_container(id) {
                 errors.push(e);
             }
+        }
+        if let Err(e) = self.release6(id) {
+            errors.push(e);
         }
         if let Err(e) = self.ipam.release(id) {
             errors.push(e);
@@ -228,6 +322,7 @@ impl BridgeDriver {
         if req.extra.is_none() {
             let _ = self.firewall.remove_container(id);
         }
+        let _ = self.release6(id);
         let _ = self.ipam.release(id);
     }
 
@@ -251,24 +346,54 @@ impl BridgeDriver {
 impl NetworkDriver for BridgeDriver {
     fn setup(&self, req: &SetupRequest) -> Result<Endpoint> {
         // Everything that can be refused is checked before anything exists.
-        // Listing our table fails with NoNftables on a kernel without it
-        // (ensure_bridge lists it too when no port is published).
+        // One listing of our table serves the whole setup (what others
+        // publish, what the network lacks; NoNftables on a kernel without
+        // it), and one batch at the end writes it. With ports to publish
+        // the table stays locked in between, so a port seen free is still
+        // free when the batch lands.
+        let mut fw = self.firewall.session(!req.ports.is_empty())?;
         let ports = if req.ports.is_empty() {
             Vec::new()
         } else {
-            let mut published = self.firewall.published()?;
             // Setting up again (a restart) replaces the container's own rules.
-            published.retain(|(owner, _)| *owner != req.container_id);
-            resolve_ports(&req.ports, &published)?
+            resolve_ports(&req.ports, &fw.published_by_others(&req.container_id))?
         };
         if let Some(ip) = req.ip {
             self.ipam.validate(ip)?;
         }
+        match (&self.ipam6, req.ip6) {
+            (Some(ipam6), Some(ip6)) => ipam6.validate(ip6)?,
+            (None, Some(ip6)) => {
+                return Err(Error::NotIpv6 {
+                    ip: ip6,
+                    network: self.network.name.clone(),
+                })
+            }
+            _ => {}
+        }
         let netns = File::open(&req.netns).map_err(|e| Error::io("open netns", &req.netns, e))?;
         let mut nl = Netlink::new()?;
-        let bridge = self.ensure_bridge(&mut nl)?;
+        let bridge = self.bring_up(&mut nl)?;
+        fw.ensure_network(&self.network)?;
         let ip = self.ipam.allocate(&req.container_id, req.ip)?;
-        match self.attach(req, &netns, bridge, ip, &ports) {
+        let ip6 = match &self.ipam6 {
+            Some(ipam6) => match ipam6.allocate(&req.container_id, req.ip6) {
+                Ok(ip6) => Some(ip6),
+                Err(e) => {
+                    let _ = self.ipam.release(&req.container_id);
+                    return Err(e);
+                }
+            },
+            None => None,
+        };
+        let done = self
+            .attach(req, &netns, bridge, ip, ip6, &ports)
+            .and_then(|ep| {
+                fw.add_container(&req.container_id, ip, &ports)?;
+                fw.commit()?;
+                Ok(ep)
+            });
+        match done {
             Ok(ep) => Ok(ep),
             Err(e) => {
                 // Undo what was done; the original error is the one to show.
@@ -286,6 +411,10 @@ impl NetworkDriver for BridgeDriver {
         self.take_down(container_id, None, true)
     }
 
+    fn release_unpublished(&self, container_id: &str) -> Result<()> {
+        self.take_down(container_id, None, false)
+    }
+
     fn detach(&self, container_id: &str, ep: &Endpoint) -> Result<()> {
         // A further endpoint published nothing: the rules are the first
         // network's.
@@ -293,6 +422,11 @@ impl NetworkDriver for BridgeDriver {
     }
 
     fn gc(&self, live: &BTreeSet<String>) -> Result<GcReport> {
+        // IPv6 first: the IPv4 book, which collect reads, still names the
+        // dead then.
+        if let Some(ipam6) = &self.ipam6 {
+            ipam6.retain(|id| live.contains(id))?;
+        }
         crate::gc::collect(self, live)
     }
 }

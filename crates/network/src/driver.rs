@@ -1,7 +1,7 @@
 //! What a network driver does for a container, independent of how.
 
 use std::collections::BTreeSet;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +17,9 @@ pub struct SetupRequest {
     pub netns: PathBuf,
     /// `--ip`
     pub ip: Option<Ipv4Addr>,
+    /// `--ip6`: only on a `--ipv6` network (whose containers get an IPv6
+    /// address whether or not one is asked for).
+    pub ip6: Option<Ipv6Addr>,
     /// `--mac-address`; derived from the address (02:42:…) when absent.
     pub mac: Option<[u8; 6]>,
     /// `-p`, parsed with `ports::parse_port_spec`.
@@ -70,6 +73,13 @@ pub trait NetworkDriver {
     /// grace period (tens of ms) for nothing.
     fn release(&self, container_id: &str) -> Result<()> {
         self.teardown(container_id)
+    }
+    /// As `release`, for a container whose recorded endpoint published
+    /// no port: it has no rules, so the firewall is not even looked at
+    /// (a stop then runs no nft at all). A crash between rules and record
+    /// is the gc's, which lists the table.
+    fn release_unpublished(&self, container_id: &str) -> Result<()> {
+        self.release(container_id)
     }
     /// Takes a further endpoint (see [`SetupRequest::extra`]) of a
     /// running container away: its veth and its address.

@@ -1,4 +1,4 @@
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, thiserror::Error)]
@@ -49,19 +49,19 @@ pub enum Error {
     InvalidHost(String),
     #[error("address {ip} is outside the subnet {subnet} of network {network}")]
     AddressOutsideSubnet {
-        ip: Ipv4Addr,
+        ip: IpAddr,
         subnet: String,
         network: String,
     },
     #[error("address {ip} is the {what} of network {network}")]
     AddressReserved {
-        ip: Ipv4Addr,
+        ip: IpAddr,
         what: &'static str,
         network: String,
     },
     #[error("address {ip} of network {network} is already in use by container {owner}")]
     AddressInUse {
-        ip: Ipv4Addr,
+        ip: IpAddr,
         network: String,
         owner: String,
     },
@@ -75,8 +75,19 @@ pub enum Error {
     },
     #[error("no free subnet in the default pools (172.17-31.0.0/16, 192.168.x.0/20): every one overlaps a host route or another network: give one with --subnet")]
     NoFreeSubnet,
+    #[error("no free IPv6 subnet: every candidate in fd00::/8 overlaps a host route or another network: give one with --subnet")]
+    NoFreeSubnet6,
+    #[error("network {0} has IPv6 but this kernel has none (booted with ipv6.disable=1?): create it without --ipv6, or enable IPv6")]
+    NoIpv6(String),
+    #[error("IPv6 subnet {subnet} of network {network}: use a prefix length of /48 to /120")]
+    Ipv6Prefix { subnet: String, network: String },
+    #[error("address {ip} is IPv6 but network {network} was created without --ipv6: connect it to an IPv6 network, or drop --ip6")]
+    NotIpv6 {
+        ip: std::net::Ipv6Addr,
+        network: String,
+    },
     #[error("gateway {gateway} is not a host address of subnet {subnet}: choose one inside it")]
-    InvalidGateway { gateway: Ipv4Addr, subnet: String },
+    InvalidGateway { gateway: IpAddr, subnet: String },
     #[error("ip range {range} is not inside subnet {subnet}: choose a range of the subnet")]
     InvalidIpRange { range: String, subnet: String },
     #[error("subnet {subnet} of network {network} overlaps network {other} ({other_subnet}): choose another subnet")]

@@ -23,16 +23,17 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
+use crate::firewall6;
 use crate::network::Network;
-use crate::nft::{matches, payload, prefix, Listing, Nft, FAMILY};
+use crate::nft::{matches, payload, prefix, Listing, Nft, FAMILY, FAMILY6};
 use crate::ports::{Proto, PublishedPort};
 use crate::{Error, Result};
 
 const DNAT_CHAIN: &str = "dnat";
 /// Filter chain on the forward hook: isolation between networks.
-const FORWARD_CHAIN: &str = "forward";
+pub(crate) const FORWARD_CHAIN: &str = "forward";
 /// Every bridge of every network of ours, for the isolation rules.
-const BRIDGES_SET: &str = "bridges";
+pub(crate) const BRIDGES_SET: &str = "bridges";
 const CTR_PREFIX: &str = "ctr-";
 const CTR_TAG: &str = "husk-ctr ";
 
@@ -44,6 +45,8 @@ pub fn container_chain(id: &str) -> String {
 #[derive(Clone, Debug)]
 pub struct Firewall {
     nft: Nft,
+    /// The same table name in the ip6 family (`firewall6`).
+    nft6: Nft,
     lock: PathBuf,
 }
 
@@ -53,6 +56,11 @@ impl Firewall {
     pub fn new(table: &str, lock_dir: &Path) -> Self {
         Firewall {
             nft: Nft {
+                family: FAMILY,
+                table: table.into(),
+            },
+            nft6: Nft {
+                family: FAMILY6,
                 table: table.into(),
             },
             lock: lock_dir.join(format!("nft-{table}.lock")),
@@ -70,11 +78,37 @@ impl Firewall {
             .map(drop)
     }
 
-    /// Creates the table, base chains and the network's masquerade rules,
-    /// each only if missing.
+    /// One listing of the table, for a container's setup: what is
+    /// published, what the network still lacks, and the container's ports,
+    /// applied by `commit` in one batch. With `lock` the table stays locked
+    /// from this listing to the commit, so what the listing showed free is
+    /// still free when the batch lands (needed when publishing ports).
+    pub fn session(&self, lock: bool) -> Result<Session<'_>> {
+        let lock = if lock {
+            Some(husk_fs::Lock::exclusive(&self.lock)?)
+        } else {
+            None
+        };
+        Ok(Session {
+            fw: self,
+            listing: self.nft.list()?,
+            listing6: None,
+            lock,
+            networks: Vec::new(),
+            containers: Vec::new(),
+        })
+    }
+
+    /// Creates the table, base chains and the network's masquerade and
+    /// isolation rules, each only if missing.
     pub fn ensure_network(&self, net: &Network) -> Result<()> {
-        let _lock = husk_fs::Lock::exclusive(&self.lock)?;
-        let listing = self.nft.list()?;
+        let mut s = self.session(true)?;
+        s.ensure_network(net)?;
+        s.commit()
+    }
+
+    /// The commands adding what of the network's rules `listing` lacks.
+    fn network_additions(&self, listing: &Listing, net: &Network) -> Vec<Value> {
         let mut batch = Vec::new();
         for hook in ["prerouting", "output"] {
             let tag = format!("husk-hook {hook}");
@@ -82,7 +116,7 @@ impl Firewall {
                 batch.push(self.nft.add_rule(hook, &tag, fib_local_jump()));
             }
         }
-        let tag = net_tag(&net.name);
+        let tag = net_tag(&net.bridge);
         // An internal network has no way out: nothing to masquerade.
         if !net.internal && !listing.has_comment(&tag) {
             batch.extend(
@@ -98,7 +132,7 @@ impl Firewall {
         if !listed {
             batch.push(self.bridge_element("add", &net.bridge));
         }
-        let iso = iso_tag(&net.name);
+        let iso = iso_tag(&net.bridge);
         if !listing.has_comment(&iso) {
             batch.extend(
                 isolation_rules(net)
@@ -106,19 +140,42 @@ impl Firewall {
                     .map(|expr| self.nft.add_rule(FORWARD_CHAIN, &iso, expr)),
             );
         }
-        if batch.is_empty() {
-            return Ok(());
+        batch
+    }
+
+    /// The commands replacing the container's DNAT chain with one for
+    /// `ports` to `ip`.
+    fn container_additions(
+        &self,
+        listing: &Listing,
+        id: &str,
+        ip: Ipv4Addr,
+        ports: &[PublishedPort],
+    ) -> Vec<Value> {
+        let chain = container_chain(id);
+        let mut batch = self.removal(listing, id);
+        batch.push(json!({"add": {"chain": {
+            "family": FAMILY, "table": self.nft.table, "name": chain
+        }}}));
+        for p in ports {
+            batch.push(
+                self.nft
+                    .add_rule(&chain, &port_tag(id, p), dnat_rule(ip, p)),
+            );
         }
-        let mut all = self.skeleton();
-        all.extend(batch);
-        self.nft.apply("set up table", all)
+        batch.push(self.nft.add_rule(
+            DNAT_CHAIN,
+            &format!("{CTR_TAG}{id}"),
+            vec![json!({"jump": {"target": chain}})],
+        ));
+        batch
     }
 
     /// Removes a network's masquerade and isolation rules and forgets its
     /// bridge.
     pub fn remove_network(&self, net: &Network) -> Result<()> {
         let _lock = husk_fs::Lock::exclusive(&self.lock)?;
-        let tags = [net_tag(&net.name), iso_tag(&net.name)];
+        let tags = [net_tag(&net.bridge), iso_tag(&net.bridge)];
         let listing = self.nft.list()?;
         let mut batch: Vec<Value> = listing
             .rules
@@ -133,6 +190,9 @@ impl Firewall {
             .is_some_and(|b| b.contains(&net.bridge));
         if listed {
             batch.push(self.bridge_element("delete", &net.bridge));
+        }
+        if net.ipv6.is_some() {
+            batch.extend(firewall6::removal(&self.nft6, &self.nft6.list()?, net));
         }
         self.nft.apply("remove network rules", batch)
     }
@@ -189,34 +249,9 @@ impl Firewall {
         if ports.is_empty() {
             return Ok(());
         }
-        let _lock = husk_fs::Lock::exclusive(&self.lock)?;
-        let listing = self.nft.list()?;
-        let taken = published_in(&listing);
-        // The container's own earlier rules (a restart) are replaced below.
-        let others = taken.iter().filter(|(owner, _)| owner != id);
-        for (owner, t) in others {
-            if let Some(p) = ports.iter().find(|p| t.collides(p)) {
-                return Err(port_published(p, owner));
-            }
-        }
-        let chain = format!("{CTR_PREFIX}{id}");
-        let mut batch = self.skeleton();
-        batch.extend(self.removal(&listing, id));
-        batch.push(json!({"add": {"chain": {
-            "family": FAMILY, "table": self.nft.table, "name": chain
-        }}}));
-        for p in ports {
-            batch.push(
-                self.nft
-                    .add_rule(&chain, &port_tag(id, p), dnat_rule(ip, p)),
-            );
-        }
-        batch.push(self.nft.add_rule(
-            DNAT_CHAIN,
-            &format!("{CTR_TAG}{id}"),
-            vec![json!({"jump": {"target": chain}})],
-        ));
-        self.nft.apply("publish ports", batch)
+        let mut s = self.session(true)?;
+        s.add_container(id, ip, ports)?;
+        s.commit()
     }
 
     /// Deletes exactly the container's rules and chain; absent ones are fine.
@@ -247,12 +282,13 @@ impl Firewall {
     /// Drops the whole table (tests, removal of the last network).
     pub fn delete_table(&self) -> Result<()> {
         let _lock = husk_fs::Lock::exclusive(&self.lock)?;
-        let table = json!({"table": {"family": FAMILY, "name": self.nft.table}});
-        // Adding first makes the delete succeed whether or not it existed.
-        self.nft.apply(
-            "delete table",
-            vec![json!({ "add": table.clone() }), json!({ "delete": table })],
-        )
+        let mut batch = Vec::new();
+        for family in [FAMILY, FAMILY6] {
+            let table = json!({"table": {"family": family, "name": self.nft.table}});
+            // Adding first makes the delete succeed whether or not it existed.
+            batch.extend([json!({ "add": table.clone() }), json!({ "delete": table })]);
+        }
+        self.nft.apply("delete table", batch)
     }
 
     /// `add table` and `add chain` are no-ops for what already exists, so
@@ -280,6 +316,118 @@ impl Firewall {
             }}}),
         ]
     }
+}
+
+/// A listing of our table and what a setup wants added to it; see
+/// `Firewall::session`. Nothing reaches the kernel before `commit`.
+pub struct Session<'a> {
+    fw: &'a Firewall,
+    listing: Listing,
+    /// The ip6 table's, listed only once a network with IPv6 is ensured.
+    listing6: Option<Listing>,
+    lock: Option<husk_fs::Lock>,
+    networks: Vec<Network>,
+    containers: Vec<(String, Ipv4Addr, Vec<PublishedPort>)>,
+}
+
+impl Session<'_> {
+    /// Every published port, with the container that holds it, except
+    /// `id`'s own (setting up again replaces them).
+    pub fn published_by_others(&self, id: &str) -> Vec<(String, PublishedPort)> {
+        others(&self.listing, id)
+    }
+
+    /// Asks for whatever of the network's rules the tables lack (the ip6
+    /// one is listed for a network with IPv6 only).
+    pub fn ensure_network(&mut self, net: &Network) -> Result<()> {
+        let mut missing = !self.fw.network_additions(&self.listing, net).is_empty();
+        if net.ipv6.is_some() {
+            let listing6 = match self.listing6.take() {
+                Some(l) => l,
+                None => self.fw.nft6.list()?,
+            };
+            missing |= !firewall6::additions(&self.fw.nft6, &listing6, net).is_empty();
+            self.listing6 = Some(listing6);
+        }
+        if missing {
+            self.networks.push(net.clone());
+        }
+        Ok(())
+    }
+
+    /// Asks for the container's DNAT chain, replacing an earlier one; fails
+    /// when another container publishes one of `ports`.
+    pub fn add_container(&mut self, id: &str, ip: Ipv4Addr, ports: &[PublishedPort]) -> Result<()> {
+        if ports.is_empty() {
+            return Ok(());
+        }
+        check_free(&self.listing, id, ports)?;
+        self.containers.push((id.to_string(), ip, ports.to_vec()));
+        Ok(())
+    }
+
+    /// Applies what was asked, if anything, as one transaction. An
+    /// unlocked session looks again under the lock first: another process
+    /// may have added the same network rules or taken a port since.
+    pub fn commit(self) -> Result<()> {
+        if self.networks.is_empty() && self.containers.is_empty() {
+            return Ok(());
+        }
+        let fw = self.fw;
+        let v6 = self.networks.iter().any(|n| n.ipv6.is_some());
+        let (_lock, listing, listing6) = match self.lock {
+            Some(held) => (held, self.listing, self.listing6),
+            None => {
+                let held = husk_fs::Lock::exclusive(&fw.lock)?;
+                (held, fw.nft.list()?, None)
+            }
+        };
+        let listing6 = match listing6 {
+            Some(l) => Some(l),
+            None if v6 => Some(fw.nft6.list()?),
+            None => None,
+        };
+        let mut batch = Vec::new();
+        for net in &self.networks {
+            batch.extend(fw.network_additions(&listing, net));
+        }
+        for (id, ip, ports) in &self.containers {
+            check_free(&listing, id, ports)?;
+            batch.extend(fw.container_additions(&listing, id, *ip, ports));
+        }
+        let mut batch6 = Vec::new();
+        if let Some(l6) = &listing6 {
+            for net in &self.networks {
+                batch6.extend(firewall6::additions(&fw.nft6, l6, net));
+            }
+        }
+        // Both families in one `nft -f`: one transaction, one process.
+        let mut all = Vec::new();
+        if !batch.is_empty() {
+            all.extend(fw.skeleton());
+            all.extend(batch);
+        }
+        if !batch6.is_empty() {
+            all.extend(firewall6::skeleton(&fw.nft6));
+            all.extend(batch6);
+        }
+        fw.nft.apply("set up rules", all)
+    }
+}
+
+fn others(listing: &Listing, id: &str) -> Vec<(String, PublishedPort)> {
+    let mut all = published_in(listing);
+    all.retain(|(owner, _)| owner != id);
+    all
+}
+
+fn check_free(listing: &Listing, id: &str, ports: &[PublishedPort]) -> Result<()> {
+    for (owner, t) in others(listing, id) {
+        if let Some(p) = ports.iter().find(|p| t.collides(p)) {
+            return Err(port_published(p, &owner));
+        }
+    }
+    Ok(())
 }
 
 fn fib_local_jump() -> Vec<Value> {
@@ -326,7 +474,7 @@ fn masquerade_rules(net: &Network) -> Vec<Vec<Value>> {
 /// What docker's isolation chains do, in one rule a network: nothing
 /// routed from its bridge into another network's bridge. An internal
 /// network also routes nothing out or in.
-fn isolation_rules(net: &Network) -> Vec<Vec<Value>> {
+pub(crate) fn isolation_rules(net: &Network) -> Vec<Vec<Value>> {
     let ifname = |key: &str| json!({"meta": {"key": key}});
     let mut rules = vec![vec![
         matches("==", ifname("iifname"), json!(net.bridge)),
@@ -372,12 +520,14 @@ fn published_in(listing: &Listing) -> Vec<(String, PublishedPort)> {
         .collect()
 }
 
-fn net_tag(name: &str) -> String {
-    format!("husk-net {name}")
+// Keyed by bridge, not network name: bridges are unique on the host,
+// names only within one engine root, and two roots share this table.
+pub(crate) fn net_tag(bridge: &str) -> String {
+    format!("husk-net {bridge}")
 }
 
-fn iso_tag(name: &str) -> String {
-    format!("husk-iso {name}")
+pub(crate) fn iso_tag(bridge: &str) -> String {
+    format!("husk-iso {bridge}")
 }
 
 /// `husk-port <id> <proto> <host ip or *> <host port> <container port>`

@@ -4,10 +4,12 @@
 
 pub mod bridge;
 pub mod cidr;
+pub mod cidr6;
 pub mod dnsfiles;
 pub mod driver;
 pub mod error;
 pub mod firewall;
+mod firewall6;
 mod gc;
 pub mod hostports;
 pub mod ipam;
@@ -20,10 +22,11 @@ mod sysctl;
 
 pub use bridge::BridgeDriver;
 pub use cidr::Ipv4Net;
+pub use cidr6::Ipv6Net;
 pub use driver::{Endpoint, ExtraLink, GcReport, NetworkDriver, SetupRequest};
 pub use error::{Error, Result};
-pub use firewall::{container_chain, Firewall};
+pub use firewall::{container_chain, Firewall, Session};
 pub use ipam::Ipam;
 pub use netlink::Netlink;
-pub use network::{check_overlap, host_routes, Network, NetworkStore};
+pub use network::{check_overlap, host_routes, host_routes6, Ipv6Config, Network, NetworkStore};
 pub use ports::{parse_port_spec, PortSpec, Proto, PublishedPort};

@@ -1,7 +1,7 @@
 //! A small synchronous rtnetlink client: one NETLINK_ROUTE socket per
 //! network namespace, one request at a time, every request acknowledged.
 
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::Path;
 
@@ -9,7 +9,9 @@ use netlink_packet_core::{
     NetlinkHeader, NetlinkMessage, NetlinkPayload, NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL,
     NLM_F_REQUEST,
 };
-use netlink_packet_route::address::{AddressAttribute, AddressMessage};
+use netlink_packet_route::address::{
+    AddressAttribute, AddressFlags, AddressHeaderFlags, AddressMessage,
+};
 use netlink_packet_route::link::{
     InfoBridgePort, InfoData, InfoKind, InfoPortData, InfoPortKind, InfoVeth, LinkAttribute,
     LinkFlags, LinkInfo, LinkMessage,
@@ -21,6 +23,7 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use netlink_sys::{protocols::NETLINK_ROUTE, Socket, SocketAddr};
 
 use crate::cidr::Ipv4Net;
+use crate::cidr6::Ipv6Net;
 use crate::netns::{with_netns, NetnsGuard};
 use crate::{Error, Result};
 
@@ -285,10 +288,120 @@ impl Netlink {
                     continue;
                 }
                 for attr in &a.attributes {
-                    if let AddressAttribute::Local(std::net::IpAddr::V4(ip)) = attr {
+                    if let AddressAttribute::Local(IpAddr::V4(ip)) = attr {
                         out.push((*ip, a.header.prefix_len));
                     }
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds `ip/prefix` to a link without duplicate address detection
+    /// (IFA_F_NODAD): the address is usable at once instead of tentative
+    /// for a second or more, and IPAM already made it unique. EEXIST tells
+    /// the caller it was already there.
+    pub fn add_address6(
+        &mut self,
+        index: u32,
+        ip: Ipv6Addr,
+        prefix: u8,
+        target: &str,
+    ) -> Result<()> {
+        let mut msg = AddressMessage::default();
+        msg.header.family = AddressFamily::Inet6;
+        msg.header.prefix_len = prefix;
+        msg.header.index = index;
+        msg.header.flags = AddressHeaderFlags::Nodad;
+        msg.attributes.push(AddressAttribute::Local(ip.into()));
+        msg.attributes.push(AddressAttribute::Address(ip.into()));
+        msg.attributes
+            .push(AddressAttribute::Flags(AddressFlags::Nodad));
+        self.request(
+            "add address",
+            target,
+            RouteNetlinkMessage::NewAddress(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+        .map(drop)
+    }
+
+    /// The IPv6 addresses of a link, with their prefix lengths.
+    pub fn addresses6(&mut self, index: u32) -> Result<Vec<(Ipv6Addr, u8)>> {
+        let mut msg = AddressMessage::default();
+        msg.header.family = AddressFamily::Inet6;
+        let replies = self.request(
+            "list addresses",
+            "",
+            RouteNetlinkMessage::GetAddress(msg),
+            NLM_F_DUMP,
+        )?;
+        let mut out = Vec::new();
+        for m in replies {
+            let RouteNetlinkMessage::NewAddress(a) = m else {
+                continue;
+            };
+            if a.header.index != index {
+                continue;
+            }
+            // IFA_ADDRESS: an IPv6 address has no IFA_LOCAL unless it is
+            // point-to-point.
+            for attr in &a.attributes {
+                if let AddressAttribute::Address(IpAddr::V6(ip)) = attr {
+                    out.push((*ip, a.header.prefix_len));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Adds the default IPv6 route via `gateway` on link `oif`.
+    pub fn add_default_route6(&mut self, gateway: Ipv6Addr, oif: u32) -> Result<()> {
+        let mut msg = RouteMessage::default();
+        msg.header.address_family = AddressFamily::Inet6;
+        msg.header.destination_prefix_length = 0;
+        msg.header.table = RouteHeader::RT_TABLE_MAIN;
+        msg.header.protocol = RouteProtocol::Boot;
+        msg.header.kind = RouteType::Unicast;
+        msg.header.scope = RouteScope::Universe;
+        msg.attributes
+            .push(RouteAttribute::Gateway(RouteAddress::Inet6(gateway)));
+        msg.attributes.push(RouteAttribute::Oif(oif));
+        self.request(
+            "add route",
+            "::/0",
+            RouteNetlinkMessage::NewRoute(msg),
+            NLM_F_CREATE | NLM_F_EXCL,
+        )
+        .map(drop)
+    }
+
+    /// Destinations of the IPv6 routes of the main table.
+    pub fn routes6(&mut self) -> Result<Vec<Ipv6Net>> {
+        let mut msg = RouteMessage::default();
+        msg.header.address_family = AddressFamily::Inet6;
+        let replies = self.request(
+            "list routes",
+            "",
+            RouteNetlinkMessage::GetRoute(msg),
+            NLM_F_DUMP,
+        )?;
+        let mut out = Vec::new();
+        for m in replies {
+            let RouteNetlinkMessage::NewRoute(r) = m else {
+                continue;
+            };
+            let mut table = u32::from(r.header.table);
+            let mut dest = Ipv6Addr::UNSPECIFIED;
+            for attr in &r.attributes {
+                match attr {
+                    RouteAttribute::Table(t) => table = *t,
+                    RouteAttribute::Destination(RouteAddress::Inet6(d)) => dest = *d,
+                    _ => {}
+                }
+            }
+            if table == u32::from(RouteHeader::RT_TABLE_MAIN) {
+                out.push(Ipv6Net::new(dest, r.header.destination_prefix_length)?);
             }
         }
         Ok(out)

@@ -2,12 +2,13 @@
 //! behind it; the default one is chosen once and then stays as recorded.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::cidr::Ipv4Net;
+use crate::cidr6::{Ipv6Net, PREFIX_RANGE};
 use crate::{Error, Result};
 
 pub const DEFAULT_NETWORK: &str = "bridge";
@@ -41,6 +42,21 @@ pub struct Network {
     /// unset).
     #[serde(default)]
     pub ip_range: Option<Ipv4Net>,
+    /// `--ipv6`: the network's IPv6 side; None (and absent from records
+    /// older than it) for an IPv4-only network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<Ipv6Config>,
+}
+
+/// The IPv6 side of a `--ipv6` network, beside its IPv4 one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ipv6Config {
+    pub subnet: Ipv6Net,
+    /// On the bridge; containers' default IPv6 route goes through it.
+    pub gateway: Ipv6Addr,
+    /// `--ip-range` of the IPv6 family: where addresses are handed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_range: Option<Ipv6Net>,
 }
 
 impl Network {
@@ -70,7 +86,49 @@ impl Network {
             labels: BTreeMap::new(),
             options: BTreeMap::new(),
             ip_range: None,
+            ipv6: None,
         })
+    }
+
+    /// Gives the network an IPv6 side on `subnet` (a /48 to /120), with
+    /// `gateway` (a host address of it; default: the first, `::1`) and an
+    /// optional `range` inside it to hand addresses out from.
+    pub fn with_ipv6(
+        mut self,
+        subnet: Ipv6Net,
+        gateway: Option<Ipv6Addr>,
+        range: Option<Ipv6Net>,
+    ) -> Result<Network> {
+        if !PREFIX_RANGE.contains(&subnet.prefix()) {
+            return Err(Error::Ipv6Prefix {
+                subnet: subnet.to_string(),
+                network: self.name.clone(),
+            });
+        }
+        let first = subnet
+            .nth(1)
+            .ok_or_else(|| Error::InvalidCidr(subnet.to_string()))?;
+        let gateway = gateway.unwrap_or(first);
+        if !subnet.contains(gateway) || gateway == subnet.network() {
+            return Err(Error::InvalidGateway {
+                gateway: gateway.into(),
+                subnet: subnet.to_string(),
+            });
+        }
+        if let Some(r) = range {
+            if r.prefix() < subnet.prefix() || !subnet.contains(r.network()) {
+                return Err(Error::InvalidIpRange {
+                    range: r.to_string(),
+                    subnet: subnet.to_string(),
+                });
+            }
+        }
+        self.ipv6 = Some(Ipv6Config {
+            subnet,
+            gateway,
+            ip_range: range,
+        });
+        Ok(self)
     }
 
     /// Sets a gateway other than the first host address: it must be a
@@ -79,7 +137,7 @@ impl Network {
         let s = self.subnet;
         if !s.contains(gateway) || gateway == s.network() || gateway == s.broadcast() {
             return Err(Error::InvalidGateway {
-                gateway,
+                gateway: gateway.into(),
                 subnet: s.to_string(),
             });
         }
@@ -136,6 +194,12 @@ pub fn check_overlap(network: &str, subnet: Ipv4Net, routes: &[Ipv4Net]) -> Resu
     }
 }
 
+/// The IPv6 destinations of the calling thread's namespace's main table
+/// (link-local and multicast ones included: they overlap no ULA).
+pub fn host_routes6() -> Result<Vec<Ipv6Net>> {
+    crate::netlink::Netlink::new()?.routes6()
+}
+
 /// The IPv4 destinations of the calling thread's namespace's main table.
 pub fn host_routes() -> Result<Vec<Ipv4Net>> {
     Ok(crate::netlink::Netlink::new()?
@@ -153,7 +217,7 @@ pub struct NetworkStore {
 
 impl NetworkStore {
     pub fn open(root: &Path) -> Result<Self> {
-        for dir in ["networks", "ipam"] {
+        for dir in ["networks", "ipam", "ipam/v6"] {
             let p = root.join(dir);
             std::fs::create_dir_all(&p).map_err(|e| Error::io("create dir", &p, e))?;
         }
@@ -189,6 +253,16 @@ impl NetworkStore {
 
     pub(crate) fn ipam_paths(&self, name: &str) -> (PathBuf, PathBuf) {
         let dir = self.root.join("ipam");
+        (
+            dir.join(format!("{name}.json")),
+            dir.join(format!("{name}.lock")),
+        )
+    }
+
+    /// A `--ipv6` network's IPv6 book: a directory of its own, so that no
+    /// network name can collide with another's file.
+    pub(crate) fn ipam6_paths(&self, name: &str) -> (PathBuf, PathBuf) {
+        let dir = self.root.join("ipam").join("v6");
         (
             dir.join(format!("{name}.json")),
             dir.join(format!("{name}.lock")),
@@ -305,6 +379,31 @@ mod tests {
             assert!(Network::bridge("n", bad, subnet).is_err(), "{bad:?}");
         }
         assert!(Network::bridge("n", "b", net("10.0.0.0/31")).is_err());
+    }
+
+    #[test]
+    fn ipv6_side_is_checked_and_old_records_load() {
+        let n = Network::bridge("n", "b", net("10.0.0.0/24")).unwrap();
+        let v6: Ipv6Net = "fd00:1::/64".parse().unwrap();
+        let with = n.clone().with_ipv6(v6, None, None).unwrap();
+        let cfg = with.ipv6.clone().unwrap();
+        assert_eq!(cfg.gateway, "fd00:1::1".parse::<Ipv6Addr>().unwrap());
+        let back: Network = serde_json::from_str(&serde_json::to_string(&with).unwrap()).unwrap();
+        assert_eq!(back, with);
+        // A record without the field is an IPv4-only network.
+        let old = serde_json::to_string(&n).unwrap();
+        assert!(!old.contains("ipv6"), "{old}");
+        assert_eq!(serde_json::from_str::<Network>(&old).unwrap().ipv6, None);
+        for (s, want) in [("fd00::/40", "/48 to /120"), ("fd00::/124", "/48 to /120")] {
+            let err = n.clone().with_ipv6(s.parse().unwrap(), None, None);
+            assert!(err.unwrap_err().to_string().contains(want), "{s}");
+        }
+        let gw = n
+            .clone()
+            .with_ipv6(v6, Some("fd00:2::1".parse().unwrap()), None);
+        assert!(gw.unwrap_err().to_string().contains("gateway fd00:2::1"));
+        let r = n.with_ipv6(v6, None, Some("fd00:2::/80".parse().unwrap()));
+        assert!(r.unwrap_err().to_string().contains("ip range"));
     }
 
     #[test]

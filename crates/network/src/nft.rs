@@ -3,7 +3,6 @@
 //! as one transaction, so a failed batch leaves nothing behind).
 
 use std::io::Write;
-use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -11,8 +10,10 @@ use serde_json::{json, Value};
 
 use crate::{Error, Result};
 
-/// The family of our table: IPv4 only for now.
+/// The family of our main table (published ports, masquerade, isolation).
 pub(crate) const FAMILY: &str = "ip";
+/// The family of the table for networks with IPv6 (`firewall6`).
+pub(crate) const FAMILY6: &str = "ip6";
 
 /// One rule as listed back from the kernel.
 #[derive(Clone, Debug)]
@@ -39,12 +40,13 @@ impl Listing {
 
 #[derive(Clone, Debug)]
 pub(crate) struct Nft {
+    pub family: &'static str,
     pub table: String,
 }
 
 impl Nft {
     pub fn list(&self) -> Result<Listing> {
-        let args = ["-j", "list", "table", FAMILY, &self.table];
+        let args = ["-j", "list", "table", self.family, &self.table];
         let out = match self.run("list table", &args, None) {
             Ok(out) => out,
             Err(Error::Nft { stderr, .. }) if stderr.contains("No such file or directory") => {
@@ -83,14 +85,14 @@ impl Nft {
 
     pub fn add_rule(&self, chain: &str, comment: &str, expr: Vec<Value>) -> Value {
         json!({"add": {"rule": {
-            "family": FAMILY, "table": self.table, "chain": chain,
+            "family": self.family, "table": self.table, "chain": chain,
             "comment": comment, "expr": expr
         }}})
     }
 
     pub fn delete_rule(&self, r: &Rule) -> Value {
         json!({"delete": {"rule": {
-            "family": FAMILY, "table": self.table, "chain": r.chain, "handle": r.handle
+            "family": self.family, "table": self.table, "chain": r.chain, "handle": r.handle
         }}})
     }
 
@@ -189,7 +191,8 @@ pub(crate) fn payload(protocol: &str, field: &str) -> Value {
     json!({"payload": {"protocol": protocol, "field": field}})
 }
 
-pub(crate) fn prefix(addr: Ipv4Addr, len: u8) -> Value {
+pub(crate) fn prefix(addr: impl Into<std::net::IpAddr>, len: u8) -> Value {
+    let addr: std::net::IpAddr = addr.into();
     json!({"prefix": {"addr": addr.to_string(), "len": len}})
 }
 

@@ -1,5 +1,6 @@
-//! The two per-namespace sysctls a bridge network needs. /proc/sys/net
-//! shows the namespace of the thread that opens it.
+//! The per-namespace sysctls a bridge network needs (forwarding, and
+//! IPv6 on or off per interface). /proc/sys/net shows the namespace of
+//! the thread that opens it.
 
 use std::path::PathBuf;
 
@@ -11,4 +12,9 @@ pub fn set(path: &str, value: &str) -> Result<()> {
         return Ok(());
     }
     std::fs::write(&p, value).map_err(|e| Error::io("write sysctl", p, e))
+}
+
+/// Whether the kernel has IPv6 at all (not booted with ipv6.disable=1).
+pub fn ipv6_available() -> bool {
+    std::path::Path::new("/proc/sys/net/ipv6").exists()
 }

@@ -120,11 +120,16 @@ impl Engine {
         std::fs::write(self.config_path(), text).unwrap();
     }
 
-    /// Addresses IPAM holds on every network, with their owners.
+    /// Addresses IPAM holds on every network (IPv4 and IPv6 books), with
+    /// their owners.
     pub fn allocations(&self) -> Vec<(String, String)> {
-        let dir = self.root.path().join("network/ipam");
+        let v4 = self.root.path().join("network/ipam");
+        let v6 = v4.join("v6");
+        let files = [v4, v6]
+            .into_iter()
+            .flat_map(|d| std::fs::read_dir(d).into_iter().flatten().flatten());
         let mut all = Vec::new();
-        for f in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        for f in files {
             if f.path().extension().is_none_or(|x| x != "json") {
                 continue;
             }

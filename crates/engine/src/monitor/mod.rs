@@ -335,6 +335,15 @@ fn exited(r: &mut Container, code: i32, oom: bool) {
 /// Takes down what the start set up (see [`Teardown::container`]),
 /// saying in the monitor's log what failed.
 fn down(paths: &Paths, c: &Container, rt: &Runtime) {
+    // The network as recorded now, not as it was when this monitor read
+    // the record: setup, `network connect` and `disconnect` happened since,
+    // and teardown releases exactly the endpoints the record names (and
+    // skips the firewall for a first endpoint that published nothing).
+    let mut current = c.clone();
+    if let Ok(Some(r)) = paths.load(&c.id) {
+        current.network = r.network;
+    }
+    let c = &current;
     let failed = Teardown::container(paths, c, rt, true).run();
     teardown::report(&format!("husk monitor {}: ", c.id), &failed);
 }

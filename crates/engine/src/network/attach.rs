@@ -4,6 +4,7 @@
 //! with its subnet's route only; the first network keeps the default
 //! route and the published ports.
 
+use std::net::Ipv6Addr;
 use std::path::Path;
 
 use husk_network::driver::extra_veth_name;
@@ -46,6 +47,7 @@ pub(super) fn endpoint(
         container_id: id.to_string(),
         netns: handle.to_path_buf(),
         ip: parse_ip(&a.ip)?,
+        ip6: parse_ip6(&a.ip)?,
         mac: None,
         ports: Vec::new(),
         extra: Some(ExtraLink { ifname, host_veth }),
@@ -92,6 +94,30 @@ pub(super) fn release(
     errors
 }
 
+/// The IPv6 part of a recorded `--ip`/`--ip6` ("V4", "V6" or "V4,V6":
+/// the record keeps both in one field, an address's family tells them
+/// apart).
+pub(crate) fn parse_ip6(s: &str) -> Result<Option<Ipv6Addr>> {
+    let Some(v6) = s.split(',').find(|p| p.contains(':')) else {
+        return Ok(None);
+    };
+    v6.parse().map(Some).map_err(|_| Error::InvalidFlag {
+        flag: "--ip6",
+        value: v6.to_string(),
+        reason: "not an IPv6 address".into(),
+    })
+}
+
+/// `--ip` and `--ip6` as the record keeps them (see [`parse_ip6`]).
+pub fn join_ips(ip: Option<&str>, ip6: Option<&str>) -> String {
+    [ip, ip6]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
 fn conflict(c: &Container, reason: String) -> Error {
     Error::Conflict {
         id: c.name.clone(),
@@ -99,13 +125,14 @@ fn conflict(c: &Container, reason: String) -> Error {
     }
 }
 
-/// `husk network connect [--ip IP] [--alias A]... NETWORK CONTAINER`:
-/// recorded for every later start, and made now if it runs.
+/// `husk network connect [--ip IP] [--ip6 IP6] [--alias A]... NETWORK
+/// CONTAINER`: recorded for every later start, and made now if it runs.
 pub fn connect_to(
     paths: &Paths,
     network: &str,
     container: &str,
     ip: Option<&str>,
+    ip6: Option<&str>,
     aliases: &[String],
 ) -> Result<()> {
     let net = user::resolve(paths, network)?;
@@ -140,13 +167,26 @@ pub fn connect_to(
             reason: "network-scoped aliases need a user-defined network, not bridge".into(),
         });
     }
-    if let Some(ip) = parse_ip(ip.unwrap_or(""))? {
+    let ips = join_ips(ip, ip6);
+    if let Some(ip) = parse_ip(&ips)? {
         husk_network::Ipam::new(&store(paths)?, &net).validate(ip)?;
+    }
+    if let Some(ip6) = parse_ip6(&ips)? {
+        match husk_network::Ipam::new_v6(&store(paths)?, &net) {
+            Some(ipam) => ipam.validate(ip6)?,
+            None => {
+                return Err(husk_network::Error::NotIpv6 {
+                    ip: ip6,
+                    network: net.name.clone(),
+                }
+                .into())
+            }
+        }
     }
     let a = NetworkAttachment {
         name: net.name.clone(),
         aliases: aliases.to_vec(),
-        ip: ip.unwrap_or("").to_string(),
+        ip: ips,
     };
     let store = store(paths)?;
     let lock = setup_lock(&store)?;
@@ -252,4 +292,29 @@ pub fn disconnect_from(paths: &Paths, network: &str, container: &str, force: boo
         hosts::rewrite_own(paths, &c)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ip_and_ip6_share_one_record() {
+        assert_eq!(
+            join_ips(Some("10.0.0.5"), Some("fd00::5")),
+            "10.0.0.5,fd00::5"
+        );
+        assert_eq!(join_ips(None, Some("fd00::5")), "fd00::5");
+        assert_eq!(join_ips(Some(""), None), "");
+        assert_eq!(
+            parse_ip6("10.0.0.5,fd00::5").unwrap(),
+            Some("fd00::5".parse().unwrap())
+        );
+        assert_eq!(parse_ip6("10.0.0.5").unwrap(), None);
+        assert!(parse_ip6("fd00::zz").is_err());
+        assert_eq!(
+            super::super::parse_ip("10.0.0.5,fd00::5").unwrap(),
+            Some("10.0.0.5".parse().unwrap())
+        );
+    }
 }

@@ -12,7 +12,8 @@
 //! per member at each change (a few files), and a program that caches
 //! its lookups keeps what it cached, as it would with a DNS TTL.
 
-use std::net::IpAddr;
+use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv6Addr};
 use std::path::Path;
 
 use husk_network::dnsfiles::{self, HostEntry};
@@ -53,9 +54,28 @@ fn aliases_on<'a>(c: &'a Container, network: &str) -> &'a [String] {
         .map_or(&[], |a| a.aliases.as_slice())
 }
 
+/// Container id → IPv6 address, per `--ipv6` network: their IPv6 books
+/// (the endpoints record IPv4 only).
+type Books6 = BTreeMap<String, BTreeMap<String, Ipv6Addr>>;
+
+fn books6(paths: &Paths, networks: &[String]) -> Result<Books6> {
+    let store = super::store(paths)?;
+    let mut out = Books6::new();
+    for n in networks {
+        let Some(net) = store.get(n)? else { continue };
+        let Some(ipam) = husk_network::Ipam::new_v6(&store, &net) else {
+            continue;
+        };
+        let book = ipam.allocations()?.into_iter().map(|(ip, id)| (id, ip));
+        out.insert(n.clone(), book.collect());
+    }
+    Ok(out)
+}
+
 /// `ip<TAB>name shortid aliases...` for each container of `all` but
-/// `me` that has an endpoint on `network`.
-fn member_lines(all: &[Container], me: &str, network: &str) -> String {
+/// `me` that has an endpoint on `network` (and a second line with its
+/// IPv6 address on a `--ipv6` network).
+fn member_lines(all: &[Container], me: &str, network: &str, v6: &Books6) -> String {
     let mut out = String::new();
     for m in all.iter().filter(|m| m.id != me) {
         let Some(ep) = m.network.as_ref().and_then(|s| s.on(network)) else {
@@ -68,11 +88,20 @@ fn member_lines(all: &[Container], me: &str, network: &str) -> String {
             }
         }
         out.push_str(&format!("{}\t{}\n", ep.ip, names.join(" ")));
+        if let Some(ip6) = v6.get(network).and_then(|b| b.get(&m.id)) {
+            out.push_str(&format!("{ip6}\t{}\n", names.join(" ")));
+        }
     }
     out
 }
 
-fn render(c: &Container, own: IpAddr, networks: &[String], all: &[Container]) -> String {
+fn render(
+    c: &Container,
+    own: IpAddr,
+    networks: &[String],
+    all: &[Container],
+    v6: &Books6,
+) -> String {
     // Checked at create (and by `content` at every start).
     let extra: Vec<HostEntry> = c
         .host_config
@@ -81,8 +110,14 @@ fn render(c: &Container, own: IpAddr, networks: &[String], all: &[Container]) ->
         .filter_map(|h| dnsfiles::parse_add_host(h).ok())
         .collect();
     let mut s = dnsfiles::hosts_content(&c.config.hostname, Some(own), &extra);
+    // Its own IPv6 addresses name it too, as docker's file does.
+    let mut own6: Vec<&Ipv6Addr> = v6.values().filter_map(|b| b.get(&c.id)).collect();
+    own6.dedup();
+    for ip6 in own6 {
+        s.push_str(&format!("{ip6}\t{}\n", c.config.hostname));
+    }
     for n in networks {
-        s.push_str(&member_lines(all, &c.id, n));
+        s.push_str(&member_lines(all, &c.id, n, v6));
     }
     s
 }
@@ -105,7 +140,8 @@ pub fn content(
     } else {
         running(paths)?
     };
-    Ok(render(c, own, &networks, &all))
+    let v6 = books6(paths, &networks)?;
+    Ok(render(c, own, &networks, &all, &v6))
 }
 
 /// Rewrites the /etc/hosts of every running member of `network` (but
@@ -149,8 +185,14 @@ fn write_all<'a>(
         };
         let networks = user_networks(m.network.as_ref());
         let path = paths.dir(&m.id).join("hosts");
-        if let Err(e) = rewrite(&path, &render(m, own, &networks, all)) {
-            failed.push(format!("{}: {}", m.name, husk_fs::Chain(&e)));
+        let written = books6(paths, &networks)
+            .map_err(|e| husk_fs::error_chain(&e))
+            .and_then(|v6| {
+                rewrite(&path, &render(m, own, &networks, all, &v6))
+                    .map_err(|e| husk_fs::Chain(&e).to_string())
+            });
+        if let Err(e) = written {
+            failed.push(format!("{}: {e}", m.name));
         }
     }
     if failed.is_empty() {

@@ -21,11 +21,17 @@ mod attach;
 pub mod hosts;
 pub mod user;
 
-pub use attach::{connect_to, disconnect_from};
+pub use attach::{connect_to, disconnect_from, join_ips};
 
 pub const DEFAULT_CONFIG: &str = "/etc/husk/config.toml";
 /// husk's own nftables table (`ip husk`); no other table is touched.
 pub const FIREWALL_TABLE: &str = "husk";
+/// The engine root whose default network keeps the bridge name `husk0`;
+/// any other root gets a name of its own (`default_bridge`).
+pub const DEFAULT_ROOT: &str = "/var/lib/husk";
+/// Locks that every engine root on the host shares: the nft table, and
+/// the choice of subnets and bridges, are the host's, not one root's.
+pub const HOST_LOCK_DIR: &str = "/run/lock/husk";
 
 /// `/etc/husk/config.toml` (or `--config`). Every key is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -40,8 +46,10 @@ pub struct Config {
 pub struct NetworkConfig {
     /// The mode of a container run without `--network`.
     pub default_network: String,
-    /// The Linux bridge of the default network.
-    pub bridge: String,
+    /// The Linux bridge of the default network; unset = `husk0` for the
+    /// root /var/lib/husk and `husk-<8 hex of the root's path>` for any
+    /// other, so two roots on one host never share a bridge.
+    pub bridge: Option<String>,
     /// Its subnet; unset = the first 172.17-31.0.0/16 free of host routes.
     pub subnet: Option<String>,
     pub mtu: u32,
@@ -51,7 +59,7 @@ impl Default for NetworkConfig {
     fn default() -> Self {
         NetworkConfig {
             default_network: DEFAULT_NETWORK.into(),
-            bridge: DEFAULT_BRIDGE.into(),
+            bridge: None,
             subnet: None,
             mtu: DEFAULT_MTU,
         }
@@ -91,8 +99,10 @@ impl Config {
                 .map_err(|_| bad(format!("network.subnet {s:?}: use a.b.c.d/len")))?;
         }
         cfg.registry.check().map_err(bad)?;
-        Network::bridge(DEFAULT_NETWORK, &n.bridge, "10.0.0.0/24".parse()?)
-            .map_err(|e| bad(format!("network.bridge: {}", husk_fs::Chain(&e))))?;
+        if let Some(b) = &n.bridge {
+            Network::bridge(DEFAULT_NETWORK, b, "10.0.0.0/24".parse()?)
+                .map_err(|e| bad(format!("network.bridge: {}", husk_fs::Chain(&e))))?;
+        }
         Ok(cfg)
     }
 }
@@ -151,8 +161,31 @@ pub fn store(paths: &Paths) -> Result<NetworkStore> {
     Ok(NetworkStore::open(&paths.root.join("network"))?)
 }
 
-fn firewall(store: &NetworkStore) -> Firewall {
-    Firewall::new(FIREWALL_TABLE, store.root())
+fn firewall(_store: &NetworkStore) -> Firewall {
+    // The table is the host's: its lock must be the same for every root.
+    // A directory we cannot make shows as the lock's own error.
+    let _ = husk_fs::private_dir(Path::new(HOST_LOCK_DIR), &[]);
+    Firewall::new(FIREWALL_TABLE, Path::new(HOST_LOCK_DIR))
+}
+
+/// Held while a subnet or bridge is chosen and the bridge made, so that
+/// two roots (or a root and itself) never pick the same one. Taken after
+/// the root's own network lock, never before.
+pub(crate) fn host_lock() -> Result<husk_fs::Lock> {
+    let dir = Path::new(HOST_LOCK_DIR);
+    husk_fs::private_dir(dir, &[])?;
+    Ok(husk_fs::Lock::exclusive(&dir.join("networks.lock"))?)
+}
+
+/// The default network's bridge for an engine rooted at `root` when the
+/// config names none.
+pub fn default_bridge(root: &Path) -> String {
+    if root == Path::new(DEFAULT_ROOT) {
+        return DEFAULT_BRIDGE.to_string();
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(root.as_os_str().as_encoded_bytes());
+    format!("husk-{}", &hex::encode(digest)[..8])
 }
 
 /// The driver behind a network value: only "bridge" exists today.
@@ -171,8 +204,10 @@ pub fn driver_for(store: &NetworkStore, net: &Network) -> Result<Box<dyn Network
     }
 }
 
+/// Whether the recorded default network is what the config asks for; a
+/// bridge the config leaves unset is whatever was recorded.
 fn config_matches(n: &Network, cfg: &NetworkConfig) -> bool {
-    n.bridge == cfg.bridge
+    cfg.bridge.as_ref().is_none_or(|b| *b == n.bridge)
         && n.mtu == cfg.mtu
         && cfg
             .subnet
@@ -212,6 +247,7 @@ pub fn default_network(paths: &Paths) -> Result<Network> {
         BridgeDriver::new(&store, old.clone(), firewall(&store)).remove_network()?;
         store.delete(&old.name)?;
     }
+    let _host = host_lock()?;
     let routes = husk_network::host_routes()?;
     let subnet = match &cfg.subnet {
         Some(s) => {
@@ -226,11 +262,61 @@ pub fn default_network(paths: &Paths) -> Result<Network> {
             choose_subnet(&taken)?
         }
     };
-    let mut net = Network::bridge(DEFAULT_NETWORK, &cfg.bridge, subnet)?;
+    let bridge = cfg
+        .bridge
+        .clone()
+        .unwrap_or_else(|| default_bridge(&paths.root));
+    check_bridge_owner(paths, &bridge)?;
+    let mut net = Network::bridge(DEFAULT_NETWORK, &bridge, subnet)?;
     net.mtu = cfg.mtu;
     net.id = names::new_id();
     store.save(&net)?;
+    // Made now, under the host lock: its route is what tells another
+    // root choosing next that this subnet is taken.
+    let driver = BridgeDriver::new(&store, net.clone(), firewall(&store));
+    let up = husk_network::Netlink::new().and_then(|mut nl| {
+        let index = driver.ensure_bridge(&mut nl)?;
+        nl.set_alias(index, &owner_alias(&paths.root), &net.bridge)
+    });
+    if let Err(e) = up {
+        let _ = store.delete(&net.name);
+        return Err(e.into());
+    }
     Ok(net)
+}
+
+/// The alias a root's default bridge carries, naming the root: how
+/// another root configured with the same `network.bridge` learns that the
+/// bridge, its subnet and its addresses are not its to share.
+fn owner_alias(root: &Path) -> String {
+    format!("{OWNER_ALIAS}{}", root.display())
+}
+
+const OWNER_ALIAS: &str = "husk-root ";
+
+/// Refuses a default bridge that another engine root made. One made by
+/// hand (or by an older husk) carries no alias and is used as found, as
+/// docker uses the bridge `--bridge` names.
+fn check_bridge_owner(paths: &Paths, bridge: &str) -> Result<()> {
+    let Some(link) = husk_network::Netlink::new()?.link(bridge)? else {
+        return Ok(());
+    };
+    let owner = link
+        .alias
+        .as_deref()
+        .and_then(|a| a.strip_prefix(OWNER_ALIAS));
+    match owner {
+        Some(o) if Path::new(o) != paths.root => Err(Error::Config {
+            path: paths
+                .config
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CONFIG.into()),
+            reason: format!(
+                "bridge {bridge} belongs to the engine rooted at {o}: set network.bridge to another name"
+            ),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// The mode a container gets without `--network`.
@@ -358,6 +444,7 @@ fn connect_network(paths: &Paths, c: &Container, net: Network) -> Result<Connect
         container_id: c.id.clone(),
         netns: handle.clone(),
         ip: parse_ip(&hc.ip)?,
+        ip6: attach::parse_ip6(&hc.ip)?,
         mac: parse_mac(&hc.mac_address)?,
         ports: port_specs(c)?,
         extra: None,
@@ -407,6 +494,8 @@ fn connect_network(paths: &Paths, c: &Container, net: Network) -> Result<Connect
 }
 
 pub fn parse_ip(s: &str) -> Result<Option<Ipv4Addr>> {
+    // `--ip` and `--ip6` share the record: "V4", "V6" or "V4,V6".
+    let s = s.split(',').find(|p| !p.contains(':')).unwrap_or("");
     if s.is_empty() {
         return Ok(None);
     }
@@ -459,9 +548,16 @@ pub fn disconnect(paths: &Paths, c: &Container) -> Result<()> {
     if let Some(name) = name {
         let store = store(paths)?;
         if let Some(net) = store.get(&name)? {
+            let unpublished = c
+                .network
+                .as_ref()
+                .and_then(|s| s.endpoint.as_ref())
+                .is_some_and(|e| e.ports.is_empty());
             let done = driver_for(&store, &net).and_then(|d| {
                 let r = if joined {
                     d.teardown(&c.id)
+                } else if unpublished {
+                    d.release_unpublished(&c.id)
                 } else {
                     d.release(&c.id)
                 };
@@ -603,8 +699,8 @@ mod tests {
         .unwrap();
         let c = Config::load(Some(&p)).unwrap().network;
         assert_eq!(
-            (c.bridge.as_str(), c.subnet.as_deref(), c.mtu),
-            ("br-x", Some("10.7.0.0/24"), 1400)
+            (c.bridge.as_deref(), c.subnet.as_deref(), c.mtu),
+            (Some("br-x"), Some("10.7.0.0/24"), 1400)
         );
         assert_eq!(c.default_network, "none");
         for (text, want) in [
@@ -624,6 +720,22 @@ mod tests {
         }
         let missing = dir.path().join("missing.toml");
         assert!(Config::load(Some(&missing)).is_err());
+    }
+
+    #[test]
+    fn each_root_but_the_default_one_has_a_bridge_of_its_own() {
+        assert_eq!(default_bridge(Path::new("/var/lib/husk")), "husk0");
+        assert_eq!(default_bridge(Path::new("/var/lib/husk/")), "husk0");
+        let (a, b) = (
+            default_bridge(Path::new("/srv/a")),
+            default_bridge(Path::new("/srv/b")),
+        );
+        assert_ne!(a, b);
+        for name in [&a, &b] {
+            assert!(name.starts_with("husk-") && name.len() == 13, "{name}");
+            Network::bridge("bridge", name, "10.0.0.0/24".parse().unwrap()).unwrap();
+        }
+        assert_eq!(a, default_bridge(Path::new("/srv/a")), "not stable");
     }
 
     #[test]

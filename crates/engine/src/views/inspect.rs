@@ -323,7 +323,7 @@ fn inspect_base(paths: &Paths, c: &Container) -> Value {
             "ExposedPorts": exposed_ports(c),
             "MacAddress": c.host_config.mac_address,
         },
-        "NetworkSettings": network_settings(c),
+        "NetworkSettings": network_settings(paths, c),
     })
 }
 
@@ -374,7 +374,7 @@ fn port_bindings(c: &Container) -> Value {
 
 /// docker's NetworkSettings: the legacy top-level fields of the default
 /// bridge, Ports (published and exposed-only) and one entry per network.
-fn network_settings(c: &Container) -> Value {
+fn network_settings(paths: &Paths, c: &Container) -> Value {
     let state = c.network.clone().unwrap_or_default();
     let ep = state.endpoint.as_ref();
     let ip = ep.map(|e| e.ip.to_string()).unwrap_or_default();
@@ -420,14 +420,11 @@ fn network_settings(c: &Container) -> Value {
         || c.host_config.network_mode == "none"
         || user_defined
     {
+        let v6 = ep.and_then(|e| crate::network::user::ipv6_of(paths, &e.network, &c.id));
         networks.insert(
             c.host_config.network_mode.clone(),
             json!({
-                "IPAMConfig": if c.host_config.ip.is_empty() {
-                    Value::Null
-                } else {
-                    json!({"IPv4Address": c.host_config.ip})
-                },
+                "IPAMConfig": crate::network::user::ipam_config(&c.host_config.ip),
                 "Links": Value::Null,
                 "Aliases": aliases,
                 "MacAddress": mac,
@@ -436,9 +433,9 @@ fn network_settings(c: &Container) -> Value {
                 "Gateway": gw,
                 "IPAddress": ip,
                 "IPPrefixLen": prefix,
-                "IPv6Gateway": "",
-                "GlobalIPv6Address": "",
-                "GlobalIPv6PrefixLen": 0,
+                "IPv6Gateway": v6.map(|v| v.2.to_string()).unwrap_or_default(),
+                "GlobalIPv6Address": v6.map(|v| v.0.to_string()).unwrap_or_default(),
+                "GlobalIPv6PrefixLen": v6.map_or(0, |v| v.1),
                 "DNSNames": dns_names,
             }),
         );
@@ -452,15 +449,13 @@ fn network_settings(c: &Container) -> Value {
             .find(|a| a.name == ep.network);
         let aliases = attached.map(|a| a.aliases.clone()).unwrap_or_default();
         let user = ep.network != husk_network::network::DEFAULT_NETWORK;
+        let v6 = crate::network::user::ipv6_of(paths, &ep.network, &c.id);
         let mut names = vec![c.name.clone(), c.short_id().to_string()];
         names.extend(aliases.iter().cloned());
         networks.insert(
             ep.network.clone(),
             json!({
-                "IPAMConfig": match attached {
-                    Some(a) if !a.ip.is_empty() => json!({"IPv4Address": a.ip}),
-                    _ => Value::Null,
-                },
+                "IPAMConfig": crate::network::user::ipam_config(attached.map_or("", |a| a.ip.as_str())),
                 "Links": Value::Null,
                 "Aliases": if user { json!(aliases) } else { Value::Null },
                 "MacAddress": husk_network::driver::format_mac(ep.mac),
@@ -469,9 +464,9 @@ fn network_settings(c: &Container) -> Value {
                 "Gateway": ep.gateway.to_string(),
                 "IPAddress": ep.ip.to_string(),
                 "IPPrefixLen": ep.prefix,
-                "IPv6Gateway": "",
-                "GlobalIPv6Address": "",
-                "GlobalIPv6PrefixLen": 0,
+                "IPv6Gateway": v6.map(|v| v.2.to_string()).unwrap_or_default(),
+                "GlobalIPv6Address": v6.map(|v| v.0.to_string()).unwrap_or_default(),
+                "GlobalIPv6PrefixLen": v6.map_or(0, |v| v.1),
                 "DNSNames": if user { json!(names) } else { Value::Null },
             }),
         );

@@ -110,6 +110,7 @@ pub fn request(id: &str, ns: &TestNetns, ports: &[&str], ip: Option<Ipv4Addr>) -
         container_id: id.to_string(),
         netns: ns.path.clone(),
         ip,
+        ip6: None,
         mac: None,
         ports: ports
             .iter()
