@@ -4,10 +4,10 @@
 //! (pulled or built) and prints docker compose's lines.
 
 mod attached;
+mod env;
 mod exec;
 mod follow;
 mod run;
-mod tty;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -150,15 +150,16 @@ pub fn create(p: &Paths, a: &CreateArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// The caller's terminal in raw mode while a `run -it` is attached (keys
+/// The caller's terminal in raw mode while a `run -it`, `exec -it` or a
+/// `compose exec`/`run` is attached (keys
 /// go to the container's terminal as typed, Ctrl-C included); restored on
 /// drop.
-struct RawTerminal {
+pub(crate) struct RawTerminal {
     saved: nix::sys::termios::Termios,
 }
 
 impl RawTerminal {
-    fn enter() -> Result<RawTerminal> {
+    pub(crate) fn enter() -> Result<RawTerminal> {
         use nix::sys::termios::{cfmakeraw, tcgetattr, tcsetattr, SetArg};
         let stdin = std::io::stdin();
         let saved = tcgetattr(stdin.as_fd()).context("read the terminal's settings")?;

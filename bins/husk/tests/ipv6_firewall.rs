@@ -22,26 +22,6 @@ fn ping6(e: &Engine, from: &str, to: &str) -> bool {
     code == 0
 }
 
-/// Rule comments of `family husk` in the engine's namespace; none when
-/// the table does not exist.
-fn comments(e: &Engine, family: &str) -> Vec<String> {
-    let out = husk_fixtures::output_via_files(
-        e.netns
-            .command("nft")
-            .args(["-j", "list", "table", family, "husk"]),
-    );
-    if !out.status.success() {
-        return Vec::new();
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["nftables"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| o["rule"]["comment"].as_str().map(String::from))
-        .collect()
-}
-
 fn bridge(e: &Engine, net: &str) -> String {
     let v: serde_json::Value = serde_json::from_str(&e.ok(&["network", "inspect", net])).unwrap();
     format!("br-{}", &v[0]["Id"].as_str().unwrap()[..12])
@@ -53,7 +33,11 @@ fn ipv6_does_not_cross_between_networks() {
     let e = Engine::new();
     // An IPv4-only network makes no ip6 table at all.
     e.ok(&["network", "create", "plain"]);
-    assert!(comments(&e, "ip6").is_empty(), "{:?}", comments(&e, "ip6"));
+    assert!(
+        rule_comments(&e.netns, "ip6").is_empty(),
+        "{:?}",
+        rule_comments(&e.netns, "ip6")
+    );
     e.ok(&[
         "network",
         "create",
@@ -73,7 +57,7 @@ fn ipv6_does_not_cross_between_networks() {
         "six-b",
     ]);
     let (ba, bb) = (bridge(&e, "six-a"), bridge(&e, "six-b"));
-    let rules6 = comments(&e, "ip6");
+    let rules6 = rule_comments(&e.netns, "ip6");
     for b in [&ba, &bb] {
         for tag in ["husk-net", "husk-iso"] {
             let want = format!("{tag} {b}");
@@ -133,7 +117,7 @@ fn ipv6_does_not_cross_between_networks() {
     // Removing a network takes its IPv6 rules with it.
     e.ok(&["rm", "-f", "a1", "a2", "b1"]);
     e.ok(&["network", "rm", "six-b"]);
-    let rules6 = comments(&e, "ip6");
+    let rules6 = rule_comments(&e.netns, "ip6");
     assert!(
         !rules6.iter().any(|r| r.ends_with(&format!(" {bb}"))),
         "six-b left IPv6 rules: {rules6:#?}"

@@ -113,23 +113,6 @@ fn address(c: &serde_json::Value, net: &str) -> String {
         .to_string()
 }
 
-/// Rule comments of husk's table in the engine's namespace.
-fn rule_comments(e: &Engine) -> Vec<String> {
-    let out = husk_fixtures::output_via_files(
-        e.netns
-            .command("nft")
-            .args(["-j", "list", "table", "ip", "husk"]),
-    );
-    assert!(out.status.success(), "nft list: {out:?}");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    v["nftables"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|o| o["rule"]["comment"].as_str().map(String::from))
-        .collect()
-}
-
 fn pings(e: &Engine, from: &str, to: &str) -> bool {
     let (code, _, _) = e.code(&["exec", from, "ping", "-c", "1", "-W", "1", to]);
     code == 0
@@ -211,7 +194,7 @@ fn two_roots_share_a_host_without_sharing_bridges_rules_or_addresses() {
         serde_json::from_str(&r2.ok(&["network", "inspect", "app"])).unwrap();
     let (b1, b2) = (bridge_of(&app1[0]), bridge_of(&app2[0]));
     assert_ne!(subnet_of(&app1[0]), subnet_of(&app2[0]));
-    let rules = rule_comments(&e);
+    let rules = rule_comments(&e.netns, "ip");
     for b in [&b1, &b2] {
         for tag in ["husk-net", "husk-iso"] {
             let want = format!("{tag} {b}");
@@ -255,7 +238,7 @@ fn two_roots_share_a_host_without_sharing_bridges_rules_or_addresses() {
     // Root 2 leaving takes only its own rules.
     r2.ok(&["rm", "-f", "b0", "b1", "b2"]);
     r2.ok(&["network", "rm", "app"]);
-    let rules = rule_comments(&e);
+    let rules = rule_comments(&e.netns, "ip");
     assert!(
         !rules.iter().any(|r| r.ends_with(&format!(" {b2}"))),
         "root 2's app left rules: {rules:#?}"

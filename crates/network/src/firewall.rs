@@ -125,12 +125,8 @@ impl Firewall {
                     .map(|expr| self.nft.add_rule("postrouting", &tag, expr)),
             );
         }
-        let listed = listing
-            .sets
-            .get(BRIDGES_SET)
-            .is_some_and(|b| b.contains(&net.bridge));
-        if !listed {
-            batch.push(self.bridge_element("add", &net.bridge));
+        if !in_bridges(listing, &net.bridge) {
+            batch.push(bridge_element(&self.nft, "add", &net.bridge));
         }
         let iso = iso_tag(&net.bridge);
         if !listing.has_comment(&iso) {
@@ -175,32 +171,11 @@ impl Firewall {
     /// bridge.
     pub fn remove_network(&self, net: &Network) -> Result<()> {
         let _lock = husk_fs::Lock::exclusive(&self.lock)?;
-        let tags = [net_tag(&net.bridge), iso_tag(&net.bridge)];
-        let listing = self.nft.list()?;
-        let mut batch: Vec<Value> = listing
-            .rules
-            .iter()
-            .filter(|r| tags.contains(&r.comment))
-            .map(|r| self.nft.delete_rule(r))
-            .collect();
-        // Deleting an absent element fails the whole batch.
-        let listed = listing
-            .sets
-            .get(BRIDGES_SET)
-            .is_some_and(|b| b.contains(&net.bridge));
-        if listed {
-            batch.push(self.bridge_element("delete", &net.bridge));
-        }
+        let mut batch = network_removal(&self.nft, &self.nft.list()?, net);
         if net.ipv6.is_some() {
-            batch.extend(firewall6::removal(&self.nft6, &self.nft6.list()?, net));
+            batch.extend(network_removal(&self.nft6, &self.nft6.list()?, net));
         }
         self.nft.apply("remove network rules", batch)
-    }
-
-    fn bridge_element(&self, verb: &str, bridge: &str) -> Value {
-        json!({verb: {"element": {
-            "family": FAMILY, "table": self.nft.table, "name": BRIDGES_SET, "elem": [bridge]
-        }}})
     }
 
     /// Every published port in our table, with the container that holds it.
@@ -413,6 +388,36 @@ impl Session<'_> {
         }
         fw.nft.apply("set up rules", all)
     }
+}
+
+/// The commands removing `net`'s rules and its element of `bridges`
+/// from the table `nft` names (either family: the tags are the same).
+pub(crate) fn network_removal(nft: &Nft, listing: &Listing, net: &Network) -> Vec<Value> {
+    let tags = [net_tag(&net.bridge), iso_tag(&net.bridge)];
+    let mut batch: Vec<Value> = listing
+        .rules
+        .iter()
+        .filter(|r| tags.contains(&r.comment))
+        .map(|r| nft.delete_rule(r))
+        .collect();
+    // Deleting an absent element fails the whole batch.
+    if in_bridges(listing, &net.bridge) {
+        batch.push(bridge_element(nft, "delete", &net.bridge));
+    }
+    batch
+}
+
+pub(crate) fn in_bridges(listing: &Listing, bridge: &str) -> bool {
+    listing
+        .sets
+        .get(BRIDGES_SET)
+        .is_some_and(|b| b.iter().any(|x| x == bridge))
+}
+
+pub(crate) fn bridge_element(nft: &Nft, verb: &str, bridge: &str) -> Value {
+    json!({verb: {"element": {
+        "family": nft.family, "table": nft.table, "name": BRIDGES_SET, "elem": [bridge]
+    }}})
 }
 
 fn others(listing: &Listing, id: &str) -> Vec<(String, PublishedPort)> {

@@ -10,7 +10,9 @@
 
 use serde_json::{json, Value};
 
-use crate::firewall::{iso_tag, isolation_rules, net_tag, BRIDGES_SET, FORWARD_CHAIN};
+use crate::firewall::{
+    bridge_element, in_bridges, iso_tag, isolation_rules, net_tag, BRIDGES_SET, FORWARD_CHAIN,
+};
 use crate::network::Network;
 use crate::nft::{matches, payload, prefix, Listing, Nft, FAMILY6};
 
@@ -54,12 +56,8 @@ pub(crate) fn additions(nft: &Nft, listing: &Listing, net: &Network) -> Vec<Valu
             ],
         ));
     }
-    let listed = listing
-        .sets
-        .get(BRIDGES_SET)
-        .is_some_and(|b| b.contains(&net.bridge));
-    if !listed {
-        batch.push(element(nft, "add", &net.bridge));
+    if !in_bridges(listing, &net.bridge) {
+        batch.push(bridge_element(nft, "add", &net.bridge));
     }
     let iso = iso_tag(&net.bridge);
     if !listing.has_comment(&iso) {
@@ -70,30 +68,4 @@ pub(crate) fn additions(nft: &Nft, listing: &Listing, net: &Network) -> Vec<Valu
         );
     }
     batch
-}
-
-/// The commands removing `net`'s rules and set element from the table.
-pub(crate) fn removal(nft: &Nft, listing: &Listing, net: &Network) -> Vec<Value> {
-    let tags = [net_tag(&net.bridge), iso_tag(&net.bridge)];
-    let mut batch: Vec<Value> = listing
-        .rules
-        .iter()
-        .filter(|r| tags.contains(&r.comment))
-        .map(|r| nft.delete_rule(r))
-        .collect();
-    // Deleting an absent element fails the whole batch.
-    let listed = listing
-        .sets
-        .get(BRIDGES_SET)
-        .is_some_and(|b| b.contains(&net.bridge));
-    if listed {
-        batch.push(element(nft, "delete", &net.bridge));
-    }
-    batch
-}
-
-fn element(nft: &Nft, verb: &str, bridge: &str) -> Value {
-    json!({verb: {"element": {
-        "family": FAMILY6, "table": nft.table, "name": BRIDGES_SET, "elem": [bridge]
-    }}})
 }

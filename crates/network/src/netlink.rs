@@ -273,8 +273,22 @@ impl Netlink {
 
     /// The IPv4 addresses of a link, with their prefix lengths.
     pub fn addresses(&mut self, index: u32) -> Result<Vec<(Ipv4Addr, u8)>> {
+        let all = self.addresses_of(index, AddressFamily::Inet)?;
+        Ok(all
+            .into_iter()
+            .filter_map(|(ip, len)| match ip {
+                IpAddr::V4(v4) => Some((v4, len)),
+                IpAddr::V6(_) => None,
+            })
+            .collect())
+    }
+
+    /// The addresses of one family on a link: IFA_LOCAL for IPv4 (on a
+    /// point-to-point link IFA_ADDRESS is the peer's), IFA_ADDRESS for
+    /// IPv6 (which has no IFA_LOCAL unless point-to-point).
+    fn addresses_of(&mut self, index: u32, family: AddressFamily) -> Result<Vec<(IpAddr, u8)>> {
         let mut msg = AddressMessage::default();
-        msg.header.family = AddressFamily::Inet;
+        msg.header.family = family;
         let replies = self.request(
             "list addresses",
             "",
@@ -283,15 +297,19 @@ impl Netlink {
         )?;
         let mut out = Vec::new();
         for m in replies {
-            if let RouteNetlinkMessage::NewAddress(a) = m {
-                if a.header.index != index {
-                    continue;
-                }
-                for attr in &a.attributes {
-                    if let AddressAttribute::Local(IpAddr::V4(ip)) = attr {
-                        out.push((*ip, a.header.prefix_len));
-                    }
-                }
+            let RouteNetlinkMessage::NewAddress(a) = m else {
+                continue;
+            };
+            if a.header.index != index {
+                continue;
+            }
+            for attr in &a.attributes {
+                let ip = match (attr, family) {
+                    (AddressAttribute::Local(ip), AddressFamily::Inet) => ip,
+                    (AddressAttribute::Address(ip), AddressFamily::Inet6) => ip,
+                    _ => continue,
+                };
+                out.push((*ip, a.header.prefix_len));
             }
         }
         Ok(out)
@@ -328,31 +346,14 @@ impl Netlink {
 
     /// The IPv6 addresses of a link, with their prefix lengths.
     pub fn addresses6(&mut self, index: u32) -> Result<Vec<(Ipv6Addr, u8)>> {
-        let mut msg = AddressMessage::default();
-        msg.header.family = AddressFamily::Inet6;
-        let replies = self.request(
-            "list addresses",
-            "",
-            RouteNetlinkMessage::GetAddress(msg),
-            NLM_F_DUMP,
-        )?;
-        let mut out = Vec::new();
-        for m in replies {
-            let RouteNetlinkMessage::NewAddress(a) = m else {
-                continue;
-            };
-            if a.header.index != index {
-                continue;
-            }
-            // IFA_ADDRESS: an IPv6 address has no IFA_LOCAL unless it is
-            // point-to-point.
-            for attr in &a.attributes {
-                if let AddressAttribute::Address(IpAddr::V6(ip)) = attr {
-                    out.push((*ip, a.header.prefix_len));
-                }
-            }
-        }
-        Ok(out)
+        let all = self.addresses_of(index, AddressFamily::Inet6)?;
+        Ok(all
+            .into_iter()
+            .filter_map(|(ip, len)| match ip {
+                IpAddr::V6(v6) => Some((v6, len)),
+                IpAddr::V4(_) => None,
+            })
+            .collect())
     }
 
     /// Adds the default IPv6 route via `gateway` on link `oif`.

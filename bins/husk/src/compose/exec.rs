@@ -11,7 +11,8 @@ use husk_engine::compose;
 use husk_engine::lifecycle::{self, exec::ExecOptions};
 use husk_engine::store::Paths;
 
-use super::tty::{env_values, RawTerminal};
+use super::env::env_values;
+use crate::containers::RawTerminal;
 
 #[derive(Args)]
 pub struct ComposeExecArgs {

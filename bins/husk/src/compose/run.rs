@@ -14,8 +14,9 @@ use husk_engine::compose::{self, RunOptions, UpOptions};
 use husk_engine::lifecycle::{self, logs, logs::AttachOptions, logs::Outcome};
 use husk_engine::store::Paths;
 
-use super::tty::{env_values, RawTerminal};
+use super::env::env_values;
 use super::{exe, images_for, Lines};
+use crate::containers::RawTerminal;
 
 #[derive(Args)]
 pub struct ComposeRunArgs {

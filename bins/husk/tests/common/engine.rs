@@ -61,6 +61,31 @@ pub fn container_rules(ns: &TestNetns) -> Vec<String> {
     found
 }
 
+/// Comments of every rule of `<family> husk` in `ns`; none when the table
+/// does not exist.
+#[allow(dead_code)]
+pub fn rule_comments(ns: &TestNetns, family: &str) -> Vec<String> {
+    let out = husk_fixtures::output_via_files(
+        ns.command("nft")
+            .args(["-j", "list", "table", family, "husk"]),
+    );
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("No such file or directory"),
+            "nft list table {family} husk failed: {err}"
+        );
+        return Vec::new();
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    v["nftables"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| o["rule"]["comment"].as_str().map(String::from))
+        .collect()
+}
+
 pub fn runtime_bin() -> PathBuf {
     Path::new(env!("CARGO_BIN_EXE_husk")).with_file_name("husk-runtime")
 }

@@ -30,19 +30,20 @@ pub(super) fn endpoint(
         .get(&a.name)?
         .ok_or_else(|| user::not_found(&a.name))?;
     let driver = driver_for(store, &net)?;
-    let used =
-        |f: &dyn Fn(&Endpoint) -> String, name: &str| made.iter().any(|x| f(&x.endpoint) == name);
     let host_veth = (1..=99u8)
         .map(|n| extra_veth_name(id, n))
-        .find(|v| !used(&|e| e.host_veth.clone(), v))
+        .find(|v| !made.iter().any(|x| x.endpoint.host_veth == *v))
         .ok_or_else(|| Error::Conflict {
             id: id.to_string(),
             reason: "it is on 100 networks already".into(),
         })?;
-    let ifname = (1..)
-        .map(|n| format!("eth{n}"))
-        .find(|i| !used(&|e| e.ifname.clone(), i))
-        .unwrap_or_else(|| "eth1".into());
+    // The lowest free one: a disconnect leaves a gap that the next
+    // connect fills, as docker's does.
+    let mut n = 1;
+    while made.iter().any(|x| x.endpoint.ifname == format!("eth{n}")) {
+        n += 1;
+    }
+    let ifname = format!("eth{n}");
     let req = SetupRequest {
         container_id: id.to_string(),
         netns: handle.to_path_buf(),
@@ -79,7 +80,9 @@ pub(super) fn release(
         if now {
             Ok(d.detach(id, ep)?)
         } else {
-            Ok(d.release(id)?)
+            // A further endpoint publishes nothing (ports are the first
+            // network's): no firewall to look at.
+            Ok(d.release_unpublished(id)?)
         }
     });
     match done {
@@ -270,6 +273,16 @@ pub fn disconnect_from(paths: &Paths, network: &str, container: &str, force: boo
         ));
     }
     let store = store(paths)?;
+    // Released before the record forgets it: a failure leaves the record
+    // naming the endpoint, so a retry (or the container's stop) releases
+    // it again, where the other order would leave an address that no
+    // record names held until the container stops.
+    if let Some(x) = &ep {
+        let failed = release(paths, &store, &c.id, &x.endpoint, true);
+        if !failed.is_empty() {
+            return Err(conflict(&c, format!("disconnect: {}", failed.join("; "))));
+        }
+    }
     let lock = setup_lock(&store)?;
     let c = paths
         .update(&c.id, |r| {
@@ -283,11 +296,7 @@ pub fn disconnect_from(paths: &Paths, network: &str, container: &str, force: boo
             name: container.to_string(),
         })?;
     drop(lock);
-    if let Some(x) = ep {
-        let failed = release(paths, &store, &c.id, &x.endpoint, true);
-        if !failed.is_empty() {
-            return Err(conflict(&c, format!("disconnect: {}", failed.join("; "))));
-        }
+    if ep.is_some() {
         // It names no member of that network any more.
         hosts::rewrite_own(paths, &c)?;
     }
