@@ -112,6 +112,9 @@ pub struct DownArgs {
     /// Remove named volumes declared in the "volumes" section of the Compose file
     #[arg(short, long)]
     pub volumes: bool,
+    /// Remove images used by services. "local" remove only images that don't have a custom tag ("local"|"all")
+    #[arg(long, value_name = "TYPE", value_parser = ["local", "all"])]
+    pub rmi: Option<String>,
     /// Remove containers for services not defined in the Compose file
     #[arg(long)]
     pub remove_orphans: bool,
@@ -207,7 +210,10 @@ pub fn compose(p: &Paths, a: &ComposeArgs) -> Result<i32> {
                 timeout: d.timeout.map(Duration::from_secs),
             };
             compose::down(p, &project, &o, &mut Lines)?;
-            Ok(0)
+            match &d.rmi {
+                Some(which) => remove_images(p, &project, which == "all"),
+                None => Ok(0),
+            }
         }
         ComposeCommand::Ps(o) => ps(p, &project, o),
         ComposeCommand::Logs(o) => follow::logs(p, &project, o),
@@ -268,6 +274,32 @@ fn config(project: &Project, c: &ConfigArgs) -> Result<i32> {
 
 /// The image a service runs: docker compose's `<project>-<service>` for
 /// a service built without an `image:`.
+/// `down --rmi`: the services' images once their containers are gone;
+/// `local` only those compose named itself (services that build with
+/// no `image:`), `all` every one. Each image goes once; one that another
+/// container still uses is reported and kept, as docker compose does.
+fn remove_images(p: &Paths, project: &Project, all: bool) -> Result<i32> {
+    let names: std::collections::BTreeSet<String> = project
+        .services
+        .values()
+        .filter(|s| all || s.image.is_none())
+        .map(|s| image_of(project, s))
+        .collect();
+    let store = husk_engine::images::open_write(&p.root)?;
+    let mut failed = false;
+    for name in names {
+        match husk_engine::images::rmi(&store, &name, false) {
+            Ok(_) => Lines.event("Image", &name, "Removed"),
+            Err(husk_engine::Error::Image(husk_image::Error::NotFound { .. })) => {}
+            Err(e) => {
+                eprintln!("husk: image {name}: {}", husk_fs::Chain(&e));
+                failed = true;
+            }
+        }
+    }
+    Ok(i32::from(failed))
+}
+
 fn image_of(project: &Project, s: &Service) -> String {
     s.image
         .clone()

@@ -475,3 +475,107 @@ fn run_makes_a_one_off_container() {
     compose(&e, dir.path(), &["down", "-t", "1"]);
     assert_eq!(e.ok(&["ps", "-aq"]), "", "down removes one-offs too");
 }
+
+const RANKED: &str = r#"
+services:
+  base:
+    image: busybox
+    command: ["sleep", "1d"]
+    stop_grace_period: 2s
+  mid:
+    image: busybox
+    command: ["sleep", "1d"]
+    stop_grace_period: 2s
+    depends_on: [base]
+  top1:
+    image: busybox
+    command: ["sleep", "1d"]
+    stop_grace_period: 2s
+    depends_on: [mid]
+  top2:
+    build: ./ctx
+    stop_grace_period: 2s
+    depends_on: [mid]
+"#;
+
+/// `(action, container name, signal)` of every kill and die event, in the
+/// journal's order.
+fn kills_and_deaths(e: &Engine) -> Vec<(String, String, String)> {
+    let until = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    let out = e.ok(&[
+        "events",
+        "--since",
+        "0",
+        "--until",
+        &until.to_string(),
+        "--filter",
+        "type=container",
+        "--format",
+        "json",
+    ]);
+    out.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| matches!(v["Action"].as_str(), Some("kill" | "die")))
+        .map(|v| {
+            let attr = |k: &str| {
+                v["Actor"]["Attributes"][k]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string()
+            };
+            (
+                v["Action"].as_str().unwrap().to_string(),
+                attr("name"),
+                attr("signal"),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn down_stops_dependents_first_each_rank_at_once_and_removes_built_images() {
+    require_root!("down_stops_dependents_first_each_rank_at_once_and_removes_built_images");
+    let e = Engine::new();
+    let dir = tempdir("husk-compose-down-");
+    std::fs::write(dir.path().join("compose.yaml"), RANKED).unwrap();
+    std::fs::create_dir(dir.path().join("ctx")).unwrap();
+    std::fs::write(
+        dir.path().join("ctx/Dockerfile"),
+        "FROM busybox\nCMD [\"sleep\", \"1d\"]\n",
+    )
+    .unwrap();
+    compose(&e, dir.path(), &["up", "-d"]);
+    e.ok(&["image", "inspect", "demo-top2"]);
+    compose(&e, dir.path(), &["down", "--rmi", "local"]);
+    let ev = kills_and_deaths(&e);
+    let at = |action: &str, name: &str, signal: &str| {
+        ev.iter()
+            .position(|(a, n, s)| a == action && n == name && (signal.is_empty() || s == signal))
+            .unwrap_or_else(|| panic!("no {action} {signal} of {name} in {ev:#?}"))
+    };
+    // sleep as PID 1 ignores SIGTERM: each stop takes its grace period and
+    // ends with SIGKILL. top1 and top2 (one rank) are both asked before
+    // either dies; mid only once both are gone, base last.
+    for a in ["demo-top1-1", "demo-top2-1"] {
+        for b in ["demo-top1-1", "demo-top2-1"] {
+            assert!(
+                at("kill", a, "15") < at("die", b, ""),
+                "{a} asked after {b} died: {ev:#?}"
+            );
+        }
+        assert!(at("die", a, "") < at("kill", "demo-mid-1", "15"), "{ev:#?}");
+    }
+    assert!(
+        at("die", "demo-mid-1", "") < at("kill", "demo-base-1", "15"),
+        "{ev:#?}"
+    );
+    // --rmi local: the image compose built goes, the one named in the file stays.
+    let (code, _, _) = e.code(&["image", "inspect", "demo-top2"]);
+    assert_ne!(code, 0, "demo-top2 outlived down --rmi local");
+    e.ok(&["image", "inspect", "busybox"]);
+    assert!(e.ok(&["ps", "-aq"]).trim().is_empty());
+}

@@ -53,7 +53,9 @@ pub fn go_duration_nanos(s: &str) -> Option<i128> {
 /// A `--since`/`--until` value as a point in time.
 pub fn parse(value: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
     let v = value.trim();
-    if let Some(n) = go_duration_nanos(v) {
+    // docker's GetTimestamp: "0" is the epoch, not a zero duration (which
+    // would mean now), so `--since 0` is everything.
+    if let Some(n) = go_duration_nanos(v).filter(|_| v != "0") {
         return Ok(
             now - chrono::Duration::nanoseconds(n.clamp(i64::MIN as i128, i64::MAX as i128) as i64)
         );
@@ -134,6 +136,8 @@ mod tests {
             "2024-05-01T08:00:00.500+00:00"
         );
         assert_eq!(parse("1714557600", now).unwrap().timestamp(), 1_714_557_600);
+        assert_eq!(parse("0", now).unwrap().timestamp(), 0, "docker: the epoch");
+        assert_eq!(parse("0s", now).unwrap(), now);
         assert_eq!(
             parse("1714557600.25", now)
                 .unwrap()
